@@ -1,0 +1,147 @@
+"""Table tests for the rule expression grammar: every construct and every error message."""
+
+from __future__ import annotations
+
+import pytest
+
+from warning.rules.compile import Context, compile_node
+from warning.rules.expr import ExprError, check, parse, unparse
+from warning.rules.windows import Series
+
+HOUR = 3_600_000
+
+# (expression, canonical text after parsing)
+PARSES = [
+    ("sum(rain_mm, 3h) >= 50", "sum(rain_mm, 3h) >= 50"),  # window with duration
+    ("sum(rain_mm,180m)>=50", "sum(rain_mm, 3h) >= 50"),  # whitespace, unit normalised
+    ("last(level_m) > 1", "last(level_m) > 1"),  # optional duration
+    ("level_m >= sensor.warning_level_m", "level_m >= sensor.warning_level_m"),
+    ("a > 1 and b > 2 and c > 3", "a > 1 and b > 2 and c > 3"),  # flat and
+    ("a > 1 or b > 2 and c > 3", "a > 1 or (b > 2 and c > 3)"),  # and binds tighter
+    ("not a > 1", "not (a > 1)"),
+    ("(a + b) * 2 - c / 4 > 0", "(((a + b) * 2) - (c / 4)) > 0"),  # precedence
+    ("-a < -1.5", "-a < -1.5"),
+    ("abs(delta(level_m, 1h)) > 0.5", "abs(delta(level_m, 1h)) > 0.5"),
+    ("round(mean(temp_c, 1d), 1) > 30", "round(mean(temp_c, 1d), 1) > 30"),
+    ("rate(level_m, 30m) > 1e-1", "rate(level_m, 30m) > 0.1"),  # exponent
+    ("count(rain_mm, 1h) == 0", "count(rain_mm, 1h) == 0"),
+    ("x != 2", "x != 2"),
+]
+
+
+@pytest.mark.parametrize(("text", "canonical"), PARSES)
+def test_parses(text, canonical):
+    assert unparse(parse(text)) == canonical
+
+
+# (expression, the complete error message)
+ERRORS = [
+    ("sum(rain_mm) > 1", "expected sum(FIELD, DURATION), found 1 argument(s)"),
+    ("sum(3, 3h) > 1", "expected sum(FIELD, DURATION) with a field name first, found '3'"),
+    ("sum() > 1", "expected sum(FIELD, DURATION) with a field name first, found no arguments"),
+    ("sum(rain_mm, 5) > 1",
+     "expected sum(FIELD, DURATION) with a positive duration such as 3h, found '5'"),
+    ("rate(level_m, 0h) > 1",
+     "expected rate(FIELD, DURATION) with a positive duration such as 3h, found '0s'"),
+    ("last(level_m, 1h, 2h) > 1", "expected last(FIELD[, DURATION]), found 3 argument(s)"),
+    ("median(x, 1h) > 1", "expected a function among abs, count, delta, last, max, mean, min, "
+                          "rate, round, sum, found unknown function 'median'"),
+    ("abs(1, 2) > 0", "expected abs() with 1 argument(s), found 2"),
+    ("x >", "expected a valid expression at column 3, found the end of the expression"),
+    ("x >= 5 5", "expected a valid expression at column 8, found '5'"),
+    ("x > 1 > 2", "expected a valid expression at column 7, found '>'"),
+    ("x $ 3", "expected a valid expression at column 3, found '$ 3'"),
+    ("", "expected a valid expression at column 1, found the end of the expression"),
+    ("((x > 1)", "expected a valid expression at column 8, found the end of the expression"),
+    ("3h", "expected a number or condition, found the bare duration '3h'"),
+    ("x" * 2001, "expected an expression of at most 2000 characters, found 2001"),
+    ("__import__('os')", "expected a valid expression at column 12, found \"'os')\""),
+]
+
+
+@pytest.mark.parametrize(("text", "message"), ERRORS)
+def test_errors(text, message):
+    with pytest.raises(ExprError) as exc:
+        parse(text)
+    assert str(exc.value) == message
+
+
+CHECKS = [
+    ("snow_mm > 1", True, "expected a field among rain_mm, found unknown field 'snow_mm'"),
+    ("sum(snow_mm, 1h) > 1", True,
+     "expected a field among rain_mm, found unknown field 'snow_mm'"),
+    ("sum(rain_mm, 1h)", True,
+     "expected a condition (a comparison), found the number expression 'sum(rain_mm, 1h)'"),
+    ("rain_mm > 1", False, "expected a number expression, found the condition 'rain_mm > 1'"),
+    ("rain_mm + 3h > 1", True,
+     "expected a number, found the duration '3h' outside a window function"),
+]
+
+
+@pytest.mark.parametrize(("text", "boolean", "message"), CHECKS)
+def test_checks(text, boolean, message):
+    with pytest.raises(ExprError) as exc:
+        check(parse(text), frozenset({"rain_mm"}), boolean)
+    assert str(exc.value) == message
+
+
+def _ctx(points, sensor=None, now=None):
+    series = {}
+    for field, values in points.items():
+        s = series[field] = Series()
+        for ts, v in values:
+            s.add(ts, v)
+    last = max(ts for values in points.values() for ts, _ in values) if points else 0
+    return Context(series, sensor or {}, now if now is not None else last)
+
+
+# (expression, readings per field as (hour, value), sensor attrs, expected result)
+EVALS = [
+    ("sum(rain_mm, 3h)", {"rain_mm": [(0, 5), (1, 10), (2, 20), (3, 40)]}, {}, 70.0),
+    ("sum(rain_mm, 1h)", {"rain_mm": [(0, 5), (1, 10)]}, {}, 10.0),  # start is exclusive
+    ("count(rain_mm, 2h)", {"rain_mm": [(0, 5), (1, 10), (2, 1)]}, {}, 2.0),
+    ("mean(level_m, 2h)", {"level_m": [(0, 1), (1, 2), (2, 4)]}, {}, 3.0),
+    ("min(level_m, 3h)", {"level_m": [(0, 1), (1, 2), (2, 4)]}, {}, 1.0),
+    ("max(level_m, 3h)", {"level_m": [(0, 1), (1, 2), (2, 4)]}, {}, 4.0),
+    ("delta(level_m, 2h)", {"level_m": [(0, 1), (1, 2), (2, 4)]}, {}, 3.0),  # baseline kept
+    ("rate(level_m, 2h)", {"level_m": [(0, 1), (1, 2), (2, 4)]}, {}, 1.5),  # per hour
+    ("rate(level_m, 2h)", {"level_m": [(2, 4)]}, {}, None),  # one point: unknown
+    ("level_m", {"level_m": [(0, 1), (1, 2)]}, {}, 2.0),
+    ("last(level_m, 1h)", {"level_m": [(0, 1)], "x": [(5, 0)]}, {}, None),  # stale
+    ("mean(level_m, 1h)", {}, {}, None),
+    ("sum(rain_mm, 1h)", {}, {}, 0.0),  # no rain recorded is zero rain
+    ("level_m >= sensor.warning_level_m", {"level_m": [(0, 4.5)]},
+     {"warning_level_m": 4.5}, True),
+    ("level_m >= sensor.warning_level_m", {"level_m": [(0, 4.5)]}, {}, None),  # no key
+    ("level_m >= sensor.name", {"level_m": [(0, 4.5)]}, {"name": "x"}, None),  # not a number
+    ("level_m / 0", {"level_m": [(0, 4.5)]}, {}, None),
+    ("missing > 1 or level_m > 1", {"level_m": [(0, 4.5)]}, {}, True),  # or: True decides
+    ("missing > 1 and level_m > 1", {"level_m": [(0, 4.5)]}, {}, None),  # and: unknown
+    ("missing > 1 and level_m > 9", {"level_m": [(0, 4.5)]}, {}, False),  # and: False decides
+    ("not missing > 1", {}, {}, None),
+    ("-level_m + 2 * 3", {"level_m": [(0, 4)]}, {}, 2.0),
+    ("abs(level_m - 10)", {"level_m": [(0, 4)]}, {}, 6.0),
+    ("round(level_m / 3, 2)", {"level_m": [(0, 4)]}, {}, 1.33),
+]
+
+
+@pytest.mark.parametrize(("text", "points", "sensor", "expected"), EVALS)
+def test_evaluates(text, points, sensor, expected):
+    hours = {f: [(h * HOUR, v) for h, v in vs] for f, vs in points.items()}
+    assert compile_node(parse(text))(_ctx(hours, sensor)) == expected
+
+
+def test_tenth_mm_tips_reach_exactly_fifty():
+    s = Series()
+    for minute in range(500):
+        s.add(minute * 60_000, 0.1)
+    ctx = Context({"rain_mm": s}, {}, 499 * 60_000)
+    assert compile_node(parse("sum(rain_mm, 500m) >= 50"))(ctx) is True
+
+
+def test_out_of_order_insert_keeps_sums():
+    s = Series()
+    for h in (0, 2, 3, 1):
+        s.add(h * HOUR, float(h + 1))
+    assert s.aggregate("sum", 10 * HOUR, 3 * HOUR) == 10.0
+    assert s.aggregate("sum", 2 * HOUR, 3 * HOUR) == 7.0

@@ -1,0 +1,135 @@
+"""The ``hazard-warning`` command line."""
+
+from __future__ import annotations
+
+import logging
+import sys
+import threading
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
+
+from warning.config import Config, load_config
+from warning.yamlfile import ConfigError
+
+app = typer.Typer(add_completion=False, no_args_is_help=True,
+                  help="Multi-hazard early warning: MQTT readings, YAML rules, graded warnings.")
+rules_app = typer.Typer(no_args_is_help=True, help="Check rule files.")
+app.add_typer(rules_app, name="rules")
+err = Console(stderr=True)
+
+
+def _logging(verbose: bool) -> None:
+    logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+                        stream=sys.stderr)
+
+
+def _fail(exc: ConfigError) -> None:
+    for problem in exc.problems:
+        err.print(str(problem), highlight=False, markup=False)
+    raise typer.Exit(1)
+
+
+@app.command()
+def run(config: Annotated[Path, typer.Option("--config", "-c", help="Run configuration YAML.")],
+        workers: Annotated[int, typer.Option(help="bytewax workers in this process.")] = 1,
+        verbose: bool = False) -> None:
+    """Run the live pipeline: MQTT in; warnings to console, MQTT and InfluxDB."""
+    from warning.app import run_live, setup
+
+    _logging(verbose)
+    try:
+        s = setup(load_config(config))
+    except ConfigError as exc:
+        _fail(exc)
+    run_live(s, threading.Event(), workers=workers)
+
+
+@app.command()
+def backtest(
+    rules: Annotated[list[Path], typer.Option("--rules", help="Rule file or directory.")],
+    input: Annotated[Path, typer.Option("--input", exists=True, dir_okay=False,  # noqa: A002
+                                        help="Readings, JSON Lines or CSV.")],
+    output: Annotated[Path, typer.Option("--output", help="Warning events, JSON Lines.")],
+    sensors: Annotated[Path | None, typer.Option("--sensors", help="Sensor registry.")] = None,
+    rejected: Annotated[Path | None, typer.Option(help="Write rejected readings here.")] = None,
+    config: Annotated[Path | None, typer.Option("--config", "-c",
+                                                help="Pipeline settings (lateness, kinds...).")
+                      ] = None,
+    workers: int = 1,
+    progress: bool = True,
+    verbose: bool = False,
+) -> None:
+    """Run rules over recorded readings with the same dataflow as ``run``."""
+    from warning.app import run_backtest, setup
+
+    _logging(verbose)
+    try:
+        cfg = load_config(config) if config else Config()
+        cfg.rules = [str(r.resolve()) for r in rules]
+        cfg.sensors = str(sensors.resolve()) if sensors else None
+        if sensors is None:
+            cfg.pipeline.unknown_sensors = "accept"
+        s = setup(cfg)
+    except ConfigError as exc:
+        _fail(exc)
+    size = input.stat().st_size
+    bar = Progress("[progress.description]{task.description}", BarColumn(), DownloadColumn(),
+                   TimeRemainingColumn(), console=err, disable=not progress)
+    with bar:
+        task = bar.add_task("backtest", total=size)
+        run_backtest(s, input, output, rejected, workers,
+                     progress=lambda done: bar.update(task, completed=done))
+    m = s.metrics
+    events = sum(v.value for metric in m.warning_events.collect() for v in metric.samples
+                 if v.name.endswith("_total"))
+    bad = sum(v.value for metric in m.rejected.collect() for v in metric.samples
+              if v.name.endswith("_total"))
+    err.print(f"{int(m.received._value.get())} readings, {int(bad)} rejected, "
+              f"{int(events)} warning events -> {output}", highlight=False)
+
+
+@rules_app.command("check")
+def rules_check(paths: Annotated[list[Path], typer.Argument(help="Rule files or directories.")],
+                sensors: Annotated[Path | None, typer.Option(help="Sensor registry.")] = None
+                ) -> None:
+    """Check rule files; print FILE:LINE: rule 'ID': KEY: expected ..., found ... per problem."""
+    from warning.registry import load_registry
+    from warning.rules.load import load_rules
+
+    try:
+        rs = load_rules(paths)
+        if sensors:
+            load_registry(sensors)
+    except ConfigError as exc:
+        _fail(exc)
+    typer.echo(f"{len(rs.rules)} rules OK")
+
+
+@app.command()
+def demo(
+    duration: Annotated[float | None, typer.Option(help="Stop after this many seconds.")] = None,
+    speed: Annotated[float, typer.Option(help="Simulated seconds per real second.")] = 900.0,
+    scenario: str = "storm",
+    influx_url: Annotated[str | None, typer.Option(help="Also store in this InfluxDB (v1).")
+                          ] = None,
+    verbose: bool = False,
+) -> None:
+    """Run a broker, a simulated storm and the live pipeline, printing warnings as they happen."""
+    from warning.demo import run_demo
+
+    _logging(verbose)
+    run_demo(duration=duration, speed=speed, scenario=scenario, influx_url=influx_url)
+
+
+def main() -> None:
+    """Entry point of the console script."""
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,166 @@
+"""Per-sensor evaluation: deduplicate, keep windows, evaluate rules, step lifecycles."""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from warning import lifecycle
+from warning.lifecycle import Episode
+from warning.model import Level, Reading, Rejected, WarningEvent
+from warning.registry import Registry
+from warning.rules.compile import Context
+from warning.rules.load import Rule, RuleSet
+from warning.rules.windows import Series
+
+
+@dataclass
+class SensorState:
+    """Everything remembered about one sensor; plain data so bytewax can snapshot it."""
+
+    watermark: int | None = None
+    max_seq: int | None = None
+    recent_ts: deque[int] = field(default_factory=deque)
+    recent_set: set[int] = field(default_factory=set)
+    series: dict[str, Series] = field(default_factory=dict)
+    episodes: dict[str, Episode] = field(default_factory=dict)
+    seq_gaps: int = 0
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What one reading produced: the accepted reading (or a rejection) and warning events."""
+
+    reading: Reading | None
+    rejected: Rejected | None
+    events: tuple[WarningEvent, ...]
+    seq_gap: int = 0
+    duplicate: bool = False
+
+
+class Evaluator:
+    """Applies a rule set to one sensor's readings; holds no per-sensor state itself."""
+
+    def __init__(self, rules: RuleSet, registry: Registry, lateness_ms: int):
+        self.rules = rules
+        self.registry = registry
+        self.lateness_ms = lateness_ms
+        self._applicable: dict[tuple[str, str, str], tuple[Rule, ...]] = {}
+        self._horizons: dict[str, dict[str, int]] = {}
+
+    def applicable(self, sensor_id: str, kind: str, region: str) -> tuple[Rule, ...]:
+        """Return the rules with level conditions that watch this sensor (cached)."""
+        key = (sensor_id, kind, region)
+        found = self._applicable.get(key)
+        if found is None:
+            found = tuple(r for r in self.rules.for_kind(kind)
+                          if r.levels and r.applies_to(sensor_id, kind, region))
+            self._applicable[key] = found
+        return found
+
+    def horizons(self, kind: str) -> dict[str, int]:
+        """Return how far back each field of a kind must be kept (cached)."""
+        found = self._horizons.get(kind)
+        if found is None:
+            found = self._horizons[kind] = self.rules.horizons(kind)
+        return found
+
+    def observe(self, state: SensorState, r: Reading) -> Outcome:
+        """Take one reading into ``state`` and return what it produced."""
+        lateness = self.lateness_ms
+        wm = state.watermark
+        if wm is not None and r.ts < wm - lateness:
+            return Outcome(None, Rejected("", _reading_payload(r), "late",
+                                          f"ts is {(wm - r.ts) / 1000:.0f} s behind the "
+                                          f"sensor's latest, over the {lateness // 1000} s "
+                                          f"allowance", r.sensor_id), ())
+        if r.ts in state.recent_set:
+            return Outcome(None, None, (), duplicate=True)
+        gap = _count_gap(state, r.seq)
+        now = r.ts if wm is None or r.ts > wm else wm
+        state.watermark = now
+        state.recent_ts.append(r.ts)
+        state.recent_set.add(r.ts)
+        while state.recent_ts[0] < now - lateness:
+            state.recent_set.discard(state.recent_ts.popleft())
+        horizons = self.horizons(r.kind)
+        for name, value in r.values.items():
+            keep = horizons.get(name)
+            if keep is None:
+                continue
+            s = state.series.get(name)
+            if s is None:
+                s = state.series[name] = Series()
+            s.add(r.ts, value)
+            s.trim(now - keep - lateness)
+        rules = self.applicable(r.sensor_id, r.kind, r.region)
+        if not rules:
+            return Outcome(r, None, (), gap)
+        attrs = self.registry.attrs_for(r.sensor_id, r.kind, r.region)
+        ctx = Context(state.series, attrs, now)
+        events = []
+        for rule in rules:
+            event = self._evaluate(rule, state, ctx, r, attrs)
+            if event is not None:
+                events.append(event)
+        return Outcome(r, None, tuple(events), gap)
+
+    def _evaluate(self, rule: Rule, state: SensorState, ctx: Context, r: Reading,
+                  attrs: Mapping[str, Any]) -> WarningEvent | None:
+        target = None
+        for level, cond in rule.levels:
+            if cond.test(ctx) is True:
+                target = level
+                break
+        ep = state.episodes.get(rule.id, lifecycle.QUIET)
+        clear_ok = rule.clear is None or ep.level is None or rule.clear.test(ctx) is True
+        new, t = lifecycle.step(ep, target, ctx.now, rule_id=rule.id, subject=r.sensor_id,
+                                for_ms=rule.for_ms, hold_ms=rule.hold_ms, clear_ok=clear_ok)
+        if new is not ep:
+            if new == lifecycle.QUIET:
+                state.episodes.pop(rule.id, None)
+            else:
+                state.episodes[rule.id] = new
+        if t is None:
+            return None
+        return build_event(rule, t, r.sensor_id, r.region, ctx, attrs, r.received_at)
+
+
+def build_event(rule: Rule, t: lifecycle.Transition, subject: str, region: str, ctx: Context,
+                attrs: Mapping[str, Any], received_at: float) -> WarningEvent:
+    """Render a lifecycle transition of a threshold rule into a warning event."""
+    values = {name: f(ctx) for name, f in rule.values}
+    shown = t.level or t.previous
+    fields = {"level": shown.colour if shown else "", "hazard": rule.hazard, "subject": subject,
+              "region": region, "rule_id": rule.id, "event": t.event}
+    template = rule.message.get(shown) if shown else None
+    message = template.render(ctx, values, fields) if template else \
+        f"{attrs.get('name', subject)}: {rule.hazard} {fields['level']}"
+    if t.event == "cleared":
+        message = f"Cleared: {message}"
+    instruction = rule.instruction.get(t.level, "") if t.level else ""
+    return WarningEvent(t.warning_id, t.event, rule.id, rule.hazard, t.level, t.previous,
+                        subject, region, ctx.now, values, message, instruction, "Observed",
+                        received_at)
+
+
+def _count_gap(state: SensorState, seq: int | None) -> int:
+    if seq is None:
+        return 0
+    last = state.max_seq
+    if last is None or seq > last:
+        state.max_seq = seq
+        return seq - last - 1 if last is not None and seq > last + 1 else 0
+    if seq < last - 100_000 or seq <= 1 < last:
+        state.max_seq = seq  # the sensor's counter restarted
+    return 0
+
+
+def _reading_payload(r: Reading) -> dict[str, Any]:
+    return {"sensor_id": r.sensor_id, "kind": r.kind, "ts": r.ts / 1000, "seq": r.seq,
+            "values": r.values}
+
+
+__all__ = ["Evaluator", "Level", "Outcome", "SensorState"]

@@ -1,0 +1,146 @@
+"""The one place where the dataflow is wired; ``run`` and ``backtest`` differ only in I/O.
+
+ingest (parse, watermark ticks) ─┬─▶ rejected ─────────────────────────────▶ dead letters
+├─▶ readings ─▶ key_by_sensor ─▶ evaluate_rules ─┬─▶ store
+│                                   (late) ──────┴─▶ dead letters
+└─▶ seen + ticks ─▶ watch_silence ───────────────┬─▶ warnings
+rule events ────────┘
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+import bytewax.operators as op
+from bytewax.dataflow import Dataflow
+from bytewax.inputs import Source
+from bytewax.outputs import Sink
+
+from warning.engine import Evaluator, Outcome, SensorState
+from warning.metrics import Metrics
+from warning.model import Reading, Rejected, Seen, Tick, WarningEvent
+from warning.registry import Registry
+from warning.rules.load import RuleSet
+from warning.silence import SHARD_KEYS, ShardState, SilenceWatch, shard_of
+
+
+@dataclass
+class Outputs:
+    """Where results go; any list may be empty."""
+
+    warnings: list[Sink[WarningEvent]] = field(default_factory=list)
+    store: list[Sink[Reading | WarningEvent]] = field(default_factory=list)
+    dead_letters: list[Sink[Rejected]] = field(default_factory=list)
+
+
+@dataclass
+class Engine:
+    """The pure logic a flow runs: rules, registry and settings, with metrics to count in."""
+
+    rules: RuleSet
+    registry: Registry
+    lateness_ms: int
+    metrics: Metrics
+
+    def __post_init__(self) -> None:
+        self.evaluator = Evaluator(self.rules, self.registry, self.lateness_ms)
+        self.silence = SilenceWatch(self.rules, self.registry)
+        self.metrics.rules_loaded.set(len(self.rules.rules))
+        self.metrics.init_hazards({r.hazard for r in self.rules.rules}
+                                  | {r.no_data.hazard for r in self.rules.rules if r.no_data})
+
+    def evaluate(self, state: SensorState | None, reading: Reading
+                 ) -> tuple[SensorState, Outcome]:
+        """The ``evaluate_rules`` step: one reading into one sensor's state."""
+        if state is None:
+            state = SensorState()
+        outcome = self.evaluator.observe(state, reading)
+        m = self.metrics
+        if outcome.duplicate:
+            m.duplicates.inc()
+        if outcome.seq_gap:
+            m.seq_gaps.inc(outcome.seq_gap)
+        if outcome.reading is not None:
+            m.accepted.labels(reading.kind).inc()
+            m.evaluations.inc(len(self.evaluator.applicable(reading.sensor_id, reading.kind,
+                                                            reading.region)))
+        return state, outcome
+
+    def watch_silence(self, state: ShardState | None, value: tuple[str, Seen | Tick]
+                      ) -> tuple[ShardState, list[WarningEvent]]:
+        """The ``watch_silence`` step: a sighting or a tick into one shard's state."""
+        shard, item = value
+        if state is None:
+            state = self.silence.new_state(shard)
+        return state, self.silence.observe(state, item)
+
+    def count_event(self, event: WarningEvent) -> None:
+        """Count an event and keep the active-warnings gauge right."""
+        m = self.metrics
+        level = event.level.colour if event.level else ""
+        m.warning_events.labels(event.hazard, level, event.event).inc()
+        if event.previous_level is not None:
+            m.active.labels(event.hazard, event.previous_level.colour).dec()
+        if event.level is not None:
+            m.active.labels(event.hazard, event.level.colour).inc()
+        if event.received_at:
+            m.delay.observe(max(0.0, time.time() - event.received_at))
+
+
+def _to_silence(item: Reading | Tick) -> Iterable[tuple[str, tuple[str, Seen | Tick]]]:
+    # Sightings and ticks travel one path, so each shard sees them in source order.
+    if isinstance(item, Tick):
+        return [(key, (key, item)) for key in SHARD_KEYS]
+    key = shard_of(item.sensor_id)
+    return [(key, (key, Seen(item.sensor_id, item.kind, item.region, item.ts)))]
+
+
+def _split_outcome(outcome: Outcome) -> list[Any]:
+    out: list[Any] = list(outcome.events)
+    if outcome.reading is not None:
+        out.append(outcome.reading)
+    if outcome.rejected is not None:
+        out.append(outcome.rejected)
+    return out
+
+
+def build_flow(source: Source[Any], engine: Engine, outputs: Outputs,
+               name: str = "hazard_warning") -> Dataflow:
+    """Wire ingest, rules, silence watch, lifecycle and sinks into one dataflow."""
+    flow = Dataflow(name)
+    items = op.input("ingest", flow, source)
+    parsed = op.branch("split_rejected", items, lambda x: isinstance(x, Rejected))
+    good = parsed.falses
+    readings = op.filter("readings_only", good, lambda x: isinstance(x, Reading))
+
+    keyed = op.key_on("key_by_sensor", readings, lambda r: r.sensor_id)
+    outcomes = op.stateful_map("evaluate_rules", keyed, engine.evaluate)
+    results = op.flat_map("split_outcome", op.key_rm("unkey_outcome", outcomes),
+                          _split_outcome)
+
+    # stateful_map does not pass the key to the mapper; the shard rides in the value too.
+    silence_in = op.flat_map("to_silence", good, _to_silence)
+    silence_states = op.stateful_map("watch_silence", silence_in, engine.watch_silence)
+    silence_events = op.flat_map("silence_events", op.key_rm("unkey_silence", silence_states),
+                                 lambda events: events)
+
+    rule_events = op.filter("events_only", results, lambda x: isinstance(x, WarningEvent))
+    events = op.merge("all_events", rule_events, silence_events)
+    events = op.inspect("count_events", events, lambda _s, e: engine.count_event(e))
+
+    stored = op.filter("readings_accepted", results, lambda x: isinstance(x, Reading))
+    late = op.filter("late_only", results, lambda x: isinstance(x, Rejected))
+    rejected = op.merge("all_rejected", parsed.trues, late)
+    rejected = op.inspect("count_rejected", rejected,
+                          lambda _s, r: engine.metrics.rejected.labels(r.reason).inc())
+
+    for i, sink in enumerate(outputs.warnings):
+        op.output(f"warnings_{i}", events, sink)
+    for i, sink in enumerate(outputs.store):
+        op.output(f"store_{i}", op.merge(f"to_store_{i}", stored, events), sink)
+    for i, sink in enumerate(outputs.dead_letters):
+        op.output(f"dead_letters_{i}", rejected, sink)
+    return flow

@@ -1,0 +1,120 @@
+"""Start a local MQTT broker for the demo and tests: Mosquitto where installed, else amqtt."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import shutil
+import socket
+import subprocess
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+
+#: Lift Mosquitto's per-client queue limit, which silently drops messages (DOMAIN.md).
+MOSQUITTO_LIMITS = "max_queued_messages 0\nmax_queued_bytes 268435456\nmax_inflight_messages 0\n"
+
+
+def free_port() -> int:
+    """Return a free TCP port on loopback."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for_port(port: int, timeout: float = 10.0, host: str = "127.0.0.1") -> None:
+    """Wait until something listens on the port, or raise TimeoutError."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection((host, port), timeout=0.2):
+                return
+        except OSError:
+            time.sleep(0.05)
+    msg = f"nothing listens on {host}:{port} after {timeout} s"
+    raise TimeoutError(msg)
+
+
+def mosquitto_path() -> str | None:
+    """Return the Mosquitto binary, if installed."""
+    return shutil.which("mosquitto") or (
+        "/usr/sbin/mosquitto" if Path("/usr/sbin/mosquitto").exists() else None)
+
+
+class Broker:
+    """A broker on a free loopback port; ``stop()`` ends it."""
+
+    def __init__(self, port: int | None = None, extra_conf: str = "",
+                 prefer: str = "mosquitto"):
+        self.port = port or free_port()
+        self.kind = "mosquitto" if prefer == "mosquitto" and mosquitto_path() else "amqtt"
+        self._proc: subprocess.Popen[bytes] | None = None
+        self._dir = tempfile.TemporaryDirectory(prefix="hazard-broker-")
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+        self.extra_conf = extra_conf
+
+    def start(self) -> Broker:
+        """Start the broker and wait until it accepts connections."""
+        if self.kind == "mosquitto":
+            conf = Path(self._dir.name) / "mosquitto.conf"
+            conf.write_text(f"listener {self.port} 127.0.0.1\nallow_anonymous true\n"
+                            f"persistence true\npersistence_location {self._dir.name}/\n"
+                            f"{MOSQUITTO_LIMITS}{self.extra_conf}")
+            self._proc = subprocess.Popen([mosquitto_path() or "mosquitto", "-c", str(conf)],
+                                          stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        else:
+            self._start_amqtt()
+        wait_for_port(self.port)
+        log.info("%s broker on 127.0.0.1:%d", self.kind, self.port)
+        return self
+
+    def _start_amqtt(self) -> None:
+        from amqtt.broker import Broker as AmqttBroker
+
+        logging.getLogger("amqtt").setLevel(logging.CRITICAL)  # it logs every probe connect
+
+        config = {"listeners": {"default": {"type": "tcp", "bind": f"127.0.0.1:{self.port}"}},
+                  "plugins": {"amqtt.plugins.authentication.AnonymousAuthPlugin":
+                              {"allow_anonymous": True}}}
+        ready = threading.Event()
+
+        def serve() -> None:
+            loop = asyncio.new_event_loop()
+            asyncio.set_event_loop(loop)
+            self._loop = loop
+            broker = AmqttBroker(config, loop=loop)
+            loop.run_until_complete(broker.start())
+            ready.set()
+            loop.run_forever()
+            loop.run_until_complete(broker.shutdown())
+            loop.close()
+
+        self._thread = threading.Thread(target=serve, name="amqtt", daemon=True)
+        self._thread.start()
+        ready.wait(10)
+
+    def stop(self) -> None:
+        """Stop the broker."""
+        if self._proc is not None:
+            self._proc.terminate()
+            try:
+                self._proc.wait(5)
+            except subprocess.TimeoutExpired:
+                self._proc.kill()
+            self._proc = None
+        if self._loop is not None:
+            self._loop.call_soon_threadsafe(self._loop.stop)
+            if self._thread is not None:
+                self._thread.join(5)
+            self._loop = None
+        self._dir.cleanup()
+
+    def __enter__(self) -> Broker:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()

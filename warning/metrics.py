@@ -1,0 +1,70 @@
+"""The pipeline's own health, as Prometheus metrics; label values are initialised at start."""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, start_http_server
+
+from warning.model import LEVEL_NAMES
+from warning.parse import REASONS
+
+EVENTS = ("raised", "escalated", "deescalated", "cleared")
+SINKS = ("influx_readings", "influx_warnings", "mqtt_warnings", "mqtt_deadletters", "jsonl")
+
+
+class Metrics:
+    """All pipeline metrics in one registry (a fresh one per test)."""
+
+    def __init__(self, registry: CollectorRegistry | None = None):
+        self.registry = r = registry or CollectorRegistry()
+        self.received = Counter("hazard_readings_received_total",
+                                "Messages taken from the input, valid or not.", registry=r)
+        self.accepted = Counter("hazard_readings_accepted_total",
+                                "Readings that passed validation and deduplication.",
+                                ["kind"], registry=r)
+        self.rejected = Counter("hazard_readings_rejected_total",
+                                "Messages rejected, by reason.", ["reason"], registry=r)
+        self.duplicates = Counter("hazard_readings_duplicate_total",
+                                  "Readings dropped as duplicates (same sensor and ts).",
+                                  registry=r)
+        self.seq_gaps = Counter("hazard_readings_seq_gap_total",
+                                "Readings missing according to per-sensor seq counters.",
+                                registry=r)
+        self.evaluations = Counter("hazard_rule_evaluations_total",
+                                   "Rule evaluations (one per rule per reading).", registry=r)
+        self.warning_events = Counter("hazard_warning_events_total", "Warning events emitted.",
+                                      ["hazard", "level", "event"], registry=r)
+        self.active = Gauge("hazard_active_warnings", "Warnings currently active.",
+                            ["hazard", "level"], registry=r)
+        self.sink_failures = Counter("hazard_sink_write_failures_total",
+                                     "Failed writes to a sink (data kept or spooled).",
+                                     ["sink"], registry=r)
+        self.spool_bytes = Gauge("hazard_spool_bytes", "Bytes waiting in the store spool.",
+                                 ["sink"], registry=r)
+        self.delay = Histogram("hazard_warning_delay_seconds",
+                               "Wall time from a reading's arrival to its warning event.",
+                               buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5,
+                                        10, 30), registry=r)
+        self.mqtt_connected = Gauge("hazard_mqtt_connected",
+                                    "1 while connected and subscribed to the broker.",
+                                    registry=r)
+        self.mqtt_reconnects = Counter("hazard_mqtt_connects_total",
+                                       "Successful connections to the broker.", registry=r)
+        self.rules_loaded = Gauge("hazard_rules_loaded", "Rules in force.", registry=r)
+        for reason in REASONS:
+            self.rejected.labels(reason)
+        for sink in SINKS:
+            self.sink_failures.labels(sink)
+
+    def init_hazards(self, hazards: set[str]) -> None:
+        """Create zero series for each hazard, so dashboards show zeros, not gaps."""
+        for hazard in hazards:
+            for level in LEVEL_NAMES:
+                self.active.labels(hazard, level)
+                for event in EVENTS:
+                    if event != "cleared":
+                        self.warning_events.labels(hazard, level, event)
+            self.warning_events.labels(hazard, "", "cleared")
+
+    def serve(self, host: str, port: int) -> None:
+        """Expose ``/metrics`` over HTTP."""
+        start_http_server(port, addr=host, registry=self.registry)

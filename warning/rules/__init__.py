@@ -1,0 +1,1 @@
+"""Rules: the expression grammar, window functions, rule files and their evaluation."""

@@ -1,0 +1,139 @@
+"""Turn checked syntax trees into fast closures over an evaluation context."""
+
+from __future__ import annotations
+
+import operator
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from warning.rules.expr import (
+    Arith,
+    BoolOp,
+    Compare,
+    DurationLit,
+    Field,
+    MathCall,
+    Neg,
+    Node,
+    Not,
+    Num,
+    SensorAttr,
+    Window,
+)
+from warning.rules.windows import Series
+
+
+class Context:
+    """What an expression can see: one sensor's series and registry entry at time ``now``."""
+
+    __slots__ = ("series", "sensor", "now", "cache")
+
+    def __init__(self, series: Mapping[str, Series], sensor: Mapping[str, Any], now: int):
+        self.series = series
+        self.sensor = sensor
+        self.now = now
+        self.cache: dict[Window, float | None] = {}
+
+    def window(self, node: Window) -> float | None:
+        """Return a window function's value, computed once per evaluation."""
+        try:
+            return self.cache[node]
+        except KeyError:
+            pass
+        s = self.series.get(node.field)
+        value = None if s is None else s.aggregate(node.func, node.duration_ms, self.now)
+        if value is None and node.func in ("sum", "count"):
+            value = 0.0
+        self.cache[node] = value
+        return value
+
+
+Compiled = Callable[[Context], Any]
+
+_COMPARE = {">=": operator.ge, "<=": operator.le, ">": operator.gt, "<": operator.lt,
+            "==": operator.eq, "!=": operator.ne}
+_ARITH = {"+": operator.add, "-": operator.sub, "*": operator.mul}
+
+
+def compile_node(node: Node) -> Compiled:
+    """Compile a node; unknown values are None and make conditions false, never an error.
+
+    >>> from warning.rules.expr import parse
+    >>> f = compile_node(parse("level_m >= sensor.warning_level_m"))
+    >>> s = Series(); s.add(0, 4.6)
+    >>> f(Context({"level_m": s}, {"warning_level_m": 4.5}, 0)), f(Context({}, {}, 0))
+    (True, None)
+    """
+    if isinstance(node, Num):
+        value = node.value
+        return lambda ctx: value
+    if isinstance(node, Field):
+        name = node.name
+
+        def field(ctx: Context) -> float | None:
+            s = ctx.series.get(name)
+            return s.aggregate("last", None, ctx.now) if s is not None else None
+        return field
+    if isinstance(node, SensorAttr):
+        key = node.name
+
+        def attr(ctx: Context) -> float | None:
+            value = ctx.sensor.get(key)
+            return value if isinstance(value, int | float) and not isinstance(value, bool) \
+                else None
+        return attr
+    if isinstance(node, Window):
+        return lambda ctx: ctx.window(node)
+    if isinstance(node, Compare):
+        return _binary(_COMPARE[node.op], compile_node(node.left), compile_node(node.right))
+    if isinstance(node, Arith):
+        op = _ARITH.get(node.op, _divide)
+        return _binary(op, compile_node(node.left), compile_node(node.right))
+    if isinstance(node, Neg):
+        inner = compile_node(node.item)
+        return lambda ctx: None if (v := inner(ctx)) is None else -v
+    if isinstance(node, Not):
+        inner = compile_node(node.item)
+        return lambda ctx: None if (v := inner(ctx)) is None else not v
+    if isinstance(node, BoolOp):
+        return _bool(node.op, [compile_node(i) for i in node.items])
+    if isinstance(node, MathCall):
+        args = [compile_node(a) for a in node.args]
+        if node.func == "abs":
+            return lambda ctx: None if (v := args[0](ctx)) is None else abs(v)
+        return lambda ctx: None if (v := args[0](ctx)) is None or (n := args[1](ctx)) is None \
+            else round(v, int(n))
+    if isinstance(node, DurationLit):
+        msg = "a duration is only valid inside a window function"
+        raise TypeError(msg)
+    raise TypeError(node)
+
+
+def _divide(a: float, b: float) -> float | None:
+    return a / b if b else None
+
+
+def _binary(op: Callable[[Any, Any], Any], left: Compiled, right: Compiled) -> Compiled:
+    def binary(ctx: Context) -> Any:
+        a = left(ctx)
+        if a is None:
+            return None
+        b = right(ctx)
+        return None if b is None else op(a, b)
+    return binary
+
+
+def _bool(op: str, items: list[Compiled]) -> Compiled:
+    # Three-valued logic: an unknown operand is only decisive when nothing else is.
+    decisive = op == "or"
+
+    def boolean(ctx: Context) -> bool | None:
+        unknown = False
+        for item in items:
+            v = item(ctx)
+            if v is None:
+                unknown = True
+            elif bool(v) is decisive:
+                return decisive
+        return None if unknown else not decisive
+    return boolean

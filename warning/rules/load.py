@@ -1,0 +1,366 @@
+"""Load rule files: strict YAML, expressions parsed and checked, every error located."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from warning.kinds import BUILTIN_KINDS, Kind
+from warning.model import LEVEL_NAMES, Level, parse_duration_ms
+from warning.rules.compile import Compiled, compile_node
+from warning.rules.expr import ExprError, Field, Node, Window, check, parse, value_name, walk
+from warning.rules.reach import unreachable_reason
+from warning.rules.template import Template
+from warning.yamlfile import Checker, ConfigError, LineDict, LineList, describe, load_yaml
+
+RULE_KEYS = ("id", "hazard", "for_kind", "description", "source", "regions", "sensors",
+             "levels", "for", "hold", "clear", "no_data", "values", "message", "instruction")
+NO_DATA_KEYS = ("after", "level", "hazard", "message", "instruction")
+
+
+@dataclass(frozen=True)
+class Condition:
+    """A parsed and compiled boolean expression with its source text."""
+
+    text: str
+    node: Node
+    test: Compiled
+
+
+@dataclass(frozen=True)
+class NoData:
+    """Silence handling: a sensor unheard for ``after_ms`` raises a warning of its own."""
+
+    after_ms: int
+    level: Level
+    hazard: str
+    message: Template
+    instruction: str
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One rule from a rule file, ready to evaluate."""
+
+    id: str
+    hazard: str
+    kinds: tuple[str, ...]
+    levels: tuple[tuple[Level, Condition], ...]  # highest level first
+    for_ms: int = 0
+    hold_ms: int = 0
+    clear: Condition | None = None
+    no_data: NoData | None = None
+    values: tuple[tuple[str, Compiled], ...] = ()
+    message: Mapping[Level, Template] = field(default_factory=dict)
+    instruction: Mapping[Level, str] = field(default_factory=dict)
+    regions: frozenset[str] | None = None
+    sensors: frozenset[str] | None = None
+    file: str = ""
+    line: int = 0
+    horizons: Mapping[str, int] = field(default_factory=dict)  # field -> longest window, ms
+
+    def applies_to(self, sensor_id: str, kind: str, region: str) -> bool:
+        """Return True if this rule watches the given sensor."""
+        return (kind in self.kinds
+                and (self.regions is None or region in self.regions)
+                and (self.sensors is None or sensor_id in self.sensors))
+
+    @property
+    def silence_id(self) -> str:
+        """The rule id under which this rule's silence warnings are raised."""
+        return f"{self.id}.no_data"
+
+
+@dataclass(frozen=True)
+class RuleSet:
+    """All loaded rules, indexed by sensor kind."""
+
+    rules: tuple[Rule, ...]
+
+    def for_kind(self, kind: str) -> tuple[Rule, ...]:
+        """Return the rules that may apply to sensors of ``kind``."""
+        return tuple(r for r in self.rules if kind in r.kinds)
+
+    def horizons(self, kind: str) -> dict[str, int]:
+        """Return, per field of ``kind``, the longest window any rule looks back over."""
+        out: dict[str, int] = {}
+        for rule in self.for_kind(kind):
+            for name, ms in rule.horizons.items():
+                out[name] = max(out.get(name, 0), ms)
+        return out
+
+
+def rule_files(paths: Iterable[str | Path]) -> list[Path]:
+    """Expand files and directories into rule files (``*.yaml``, not ``*.test.yaml``)."""
+    out: list[Path] = []
+    for p in map(Path, paths):
+        if p.is_dir():
+            out.extend(f for f in sorted(p.glob("*.y*ml"))
+                       if not f.name.endswith((".test.yaml", ".test.yml")))
+        else:
+            out.append(p)
+    return out
+
+
+def load_rules(paths: Iterable[str | Path], kinds: Mapping[str, Kind] = BUILTIN_KINDS) -> RuleSet:
+    """Load and check every rule file; raise ConfigError listing every problem found."""
+    problems = []
+    rules: list[Rule] = []
+    seen: dict[str, str] = {}
+    files = rule_files(paths)
+    if not files:
+        raise ConfigError([_problem(str(p), "expected rule files (*.yaml), found none")
+                           for p in paths])
+    for path in files:
+        checker = Checker(str(path))
+        try:
+            doc = load_yaml(path)
+        except ConfigError as exc:
+            problems.extend(exc.problems)
+            continue
+        for rule in _rules_of(doc, checker, kinds):
+            if rule.id in seen:
+                checker.add(rule.line, f"rule {rule.id!r}", "id",
+                            f"expected a unique id, found one already used in {seen[rule.id]}")
+            seen.setdefault(rule.id, f"{path}:{rule.line}")
+            rules.append(rule)
+        problems.extend(checker.problems)
+    if problems:
+        raise ConfigError(problems)
+    return RuleSet(tuple(rules))
+
+
+def _problem(file: str, message: str):
+    from warning.yamlfile import Problem
+    return Problem(file, 1, "", "", message)
+
+
+def _rules_of(doc: Any, c: Checker, kinds: Mapping[str, Kind]) -> list[Rule]:
+    if not isinstance(doc, LineDict) or "rules" not in doc:
+        c.add(getattr(doc, "line", 1), "", "rules",
+              f"expected a mapping with a 'rules' list, found {describe(doc)}")
+        return []
+    c.known_keys(doc, ["rules"], "")
+    items = doc["rules"]
+    if not isinstance(items, LineList):
+        c.expect(doc, "rules", "", "a list of rules", items)
+        return []
+    out = []
+    for i, item in enumerate(items):
+        node = c.mapping(item, f"rule #{i + 1}", "", items.item_lines[i])
+        if node is not None:
+            rule = _rule(node, c, kinds, i)
+            if rule is not None:
+                out.append(rule)
+    return out
+
+
+def _duration(node: LineDict, key: str, where: str, c: Checker, default: int = 0) -> int:
+    value = node.get(key)
+    if value is None:
+        return default
+    try:
+        if not isinstance(value, str):
+            raise ValueError
+        return parse_duration_ms(value)
+    except ValueError:
+        c.expect(node, key, where, "a duration like 30s, 10m, 3h or 1d", value)
+        return default
+
+
+def _names(node: LineDict, key: str, where: str, c: Checker) -> tuple[str, ...] | None:
+    value = node.get(key)
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return (value,)
+    if isinstance(value, list) and value and all(isinstance(v, str) for v in value):
+        return tuple(value)
+    c.expect(node, key, where, "a name or a list of names", value)
+    return None
+
+
+def _condition(text: Any, fields: frozenset[str] | None, node: LineDict, key: str, where: str,
+               c: Checker, line: int | None = None) -> Condition | None:
+    try:
+        if not isinstance(text, str):
+            raise ExprError(f"expected an expression string, found {describe(text)}")
+        tree = parse(text)
+        check(tree, fields, boolean=True)
+    except ExprError as exc:
+        c.add(line or node.line_of(key), where, key, str(exc))
+        return None
+    return Condition(text, tree, compile_node(tree))
+
+
+def _per_level(node: LineDict, key: str, where: str, c: Checker) -> dict[Level | None, str]:
+    value = node.get(key)
+    if value is None:
+        return {}
+    if isinstance(value, str):
+        return {None: value}
+    if isinstance(value, LineDict):
+        out: dict[Level | None, str] = {}
+        for name, text in value.items():
+            if name not in LEVEL_NAMES or not isinstance(text, str):
+                c.add(value.line_of(str(name)), where, f"{key}.{name}",
+                      f"expected a level ({', '.join(LEVEL_NAMES)}) with a text, found "
+                      f"{describe(name)}: {describe(text)}")
+                continue
+            out[Level.parse(name)] = text
+        return out
+    c.expect(node, key, where, "a text, or texts per level", value)
+    return {}
+
+
+def _rule(node: LineDict, c: Checker, kinds: Mapping[str, Kind], index: int) -> Rule | None:
+    rid = node.get("id")
+    where = f"rule {rid!r}" if isinstance(rid, str) else f"rule #{index + 1}"
+    before = len(c.problems)
+    c.known_keys(node, RULE_KEYS, where, required=("id", "hazard", "for_kind"))
+    if "id" in node and (not isinstance(rid, str) or not rid.replace("_", "").replace(
+            "-", "").isalnum()):
+        c.expect(node, "id", where, "an id of letters, digits, - and _", rid)
+    hazard = node.get("hazard")
+    if "hazard" in node and not isinstance(hazard, str):
+        c.expect(node, "hazard", where, "a hazard name", hazard)
+    kind_names = _names(node, "for_kind", where, c) or ()
+    fields: set[str] = set()
+    for k in kind_names:
+        if k not in kinds:
+            c.add(node.line_of("for_kind"), where, "for_kind",
+                  f"expected a kind among {', '.join(sorted(kinds))}, found {k!r}")
+        else:
+            fields |= kinds[k].field_names
+    field_set = frozenset(fields) if fields else None
+
+    levels: list[tuple[Level, Condition]] = []
+    raw_levels = node.get("levels")
+    if raw_levels is not None:
+        if not isinstance(raw_levels, LineDict) or not raw_levels:
+            c.expect(node, "levels", where, "a mapping of level to condition", raw_levels)
+        else:
+            for name, text in raw_levels.items():
+                key = f"levels.{name}"
+                if name not in LEVEL_NAMES:
+                    c.add(raw_levels.line_of(str(name)), where, key,
+                          f"expected a level among {', '.join(LEVEL_NAMES)}, found {name!r}")
+                    continue
+                cond = _condition(text, field_set, raw_levels, key, where, c,
+                                  raw_levels.line_of(str(name)))
+                if cond is not None:
+                    levels.append((Level.parse(name), cond))
+            levels.sort(key=lambda lc: lc[0], reverse=True)
+            for i, (level, cond) in enumerate(levels):
+                higher = {h.colour: hc.node for h, hc in levels[:i]}
+                reason = unreachable_reason(cond.node, higher)
+                if reason:
+                    c.add(raw_levels.line_of(level.colour), where, f"levels.{level.colour}",
+                          f"expected a condition that can be the highest to hold, found one "
+                          f"that never is: {reason}")
+
+    clear = None
+    if "clear" in node:
+        clear = _condition(node["clear"], field_set, node, "clear", where, c)
+
+    no_data = _no_data(node, where, c, hazard)
+    if raw_levels is None and "no_data" not in node:
+        c.add(node.line, where, "levels", "expected levels, no_data or both, found neither")
+
+    values: list[tuple[str, Compiled]] = []
+    names: set[str] = set()
+    looked_at: list[Node] = [cond.node for _, cond in levels] + ([clear.node] if clear else [])
+    raw_values = node.get("values")
+    if raw_values is not None:
+        if not isinstance(raw_values, LineDict):
+            c.expect(node, "values", where, "a mapping of name to expression", raw_values)
+        else:
+            for name, text in raw_values.items():
+                try:
+                    if not isinstance(text, str):
+                        raise ExprError(f"expected an expression, found {describe(text)}")
+                    tree = parse(text)
+                    check(tree, field_set, boolean=False)
+                except ExprError as exc:
+                    c.add(raw_values.line_of(str(name)), where, f"values.{name}", str(exc))
+                    continue
+                values.append((str(name), compile_node(tree)))
+                names.add(str(name))
+                looked_at.append(tree)
+    else:
+        for _, cond in levels:
+            for sub in walk(cond.node):
+                if isinstance(sub, Window | Field):
+                    name = value_name(sub)
+                    if name not in names:
+                        names.add(name)
+                        values.append((name, compile_node(sub)))
+
+    messages: dict[Level, Template] = {}
+    for level, text in _per_level(node, "message", where, c).items():
+        try:
+            template = Template.parse(text, field_set, names)
+        except ExprError as exc:
+            c.add(node.line_of("message"), where, "message", str(exc))
+            continue
+        for lv in ([level] if level else list(Level)):
+            messages[lv] = template
+        looked_at.extend(template.nodes)
+    instructions = {}
+    for level, text in _per_level(node, "instruction", where, c).items():
+        for lv in ([level] if level else list(Level)):
+            instructions[lv] = text
+
+    horizons: dict[str, int] = {}
+    for tree in looked_at:
+        for sub in walk(tree):
+            if isinstance(sub, Window):
+                horizons[sub.field] = max(horizons.get(sub.field, 0), sub.duration_ms or 0)
+            elif isinstance(sub, Field):
+                horizons.setdefault(sub.name, 0)
+    for_ms = _duration(node, "for", where, c)
+    hold_ms = _duration(node, "hold", where, c)
+    regions = _names(node, "regions", where, c)
+    sensors = _names(node, "sensors", where, c)
+    if len(c.problems) > before:
+        return None
+    return Rule(
+        id=rid, hazard=hazard, kinds=kind_names, levels=tuple(levels),
+        for_ms=for_ms, hold_ms=hold_ms,
+        clear=clear, no_data=no_data, values=tuple(values), message=messages,
+        instruction=instructions, regions=frozenset(regions) if regions else None,
+        sensors=frozenset(sensors) if sensors else None, file=c.file, line=node.line,
+        horizons=horizons)
+
+
+def _no_data(node: LineDict, where: str, c: Checker, hazard: Any) -> NoData | None:
+    raw = node.get("no_data")
+    if raw is None:
+        return None
+    if isinstance(raw, str):
+        raw_map = LineDict(after=raw)
+        raw_map.line, raw_map.key_lines = node.line_of("no_data"), {}
+        raw = raw_map
+    if not isinstance(raw, LineDict):
+        c.expect(node, "no_data", where, "a duration, or a mapping with after and level", raw)
+        return None
+    c.known_keys(raw, NO_DATA_KEYS, where, required=("after",))
+    after = _duration(raw, "after", where, c)
+    if "after" in raw and after <= 0:
+        c.expect(raw, "after", where, "a positive duration", raw.get("after"))
+    level_name = raw.get("level", "yellow")
+    if level_name not in LEVEL_NAMES:
+        c.expect(raw, "level", where, f"a level among {', '.join(LEVEL_NAMES)}", level_name)
+        return None
+    default_message = "{sensor.name} ({subject}) has sent nothing for " + str(raw.get("after"))
+    try:
+        message = Template.parse(str(raw.get("message", default_message)), set(), set())
+    except ExprError as exc:
+        c.add(raw.line_of("message"), where, "no_data.message", str(exc))
+        return None
+    return NoData(after, Level.parse(level_name), str(raw.get("hazard", "sensor_silence")),
+                  message, str(raw.get("instruction",
+                                       "Check the sensor, its power and its link; until it "
+                                       "reports again, watch the area by other means.")))

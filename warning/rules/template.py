@@ -1,0 +1,97 @@
+"""Message templates: ``{placeholder[:format]}`` with names, ``sensor.KEY`` or expressions."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from warning.rules.compile import Context, compile_node
+from warning.rules.expr import ExprError, Node, check, parse
+
+_PLACEHOLDER = re.compile(r"\{([^{}]+)\}")
+#: Names a template may use besides values and expressions.
+EVENT_NAMES = frozenset({"level", "hazard", "subject", "region", "rule_id", "event"})
+
+
+def _split_spec(text: str) -> tuple[str, str]:
+    depth = 0
+    for i in range(len(text) - 1, -1, -1):
+        ch = text[i]
+        if ch == ")":
+            depth += 1
+        elif ch == "(":
+            depth -= 1
+        elif ch == ":" and depth == 0:
+            return text[:i].strip(), text[i + 1:]
+    return text.strip(), ""
+
+
+@dataclass(frozen=True)
+class Template:
+    """A compiled message template.
+
+    >>> t = Template.parse("{sensor.name}: {sum(rain_mm, 3h):.0f} mm", {"rain_mm"}, set())
+    >>> from warning.rules.windows import Series
+    >>> s = Series(); s.add(0, 57.46)
+    >>> t.render(Context({"rain_mm": s}, {"name": "Gauge 1"}, 0), {}, {})
+    'Gauge 1: 57 mm'
+    """
+
+    parts: tuple[str | tuple[str, str, Callable[..., Any]], ...]
+    nodes: tuple[Node, ...] = ()
+
+    @classmethod
+    def parse(cls, text: str, fields: frozenset[str] | set[str] | None,
+              value_names: set[str]) -> Template:
+        """Compile a template, raising ExprError for a bad placeholder."""
+        parts: list[str | tuple[str, str, Callable[..., Any]]] = []
+        nodes: list[Node] = []
+        pos = 0
+        for m in _PLACEHOLDER.finditer(text):
+            parts.append(text[pos:m.start()])
+            key, spec = _split_spec(m.group(1))
+            try:
+                format(1.5, spec)
+            except ValueError:
+                msg = f"expected a format spec such as .1f in {{{m.group(1)}}}, found {spec!r}"
+                raise ExprError(msg) from None
+            parts.append((key, spec, cls._getter(key, fields, value_names, nodes)))
+            pos = m.end()
+        parts.append(text[pos:])
+        return cls(tuple(p for p in parts if p != ""), tuple(nodes))
+
+    @staticmethod
+    def _getter(key: str, fields: Any, value_names: set[str],
+                nodes: list[Node]) -> Callable[..., Any]:
+        if key.startswith("sensor."):
+            attr = key[7:]
+            return lambda ctx, values, event: ctx.sensor.get(attr)
+        if key in EVENT_NAMES:
+            return lambda ctx, values, event: event.get(key)
+        if key in value_names:
+            return lambda ctx, values, event: values.get(key)
+        node = parse(key)
+        check(node, frozenset(fields) if fields is not None else None, boolean=False)
+        nodes.append(node)
+        compiled = compile_node(node)
+        return lambda ctx, values, event: compiled(ctx)
+
+    def render(self, ctx: Context, values: Mapping[str, Any], event: Mapping[str, Any]) -> str:
+        """Render with the evaluation context, the warning's values and event fields."""
+        out = []
+        for part in self.parts:
+            if isinstance(part, str):
+                out.append(part)
+                continue
+            _, spec, get = part
+            value = get(ctx, values, event)
+            if value is None:
+                out.append("n/a")
+            else:
+                try:
+                    out.append(format(value, spec))
+                except (ValueError, TypeError):
+                    out.append(str(value))
+        return "".join(out)

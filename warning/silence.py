@@ -1,0 +1,123 @@
+"""Silence detection: a sensor unheard for a rule's ``no_data`` time raises its own warning.
+
+Runs in event time: ticks (watermarks) say how far time has advanced. A registered sensor that
+never reports at all counts as silent from the first tick on.
+"""
+
+from __future__ import annotations
+
+import zlib
+from dataclasses import dataclass, field
+
+from warning.lifecycle import warning_id
+from warning.model import Seen, Tick, WarningEvent
+from warning.registry import Registry
+from warning.rules.compile import Context
+from warning.rules.load import Rule, RuleSet
+
+SHARDS = 16
+SHARD_KEYS = tuple(f"silence-{i:02d}" for i in range(SHARDS))
+
+
+def shard_of(sensor_id: str, shards: int = SHARDS) -> str:
+    """Return the silence shard key of a sensor (stable across processes)."""
+    return f"silence-{zlib.crc32(sensor_id.encode()) % shards:02d}"
+
+
+@dataclass
+class Heard:
+    """What a shard knows of one sensor."""
+
+    kind: str
+    region: str
+    last_ts: int | None
+    active: dict[str, str] = field(default_factory=dict)  # silence rule id -> warning id
+
+
+@dataclass
+class ShardState:
+    """Sensors of one shard and the watermark reached."""
+
+    sensors: dict[str, Heard] = field(default_factory=dict)
+    watermark: int | None = None
+    started: int | None = None
+
+
+class SilenceWatch:
+    """Applies the ``no_data`` parts of a rule set."""
+
+    def __init__(self, rules: RuleSet, registry: Registry, shards: int = SHARDS):
+        self.rules = rules
+        self.registry = registry
+        self.shards = shards
+        self._rules: dict[tuple[str, str, str], tuple[Rule, ...]] = {}
+
+    def silence_rules(self, sensor_id: str, kind: str, region: str) -> tuple[Rule, ...]:
+        """Return the rules with ``no_data`` watching this sensor (cached)."""
+        key = (sensor_id, kind, region)
+        found = self._rules.get(key)
+        if found is None:
+            found = self._rules[key] = tuple(
+                r for r in self.rules.for_kind(kind)
+                if r.no_data is not None and r.applies_to(sensor_id, kind, region))
+        return found
+
+    def new_state(self, shard: str) -> ShardState:
+        """Return a shard's first state, holding the registered sensors that belong to it."""
+        state = ShardState()
+        for sid, attrs in self.registry.sensors.items():
+            if shard_of(sid, self.shards) == shard:
+                state.sensors[sid] = Heard(str(attrs.get("kind")),
+                                           str(attrs.get("region", "unknown")), None)
+        return state
+
+    def observe(self, state: ShardState, item: Seen | Tick) -> list[WarningEvent]:
+        """Take a sighting or a tick; return the silence warnings raised or cleared."""
+        if isinstance(item, Seen):
+            heard = state.sensors.get(item.sensor_id)
+            if heard is None:
+                heard = state.sensors[item.sensor_id] = Heard(item.kind, item.region, None)
+            if heard.last_ts is not None and item.ts <= heard.last_ts:
+                return []
+            heard.last_ts = item.ts
+            out = []
+            for rule in self.silence_rules(item.sensor_id, heard.kind, heard.region):
+                wid = heard.active.pop(rule.silence_id, None)
+                if wid is not None:
+                    out.append(self._event(rule, "cleared", wid, item.sensor_id, heard,
+                                           item.ts))
+            return out
+        if state.watermark is not None and item.ts <= state.watermark:
+            return []
+        state.watermark = item.ts
+        if state.started is None:
+            state.started = item.ts
+        out = []
+        for sid, heard in state.sensors.items():
+            since = heard.last_ts if heard.last_ts is not None else state.started
+            for rule in self.silence_rules(sid, heard.kind, heard.region):
+                nd = rule.no_data
+                assert nd is not None
+                if rule.silence_id in heard.active or item.ts - since < nd.after_ms:
+                    continue
+                at = since + nd.after_ms
+                wid = warning_id(rule.silence_id, sid, at)
+                heard.active[rule.silence_id] = wid
+                out.append(self._event(rule, "raised", wid, sid, heard, at))
+        return out
+
+    def _event(self, rule: Rule, event: str, wid: str, sid: str, heard: Heard,
+               ts: int) -> WarningEvent:
+        nd = rule.no_data
+        assert nd is not None
+        attrs = self.registry.attrs_for(sid, heard.kind, heard.region)
+        fields = {"level": nd.level.colour, "hazard": nd.hazard, "subject": sid,
+                  "region": heard.region, "rule_id": rule.silence_id, "event": event}
+        message = nd.message.render(Context({}, attrs, ts), {}, fields)
+        raised = event == "raised"
+        return WarningEvent(
+            wid, event, rule.silence_id, nd.hazard, nd.level if raised else None,
+            None if raised else nd.level, sid, heard.region, ts,
+            {"silent_minutes": nd.after_ms / 60_000} if raised else {},
+            message if raised else f"Reporting again: {message}",
+            nd.instruction if raised else "", "Observed")

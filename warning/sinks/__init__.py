@@ -1,0 +1,1 @@
+"""Sinks: where warning events and dead letters go (console, JSON Lines, MQTT)."""

@@ -1,0 +1,125 @@
+"""Warning events and dead letters published to MQTT with QoS 1."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+import threading
+import time
+from collections.abc import Callable
+from datetime import tzinfo
+from typing import Any
+
+import paho.mqtt.client as paho
+from bytewax.outputs import DynamicSink, StatelessSinkPartition
+
+from warning.config import MQTT
+from warning.model import Rejected, WarningEvent
+from warning.mqtt import make_client, publish
+from warning.sinks.local import rejection_record
+
+log = logging.getLogger(__name__)
+_UNSAFE = re.compile(r"[^A-Za-z0-9_.\-]")
+
+
+def topic_part(text: str) -> str:
+    """Make text safe as one topic level: no ``/``, wildcards or control characters.
+
+    >>> topic_part("wu/xing#+")
+    'wu_xing__'
+    """
+    return _UNSAFE.sub("_", text)[:64] or "_"
+
+
+class Publisher:
+    """One publishing client per process, connected in the background, shared by sinks."""
+
+    def __init__(self, cfg: MQTT):
+        self.cfg = cfg
+        self.client: paho.Client | None = None
+        self.lock = threading.Lock()
+        self.users = 0
+
+    def acquire(self) -> paho.Client:
+        """Return the connected client, starting it on first use."""
+        with self.lock:
+            if self.client is None:
+                client_id = f"{self.cfg.client_id}-pub-{os.getpid()}"
+                self.client = make_client(self.cfg, client_id, persistent=False)
+                self.client.connect_async(self.cfg.host, self.cfg.port, self.cfg.keepalive)
+                self.client.loop_start()
+            self.users += 1
+            return self.client
+
+    def send(self, topic: str, payload: bytes) -> None:
+        """Publish with QoS 1 (queued by paho while the broker is away)."""
+        assert self.client is not None
+        publish(self.client, topic, payload, self.cfg.qos)
+
+    def release(self, timeout: float = 10.0) -> None:
+        """Stop when the last user leaves, after in-flight messages are acknowledged."""
+        with self.lock:
+            self.users -= 1
+            if self.users or self.client is None:
+                return
+            deadline = time.monotonic() + timeout
+            while self._inflight() and time.monotonic() < deadline:
+                time.sleep(0.01)
+            self.client.disconnect()
+            self.client.loop_stop()
+            self.client = None
+
+    def _inflight(self) -> bool:
+        assert self.client is not None
+        return bool(getattr(self.client, "_out_messages", None))
+
+
+class _PublishPartition(StatelessSinkPartition[Any]):
+    def __init__(self, publisher: Publisher, render: Callable[[Any], tuple[str, bytes]],
+                 on_sent: Callable[[Any], None] | None):
+        self.publisher = publisher
+        self.render = render
+        self.on_sent = on_sent
+        publisher.acquire()
+
+    def write_batch(self, items: list[Any]) -> None:
+        for item in items:
+            topic, payload = self.render(item)
+            self.publisher.send(topic, payload)
+            if self.on_sent is not None:
+                self.on_sent(item)
+
+    def close(self) -> None:
+        self.publisher.release()
+
+
+class MQTTWarningSink(DynamicSink[WarningEvent]):
+    """Publish each event to ``<prefix>/warnings/<region>/<hazard>``."""
+
+    def __init__(self, publisher: Publisher, tz: tzinfo):
+        self.publisher = publisher
+        self.tz = tz
+
+    def _render(self, event: WarningEvent) -> tuple[str, bytes]:
+        topic = f"{self.publisher.cfg.topic_prefix}/warnings/{topic_part(event.region)}/" \
+                f"{topic_part(event.hazard)}"
+        return topic, json.dumps(event.to_dict(self.tz), ensure_ascii=False).encode()
+
+    def build(self, step_id: str, worker_index: int, worker_count: int) -> _PublishPartition:
+        return _PublishPartition(self.publisher, self._render, None)
+
+
+class MQTTDeadLetterSink(DynamicSink[Rejected]):
+    """Publish each rejected message to ``<prefix>/deadletter/<reason>`` with its reason."""
+
+    def __init__(self, publisher: Publisher):
+        self.publisher = publisher
+
+    def _render(self, r: Rejected) -> tuple[str, bytes]:
+        topic = f"{self.publisher.cfg.topic_prefix}/deadletter/{r.reason}"
+        return topic, json.dumps(rejection_record(r), ensure_ascii=False).encode()
+
+    def build(self, step_id: str, worker_index: int, worker_count: int) -> _PublishPartition:
+        return _PublishPartition(self.publisher, self._render, None)

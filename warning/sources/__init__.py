@@ -1,0 +1,1 @@
+"""Sources: where raw messages come from (MQTT live, or files for backtest)."""

@@ -1,0 +1,1 @@
+"""Storage: readings and warning events to InfluxDB, with a durable spool for outages."""
