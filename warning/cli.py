@@ -22,8 +22,9 @@ app.add_typer(rules_app, name="rules")
 err = Console(stderr=True)
 
 
-def _logging(verbose: bool) -> None:
-    logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO,
+def _logging(verbose: bool, quiet: bool = False) -> None:
+    level = logging.DEBUG if verbose else logging.WARNING if quiet else logging.INFO
+    logging.basicConfig(level=level,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
                         stream=sys.stderr)
 
@@ -122,7 +123,7 @@ def demo(
     """Run a broker, a simulated storm and the live pipeline, printing warnings as they happen."""
     from warning.demo import run_demo
 
-    _logging(verbose)
+    _logging(verbose, quiet=True)
     run_demo(duration=duration, speed=speed, scenario=scenario, influx_url=influx_url)
 
 

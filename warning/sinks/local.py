@@ -24,7 +24,8 @@ def console_line(event: WarningEvent, tz: tzinfo) -> str:
     colour = level.colour if level else ""
     badge = f"[{_STYLE.get(colour, '')}] {colour.upper():6} [/]"
     what = event.event.upper()
-    text = f"{format_ts(event.ts, tz)} {badge} {what:11} {event.hazard} {event.subject} " \
+    rule = f" [{event.rule_id}]" if event.rule_id != event.hazard else ""
+    text = f"{format_ts(event.ts, tz)} {badge} {what:11} {event.hazard}{rule} {event.subject} " \
            f"({event.region}) - {event.message}"
     if event.instruction:
         text += f"\n{'':26}[italic]{event.instruction}[/]"
@@ -131,12 +132,22 @@ class JsonLinesSink(DynamicSink[Any]):
             self.file = None
 
 
+DEAD_LETTER_MAX_BYTES = 65_536
+
+
 def rejection_record(r: Rejected) -> dict[str, Any]:
-    """Return the dead-letter object: topic, payload (base64 if not UTF-8), reason, detail."""
+    """Return the dead-letter object: topic, payload (base64 if not UTF-8), reason, detail.
+
+    Payloads over 64 KiB keep their first 64 KiB and say how long they were.
+    """
     out: dict[str, Any] = {"topic": r.topic, "reason": r.reason, "detail": r.detail}
     if r.sensor_id:
         out["sensor_id"] = r.sensor_id
     payload = r.payload
+    if isinstance(payload, bytes) and len(payload) > DEAD_LETTER_MAX_BYTES:
+        out["payload_bytes"] = len(payload)
+        out["payload_truncated"] = True
+        payload = payload[:DEAD_LETTER_MAX_BYTES]
     if isinstance(payload, bytes):
         try:
             out["payload"] = payload.decode("utf-8")

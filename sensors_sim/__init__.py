@@ -1,0 +1,1 @@
+"""Simulated Huzhou hazard sensors: networks, scenarios, readings, and an MQTT publisher."""

@@ -1,0 +1,118 @@
+"""Command line: ``python -m sensors_sim generate|publish|registry|scenarios``."""
+
+from __future__ import annotations
+
+import ssl
+import sys
+from dataclasses import replace
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from sensors_sim.files import write_jsonl, write_readings, write_registry
+from sensors_sim.generate import generate
+from sensors_sim.publish import publish
+from sensors_sim.scenario import Scenario, ScenarioError, load_scenario, shipped_scenarios
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
+
+ScenarioOpt = Annotated[
+    str, typer.Option("--scenario", "-s", help="Shipped scenario name or path to a scenario YAML.")
+]
+
+
+def _load(name: str, seed: int | None = None) -> Scenario:
+    try:
+        scenario = load_scenario(name)
+    except (ScenarioError, OSError) as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
+    return scenario if seed is None else replace(scenario, seed=seed)
+
+
+@app.command("generate")
+def generate_cmd(
+    scenario: ScenarioOpt,
+    output: Annotated[
+        Path, typer.Option("--output", "-o", help="JSONL or .csv file; '-' for stdout.")
+    ],
+    registry: Annotated[
+        Path | None, typer.Option("--registry", help="Also write the sensor registry YAML here.")
+    ] = None,
+    seed: Annotated[int | None, typer.Option(help="Override the scenario's seed.")] = None,
+) -> None:
+    """Write the scenario's readings to a file."""
+    sc = _load(scenario, seed)
+    if str(output) == "-":
+        count = write_jsonl(generate(sc), sys.stdout)
+    else:
+        count = write_readings(generate(sc), output)
+    if registry is not None:
+        with registry.open("w", encoding="utf-8") as out:
+            write_registry(sc.network, out)
+    typer.echo(f"{count} readings from scenario {sc.name!r} written to {output}", err=True)
+
+
+@app.command("publish")
+def publish_cmd(
+    scenario: ScenarioOpt,
+    host: Annotated[str, typer.Option(help="MQTT broker host.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="MQTT broker port.")] = 1883,
+    speed: Annotated[
+        float, typer.Option(help="Event-time seconds per wall second; 0 for as fast as possible.")
+    ] = 60.0,
+    topic_prefix: Annotated[str, typer.Option(help="Topic prefix.")] = "hazard",
+    qos: Annotated[int, typer.Option(min=0, max=2, help="MQTT QoS.")] = 1,
+    username: Annotated[str | None, typer.Option(envvar="HAZARD_MQTT_USERNAME")] = None,
+    password: Annotated[
+        str | None, typer.Option(envvar="HAZARD_MQTT_PASSWORD", help="Better given by env var.")
+    ] = None,
+    cafile: Annotated[
+        Path | None, typer.Option(help="Use TLS, trusting this CA bundle.", exists=True)
+    ] = None,
+    tls: Annotated[bool, typer.Option(help="Use TLS with the system CA store.")] = False,
+    seed: Annotated[int | None, typer.Option(help="Override the scenario's seed.")] = None,
+) -> None:
+    """Publish the scenario's readings to an MQTT broker, paced by event time."""
+    sc = _load(scenario, seed)
+    context = ssl.create_default_context(cafile=cafile) if (tls or cafile) else None
+    try:
+        count = publish(
+            generate(sc), host, port, topic_prefix=topic_prefix, speed=speed, qos=qos,
+            username=username, password=password, tls=context, network=sc.network,
+        )
+    except (ConnectionError, TimeoutError, OSError) as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from None
+    except KeyboardInterrupt:
+        typer.echo("interrupted", err=True)
+        raise typer.Exit(130) from None
+    typer.echo(f"published {count} readings from scenario {sc.name!r} to {host}:{port}", err=True)
+
+
+@app.command("registry")
+def registry_cmd(
+    scenario: ScenarioOpt,
+    output: Annotated[
+        Path, typer.Option("--output", "-o", help="YAML file; '-' for stdout.")
+    ] = Path("-"),
+) -> None:
+    """Write the sensor registry of the scenario's network as YAML."""
+    sc = _load(scenario)
+    if str(output) == "-":
+        write_registry(sc.network, sys.stdout)
+    else:
+        with output.open("w", encoding="utf-8") as out:
+            write_registry(sc.network, out)
+
+
+@app.command("scenarios")
+def scenarios_cmd() -> None:
+    """List the shipped scenarios."""
+    for name in shipped_scenarios():
+        typer.echo(f"{name}: {load_scenario(name).description}")
+
+
+if __name__ == "__main__":
+    app()

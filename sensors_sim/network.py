@@ -1,0 +1,160 @@
+"""Sensor networks as plain data, and the registry that the warning service reads."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+#: Fields each kind reports, in wire order (DESIGN.md, "Standard fields by kind").
+KIND_FIELDS: dict[str, tuple[str, ...]] = {
+    "rainfall": ("rain_mm",),
+    "reservoir": ("level_m",),
+    "slope": ("displacement_mm",),
+    "weather": ("temp_c", "rh_pct", "wind_kmh", "rain_mm"),
+    "gas": ("lel_pct", "h2s_ppm"),
+}
+
+
+@dataclass(frozen=True)
+class Sensor:
+    """One field sensor: identity, place and the per-station thresholds rules compare against."""
+
+    id: str
+    kind: str
+    name: str
+    region: str
+    lat: float
+    lon: float
+    tz: str = "Asia/Shanghai"
+    # Pairs rather than a dict so that the dataclass stays hashable and immutable.
+    thresholds: tuple[tuple[str, float], ...] = ()
+
+    def __post_init__(self) -> None:
+        """Reject kinds the simulator has no model for."""
+        if self.kind not in KIND_FIELDS:
+            msg = f"sensor {self.id}: kind must be one of {sorted(KIND_FIELDS)}; got {self.kind!r}"
+            raise ValueError(msg)
+
+    @property
+    def fields(self) -> tuple[str, ...]:
+        """The value fields this sensor reports."""
+        return KIND_FIELDS[self.kind]
+
+    def threshold(self, key: str) -> float:
+        """Return the registry threshold ``key``, e.g. ``warning_level_m``."""
+        return dict(self.thresholds)[key]
+
+
+@dataclass(frozen=True)
+class Network:
+    """A named set of sensors with unique ids."""
+
+    name: str
+    sensors: tuple[Sensor, ...]
+
+    def __post_init__(self) -> None:
+        """Reject duplicate sensor ids."""
+        ids = [s.id for s in self.sensors]
+        duplicates = sorted({i for i in ids if ids.count(i) > 1})
+        if duplicates:
+            msg = f"network {self.name}: duplicate sensor ids {duplicates}"
+            raise ValueError(msg)
+
+    def __iter__(self) -> Iterator[Sensor]:
+        """Iterate over the sensors in declaration order."""
+        return iter(self.sensors)
+
+    def get(self, sensor_id: str) -> Sensor:
+        """Return the sensor with id ``sensor_id``."""
+        for sensor in self.sensors:
+            if sensor.id == sensor_id:
+                return sensor
+        msg = f"network {self.name}: no sensor {sensor_id!r}"
+        raise KeyError(msg)
+
+    def regions(self) -> dict[str, str]:
+        """Map each sensor id to its region, for building topics."""
+        return {s.id: s.region for s in self.sensors}
+
+
+def huzhou() -> Network:
+    """Return the reference Huzhou network: gauges, water levels, slope, weather and gas."""
+
+    def gauge(sid: str, name: str, region: str, lat: float, lon: float) -> Sensor:
+        return Sensor(sid, "rainfall", name, region, lat, lon)
+
+    # Coordinates are real place locations to about 1 km; they are not station surveys.
+    sensors = (
+        gauge("rg-wx-01", "湖州城区 Huzhou city", "wuxing", 30.872, 120.094),
+        gauge("rg-wx-02", "妙西 Miaoxi", "wuxing", 30.826, 119.962),
+        gauge("rg-nx-01", "南浔 Nanxun", "nanxun", 30.873, 120.418),
+        gauge("rg-dq-01", "莫干山 Moganshan", "deqing", 30.606, 119.874),
+        gauge("rg-dq-02", "武康 Wukang", "deqing", 30.545, 119.968),
+        gauge("rg-cx-01", "雉城 Zhicheng", "changxing", 31.026, 119.910),
+        gauge("rg-aj-01", "天荒坪 Tianhuangping", "anji", 30.470, 119.600),
+        gauge("rg-aj-02", "递铺 Dipu", "anji", 30.638, 119.681),
+        # Warning level from DOMAIN.md (2016 flood report, derived, unverified); the
+        # guaranteed and historical-maximum levels are illustrative placeholders.
+        Sensor(
+            "wl-wx-01", "reservoir", "杭长桥 Hangchangqiao", "wuxing", 30.866, 120.083,
+            thresholds=(
+                ("warning_level_m", 4.50),
+                ("guaranteed_level_m", 5.00),
+                ("historical_max_m", 5.50),
+            ),
+        ),
+        # Taihu warning 3.80 m and 小梅口 guaranteed 4.30 m from DOMAIN.md (unverified);
+        # 4.97 m is the 1999 Taihu mean-level record, used here as an unverified stand-in.
+        Sensor(
+            "wl-wx-02", "reservoir", "小梅口 Xiaomeikou (Taihu)", "wuxing", 30.937, 120.087,
+            thresholds=(
+                ("warning_level_m", 3.80),
+                ("guaranteed_level_m", 4.30),
+                ("historical_max_m", 4.97),
+            ),
+        ),
+        # Flood-limit level is illustrative, not the reservoir's official figure.
+        Sensor(
+            "rs-aj-01", "reservoir", "老石坎水库 Laoshikan reservoir", "anji", 30.505, 119.490,
+            thresholds=(("flood_limit_m", 128.00),),
+        ),
+        Sensor("sl-aj-01", "slope", "天荒坪边坡 Tianhuangping slope", "anji", 30.474, 119.606),
+        Sensor("ws-wx-01", "weather", "湖州气象站 Huzhou weather station", "wuxing",
+               30.867, 120.050),
+        Sensor("gs-cx-01", "gas", "长兴经开区 Changxing ETDZ gas detector", "changxing",
+               30.990, 119.960),
+    )
+    return Network("huzhou", sensors)
+
+
+#: Shipped networks by name; a scenario names one of these.
+NETWORKS: dict[str, Callable[[], Network]] = {"huzhou": huzhou}
+
+
+def load_network(name: str) -> Network:
+    """Return the shipped network called ``name``."""
+    try:
+        return NETWORKS[name]()
+    except KeyError:
+        msg = f"unknown network {name!r}; expected one of {sorted(NETWORKS)}"
+        raise KeyError(msg) from None
+
+
+def registry(network: Network) -> dict[str, Any]:
+    """Return ``{"sensors": [...]}`` describing ``network``, ready to dump as YAML."""
+    return {
+        "sensors": [
+            {
+                "id": s.id,
+                "kind": s.kind,
+                "name": s.name,
+                "region": s.region,
+                "lat": s.lat,
+                "lon": s.lon,
+                "tz": s.tz,
+                **dict(s.thresholds),
+            }
+            for s in network.sensors
+        ]
+    }

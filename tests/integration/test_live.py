@@ -1,0 +1,161 @@
+"""The live pipeline as a subprocess against real Mosquitto and InfluxDB.
+
+A storm published over MQTT, with the malformed corpus mixed in, must give exactly the events
+that ``backtest`` gives for the same readings: on the MQTT warnings topic, in the JSON Lines
+output and as points in InfluxDB; every malformed message must reach the dead-letter topic
+with the right reason, and every valid reading must be stored.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from collections import Counter
+from pathlib import Path
+
+import pytest
+import storm
+import yaml
+from corpus import MALFORMED
+from corpus import REGISTRY as CORPUS_REGISTRY
+from mqtt_helpers import Collector, publish_all
+
+from warning.app import run_backtest, setup
+from warning.config import Config
+from warning.localserver import free_port
+
+ROOT = Path(__file__).parents[2]
+
+
+def _registry() -> dict:
+    sensors = list(storm.REGISTRY["sensors"])
+    sensors += [s for s in CORPUS_REGISTRY["sensors"] if s["id"] == "ws-1"]
+    return {"sensors": sensors}
+
+
+def _metric(port: int, name: str) -> float | None:
+    try:
+        text = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=2).read()
+    except OSError:
+        return None
+    for line in text.decode().splitlines():
+        if line.startswith(name + " "):
+            return float(line.split()[1])
+    return None
+
+
+def _wait(predicate, timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def _normal(events):
+    return sorted(json.dumps(e, sort_keys=True) for e in events)
+
+
+@pytest.fixture
+def pipeline_config(tmp_path, broker, influxdb):
+    (tmp_path / "sensors.yaml").write_text(yaml.safe_dump(_registry()))
+    metrics_port = free_port()
+    cfg = {
+        "rules": [str(ROOT / "rules")],
+        "sensors": "sensors.yaml",
+        "mqtt": {"port": broker.port, "client_id": "pipeline-under-test"},
+        "influx": {"url": influxdb.url, "database": influxdb.db, "batch_size": 100,
+                   "spool_dir": "spool"},
+        "pipeline": {"idle_tick_after": "1h"},
+        "metrics": {"port": metrics_port},
+        "outputs": {"console": True, "jsonl": "events.jsonl"},
+    }
+    path = tmp_path / "config.yaml"
+    path.write_text(yaml.safe_dump(cfg))
+    return path, metrics_port
+
+
+def test_live_storm_matches_backtest_on_every_output(tmp_path, broker, influxdb,
+                                                     pipeline_config):
+    config_path, metrics_port = pipeline_config
+    readings = storm.readings()
+
+    # What the live system must do: the backtest of the same readings.
+    storm.write_jsonl(tmp_path / "storm.jsonl", readings)
+    cfg = Config(rules=[str(ROOT / "rules")], sensors=str(tmp_path / "sensors.yaml"))
+    run_backtest(setup(cfg), tmp_path / "storm.jsonl", tmp_path / "expected.jsonl")
+    expected = [json.loads(line) for line in (tmp_path / "expected.jsonl").read_text()
+                .splitlines()]
+    # The storm's events, and the registered weather station ws-1 that never reports.
+    assert len(expected) == len(storm.EXPECTED_RG1) + len(storm.EXPECTED_SILENCE) + 1
+
+    collector = Collector(broker.port, "hazard/warnings/#", "hazard/deadletter/#")
+    log = (tmp_path / "pipeline.log").open("wb")
+    proc = subprocess.Popen([sys.executable, "-m", "warning", "run", "--config",
+                             str(config_path)], cwd=tmp_path, stdout=log,
+                            stderr=subprocess.STDOUT, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    try:
+        _wait(lambda: _metric(metrics_port, "hazard_mqtt_connected") == 1, 30,
+              "the pipeline to subscribe")
+        messages = []
+        for i, r in enumerate(readings):
+            messages.append((f"hazard/readings/{_region(r['sensor_id'])}/rainfall/"
+                             f"{r['sensor_id']}", json.dumps(r).encode()))
+            if i % 8 == 0 and i // 8 < len(MALFORMED):
+                topic, payload, _ = MALFORMED[i // 8]
+                messages.append((topic, payload))
+        assert sum(1 for m in messages if m not in MALFORMED) >= len(readings)
+        publish_all(broker.port, messages)
+
+        _wait(lambda: _metric(metrics_port, "hazard_readings_received_total") == len(messages),
+              60, "every message to be received")
+        warnings = collector.wait_for("hazard/warnings/", len(expected), 30)
+        letters = collector.wait_for("hazard/deadletter/", len(MALFORMED), 30)
+        _wait(lambda: _count(influxdb, "SELECT count(rain_mm) FROM reading") == len(readings),
+              30, "every reading in InfluxDB")
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        code = proc.wait(30)
+        log.close()
+    output = (tmp_path / "pipeline.log").read_text()
+    assert code == 0, output
+    assert "Traceback" not in output
+
+    # MQTT: the same events, each once, on <prefix>/warnings/<region>/<hazard>.
+    assert _normal(w for _, w in warnings) == _normal(expected)
+    assert all(t == f"hazard/warnings/{w['region']}/{w['hazard']}" for t, w in warnings)
+    # JSON Lines output of the live run: the same again.
+    live_file = [json.loads(x) for x in (tmp_path / "events.jsonl").read_text().splitlines()]
+    assert _normal(live_file) == _normal(expected)
+    # Console: one line per event.
+    assert output.count("RAISED") == sum(e["event"] == "raised" for e in expected)
+
+    # Dead letters: every malformed message, with its reason, none of the valid ones.
+    assert Counter(d["reason"] for _, d in letters) == Counter(m[2] for m in MALFORMED)
+    assert all(t == f"hazard/deadletter/{d['reason']}" for t, d in letters)
+    big = next(d for _, d in letters if d["reason"] == "too_large")
+    assert big["payload_truncated"] and big["payload_bytes"] == 10 * 1024 * 1024
+    binary = next(d for _, d in letters if d["reason"] == "not_utf8")
+    assert binary["payload_encoding"] == "base64"
+
+    # InfluxDB: every valid reading once, every event once.
+    assert _count(influxdb, "SELECT count(rain_mm) FROM reading") == len(readings)
+    assert _count(influxdb, "SELECT count(level_code) FROM warning") == len(expected)
+    red = influxdb.query("SELECT * FROM warning WHERE level = 'red'", db=influxdb.db)
+    assert len(red) == 1 and red[0]["subject"] == "rg-1" and red[0]["v_rain_3h_mm"] == 100.0
+    assert red[0]["warning_id"] == "rainstorm/rg-1/20260704T210500Z"
+
+
+def _region(sensor_id: str) -> str:
+    return next(s["region"] for s in storm.REGISTRY["sensors"] if s["id"] == sensor_id)
+
+
+def _count(influxdb, q: str) -> int:
+    rows = influxdb.query(q, db=influxdb.db)
+    return int(rows[0]["count"]) if rows else 0
