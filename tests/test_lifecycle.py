@@ -7,7 +7,7 @@ import pytest
 from warning.lifecycle import QUIET, step
 from warning.model import Level
 
-B, Y, O, R = Level.BLUE, Level.YELLOW, Level.ORANGE, Level.RED
+B, Y, O, R = Level.BLUE, Level.YELLOW, Level.ORANGE, Level.RED  # noqa: E741
 M = 60_000  # one minute
 
 

@@ -13,7 +13,8 @@ import yaml
 from rich.console import Console
 
 from warning.app import live_outputs, run_live, setup
-from warning.config import Config, Influx, Metrics as MetricsConfig
+from warning.config import Config, Influx
+from warning.config import Metrics as MetricsConfig
 from warning.localserver import Broker, free_port
 
 log = logging.getLogger(__name__)

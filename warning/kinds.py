@@ -51,7 +51,8 @@ BUILTIN_KINDS: dict[str, Kind] = {
 }
 
 
-def kinds_from_config(extra: Mapping[str, Mapping[str, Mapping[str, float]]] | None) -> dict[str, Kind]:
+def kinds_from_config(extra: Mapping[str, Mapping[str, Mapping[str, float]]] | None
+                      ) -> dict[str, Kind]:
     """Return the built-in kinds plus those declared in config (``{kind: {field: {min, max}}}``)."""
     kinds = dict(BUILTIN_KINDS)
     for name, fields in (extra or {}).items():

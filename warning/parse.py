@@ -17,8 +17,8 @@ from warning.registry import Registry
 REASONS = (
     "too_large", "not_utf8", "bad_json", "too_deep", "not_object", "missing_field",
     "bad_type", "bad_id", "bad_timestamp", "future_timestamp", "unknown_kind",
-    "kind_mismatch", "unknown_sensor", "unknown_field", "topic_mismatch", "not_finite", "out_of_range",
-    "no_values", "late",
+    "kind_mismatch", "unknown_sensor", "unknown_field", "topic_mismatch", "not_finite",
+    "out_of_range", "no_values", "late",
 )
 _ID_OK = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.")
 _MIN_TS_MS = 946_684_800_000  # 2000-01-01: older stamps come from unset sensor clocks

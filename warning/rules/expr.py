@@ -2,8 +2,11 @@
 
 Expressions are parsed, never evaluated as Python. Example:
 
->>> parse("sum(rain_mm, 3h) >= 50 and not level_m < sensor.warning_level_m")
-BoolOp(op='and', items=(Compare(op='>=', left=Window(func='sum', field='rain_mm', duration_ms=10800000), right=Num(value=50.0)), Not(item=Compare(op='<', left=Field(name='level_m'), right=SensorAttr(name='warning_level_m')))))
+>>> tree = parse("sum(rain_mm, 3h) >= 50 and not level_m < sensor.warning_level_m")
+>>> tree.items[0].left
+Window(func='sum', field='rain_mm', duration_ms=10800000)
+>>> unparse(tree)
+'sum(rain_mm, 3h) >= 50 and not (level_m < sensor.warning_level_m)'
 """
 
 from __future__ import annotations
@@ -141,7 +144,7 @@ class DurationLit:
     ms: int
 
 
-Node = Union[Num, Field, SensorAttr, Window, MathCall, Arith, Neg, Compare, BoolOp, Not,
+Node = Union[Num, Field, SensorAttr, Window, MathCall, Arith, Neg, Compare, BoolOp, Not,  # noqa: UP007
              DurationLit]
 
 
@@ -206,7 +209,8 @@ def _window(name: str, args: list[Node]) -> Window:
     required = WINDOW_FUNCTIONS[name]
     usage = f"{name}(FIELD, DURATION)" if required else f"{name}(FIELD[, DURATION])"
     if not args or not isinstance(args[0], Field):
-        msg = f"expected {usage} with a field name first, found {_show(args[0]) if args else 'no arguments'}"
+        found = _show(args[0]) if args else "no arguments"
+        msg = f"expected {usage} with a field name first, found {found}"
         raise ExprError(msg)
     if len(args) > 2 or (required and len(args) != 2):
         msg = f"expected {usage}, found {len(args)} argument(s)"

@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Run the whole test suite on a fresh machine: installs the servers the tests start
+# (Debian's mosquitto, influxdb, prometheus) and the Python packages, then lint and pytest.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+SUDO=""
+[ "$(id -u)" = 0 ] || SUDO="sudo"
+missing=()
+for pkg in mosquitto mosquitto-clients influxdb prometheus openssl; do
+  dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
+done
+if [ "${#missing[@]}" -gt 0 ]; then
+  echo "installing ${missing[*]}"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends \
+    "${missing[@]}" >/dev/null
+fi
+# Packages may start system services on install; the tests start their own on free ports.
+python3 -m pip install -q --disable-pip-version-check -e ".[test]"
+python3 -m ruff check warning sensors_sim tests bench
+python3 -m pytest -q "$@"
