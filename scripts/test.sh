@@ -18,5 +18,5 @@ if [ "${#missing[@]}" -gt 0 ]; then
 fi
 # Packages may start system services on install; the tests start their own on free ports.
 python3 -m pip install -q --disable-pip-version-check -e ".[test]"
-python3 -m ruff check warning sensors_sim tests bench
+python3 -m ruff check .
 python3 -m pytest -q "$@"
