@@ -9,12 +9,6 @@ with the right reason, and every valid reading must be stored.
 from __future__ import annotations
 
 import json
-import os
-import signal
-import subprocess
-import sys
-import time
-import urllib.request
 from collections import Counter
 from pathlib import Path
 
@@ -23,6 +17,7 @@ import storm
 import yaml
 from corpus import MALFORMED
 from corpus import REGISTRY as CORPUS_REGISTRY
+from live_helpers import metric, normal, region, start_pipeline, stop_pipeline, wait
 from mqtt_helpers import Collector, publish_all
 
 from warning.app import run_backtest, setup
@@ -36,30 +31,6 @@ def _registry() -> dict:
     sensors = list(storm.REGISTRY["sensors"])
     sensors += [s for s in CORPUS_REGISTRY["sensors"] if s["id"] == "ws-1"]
     return {"sensors": sensors}
-
-
-def _metric(port: int, name: str) -> float | None:
-    try:
-        text = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=2).read()
-    except OSError:
-        return None
-    for line in text.decode().splitlines():
-        if line.startswith(name + " "):
-            return float(line.split()[1])
-    return None
-
-
-def _wait(predicate, timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
-def _normal(events):
-    return sorted(json.dumps(e, sort_keys=True) for e in events)
 
 
 @pytest.fixture
@@ -96,16 +67,13 @@ def test_live_storm_matches_backtest_on_every_output(tmp_path, broker, influxdb,
     assert len(expected) == len(storm.EXPECTED_RG1) + len(storm.EXPECTED_SILENCE) + 1
 
     collector = Collector(broker.port, "hazard/warnings/#", "hazard/deadletter/#")
-    log = (tmp_path / "pipeline.log").open("wb")
-    proc = subprocess.Popen([sys.executable, "-m", "warning", "run", "--config",
-                             str(config_path)], cwd=tmp_path, stdout=log,
-                            stderr=subprocess.STDOUT, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    proc, log = start_pipeline(tmp_path, config_path)
     try:
-        _wait(lambda: _metric(metrics_port, "hazard_mqtt_connected") == 1, 30,
+        wait(lambda: metric(metrics_port, "hazard_mqtt_connected") == 1, 30,
               "the pipeline to subscribe")
         messages = []
         for i, r in enumerate(readings):
-            messages.append((f"hazard/readings/{_region(r['sensor_id'])}/rainfall/"
+            messages.append((f"hazard/readings/{region(r['sensor_id'])}/rainfall/"
                              f"{r['sensor_id']}", json.dumps(r).encode()))
             if i % 8 == 0 and i // 8 < len(MALFORMED):
                 topic, payload, _ = MALFORMED[i // 8]
@@ -113,26 +81,24 @@ def test_live_storm_matches_backtest_on_every_output(tmp_path, broker, influxdb,
         assert sum(1 for m in messages if m not in MALFORMED) >= len(readings)
         publish_all(broker.port, messages)
 
-        _wait(lambda: _metric(metrics_port, "hazard_readings_received_total") == len(messages),
+        wait(lambda: metric(metrics_port, "hazard_readings_received_total") == len(messages),
               60, "every message to be received")
         warnings = collector.wait_for("hazard/warnings/", len(expected), 30)
         letters = collector.wait_for("hazard/deadletter/", len(MALFORMED), 30)
-        _wait(lambda: _count(influxdb, "SELECT count(rain_mm) FROM reading") == len(readings),
+        wait(lambda: _count(influxdb, "SELECT count(rain_mm) FROM reading") == len(readings),
               30, "every reading in InfluxDB")
     finally:
-        proc.send_signal(signal.SIGTERM)
-        code = proc.wait(30)
-        log.close()
+        code = stop_pipeline(proc, log)
     output = (tmp_path / "pipeline.log").read_text()
     assert code == 0, output
     assert "Traceback" not in output
 
     # MQTT: the same events, each once, on <prefix>/warnings/<region>/<hazard>.
-    assert _normal(w for _, w in warnings) == _normal(expected)
+    assert normal(w for _, w in warnings) == normal(expected)
     assert all(t == f"hazard/warnings/{w['region']}/{w['hazard']}" for t, w in warnings)
     # JSON Lines output of the live run: the same again.
     live_file = [json.loads(x) for x in (tmp_path / "events.jsonl").read_text().splitlines()]
-    assert _normal(live_file) == _normal(expected)
+    assert normal(live_file) == normal(expected)
     # Console: one line per event.
     assert output.count("RAISED") == sum(e["event"] == "raised" for e in expected)
 
@@ -150,10 +116,6 @@ def test_live_storm_matches_backtest_on_every_output(tmp_path, broker, influxdb,
     red = influxdb.query("SELECT * FROM warning WHERE level = 'red'", db=influxdb.db)
     assert len(red) == 1 and red[0]["subject"] == "rg-1" and red[0]["v_rain_3h_mm"] == 100.0
     assert red[0]["warning_id"] == "rainstorm/rg-1/20260704T210500Z"
-
-
-def _region(sensor_id: str) -> str:
-    return next(s["region"] for s in storm.REGISTRY["sensors"] if s["id"] == sensor_id)
 
 
 def _count(influxdb, q: str) -> int:

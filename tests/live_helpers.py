@@ -1,0 +1,62 @@
+"""Helpers for tests that run the pipeline as a subprocess and watch its metrics."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+
+import storm
+
+
+def metric(port: int, name: str) -> float | None:
+    """Read one unlabelled sample from the pipeline's /metrics, or None if unreachable."""
+    try:
+        text = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=2).read()
+    except OSError:
+        return None
+    for line in text.decode().splitlines():
+        if line.startswith(name + " "):
+            return float(line.split()[1])
+    return None
+
+
+def wait(predicate, timeout: float, what: str) -> None:
+    """Poll until ``predicate()`` is true, or fail saying what did not happen."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def normal(events) -> list[str]:
+    """Events in a canonical, order-free form for comparison."""
+    return sorted(json.dumps(e, sort_keys=True) for e in events)
+
+
+def region(sensor_id: str) -> str:
+    """The storm registry's region of a sensor."""
+    return next(s["region"] for s in storm.REGISTRY["sensors"] if s["id"] == sensor_id)
+
+
+def start_pipeline(tmp_path, config, name: str = "pipeline"):
+    """Start ``hazard-warning run`` as a subprocess logging to ``<name>.log``."""
+    log = (tmp_path / f"{name}.log").open("wb")
+    proc = subprocess.Popen([sys.executable, "-m", "warning", "run", "--config", str(config)],
+                            cwd=tmp_path, stdout=log, stderr=subprocess.STDOUT,
+                            env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    return proc, log
+
+
+def stop_pipeline(proc, log) -> int:
+    """Stop it as an operator would (SIGTERM) and return its exit code."""
+    proc.send_signal(signal.SIGTERM)
+    code = proc.wait(30)
+    log.close()
+    return code
