@@ -31,7 +31,7 @@ def _logging(verbose: bool, quiet: bool = False) -> None:
 
 def _fail(exc: ConfigError) -> None:
     for problem in exc.problems:
-        err.print(str(problem), highlight=False, markup=False)
+        typer.echo(str(problem), err=True)  # one unwrapped line each, for editors and grep
     raise typer.Exit(1)
 
 
@@ -118,13 +118,16 @@ def demo(
     scenario: str = "storm",
     influx_url: Annotated[str | None, typer.Option(help="Also store in this InfluxDB (v1).")
                           ] = None,
+    broker: Annotated[str, typer.Option(help="mosquitto (if installed, the default) or amqtt.")
+                      ] = "mosquitto",
     verbose: bool = False,
 ) -> None:
     """Run a broker, a simulated storm and the live pipeline, printing warnings as they happen."""
     from warning.demo import run_demo
 
     _logging(verbose, quiet=True)
-    run_demo(duration=duration, speed=speed, scenario=scenario, influx_url=influx_url)
+    run_demo(duration=duration, speed=speed, scenario=scenario, influx_url=influx_url,
+             broker=broker)
 
 
 def main() -> None:

@@ -32,8 +32,12 @@ def rules_dir() -> Path:
 
 
 def run_demo(duration: float | None = None, speed: float = 900.0, scenario: str = "storm",
-             influx_url: str | None = None, console: Console | None = None) -> None:
-    """Run the demo until the storm is over (or ``duration`` seconds, or Ctrl-C)."""
+             influx_url: str | None = None, console: Console | None = None,
+             broker: str = "mosquitto") -> None:
+    """Run the demo until the storm is over (or ``duration`` seconds, or Ctrl-C).
+
+    ``broker`` is ``mosquitto`` (used where installed, else amqtt) or ``amqtt``.
+    """
     from sensors_sim.generate import generate
     from sensors_sim.network import registry
     from sensors_sim.publish import publish
@@ -45,7 +49,7 @@ def run_demo(duration: float | None = None, speed: float = 900.0, scenario: str 
     (work / "sensors.yaml").write_text(yaml.safe_dump(registry(sim.network),
                                                       allow_unicode=True))
     stop = threading.Event()
-    with Broker() as broker:
+    with Broker(prefer=broker) as broker:
         cfg = Config(rules=[str(rules_dir())], sensors=str(work / "sensors.yaml"),
                      metrics=MetricsConfig(port=free_port()), base_dir=str(work))
         cfg.mqtt.port = broker.port
