@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import json
 import time
-from datetime import datetime, timezone
-from pathlib import Path
+from datetime import UTC, datetime
 
 import yaml
 from live_helpers import metric, start_pipeline, stop_pipeline, wait
@@ -36,7 +35,7 @@ def test_silence_when_all_input_stops(tmp_path, broker):
         wait(lambda: metric(port, "hazard_mqtt_connected") == 1, 30, "subscription")
         now = int(time.time())
         for i in range(3):  # rg-1 reports for two seconds, rg-2 never
-            ts = datetime.fromtimestamp(now + i, timezone.utc).isoformat()
+            ts = datetime.fromtimestamp(now + i, UTC).isoformat()
             publish_all(broker.port, [("hazard/readings/wuxing/rainfall/rg-1", json.dumps(
                 {"sensor_id": "rg-1", "kind": "rainfall", "ts": ts,
                  "values": {"rain_mm": 0.0}}).encode())])
