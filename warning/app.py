@@ -113,18 +113,18 @@ def run_live(s: Setup, stop: threading.Event, outputs: Outputs | None = None,
     source = MQTTSource(cfg.mqtt, s.make_ingest, s.metrics, stop,
                         parse_duration_ms(cfg.pipeline.idle_tick_after))
     flow = build_flow(source, s.engine, outputs or live_outputs(s))
-    with stop_on_signals(stop):
+    with StopOnSignals(stop):
         cli_main(flow, workers_per_process=workers, **_recovery(cfg))
 
 
-class stop_on_signals:  # noqa: N801 - used as a context manager, reads like a phrase
+class StopOnSignals:
     """Set an event on SIGINT/SIGTERM while inside, when on the main thread."""
 
     def __init__(self, stop: threading.Event):
         self.stop = stop
         self.saved: dict[int, object] = {}
 
-    def __enter__(self) -> stop_on_signals:
+    def __enter__(self) -> StopOnSignals:
         if threading.current_thread() is threading.main_thread():
             for sig in (signal.SIGINT, signal.SIGTERM):
                 self.saved[sig] = signal.signal(sig, lambda *_: self.stop.set())

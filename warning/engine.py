@@ -9,7 +9,7 @@ from typing import Any
 
 from warning import lifecycle
 from warning.lifecycle import Episode
-from warning.model import Level, Reading, Rejected, WarningEvent
+from warning.model import Reading, Rejected, WarningEvent
 from warning.registry import Registry
 from warning.rules.compile import Context
 from warning.rules.load import Rule, RuleSet
@@ -162,5 +162,3 @@ def _reading_payload(r: Reading) -> dict[str, Any]:
     return {"sensor_id": r.sensor_id, "kind": r.kind, "ts": r.ts / 1000, "seq": r.seq,
             "values": r.values}
 
-
-__all__ = ["Evaluator", "Level", "Outcome", "SensorState"]

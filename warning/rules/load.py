@@ -13,7 +13,15 @@ from warning.rules.compile import Compiled, compile_node
 from warning.rules.expr import ExprError, Field, Node, Window, check, parse, value_name, walk
 from warning.rules.reach import unreachable_reason
 from warning.rules.template import Template
-from warning.yamlfile import Checker, ConfigError, LineDict, LineList, describe, load_yaml
+from warning.yamlfile import (
+    Checker,
+    ConfigError,
+    LineDict,
+    LineList,
+    Problem,
+    describe,
+    load_yaml,
+)
 
 RULE_KEYS = ("id", "hazard", "for_kind", "description", "source", "regions", "sensors",
              "levels", "for", "hold", "clear", "no_data", "values", "message", "instruction")
@@ -132,8 +140,7 @@ def load_rules(paths: Iterable[str | Path], kinds: Mapping[str, Kind] = BUILTIN_
     return RuleSet(tuple(rules))
 
 
-def _problem(file: str, message: str):
-    from warning.yamlfile import Problem
+def _problem(file: str, message: str) -> Problem:
     return Problem(file, 1, "", "", message)
 
 

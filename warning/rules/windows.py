@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
-from math import inf
 
 
 class Series:
@@ -100,5 +99,3 @@ class Series:
         msg = f"unknown window function {func!r}"
         raise ValueError(msg)
 
-
-NO_HORIZON = -inf
