@@ -195,6 +195,13 @@ def load_config(path: str | Path | None) -> Config:
     config = _build(Config, doc, c, "", 1)
     c.raise_if_any()
     config.base_dir = str(Path(path).parent)
+    # Secret and certificate files, like every other path, are relative to the config file.
+    for section, names in ((config.mqtt, ("password_file",)),
+                           (config.mqtt.tls, ("ca_file", "cert_file", "key_file")),
+                           (config.influx, ("password_file", "token_file", "ca_file"))):
+        for name in names if section is not None else ():
+            if getattr(section, name):
+                setattr(section, name, str(config.path(getattr(section, name))))
     return config
 
 

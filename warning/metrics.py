@@ -40,6 +40,9 @@ class Metrics:
                                      ["sink"], registry=r)
         self.spool_bytes = Gauge("hazard_spool_bytes", "Bytes waiting in the store spool.",
                                  ["sink"], registry=r)
+        self.spool_dropped = Counter("hazard_spool_dropped_readings_total",
+                                     "Readings dropped because the spool was full.",
+                                     ["sink"], registry=r)
         self.delay = Histogram("hazard_warning_delay_seconds",
                                "Wall time from a reading's arrival to its warning event.",
                                buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5,

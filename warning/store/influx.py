@@ -33,6 +33,9 @@ class _InfluxPartition(StatelessSinkPartition[Stored]):
 
     def _gauge(self) -> None:
         self.metrics.spool_bytes.labels("influx").set(self.spool.size)
+        dropped, self.spool.dropped_lines = self.spool.dropped_lines, 0
+        if dropped:
+            self.metrics.spool_dropped.labels("influx").inc(dropped)
 
     def _send(self, kind: str, body: bytes) -> bool:
         try:

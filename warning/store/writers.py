@@ -12,6 +12,10 @@ from typing import Protocol
 from warning.config import Influx, secret
 from warning.model import parse_duration_ms
 
+#: Statuses that mean "this data will never be accepted"; anything else (5xx, 429, and also
+#: 401/403/404 from wrong credentials or a missing database) is an outage to wait out.
+REFUSED_STATUSES = frozenset({400, 413, 422})
+
 
 class WriteError(Exception):
     """A failed write; ``retry`` says whether sending the same data later can succeed."""
@@ -59,7 +63,7 @@ class V1Writer:
         except urllib.error.HTTPError as exc:
             detail = exc.read()[:300].decode("utf-8", "replace")
             raise WriteError(f"InfluxDB answered {exc.code}: {detail}",
-                             retry=exc.code >= 500 or exc.code == 429) from None
+                             retry=exc.code not in REFUSED_STATUSES) from None
         except (urllib.error.URLError, OSError, TimeoutError) as exc:
             reason = getattr(exc, "reason", exc)
             raise WriteError(f"InfluxDB unreachable: {reason}", retry=True) from None
@@ -97,7 +101,7 @@ class V2Writer:
         except ApiException as exc:
             status = exc.status or 0
             raise WriteError(f"InfluxDB answered {status}: {(exc.body or '')[:300]}",
-                             retry=status >= 500 or status in (0, 429)) from None
+                             retry=status not in REFUSED_STATUSES) from None
         except Exception as exc:  # urllib3 raises a family of connection errors
             raise WriteError(f"InfluxDB unreachable: {exc}", retry=True) from None
 
