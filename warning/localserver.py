@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import shutil
 import socket
 import subprocess
@@ -61,7 +62,9 @@ class Broker:
         """Start the broker and wait until it accepts connections."""
         if self.kind == "mosquitto":
             conf = Path(self._dir.name) / "mosquitto.conf"
-            conf.write_text(f"listener {self.port} 127.0.0.1\nallow_anonymous true\n"
+            # As root, Mosquitto would switch to its own user, which cannot write our folder.
+            user = "user root\n" if os.geteuid() == 0 else ""
+            conf.write_text(f"{user}listener {self.port} 127.0.0.1\nallow_anonymous true\n"
                             f"persistence true\npersistence_location {self._dir.name}/\n"
                             f"{MOSQUITTO_LIMITS}{self.extra_conf}")
             self._proc = subprocess.Popen([mosquitto_path() or "mosquitto", "-c", str(conf)],
