@@ -1,0 +1,1 @@
+"""Pure hazard indicators: fire weather, rain thresholds, slope failure, gas exposure, trends."""
