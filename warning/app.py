@@ -63,7 +63,7 @@ def setup(config: Config, metrics: Metrics | None = None, *, check_future: bool 
     settings = ParseSettings(registry, kinds, config.mqtt.topic_prefix, p.max_payload_bytes,
                              max_future_ms=parse_duration_ms(p.max_future) if check_future
                              else None)
-    engine = Engine(rules, registry, parse_duration_ms(p.lateness), metrics)
+    engine = Engine(rules, registry, parse_duration_ms(p.lateness), metrics, kinds, p.timezone)
     return Setup(config, settings, engine, metrics)
 
 
@@ -136,13 +136,16 @@ class StopOnSignals:
 
 
 def run_backtest(s: Setup, input_path: Path, output: Path, rejected: Path | None = None,
-                 workers: int = 1, progress: Callable[[int], None] | None = None) -> None:
+                 workers: int = 1, progress: Callable[[int], None] | None = None,
+                 indicators: Path | None = None) -> None:
     """Run the same flow over a file of readings; events go to ``output`` in event-time order."""
     tz = zone(s.config.pipeline.timezone)
     outputs = Outputs(warnings=[JsonLinesSink(output, tz, in_order=True)])
     if rejected is not None:
         outputs.dead_letters.append(JsonLinesSink(rejected, tz))
         rejected.unlink(missing_ok=True)
+    if indicators is not None:
+        outputs.indicators.append(JsonLinesSink(indicators, tz, in_order=True))
     source = ReadingsFileSource(input_path, s.make_ingest, progress=progress)
     started = time.monotonic()
     cli_main(build_flow(source, s.engine, outputs), workers_per_process=workers)

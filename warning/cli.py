@@ -58,6 +58,8 @@ def backtest(
     output: Annotated[Path, typer.Option("--output", help="Warning events, JSON Lines.")],
     sensors: Annotated[Path | None, typer.Option("--sensors", help="Sensor registry.")] = None,
     rejected: Annotated[Path | None, typer.Option(help="Write rejected readings here.")] = None,
+    indicators: Annotated[Path | None, typer.Option(help="Write indicator records here.")
+                          ] = None,
     config: Annotated[Path | None, typer.Option("--config", "-c",
                                                 help="Pipeline settings (lateness, kinds...).")
                       ] = None,
@@ -84,7 +86,8 @@ def backtest(
     with bar:
         task = bar.add_task("backtest", total=size)
         run_backtest(s, input, output, rejected, workers,
-                     progress=lambda done: bar.update(task, completed=done))
+                     progress=lambda done: bar.update(task, completed=done),
+                     indicators=indicators)
     m = s.metrics
     events = sum(v.value for metric in m.warning_events.collect() for v in metric.samples
                  if v.name.endswith("_total"))

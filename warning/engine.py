@@ -5,14 +5,18 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import tzinfo
 from typing import Any
 
 from warning import lifecycle
+from warning.daily import NOON_TOLERANCE_MS, DailyFWI, fwi_step
+from warning.kinds import BUILTIN_KINDS, Kind
 from warning.lifecycle import Episode
-from warning.model import Reading, Rejected, WarningEvent
+from warning.model import IndicatorRecord, Reading, Rejected, WarningEvent, zone
 from warning.registry import Registry
 from warning.rules.compile import Context
-from warning.rules.load import Rule, RuleSet
+from warning.rules.functions import FWI_FIELDS
+from warning.rules.load import IndicatorSpec, Rule, RuleSet
 from warning.rules.windows import Series
 
 
@@ -26,7 +30,7 @@ class SensorState:
     recent_set: set[int] = field(default_factory=set)
     series: dict[str, Series] = field(default_factory=dict)
     episodes: dict[str, Episode] = field(default_factory=dict)
-    seq_gaps: int = 0
+    fwi: DailyFWI | None = None
 
 
 @dataclass(frozen=True)
@@ -38,17 +42,23 @@ class Outcome:
     events: tuple[WarningEvent, ...]
     seq_gap: int = 0
     duplicate: bool = False
+    indicators: tuple[IndicatorRecord, ...] = ()
 
 
 class Evaluator:
     """Applies a rule set to one sensor's readings; holds no per-sensor state itself."""
 
-    def __init__(self, rules: RuleSet, registry: Registry, lateness_ms: int):
+    def __init__(self, rules: RuleSet, registry: Registry, lateness_ms: int,
+                 kinds: Mapping[str, Kind] = BUILTIN_KINDS, timezone: str = "Asia/Shanghai"):
         self.rules = rules
         self.registry = registry
         self.lateness_ms = lateness_ms
+        self.kinds = kinds
+        self.timezone = timezone
         self._applicable: dict[tuple[str, str, str], tuple[Rule, ...]] = {}
+        self._specs: dict[tuple[str, str, str], tuple[IndicatorSpec, ...]] = {}
         self._horizons: dict[str, dict[str, int]] = {}
+        self._zones: dict[str, tzinfo] = {}
 
     def applicable(self, sensor_id: str, kind: str, region: str) -> tuple[Rule, ...]:
         """Return the rules with level conditions that watch this sensor (cached)."""
@@ -60,11 +70,33 @@ class Evaluator:
             self._applicable[key] = found
         return found
 
+    def specs(self, sensor_id: str, kind: str, region: str) -> tuple[IndicatorSpec, ...]:
+        """Return the indicator specs that watch this sensor (cached)."""
+        key = (sensor_id, kind, region)
+        found = self._specs.get(key)
+        if found is None:
+            found = self._specs[key] = tuple(
+                s for s in self.rules.indicators if s.applies_to(sensor_id, kind, region))
+        return found
+
     def horizons(self, kind: str) -> dict[str, int]:
         """Return how far back each field of a kind must be kept (cached)."""
         found = self._horizons.get(kind)
         if found is None:
-            found = self._horizons[kind] = self.rules.horizons(kind)
+            found = self.rules.horizons(kind)
+            spec = self.kinds.get(kind)
+            if spec is not None and set(FWI_FIELDS) <= spec.field_names:
+                for name, ms in FWI_FIELDS.items():  # the daily FWI is always kept
+                    found[name] = max(found.get(name, 0), ms + NOON_TOLERANCE_MS)
+            self._horizons[kind] = found
+        return found
+
+    def zone_of(self, attrs: Mapping[str, Any]) -> tzinfo:
+        """Return a sensor's time zone (registry ``tz``, else the configured one)."""
+        name = str(attrs.get("tz") or self.timezone)
+        found = self._zones.get(name)
+        if found is None:
+            found = self._zones[name] = zone(name)
         return found
 
     def observe(self, state: SensorState, r: Reading) -> Outcome:
@@ -95,17 +127,28 @@ class Evaluator:
                 s = state.series[name] = Series()
             s.add(r.ts, value)
             s.trim(now - keep - lateness)
-        rules = self.applicable(r.sensor_id, r.kind, r.region)
-        if not rules:
-            return Outcome(r, None, (), gap)
         attrs = self.registry.attrs_for(r.sensor_id, r.kind, r.region)
-        ctx = Context(state.series, attrs, now)
+        records: list[IndicatorRecord] = []
+        if "temp_c" in r.values:
+            if state.fwi is None:
+                state.fwi = DailyFWI()
+            rec = fwi_step(state.fwi, r, state.series.get("rain_mm"), attrs, self.zone_of(attrs))
+            if rec is not None:
+                records.append(rec)
+        rules = self.applicable(r.sensor_id, r.kind, r.region)
+        specs = self.specs(r.sensor_id, r.kind, r.region)
+        if not rules and not specs:
+            return Outcome(r, None, (), gap, indicators=tuple(records))
+        ctx = Context(state.series, attrs, now, state.fwi.latest if state.fwi else None)
+        for spec in specs:
+            records.append(IndicatorRecord(r.sensor_id, r.kind, r.region, now, spec.id,
+                                           {name: f(ctx) for name, f in spec.values}))
         events = []
         for rule in rules:
             event = self._evaluate(rule, state, ctx, r, attrs)
             if event is not None:
                 events.append(event)
-        return Outcome(r, None, tuple(events), gap)
+        return Outcome(r, None, tuple(events), gap, indicators=tuple(records))
 
     def _evaluate(self, rule: Rule, state: SensorState, ctx: Context, r: Reading,
                   attrs: Mapping[str, Any]) -> WarningEvent | None:
@@ -115,6 +158,8 @@ class Evaluator:
                 target = level
                 break
         ep = state.episodes.get(rule.id, lifecycle.QUIET)
+        if target is None and ep is lifecycle.QUIET:
+            return None  # nothing holds and nothing is pending: step() would change nothing
         clear_ok = rule.clear is None or ep.level is None or rule.clear.test(ctx) is True
         new, t = lifecycle.step(ep, target, ctx.now, rule_id=rule.id, subject=r.sensor_id,
                                 for_ms=rule.for_ms, hold_ms=rule.hold_ms, clear_ok=clear_ok)

@@ -185,3 +185,20 @@ def zone(name: str) -> tzinfo:
 
 
 ONE_HOUR_MS = int(timedelta(hours=1).total_seconds() * 1000)
+
+
+@dataclass(frozen=True, slots=True)
+class IndicatorRecord:
+    """One computation of an indicator for a sensor, as stored and written by backtest."""
+
+    sensor_id: str
+    kind: str
+    region: str
+    ts: int
+    indicator: str
+    values: dict[str, float | None]
+
+    def to_dict(self, tz: tzinfo) -> dict[str, Any]:
+        """Return ``{"sensor_id", "ts", "indicator", "values"}``."""
+        return {"sensor_id": self.sensor_id, "ts": format_ts(self.ts, tz),
+                "indicator": self.indicator, "values": self.values}

@@ -61,6 +61,10 @@ def _no_constants(name: str) -> Any:
     raise _Reject("not_finite", f"JSON constant {name} is not a number")
 
 
+# One decoder for all messages: json.loads with a keyword builds a new decoder per call.
+_DECODER = json.JSONDecoder(parse_constant=_no_constants)
+
+
 def parse_ts(value: Any) -> int:
     """Parse RFC 3339 with an offset, or epoch seconds, into epoch milliseconds.
 
@@ -101,12 +105,13 @@ def _decode(payload: bytes | Mapping[str, Any], s: ParseSettings) -> Mapping[str
         raise _Reject("not_utf8", f"payload is not UTF-8 ({exc.reason} at byte {exc.start})") \
             from None
     try:
-        obj = json.loads(text, parse_constant=_no_constants)
+        obj = _DECODER.decode(text)
     except RecursionError:
         raise _Reject("too_deep", "JSON nested too deeply") from None
     except ValueError as exc:
         raise _Reject("bad_json", f"invalid JSON: {str(exc)[:120]}") from None
-    if _depth(obj, s.max_depth) > s.max_depth:
+    # k opening brackets nest at most k deep (k + 1 with leaves), so skip the walk when few.
+    if text.count("{") + text.count("[") >= s.max_depth and _depth(obj, s.max_depth) > s.max_depth:
         raise _Reject("too_deep", f"JSON nested deeper than {s.max_depth}")
     if not isinstance(obj, dict):
         raise _Reject("not_object", f"payload is a JSON {type(obj).__name__}, not an object")

@@ -12,6 +12,7 @@ from warning.rules.expr import (
     Compare,
     DurationLit,
     Field,
+    Indicator,
     MathCall,
     Neg,
     Node,
@@ -20,19 +21,22 @@ from warning.rules.expr import (
     SensorAttr,
     Window,
 )
+from warning.rules.functions import SERIES_FUNCTIONS, fwi_value
 from warning.rules.windows import Series
 
 
 class Context:
     """What an expression can see: one sensor's series and registry entry at time ``now``."""
 
-    __slots__ = ("series", "sensor", "now", "cache")
+    __slots__ = ("series", "sensor", "now", "cache", "daily")
 
-    def __init__(self, series: Mapping[str, Series], sensor: Mapping[str, Any], now: int):
+    def __init__(self, series: Mapping[str, Series], sensor: Mapping[str, Any], now: int,
+                 daily: Mapping[str, float] | None = None):
         self.series = series
         self.sensor = sensor
         self.now = now
-        self.cache: dict[Window, float | None] = {}
+        self.daily = daily  # the station's latest daily indices (FWI), if any
+        self.cache: dict[Any, float | None] = {}
 
     def window(self, node: Window) -> float | None:
         """Return a window function's value, computed once per evaluation."""
@@ -45,6 +49,26 @@ class Context:
         if value is None and node.func in ("sum", "count"):
             value = 0.0
         self.cache[node] = value
+        return value
+
+
+    def indicator(self, node: Indicator, args: tuple[float, ...]) -> float | None:
+        """Return an indicator function's value, computed once per evaluation."""
+        key = (node, args)
+        try:
+            return self.cache[key]
+        except KeyError:
+            pass
+        if node.field is None:
+            value = fwi_value(node.func, self.daily)
+        else:
+            f = SERIES_FUNCTIONS[node.func]
+            s = self.series.get(node.field)
+            back = node.duration_ms or f.horizon_ms
+            ts, vals = s.window(self.now - back, self.now) if s is not None else ([], [])
+            extra = (node.duration_ms,) if node.duration_ms else ()
+            value = f.run(ts, vals, self.now, *args, *extra)
+        self.cache[key] = value
         return value
 
 
@@ -84,6 +108,15 @@ def compile_node(node: Node) -> Compiled:
         return attr
     if isinstance(node, Window):
         return lambda ctx: ctx.window(node)
+    if isinstance(node, Indicator):
+        arg_fns = [compile_node(a) for a in node.args]
+
+        def indicator(ctx: Context) -> float | None:
+            args = tuple(f(ctx) for f in arg_fns)
+            if any(a is None for a in args):
+                return None
+            return ctx.indicator(node, args)
+        return indicator
     if isinstance(node, Compare):
         return _binary(_COMPARE[node.op], compile_node(node.left), compile_node(node.right))
     if isinstance(node, Arith):

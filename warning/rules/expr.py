@@ -19,6 +19,7 @@ from lark import Lark, Token, Transformer, UnexpectedCharacters, UnexpectedEOF, 
 from lark.exceptions import VisitError
 
 from warning.model import format_duration_ms, parse_duration_ms
+from warning.rules.functions import FWI_FIELDS, FWI_FUNCTIONS, SERIES_FUNCTIONS, Function
 
 GRAMMAR = r"""
 ?start: or_expr
@@ -90,6 +91,16 @@ class Window:
 
 
 @dataclass(frozen=True, slots=True)
+class Indicator:
+    """An indicator function, e.g. ``time_to(level_m, sensor.warning_level_m)`` or ``fwi()``."""
+
+    func: str
+    field: str | None
+    args: tuple[Node, ...]
+    duration_ms: int | None
+
+
+@dataclass(frozen=True, slots=True)
 class MathCall:
     """A plain function over numbers, e.g. ``abs(delta(level_m, 1h))``."""
 
@@ -144,8 +155,8 @@ class DurationLit:
     ms: int
 
 
-Node = Union[Num, Field, SensorAttr, Window, MathCall, Arith, Neg, Compare, BoolOp, Not,  # noqa: UP007
-             DurationLit]
+Node = Union[Num, Field, SensorAttr, Window, Indicator, MathCall, Arith, Neg, Compare,  # noqa: UP007
+             BoolOp, Not, DurationLit]
 
 
 class ExprError(ValueError):
@@ -188,13 +199,21 @@ class _Build(Transformer):
         args = [a for a in items[1:] if a is not None]
         if name in WINDOW_FUNCTIONS:
             return _window(name, args)
+        if name in SERIES_FUNCTIONS:
+            return _indicator(SERIES_FUNCTIONS[name], args)
+        if name in FWI_FUNCTIONS:
+            if args:
+                msg = f"expected {name}() without arguments, found {len(args)}"
+                raise ExprError(msg)
+            return Indicator(name, None, (), None)
         if name in MATH_FUNCTIONS:
             if len(args) != MATH_FUNCTIONS[name]:
                 msg = (f"expected {name}() with {MATH_FUNCTIONS[name]} argument(s), "
                        f"found {len(args)}")
                 raise ExprError(msg)
             return MathCall(name, tuple(args))
-        known = ", ".join(sorted([*WINDOW_FUNCTIONS, *MATH_FUNCTIONS]))
+        known = ", ".join(sorted([*WINDOW_FUNCTIONS, *MATH_FUNCTIONS, *SERIES_FUNCTIONS,
+                                  *FWI_FUNCTIONS]))
         msg = f"expected a function among {known}, found unknown function {name!r}"
         raise ExprError(msg)
 
@@ -203,6 +222,33 @@ def _flatten(op: str, items: list[Node]) -> BoolOp:
     left, right = items
     head = left.items if isinstance(left, BoolOp) and left.op == op else (left,)
     return BoolOp(op, (*head, right))
+
+
+def _indicator(f: Function, args: list[Node]) -> Indicator:
+    if not f.required <= len(args) <= len(f.params):
+        msg = f"expected {f.usage()}, found {len(args)} argument(s)"
+        raise ExprError(msg)
+    field, numbers, duration = None, [], None
+    for kind, arg in zip(f.params, args, strict=False):
+        if kind == "field":
+            if not isinstance(arg, Field):
+                msg = f"expected {f.usage()} with a field name first, found {_show(arg)}"
+                raise ExprError(msg)
+            field = arg.name
+        elif kind == "duration":
+            if not isinstance(arg, DurationLit) or arg.ms <= 0:
+                msg = f"expected {f.usage()} with a positive duration such as 3h, found " \
+                      f"{_show(arg)}"
+                raise ExprError(msg)
+            duration = arg.ms
+        else:
+            if isinstance(arg, DurationLit) or is_boolean(arg):
+                msg = f"expected {f.usage()} with a number, found {_show(arg)}"
+                raise ExprError(msg)
+            numbers.append(arg)
+    if duration is None and "duration" in f.params:
+        duration = f.defaults[-1]
+    return Indicator(f.name, field, tuple(numbers), duration)
 
 
 def _window(name: str, args: list[Node]) -> Window:
@@ -269,8 +315,13 @@ def parse(text: str) -> Node:
 def check(node: Node, fields: frozenset[str] | None, boolean: bool) -> None:
     """Check names against the kind's ``fields`` and the result type; raise ExprError."""
     for sub in walk(node):
-        name = sub.name if isinstance(sub, Field) else sub.field if isinstance(sub, Window) \
-            else None
+        name = sub.name if isinstance(sub, Field) else sub.field \
+            if isinstance(sub, Window | Indicator) else None
+        if isinstance(sub, Indicator) and sub.func in FWI_FUNCTIONS and fields is not None \
+                and not set(FWI_FIELDS) <= fields:
+            msg = (f"expected {sub.func}() on a kind with {', '.join(FWI_FIELDS)}, found one "
+                   f"with {', '.join(sorted(fields))}")
+            raise ExprError(msg)
         if name is not None and fields is not None and name not in fields:
             msg = (f"expected a field among {', '.join(sorted(fields))}, "
                    f"found unknown field {name!r}")
@@ -297,7 +348,7 @@ def walk(node: Node):
     if isinstance(node, Arith | Compare):
         yield from walk(node.left)
         yield from walk(node.right)
-    elif isinstance(node, BoolOp | MathCall):
+    elif isinstance(node, BoolOp | MathCall | Indicator):
         for item in node.items if isinstance(node, BoolOp) else node.args:
             yield from walk(item)
     elif isinstance(node, Neg | Not):
@@ -327,6 +378,11 @@ def unparse(node: Node) -> str:
         return f"{node.func}({node.field}{dur})"
     if isinstance(node, MathCall):
         return f"{node.func}({', '.join(unparse(a) for a in node.args)})"
+    if isinstance(node, Indicator):
+        parts = ([node.field] if node.field else []) + [unparse(a) for a in node.args]
+        if node.duration_ms:
+            parts.append(format_duration_ms(node.duration_ms))
+        return f"{node.func}({', '.join(parts)})"
     if isinstance(node, Arith):
         return f"({unparse(node.left)} {node.op} {unparse(node.right)})"
     if isinstance(node, Neg):
@@ -354,4 +410,6 @@ def value_name(node: Node) -> str:
         return node.name
     if isinstance(node, SensorAttr):
         return node.name
+    if isinstance(node, Indicator) and not node.args:
+        return f"{node.func}_{node.field}" if node.field else node.func
     return unparse(node)

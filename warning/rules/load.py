@@ -10,7 +10,18 @@ from typing import Any
 from warning.kinds import BUILTIN_KINDS, Kind
 from warning.model import LEVEL_NAMES, Level, parse_duration_ms
 from warning.rules.compile import Compiled, compile_node
-from warning.rules.expr import ExprError, Field, Node, Window, check, parse, value_name, walk
+from warning.rules.expr import (
+    ExprError,
+    Field,
+    Indicator,
+    Node,
+    Window,
+    check,
+    parse,
+    value_name,
+    walk,
+)
+from warning.rules.functions import FWI_FIELDS, SERIES_FUNCTIONS
 from warning.rules.reach import unreachable_reason
 from warning.rules.template import Template
 from warning.yamlfile import (
@@ -82,22 +93,62 @@ class Rule:
 
 
 @dataclass(frozen=True)
+class IndicatorSpec:
+    """Named values computed and stored on every reading of the sensors it watches."""
+
+    id: str
+    kinds: tuple[str, ...]
+    values: tuple[tuple[str, Compiled], ...]
+    regions: frozenset[str] | None = None
+    sensors: frozenset[str] | None = None
+    horizons: Mapping[str, int] = field(default_factory=dict)
+
+    def applies_to(self, sensor_id: str, kind: str, region: str) -> bool:
+        """Return True if this spec watches the given sensor."""
+        return (kind in self.kinds
+                and (self.regions is None or region in self.regions)
+                and (self.sensors is None or sensor_id in self.sensors))
+
+
+@dataclass(frozen=True)
 class RuleSet:
-    """All loaded rules, indexed by sensor kind."""
+    """All loaded rules and indicator specs, indexed by sensor kind."""
 
     rules: tuple[Rule, ...]
+    indicators: tuple[IndicatorSpec, ...] = ()
 
     def for_kind(self, kind: str) -> tuple[Rule, ...]:
         """Return the rules that may apply to sensors of ``kind``."""
         return tuple(r for r in self.rules if kind in r.kinds)
 
     def horizons(self, kind: str) -> dict[str, int]:
-        """Return, per field of ``kind``, the longest window any rule looks back over."""
+        """Return, per field of ``kind``, the longest look-back of any rule or indicator."""
         out: dict[str, int] = {}
-        for rule in self.for_kind(kind):
-            for name, ms in rule.horizons.items():
+        watchers = [*self.for_kind(kind), *(s for s in self.indicators if kind in s.kinds)]
+        for w in watchers:
+            for name, ms in w.horizons.items():
                 out[name] = max(out.get(name, 0), ms)
         return out
+
+
+def horizons_of(tree: Node) -> dict[str, int]:
+    """Return how far back each field must be kept for an expression, in ms."""
+    out: dict[str, int] = {}
+
+    def need(name: str, ms: int) -> None:
+        out[name] = max(out.get(name, 0), ms)
+
+    for sub in walk(tree):
+        if isinstance(sub, Window):
+            need(sub.field, sub.duration_ms or 0)
+        elif isinstance(sub, Field):
+            need(sub.name, 0)
+        elif isinstance(sub, Indicator) and sub.field is None:
+            for name, ms in FWI_FIELDS.items():
+                need(name, ms)
+        elif isinstance(sub, Indicator) and sub.field is not None:
+            need(sub.field, sub.duration_ms or SERIES_FUNCTIONS[sub.func].horizon_ms)
+    return out
 
 
 def rule_files(paths: Iterable[str | Path]) -> list[Path]:
@@ -116,6 +167,7 @@ def load_rules(paths: Iterable[str | Path], kinds: Mapping[str, Kind] = BUILTIN_
     """Load and check every rule file; raise ConfigError listing every problem found."""
     problems = []
     rules: list[Rule] = []
+    specs: list[IndicatorSpec] = []
     seen: dict[str, str] = {}
     files = rule_files(paths)
     if not files:
@@ -134,22 +186,78 @@ def load_rules(paths: Iterable[str | Path], kinds: Mapping[str, Kind] = BUILTIN_
                             f"expected a unique id, found one already used in {seen[rule.id]}")
             seen.setdefault(rule.id, f"{path}:{rule.line}")
             rules.append(rule)
+        specs.extend(_indicators_of(doc, checker, kinds))
         problems.extend(checker.problems)
     if problems:
         raise ConfigError(problems)
-    return RuleSet(tuple(rules))
+    return RuleSet(tuple(rules), tuple(specs))
 
 
 def _problem(file: str, message: str) -> Problem:
     return Problem(file, 1, "", "", message)
 
 
+def _indicators_of(doc: Any, c: Checker, kinds: Mapping[str, Kind]) -> list[IndicatorSpec]:
+    items = doc.get("indicators") if isinstance(doc, LineDict) else None
+    if items is None:
+        return []
+    if not isinstance(items, LineList):
+        c.expect(doc, "indicators", "", "a list of indicators", items)
+        return []
+    out = []
+    for i, item in enumerate(items):
+        node = c.mapping(item, f"indicator #{i + 1}", "", items.item_lines[i])
+        if node is None:
+            continue
+        iid = node.get("id")
+        where = f"indicator {iid!r}" if isinstance(iid, str) else f"indicator #{i + 1}"
+        before = len(c.problems)
+        c.known_keys(node, ("id", "for_kind", "regions", "sensors", "values", "description"),
+                     where, required=("id", "for_kind", "values"))
+        kind_names = _names(node, "for_kind", where, c) or ()
+        fields: set[str] = set()
+        for k in kind_names:
+            if k not in kinds:
+                c.add(node.line_of("for_kind"), where, "for_kind",
+                      f"expected a kind among {', '.join(sorted(kinds))}, found {k!r}")
+            else:
+                fields |= kinds[k].field_names
+        raw = node.get("values")
+        values: list[tuple[str, Compiled]] = []
+        horizons: dict[str, int] = {}
+        if not isinstance(raw, LineDict) or not raw:
+            if "values" in node:
+                c.expect(node, "values", where, "a mapping of name to expression", raw)
+        else:
+            for name, text in raw.items():
+                try:
+                    if not isinstance(text, str):
+                        raise ExprError(f"expected an expression, found {describe(text)}")
+                    tree = parse(text)
+                    check(tree, frozenset(fields) if fields else None, boolean=False)
+                except ExprError as exc:
+                    c.add(raw.line_of(str(name)), where, f"values.{name}", str(exc))
+                    continue
+                values.append((str(name), compile_node(tree)))
+                for f, ms in horizons_of(tree).items():
+                    horizons[f] = max(horizons.get(f, 0), ms)
+        regions = _names(node, "regions", where, c)
+        sensors = _names(node, "sensors", where, c)
+        if len(c.problems) == before:
+            out.append(IndicatorSpec(iid, kind_names, tuple(values),
+                                     frozenset(regions) if regions else None,
+                                     frozenset(sensors) if sensors else None, horizons))
+    return out
+
+
 def _rules_of(doc: Any, c: Checker, kinds: Mapping[str, Kind]) -> list[Rule]:
-    if not isinstance(doc, LineDict) or "rules" not in doc:
+    if not isinstance(doc, LineDict) or ("rules" not in doc and "indicators" not in doc):
         c.add(getattr(doc, "line", 1), "", "rules",
               f"expected a mapping with a 'rules' list, found {describe(doc)}")
         return []
-    c.known_keys(doc, ["rules"], "")
+    c.known_keys(doc, ["rules", "indicators"], "")
+    if "rules" not in doc:
+        return []
     items = doc["rules"]
     if not isinstance(items, LineList):
         c.expect(doc, "rules", "", "a list of rules", items)
@@ -299,7 +407,7 @@ def _rule(node: LineDict, c: Checker, kinds: Mapping[str, Kind], index: int) -> 
     else:
         for _, cond in levels:
             for sub in walk(cond.node):
-                if isinstance(sub, Window | Field):
+                if isinstance(sub, Window | Field | Indicator):
                     name = value_name(sub)
                     if name not in names:
                         names.add(name)
@@ -322,11 +430,8 @@ def _rule(node: LineDict, c: Checker, kinds: Mapping[str, Kind], index: int) -> 
 
     horizons: dict[str, int] = {}
     for tree in looked_at:
-        for sub in walk(tree):
-            if isinstance(sub, Window):
-                horizons[sub.field] = max(horizons.get(sub.field, 0), sub.duration_ms or 0)
-            elif isinstance(sub, Field):
-                horizons.setdefault(sub.name, 0)
+        for name, ms in horizons_of(tree).items():
+            horizons[name] = max(horizons.get(name, 0), ms)
     for_ms = _duration(node, "for", where, c)
     hold_ms = _duration(node, "hold", where, c)
     regions = _names(node, "regions", where, c)

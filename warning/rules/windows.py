@@ -55,6 +55,12 @@ class Series:
             del self.ts[:h], self.vals[:h], self.cum[:h]
             self.head = 0
 
+    def window(self, start: int, now: int) -> tuple[list[int], list[float]]:
+        """Return the timestamps and values in ``[start, now]``."""
+        lo = bisect_left(self.ts, start, self.head)
+        hi = bisect_right(self.ts, now, lo)
+        return self.ts[lo:hi], self.vals[lo:hi]
+
     def last(self) -> float | None:
         """Return the latest value, or None."""
         return self.vals[-1] if len(self.ts) > self.head else None

@@ -12,7 +12,7 @@ from typing import Any, TextIO
 from bytewax.outputs import DynamicSink, StatelessSinkPartition
 from rich.console import Console
 
-from warning.model import Rejected, WarningEvent, format_ts
+from warning.model import IndicatorRecord, Rejected, WarningEvent, format_ts
 
 _STYLE = {"blue": "bold white on blue", "yellow": "bold black on yellow",
           "orange": "bold black on dark_orange", "red": "bold white on red"}
@@ -55,9 +55,11 @@ class ConsoleSink(DynamicSink[WarningEvent]):
         return _ConsolePartition(self.console, self.tz, self.lock)
 
 
-def event_sort_key(event: dict[str, Any]) -> tuple:
-    """Order events by event time, then rule, subject and id, for reproducible files."""
-    return (event["_ts"], event["rule_id"], event["subject"], event["warning_id"])
+def event_sort_key(record: dict[str, Any]) -> tuple:
+    """Order records by event time, then rule and subject (or sensor and indicator)."""
+    if "warning_id" in record:
+        return (record["_ts"], record["rule_id"], record["subject"], record["warning_id"])
+    return (record["_ts"], record["sensor_id"], record["indicator"], "")
 
 
 class _JsonLinesPartition(StatelessSinkPartition[Any]):
@@ -97,6 +99,10 @@ class JsonLinesSink(DynamicSink[Any]):
 
     def _record(self, item: Any) -> dict[str, Any]:
         if isinstance(item, WarningEvent):
+            out = item.to_dict(self.tz)
+            out["_ts"] = item.ts
+            return out
+        if isinstance(item, IndicatorRecord):
             out = item.to_dict(self.tz)
             out["_ts"] = item.ts
             return out

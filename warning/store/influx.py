@@ -10,13 +10,13 @@ from pathlib import Path
 from bytewax.outputs import DynamicSink, StatelessSinkPartition
 
 from warning.metrics import Metrics
-from warning.model import Reading, WarningEvent
-from warning.store.lineproto import reading_line, warning_line
+from warning.model import IndicatorRecord, Reading, WarningEvent
+from warning.store.lineproto import indicator_line, reading_line, warning_line
 from warning.store.spool import Spool
 from warning.store.writers import WriteError, Writer
 
 log = logging.getLogger(__name__)
-Stored = Reading | WarningEvent
+Stored = Reading | WarningEvent | IndicatorRecord
 
 
 class _InfluxPartition(StatelessSinkPartition[Stored]):
@@ -74,6 +74,8 @@ class _InfluxPartition(StatelessSinkPartition[Stored]):
 
     def write_batch(self, items: list[Stored]) -> None:
         readings = [reading_line(i) for i in items if isinstance(i, Reading)]
+        readings += [line for i in items if isinstance(i, IndicatorRecord)
+                     if (line := indicator_line(i)) is not None]
         warnings = [warning_line(i) for i in items if isinstance(i, WarningEvent)]
         drained = self._drain()
         for kind, lines in (("warnings", warnings), ("readings", readings)):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from warning.model import Reading, WarningEvent
+from warning.model import IndicatorRecord, Reading, WarningEvent
 
 _TAG = str.maketrans({",": r"\,", "=": r"\=", " ": r"\ ", "\\": "\\\\", "\n": " "})
 _STR = str.maketrans({'"': r"\"", "\\": "\\\\", "\n": " "})
@@ -48,3 +48,13 @@ def warning_line(e: WarningEvent) -> str:
                if isinstance(v, int | float) and v == v and abs(v) != float("inf")]
     return (f"warning,rule_id={tag(e.rule_id)},hazard={tag(e.hazard)},region={tag(e.region)},"
             f"subject={tag(e.subject)},event={e.event},level={level} {','.join(fields)} {e.ts}")
+
+
+def indicator_line(i: IndicatorRecord) -> str | None:
+    """Encode an indicator record: measurement ``indicator``; None when no value is known."""
+    fields = ",".join(f"{tag(k)}={float(v)!r}" for k, v in i.values.items()
+                      if isinstance(v, int | float) and v == v and abs(v) != float("inf"))
+    if not fields:
+        return None
+    return (f"indicator,sensor_id={tag(i.sensor_id)},kind={tag(i.kind)},region={tag(i.region)},"
+            f"indicator={tag(i.indicator)} {fields} {i.ts}")

@@ -1,0 +1,87 @@
+"""Indicators computed in the stream: FWI from daily weather readings, indicator specs."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+import yaml
+
+from warning.app import run_backtest, setup
+from warning.config import Config
+
+ROOT = Path(__file__).parents[1]
+SHARED = Path(os.environ.get("HAZARD_SHARED_DIR", ROOT.parent / "shared"))
+COLUMNS = {"FFMC": "ffmc", "DMC": "dmc", "DC": "dc", "ISI": "isi", "BUI": "bui", "FWI": "fwi"}
+
+
+def _backtest(tmp_path, rules, registry, rows):
+    (tmp_path / "sensors.yaml").write_text(yaml.safe_dump(registry))
+    (tmp_path / "in.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    cfg = Config(rules=[str(r) for r in rules], sensors=str(tmp_path / "sensors.yaml"))
+    run_backtest(setup(cfg), tmp_path / "in.jsonl", tmp_path / "out.jsonl",
+                 indicators=tmp_path / "ind.jsonl")
+    events = [json.loads(x) for x in (tmp_path / "out.jsonl").read_text().splitlines()]
+    records = [json.loads(x) for x in (tmp_path / "ind.jsonl").read_text().splitlines()]
+    return events, records
+
+
+def test_fwi_reference_table_through_backtest(tmp_path):
+    table = list(csv.DictReader((SHARED / "data" / "fwi_reference_1985.csv").open()))
+    # Timestamps before 2000 are refused as unset clocks; the FWI depends on the month, not
+    # the year, so the 1985 days are replayed in 2025 at local noon.
+    rows = [{"sensor_id": "ws-ref", "kind": "weather", "seq": i + 1,
+             "ts": f"2025-{int(r['MON']):02d}-{int(r['DAY']):02d}T12:00:00+00:00",
+             "values": {"temp_c": float(r["TEMP"]), "rh_pct": float(r["RH"]),
+                        "wind_kmh": float(r["WS"]), "rain_mm": float(r["PREC"])}}
+            for i, r in enumerate(table)]
+    registry = {"sensors": [{"id": "ws-ref", "kind": "weather", "name": "Reference",
+                             "region": "test", "lat": float(table[0]["LAT"]),
+                             "lon": float(table[0]["LONG"]), "tz": "UTC"}]}
+    _, records = _backtest(tmp_path, [ROOT / "rules"], registry, rows)
+    fwi = [r for r in records if r["indicator"] == "fwi"]
+    assert len(fwi) == len(table)
+    for got, want in zip(fwi, table, strict=True):
+        noon = datetime(2025, int(want["MON"]), int(want["DAY"]), 12, tzinfo=UTC)
+        assert datetime.fromisoformat(got["ts"]) == noon
+        for column, key in COLUMNS.items():
+            assert got["values"][key] == pytest.approx(float(want[column]), abs=0.1), \
+                (want["MON"], want["DAY"], column)
+        assert got["values"]["dsr"] == pytest.approx(float(want["DSR"]), abs=0.05)
+        assert got["values"]["rain_24h_mm"] == float(want["PREC"])
+
+
+def test_indicator_specs_and_functions_in_rules(tmp_path):
+    (tmp_path / "r.yaml").write_text("""
+indicators:
+  - id: level_trend
+    for_kind: reservoir
+    values:
+      rise_m_per_h: "rate(level_m, 1h)"
+      hours_to_warning: "time_to(level_m, sensor.warning_level_m)"
+rules:
+  - id: level_soon
+    hazard: flood
+    for_kind: reservoir
+    levels:
+      yellow: "time_to(level_m, sensor.warning_level_m) <= 2"
+    message: "{sensor.name}: warning level in {time_to(level_m, sensor.warning_level_m):.1f} h"
+""")
+    registry = {"sensors": [{"id": "wl-1", "kind": "reservoir", "name": "Station",
+                             "region": "wuxing", "warning_level_m": 4.5}]}
+    # 3.0 m rising 0.25 m/h, every 15 min: 4.5 m is 6 h away at 0:00, 2 h away at 4:00.
+    rows = [{"sensor_id": "wl-1", "kind": "reservoir",
+             "ts": 1783180800 + 900 * i, "values": {"level_m": round(3.0 + 0.0625 * i, 4)}}
+            for i in range(20)]
+    events, records = _backtest(tmp_path, [tmp_path / "r.yaml"], registry, rows)
+    assert len(records) == 20
+    last = records[-1]["values"]
+    assert last["rise_m_per_h"] == pytest.approx(0.25)
+    assert last["hours_to_warning"] == pytest.approx((4.5 - (3.0 + 0.0625 * 19)) / 0.25)
+    assert [(e["event"], e["level"], e["ts"]) for e in events] == [
+        ("raised", "yellow", "2026-07-05T04:00:00+08:00")]
+    assert events[0]["message"] == "Station: warning level in 2.0 h"

@@ -1,0 +1,121 @@
+"""Indicator functions usable in rule expressions, with their signatures and look-back.
+
+Each takes a field first (or nothing, for the daily FWI family), then numbers or a duration.
+They wrap the pure functions of ``warning.indicators``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from warning.indicators import exposure, rainfall, slope, trend
+from warning.indicators.fwi import DANGER_CLASSES
+
+H = 3_600_000
+
+#: Fields the daily FWI needs from a weather station, and how far back each is kept.
+FWI_FIELDS = {"temp_c": 6 * H, "rh_pct": 6 * H, "wind_kmh": 6 * H, "rain_mm": 24 * H}
+#: Rain events for I-D exceedance are separated by this long without rain.
+ID_DRY_GAP_MS = 6 * H
+
+
+@dataclass(frozen=True)
+class Function:
+    """A rule function: parameter kinds (``field``, ``number``, ``duration``) and defaults."""
+
+    name: str
+    params: tuple[str, ...]
+    defaults: tuple[Any, ...]  # for the trailing optional parameters
+    horizon_ms: int  # look-back when the function has no duration parameter
+    doc: str
+    run: Callable[..., float | None]
+
+    @property
+    def required(self) -> int:
+        """How many parameters must be given."""
+        return len(self.params) - len(self.defaults)
+
+    def usage(self) -> str:
+        """Return the call as documented, e.g. ``time_to(FIELD, NUMBER[, DURATION])``."""
+        shown = [p.upper() for p in self.params]
+        head = ", ".join(shown[:self.required])
+        tail = "".join(f"[, {p}" for p in shown[self.required:]) + "]" * len(self.defaults)
+        return f"{self.name}({head}{tail})"
+
+
+def _stel(ts: Sequence[int], vals: Sequence[float], now: int) -> float | None:
+    return exposure.stel(ts, vals, now) if ts else None
+
+
+def _twa(ts: Sequence[int], vals: Sequence[float], now: int) -> float | None:
+    return exposure.twa8(ts, vals, now) if ts else None
+
+
+def _time_to(ts, vals, now, threshold, window_ms) -> float | None:
+    return trend.time_to_threshold(ts, vals, threshold, now, window_ms)
+
+
+def _failure_in(ts, vals, now, window_ms) -> float | None:
+    f = slope.forecast_failure(list(zip(ts, vals, strict=True)), window_ms / H, now)
+    return None if f is None else f.hours_to_failure
+
+
+def _failure_fit(ts, vals, now, window_ms) -> float | None:
+    f = slope.forecast_failure(list(zip(ts, vals, strict=True)), window_ms / H, now)
+    return None if f is None else f.r2
+
+
+def _tangent(ts, vals, now, v_uniform, window_ms) -> float | None:
+    if not ts or v_uniform <= 0:
+        return None
+    return slope.tangent_angle(list(zip(ts, vals, strict=True)), v_uniform, now, window_ms / H)
+
+
+def _id(ts, vals, now, a, b, window_ms) -> float | None:
+    return rainfall.id_exceedance(ts, vals, now, a, b, ID_DRY_GAP_MS) if ts else None
+
+
+SERIES_FUNCTIONS: dict[str, Function] = {f.name: f for f in (
+    Function("stel", ("field",), (), 15 * 60_000,
+             "15 min time-weighted mean (short-term exposure level)", _stel),
+    Function("twa", ("field",), (), 8 * H, "8 h time-weighted average", _twa),
+    Function("time_to", ("field", "number", "duration"), (H,), 0,
+             "hours until the trend over the duration (default 1h) reaches the number", _time_to),
+    Function("failure_in", ("field", "duration"), (24 * H,), 0,
+             "hours to failure by Fukuzono inverse velocity over the duration (default 24h)",
+             _failure_in),
+    Function("failure_fit", ("field", "duration"), (24 * H,), 0,
+             "R² of that inverse-velocity fit", _failure_fit),
+    Function("tangent_angle", ("field", "number", "duration"), (24 * H,), 0,
+             "improved tangent angle (degrees) against the uniform velocity (mm/h)", _tangent),
+    Function("id_exceedance", ("field", "number", "number", "duration"), (72 * H,), 0,
+             "rain intensity over the I = a D^b threshold for the latest event (>= 1: reached)",
+             _id),
+)}
+
+#: The daily Fire Weather Index family: no arguments; values of the station's latest day.
+FWI_FUNCTIONS = ("fwi", "ffmc", "dmc", "dc", "isi", "bui", "dsr", "fwi_class")
+
+
+def fwi_value(name: str, daily: dict[str, float] | None) -> float | None:
+    """Return one FWI value of the station's latest day (``fwi_class``: 0 very low .. 5 extreme).
+
+    >>> fwi_value("fwi_class", {"fwi": 25.0})
+    3.0
+    """
+    if daily is None:
+        return None
+    if name == "fwi_class":
+        return float(danger_index(daily["fwi"]))
+    return daily.get(name)
+
+
+def danger_index(fwi: float) -> int:
+    """Return the EFFIS class index of an FWI value: 0 very low, ..., 5 extreme.
+
+    >>> [danger_index(v) for v in (0, 5.2, 11.2, 21.3, 38.0, 50.0)]
+    [0, 1, 2, 3, 4, 5]
+    """
+    return sum(1 for lower, _ in DANGER_CLASSES if fwi >= lower)
