@@ -85,3 +85,29 @@ rules:
     assert [(e["event"], e["level"], e["ts"]) for e in events] == [
         ("raised", "yellow", "2026-07-05T04:00:00+08:00")]
     assert events[0]["message"] == "Station: warning level in 2.0 h"
+
+
+def test_shipped_slope_rules_forecast_the_synthetic_failure(tmp_path):
+    # DOMAIN.md's synthetic slope: x(t) = (1/k) ln(t_f / (t_f - t)), k = 0.1 /mm, t_f = 100 h.
+    import math
+
+    start = 1783180800  # 2026-07-05T00:00+08:00
+    rows = [{"sensor_id": "sl-1", "kind": "slope", "ts": start + 600 * i,
+             "values": {"displacement_mm": round(10 * math.log(100 / (100 - i / 6)), 4)}}
+            for i in range(0, 6 * 99)]  # every 10 min up to 99 h
+    registry = {"sensors": [{"id": "sl-1", "kind": "slope", "name": "Slope", "region": "anji",
+                             "uniform_velocity_mm_h": 0.1}]}
+    events, records = _backtest(tmp_path, [ROOT / "rules" / "slope.yaml"], registry, rows)
+    forecast = [(e["event"], e.get("level"), (datetime.fromisoformat(e["ts"]).timestamp()
+                                              - start) / 3600)
+                for e in events if e["rule_id"] == "slope_failure_forecast"]
+    assert [f[:2] for f in forecast] == [("raised", "yellow"), ("escalated", "orange"),
+                                         ("escalated", "red")]
+    # Orange when failure is 72 h away (t = 28 h), red at 24 h (t = 76 h), to within 20 min.
+    assert forecast[1][2] == pytest.approx(28, abs=0.34)
+    assert forecast[2][2] == pytest.approx(76, abs=0.34)
+    last = [r for r in records if r["indicator"] == "slope_motion"][-1]["values"]
+    assert last["hours_to_failure"] == pytest.approx(100 - 98.833, abs=0.1)
+    assert last["failure_fit_r2"] > 0.99
+    tangent = [e["level"] for e in events if e["rule_id"] == "slope_tangent"]
+    assert tangent and tangent[-1] == "red"

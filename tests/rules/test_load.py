@@ -26,7 +26,8 @@ rules:
 def test_shipped_rules_load():
     rs = load_rules([ROOT / "rules"])
     ids = {r.id for r in rs.rules}
-    assert {"rainstorm", "water_level", "slope_velocity", "gas_combustible", "fire_weather",
+    assert {"rainstorm", "water_level", "slope_velocity", "gas_combustible", "fire_danger",
+            "landslide_rain", "slope_failure_forecast", "slope_tangent", "gas_h2s_exposure",
             "silent_rain_gauge"} <= ids
     rain = next(r for r in rs.rules if r.id == "rainstorm")
     assert [(lv.colour, c.text) for lv, c in rain.levels] == [

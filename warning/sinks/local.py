@@ -11,6 +11,7 @@ from typing import Any, TextIO
 
 from bytewax.outputs import DynamicSink, StatelessSinkPartition
 from rich.console import Console
+from rich.markup import escape
 
 from warning.model import IndicatorRecord, Rejected, WarningEvent, format_ts
 
@@ -19,17 +20,17 @@ _STYLE = {"blue": "bold white on blue", "yellow": "bold black on yellow",
 
 
 def console_line(event: WarningEvent, tz: tzinfo) -> str:
-    """Return the rich-markup line shown for one event."""
+    """Return the rich-markup line shown for one event (rule text is escaped, not markup)."""
     level = event.level or event.previous_level
     colour = level.colour if level else ""
     badge = f"[{_STYLE.get(colour, '')}] {colour.upper():6} [/]"
     what = event.event.upper()
     rule = f" [{event.rule_id}]" if event.rule_id != event.hazard else ""
-    text = f"{format_ts(event.ts, tz)} {badge} {what:11} {event.hazard}{rule} {event.subject} " \
-           f"({event.region}) - {event.message}"
+    text = escape(f"{event.hazard}{rule} {event.subject} ({event.region}) - {event.message}")
+    line = f"{format_ts(event.ts, tz)} {badge} {what:11} {text}"
     if event.instruction:
-        text += f"\n{'':26}[italic]{event.instruction}[/]"
-    return text
+        line += f"\n{'':26}[italic]{escape(event.instruction)}[/]"
+    return line
 
 
 class _ConsolePartition(StatelessSinkPartition[WarningEvent]):
