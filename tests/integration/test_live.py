@@ -120,6 +120,12 @@ def test_live_storm_matches_backtest_on_every_output(tmp_path, broker, influxdb,
     red = influxdb.query("SELECT * FROM warning WHERE level = 'red'", db=influxdb.db)
     assert len(red) == 1 and red[0]["subject"] == "rg-1" and red[0]["v_rain_3h_mm"] == 100.0
     assert red[0]["warning_id"] == "rainstorm/rg-1/20260704T210500Z"
+    # Indicators: the shipped rain_accumulation spec, once per accepted rainfall reading.
+    assert _count(influxdb, "SELECT count(rain_3h_mm) FROM indicator "
+                            "WHERE indicator = 'rain_accumulation'") == len(readings)
+    at_red = influxdb.query("SELECT rain_3h_mm FROM indicator WHERE sensor_id = 'rg-1' "
+                            "AND time = '2026-07-05T00:15:00Z'", db=influxdb.db)
+    assert at_red[0]["rain_3h_mm"] == 100.0
 
 
 def _count(influxdb, q: str) -> int:
