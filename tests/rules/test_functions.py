@@ -55,3 +55,19 @@ def test_id_exceedance_judges_only_the_latest_event():
     ts = [0, H, 8 * H, 9 * H]
     mm = [0.0, 40.0, 0.0, 1.0]
     assert id_exceedance(ts, mm, 9 * H, 14.82, -0.39) == pytest.approx(1 / 14.82)
+
+
+def test_api_weights_days_back():
+    from warning.rules.compile import Context, compile_node
+    from warning.rules.expr import parse
+    from warning.rules.windows import Series
+
+    day = 24 * H
+    now = 100 * day
+    s = Series()
+    for ts, mm in ((now - 2 * day - H, 10.0), (now - day, 5.0), (now - H, 20.0), (now, 0.0)):
+        s.add(ts, mm)
+    # Day 0 is (now - 1 d, now]: 20 mm; day 1 holds the reading at exactly now - 1 d: 5 mm;
+    # day 2: 10 mm. API = 20 + 0.9 * 5 + 0.81 * 10.
+    f = compile_node(parse("api(rain_mm, 0.9, 3d)"))
+    assert f(Context({"rain_mm": s}, {}, now)) == pytest.approx(32.6)

@@ -12,10 +12,11 @@ from typing import Any
 
 import numpy as np
 
-from warning.indicators import exposure, slope, trend
+from warning.indicators import exposure, rainfall, slope, trend
 from warning.indicators.fwi import DANGER_CLASSES
 
 H = 3_600_000
+DAY_MS = 24 * H
 
 #: Fields the daily FWI needs from a weather station, and how far back each is kept.
 FWI_FIELDS = {"temp_c": 6 * H, "rh_pct": 6 * H, "wind_kmh": 6 * H, "rain_mm": 24 * H}
@@ -131,6 +132,17 @@ def id_exceedance(ts: Sequence[int], vals: Sequence[float], now: int, a: float, 
     return float(ratio.max())
 
 
+def _api(ts, vals, now, k, window_ms) -> float | None:
+    if not ts or not 0 < k <= 1:
+        return None
+    days = max(1, round(window_ms / DAY_MS))
+    t = np.asarray(ts, dtype=np.int64)
+    # Day i covers (now - (i + 1) d, now - i d]; the oldest day first, as the reference takes.
+    day_of = (now - t) // DAY_MS - ((now - t) % DAY_MS == 0)
+    daily = np.bincount(np.clip(day_of, 0, days - 1), weights=np.asarray(vals), minlength=days)
+    return rainfall.antecedent_precipitation_index(list(np.round(daily[::-1], 9)), k)
+
+
 def _id(ts, vals, now, a, b, window_ms) -> float | None:
     return id_exceedance(ts, vals, now, a, b) if ts else None
 
@@ -148,6 +160,9 @@ SERIES_FUNCTIONS: dict[str, Function] = {f.name: f for f in (
              "R² of that inverse-velocity fit", _failure_fit),
     Function("tangent_angle", ("field", "number", "duration"), (24 * H,), 0,
              "improved tangent angle (degrees) against the uniform velocity (mm/h)", _tangent),
+    Function("api", ("field", "number", "duration"), (10 * DAY_MS,), 0,
+             "antecedent precipitation index: sum of k^i x rain of the i-th day back (mm)",
+             _api),
     Function("id_exceedance", ("field", "number", "number", "duration"), (72 * H,), 0,
              "rain intensity over the I = a D^b threshold for the latest event (>= 1: reached)",
              _id),
