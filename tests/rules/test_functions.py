@@ -67,7 +67,7 @@ def test_api_weights_days_back():
     s = Series()
     for ts, mm in ((now - 2 * day - H, 10.0), (now - day, 5.0), (now - H, 20.0), (now, 0.0)):
         s.add(ts, mm)
-    # Day 0 is (now - 1 d, now]: 20 mm; day 1 holds the reading at exactly now - 1 d: 5 mm;
-    # day 2: 10 mm. API = 20 + 0.9 * 5 + 0.81 * 10.
+    # By whole days old: 1 h old is day 0 (20 mm), exactly 1 d old is day 1 (5 mm),
+    # 2 d 1 h old is day 2 (10 mm): 20 + 0.9 * 5 + 0.81 * 10.
     f = compile_node(parse("api(rain_mm, 0.9, 3d)"))
     assert f(Context({"rain_mm": s}, {}, now)) == pytest.approx(32.6)

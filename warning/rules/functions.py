@@ -137,8 +137,8 @@ def _api(ts, vals, now, k, window_ms) -> float | None:
         return None
     days = max(1, round(window_ms / DAY_MS))
     t = np.asarray(ts, dtype=np.int64)
-    # Day i covers (now - (i + 1) d, now - i d]; the oldest day first, as the reference takes.
-    day_of = (now - t) // DAY_MS - ((now - t) % DAY_MS == 0)
+    # Day i holds readings i to i + 1 whole days old; the reference takes the oldest first.
+    day_of = (now - t) // DAY_MS
     daily = np.bincount(np.clip(day_of, 0, days - 1), weights=np.asarray(vals), minlength=days)
     return rainfall.antecedent_precipitation_index(list(np.round(daily[::-1], 9)), k)
 
