@@ -111,7 +111,8 @@ def run_live(s: Setup, stop: threading.Event, outputs: Outputs | None = None,
         s.metrics.serve(cfg.metrics.host, cfg.metrics.port)
         log.info("metrics on http://%s:%d/metrics", cfg.metrics.host, cfg.metrics.port)
     source = MQTTSource(cfg.mqtt, s.make_ingest, s.metrics, stop,
-                        parse_duration_ms(cfg.pipeline.idle_tick_after))
+                        parse_duration_ms(cfg.pipeline.idle_tick_after),
+                        ack_on_snapshot=bool(cfg.pipeline.recovery_dir))
     flow = build_flow(source, s.engine, outputs or live_outputs(s))
     with StopOnSignals(stop):
         cli_main(flow, workers_per_process=workers, **_recovery(cfg))

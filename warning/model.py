@@ -146,13 +146,15 @@ def format_ts(ts_ms: int, tz: tzinfo) -> str:
 
 
 def parse_duration_ms(text: str) -> int:
-    """Parse a duration such as ``90s``, ``30m``, ``1.5h`` or ``2d`` into milliseconds.
+    """Parse a duration such as ``250ms``, ``90s``, ``30m``, ``1.5h`` or ``2d`` into milliseconds.
 
-    >>> parse_duration_ms("1.5h")
-    5400000
+    >>> parse_duration_ms("1.5h"), parse_duration_ms("250ms")
+    (5400000, 250)
     """
     units = {"s": 1000, "m": 60_000, "h": 3_600_000, "d": 86_400_000}
     text = text.strip()
+    if text.endswith("ms") and len(text) > 2:
+        units, text = {"x": 1}, text[:-2] + "x"
     if len(text) < 2 or text[-1] not in units:
         msg = f"a duration like 30s, 10m, 3h or 1d; found {text!r}"
         raise ValueError(msg)

@@ -1,7 +1,15 @@
-"""Live readings from an MQTT broker as a bytewax source; ``next_batch`` never blocks."""
+"""Live readings from an MQTT broker as a bytewax source; ``next_batch`` never blocks.
+
+One partition is one MQTT session (keyed by its client id). Messages are acknowledged by hand
+(paho's ``manual_ack``), never on receipt: with ``ack: snapshot`` only once the epoch after
+the one that read them has been snapshotted, so a crash at any moment leaves every reading
+either in a committed bytewax snapshot or unacknowledged at the broker, which sends it again
+to our persistent session. With ``ack: batch`` (no recovery), once bytewax has taken the batch.
+"""
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import queue
 import threading
@@ -10,10 +18,10 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 import paho.mqtt.client as paho
-from bytewax.inputs import DynamicSource, StatelessSourcePartition
+from bytewax.inputs import FixedPartitionedSource, StatefulSourcePartition
 
 from warning.config import MQTT
-from warning.ingest import Ingest
+from warning.ingest import Ingest, Watermark
 from warning.metrics import Metrics
 from warning.model import RawMessage, Reading, Rejected, Tick
 from warning.mqtt import make_client
@@ -22,11 +30,14 @@ log = logging.getLogger(__name__)
 Item = Reading | Rejected | Tick
 
 
-class _MQTTPartition(StatelessSourcePartition[Item]):
-    def __init__(self, cfg: MQTT, client_id: str, subscribe: bool, ingest: Ingest,
+class _MQTTPartition(StatefulSourcePartition[Item, Watermark]):
+    def __init__(self, cfg: MQTT, client_id: str, ingest: Ingest,
                  metrics: Metrics, stop: threading.Event, idle_after_ms: int, batch: int,
-                 clock: Callable[[], float]):
+                 clock: Callable[[], float], ack_on_snapshot: bool):
         self.cfg = cfg
+        self.ack_on_snapshot = ack_on_snapshot
+        self.read_this_epoch: list[tuple[int, int]] = []
+        self.read_last_epoch: list[tuple[int, int]] = []
         self.ingest = ingest
         self.metrics = metrics
         self.stop = stop
@@ -45,7 +56,6 @@ class _MQTTPartition(StatelessSourcePartition[Item]):
         self.client.on_disconnect = self._on_disconnect
         self.client.on_subscribe = self._on_subscribe
         self.client.on_message = lambda _c, _u, m: self.inbox.put(m)
-        self.subscribe = subscribe
         self.client.connect_async(cfg.host, cfg.port, keepalive=cfg.keepalive)
         self.client.loop_start()
 
@@ -56,10 +66,7 @@ class _MQTTPartition(StatelessSourcePartition[Item]):
             return
         log.info("connected to MQTT %s:%s", self.cfg.host, self.cfg.port)
         self.metrics.mqtt_reconnects.inc()
-        if self.subscribe:
-            client.subscribe(self.topic, qos=self.cfg.qos)
-        else:
-            self.metrics.mqtt_connected.set(1)
+        client.subscribe(self.topic, qos=self.cfg.qos)
 
     def _on_subscribe(self, _c, _u, _mid, reasons, _props) -> None:
         if any(r.is_failure for r in reasons):
@@ -73,11 +80,21 @@ class _MQTTPartition(StatelessSourcePartition[Item]):
         if not self.stop.is_set():
             log.warning("MQTT connection lost (%s); reconnecting with backoff", reason)
 
-    def next_batch(self) -> list[Item]:
-        # Acknowledge what bytewax took in the previous call (manual ack, see DOMAIN.md).
-        for mid, qos in self.to_ack:
+    def _ack(self, msgs: list[tuple[int, int]]) -> None:
+        for mid, qos in msgs:
             self.client.ack(mid, qos)
-        self.to_ack.clear()
+        msgs.clear()
+
+    def snapshot(self) -> Watermark:
+        if self.ack_on_snapshot:
+            # The previous epoch's snapshot is committed by now: what it read is safe.
+            self._ack(self.read_last_epoch)
+            self.read_last_epoch, self.read_this_epoch = self.read_this_epoch, []
+        return dataclasses.replace(self.ingest.watermark)
+
+    def next_batch(self) -> list[Item]:
+        if not self.ack_on_snapshot:
+            self._ack(self.to_ack)  # bytewax took the previous batch
         if self.stop.is_set():
             raise StopIteration
         msgs: list[RawMessage] = []
@@ -87,7 +104,8 @@ class _MQTTPartition(StatelessSourcePartition[Item]):
                 m = get()
                 msgs.append(RawMessage(m.topic, m.payload, self.clock(), m.mid))
                 if m.qos:
-                    self.to_ack.append((m.mid, m.qos))
+                    (self.read_this_epoch if self.ack_on_snapshot else self.to_ack).append(
+                        (m.mid, m.qos))
         except queue.Empty:
             pass
         now = self.clock()
@@ -106,22 +124,24 @@ class _MQTTPartition(StatelessSourcePartition[Item]):
         return None
 
     def close(self) -> None:
-        for mid, qos in self.to_ack:
-            self.client.ack(mid, qos)
+        # A clean end (the flow completed): everything read has been processed.
+        self._ack(self.to_ack)
+        self._ack(self.read_last_epoch)
+        self._ack(self.read_this_epoch)
         self.client.disconnect()
         self.client.loop_stop()
 
 
-class MQTTSource(DynamicSource[Item]):
+class MQTTSource(FixedPartitionedSource[Item, Watermark]):
     """Subscribe to ``<prefix>/readings/#`` with QoS 1 on a persistent session.
 
-    Each worker runs its own client; with a share group they split the topic between them,
-    without one only worker 0 subscribes so that nothing is read twice.
+    The one partition is keyed by the client id; with a share group, several processes with
+    different client ids split the topic between them.
     """
 
     def __init__(self, cfg: MQTT, make_ingest: Callable[[], Ingest], metrics: Metrics,
                  stop: threading.Event, idle_after_ms: int, batch: int = 5000,
-                 clock: Callable[[], float] = time.time):
+                 clock: Callable[[], float] = time.time, ack_on_snapshot: bool = False):
         self.cfg = cfg
         self.make_ingest = make_ingest
         self.metrics = metrics
@@ -129,10 +149,16 @@ class MQTTSource(DynamicSource[Item]):
         self.idle_after_ms = idle_after_ms
         self.batch = batch
         self.clock = clock
+        self.ack_on_snapshot = ack_on_snapshot
 
-    def build(self, step_id: str, worker_index: int, worker_count: int) -> _MQTTPartition:
-        client_id = self.cfg.client_id if worker_count == 1 else \
-            f"{self.cfg.client_id}-{worker_index}"
-        subscribe = bool(self.cfg.share_group) or worker_index == 0
-        return _MQTTPartition(self.cfg, client_id, subscribe, self.make_ingest(), self.metrics,
-                              self.stop, self.idle_after_ms, self.batch, self.clock)
+    def list_parts(self) -> list[str]:
+        return [self.cfg.client_id]
+
+    def build_part(self, step_id: str, for_part: str,
+                   resume_state: Watermark | None) -> _MQTTPartition:
+        ingest = self.make_ingest()
+        if resume_state is not None:
+            ingest.watermark = resume_state
+        return _MQTTPartition(self.cfg, for_part, ingest, self.metrics, self.stop,
+                              self.idle_after_ms, self.batch, self.clock,
+                              self.ack_on_snapshot)
