@@ -65,9 +65,19 @@ class Context:
             f = SERIES_FUNCTIONS[node.func]
             s = self.series.get(node.field)
             back = node.duration_ms or f.horizon_ms
-            ts, vals = s.window(self.now - back, self.now) if s is not None else ([], [])
             extra = (node.duration_ms,) if node.duration_ms else ()
-            value = f.run(ts, vals, self.now, *args, *extra)
+            if f.prepare is None:
+                ts, vals = s.window(self.now - back, self.now) if s is not None else ([], [])
+                value = f.run(ts, vals, self.now, *args, *extra)
+            else:
+                shared_key = (f.prepare, node.field, back)
+                if shared_key in self.cache:
+                    data = self.cache[shared_key]
+                else:
+                    ts, vals = s.window(self.now - back, self.now) if s is not None \
+                        else ([], [])
+                    data = self.cache[shared_key] = f.prepare(ts, vals, self.now, back)
+                value = f.run(data, self.now, *args, *extra)
         self.cache[key] = value
         return value
 

@@ -34,6 +34,10 @@ class Function:
     horizon_ms: int  # look-back when the function has no duration parameter
     doc: str
     run: Callable[..., float | None]
+    #: Work shared by functions over the same series (e.g. one rain event for two I-D
+    #: thresholds): ``prepare(ts, vals, now, window_ms)``, computed once per evaluation and
+    #: handed to ``run`` in place of ``ts, vals``.
+    prepare: Callable[..., Any] | None = None
 
     @property
     def required(self) -> int:
@@ -82,14 +86,16 @@ def _time_to(ts, vals, now, threshold, window_ms) -> float | None:
     return trend.time_to_threshold(ts, vals, threshold, now, window_ms)
 
 
-def _failure_in(ts, vals, now, window_ms) -> float | None:
-    f = slope.forecast_failure(list(zip(ts, vals, strict=True)), window_ms / H, now)
-    return None if f is None else f.hours_to_failure
+def _forecast(ts, vals, now, window_ms) -> slope.Forecast | None:
+    return slope.forecast_failure(list(zip(ts, vals, strict=True)), window_ms / H, now)
 
 
-def _failure_fit(ts, vals, now, window_ms) -> float | None:
-    f = slope.forecast_failure(list(zip(ts, vals, strict=True)), window_ms / H, now)
-    return None if f is None else f.r2
+def _failure_in(forecast: slope.Forecast | None, now, window_ms) -> float | None:
+    return None if forecast is None else forecast.hours_to_failure
+
+
+def _failure_fit(forecast: slope.Forecast | None, now, window_ms) -> float | None:
+    return None if forecast is None else forecast.r2
 
 
 def _tangent(ts, vals, now, v_uniform, window_ms) -> float | None:
@@ -107,6 +113,15 @@ def id_exceedance(ts: Sequence[int], vals: Sequence[float], now: int, a: float, 
     >>> round(id_exceedance([0, h, 2 * h, 3 * h], [0, 10, 10, 10], 3 * h, 14.82, -0.39), 3)
     1.036
     """
+    event = rain_event(ts, vals, now, dry_gap_ms)
+    return None if event is None else event_ratio(event, now, a, b, min_duration_h)
+
+
+def rain_event(ts: Sequence[int], vals: Sequence[float], now: int,
+               dry_gap_ms: int = ID_DRY_GAP_MS) -> tuple[Any, Any] | None:
+    """Return the latest rain event's interval starts and the rain from each to its end."""
+    if not any(vals):
+        return None
     t = np.asarray(ts, dtype=np.int64)
     mm = np.asarray(vals, dtype=np.float64)
     keep = t <= now
@@ -115,7 +130,8 @@ def id_exceedance(ts: Sequence[int], vals: Sequence[float], now: int, a: float, 
         return None
     gaps = np.diff(t)
     gaps = gaps[gaps > 0]
-    step = int(np.sort(gaps)[(gaps.size - 1) // 2]) if gaps.size else 0
+    step = int(np.partition(gaps, (gaps.size - 1) // 2)[(gaps.size - 1) // 2]) \
+        if gaps.size else 0
     span = np.minimum(np.diff(t, prepend=t[0] - step), step)
     wet = mm > 0
     if not wet.any():
@@ -123,10 +139,17 @@ def id_exceedance(ts: Sequence[int], vals: Sequence[float], now: int, a: float, 
     ends = t[wet]
     starts = ends - span[wet]
     rain = mm[wet]
-    breaks = np.nonzero(starts[1:] - ends[:-1] >= dry_gap_ms)[0]
+    breaks = np.flatnonzero(starts[1:] - ends[:-1] >= dry_gap_ms)
     first = int(breaks[-1]) + 1 if breaks.size else 0
     starts, rain = starts[first:], rain[first:]
     rain_to_now = np.round(np.cumsum(rain[::-1])[::-1], 9)  # from each wet report to the last
+    return starts, rain_to_now
+
+
+def event_ratio(event: tuple[Any, Any], now: int, a: float, b: float,
+                min_duration_h: float = 1.0) -> float:
+    """Return the most critical ratio of mean intensity to ``a D^b`` over an event's windows."""
+    starts, rain_to_now = event
     duration_h = np.maximum((now - starts) / H, min_duration_h)
     ratio = (rain_to_now / duration_h) / (a * duration_h ** b)
     return float(ratio.max())
@@ -143,8 +166,12 @@ def _api(ts, vals, now, k, window_ms) -> float | None:
     return rainfall.antecedent_precipitation_index(list(np.round(daily[::-1], 9)), k)
 
 
-def _id(ts, vals, now, a, b, window_ms) -> float | None:
-    return id_exceedance(ts, vals, now, a, b) if ts else None
+def _id_event(ts, vals, now, window_ms) -> tuple[Any, Any] | None:
+    return rain_event(ts, vals, now) if ts else None
+
+
+def _id(event, now, a, b, window_ms) -> float | None:
+    return None if event is None else event_ratio(event, now, a, b)
 
 
 SERIES_FUNCTIONS: dict[str, Function] = {f.name: f for f in (
@@ -155,9 +182,9 @@ SERIES_FUNCTIONS: dict[str, Function] = {f.name: f for f in (
              "hours until the trend over the duration (default 1h) reaches the number", _time_to),
     Function("failure_in", ("field", "duration"), (24 * H,), 0,
              "hours to failure by Fukuzono inverse velocity over the duration (default 24h)",
-             _failure_in),
+             _failure_in, _forecast),
     Function("failure_fit", ("field", "duration"), (24 * H,), 0,
-             "R² of that inverse-velocity fit", _failure_fit),
+             "R² of that inverse-velocity fit", _failure_fit, _forecast),
     Function("tangent_angle", ("field", "number", "duration"), (24 * H,), 0,
              "improved tangent angle (degrees) against the uniform velocity (mm/h)", _tangent),
     Function("api", ("field", "number", "duration"), (10 * DAY_MS,), 0,
@@ -165,7 +192,7 @@ SERIES_FUNCTIONS: dict[str, Function] = {f.name: f for f in (
              _api),
     Function("id_exceedance", ("field", "number", "number", "duration"), (72 * H,), 0,
              "rain intensity over the I = a D^b threshold for the latest event (>= 1: reached)",
-             _id),
+             _id, _id_event),
 )}
 
 #: The daily Fire Weather Index family: no arguments; values of the station's latest day.
