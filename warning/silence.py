@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import zlib
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from warning.lifecycle import warning_id
 from warning.model import Seen, Tick, WarningEvent
@@ -19,6 +20,7 @@ SHARDS = 16
 SHARD_KEYS = tuple(f"silence-{i:02d}" for i in range(SHARDS))
 
 
+@lru_cache(maxsize=65_536)
 def shard_of(sensor_id: str, shards: int = SHARDS) -> str:
     """Return the silence shard key of a sensor (stable across processes)."""
     return f"silence-{zlib.crc32(sensor_id.encode()) % shards:02d}"
