@@ -114,6 +114,86 @@ def rules_check(paths: Annotated[list[Path], typer.Argument(help="Rule files or 
     typer.echo(f"{len(rs.rules)} rules OK")
 
 
+@rules_app.command("test")
+def rules_test(
+    paths: Annotated[list[Path], typer.Argument(help="Test files (*.test.yaml) or directories.")],
+    config: Annotated[Path | None, typer.Option("--config", "-c",
+                                                help="Pipeline settings (lateness, kinds...).")
+                      ] = None,
+) -> None:
+    """Run rule tests through the real flow: PASS/FAIL per case, a diff on failure, a summary."""
+    from warning.kinds import kinds_from_config
+    from warning.ruletest import CaseResult, load_test_files, result_lines, run_tests, summary
+
+    try:
+        cfg = load_config(config) if config else Config()
+        files = load_test_files(paths, kinds_from_config(cfg.kinds))
+    except ConfigError as exc:
+        _fail(exc)
+    out = Console(highlight=False, soft_wrap=True)
+
+    def show(result: CaseResult) -> None:
+        for style, text in result_lines(result):
+            out.print(text, style=style or None, markup=False)
+
+    results = run_tests(files, cfg, on_result=show)
+    out.print(summary(results), markup=False)
+    if any(not r.passed for r in results):
+        raise typer.Exit(1)
+
+
+@rules_app.command("explain")
+def rules_explain(
+    rule: Annotated[str, typer.Argument(help="Rule id.")],
+    sensor: Annotated[str, typer.Option("--sensor", help="Sensor id.")],
+    at: Annotated[str, typer.Option("--at", help="RFC 3339 time, e.g. "
+                                                  "2026-07-05T04:00:00+08:00.")],
+    input: Annotated[Path, typer.Option("--input", exists=True, dir_okay=False,  # noqa: A002
+                                        help="Readings, JSON Lines or CSV.")],
+    rules: Annotated[list[Path] | None, typer.Option("--rules", help="Rule file or directory "
+                                                     "(default: rules).")] = None,
+    sensors: Annotated[Path | None, typer.Option("--sensors", help="Sensor registry.")] = None,
+    config: Annotated[Path | None, typer.Option("--config", "-c",
+                                                help="Pipeline settings (lateness, kinds...).")
+                      ] = None,
+) -> None:
+    """Replay a sensor's readings up to a time; show each condition's terms and the state."""
+    from datetime import datetime
+
+    from warning.app import setup
+    from warning.explain import explain, read_readings, render
+
+    try:
+        moment = datetime.fromisoformat(at)
+    except ValueError:
+        moment = None
+    if moment is None or moment.tzinfo is None:
+        typer.echo(f"--at: expected an RFC 3339 time with an offset, found {at!r}", err=True)
+        raise typer.Exit(1)
+    try:
+        cfg = load_config(config) if config else Config()
+        cfg.rules = [str(r.resolve()) for r in rules or [Path("rules")]]
+        cfg.sensors = str(sensors.resolve()) if sensors else None
+        if sensors is None:
+            cfg.pipeline.unknown_sensors = "accept"
+        s = setup(cfg)
+    except ConfigError as exc:
+        _fail(exc)
+    found = {r.id: r for r in s.engine.rules.rules}
+    if rule not in found:
+        typer.echo(f"{rule}: expected a rule id among {', '.join(sorted(found))}", err=True)
+        raise typer.Exit(1)
+    at_ms = round(moment.timestamp() * 1000)
+    try:
+        e = explain(found[rule], sensor, at_ms, read_readings(input, s.settings),
+                    s.engine.evaluator)
+    except ValueError as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(1) from None
+    for line in render(e, moment.tzinfo):
+        typer.echo(line)
+
+
 @app.command()
 def demo(
     duration: Annotated[float | None, typer.Option(help="Stop after this many seconds.")] = None,

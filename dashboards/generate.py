@@ -1,0 +1,115 @@
+"""Write the Grafana dashboards (``dashboards/json``) and the sensor gazetteer from code.
+
+Run from the repository root after changing a dashboard, a rule file or the registry::
+
+    python -m dashboards.generate                      # registry: the simulator's network
+    python -m dashboards.generate --registry sensors.yaml
+    python -m dashboards.generate --check              # exit 1 if the files are stale
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+if __package__ in (None, ""):  # run as a script: make ``dashboards`` importable
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import yaml  # noqa: E402
+
+from dashboards import health, history, overview  # noqa: E402
+from dashboards.hazards import BUILDERS, Context  # noqa: E402
+from dashboards.thresholds import RULES_DIR, load_rule_files  # noqa: E402
+
+HERE = Path(__file__).resolve().parent
+JSON_DIR = HERE / "json"
+GAZETTEER_DIR = HERE / "gazetteer"
+
+
+def simulator_registry() -> list[dict[str, Any]]:
+    """The registry of the simulator's Huzhou network (the demo and the tests use it)."""
+    from sensors_sim.network import load_network, registry
+
+    return registry(load_network("huzhou"))["sensors"]
+
+
+def load_registry(path: Path | None) -> list[dict[str, Any]]:
+    """Sensors from a registry YAML, or the simulator's when no path is given."""
+    if path is None:
+        return simulator_registry()
+    return yaml.safe_load(path.read_text(encoding="utf-8"))["sensors"]
+
+
+def build_all(sensors: list[dict[str, Any]], rules_dir: Path = RULES_DIR,
+              timezone: str = "Asia/Shanghai") -> dict[str, dict[str, Any]]:
+    """Every dashboard by file name (without ``.json``)."""
+    rules, indicators = load_rule_files(rules_dir)
+    ctx = Context(rules, indicators, sensors, timezone)
+    located = [s for s in sensors if "lat" in s and "lon" in s]
+    center = (round(sum(s["lat"] for s in located) / max(len(located), 1), 3),
+              round(sum(s["lon"] for s in located) / max(len(located), 1), 3))
+    boards = {"overview": overview.build(center, timezone),
+              "warning-history": history.build(timezone),
+              "pipeline-health": health.build(timezone)}
+    boards.update({f"hazard-{name}": build(ctx) for name, build in BUILDERS.items()})
+    return boards
+
+
+def gazetteers(sensors: list[dict[str, Any]]) -> dict[str, Any]:
+    """Sensor positions for the geomap: a lookup table by id and a GeoJSON layer."""
+    located = [s for s in sensors if "lat" in s and "lon" in s]
+    lookup = [{"key": s["id"], "latitude": s["lat"], "longitude": s["lon"],
+               "name": s.get("name", s["id"])} for s in located]
+    geojson = {"type": "FeatureCollection", "features": [
+        {"type": "Feature", "id": s["id"],
+         "geometry": {"type": "Point", "coordinates": [s["lon"], s["lat"]]},
+         "properties": {"id": s["id"], "name": s.get("name", s["id"]),
+                        "kind": s.get("kind"), "region": s.get("region")}}
+        for s in located]}
+    return {"hazard-sensors.json": lookup, "hazard-sensors.geojson": geojson}
+
+
+def render(data: Any) -> str:
+    """Stable JSON text, as checked in."""
+    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+
+
+def outputs(sensors: list[dict[str, Any]], rules_dir: Path = RULES_DIR,
+            timezone: str = "Asia/Shanghai") -> dict[Path, str]:
+    """Every generated file with its text."""
+    files = {JSON_DIR / f"{name}.json": render(board)
+             for name, board in build_all(sensors, rules_dir, timezone).items()}
+    files.update({GAZETTEER_DIR / name: render(data)
+                  for name, data in gazetteers(sensors).items()})
+    return files
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Write (or with ``--check`` compare) the generated files."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--registry", type=Path, help="sensor registry YAML "
+                        "(default: the simulator's Huzhou network)")
+    parser.add_argument("--rules", type=Path, default=RULES_DIR, help="rule directory")
+    parser.add_argument("--timezone", default="Asia/Shanghai", help="dashboards' time zone")
+    parser.add_argument("--check", action="store_true", help="exit 1 if any file is stale")
+    args = parser.parse_args(argv)
+    files = outputs(load_registry(args.registry), args.rules, args.timezone)
+    stale = [path for path, content in files.items()
+             if not path.exists() or path.read_text(encoding="utf-8") != content]
+    if args.check:
+        for path in stale:
+            print(f"stale: {path} (run python -m dashboards.generate)", file=sys.stderr)
+        return 1 if stale else 0
+    for path in stale:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(files[path], encoding="utf-8")
+        print(f"wrote {path}")
+    print(f"{len(files)} files, {len(stale)} changed")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
