@@ -119,7 +119,10 @@ def huzhou() -> Network:
             "rs-aj-01", "reservoir", "老石坎水库 Laoshikan reservoir", "anji", 30.505, 119.490,
             thresholds=(("flood_limit_m", 128.00),),
         ),
-        Sensor("sl-aj-01", "slope", "天荒坪边坡 Tianhuangping slope", "anji", 30.474, 119.606),
+        # Uniform-stage (creep) velocity for the tangent-angle rule: the model creeps at
+        # ~0.04 mm/h before rain; 0.05 mm/h is this sensor's assumed long-term rate.
+        Sensor("sl-aj-01", "slope", "天荒坪边坡 Tianhuangping slope", "anji", 30.474, 119.606,
+               thresholds=(("uniform_velocity_mm_h", 0.05),)),
         Sensor("ws-wx-01", "weather", "湖州气象站 Huzhou weather station", "wuxing",
                30.867, 120.050),
         Sensor("gs-cx-01", "gas", "长兴经开区 Changxing ETDZ gas detector", "changxing",
