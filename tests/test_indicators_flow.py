@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import json
-import os
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -15,7 +14,7 @@ from warning.app import run_backtest, setup
 from warning.config import Config
 
 ROOT = Path(__file__).parents[1]
-SHARED = Path(os.environ.get("HAZARD_SHARED_DIR", ROOT.parent / "shared"))
+REFERENCE = ROOT / "tests" / "data" / "fwi_reference_1985.csv"  # from shared/data
 COLUMNS = {"FFMC": "ffmc", "DMC": "dmc", "DC": "dc", "ISI": "isi", "BUI": "bui", "FWI": "fwi"}
 
 
@@ -31,7 +30,7 @@ def _backtest(tmp_path, rules, registry, rows):
 
 
 def test_fwi_reference_table_through_backtest(tmp_path):
-    table = list(csv.DictReader((SHARED / "data" / "fwi_reference_1985.csv").open()))
+    table = list(csv.DictReader(REFERENCE.open()))
     # Timestamps before 2000 are refused as unset clocks; the FWI depends on the month, not
     # the year, so the 1985 days are replayed in 2025 at local noon.
     rows = [{"sensor_id": "ws-ref", "kind": "weather", "seq": i + 1,

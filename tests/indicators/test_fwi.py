@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import math
-import os
 from pathlib import Path
 
 import pytest
@@ -15,10 +14,8 @@ from warning.indicators import fwi as fw
 
 
 def reference_table() -> Path:
-    """The shared reference table: $HAZARD_SHARED_DIR, else ../shared beside the repo clone."""
-    env = os.environ.get("HAZARD_SHARED_DIR")
-    base = Path(env) if env else Path(__file__).parents[3] / "shared"
-    return base / "data" / "fwi_reference_1985.csv"
+    """Van Wagner and Pickett (1985) inputs with cffdrs outputs, kept in tests/data."""
+    return Path(__file__).parents[1] / "data" / "fwi_reference_1985.csv"
 
 
 def test_reference_table_chained_day_to_day():
