@@ -11,7 +11,7 @@ import urllib.parse
 import urllib.request
 from pathlib import Path
 
-from warning.localserver import free_port, wait_for_port
+from warning.localserver import free_port, stop_process, wait_for_port
 
 
 class InfluxDB:
@@ -78,13 +78,8 @@ bind-address = "127.0.0.1:{free_port()}"
         self.query(f'CREATE DATABASE "{name}"', db="")
 
     def stop(self) -> None:
-        if self.proc is not None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-            self.proc = None
+        stop_process(self.proc)
+        self.proc = None
 
     def cleanup(self) -> None:
         self.stop()

@@ -19,6 +19,18 @@ log = logging.getLogger(__name__)
 MOSQUITTO_LIMITS = "max_queued_messages 0\nmax_queued_bytes 268435456\nmax_inflight_messages 0\n"
 
 
+def stop_process(proc: subprocess.Popen | None, timeout: float = 10.0) -> None:
+    """Terminate a server process, killing it if it does not exit within ``timeout``."""
+    if proc is None:
+        return
+    proc.terminate()
+    try:
+        proc.wait(timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
 def free_port() -> int:
     """Return a free TCP port on loopback."""
     with socket.socket() as s:
@@ -102,13 +114,8 @@ class Broker:
 
     def stop(self) -> None:
         """Stop the broker."""
-        if self._proc is not None:
-            self._proc.terminate()
-            try:
-                self._proc.wait(5)
-            except subprocess.TimeoutExpired:
-                self._proc.kill()
-            self._proc = None
+        stop_process(self._proc, 5)
+        self._proc = None
         if self._loop is not None:
             self._loop.call_soon_threadsafe(self._loop.stop)
             if self._thread is not None:

@@ -15,7 +15,7 @@ from typing import Any
 
 import yaml
 
-from warning.localserver import free_port, wait_for_port
+from warning.localserver import free_port, stop_process, wait_for_port
 
 
 class Prometheus:
@@ -78,13 +78,8 @@ class Prometheus:
         return self.api("query_range", query=expr, start=start, end=end, step=step)["result"]
 
     def stop(self) -> None:
-        if self.proc is not None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-            self.proc = None
+        stop_process(self.proc)
+        self.proc = None
 
     def cleanup(self) -> None:
         self.stop()

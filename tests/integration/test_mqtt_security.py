@@ -29,7 +29,13 @@ from live_helpers import metric
 from paho.mqtt.enums import MQTTErrorCode
 
 from warning.config import MQTT, TLS, load_config
-from warning.localserver import MOSQUITTO_LIMITS, free_port, mosquitto_path, wait_for_port
+from warning.localserver import (
+    MOSQUITTO_LIMITS,
+    free_port,
+    mosquitto_path,
+    stop_process,
+    wait_for_port,
+)
 from warning.mqtt import make_client
 
 pytestmark = pytest.mark.integration
@@ -132,14 +138,8 @@ class Mosquitto:
             time.sleep(0.02)
 
     def stop(self) -> None:
-        if self.proc is not None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-            self.proc = None
+        stop_process(self.proc)
+        self.proc = None
 
 
 @pytest.fixture(scope="module")

@@ -197,6 +197,43 @@ def _problem(file: str, message: str) -> Problem:
     return Problem(file, 1, "", "", message)
 
 
+def _kind_fields(node: LineDict, where: str, c: Checker, kinds: Mapping[str, Kind]
+                 ) -> tuple[tuple[str, ...], frozenset[str] | None]:
+    """Return the kinds named by ``for_kind`` and the union of their fields."""
+    kind_names = _names(node, "for_kind", where, c) or ()
+    fields: set[str] = set()
+    for k in kind_names:
+        if k not in kinds:
+            c.add(node.line_of("for_kind"), where, "for_kind",
+                  f"expected a kind among {', '.join(sorted(kinds))}, found {k!r}")
+        else:
+            fields |= kinds[k].field_names
+    return kind_names, frozenset(fields) if fields else None
+
+
+def _named_values(node: LineDict, where: str, c: Checker, fields: frozenset[str] | None
+                  ) -> list[tuple[str, Node]] | None:
+    """Parse a ``values:`` mapping of name to number expression (None when absent)."""
+    raw = node.get("values")
+    if raw is None:
+        return None
+    if not isinstance(raw, LineDict) or not raw:
+        c.expect(node, "values", where, "a mapping of name to expression", raw)
+        return []
+    out = []
+    for name, text in raw.items():
+        try:
+            if not isinstance(text, str):
+                raise ExprError(f"expected an expression, found {describe(text)}")
+            tree = parse(text)
+            check(tree, fields, boolean=False)
+        except ExprError as exc:
+            c.add(raw.line_of(str(name)), where, f"values.{name}", str(exc))
+            continue
+        out.append((str(name), tree))
+    return out
+
+
 def _indicators_of(doc: Any, c: Checker, kinds: Mapping[str, Kind]) -> list[IndicatorSpec]:
     items = doc.get("indicators") if isinstance(doc, LineDict) else None
     if items is None:
@@ -214,33 +251,13 @@ def _indicators_of(doc: Any, c: Checker, kinds: Mapping[str, Kind]) -> list[Indi
         before = len(c.problems)
         c.known_keys(node, ("id", "for_kind", "regions", "sensors", "values", "description"),
                      where, required=("id", "for_kind", "values"))
-        kind_names = _names(node, "for_kind", where, c) or ()
-        fields: set[str] = set()
-        for k in kind_names:
-            if k not in kinds:
-                c.add(node.line_of("for_kind"), where, "for_kind",
-                      f"expected a kind among {', '.join(sorted(kinds))}, found {k!r}")
-            else:
-                fields |= kinds[k].field_names
-        raw = node.get("values")
+        kind_names, fields = _kind_fields(node, where, c, kinds)
         values: list[tuple[str, Compiled]] = []
         horizons: dict[str, int] = {}
-        if not isinstance(raw, LineDict) or not raw:
-            if "values" in node:
-                c.expect(node, "values", where, "a mapping of name to expression", raw)
-        else:
-            for name, text in raw.items():
-                try:
-                    if not isinstance(text, str):
-                        raise ExprError(f"expected an expression, found {describe(text)}")
-                    tree = parse(text)
-                    check(tree, frozenset(fields) if fields else None, boolean=False)
-                except ExprError as exc:
-                    c.add(raw.line_of(str(name)), where, f"values.{name}", str(exc))
-                    continue
-                values.append((str(name), compile_node(tree)))
-                for f, ms in horizons_of(tree).items():
-                    horizons[f] = max(horizons.get(f, 0), ms)
+        for name, tree in _named_values(node, where, c, fields) or ():
+            values.append((name, compile_node(tree)))
+            for f, ms in horizons_of(tree).items():
+                horizons[f] = max(horizons.get(f, 0), ms)
         regions = _names(node, "regions", where, c)
         sensors = _names(node, "sensors", where, c)
         if len(c.problems) == before:
@@ -341,15 +358,7 @@ def _rule(node: LineDict, c: Checker, kinds: Mapping[str, Kind], index: int) -> 
     hazard = node.get("hazard")
     if "hazard" in node and not isinstance(hazard, str):
         c.expect(node, "hazard", where, "a hazard name", hazard)
-    kind_names = _names(node, "for_kind", where, c) or ()
-    fields: set[str] = set()
-    for k in kind_names:
-        if k not in kinds:
-            c.add(node.line_of("for_kind"), where, "for_kind",
-                  f"expected a kind among {', '.join(sorted(kinds))}, found {k!r}")
-        else:
-            fields |= kinds[k].field_names
-    field_set = frozenset(fields) if fields else None
+    kind_names, field_set = _kind_fields(node, where, c, kinds)
 
     levels: list[tuple[Level, Condition]] = []
     raw_levels = node.get("levels")
@@ -387,23 +396,12 @@ def _rule(node: LineDict, c: Checker, kinds: Mapping[str, Kind], index: int) -> 
     values: list[tuple[str, Compiled]] = []
     names: set[str] = set()
     looked_at: list[Node] = [cond.node for _, cond in levels] + ([clear.node] if clear else [])
-    raw_values = node.get("values")
-    if raw_values is not None:
-        if not isinstance(raw_values, LineDict):
-            c.expect(node, "values", where, "a mapping of name to expression", raw_values)
-        else:
-            for name, text in raw_values.items():
-                try:
-                    if not isinstance(text, str):
-                        raise ExprError(f"expected an expression, found {describe(text)}")
-                    tree = parse(text)
-                    check(tree, field_set, boolean=False)
-                except ExprError as exc:
-                    c.add(raw_values.line_of(str(name)), where, f"values.{name}", str(exc))
-                    continue
-                values.append((str(name), compile_node(tree)))
-                names.add(str(name))
-                looked_at.append(tree)
+    named = _named_values(node, where, c, field_set)
+    if named is not None:
+        for name, tree in named:
+            values.append((name, compile_node(tree)))
+            names.add(name)
+            looked_at.append(tree)
     else:
         for _, cond in levels:
             for sub in walk(cond.node):
