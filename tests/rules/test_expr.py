@@ -163,3 +163,15 @@ def test_out_of_order_insert_keeps_sums():
         s.add(h * HOUR, float(h + 1))
     assert s.aggregate("sum", 10 * HOUR, 3 * HOUR) == 10.0
     assert s.aggregate("sum", 2 * HOUR, 3 * HOUR) == 7.0
+
+
+def test_template_eta_format():
+    from warning.rules.template import Template
+
+    t = Template.parse("{time_to(level_m, sensor.warning_level_m):eta}", {"level_m"}, set())
+    s = Series()
+    for minutes, level in ((0, 3.0), (60, 3.25), (120, 3.5)):
+        s.add(minutes * 60_000, level)
+    ctx = Context({"level_m": s}, {"warning_level_m": 4.5}, 120 * 60_000)
+    assert t.render(ctx, {}, {}) == "about 4 h"
+    assert t.render(Context({"level_m": s}, {}, 120 * 60_000), {}, {}) == "not approaching"

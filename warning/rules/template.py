@@ -7,6 +7,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from warning.indicators.trend import format_eta
 from warning.rules.compile import Context, compile_node
 from warning.rules.expr import ExprError, Node, check, parse
 
@@ -30,7 +31,7 @@ def _split_spec(text: str) -> tuple[str, str]:
 
 @dataclass(frozen=True)
 class Template:
-    """A compiled message template.
+    """A compiled message template; the format spec ``eta`` says hours as "about 2 h 10 min".
 
     >>> t = Template.parse("{sensor.name}: {sum(rain_mm, 3h):.0f} mm", {"rain_mm"}, set())
     >>> from warning.rules.windows import Series
@@ -53,7 +54,8 @@ class Template:
             parts.append(text[pos:m.start()])
             key, spec = _split_spec(m.group(1))
             try:
-                format(1.5, spec)
+                if spec != "eta":
+                    format(1.5, spec)
             except ValueError:
                 msg = f"expected a format spec such as .1f in {{{m.group(1)}}}, found {spec!r}"
                 raise ExprError(msg) from None
@@ -87,7 +89,9 @@ class Template:
                 continue
             _, spec, get = part
             value = get(ctx, values, event)
-            if value is None:
+            if spec == "eta":  # hours until a threshold, said as a duty officer would
+                out.append(format_eta(value if isinstance(value, int | float) else None))
+            elif value is None:
                 out.append("n/a")
             else:
                 try:
