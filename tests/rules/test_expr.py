@@ -170,8 +170,8 @@ def test_template_eta_format():
 
     t = Template.parse("{time_to(level_m, sensor.warning_level_m):eta}", {"level_m"}, set())
     s = Series()
-    for minutes, level in ((0, 3.0), (60, 3.25), (120, 3.5)):
+    for minutes, level in ((0, 3.0), (20, 3.1), (40, 3.2), (60, 3.3)):  # 0.3 m/h
         s.add(minutes * 60_000, level)
-    ctx = Context({"level_m": s}, {"warning_level_m": 4.5}, 120 * 60_000)
-    assert t.render(ctx, {}, {}) == "about 4 h"
-    assert t.render(Context({"level_m": s}, {}, 120 * 60_000), {}, {}) == "not approaching"
+    ctx = Context({"level_m": s}, {"warning_level_m": 4.5}, 60 * 60_000)
+    assert t.render(ctx, {}, {}) == "about 4 h"  # 1.2 m to go at 0.3 m/h
+    assert t.render(Context({"level_m": s}, {}, 60 * 60_000), {}, {}) == "not approaching"
