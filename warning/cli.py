@@ -66,11 +66,22 @@ def backtest(
     workers: int = 1,
     progress: bool = True,
     verbose: bool = False,
+    labels: Annotated[Path | None, typer.Option(
+        "--labels", exists=True, dir_okay=False,
+        help="Ground truth, JSON Lines: subject, hazard, onset, end, level; score against it.")
+    ] = None,
+    summary: Annotated[Path | None, typer.Option("--summary", help="Write the scores as JSON "
+                                                 "(needs --labels).")] = None,
+    report: Annotated[Path | None, typer.Option("--report", help="Write an HTML report with a "
+                                                "plot per episode (needs --labels).")] = None,
+    tolerance: Annotated[str, typer.Option(help="How early before onset a warning counts.")
+                         ] = "1h",
 ) -> None:
     """Run rules over recorded readings with the same dataflow as ``run``."""
     from warning.app import run_backtest, setup
 
     _logging(verbose)
+    truth, tolerance_ms = _labels(labels, summary, report, tolerance)
     try:
         cfg = load_config(config) if config else Config()
         cfg.rules = [str(r.resolve()) for r in rules]
@@ -95,6 +106,48 @@ def backtest(
               if v.name.endswith("_total"))
     err.print(f"{int(m.received._value.get())} readings, {int(bad)} rejected, "
               f"{int(events)} warning events -> {output}", highlight=False)
+    if truth is not None:
+        _score(truth, tolerance_ms, s, input, output, summary, report)
+
+
+def _labels(labels: Path | None, summary: Path | None, report: Path | None, tolerance: str
+            ) -> tuple[list | None, int]:
+    """Read the labels before the run, so that a bad file fails fast."""
+    from warning.model import parse_duration_ms
+    from warning.score import LabelError, read_labels
+
+    if labels is None:
+        if summary is not None or report is not None:
+            raise typer.BadParameter("needs --labels", param_hint="--summary/--report")
+        return None, 0
+    try:
+        tolerance_ms = parse_duration_ms(tolerance)
+    except (ValueError, ConfigError):
+        raise typer.BadParameter("expected a duration like 30m or 1h",
+                                 param_hint="--tolerance") from None
+    try:
+        return read_labels(labels), tolerance_ms
+    except LabelError as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(1) from None
+
+
+def _score(truth: list, tolerance_ms: int, s: object, input: Path,  # noqa: A002
+           output: Path, summary: Path | None, report: Path | None) -> None:
+    import json
+
+    from warning.score import read_events, rich_table, score
+
+    events = read_events(output)
+    result = score(truth, events, tolerance_ms)
+    Console().print(rich_table(result))
+    if summary is not None:
+        summary.write_text(json.dumps(result.to_dict(), indent=2) + "\n", encoding="utf-8")
+    if report is not None:
+        from warning.report import write_report
+
+        write_report(report, result, events, input, s)  # type: ignore[arg-type]
+        err.print(f"report -> {report}", highlight=False)
 
 
 @rules_app.command("check")
@@ -191,6 +244,31 @@ def rules_explain(
         typer.echo(str(exc), err=True)
         raise typer.Exit(1) from None
     for line in render(e, moment.tzinfo):
+        typer.echo(line)
+
+
+@rules_app.command("diff")
+def rules_diff(
+    old: Annotated[Path, typer.Argument(help="The old rule file or directory.")],
+    new: Annotated[Path, typer.Argument(help="The new rule file or directory.")],
+    input: Annotated[Path, typer.Option("--input", exists=True, dir_okay=False,  # noqa: A002
+                                        help="Readings, JSON Lines or CSV.")],
+    sensors: Annotated[Path | None, typer.Option("--sensors", help="Sensor registry.")] = None,
+    config: Annotated[Path | None, typer.Option("--config", "-c",
+                                                help="Pipeline settings (lateness, kinds...).")
+                      ] = None,
+) -> None:
+    """Backtest both rule sets; list warning events that appear (+), disappear (-), change (~)."""
+    from warning.rulediff import backtest_events, diff_events, render
+
+    _logging(False, quiet=True)
+    try:
+        cfg = load_config(config) if config else Config()
+        before = backtest_events(cfg, [old], input, sensors)
+        after = backtest_events(cfg, [new], input, sensors)
+    except ConfigError as exc:
+        _fail(exc)
+    for line in render(diff_events(before, after)):
         typer.echo(line)
 
 
