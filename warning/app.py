@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import signal
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -50,6 +51,19 @@ class Setup:
         """Return a fresh per-partition ingest (parser and watermark)."""
         return Ingest(self.settings, self.lateness_ms,
                       parse_duration_ms(self.config.pipeline.tick), self.metrics.received)
+
+
+def for_files(config: Config, rules: Sequence[Path], sensors: Path | None) -> Config:
+    """Return a copy of ``config`` with these rule files and registry (for offline commands).
+
+    Without a registry every sensor is accepted, with its region taken from the readings.
+    """
+    cfg = dataclasses.replace(config, rules=[str(Path(r).resolve()) for r in rules],
+                              sensors=str(Path(sensors).resolve()) if sensors else None,
+                              pipeline=dataclasses.replace(config.pipeline))
+    if sensors is None:
+        cfg.pipeline.unknown_sensors = "accept"
+    return cfg
 
 
 def setup(config: Config, metrics: Metrics | None = None, *, check_future: bool = True) -> Setup:

@@ -78,17 +78,12 @@ def backtest(
                          ] = "1h",
 ) -> None:
     """Run rules over recorded readings with the same dataflow as ``run``."""
-    from warning.app import run_backtest, setup
+    from warning.app import for_files, run_backtest, setup
 
     _logging(verbose)
     truth, tolerance_ms = _labels(labels, summary, report, tolerance)
     try:
-        cfg = load_config(config) if config else Config()
-        cfg.rules = [str(r.resolve()) for r in rules]
-        cfg.sensors = str(sensors.resolve()) if sensors else None
-        if sensors is None:
-            cfg.pipeline.unknown_sensors = "accept"
-        s = setup(cfg)
+        s = setup(for_files(load_config(config) if config else Config(), rules, sensors))
     except ConfigError as exc:
         _fail(exc)
     size = input.stat().st_size
@@ -213,7 +208,7 @@ def rules_explain(
     """Replay a sensor's readings up to a time; show each condition's terms and the state."""
     from datetime import datetime
 
-    from warning.app import setup
+    from warning.app import for_files, setup
     from warning.explain import explain, read_readings, render
 
     try:
@@ -224,12 +219,8 @@ def rules_explain(
         typer.echo(f"--at: expected an RFC 3339 time with an offset, found {at!r}", err=True)
         raise typer.Exit(1)
     try:
-        cfg = load_config(config) if config else Config()
-        cfg.rules = [str(r.resolve()) for r in rules or [Path("rules")]]
-        cfg.sensors = str(sensors.resolve()) if sensors else None
-        if sensors is None:
-            cfg.pipeline.unknown_sensors = "accept"
-        s = setup(cfg)
+        s = setup(for_files(load_config(config) if config else Config(),
+                            rules or [Path("rules")], sensors))
     except ConfigError as exc:
         _fail(exc)
     found = {r.id: r for r in s.engine.rules.rules}

@@ -7,7 +7,6 @@ differs is a change.
 
 from __future__ import annotations
 
-import dataclasses
 import tempfile
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -115,15 +114,10 @@ def backtest_events(config: Config, rules: Sequence[Path], input_path: Path,
     """Run one rule set over the readings with the real flow; return its warning events."""
     import json
 
-    from warning.app import run_backtest, setup
+    from warning.app import for_files, run_backtest, setup
     from warning.metrics import Metrics
 
-    cfg = dataclasses.replace(config, rules=[str(r.resolve()) for r in rules],
-                              sensors=str(sensors.resolve()) if sensors else None,
-                              pipeline=dataclasses.replace(config.pipeline))
-    if sensors is None:
-        cfg.pipeline.unknown_sensors = "accept"
-    s = setup(cfg, Metrics())
+    s = setup(for_files(config, rules, sensors), Metrics())
     with tempfile.TemporaryDirectory(prefix="rulediff-") as tmp:
         out = Path(tmp) / "events.jsonl"
         run_backtest(s, input_path, out)
