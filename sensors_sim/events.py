@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -109,7 +110,10 @@ class Weather:
     temp_mean_c: float = spec("temp_mean_c", parse_number, default=27.0)
     temp_amp_c: float = spec("temp_amp_c", parse_number, default=3.0)
     rh_mean_pct: float = spec("rh_mean_pct", parse_number, default=75.0)
+    rh_amp_pct: float = spec("rh_amp_pct", parse_number, default=12.0)
     wind_mean_kmh: float = spec("wind_mean_kmh", parse_number, default=10.0)
+    # Afternoon wind is stronger than the night's: relative amplitude of the diurnal cycle.
+    wind_amp: float = spec("wind_amp", parse_number, default=0.0)
 
     @property
     def sensors(self) -> tuple[str, ...]:
@@ -117,7 +121,72 @@ class Weather:
         return (self.sensor,)
 
 
-Event = Rain | Level | Creep | Leak | Weather
+#: Faults that change values (applied to the simulated series).
+VALUE_FAULTS = frozenset({"stuck", "spike", "dropout", "drift"})
+#: Faults that change the message stream (what is sent, when, and in which order).
+STREAM_FAULTS = frozenset({"silent", "clock_skew", "duplicate", "out_of_order", "malformed"})
+#: Malformed payloads the simulator can write, by name; each breaks the wire contract one way.
+MALFORMED = {
+    "truncated": lambda r: r[: len(r) // 2],
+    "not_json": lambda r: "rain gauge says hello",
+    "array": lambda r: "[" + r + "]",
+    "missing_ts": lambda r: r.replace('"ts":', '"time":'),
+    "values_not_object": lambda r: r.split(',"values":')[0] + ',"values":"oops"}',
+    "bad_ts": lambda r: re.sub(r'"ts":"[^"]*"', '"ts":"yesterday noon"', r),
+}
+
+
+def _fault_name(value: object, where: str) -> str:
+    names = VALUE_FAULTS | STREAM_FAULTS
+    if value not in names:
+        msg = f"{where}: expected one of {sorted(names)}; got {value!r}"
+        raise ScenarioError(msg)
+    return str(value)
+
+
+def _signed_hours(value: object, where: str) -> float:
+    if isinstance(value, str) and value.startswith("-"):
+        return -parse_hours(value[1:], where)
+    return parse_hours(value, where)
+
+
+def _field(value: object, where: str) -> str:
+    if not isinstance(value, str):
+        msg = f"{where}: expected a field name such as 'rain_mm'; got {value!r}"
+        raise ScenarioError(msg)
+    return value
+
+
+@dataclass(frozen=True)
+class Fault:
+    """A sensor fault between ``start`` and ``end`` (offsets from the scenario start).
+
+    Value faults: ``stuck`` (repeats the value at onset), ``spike`` (adds ``magnitude`` to the
+    one report at ``start``), ``dropout`` (reads zero), ``drift`` (adds ``magnitude`` per hour
+    since onset). Stream faults: ``silent`` (sends nothing), ``clock_skew`` (stamps ``skew``
+    off the true time), ``duplicate`` (sends each report twice), ``out_of_order`` (swaps each
+    pair of reports), ``malformed`` (sends raw, invalid payload text instead of the report).
+    """
+
+    kinds: ClassVar[frozenset[str]] = frozenset(
+        {"rainfall", "reservoir", "slope", "weather", "gas"}
+    )
+
+    sensor: str = spec("sensor", _one_id)
+    fault: str = spec("fault", _fault_name)
+    start_h: float = spec("start", parse_hours)
+    end_h: float = spec("end", parse_hours)
+    field: str | None = spec("field", _field, default=None)
+    magnitude: float = spec("magnitude", parse_number, default=0.0)
+    skew_h: float = spec("skew", _signed_hours, default=0.0)
+
+    @property
+    def sensors(self) -> tuple[str, ...]:
+        """The sensors this event changes."""
+        return (self.sensor,)
+
+
+Event = Rain | Level | Creep | Leak | Weather | Fault
 
 #: Event classes by the ``type`` key that selects them in a scenario file.
 EVENT_TYPES: dict[str, type[Event]] = {
@@ -126,6 +195,7 @@ EVENT_TYPES: dict[str, type[Event]] = {
     "creep": Creep,
     "leak": Leak,
     "weather": Weather,
+    "fault": Fault,
 }
 
 
@@ -141,5 +211,8 @@ def parse_event(data: object, where: str) -> Event:
     event = from_mapping(cls, data, where, skip=("type",))
     if isinstance(event, Leak) and not event.start_h < event.peak_h:
         msg = f"{where}: 'peak_at' must come after 'start'"
+        raise ScenarioError(msg)
+    if isinstance(event, Fault) and not event.start_h < event.end_h:
+        msg = f"{where}: 'end' must come after 'start'"
         raise ScenarioError(msg)
     return event

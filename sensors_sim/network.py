@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -55,8 +56,8 @@ class Network:
 
     def __post_init__(self) -> None:
         """Reject duplicate sensor ids."""
-        ids = [s.id for s in self.sensors]
-        duplicates = sorted({i for i in ids if ids.count(i) > 1})
+        counts = Counter(s.id for s in self.sensors)
+        duplicates = sorted(i for i, n in counts.items() if n > 1)
         if duplicates:
             msg = f"network {self.name}: duplicate sensor ids {duplicates}"
             raise ValueError(msg)

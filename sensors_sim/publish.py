@@ -14,7 +14,7 @@ import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
 from sensors_sim.network import Network, huzhou
-from sensors_sim.wire import encode, parse_ts, topic
+from sensors_sim.wire import RawPayload, encode, parse_ts, topic
 
 #: Messages paho may hold unsent before publish() pushes back; bounds memory at speed 0.
 MAX_QUEUED = 1000
@@ -146,7 +146,7 @@ def _send(
 
 
 def publish(
-    readings: Iterable[Mapping[str, Any]],
+    readings: Iterable[Mapping[str, Any] | RawPayload],
     host: str,
     port: int,
     *,
@@ -174,13 +174,16 @@ def publish(
     sent = 0
     try:
         for reading in readings:
-            sensor_id = reading["sensor_id"]
+            if isinstance(reading, RawPayload):  # a malformed payload: topic from its sender
+                sensor_id, kind, ts = reading.sensor_id, reading.kind, reading.ts
+            else:
+                sensor_id, kind, ts = reading["sensor_id"], reading["kind"], reading["ts"]
             if sensor_id not in regions:
                 msg = f"sensor {sensor_id!r} is not in the network, so its region is unknown"
                 raise ValueError(msg)
-            if not pacer.wait(parse_ts(reading["ts"])):
+            if not pacer.wait(parse_ts(ts)):
                 break
-            target = topic(topic_prefix, regions[sensor_id], reading["kind"], sensor_id)
+            target = topic(topic_prefix, regions[sensor_id], kind, sensor_id)
             _send(client, acks, target, encode(reading), qos, timeout)
             sent += 1
         _wait_for_acks(acks, sent, timeout)

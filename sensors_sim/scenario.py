@@ -5,18 +5,21 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cached_property
 from importlib import resources
 from pathlib import Path
 
 import yaml
 
-from sensors_sim.events import Creep, Event, Level, Weather, parse_event
+from sensors_sim.events import Creep, Event, Fault, Level, Weather, parse_event
 from sensors_sim.network import Network, load_network
-from sensors_sim.schema import ScenarioError, parse_hours
+from sensors_sim.schema import ScenarioError, parse_hours, parse_ids
 
 __all__ = ["Scenario", "ScenarioError", "load_scenario", "parse_scenario", "shipped_scenarios"]
 
 _KEYS = {"name", "description", "network", "start", "duration", "interval", "seed", "events"}
+#: Keys a scenario may leave out.
+_OPTIONAL = {"description", "sensors"}
 
 
 @dataclass(frozen=True)
@@ -31,6 +34,15 @@ class Scenario:
     interval: timedelta
     seed: int
     events: tuple[Event, ...]
+
+    @cached_property
+    def faults(self) -> dict[str, tuple[Fault, ...]]:
+        """The scenario's sensor faults, by sensor id."""
+        out: dict[str, list[Fault]] = {}
+        for e in self.events:
+            if isinstance(e, Fault):
+                out.setdefault(e.sensor, []).append(e)
+        return {k: tuple(v) for k, v in out.items()}
 
     @property
     def steps(self) -> int:
@@ -82,11 +94,11 @@ def parse_scenario(text: str, source: str = "<scenario>") -> Scenario:
     if not isinstance(data, dict):
         msg = f"{source}: expected a mapping at the top level; got {type(data).__name__}"
         raise ScenarioError(msg)
-    unknown = sorted(set(map(str, data)) - _KEYS)
+    unknown = sorted(set(map(str, data)) - _KEYS - _OPTIONAL)
     if unknown:
-        msg = f"{source}: unknown key(s) {unknown}; expected some of {sorted(_KEYS)}"
+        msg = f"{source}: unknown key(s) {unknown}; expected some of {sorted(_KEYS | _OPTIONAL)}"
         raise ScenarioError(msg)
-    missing = sorted(_KEYS - {"description"} - set(data))
+    missing = sorted(_KEYS - _OPTIONAL - set(data))
     if missing:
         msg = f"{source}: missing required key(s) {missing}"
         raise ScenarioError(msg)
@@ -95,6 +107,15 @@ def parse_scenario(text: str, source: str = "<scenario>") -> Scenario:
     except KeyError as exc:
         msg = f"{source}.network: {exc.args[0]}"
         raise ScenarioError(msg) from None
+    if "sensors" in data:
+        # A scenario may run only part of a network, e.g. the weather stations for fire season.
+        wanted = parse_ids(data["sensors"], f"{source}.sensors")
+        known = {s.id for s in network}
+        unknown_ids = sorted(set(wanted) - known)
+        if unknown_ids:
+            msg = f"{source}.sensors: {unknown_ids} not in network {network.name!r}"
+            raise ScenarioError(msg)
+        network = Network(network.name, tuple(s for s in network if s.id in wanted))
     duration_h = parse_hours(data["duration"], f"{source}.duration")
     interval_h = parse_hours(data["interval"], f"{source}.interval")
     # Whole seconds keep timestamps exact; a whole number of steps keeps the end exact.
@@ -143,6 +164,11 @@ def _check_events(events: tuple[Event, ...], network: Network, source: str) -> N
             if kinds[sid] not in event.kinds:
                 expected = sorted(event.kinds)
                 msg = f"{where}: sensor {sid!r} is a {kinds[sid]}; expected kind {expected}"
+                raise ScenarioError(msg)
+        if isinstance(event, Fault) and event.field is not None:
+            fields = network.get(event.sensor).fields
+            if event.field not in fields:
+                msg = f"{where}.field: {event.sensor!r} reports {list(fields)}; got {event.field!r}"
                 raise ScenarioError(msg)
         if isinstance(event, Level):
             for sid in event.driven_by:

@@ -4,12 +4,30 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 
-def encode(reading: Mapping[str, Any]) -> bytes:
+@dataclass(frozen=True)
+class RawPayload:
+    """A payload sent as-is, e.g. a malformed message from a faulty sensor.
+
+    In a JSON Lines file it is written as its own text on one line, which is not a valid
+    reading: the pipeline's file source rejects it with a reason, just as the MQTT path would.
+    ``sensor_id``, ``kind`` and ``ts`` say which topic it goes to and when; they are not sent.
+    """
+
+    sensor_id: str
+    kind: str
+    ts: str
+    text: str
+
+
+def encode(reading: Mapping[str, Any] | RawPayload) -> bytes:
     """Serialise a reading as compact UTF-8 JSON, the MQTT payload and one JSON Lines line."""
+    if isinstance(reading, RawPayload):
+        return reading.text.encode("utf-8")
     # ensure_ascii=False keeps ids readable; compact separators keep ~200k messages cheap.
     return json.dumps(reading, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 

@@ -32,10 +32,12 @@ def weather(sensor: Sensor, ctx: Context, rng: np.random.Generator) -> dict[str,
     wet = _wetness(ctx.rain[sensor.id], ctx.step_h)
     temp = event.temp_mean_c + event.temp_amp_c * diurnal - 3.0 * wet
     temp = temp + 0.2 * rng.standard_normal(steps)
-    rh = event.rh_mean_pct - 12.0 * diurnal + 25.0 * wet + 1.5 * rng.standard_normal(steps)
+    rh = event.rh_mean_pct - event.rh_amp_pct * diurnal + 25.0 * wet
+    rh = rh + 1.5 * rng.standard_normal(steps)
     # Gamma-distributed speeds are never negative and skew towards gusts, as winds do.
     shape = 9.0
     wind = rng.gamma(shape, event.wind_mean_kmh / shape, steps) * (1.0 + 0.5 * wet)
+    wind = wind * (1.0 + event.wind_amp * diurnal)
     return {
         "temp_c": np.round(temp, 1),
         "rh_pct": np.round(np.clip(rh, 0.0, 100.0), 1),

@@ -111,3 +111,48 @@ def test_send_gives_up_after_timeout() -> None:
     client = _FakeClient([mqtt.MQTT_ERR_QUEUE_SIZE] * 1000)
     with pytest.raises(TimeoutError):
         _send(client, _Acks(), "hazard/readings/x/y/z", b"{}", 1, timeout=0.2)  # type: ignore[arg-type]
+
+
+@pytest.mark.integration
+def test_fault_scenario_publishes_raw_payloads_as_is(sim_broker: tuple[str, int]) -> None:
+    """Malformed payloads go out byte for byte on their sensor's topic, among the readings."""
+    from sensors_sim.wire import RawPayload
+
+    host, port = sim_broker
+    scenario = load_scenario("sensor_faults")
+    messages = list(generate(scenario))
+    regions = scenario.network.regions()
+    expected: dict[str, list[bytes]] = defaultdict(list)
+    for m in messages:
+        sid = m.sensor_id if isinstance(m, RawPayload) else m["sensor_id"]
+        kind = m.kind if isinstance(m, RawPayload) else m["kind"]
+        expected[topic("hazard", regions[sid], kind, sid)].append(encode(m))
+    received: dict[str, list[bytes]] = defaultdict(list)
+    lock = threading.Lock()
+    subscribed, done = threading.Event(), threading.Event()
+
+    def on_message(client: mqtt.Client, userdata: object, message: mqtt.MQTTMessage) -> None:
+        with lock:
+            received[message.topic].append(bytes(message.payload))
+            if sum(map(len, received.values())) >= len(messages):
+                done.set()
+
+    sub = mqtt.Client(callback_api_version=CallbackAPIVersion.VERSION2)
+    sub.on_message = on_message
+    sub.on_subscribe = lambda *args: subscribed.set()
+    sub.connect(host, port)
+    sub.loop_start()
+    try:
+        sub.subscribe("hazard/readings/#", qos=1)
+        assert subscribed.wait(10), "subscription was not acknowledged"
+        sent = publish(messages, host, port, speed=0, qos=1, network=scenario.network)
+        assert sent == len(messages)
+        assert done.wait(30)
+        time.sleep(0.2)
+    finally:
+        sub.loop_stop()
+        sub.disconnect()
+    assert dict(received) == dict(expected)
+    raw = [p for p in received["hazard/readings/nanxun/rainfall/rg-nx-01"] if p[:1] != b"{"
+           or b'"ts":' not in p]
+    assert raw
