@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import re
 import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -20,23 +19,6 @@ import yaml
 
 from warning.config import Config
 from warning.ruletest.load import Case, Expected, RuleTestFile, format_offset
-
-FILE_KEYS = ("rule_files", "sensors", "cases", "description")
-CASE_KEYS = ("name", "description", "sensors", "rules", "start", "interval", "series",
-             "readings", "expect", "within", "no_other_events")
-EXPECT_KEYS = ("at", "rule", "event", "level", "previous", "subject", "within", "values")
-READING_KEYS = ("sensor", "ts", "values")
-EVENTS = ("raised", "escalated", "deescalated", "cleared")
-NOTATION = "values like '0x12 5x6 3.8..4.6x9 _x3'"
-
-_UNITS_MS = {"d": 86_400_000, "h": 3_600_000, "m": 60_000, "s": 1000}
-_DURATION = re.compile(r"(?:\d+(?:\.\d+)?[dhms])+")
-_PART = re.compile(r"(\d+(?:\.\d+)?)([dhms])")
-_NUM = r"-?\d+(?:\.\d+)?"
-_TOKEN = re.compile(rf"(?:(?P<gap>_)|(?P<a>{_NUM})(?:\.\.(?P<b>{_NUM}))?)(?:x(?P<n>\d+))?")
-
-
-
 
 
 @dataclass(frozen=True)
