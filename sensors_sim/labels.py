@@ -141,7 +141,13 @@ def _hazard_labels(
     level: np.ndarray,
     criterion: str,
     shown: dict[str, np.ndarray],
+    what: str | None = None,
 ) -> Iterator[Label]:
+    """Yield one label per episode of ``level``.
+
+    ``hazard`` is the name the shipped rules use; ``what`` names the criterion where one
+    hazard has several (water level and flood limit are both floods).
+    """
     step_h = scenario.interval.total_seconds() / 3600.0
     for first, last in _episodes(level, step_h):
         part = level[first : last + 1]
@@ -149,6 +155,7 @@ def _hazard_labels(
         yield {
             "type": "hazard",
             "hazard": hazard,
+            "what": what or hazard,
             "subject": sensor.id,
             "onset": _stamp(scenario, sensor, first),
             "onset_level": LEVELS[int(level[first]) - 1],
@@ -174,21 +181,21 @@ def _sensor_hazards(scenario: Scenario, sensor: Sensor, values: dict[str, np.nda
         yield from _hazard_labels(
             scenario, sensor, "flood", flood_levels(sensor, lv),
             f"MWR: blue >= warning-{APPROACH_M}, yellow >= warning, orange >= guaranteed, "
-            "red >= historical max", {"level_m": lv},
+            "red >= historical max", {"level_m": lv}, "water_level",
         )
         if "flood_limit_m" in thresholds:
             over = np.where(lv > thresholds["flood_limit_m"] + 1e-9, 2, 0)
             yield from _hazard_labels(
-                scenario, sensor, "flood_limit", over, "level above flood-limit level (yellow)",
-                {"level_m": lv},
+                scenario, sensor, "flood", over, "level above flood-limit level (yellow)",
+                {"level_m": lv}, "flood_limit",
             )
     if sensor.kind == "slope" and "uniform_velocity_mm_h" in thresholds:
         d = values["displacement_mm"]
         yield from _hazard_labels(
-            scenario, sensor, "slope_acceleration",
+            scenario, sensor, "landslide",
             slope_levels(d, step_h, thresholds["uniform_velocity_mm_h"]),
             "tangent angle over 6 h: yellow > 45, orange >= 80, red >= 85 deg",
-            {"displacement_mm": d},
+            {"displacement_mm": d}, "slope_acceleration",
         )
     if sensor.kind == "weather":
         level, fwi_values = fire_levels(scenario, sensor, values)

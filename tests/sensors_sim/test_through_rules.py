@@ -12,10 +12,10 @@ from sensors_sim.labels import LEVELS, labels
 from sensors_sim.scenario import load_scenario
 from tests.sensors_sim.pipeline import backtest
 
-#: Which shipped rules answer each labelled hazard.
+#: Which shipped rules answer each labelled criterion (a label's "what").
 RULES_FOR = {
     "rainstorm": {"rainstorm"},
-    "flood": {"water_level"},
+    "water_level": {"water_level"},
     "flood_limit": {"reservoir_flood_limit"},
     "slope_acceleration": {"slope_tangent"},
     "gas_leak": {"gas_combustible"},
@@ -38,9 +38,10 @@ def _check_against_labels(scenario_name: str, tmp_path) -> None:
     hazards = [lb for lb in labels(sc) if lb["type"] == "hazard"]
     assert hazards
     for label in hazards:
-        tolerance = TOLERANCE.get(label["hazard"], timedelta(0))
+        tolerance = TOLERANCE.get(label["what"], timedelta(0))
         mine = [e for e in result.events
-                if e["rule_id"] in RULES_FOR[label["hazard"]] and e["subject"] == label["subject"]
+                if e["rule_id"] in RULES_FOR[label["what"]] and e["subject"] == label["subject"]
+                and e["hazard"] == label["hazard"]
                 and e["event"] in ("raised", "escalated")]
         onset = datetime.fromisoformat(label["onset"])
         peak = datetime.fromisoformat(label["peak"])
