@@ -60,3 +60,27 @@ def stop_pipeline(proc, log) -> int:
     code = proc.wait(30)
     log.close()
     return code
+
+
+def storm_case(tmp_path, config: dict) -> tuple:
+    """Write the storm's registry and a pipeline config; return (config path, the storm's
+    MQTT messages, the events its backtest gives): what a live run must reproduce."""
+    from pathlib import Path
+
+    import yaml
+
+    from warning.app import run_backtest, setup
+    from warning.config import Config
+
+    rules = str(Path(__file__).parents[1] / "rules")
+    (tmp_path / "sensors.yaml").write_text(yaml.safe_dump(storm.REGISTRY))
+    path = tmp_path / "config.yaml"
+    path.write_text(yaml.safe_dump({"rules": [rules], "sensors": "sensors.yaml", **config}))
+    readings = storm.readings()
+    storm.write_jsonl(tmp_path / "storm.jsonl", readings)
+    cfg = Config(rules=[rules], sensors=str(tmp_path / "sensors.yaml"))
+    run_backtest(setup(cfg), tmp_path / "storm.jsonl", tmp_path / "expected.jsonl")
+    expected = [json.loads(x) for x in (tmp_path / "expected.jsonl").read_text().splitlines()]
+    messages = [(f"hazard/readings/{region(r['sensor_id'])}/rainfall/{r['sensor_id']}",
+                 json.dumps(r).encode()) for r in readings]
+    return path, messages, expected

@@ -9,20 +9,12 @@ at-least-once, and the events carry their warning id and event for idempotent co
 
 from __future__ import annotations
 
-import json
 import time
-from pathlib import Path
 
-import storm
-import yaml
-from live_helpers import metric, normal, region, start_pipeline, stop_pipeline, wait
+from live_helpers import metric, normal, start_pipeline, stop_pipeline, storm_case, wait
 from mqtt_helpers import Collector, publish_all
 
-from warning.app import run_backtest, setup
-from warning.config import Config
 from warning.localserver import free_port
-
-ROOT = Path(__file__).parents[2]
 
 
 def _count(influxdb) -> int:
@@ -31,23 +23,13 @@ def _count(influxdb) -> int:
 
 
 def test_kill_minus_nine_loses_nothing(tmp_path, broker, influxdb):
-    (tmp_path / "sensors.yaml").write_text(yaml.safe_dump(storm.REGISTRY))
     port = free_port()
-    config = tmp_path / "config.yaml"
-    config.write_text(yaml.safe_dump({
-        "rules": [str(ROOT / "rules")], "sensors": "sensors.yaml",
+    config, messages, expected = storm_case(tmp_path, {
         "mqtt": {"port": broker.port, "client_id": "crash-under-test"},
         "influx": {"url": influxdb.url, "database": influxdb.db, "batch_size": 50},
         "pipeline": {"idle_tick_after": "1h", "recovery_dir": "recovery",
                      "snapshot_interval": "200ms"},
-        "metrics": {"port": port}, "outputs": {"console": False}}))
-    readings = storm.readings()
-    storm.write_jsonl(tmp_path / "storm.jsonl", readings)
-    cfg = Config(rules=[str(ROOT / "rules")], sensors=str(tmp_path / "sensors.yaml"))
-    run_backtest(setup(cfg), tmp_path / "storm.jsonl", tmp_path / "expected.jsonl")
-    expected = [json.loads(x) for x in (tmp_path / "expected.jsonl").read_text().splitlines()]
-    messages = [(f"hazard/readings/{region(r['sensor_id'])}/rainfall/{r['sensor_id']}",
-                 json.dumps(r).encode()) for r in readings]
+        "metrics": {"port": port}, "outputs": {"console": False}})
     third = len(messages) // 3
     collector = Collector(broker.port, "hazard/warnings/#")
 
@@ -65,7 +47,7 @@ def test_kill_minus_nine_loses_nothing(tmp_path, broker, influxdb):
 
     proc, log = start_pipeline(tmp_path, config, "second")
     try:
-        wait(lambda: _count(influxdb) == len(readings), 60, "every reading in InfluxDB")
+        wait(lambda: _count(influxdb) == len(messages), 60, "every reading in InfluxDB")
         got = collector.wait_for("hazard/warnings/", len(expected), 30)
         time.sleep(1.0)  # let late duplicates, if any, arrive before counting
         again = metric(port, "hazard_readings_received_total")
@@ -81,6 +63,6 @@ def test_kill_minus_nine_loses_nothing(tmp_path, broker, influxdb):
     print(f"{len(got)} warning messages, {duplicates} repeated after the kill; "
           f"{redelivered:.0f} readings redelivered")
     assert redelivered >= 0
-    assert _count(influxdb) == len(readings)
+    assert _count(influxdb) == len(messages)
     warnings = influxdb.query("SELECT count(level_code) FROM warning", db=influxdb.db)
     assert int(warnings[0]["count"]) == len(expected)  # the same point again, not a new one
