@@ -22,6 +22,7 @@ from warning.metrics import Metrics
 from warning.model import parse_duration_ms, zone
 from warning.parse import ParseSettings
 from warning.registry import load_registry
+from warning.reload import Reloader
 from warning.rules.load import load_rules
 from warning.sinks.local import ConsoleSink, JsonLinesSink
 from warning.sinks.mqtt import MQTTDeadLetterSink, MQTTWarningSink, Publisher
@@ -121,9 +122,14 @@ def run_live(s: Setup, stop: threading.Event, outputs: Outputs | None = None,
              workers: int = 1, serve_metrics: bool = True) -> None:
     """Run the live pipeline until ``stop`` is set (SIGINT/SIGTERM set it too)."""
     cfg = s.config
+    reloader = Reloader(cfg, s.engine)
     if serve_metrics and cfg.metrics.enabled:
-        s.metrics.serve(cfg.metrics.host, cfg.metrics.port)
-        log.info("metrics on http://%s:%d/metrics", cfg.metrics.host, cfg.metrics.port)
+        s.metrics.serve(cfg.metrics.host, cfg.metrics.port, reload=reloader.reload)
+        log.info("metrics on http://%s:%d/metrics (POST /-/reload reloads the rules)",
+                 cfg.metrics.host, cfg.metrics.port)
+    if cfg.pipeline.watch_rules:
+        reloader.watch(stop)
+    reloader.on_sighup()
     source = MQTTSource(cfg.mqtt, s.make_ingest, s.metrics, stop,
                         parse_duration_ms(cfg.pipeline.idle_tick_after),
                         ack_on_snapshot=bool(cfg.pipeline.recovery_dir))

@@ -80,6 +80,7 @@ class Pipeline:
     timezone: str = "Asia/Shanghai"
     recovery_dir: str | None = None
     snapshot_interval: str = "10s"
+    watch_rules: bool = True
 
 
 @dataclass

@@ -53,14 +53,31 @@ class Engine:
         self.evaluator = Evaluator(self.rules, self.registry, self.lateness_ms, self.kinds,
                                    self.timezone)
         self._accepted: dict[str, Any] = {}  # labelled counter per kind: labels() is slow
+        self._pending: tuple[RuleSet, Registry] | None = None
         self.silence = SilenceWatch(self.rules, self.registry)
         self.metrics.rules_loaded.set(len(self.rules.rules))
         self.metrics.init_hazards({r.hazard for r in self.rules.rules}
                                   | {r.no_data.hazard for r in self.rules.rules if r.no_data})
 
+    def replace(self, rules: RuleSet, registry: Registry) -> None:
+        """Take new rules and registry; they apply from the next reading (any thread)."""
+        self._pending = (rules, registry)
+
+    def _apply_pending(self) -> None:
+        pending, self._pending = self._pending, None
+        if pending is None:
+            return
+        self.rules, self.registry = pending
+        self.evaluator = Evaluator(self.rules, self.registry, self.lateness_ms, self.kinds,
+                                   self.timezone)
+        self.silence = SilenceWatch(self.rules, self.registry)
+        self.metrics.rules_loaded.set(len(self.rules.rules))
+
     def evaluate(self, state: SensorState | None, reading: Reading
                  ) -> tuple[SensorState, Outcome]:
         """The ``evaluate_rules`` step: one reading into one sensor's state."""
+        if self._pending is not None:
+            self._apply_pending()
         if state is None:
             state = SensorState()
         outcome = self.evaluator.observe(state, reading)
@@ -81,6 +98,8 @@ class Engine:
     def watch_silence(self, state: ShardState | None, value: tuple[str, list[Seen | Tick]]
                       ) -> tuple[ShardState, list[WarningEvent]]:
         """The ``watch_silence`` step: sightings and ticks, in order, into one shard's state."""
+        if self._pending is not None:
+            self._apply_pending()
         shard, items = value
         if state is None:
             state = self.silence.new_state(shard)

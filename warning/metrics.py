@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, start_http_server
+import threading
+import time
+from collections.abc import Callable
+from socketserver import ThreadingMixIn
+from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, make_wsgi_app
 
 from warning.model import LEVEL_NAMES
 from warning.parse import REASONS
@@ -53,6 +59,13 @@ class Metrics:
         self.mqtt_reconnects = Counter("hazard_mqtt_connects_total",
                                        "Successful connections to the broker.", registry=r)
         self.rules_loaded = Gauge("hazard_rules_loaded", "Rules in force.", registry=r)
+        self.reload_success = Gauge("hazard_rules_last_reload_success",
+                                    "1 if the last reload of rule files succeeded.",
+                                    registry=r)
+        self.reload_time = Gauge("hazard_rules_last_reload_timestamp_seconds",
+                                 "When rule files were last loaded successfully.", registry=r)
+        self.reload_success.set(1)
+        self.reload_time.set(time.time())
         for reason in REASONS:
             self.rejected.labels(reason)
         for sink in SINKS:
@@ -68,6 +81,34 @@ class Metrics:
                         self.warning_events.labels(hazard, level, event)
             self.warning_events.labels(hazard, "", "cleared")
 
-    def serve(self, host: str, port: int) -> None:
-        """Expose ``/metrics`` over HTTP."""
-        start_http_server(port, addr=host, registry=self.registry)
+    def serve(self, host: str, port: int,
+              reload: Callable[[], bool] | None = None) -> None:
+        """Expose ``/metrics`` over HTTP, and ``POST /-/reload`` when ``reload`` is given."""
+        metrics_app = make_wsgi_app(self.registry)
+
+        def app(environ: dict, start_response: Callable) -> list[bytes]:
+            if environ.get("PATH_INFO") == "/-/reload" and reload is not None:
+                if environ.get("REQUEST_METHOD") != "POST":
+                    start_response("405 Method Not Allowed", [("Allow", "POST")])
+                    return [b"use POST\n"]
+                ok = reload()
+                start_response("200 OK" if ok else "400 Bad Request",
+                               [("Content-Type", "text/plain")])
+                return [b"reloaded\n" if ok else b"refused: see the log\n"]
+            return metrics_app(environ, start_response)
+
+        server = make_server(host, port, app, ThreadingWSGIServer,
+                             handler_class=_QuietHandler)
+        threading.Thread(target=server.serve_forever, name="metrics-http",
+                         daemon=True).start()
+
+
+class ThreadingWSGIServer(ThreadingMixIn, WSGIServer):
+    """A WSGI server that answers each request in its own thread."""
+
+    daemon_threads = True
+
+
+class _QuietHandler(WSGIRequestHandler):
+    def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+        """Scrapes every few seconds would flood the log."""
