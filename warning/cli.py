@@ -53,9 +53,17 @@ def run(config: Annotated[Path, typer.Option("--config", "-c", help="Run configu
 @app.command()
 def backtest(
     rules: Annotated[list[Path], typer.Option("--rules", help="Rule file or directory.")],
-    input: Annotated[Path, typer.Option("--input", exists=True, dir_okay=False,  # noqa: A002
-                                        help="Readings, JSON Lines or CSV.")],
     output: Annotated[Path, typer.Option("--output", help="Warning events, JSON Lines.")],
+    input: Annotated[Path | None, typer.Option(  # noqa: A002
+        "--input", exists=True, dir_okay=False, help="Readings, JSON Lines or CSV.")] = None,
+    from_influx: Annotated[str | None, typer.Option(
+        "--from-influx", help="Read the readings back from this InfluxDB URL instead "
+        "(InfluxQL /query; credentials from --config's influx section).")] = None,
+    influx_db: Annotated[str, typer.Option(help="Database for --from-influx.")] = "hazard",
+    start: Annotated[str | None, typer.Option(help="With --from-influx: RFC 3339 start.")
+                     ] = None,
+    end: Annotated[str | None, typer.Option(help="With --from-influx: RFC 3339 end "
+                                            "(exclusive).")] = None,
     sensors: Annotated[Path | None, typer.Option("--sensors", help="Sensor registry.")] = None,
     rejected: Annotated[Path | None, typer.Option(help="Write rejected readings here.")] = None,
     indicators: Annotated[Path | None, typer.Option(help="Write indicator records here.")
@@ -83,9 +91,15 @@ def backtest(
     _logging(verbose)
     truth, tolerance_ms = _labels(labels, summary, report, tolerance)
     try:
-        s = setup(for_files(load_config(config) if config else Config(), rules, sensors))
+        cfg = load_config(config) if config else Config()
+        s = setup(for_files(cfg, rules, sensors))
     except ConfigError as exc:
         _fail(exc)
+    if (input is None) == (from_influx is None):
+        raise typer.BadParameter("give exactly one of --input and --from-influx",
+                                 param_hint="--input/--from-influx")
+    if from_influx is not None:
+        input = _from_influx(cfg, from_influx, influx_db, start, end, output)
     size = input.stat().st_size
     bar = Progress("[progress.description]{task.description}", BarColumn(), DownloadColumn(),
                    TimeRemainingColumn(), console=err, disable=not progress)
@@ -103,6 +117,27 @@ def backtest(
               f"{int(events)} warning events -> {output}", highlight=False)
     if truth is not None:
         _score(truth, tolerance_ms, s, input, output, summary, report)
+
+
+def _from_influx(cfg: Config, url: str, database: str, start: str | None, end: str | None,
+                 output: Path) -> Path:
+    """Export the stored readings beside the output, so the replayed input can be seen."""
+    import dataclasses
+
+    from warning.config import Influx
+    from warning.sources.influx import ReadError, export_readings
+
+    if not start or not end:
+        raise typer.BadParameter("--from-influx needs --start and --end")
+    influx = dataclasses.replace(cfg.influx or Influx(), url=url, database=database)
+    path = output.with_name(output.stem + ".readings.jsonl")
+    try:
+        n = export_readings(influx, start, end, path)
+    except ReadError as exc:
+        typer.echo(f"--from-influx: {exc}", err=True)
+        raise typer.Exit(1) from None
+    err.print(f"{n} readings read from {url} ({database}) -> {path}", highlight=False)
+    return path
 
 
 def _labels(labels: Path | None, summary: Path | None, report: Path | None, tolerance: str
