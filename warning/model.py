@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any
@@ -145,28 +146,22 @@ def format_ts(ts_ms: int, tz: tzinfo) -> str:
     return dt.isoformat(timespec=spec)
 
 
-def parse_duration_ms(text: str) -> int:
-    """Parse a duration such as ``250ms``, ``90s``, ``30m``, ``1.5h`` or ``2d`` into milliseconds.
+_DURATION = re.compile(r"(?:\d+(?:\.\d+)?(?:ms|[smhd]))+")
+_DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)(ms|[smhd])")
+_UNIT_MS = {"ms": 1, "s": 1000, "m": 60_000, "h": 3_600_000, "d": 86_400_000}
 
-    >>> parse_duration_ms("1.5h"), parse_duration_ms("250ms")
-    (5400000, 250)
+
+def parse_duration_ms(text: str) -> int:
+    """Parse a duration such as ``250ms``, ``90s``, ``1.5h`` or ``7h15m`` into milliseconds.
+
+    >>> parse_duration_ms("1.5h"), parse_duration_ms("250ms"), parse_duration_ms("7h15m")
+    (5400000, 250, 26100000)
     """
-    units = {"s": 1000, "m": 60_000, "h": 3_600_000, "d": 86_400_000}
-    text = text.strip()
-    if text.endswith("ms") and len(text) > 2:
-        units, text = {"x": 1}, text[:-2] + "x"
-    if len(text) < 2 or text[-1] not in units:
+    text = text.strip() if isinstance(text, str) else ""
+    if not _DURATION.fullmatch(text):
         msg = f"a duration like 30s, 10m, 3h or 1d; found {text!r}"
         raise ValueError(msg)
-    try:
-        number = float(text[:-1])
-    except ValueError:
-        msg = f"a duration like 30s, 10m, 3h or 1d; found {text!r}"
-        raise ValueError(msg) from None
-    if not number >= 0 or number == float("inf"):
-        msg = f"a non-negative duration; found {text!r}"
-        raise ValueError(msg)
-    return round(number * units[text[-1]])
+    return round(sum(float(n) * _UNIT_MS[u] for n, u in _DURATION_PART.findall(text)))
 
 
 def format_duration_ms(ms: int) -> str:

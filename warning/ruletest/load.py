@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from warning.kinds import BUILTIN_KINDS, Kind
-from warning.model import LEVEL_NAMES
+from warning.model import LEVEL_NAMES, parse_duration_ms
 from warning.registry import STRING_KEYS
 from warning.rules.load import RuleSet, load_rules
 from warning.yamlfile import Checker, ConfigError, LineDict, LineList, Problem, describe, load_yaml
@@ -24,8 +24,6 @@ EVENTS = ("raised", "escalated", "deescalated", "cleared")
 NOTATION = "values like '0x12 5x6 3.8..4.6x9 _x3'"
 
 _UNITS_MS = {"d": 86_400_000, "h": 3_600_000, "m": 60_000, "s": 1000}
-_DURATION = re.compile(r"(?:\d+(?:\.\d+)?[dhms])+")
-_PART = re.compile(r"(\d+(?:\.\d+)?)([dhms])")
 _NUM = r"-?\d+(?:\.\d+)?"
 _TOKEN = re.compile(rf"(?:(?P<gap>_)|(?P<a>{_NUM})(?:\.\.(?P<b>{_NUM}))?)(?:x(?P<n>\d+))?")
 
@@ -73,10 +71,13 @@ def parse_duration(text: str) -> int:
     >>> parse_duration("7h15m"), parse_duration("90s")
     (26100000, 90000)
     """
-    if not isinstance(text, str) or not _DURATION.fullmatch(text):
+    try:
+        if not isinstance(text, str) or text != text.strip():
+            raise ValueError
+        return parse_duration_ms(text)
+    except ValueError:
         msg = f"a duration like 5m, 3h or 7h15m, found {describe(text)}"
-        raise ValueError(msg)
-    return round(sum(float(n) * _UNITS_MS[u] for n, u in _PART.findall(text)))
+        raise ValueError(msg) from None
 
 
 def format_offset(ms: int) -> str:
@@ -267,9 +268,11 @@ def _plain(value: Any) -> Any:
 
 def _time(value: Any, start_ms: int | None) -> int:
     """Return epoch ms of an RFC 3339 time or, given a start, a ``+7h15m`` offset from it."""
-    if isinstance(value, str) and value.startswith("+") and start_ms is not None \
-            and _DURATION.fullmatch(value[1:]):
-        return start_ms + parse_duration(value[1:])
+    if isinstance(value, str) and value.startswith("+") and start_ms is not None:
+        try:
+            return start_ms + parse_duration(value[1:])
+        except ValueError:
+            pass  # said below, with what a time may be
     found = _datetime(value)
     if found is not None:
         return round(found.timestamp() * 1000)
