@@ -223,15 +223,19 @@ def _named_values(node: LineDict, where: str, c: Checker, fields: frozenset[str]
     out = []
     for name, text in raw.items():
         try:
-            if not isinstance(text, str):
-                raise ExprError(f"expected an expression, found {describe(text)}")
-            tree = parse(text)
-            check(tree, fields, boolean=False)
+            out.append((str(name), _expression(text, fields, boolean=False)))
         except ExprError as exc:
             c.add(raw.line_of(str(name)), where, f"values.{name}", str(exc))
-            continue
-        out.append((str(name), tree))
     return out
+
+
+def _expression(text: Any, fields: frozenset[str] | None, boolean: bool) -> Node:
+    """Parse and check one expression from a rule file; raise ExprError saying what is wrong."""
+    if not isinstance(text, str):
+        raise ExprError(f"expected an expression string, found {describe(text)}")
+    tree = parse(text)
+    check(tree, fields, boolean=boolean)
+    return tree
 
 
 def _indicators_of(doc: Any, c: Checker, kinds: Mapping[str, Kind]) -> list[IndicatorSpec]:
@@ -317,10 +321,7 @@ def _names(node: LineDict, key: str, where: str, c: Checker) -> tuple[str, ...] 
 def _condition(text: Any, fields: frozenset[str] | None, node: LineDict, key: str, where: str,
                c: Checker, line: int | None = None) -> Condition | None:
     try:
-        if not isinstance(text, str):
-            raise ExprError(f"expected an expression string, found {describe(text)}")
-        tree = parse(text)
-        check(tree, fields, boolean=True)
+        tree = _expression(text, fields, boolean=True)
     except ExprError as exc:
         c.add(line or node.line_of(key), where, key, str(exc))
         return None
