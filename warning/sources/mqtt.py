@@ -99,16 +99,16 @@ class _MQTTPartition(StatefulSourcePartition[Item, Watermark]):
             raise StopIteration
         msgs: list[RawMessage] = []
         get = self.inbox.get_nowait
+        pending = self.read_this_epoch if self.ack_on_snapshot else self.to_ack
+        now = self.clock()  # one arrival time per batch: the queue keeps no earlier one
         try:
             while len(msgs) < self.batch:
                 m = get()
-                msgs.append(RawMessage(m.topic, m.payload, self.clock(), m.mid))
+                msgs.append(RawMessage(m.topic, m.payload, now, m.mid))
                 if m.qos:
-                    (self.read_this_epoch if self.ack_on_snapshot else self.to_ack).append(
-                        (m.mid, m.qos))
+                    pending.append((m.mid, m.qos))
         except queue.Empty:
             pass
-        now = self.clock()
         if not msgs:
             idle_ms = int((now - self.last_arrival) * 1000)
             if idle_ms >= self.idle_after_ms:
