@@ -1,0 +1,1 @@
+"""The notification router: routing, grouping, silences, acknowledgement, channels and CAP."""
