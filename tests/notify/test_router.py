@@ -1,0 +1,173 @@
+"""The router's decisions, table by table, on an injected clock (no I/O)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.notify.helpers import T0, event, routing
+from warning.notify.router import Router, notification_from_state, notification_to_state
+
+
+@pytest.fixture
+def router(tmp_path):
+    return Router(routing(tmp_path))
+
+
+def run(router, until, step=10.0, start=T0):
+    """Tick the router every ``step`` seconds up to ``until``; return (time, notification)."""
+    out, audit = [], []
+    t = start
+    while t <= until:
+        notes, records = router.tick(t)
+        out += [(t, n) for n in notes]
+        audit += records
+        t += step
+    return out, audit
+
+
+def test_forty_gauges_in_two_regions_make_one_message_per_region(router):
+    for i in range(40):
+        region = "wuxing" if i < 25 else "nanxun"
+        router.ingest(event(f"w{i}", "raised", "yellow", subject=f"rg-{i}", region=region),
+                      {}, T0 + i * 0.5)
+    sent, _ = run(router, T0 + 60)
+    assert [(n.group_key, len(n.events), n.kind) for _, n in sent] == [
+        ("region-duty/hazard=rainstorm,region=wuxing", 25, "firing"),
+        ("region-duty/hazard=rainstorm,region=nanxun", 15, "firing")]
+    # Sent group_wait (30 s) after the group's first warning (nanxun's at +12.5 s), on the
+    # first tick after that.
+    assert [t - T0 for t, _ in sent] == [30, 50]
+    # Schedule: zhang is on duty on odd days from 2026-06-01 08:30 (1 July is day 30: zhang).
+    assert {n.person for _, n in sent} == {"zhang"}
+    assert [c.name for c in sent[0][1].channels] == ["duty", "backup"]
+
+
+def test_changes_wait_for_group_interval_and_reminders_for_repeat_interval(router):
+    router.ingest(event("a", "raised", "yellow"), {}, T0)
+    sent, _ = run(router, T0 + 40)
+    assert len(sent) == 1
+    # A second gauge joins one minute later: told at the next group interval (30 s + 5 min).
+    router.ingest(event("b", "raised", "yellow", subject="rg-2"), {}, T0 + 60)
+    sent, _ = run(router, T0 + 3600, start=T0 + 60)
+    assert [(t - T0, len(n.events)) for t, n in sent] == [(330, 2)]
+    # Nothing changes: a reminder after repeat_interval (4 h) from the last notification.
+    sent, _ = run(router, T0 + 5 * 3600, step=60, start=T0 + 3600)
+    assert [(n.kind, len(n.events)) for _, n in sent] == [("reminder", 2)]
+    assert sent[0][0] - (T0 + 330) == pytest.approx(4 * 3600, abs=300)
+
+
+def test_level_change_and_clear_are_news_and_the_group_ends(router):
+    router.ingest(event("a", "raised", "yellow"), {}, T0)
+    run(router, T0 + 30)
+    router.ingest(event("a", "escalated", "orange", previous="yellow", ts_s=T0 + 100), {},
+                  T0 + 100)
+    sent, _ = run(router, T0 + 400, start=T0 + 40)
+    assert [(n.kind, n.events[0].level.colour) for _, n in sent] == [("firing", "orange")]
+    router.ingest(event("a", "cleared", None, ts_s=T0 + 500), {}, T0 + 500)
+    sent, _ = run(router, T0 + 1000, start=T0 + 410)
+    assert [(n.kind, n.events[0].event) for _, n in sent] == [("resolved", "cleared")]
+    assert router.groups == {} and router.alerts == {}
+
+
+def test_a_warning_raised_and_cleared_within_group_wait_is_never_sent(router):
+    router.ingest(event("a", "raised", "blue"), {}, T0)
+    router.ingest(event("a", "cleared", None, ts_s=T0 + 10), {}, T0 + 10)
+    sent, _ = run(router, T0 + 600)
+    assert sent == []
+
+
+def test_repeated_events_are_taken_once_even_after_the_episode_ended(router):
+    e = event("a", "raised", "yellow")
+    assert router.ingest(e, {}, T0) and router.ingest(e, {}, T0 + 1) == []
+    run(router, T0 + 30)
+    clear = event("a", "cleared", None, ts_s=T0 + 60)
+    router.ingest(clear, {}, T0 + 60)
+    sent, _ = run(router, T0 + 400, start=T0 + 40)
+    assert len(sent) == 1
+    # Redelivered after a restart (at-least-once upstream): ignored, nothing sent again.
+    assert router.ingest(e, {}, T0 + 500) == [] and router.ingest(clear, {}, T0 + 500) == []
+    assert run(router, T0 + 1000, start=T0 + 500)[0] == []
+
+
+@pytest.mark.parametrize(("subject", "attrs", "when", "muted"), [
+    # A silence on one gauge, inside and after its end.
+    ("rg-repair", {}, T0, "silence: gauge under repair"),
+    ("rg-repair", {}, T0 + 3 * 3600, ""),
+    # A weekly window (Wednesdays 09:00-11:00) for sensors whose registry operator is calib.
+    ("rg-5", {"operator": "calib"}, T0, "maintenance window: weekly calibration"),
+    ("rg-5", {"operator": "calib"}, T0 + 2 * 3600, ""),
+    ("rg-5", {"operator": "city"}, T0, ""),
+])
+def test_silences_and_maintenance_windows(router, subject, attrs, when, muted):
+    router.ingest(event("a", "raised", "yellow", subject=subject), attrs, when)
+    sent, audit = run(router, when + 60, start=when)
+    assert len(sent) == (0 if muted else 1)
+    assert [r.detail for r in audit if r.action == "suppressed"] == ([muted] if muted else [])
+
+
+def test_a_red_warning_inhibits_lower_levels_of_the_same_hazard_in_its_area(router):
+    router.ingest(event("red", "raised", "red", subject="rg-1"), {}, T0)
+    router.ingest(event("yel", "raised", "yellow", subject="rg-2"), {}, T0)
+    router.ingest(event("other", "raised", "yellow", subject="rg-3", region="nanxun"), {}, T0)
+    router.ingest(event("gas", "raised", "yellow", subject="gs-1", hazard="gas"), {}, T0)
+    sent, audit = run(router, T0 + 60)
+    told = sorted(e.warning_id for _, n in sent for e in n.events)
+    assert told == ["gas", "other", "red"]
+    assert [(r.warning_id, r.detail) for r in audit if r.action == "suppressed"] == [
+        ("yel", "inhibited by red (red)")]
+
+
+def test_escalation_goes_up_the_chain_when_nobody_acknowledges(router):
+    router.ingest(event("a", "raised", "orange"), {}, T0)
+    sent, audit = run(router, T0 + 3600)
+    assert [(round(t - T0), n.receiver, n.person, n.kind, n.step) for t, n in sent] == [
+        (30, "region-duty", "zhang", "firing", 0),
+        (30 + 900, "deputy", "wang", "escalation", 1),
+        (30 + 900 + 1800, "leader", "chen", "escalation", 2)]
+    assert [r.receiver for r in audit if r.action == "escalated"] == ["deputy", "leader"]
+
+
+def test_no_escalation_after_an_acknowledgement_until_the_level_rises(router):
+    router.ingest(event("a", "raised", "orange"), {}, T0)
+    run(router, T0 + 30)
+    records = router.acknowledge(["a"], "zhang", "http", T0 + 300)
+    assert [(r.action, r.person, r.detail) for r in records] == [
+        ("acknowledged", "zhang", "via http")]
+    sent, _ = run(router, T0 + 3600, start=T0 + 310)
+    assert sent == []
+    # Red needs a new acknowledgement: escalates 15 min after it was sent.
+    router.ingest(event("a", "escalated", "red", previous="orange", ts_s=T0 + 3600), {},
+                  T0 + 3600)
+    sent, _ = run(router, T0 + 3600 + 1500, start=T0 + 3610)
+    assert [(n.receiver, n.kind) for _, n in sent] == [("region-duty", "firing"),
+                                                        ("deputy", "escalation")]
+
+
+def test_blue_and_yellow_do_not_escalate_and_faults_go_to_maintenance(router):
+    router.ingest(event("a", "raised", "yellow"), {}, T0)
+    router.ingest(event("f", "raised", "yellow", hazard="sensor_fault", subject="wl-1"), {}, T0)
+    sent, _ = run(router, T0 + 7200, step=30)
+    assert sorted((n.receiver, n.kind) for _, n in sent) == [("maint", "firing"),
+                                                             ("region-duty", "firing")]
+
+
+def test_state_survives_a_restart_mid_wait_and_mid_escalation(tmp_path, router):
+    router.ingest(event("a", "raised", "orange"), {}, T0)
+    run(router, T0 + 30)
+    router.ingest(event("b", "raised", "yellow", subject="rg-2"), {}, T0 + 60)
+    saved = json.loads(json.dumps(router.to_state()))
+    again = Router(routing(tmp_path))
+    again.restore(saved)
+    assert run(again, T0 + 1000, start=T0 + 40) == run(router, T0 + 1000, start=T0 + 40)
+    # Ignores what it already took, also after the restart.
+    assert again.ingest(event("b", "raised", "yellow", subject="rg-2"), {}, T0 + 1001) == []
+
+
+def test_a_queued_notification_round_trips_without_its_secrets(tmp_path, router):
+    router.ingest(event("a", "raised", "orange"), {}, T0)
+    (_, note), = run(router, T0 + 30)[0]
+    data = json.loads(json.dumps(notification_to_state(note)))
+    assert data["channels"] == ["duty", "backup"] and "json://" not in json.dumps(data)
+    assert notification_from_state(data, router.routing) == note

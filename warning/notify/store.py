@@ -1,0 +1,108 @@
+"""The router's durable state in one SQLite file: inbox, router state and outbox.
+
+Warning events and acknowledgements enter the inbox as soon as they are received; the router
+consumes inbox rows, saves its new state and queues notifications in the outbox in one
+transaction, so a crash at any point neither loses an event nor applies it twice.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from pathlib import Path
+from typing import Any
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS inbox (id INTEGER PRIMARY KEY AUTOINCREMENT, kind TEXT NOT NULL,
+                                  body TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS state (name TEXT PRIMARY KEY, body TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS outbox (notification_id TEXT PRIMARY KEY, body TEXT NOT NULL,
+                                   attempts INTEGER NOT NULL DEFAULT 0,
+                                   next_try REAL NOT NULL, created REAL NOT NULL);
+"""
+
+
+class RouterStore:
+    """Inbox, state and outbox tables behind one lock; safe to share between threads."""
+
+    def __init__(self, path: str | Path):
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        self.path = Path(path)
+        self.db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute("PRAGMA synchronous=FULL")
+        self.db.executescript(_SCHEMA)
+        self.lock = threading.Lock()
+
+    def put(self, kind: str, body: dict[str, Any]) -> None:
+        """Append one event (``kind="event"``) or acknowledgement (``"ack"``) to the inbox."""
+        with self.lock:
+            self.db.execute("INSERT INTO inbox (kind, body) VALUES (?, ?)",
+                            (kind, json.dumps(body, ensure_ascii=False)))
+
+    def inbox(self, limit: int = 1000) -> list[tuple[int, str, dict[str, Any]]]:
+        """Return the oldest inbox rows, without removing them."""
+        with self.lock:
+            rows = self.db.execute("SELECT id, kind, body FROM inbox ORDER BY id LIMIT ?",
+                                   (limit,)).fetchall()
+        return [(i, k, json.loads(b)) for i, k, b in rows]
+
+    def inbox_size(self) -> int:
+        """Return how many inbox rows wait."""
+        with self.lock:
+            return self.db.execute("SELECT COUNT(*) FROM inbox").fetchone()[0]
+
+    def commit(self, state: dict[str, Any], consumed_up_to: int,
+               notifications: list[dict[str, Any]], now: float) -> None:
+        """Save the router state, drop consumed inbox rows and queue notifications, atomically."""
+        with self.lock:
+            self.db.execute("BEGIN IMMEDIATE")
+            try:
+                self.db.execute("INSERT OR REPLACE INTO state VALUES ('router', ?)",
+                                (json.dumps(state, ensure_ascii=False),))
+                self.db.execute("DELETE FROM inbox WHERE id <= ?", (consumed_up_to,))
+                self.db.executemany(
+                    "INSERT OR IGNORE INTO outbox (notification_id, body, next_try, created) "
+                    "VALUES (?, ?, ?, ?)",
+                    [(n["notification_id"], json.dumps(n, ensure_ascii=False), now, now)
+                     for n in notifications])
+                self.db.execute("COMMIT")
+            except BaseException:
+                self.db.execute("ROLLBACK")
+                raise
+
+    def state(self) -> dict[str, Any] | None:
+        """Return the saved router state, or None on a first start."""
+        with self.lock:
+            row = self.db.execute("SELECT body FROM state WHERE name = 'router'").fetchone()
+        return json.loads(row[0]) if row else None
+
+    def due(self, now: float, limit: int = 100) -> list[tuple[dict[str, Any], int]]:
+        """Return queued notifications whose next attempt is due, oldest first, with attempts."""
+        with self.lock:
+            rows = self.db.execute("SELECT body, attempts FROM outbox WHERE next_try <= ? "
+                                   "ORDER BY created, notification_id LIMIT ?",
+                                   (now, limit)).fetchall()
+        return [(json.loads(b), a) for b, a in rows]
+
+    def delivered(self, notification_id: str) -> None:
+        """Remove a delivered notification from the outbox."""
+        with self.lock:
+            self.db.execute("DELETE FROM outbox WHERE notification_id = ?", (notification_id,))
+
+    def retry_later(self, notification_id: str, next_try: float) -> None:
+        """Count a failed round and set the next attempt."""
+        with self.lock:
+            self.db.execute("UPDATE outbox SET attempts = attempts + 1, next_try = ? "
+                            "WHERE notification_id = ?", (next_try, notification_id))
+
+    def outbox_size(self) -> int:
+        """Return how many notifications wait for delivery."""
+        with self.lock:
+            return self.db.execute("SELECT COUNT(*) FROM outbox").fetchone()[0]
+
+    def close(self) -> None:
+        """Close the database."""
+        with self.lock:
+            self.db.close()
