@@ -101,6 +101,22 @@ class Outputs:
 
 
 @dataclass
+class Notify:
+    """The notification router: routing file, durable state, ack links and the CAP feed."""
+
+    routing: str = "routing.yaml"
+    state_dir: str = "notify"
+    host: str = "127.0.0.1"  # ack links and the CAP feed; loopback unless configured
+    port: int = 9110
+    base_url: str | None = None  # how officers' phones reach host:port (a proxy, usually)
+    ack_key_env: str | None = None
+    ack_key_file: str | None = None  # default: a key generated once in state_dir
+    ack_link_ttl: str = "24h"
+    client_id: str = "hazard-warning-notify"
+    tick: str = "1s"
+
+
+@dataclass
 class Config:
     """The whole run configuration."""
 
@@ -111,6 +127,7 @@ class Config:
     pipeline: Pipeline = field(default_factory=Pipeline)
     metrics: Metrics = field(default_factory=Metrics)
     outputs: Outputs = field(default_factory=Outputs)
+    notify: Notify | None = None
     kinds: dict[str, Any] = field(default_factory=dict)
     base_dir: str = "."
 
@@ -120,7 +137,7 @@ class Config:
 
 
 _DURATION_FIELDS = {"lateness", "tick", "idle_tick_after", "max_future", "timeout",
-                    "snapshot_interval"}
+                    "snapshot_interval", "ack_link_ttl"}
 _CHOICES = {"api": ("v1", "v2"), "unknown_sensors": ("reject", "accept"), "qos": (0, 1)}
 
 
@@ -199,7 +216,8 @@ def load_config(path: str | Path | None) -> Config:
     # Secret and certificate files, like every other path, are relative to the config file.
     for section, names in ((config.mqtt, ("password_file",)),
                            (config.mqtt.tls, ("ca_file", "cert_file", "key_file")),
-                           (config.influx, ("password_file", "token_file", "ca_file"))):
+                           (config.influx, ("password_file", "token_file", "ca_file")),
+                           (config.notify, ("routing", "state_dir", "ack_key_file"))):
         for name in names if section is not None else ():
             if getattr(section, name):
                 setattr(section, name, str(config.path(getattr(section, name))))

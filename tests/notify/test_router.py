@@ -80,8 +80,9 @@ def test_a_warning_raised_and_cleared_within_group_wait_is_never_sent(router):
 
 def test_repeated_events_are_taken_once_even_after_the_episode_ended(router):
     e = event("a", "raised", "yellow")
-    assert router.ingest(e, {}, T0) and router.ingest(e, {}, T0 + 1) == []
-    run(router, T0 + 30)
+    router.ingest(e, {}, T0)
+    router.ingest(e, {}, T0 + 1)
+    assert len(run(router, T0 + 30)[0][0][1].events) == 1
     clear = event("a", "cleared", None, ts_s=T0 + 60)
     router.ingest(clear, {}, T0 + 60)
     sent, _ = run(router, T0 + 400, start=T0 + 40)
@@ -127,14 +128,18 @@ def test_escalation_goes_up_the_chain_when_nobody_acknowledges(router):
         (30 + 900, "deputy", "wang", "escalation", 1),
         (30 + 900 + 1800, "leader", "chen", "escalation", 2)]
     assert [r.receiver for r in audit if r.action == "escalated"] == ["deputy", "leader"]
+    assert [(r.receiver, r.person, r.detail) for r in audit if r.action == "issued"] == [
+        ("region-duty", "zhang", "firing"), ("deputy", "wang", "escalation"),
+        ("leader", "chen", "escalation")]
 
 
 def test_no_escalation_after_an_acknowledgement_until_the_level_rises(router):
     router.ingest(event("a", "raised", "orange"), {}, T0)
-    run(router, T0 + 30)
-    records = router.acknowledge(["a"], "zhang", "http", T0 + 300)
-    assert [(r.action, r.person, r.detail) for r in records] == [
-        ("acknowledged", "zhang", "via http")]
+    (_, first), = run(router, T0 + 30)[0]
+    assert first.kind == "firing"
+    records = router.acknowledge(first.notification_id, "zhang", "http", T0 + 300)
+    assert [(r.action, r.warning_id, r.person, r.detail) for r in records] == [
+        ("acknowledged", "a", "zhang", "via http")]
     sent, _ = run(router, T0 + 3600, start=T0 + 310)
     assert sent == []
     # Red needs a new acknowledgement: escalates 15 min after it was sent.

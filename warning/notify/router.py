@@ -113,12 +113,16 @@ class Router:
         self.alerts: dict[str, Alert] = {}
         self.groups: dict[str, Group] = {}
         self.finished: dict[str, float] = {}  # warning id -> when it left the router
+        self.sent: dict[str, list[str]] = {}  # notification id -> its warnings, for acks
 
     # -- intake ----------------------------------------------------------------------------
 
     def ingest(self, event: WarningEvent, attrs: dict[str, Any], now: float
                ) -> list[AuditRecord]:
-        """Take one warning event; a repeat (same warning, event, level and time) is ignored."""
+        """Take one warning event; a repeat (same warning, event, level and time) is ignored.
+
+        Returns audit records (none today: issuing is recorded when a notification is made).
+        """
         key = event_key(event)
         alert = self.alerts.get(event.warning_id)
         if event.warning_id in self.finished or (alert is not None and key in alert.keys):
@@ -145,21 +149,21 @@ class Router:
                                                   next_flush=now + route.group_wait_ms / 1e3)
             if event.warning_id not in group.members:
                 group.members.append(event.warning_id)
-        return [AuditRecord(now, "issued", event.warning_id, detail=f"{event.event} "
-                            f"{event.level.colour if event.level else ''}".strip())]
+        return []
 
     # -- acknowledgement -------------------------------------------------------------------
 
-    def acknowledge(self, warning_ids: list[str], by: str, via: str, now: float
+    def acknowledge(self, notification_id: str, by: str, via: str, now: float
                     ) -> list[AuditRecord]:
-        """Acknowledge warnings (all those of one notification, usually); stops escalation."""
+        """Acknowledge the warnings of one notification (or one warning, by its id)."""
         out = []
-        for wid in warning_ids:
+        for wid in self.sent.get(notification_id, [notification_id]):
             alert = self.alerts.get(wid)
             if alert is None or alert.acked_by is not None:
                 continue
             alert.acked_by, alert.acked_at = by, now
-            out.append(AuditRecord(now, "acknowledged", wid, person=by, detail=f"via {via}"))
+            out.append(AuditRecord(now, "acknowledged", wid, notification_id, person=by,
+                                   detail=f"via {via}"))
         return out
 
     # -- the clock -------------------------------------------------------------------------
@@ -181,6 +185,13 @@ class Router:
             self.finished[wid] = now
         for wid in [w for w, t in self.finished.items() if now - t > TOMBSTONE_S]:
             del self.finished[wid]
+        for note in notes:
+            self.sent[note.notification_id] = [e.warning_id for e in note.events]
+            audit.extend(AuditRecord(now, "issued", e.warning_id, note.notification_id,
+                                     note.receiver, note.person, None, note.kind)
+                         for e in note.events)
+        for nid in [n for n, ws in self.sent.items() if not any(w in self.alerts for w in ws)]:
+            del self.sent[nid]
         return notes, audit
 
     def _mute_reason(self, alert: Alert, now: float) -> str:
@@ -300,6 +311,7 @@ class Router:
                        for w, a in self.alerts.items()},
             "groups": {k: dataclasses.asdict(g) for k, g in self.groups.items()},
             "finished": self.finished,
+            "sent": self.sent,
         }
 
     def restore(self, state: dict[str, Any]) -> None:
@@ -309,6 +321,7 @@ class Router:
         self.groups = {k: Group(**g) for k, g in state.get("groups", {}).items()
                        if g["receiver"] in self.routing.receivers}
         self.finished = dict(state.get("finished", {}))
+        self.sent = dict(state.get("sent", {}))
 
 
 def group_key(route: Route, labels: dict[str, str]) -> str:
