@@ -130,6 +130,11 @@ def run_live(s: Setup, stop: threading.Event, outputs: Outputs | None = None,
     if cfg.pipeline.watch_rules:
         reloader.watch(stop)
     reloader.on_sighup()
+    if cfg.notify is not None:
+        from warning.notify import runner
+
+        runner.start(cfg, stop, s.metrics.registry,
+                     lambda sid: dict(s.engine.registry.get(sid) or {}))
     source = MQTTSource(cfg.mqtt, s.make_ingest, s.metrics, stop,
                         parse_duration_ms(cfg.pipeline.idle_tick_after),
                         ack_on_snapshot=bool(cfg.pipeline.recovery_dir))
