@@ -133,8 +133,8 @@ def run_live(s: Setup, stop: threading.Event, outputs: Outputs | None = None,
     if cfg.notify is not None:
         from warning.notify import runner
 
-        runner.start(cfg, stop, s.metrics.registry,
-                     lambda sid: dict(s.engine.registry.get(sid) or {}))
+        reloader.notify = runner.start(cfg, stop, s.metrics.registry,
+                                       lambda sid: dict(s.engine.registry.get(sid) or {}))
     source = MQTTSource(cfg.mqtt, s.make_ingest, s.metrics, stop,
                         parse_duration_ms(cfg.pipeline.idle_tick_after),
                         ack_on_snapshot=bool(cfg.pipeline.recovery_dir))

@@ -1,4 +1,4 @@
-"""Hot reload of rule and registry files: a valid change takes effect without a restart.
+"""Hot reload of rule, registry and routing files: a valid change applies without a restart.
 
 A reload is triggered by a change of the files (polled), by SIGHUP, or by ``POST /-/reload``
 on the metrics server. An invalid change is refused with its problems in the log; the running
@@ -15,10 +15,12 @@ import signal
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 from warning.config import Config
 from warning.flow import Engine
 from warning.kinds import kinds_from_config
+from warning.notify.routing import load_routing
 from warning.registry import load_registry
 from warning.rules.load import load_rules, rule_files
 from warning.yamlfile import ConfigError
@@ -33,12 +35,15 @@ class Reloader:
         self.config = config
         self.engine = engine
         self.lock = threading.Lock()
+        self.notify: Any = None  # the notification service, when the router runs here
         self.seen = self._stamps()
 
     def _files(self) -> list[Path]:
         files = rule_files([self.config.path(r) for r in self.config.rules])
         if self.config.sensors:
             files.append(self.config.path(self.config.sensors))
+        if self.config.notify is not None:
+            files.append(Path(self.config.notify.routing))
         return files
 
     def _stamps(self) -> dict[str, float]:
@@ -61,12 +66,16 @@ class Reloader:
                     self.config.path(self.config.sensors) if self.config.sensors else None,
                     kinds, accept_unknown=self.config.pipeline.unknown_sensors == "accept")
                 rules = load_rules([self.config.path(r) for r in self.config.rules], kinds)
+                routing = (load_routing(self.config.notify.routing)
+                           if self.notify is not None and self.config.notify else None)
             except ConfigError as exc:
                 for problem in exc.problems:
                     log.error("reload refused: %s", problem)
                 m.reload_success.set(0)
                 return False
             self.engine.replace(rules, registry)
+            if routing is not None:
+                self.notify.replace_routing(routing)
             m.reload_success.set(1)
             m.reload_time.set(time.time())
             log.info("reloaded %d rules", len(rules.rules))

@@ -125,6 +125,17 @@ class NotifyService:
         self.lock = threading.Lock()
         self.threads: list[threading.Thread] = []
 
+    def replace_routing(self, routing: Routing) -> None:
+        """Take a new routing file; open groups of receivers that are gone are dropped."""
+        with self.lock:
+            self.routing = routing
+            self.router.routing = routing
+            gone = [k for k, g in self.router.groups.items() if g.receiver not in
+                    routing.receivers]
+            for key in gone:
+                log.warning("notify: group %s dropped: its receiver left the routing file", key)
+                del self.router.groups[key]
+
     # -- the routing loop ------------------------------------------------------------------
 
     def route_once(self) -> list[Notification]:
