@@ -182,3 +182,14 @@ def test_http_serves_the_feed_and_the_alerts(served):
     now["s"] = (ms(8, 15) + 6 * HOUR) / 1000
     assert _entries(_parse_atom(_get(f"{url}/cap/feed.atom")[2])) == []
     assert _get(f"{url}/cap/alerts/{identifier(events[0])}.xml")[0] == 404
+
+
+def test_the_feed_language_picks_the_info_block_for_titles():
+    feed = CapFeed(settings(), base_url=BASE, language="en")
+    feed.observe(episode()[0], SENSOR)
+    root = _parse_atom(feed.atom(ms(6)))
+    assert root.get("{http://www.w3.org/XML/1998/namespace}lang") == "en"
+    entry = root.find("atom:entry", NS)
+    assert entry.findtext("atom:title", namespaces=NS) == \
+        "Yellow rainstorm warning for Wuxing District"
+    assert entry.findtext("atom:summary", namespaces=NS).startswith("Yellow rainstorm warning")

@@ -183,7 +183,7 @@ class _Place(NamedTuple):
 def _place(event: WarningEvent, sensor: Mapping[str, Any] | None,
            settings: CapSettings) -> _Place:
     sensor = sensor or {}
-    rid = str(sensor.get("region") or event.region)
+    rid = str(event.region or sensor.get("region") or "unknown")
     zh, en = REGION_NAMES.get(rid, (rid, rid))
     region = settings.regions.get(rid) or Region(rid)
     region = Region(rid, region.name_zh or zh, region.name_en or en, region.code,
