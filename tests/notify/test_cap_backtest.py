@@ -16,7 +16,8 @@ from sensors_sim.generate import generate
 from sensors_sim.scenario import load_scenario
 from tests.notify.cap_helpers import NS, ROOT, assert_valid, episode
 from warning.model import zone
-from warning.notify.capfiles import event_from_dict, read_events
+from warning.notify.capfiles import read_events
+from warning.notify.service import event_from_wire
 
 
 def _run(*args: str) -> None:
@@ -77,15 +78,17 @@ def test_backtest_warnings_render_as_valid_cap(tmp_path, name):
 
 def test_events_read_back_from_the_wire_format_equal_the_originals():
     for e in episode():
-        assert event_from_dict(json.loads(json.dumps(e.to_dict(zone("Asia/Shanghai"))))) == e
+        assert event_from_wire(json.loads(json.dumps(e.to_dict(zone("Asia/Shanghai"))))) == e
 
 
 @pytest.mark.parametrize(("line", "words"), [
-    ('{"event": "raised"}', "1: expected a warning event; a warning event needs key"),
+    ('{"event": "raised"}', "w.jsonl:1: expected a warning event with 'warning_id'"),
+    ("not json", "w.jsonl:1: Expecting value"),
     ('{"warning_id": "w", "event": "opened", "rule_id": "r", "hazard": "h", "subject": "s",'
-     ' "region": "x", "ts": "2026-07-05T00:00:00+08:00"}', "found 'opened'"),
+     ' "region": "x", "ts": "2026-07-05T00:00:00+08:00"}',
+     "1: expected event one of raised, escalated, deescalated, cleared; found 'opened'"),
     ('{"warning_id": "w", "event": "raised", "rule_id": "r", "hazard": "h", "subject": "s",'
-     ' "region": "x", "ts": "2026-07-05T00:00:00"}', "ts must carry a UTC offset"),
+     ' "region": "x", "ts": "2026-07-05T00:00:00"}', "has no UTC offset"),
 ])
 def test_bad_event_files_name_the_line(tmp_path, line, words):
     path = tmp_path / "w.jsonl"
