@@ -317,6 +317,39 @@ def demo(
              broker=broker)
 
 
+cap_app = typer.Typer(no_args_is_help=True, help="CAP 1.2 alerts of warning events.")
+app.add_typer(cap_app, name="cap")
+
+
+@cap_app.command("render")
+def cap_render(
+    input: Annotated[Path, typer.Option(  # noqa: A002
+        "--input", exists=True, dir_okay=False, help="Warning events, JSON Lines.")],
+    output: Annotated[Path, typer.Option("--output", help="Directory for the CAP files.")],
+    sensors: Annotated[Path | None, typer.Option("--sensors", help="Sensor registry.")] = None,
+    regions: Annotated[Path | None, typer.Option(
+        "--regions", help="Region names and polygons (deploy/regions.yaml).")] = None,
+    sender: str = "hazard-warning@huzhou.example",
+    status: Annotated[str, typer.Option(help="Actual, Exercise or Test.")] = "Actual",
+    base_url: Annotated[str, typer.Option(help="Where the feed will be served.")] = "",
+) -> None:
+    """Write one CAP 1.2 file per warning event, and feed.atom as at the last event."""
+    from warning.notify.cap import CapSettings
+    from warning.notify.capfiles import render_backtest
+    from warning.notify.regions import load_regions
+    from warning.registry import load_registry
+
+    try:
+        settings = CapSettings(sender=sender, status=status, regions=load_regions(regions))
+        paths = render_backtest(input, load_registry(sensors), output, settings, base_url)
+    except ConfigError as exc:
+        _fail(exc)
+    except ValueError as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(1) from None
+    err.print(f"{len(paths) - 1} CAP alerts and feed.atom -> {output}", highlight=False)
+
+
 def main() -> None:
     """Entry point of the console script."""
     app()
