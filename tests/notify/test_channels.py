@@ -247,3 +247,17 @@ def test_scrub_hides_tokens_in_paths_but_not_plain_words():
 def test_timeouts_are_added_unless_set():
     assert with_timeouts("json://h/x", 2) == "json://h/x?rto=2&cto=2"
     assert with_timeouts("json://h/x?cto=1&-a=b", 2.5) == "json://h/x?cto=1&-a=b&rto=2.5"
+
+
+def test_secrets_of_a_url_configured_whole_are_hidden_too(receiver, dispatcher, caplog):
+    # the routing file's url_env / url_file give the whole URL: no placeholders to track
+    topic, password = "duty7x3k", "pw-9912"
+    url = receiver.url("ntfy", f"/{topic}").replace("://", f"://officer:{password}@")
+    caplog.set_level(logging.DEBUG)
+    receiver.fail_next(1, 500)
+    out = dispatcher.deliver(note(spec("push", url, retries=2)))
+    assert out.ok and receiver.requests[0].json()["topic"] == topic
+    assert caplog.records
+    for secret in (topic, password):
+        assert secret not in caplog.text
+        assert all(secret not in d.error for d in out.deliveries)

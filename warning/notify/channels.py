@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import tzinfo
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit, urlunsplit
 
 import apprise
 
@@ -53,6 +53,33 @@ class _Secrets:
 
 
 SECRETS = _Secrets()
+# Query parameters of apprise itself, whose values are settings, not secrets.
+_SETTINGS = {"method", "overflow", "format", "rto", "cto", "retry", "wait", "optional",
+             "priority", "mode", "image", "verify", "emojis", "store", "tz", "lang", "avatar",
+             "discovery", "batch", "name"}
+
+
+def remember_secret(value: str) -> None:
+    """Hide ``value`` in logs and errors from now on; of a URL, also its secret-bearing parts.
+
+    The parts are the password, path segments and query values of six characters or more
+    (tokens, ntfy topics, phone numbers), found however the URL was configured.
+    """
+    SECRETS.add(value)
+    if "://" not in value:
+        return
+    try:
+        parts = urlsplit(value)
+        password = parts.password
+    except ValueError:
+        return
+    pieces = [password or "", *parts.path.split("/")]
+    pieces += [v for k, v in parse_qsl(parts.query, keep_blank_values=True)
+               if k.lstrip("+-:").lower() not in _SETTINGS]
+    for piece in pieces:
+        if len(piece) >= 6:
+            SECRETS.add(unquote(piece))
+            SECRETS.add(piece)
 
 
 def scrub(text: str) -> str:
@@ -102,7 +129,7 @@ def resolve_url(channel: str, url: str) -> str:
                 _problem(channel, f"expected a readable secret file {ref} for its url; "
                                   f"found {exc.strerror}")
         assert found is not None
-        SECRETS.add(found)
+        remember_secret(found)
         return found if m.group(0) == url.strip() else quote(found, safe="")
 
     return _REF.sub(value, url)
@@ -177,6 +204,7 @@ class Dispatcher:
         self.tz, self.metrics = tz, metrics
         self.sleep, self.clock = sleep, clock
         self.sms_segments, self.max_backoff_s = sms_segments, max_backoff_s
+        self._seen: set[str] = set()
         _guard_logs()
         # apprise loads its ~190 plugins on first use (~0.5 s): not during the first warning.
         apprise.Apprise.instantiate("json://localhost", suppress_exceptions=True)
@@ -185,6 +213,9 @@ class Dispatcher:
         """Deliver ``n`` on the first channel that takes it; ``context`` goes to ``render``."""
         deliveries: list[Delivery] = []
         for spec in n.channels:
+            if spec.url not in self._seen:  # however its secrets came in, hide them
+                remember_secret(spec.url)
+                self._seen.add(spec.url)
             if n.kind == "resolved" and not spec.send_resolved:
                 log.debug("notification %s: channel %s does not take resolved messages",
                           n.notification_id, spec.name)
