@@ -14,9 +14,11 @@ import pytest
 from typer.testing import CliRunner
 
 from warning.cli import app
+from warning.config import Influx
 from warning.model import zone
 from warning.notify.audit import AuditLog, audit_line, lines
 from warning.notify.model import AuditRecord
+from warning.store.writers import V1Writer
 
 TZ = zone("Asia/Shanghai")
 T = datetime(2026, 7, 5, 14, 0, tzinfo=TZ).timestamp()
@@ -113,6 +115,24 @@ def test_lines_keep_records_of_one_series_in_one_millisecond_apart():
     other = AuditRecord(T, "failed", "w-1", "n-1", "duty", None, "push")
     stamps = [line.rsplit(" ", 1)[1] for line in lines([*same, other])]
     assert stamps == ["1783231200000", "1783231200001", "1783231200002", "1783231200000"]
+
+
+@pytest.mark.integration
+def test_lines_are_stored_and_queryable_in_influxdb(influxdb):
+    records = storm() + [AuditRecord(T + 1, "failed", "w-1", "n-1", "duty", "li", "sms",
+                                     'second "try", same ms')]
+    V1Writer(Influx(url=influxdb.url, database=influxdb.db)).write(
+        "\n".join(lines(records)).encode())
+    rows = influxdb.query("SELECT * FROM notification WHERE warning_id = 'w-1'",
+                          db=influxdb.db)
+    assert len(rows) == 7  # nothing overwritten
+    failed = [r for r in rows if r["action"] == "failed"]
+    assert [(r["time"], r["detail"]) for r in failed] == [
+        (round(T * 1000) + 1000, "HTTP 500"), (round(T * 1000) + 1001, 'second "try", same ms')]
+    by_channel = influxdb.query(
+        "SELECT count(warning_id) FROM notification WHERE action = 'delivered' "
+        "GROUP BY channel", db=influxdb.db)
+    assert {r["channel"]: r["count"] for r in by_channel} == {"push": 1, "sms": 1}
 
 
 def test_cli_audit_table_and_json(tmp_path):
