@@ -32,9 +32,8 @@ from prometheus_client import CollectorRegistry
 
 sys.path.append(str(Path(__file__).resolve().parent.parent))
 
-from warning.metrics import Metrics  # noqa: E402
 from warning.model import Level, WarningEvent, zone  # noqa: E402
-from warning.notify.channels import Dispatcher  # noqa: E402
+from warning.notify.channels import ChannelMetrics, Dispatcher  # noqa: E402
 from warning.notify.model import ChannelSpec, Notification  # noqa: E402
 from warning.notify.templates import render  # noqa: E402
 
@@ -97,7 +96,7 @@ def main() -> None:
     group = Notification("n-2", "duty", "li", (ChannelSpec("mail", url, style="email",
                                                             retries=1),),
                          "firing", "hazard=rainstorm", events(40))
-    dispatcher = Dispatcher(TZ, Metrics(CollectorRegistry()))
+    dispatcher = Dispatcher(TZ, ChannelMetrics(CollectorRegistry()))
     body = json.dumps({"title": "t", "message": render(one, "push", "zh", TZ).body})
     post_url = url.replace("json://", "http://")
 

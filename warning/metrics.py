@@ -14,7 +14,6 @@ from warning.model import LEVEL_NAMES
 from warning.parse import REASONS
 
 EVENTS = ("raised", "escalated", "deescalated", "cleared")
-DELIVERY_OUTCOMES = ("ok", "failed", "timeout")
 SINKS = ("influx_readings", "influx_warnings", "mqtt_warnings", "mqtt_deadletters", "jsonl")
 
 
@@ -65,16 +64,6 @@ class Metrics:
                                     registry=r)
         self.reload_time = Gauge("hazard_rules_last_reload_timestamp_seconds",
                                  "When rule files were last loaded successfully.", registry=r)
-        # Notification channels (warning/notify/channels.py): one series per channel name.
-        self.notify_deliveries = Counter("hazard_notify_deliveries_total",
-                                         "Notification delivery attempts, by channel and "
-                                         "outcome (ok, failed, timeout).",
-                                         ["channel", "outcome"], registry=r)
-        self.notify_latency = Histogram("hazard_notify_delivery_seconds",
-                                        "Wall time of one notification delivery attempt.",
-                                        ["channel"], buckets=(0.01, 0.025, 0.05, 0.1, 0.25,
-                                                              0.5, 1, 2.5, 5, 10, 30),
-                                        registry=r)
         self.reload_success.set(1)
         self.reload_time.set(time.time())
         for reason in REASONS:
@@ -91,13 +80,6 @@ class Metrics:
                     if event != "cleared":
                         self.warning_events.labels(hazard, level, event)
             self.warning_events.labels(hazard, "", "cleared")
-
-    def init_channels(self, channels: set[str]) -> None:
-        """Create zero series for each notification channel name."""
-        for channel in channels:
-            for outcome in DELIVERY_OUTCOMES:
-                self.notify_deliveries.labels(channel, outcome)
-            self.notify_latency.labels(channel)
 
     def serve(self, host: str, port: int,
               reload: Callable[[], bool] | None = None) -> None:

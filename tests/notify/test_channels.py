@@ -11,9 +11,9 @@ from urllib.parse import parse_qs
 import pytest
 from prometheus_client import CollectorRegistry
 
-from warning.metrics import Metrics
 from warning.model import Level, WarningEvent, zone
 from warning.notify.channels import (
+    ChannelMetrics,
     Dispatcher,
     channel_spec,
     redact,
@@ -55,13 +55,12 @@ def sleeps():
 
 @pytest.fixture
 def dispatcher(sleeps):
-    metrics = Metrics(CollectorRegistry())
-    return Dispatcher(TZ, metrics, sleep=sleeps.append)
+    return Dispatcher(TZ, ChannelMetrics(CollectorRegistry()), sleep=sleeps.append)
 
 
 def count(d: Dispatcher, channel: str, outcome: str) -> float:
-    return d.metrics.registry.get_sample_value(
-        "hazard_notify_deliveries_total", {"channel": channel, "outcome": outcome}) or 0.0
+    return d.metrics.registry.get_sample_value("hazard_notification_attempts_total",
+                                               {"channel": channel, "outcome": outcome}) or 0.0
 
 
 def test_json_delivery_carries_the_rendered_push_message(receiver, dispatcher):
@@ -261,3 +260,14 @@ def test_secrets_of_a_url_configured_whole_are_hidden_too(receiver, dispatcher, 
     for secret in (topic, password):
         assert secret not in caplog.text
         assert all(secret not in d.error for d in out.deliveries)
+
+
+def test_metrics_start_at_zero_for_every_channel():
+    registry = CollectorRegistry()
+    ChannelMetrics(registry, {"sms", "push"})
+    for channel in ("sms", "push"):
+        for outcome in ("ok", "failed", "timeout"):
+            assert registry.get_sample_value("hazard_notification_attempts_total",
+                                             {"channel": channel, "outcome": outcome}) == 0
+        assert registry.get_sample_value("hazard_notification_attempt_seconds_count",
+                                         {"channel": channel}) == 0

@@ -15,8 +15,8 @@ from typing import Any
 from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit, urlunsplit
 
 import apprise
+from prometheus_client import CollectorRegistry, Counter, Histogram
 
-from warning.metrics import Metrics
 from warning.model import Level
 from warning.notify.model import LANGUAGES, STYLES, ChannelSpec, Delivery, Notification
 from warning.notify.templates import Message, level_of, render
@@ -177,6 +177,31 @@ def with_timeouts(url: str, timeout_s: float) -> str:
     return urlunsplit(parts._replace(query=urlencode(query, safe="*/:+@")))
 
 
+OUTCOMES = ("ok", "failed", "timeout")
+
+
+class ChannelMetrics:
+    """Delivery attempts by channel and outcome, and their latency (one per registry)."""
+
+    def __init__(self, registry: CollectorRegistry, channels: set[str] | None = None):
+        self.registry = r = registry
+        self.attempts = Counter("hazard_notification_attempts_total",
+                                "Delivery attempts on a channel, by outcome (ok, failed, "
+                                "timeout).", ["channel", "outcome"], registry=r)
+        self.latency = Histogram("hazard_notification_attempt_seconds",
+                                 "Wall time of one delivery attempt on a channel.", ["channel"],
+                                 buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
+                                 registry=r)
+        self.init_channels(channels or set())
+
+    def init_channels(self, channels: set[str]) -> None:
+        """Create zero series for each channel name, so dashboards show zeros, not gaps."""
+        for channel in channels:
+            for outcome in OUTCOMES:
+                self.attempts.labels(channel, outcome)
+            self.latency.labels(channel)
+
+
 @dataclass(frozen=True, slots=True)
 class Outcome:
     """What became of one notification: every attempt, and the channel that took it."""
@@ -197,7 +222,7 @@ class Dispatcher:
     ``Delivery.at`` and the monotonic clock measures latency.
     """
 
-    def __init__(self, tz: tzinfo, metrics: Metrics | None = None, *,
+    def __init__(self, tz: tzinfo, metrics: ChannelMetrics | None = None, *,
                  sleep: Callable[[float], None] = time.sleep,
                  clock: Callable[[], float] = time.time, sms_segments: int = 2,
                  max_backoff_s: float = 60.0):
@@ -273,8 +298,8 @@ class Dispatcher:
         latency = time.monotonic() - start
         error = scrub(error)[:500]
         if self.metrics is not None:
-            self.metrics.notify_deliveries.labels(spec.name, outcome).inc()
-            self.metrics.notify_latency.labels(spec.name).observe(latency)
+            self.metrics.attempts.labels(spec.name, outcome).inc()
+            self.metrics.latency.labels(spec.name).observe(latency)
         if outcome == "ok":
             log.info("notification %s delivered to %s via %s (attempt %d, %.3f s)",
                      n.notification_id, n.person or n.receiver, spec.name, attempt, latency)
