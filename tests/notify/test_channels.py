@@ -271,3 +271,19 @@ def test_metrics_start_at_zero_for_every_channel():
                                              {"channel": channel, "outcome": outcome}) == 0
         assert registry.get_sample_value("hazard_notification_attempt_seconds_count",
                                          {"channel": channel}) == 0
+
+
+def test_backoff_doubles_up_to_its_cap(sleeps):
+    d = Dispatcher(TZ, sleep=sleeps.append, max_backoff_s=25)
+    out = d.deliver(note(spec("a", f"json://127.0.0.1:{closed_port()}/a", retries=5,
+                              backoff_s=10)))
+    assert not out.ok and len(out.deliveries) == 5
+    assert sleeps == [10, 20, 25, 25]
+
+
+def test_resolved_to_receivers_that_take_none_is_no_attempt_and_no_error(receiver, dispatcher,
+                                                                          caplog):
+    out = dispatcher.deliver(note(spec("sms", receiver.url(), send_resolved=False),
+                                  kind="resolved"))
+    assert not out.ok and out.deliveries == () and receiver.requests == []
+    assert not [r for r in caplog.records if r.levelno >= logging.WARNING]

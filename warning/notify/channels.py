@@ -256,7 +256,7 @@ class Dispatcher:
                     return Outcome(True, tuple(deliveries), spec.name)
                 if final:
                     break
-        if n.channels:
+        if deliveries:  # none at all: no channel wants this kind (a resolve), not a failure
             log.error("notification %s for %s: not delivered on any of %d channels",
                       n.notification_id, n.receiver, len(n.channels))
         return Outcome(False, tuple(deliveries))
