@@ -287,3 +287,11 @@ def test_resolved_to_receivers_that_take_none_is_no_attempt_and_no_error(receive
                                   kind="resolved"))
     assert not out.ok and out.deliveries == () and receiver.requests == []
     assert not [r for r in caplog.records if r.levelno >= logging.WARNING]
+
+
+def test_a_channel_that_cannot_render_fails_over(receiver, dispatcher):
+    bad = ChannelSpec("fax", receiver.url(path="/fax"), style="fax")
+    out = dispatcher.deliver(note(bad, spec("push", receiver.url(path="/push"))))
+    assert out.channel == "push"
+    assert out.deliveries[0].error.startswith("cannot render: style must be one of")
+    assert [r.path for r in receiver.requests] == ["/push"]

@@ -11,7 +11,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import tzinfo
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit, urlunsplit
 
 import apprise
@@ -128,14 +128,13 @@ def resolve_url(channel: str, url: str) -> str:
             except OSError as exc:
                 _problem(channel, f"expected a readable secret file {ref} for its url; "
                                   f"found {exc.strerror}")
-        assert found is not None
         remember_secret(found)
         return found if m.group(0) == url.strip() else quote(found, safe="")
 
     return _REF.sub(value, url)
 
 
-def _problem(channel: str, message: str) -> None:
+def _problem(channel: str, message: str) -> NoReturn:
     raise ConfigError([Problem("<channels>", 0, channel, "url", message)])
 
 
@@ -245,8 +244,14 @@ class Dispatcher:
                 log.debug("notification %s: channel %s does not take resolved messages",
                           n.notification_id, spec.name)
                 continue
-            message = render(n, spec.style, spec.language, self.tz,
-                             sms_segments=self.sms_segments, **context)
+            try:
+                message = render(n, spec.style, spec.language, self.tz,
+                                 sms_segments=self.sms_segments, **context)
+            except ValueError as exc:  # this channel's style cannot take it; the next may
+                at, start = self.clock(), time.monotonic()
+                deliveries.append(self._record(n, spec, 1, at, start, "failed",
+                                               f"cannot render: {exc}"))
+                continue
             for attempt in range(1, max(1, spec.retries) + 1):
                 if attempt > 1:
                     self.sleep(min(spec.backoff_s * 2 ** (attempt - 2), self.max_backoff_s))
