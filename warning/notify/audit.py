@@ -73,7 +73,8 @@ class AuditLog:
               until: float | datetime | None = None, action: str | None = None,
               receiver: str | None = None, limit: int | None = None) -> list[AuditRecord]:
         """Return matching records, oldest first; ``since`` is inclusive, ``until`` exclusive."""
-        where, args = [], []
+        where: list[str] = []
+        args: list[str | float] = []
         for column, value in (("warning_id", warning_id), ("action", action),
                               ("receiver", receiver)):
             if value is not None:
