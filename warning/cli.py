@@ -13,12 +13,14 @@ from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
 
 from warning.config import Config, load_config
+from warning.notify.cli import notify_app
 from warning.yamlfile import ConfigError
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Multi-hazard early warning: MQTT readings, YAML rules, graded warnings.")
 rules_app = typer.Typer(no_args_is_help=True, help="Check rule files.")
 app.add_typer(rules_app, name="rules")
+app.add_typer(notify_app, name="notify")
 err = Console(stderr=True)
 
 

@@ -1,0 +1,179 @@
+"""Message templates: what an on-call officer must read, in every style, language and kind."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from warning.model import Level, WarningEvent, zone
+from warning.notify.model import Notification
+from warning.notify.templates import render, sms_fits, sms_units
+
+TZ = zone("Asia/Shanghai")
+T0 = 1783231200000  # 2026-07-05 14:00 +08:00
+ACK = "https://hw.example/ack/7Hx2kq"
+INSTRUCTION = "Level-II flood response: 24 h embankment patrols, evacuate flood-prone areas."
+
+
+def event(i: int = 42, level: Level | None = Level.ORANGE, region: str = "wuxing",
+          event: str = "raised", **kw) -> WarningEvent:
+    return WarningEvent(f"w-{i}", event, "water_level", "flood", level,
+                        Level.ORANGE if level is None else None, f"wl-{i:02d}", region,
+                        T0 + i * 60_000, {"level_m": 4.5 + i / 100, "rise_m_per_h": 0.12},
+                        f"杭长桥 Hangchangqiao {i}: level {4.5 + i / 100:.2f} m",
+                        "" if level is None else INSTRUCTION, **kw)
+
+
+def note(events, kind="firing", step=0, ack=ACK) -> Notification:
+    return Notification("n-7", "duty", "li", (), kind, "hazard=flood", tuple(events), step=step,
+                        ack_url=ack)
+
+
+ONE = [event()]
+# A storm: 40 gauges in two districts, three of them red.
+GROUP = [event(i, Level.RED if i % 13 == 0 else Level.ORANGE, ["wuxing", "nanxun"][i % 2])
+         for i in range(40)]
+CLEARED = [event(i, None, event="cleared") for i in range(3)]
+
+LEVEL = {"zh": ("橙色预警(II级)", "红色预警(I级)"), "en": ("ORANGE (II)", "RED (I)")}
+HAZARD = {"zh": "水位", "en": "Water level"}
+
+
+@pytest.mark.parametrize("language", ["zh", "en"])
+@pytest.mark.parametrize("style", ["sms", "push", "email"])
+@pytest.mark.parametrize(("events", "worst", "place"), [
+    # one station: its region and id
+    (ONE, 0, {"zh": "吴兴区 wl-42", "en": "Wuxing wl-42"}),
+    # 40 gauges: the worst level, the regions and the count
+    (GROUP, 1, {"zh": "南浔区、吴兴区 40处", "en": "Nanxun, Wuxing 40 sites"}),
+])
+def test_firing_message_says_level_hazard_place_and_ack(style, language, events, worst, place):
+    m = render(note(events), style, language, TZ)
+    text = m.title + "\n" + m.body
+    assert LEVEL[language][worst] in text
+    assert HAZARD[language] in text
+    assert place[language] in text
+    assert ACK in m.body
+    if style != "sms":
+        assert INSTRUCTION in m.body and "2026-07-05 14:" in m.body
+
+
+@pytest.mark.parametrize("language", ["zh", "en"])
+@pytest.mark.parametrize("segments", [1, 2, 3])
+@pytest.mark.parametrize("events", [ONE, GROUP], ids=["one", "group"])
+def test_sms_fits_its_segments_and_keeps_the_essentials(language, segments, events):
+    body = render(note(events), "sms", language, TZ, sms_segments=segments).body
+    units, ucs2 = sms_units(body)
+    limit = (70 if ucs2 else 160) if segments == 1 else (67 if ucs2 else 153) * segments
+    assert units <= limit, (units, body)
+    assert sms_fits(body, segments)
+    assert LEVEL[language][events is GROUP].split("(")[0].strip() in body
+    assert HAZARD[language] in body and body.endswith(ACK)
+
+
+def test_sms_zh_single_segment_is_seventy_characters_at_most():
+    body = render(note(GROUP), "sms", "zh", TZ, sms_segments=1).body
+    assert len(body) <= 70
+    assert body.startswith("【红色预警(I级)】水位 南浔区、吴兴区 40处")
+
+
+def test_sms_group_lists_the_worst_subjects_first_and_says_how_many_more():
+    body = render(note(GROUP), "sms", "en", TZ, sms_segments=2).body
+    assert "wl-39 Nanxun RED level m 4.89" in body  # red before orange, newest first
+    assert "+37 more" in body or "+38 more" in body
+
+
+def test_sms_with_room_carries_time_values_and_instruction():
+    body = render(note(ONE), "sms", "en", TZ, sms_segments=3).body
+    assert body == ("[ORANGE (II)] Water level Wuxing wl-42 07-05 14:42 level m 4.92 "
+                    f"rise m/h 0.12 {INSTRUCTION} Ack: {ACK}")
+
+
+def test_sms_cuts_an_overlong_place_but_keeps_level_and_ack_link():
+    long_region = [event(region="x" * 300)]
+    body = render(note(long_region), "sms", "en", TZ, sms_segments=1).body
+    assert sms_fits(body, 1) and body.startswith("[ORANGE (II)] Water level xxx")
+    assert body.endswith(f"... Ack: {ACK}")
+
+
+def test_push_lists_five_subjects_and_the_rest_as_a_count():
+    m = render(note(GROUP), "push", "zh", TZ)
+    assert m.title == "【红色预警(I级)】水位 南浔区、吴兴区 40处"
+    assert sum(line.startswith("· ") for line in m.body.splitlines()) == 5
+    assert "……另有35处" in m.body
+
+
+def test_email_lists_every_subject_with_values_and_messages():
+    m = render(note(GROUP), "email", "en", TZ)
+    for i in range(40):
+        assert f"- wl-{i:02d} (" in m.body
+    assert "Sites: 40" in m.body and "Level: RED (I)" in m.body
+    assert "Notification n-7 · receiver duty · group hazard=flood" in m.body
+
+
+def test_event_time_is_shown_in_the_configured_zone():
+    shanghai = render(note(ONE), "push", "en", TZ).body
+    utc = render(note(ONE), "push", "en", zone("UTC")).body
+    assert "Time: 2026-07-05 14:42 (UTC+0800)" in shanghai
+    assert "Time: 2026-07-05 06:42 (UTC+0000)" in utc
+
+
+@pytest.mark.parametrize(("language", "expected"), [
+    ("zh", "第1级升级：li 15分钟内未确认"),
+    ("en", "Escalation step 1: not acknowledged by li after 15 min"),
+])
+@pytest.mark.parametrize("style", ["sms", "push", "email"])
+def test_escalation_says_who_did_not_acknowledge(language, expected, style):
+    m = render(note(ONE, "escalation", step=1), style, language, TZ, unacked_by="li",
+               ack_wait_s=900)
+    assert expected in m.body and ACK in m.body
+    assert ("升级1" if language == "zh" else "ESCALATION 1") in m.title + m.body
+
+
+@pytest.mark.parametrize("style", ["sms", "push", "email"])
+@pytest.mark.parametrize(("language", "tag"), [("zh", "【解除】水位橙色预警解除"),
+                                              ("en", "[CLEARED] Water level ORANGE warning "
+                                                     "cleared")])
+def test_resolved_is_a_clear_message_without_ack_or_instruction(style, language, tag):
+    m = render(note(CLEARED, "resolved"), style, language, TZ)
+    assert tag in m.title + m.body
+    assert ACK not in m.body and INSTRUCTION not in m.body
+
+
+@pytest.mark.parametrize(("language", "tag"), [("zh", "【提醒·橙色预警(II级)】"),
+                                              ("en", "[REMINDER ORANGE (II)]")])
+def test_reminder_is_tagged(language, tag):
+    assert render(note(ONE, "reminder"), "push", language, TZ).title.startswith(tag)
+
+
+def test_suspect_data_is_flagged():
+    m = render(note([event(certainty="Possible")]), "push", "en", TZ)
+    assert "Note: data suspect (Possible)" in m.body
+
+
+def test_webhook_is_json_with_the_notification_and_wire_format_events():
+    m = render(note(GROUP, "escalation", step=2), "webhook", "zh", TZ)
+    doc = json.loads(m.body)
+    assert {k: doc[k] for k in ("notification_id", "kind", "step", "level", "ack_url")} == {
+        "notification_id": "n-7", "kind": "escalation", "step": 2, "level": "red",
+        "ack_url": ACK}
+    by_id = {e["warning_id"]: e for e in doc["events"]}
+    assert by_id == {e.warning_id: e.to_dict(TZ) for e in GROUP}
+    assert doc["events"][0]["level"] == "red"
+
+
+def test_unknown_hazard_and_region_show_their_ids():
+    e = WarningEvent("w", "raised", "pest_x", "pest_x", Level.BLUE, None, "trap-1", "taihu",
+                     T0, {})
+    m = render(note([e]), "push", "zh", TZ)
+    assert m.title == "【蓝色预警(IV级)】pest_x taihu trap-1"
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (("fax", "zh"), "style must be one of sms, push, email, webhook; found 'fax'"),
+    (("sms", "fr"), "language must be one of zh, en; found 'fr'"),
+])
+def test_bad_style_or_language_says_expected_and_found(args, message):
+    with pytest.raises(ValueError, match=message):
+        render(note(ONE), *args, TZ)

@@ -1,0 +1,77 @@
+"""The ``hazard-warning notify`` commands: look into the notification audit log."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+from datetime import datetime, tzinfo
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from warning.model import zone
+from warning.notify.model import AUDIT_ACTIONS
+
+notify_app = typer.Typer(no_args_is_help=True,
+                         help="Notifications: who was warned, when, by what channel.")
+
+
+def _time(text: str | None, tz: tzinfo, option: str) -> datetime | None:
+    if text is None:
+        return None
+    try:
+        t = datetime.fromisoformat(text)
+    except ValueError:
+        msg = f"expected an ISO time such as 2026-07-05T14:00 or 2026-07-05T14:00+08:00; " \
+              f"found {text!r}"
+        raise typer.BadParameter(msg, param_hint=option) from None
+    return t if t.tzinfo else t.replace(tzinfo=tz)
+
+
+@notify_app.command()
+def audit(
+    db: Annotated[Path, typer.Option("--db", help="The audit log (SQLite file).")],
+    warning_id: Annotated[str | None, typer.Option("--warning-id", help="Only this warning.")
+                          ] = None,
+    since: Annotated[str | None, typer.Option(help="From this time (ISO; zone --tz if none).")
+                     ] = None,
+    until: Annotated[str | None, typer.Option(help="Before this time (ISO).")] = None,
+    action: Annotated[str | None, typer.Option(
+        help=f"Only this action: {', '.join(AUDIT_ACTIONS)}.")] = None,
+    receiver: Annotated[str | None, typer.Option(help="Only this receiver.")] = None,
+    tz: Annotated[str, typer.Option("--tz", help="Time zone to show times in.")
+                  ] = "Asia/Shanghai",
+    as_json: Annotated[bool, typer.Option("--json", help="JSON Lines instead of a table.")
+                       ] = False,
+) -> None:
+    """Show who was warned of what, when and by which channel, oldest first."""
+    from warning.notify.audit import AuditLog
+
+    zone_ = zone(tz)
+    if not db.is_file():
+        raise typer.BadParameter(f"expected an audit log file; found nothing at {db}",
+                                 param_hint="--db")
+    if action is not None and action not in AUDIT_ACTIONS:
+        raise typer.BadParameter(f"expected one of {', '.join(AUDIT_ACTIONS)}; found "
+                                 f"{action!r}", param_hint="--action")
+    with AuditLog(db) as log:
+        records = log.query(warning_id=warning_id, since=_time(since, zone_, "--since"),
+                            until=_time(until, zone_, "--until"), action=action,
+                            receiver=receiver)
+    if as_json:
+        for r in records:
+            row = asdict(r)
+            row["time"] = datetime.fromtimestamp(r.at, zone_).isoformat(timespec="milliseconds")
+            typer.echo(json.dumps(row, ensure_ascii=False))
+        return
+    table = Table(title=f"{len(records)} audit records in {db}")
+    for column in ("time", "action", "warning", "receiver", "person", "channel", "detail"):
+        table.add_column(column, overflow="fold")
+    for r in records:
+        table.add_row(datetime.fromtimestamp(r.at, zone_).strftime("%Y-%m-%d %H:%M:%S"),
+                      r.action, r.warning_id, r.receiver or "", r.person or "", r.channel or "",
+                      r.detail)
+    Console().print(table)

@@ -1,0 +1,335 @@
+"""Message templates: a notification rendered for one channel style and language (pure)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, tzinfo
+
+from warning.model import Level, WarningEvent
+from warning.notify.model import LANGUAGES, NOTIFICATION_KINDS, STYLES, Notification
+from warning.notify.texts import HAZARDS, REGIONS, TEXTS, UNITS
+
+#: Characters in one SMS segment alone / within a multi-part message (GSM-7 and UCS-2).
+SMS_GSM = (160, 153)
+SMS_UCS2 = (70, 67)
+#: How many subjects a push message lists before "and N more"; SMS lists at most this many.
+PUSH_TOP = 5
+SMS_TOP = 3
+ELLIPSIS = "…"
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    """A rendered message: ``title`` may be empty (SMS), ``body`` is text or JSON (webhook)."""
+
+    title: str
+    body: str
+
+
+def render(n: Notification, style: str, language: str, tz: tzinfo, *, sms_segments: int = 2,
+           unacked_by: str | None = None, ack_wait_s: float | None = None) -> Message:
+    """Render a notification as a message for one channel style and language.
+
+    ``unacked_by`` and ``ack_wait_s`` say who did not acknowledge, and after how long, on an
+    escalation (the notification itself carries only the step).
+    """
+    if style not in STYLES:
+        msg = f"style must be one of {', '.join(STYLES)}; found {style!r}"
+        raise ValueError(msg)
+    if language not in LANGUAGES:
+        msg = f"language must be one of {', '.join(LANGUAGES)}; found {language!r}"
+        raise ValueError(msg)
+    if n.kind not in NOTIFICATION_KINDS:
+        msg = f"notification kind must be one of {', '.join(NOTIFICATION_KINDS)}; " \
+              f"found {n.kind!r}"
+        raise ValueError(msg)
+    if not n.events:
+        msg = f"a notification with at least one event; {n.notification_id} has none"
+        raise ValueError(msg)
+    v = _View(n, language, tz, unacked_by, ack_wait_s)
+    if style == "sms":
+        return Message("", _sms(v, max(1, sms_segments)))
+    if style == "push":
+        return Message(v.title(), "\n".join(_push_lines(v)))
+    if style == "email":
+        return Message(v.title(), "\n".join(_email_lines(v)))
+    return Message(v.title(), _webhook(v))
+
+
+def sms_units(text: str) -> tuple[int, bool]:
+    """Return the length of ``text`` in SMS characters and whether it needs UCS-2.
+
+    GSM-7 extension characters such as ``[`` count twice.
+
+    >>> sms_units("[RED] ok"), sms_units("暴雨 ok")
+    ((10, False), (5, True))
+    """
+    if all(c in _GSM or c in _GSM_EXT for c in text):
+        return len(text) + sum(c in _GSM_EXT for c in text), False
+    return len(text), True
+
+
+def sms_capacity(text: str, segments: int) -> int:
+    """Return how many SMS characters fit in ``segments`` segments in ``text``'s alphabet.
+
+    >>> [sms_capacity(text, n) for text, n in (("ok", 1), ("ok", 2), ("暴雨", 1), ("暴雨", 3))]
+    [160, 306, 70, 201]
+    """
+    single, multi = SMS_UCS2 if sms_units(text)[1] else SMS_GSM
+    return single if segments == 1 else multi * segments
+
+
+def sms_fits(text: str, segments: int) -> bool:
+    """Tell whether ``text`` fits in ``segments`` SMS segments."""
+    return sms_units(text)[0] <= sms_capacity(text, segments)
+
+
+_GSM = set("@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?¡"
+           "ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà")
+_GSM_EXT = set("^{}\\[~]|€\f")
+
+
+def level_of(e: WarningEvent) -> Level | None:
+    """Return the level an event is about (the level it had, for a cleared warning)."""
+    return e.level if e.level is not None else e.previous_level
+
+
+def number(x: float | None) -> str:
+    """Format a measured value briefly: at most two decimals, no trailing zeros.
+
+    >>> number(57.5), number(4.0), number(0.125), number(None)
+    ('57.5', '4', '0.12', '-')
+    """
+    if x is None or x != x:
+        return "-"
+    text = f"{x:.2f}".rstrip("0").rstrip(".")
+    return "0" if text == "-0" else text
+
+
+class _View:
+    """What every style needs, computed once from the notification."""
+
+    def __init__(self, n: Notification, language: str, tz: tzinfo, unacked_by: str | None,
+                 ack_wait_s: float | None):
+        self.n, self.lang, self.tz = n, language, tz
+        self.t = TEXTS[language]
+        self.unacked_by, self.ack_wait_s = unacked_by, ack_wait_s
+        # Worst first; then by time (newest first) and subject, so the order is stable.
+        self.events = sorted(n.events, key=lambda e: (-int(level_of(e) or 0), -e.ts, e.subject))
+        self.worst = level_of(self.events[0])
+        self.hazards = _unique(e.hazard for e in self.events)
+        self.regions = _unique(e.region for e in self.events)
+        self.subjects = _unique(e.subject for e in self.events)
+
+    def level(self) -> str:
+        """Colour and response level, e.g. ``红色预警(I级)`` or ``RED (I)``."""
+        if self.worst is None:
+            return self.t["no_level"]
+        return self.t["level"].format(colour=self.t["colours"][self.worst],
+                                      response=_RESPONSE[self.worst])
+
+    def hazard(self) -> str:
+        names = [HAZARDS[self.lang].get(h, h) for h in self.hazards]
+        return self.t["sep"].join(names)
+
+    def region(self) -> str:
+        names = [REGIONS[self.lang].get(r, r) for r in self.regions]
+        if len(names) > 3:
+            return self.t["sep"].join(names[:3]) + self.more(len(names) - 3)
+        return self.t["sep"].join(names)
+
+    def more(self, n: int) -> str:
+        """Say "and N more", or nothing when none is left out."""
+        return self.t["more"].format(n=n) if n > 0 else ""
+
+    def place(self) -> str:
+        """Region and subject, or region and the number of subjects for a group."""
+        if len(self.subjects) == 1:
+            return f"{self.region()} {self.subjects[0]}"
+        return f"{self.region()} {self.t['count'].format(n=len(self.subjects))}"
+
+    def head(self) -> str:
+        """The kind tag with the level, e.g. ``【红色预警(I级)】``."""
+        t = self.t
+        if self.n.kind == "resolved":
+            return t["tag_resolved"]
+        tag = t["tag_" + self.n.kind].format(step=self.n.step)
+        return t["bracket"].format(tag + t["dot"] + self.level() if tag else self.level())
+
+    def title(self) -> str:
+        return f"{self.head()}{self.what()} {self.place()}"
+
+    def what(self) -> str:
+        """The hazard, or on a resolved notification the hazard and level cleared."""
+        if self.n.kind != "resolved":
+            return self.hazard()
+        colour = self.t["colours"][self.worst] if self.worst else ""
+        return self.t["title_resolved"].format(hazard=self.hazard(), colour=colour)
+
+    def when(self, short: bool = False) -> str:
+        newest = max(e.ts for e in self.events)
+        dt = datetime.fromtimestamp(newest / 1000, self.tz)
+        return dt.strftime("%m-%d %H:%M" if short else "%Y-%m-%d %H:%M (UTC%z)")
+
+    def subject_line(self, e: WarningEvent, values: int) -> str:
+        parts = [e.subject]
+        if len(self.regions) > 1:
+            parts.append(REGIONS[self.lang].get(e.region, e.region))
+        if len(self.events) > 1 and len({level_of(x) for x in self.events}) > 1:
+            parts.append(self.t["colours"].get(level_of(e), "") if level_of(e) else "")
+        parts += [f"{_unit(k, self.lang)} {number(x)}" for k, x in list(e.values.items())[:values]]
+        return " ".join(p for p in parts if p)
+
+    def instruction(self) -> str:
+        if self.n.kind == "resolved":
+            return ""
+        return next((e.instruction for e in self.events if e.instruction), "")
+
+    def escalation(self) -> str:
+        if self.n.step <= 0:
+            return ""
+        who = self.unacked_by or self.t["previous"]
+        if self.ack_wait_s is None:
+            return self.t["escalated"].format(step=self.n.step, who=who)
+        return self.t["escalated_after"].format(step=self.n.step, who=who,
+                                                minutes=round(self.ack_wait_s / 60))
+
+    def suspect(self) -> str:
+        doubtful = sorted({e.certainty for e in self.events if e.certainty != "Observed"})
+        return self.t["suspect"].format(c="/".join(doubtful)) if doubtful else ""
+
+    def ack(self) -> str:
+        if self.n.kind == "resolved" or not self.n.ack_url:
+            return ""
+        return self.t["ack"].format(url=self.n.ack_url)
+
+
+_RESPONSE = {Level.BLUE: "IV", Level.YELLOW: "III", Level.ORANGE: "II", Level.RED: "I"}
+
+
+def _unique(items: object) -> list[str]:
+    return list(dict.fromkeys(items))  # type: ignore[call-overload]
+
+
+def _unit(key: str, lang: str) -> str:
+    return UNITS[lang].get(key, key)
+
+
+def _sms(v: _View, segments: int) -> str:
+    """Fit the message in ``segments`` segments; level, hazard, place and ack link stay."""
+    t = v.t
+    essential = [(0, v.head() + v.what()), (1, v.place())]
+    ack = v.ack()
+    group = len(v.subjects) > 1
+    # Optional parts, most wanted first; each lists its variants, richest first.
+    optional: list[tuple[int, list[str]]] = []
+    if v.escalation():
+        optional.append((2, [v.escalation()]))
+    optional.append((3, [v.when(short=True)]))
+    if group:
+        lines = [v.subject_line(e, 1) for e in v.events[:SMS_TOP]]
+        optional.append((4, [t["sep"].join(lines[:k]) + v.more(len(v.subjects) - k)
+                             for k in range(len(lines), 0, -1)]))
+    else:
+        e = v.events[0]
+        values = [f"{_unit(k, v.lang)} {number(x)}" for k, x in e.values.items()]
+        optional.append((4, [" ".join(values[:k]) for k in (2, 1) if values[:k]]))
+    instruction = v.instruction()
+
+    def compose(parts: list[tuple[int, str]]) -> str:
+        text = " ".join(p for _, p in sorted(parts) if p)
+        return text + (" " + ack if ack else "")
+
+    def fits(text: str) -> bool:
+        return sms_fits(text, segments)
+
+    chosen = list(essential)
+    for order, variants in optional:
+        for variant in variants:
+            if fits(compose([*chosen, (order, variant)])):
+                chosen.append((order, variant))
+                break
+    if instruction:
+        if fits(compose([*chosen, (5, instruction)])):
+            chosen.append((5, instruction))
+        else:
+            stub = _cut(instruction, lambda p: compose([*chosen, (5, p)]), fits, keep=8)
+            if stub:  # fewer than 8 characters of an instruction would say nothing
+                chosen.append((5, stub))
+    if not fits(compose(chosen)):  # the place is too long: cut it, never level or ack link
+        cut = _cut(chosen[1][1], lambda p: compose([chosen[0], (1, p), *chosen[2:]]), fits)
+        chosen[1] = (1, cut or chosen[1][1][:1])
+    return compose(chosen)
+
+
+def _cut(text: str, make: Callable[[str], str], fits: Callable[[str], bool],
+         keep: int = 1) -> str:
+    """Return the longest prefix of ``text`` (with an ellipsis) whose message fits, or ""."""
+    for end in range(len(text) - 1, keep - 1, -1):
+        ell = "..." if (make("") + text[:end]).isascii() else ELLIPSIS
+        if fits(make(text[:end].rstrip() + ell)):
+            return text[:end].rstrip() + ell
+    return ""
+
+
+def _push_lines(v: _View) -> list[str]:
+    t = v.t
+    lines = [f"{t['time']}: {v.when()}"]
+    if v.escalation():
+        lines.insert(0, v.escalation())
+    for e in v.events[:PUSH_TOP]:
+        lines.append("· " + v.subject_line(e, 2))
+    if len(v.events) > PUSH_TOP:
+        lines.append(t["more_line"].format(n=len(v.events) - PUSH_TOP))
+    if len(v.events) == 1 and v.events[0].message:
+        lines.append(v.events[0].message)
+    if v.suspect():
+        lines.append(v.suspect())
+    if v.instruction():
+        lines.append(f"{t['instruction']}: {v.instruction()}")
+    if v.ack():
+        lines.append(v.ack())
+    return lines
+
+
+def _email_lines(v: _View) -> list[str]:
+    t, n = v.t, v.n
+    lines = []
+    if v.escalation():
+        lines += [v.escalation(), ""]
+    lines += [f"{t['f_level']}: {v.level()}",
+              f"{t['f_hazard']}: {v.hazard()}",
+              f"{t['f_region']}: {v.region()}",
+              f"{t['f_count']}: {len(v.subjects)}",
+              f"{t['time']}: {v.when()}"]
+    if v.suspect():
+        lines.append(v.suspect())
+    if v.instruction():
+        lines += ["", f"{t['instruction']}:", v.instruction()]
+    lines += ["", f"{t['f_list']}:"]
+    for e in v.events:
+        lvl = level_of(e)
+        colour = t["colours"][lvl] if lvl else t["no_level"]
+        when = datetime.fromtimestamp(e.ts / 1000, v.tz).strftime("%m-%d %H:%M")
+        values = ", ".join(f"{_unit(k, v.lang)} {number(x)}" for k, x in e.values.items())
+        lines.append(f"- {e.subject} ({REGIONS[v.lang].get(e.region, e.region)}) {colour} "
+                     f"{t['events'].get(e.event, e.event)} {when}: {values}".rstrip(": "))
+        if e.message:
+            lines.append(f"  {e.message}")
+    if v.ack():
+        lines += ["", v.ack()]
+    lines += ["", t["footer"].format(id=n.notification_id, receiver=n.receiver,
+                                     group=n.group_key)]
+    return lines
+
+
+def _webhook(v: _View) -> str:
+    n = v.n
+    doc = {"notification_id": n.notification_id, "kind": n.kind, "receiver": n.receiver,
+           "person": n.person, "group_key": n.group_key, "step": n.step,
+           "level": v.worst.colour if v.worst else None, "title": v.title(),
+           "ack_url": n.ack_url, "created_at": n.created_at,
+           "events": [e.to_dict(v.tz) for e in v.events]}
+    return json.dumps(doc, ensure_ascii=False, separators=(",", ":"))
