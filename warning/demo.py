@@ -13,8 +13,9 @@ import yaml
 from rich.console import Console
 
 from warning.app import live_outputs, run_live, setup
-from warning.config import Config, Influx
+from warning.config import Config, Influx, Notify
 from warning.config import Metrics as MetricsConfig
+from warning.demo_gateway import DEMO_ROUTING, Gateway
 from warning.localserver import Broker, free_port
 
 log = logging.getLogger(__name__)
@@ -49,9 +50,15 @@ def run_demo(duration: float | None = None, speed: float = 900.0, scenario: str 
     (work / "sensors.yaml").write_text(yaml.safe_dump(registry(sim.network),
                                                       allow_unicode=True))
     stop = threading.Event()
-    with Broker(prefer=broker) as broker:
+    gateway = Gateway(console)
+    (work / "routing.yaml").write_text(DEMO_ROUTING.replace("{port}", str(gateway.port)),
+                                       encoding="utf-8")
+    with Broker(prefer=broker) as broker, gateway:
         cfg = Config(rules=[str(rules_dir())], sensors=str(work / "sensors.yaml"),
-                     metrics=MetricsConfig(port=free_port()), base_dir=str(work))
+                     metrics=MetricsConfig(port=free_port()), base_dir=str(work),
+                     notify=Notify(routing=str(work / "routing.yaml"),
+                                   state_dir=str(work / "notify"), port=free_port(),
+                                   tick="250ms"))
         cfg.mqtt.port = broker.port
         cfg.mqtt.client_id = f"hazard-demo-{os.getpid()}"
         if influx_url:
@@ -63,6 +70,9 @@ def run_demo(duration: float | None = None, speed: float = 900.0, scenario: str 
                       f"({minutes:.0f} simulated minutes at {speed:g}x, about "
                       f"{minutes * 60 / speed:.0f} s); {len(s.engine.rules.rules)} rules; "
                       f"metrics on http://127.0.0.1:{cfg.metrics.port}/metrics", highlight=False)
+        console.print(f"Notifications: on-call officers' SMS and push arrive at a local "
+                      f"gateway and are printed below; CAP feed on "
+                      f"http://127.0.0.1:{cfg.notify.port}/cap/feed.atom", highlight=False)
         if not influx_url:
             console.print("InfluxDB not configured: storage skipped (use --influx-url "
                           "http://HOST:8086 to store readings and warnings).", highlight=False)

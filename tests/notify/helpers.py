@@ -18,8 +18,8 @@ ROUTING = """\
 timezone: Asia/Shanghai
 ack_level: yellow
 channels:
-  duty:   {url: "json://127.0.0.1:{port}/duty", style: sms}
-  backup: {url: "json://127.0.0.1:{port}/backup", style: push}
+  duty:   {url: "json://127.0.0.1:{port}/duty", backoff: 200ms, style: sms}
+  backup: {url: "json://127.0.0.1:{port}/backup", backoff: 200ms, style: push}
   deputy: {url: "json://127.0.0.1:{port}/deputy", style: sms}
   leader: {url: "json://127.0.0.1:{port}/leader", style: sms, language: en}
   maint:  {url: "json://127.0.0.1:{port}/maint", style: webhook}

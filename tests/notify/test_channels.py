@@ -15,7 +15,6 @@ from warning.model import Level, WarningEvent, zone
 from warning.notify.channels import (
     ChannelMetrics,
     Dispatcher,
-    channel_spec,
     redact,
     resolve_url,
     scrub,
@@ -206,19 +205,6 @@ def test_missing_secret_is_a_clear_error_naming_the_channel(url, expected):
     with pytest.raises(ConfigError) as err:
         resolve_url("duty-sms", url)
     assert expected in str(err.value)
-
-
-def test_channel_spec_from_config_checks_keys_and_resolves(monkeypatch):
-    monkeypatch.setenv("HW_T", "t0k3nvalue")
-    s = channel_spec("push", {"url": "ntfy://127.0.0.1:9/{env:HW_T}", "style": "push",
-                              "retries": 2, "send_resolved": False})
-    assert s.url == "ntfy://127.0.0.1:9/t0k3nvalue" and s.retries == 2 and not s.send_resolved
-    with pytest.raises(ConfigError, match="found colour"):
-        channel_spec("push", {"url": "json://h/x", "colour": "red"})
-    with pytest.raises(ConfigError, match="expected style in"):
-        channel_spec("push", {"url": "json://h/x", "style": "fax"})
-    with pytest.raises(ConfigError, match="expected a URL apprise can load"):
-        channel_spec("push", {"url": "nosuch://h/x"})
 
 
 @pytest.mark.parametrize(("url", "hidden", "kept"), [

@@ -89,3 +89,27 @@ def test_not_a_mapping_and_missing_sections(tmp_path):
         load_routing(path)
     assert "route: expected this key, found it missing" in str(err.value)
     assert "receivers: expected this key, found it missing" in str(err.value)
+
+
+def test_placeholders_in_a_url_and_urls_apprise_cannot_load(tmp_path, monkeypatch):
+    text = ROUTING.replace('"json://127.0.0.1:{port}/duty"', '"ntfy://127.0.0.1:9/{env:TOPIC}"')
+    monkeypatch.setenv("TOPIC", "duty-t0p1c")
+    r = load_routing(routing_file(tmp_path, text=text))
+    assert r.channels["duty"].url == "ntfy://127.0.0.1:9/duty-t0p1c"
+    bad = ROUTING.replace('"json://127.0.0.1:{port}/duty"', '"nosuch://127.0.0.1/x"')
+    with pytest.raises(ConfigError, match=":4: channel 'duty': url: expected a URL apprise can "
+                                          "load"):
+        load_routing(routing_file(tmp_path, text=bad))
+
+
+def test_the_example_routing_file_loads_with_its_secrets(tmp_path, monkeypatch):
+    from pathlib import Path
+    example = Path(__file__).parents[2] / "deploy" / "routing.example.yaml"
+    for name in ("ZHANG", "LI", "WANG", "LEADER"):
+        monkeypatch.setenv(f"HAZARD_SMS_{name}", f"json://127.0.0.1:9/sms-{name.lower()}")
+    text = example.read_text(encoding="utf-8").replace("url_file: secrets/duty-email.url",
+                                                       f"url_file: {tmp_path}/email.url")
+    (tmp_path / "email.url").write_text("mailto://user:pw@mail.example.org\n")
+    r = load_routing(routing_file(tmp_path, text=text))
+    assert set(r.receivers) >= {"wuxing-duty", "province", "maintenance"}
+    assert r.channels["duty-email"].url.startswith("mailto://")

@@ -7,7 +7,7 @@ import os
 import re
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import tzinfo
 from pathlib import Path
@@ -18,7 +18,7 @@ import apprise
 from prometheus_client import CollectorRegistry, Counter, Histogram
 
 from warning.model import Level
-from warning.notify.model import LANGUAGES, STYLES, ChannelSpec, Delivery, Notification
+from warning.notify.model import ChannelSpec, Delivery, Notification
 from warning.notify.templates import Message, level_of, render
 from warning.yamlfile import ConfigError, Problem
 
@@ -138,29 +138,6 @@ def _problem(channel: str, message: str) -> NoReturn:
     raise ConfigError([Problem("<channels>", 0, channel, "url", message)])
 
 
-_SPEC_KEYS = {"url", "style", "language", "retries", "backoff_s", "timeout_s", "send_resolved"}
-
-
-def channel_spec(name: str, node: Mapping[str, Any]) -> ChannelSpec:
-    """Build a ChannelSpec from a config mapping, resolving the secrets in its URL."""
-    unknown = set(node) - _SPEC_KEYS
-    if unknown:
-        _problem(name, f"expected keys among {', '.join(sorted(_SPEC_KEYS))}; "
-                       f"found {', '.join(sorted(unknown))}")
-    if not isinstance(node.get("url"), str) or not node["url"]:
-        _problem(name, f"expected an apprise URL string; found {node.get('url')!r}")
-    spec = ChannelSpec(name, resolve_url(name, node["url"]),
-                       **{k: v for k, v in node.items() if k != "url"})
-    if spec.style not in STYLES or spec.language not in LANGUAGES:
-        _problem(name, f"expected style in {STYLES} and language in {LANGUAGES}; "
-                       f"found {spec.style!r} and {spec.language!r}")
-    if not (isinstance(spec.retries, int) and spec.retries >= 1 and spec.timeout_s > 0
-            and spec.backoff_s >= 0):
-        _problem(name, f"expected retries >= 1, timeout_s > 0, backoff_s >= 0; found "
-                       f"{spec.retries!r}, {spec.timeout_s!r}, {spec.backoff_s!r}")
-    if apprise.Apprise.instantiate(spec.url, suppress_exceptions=True) is None:
-        _problem(name, f"expected a URL apprise can load; found {redact(spec.url)}")
-    return spec
 
 
 def with_timeouts(url: str, timeout_s: float) -> str:

@@ -1,4 +1,4 @@
-"""The ``hazard-warning notify`` commands: look into the notification audit log."""
+"""The ``hazard-warning notify`` commands: serve, check a routing file, acknowledge, audit."""
 
 from __future__ import annotations
 
@@ -75,3 +75,81 @@ def audit(
                       r.action, r.warning_id, r.receiver or "", r.person or "", r.channel or "",
                       r.detail)
     Console().print(table)
+
+
+def _problems(exc: Exception) -> None:
+    for problem in getattr(exc, "problems", [exc]):
+        typer.echo(str(problem), err=True)  # one unwrapped line each, for editors and grep
+    raise typer.Exit(1)
+
+
+@notify_app.command()
+def check(routing: Annotated[Path, typer.Argument(help="The routing file.")]) -> None:
+    """Check a routing file: every problem with file, line, place and key; exit 1 if any."""
+    from warning.notify.routing import load_routing
+    from warning.yamlfile import ConfigError
+
+    try:
+        r = load_routing(routing)
+    except ConfigError as exc:
+        _problems(exc)
+    typer.echo(f"{routing}: ok: {len(r.receivers)} receivers, {len(r.channels)} channels, "
+               f"{len(r.people)} people, {len(r.schedules)} schedules, {len(r.mutes)} "
+               f"silences and maintenance windows, {len(r.inhibits)} inhibition rules")
+
+
+@notify_app.command()
+def ack(notification_id: Annotated[str, typer.Argument(help="The notification to acknowledge "
+                                                            "(or one warning id).")],
+        by: Annotated[str, typer.Option("--by", help="Who acknowledges.")],
+        state_dir: Annotated[Path, typer.Option("--state-dir", help="The router's state "
+                                                "directory (notify.state_dir).")]) -> None:
+    """Acknowledge a notification; the running router takes it within one tick."""
+    from warning.notify.store import RouterStore
+
+    db = state_dir / "router.sqlite"
+    if not db.exists():
+        typer.echo(f"{db}: expected the router's database, found no file", err=True)
+        raise typer.Exit(1)
+    store = RouterStore(db)
+    store.put("ack", {"notification_id": notification_id, "by": by, "via": "cli"})
+    store.close()
+    typer.echo(f"acknowledgement of {notification_id} by {by} queued")
+
+
+@notify_app.command()
+def serve(config: Annotated[Path, typer.Option("--config", "-c",
+                                               help="Run configuration with a notify section.")],
+          verbose: bool = False) -> None:
+    """Run the notification router alone, beside a pipeline running elsewhere."""
+    import logging
+    import sys
+    import threading
+
+    from prometheus_client import CollectorRegistry, start_http_server
+
+    from warning.app import StopOnSignals
+    from warning.config import load_config
+    from warning.notify import runner
+    from warning.registry import load_registry
+    from warning.yamlfile import ConfigError
+
+    logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO, stream=sys.stderr,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        cfg = load_config(config)
+        if cfg.notify is None:
+            typer.echo(f"{config}: notify: expected a notify section, found none", err=True)
+            raise typer.Exit(1)
+        sensors = load_registry(cfg.path(cfg.sensors) if cfg.sensors else None,
+                                accept_unknown=True)
+        registry = CollectorRegistry()
+        stop = threading.Event()
+        runner.start(cfg, stop, registry, lambda sid: dict(sensors.get(sid) or {}))
+    except ConfigError as exc:
+        _problems(exc)
+    if cfg.metrics.enabled:
+        start_http_server(cfg.metrics.port, cfg.metrics.host, registry)
+    with StopOnSignals(stop):
+        while not stop.wait(1):
+            pass

@@ -11,8 +11,11 @@ from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any
 
+import apprise
+
 from warning.config import secret
 from warning.model import LEVEL_NAMES, Level, parse_duration_ms, zone
+from warning.notify.channels import redact, remember_secret, resolve_url
 from warning.notify.model import LANGUAGES, STYLES, ChannelSpec
 from warning.yamlfile import Checker, ConfigError, LineDict, describe, load_yaml
 
@@ -166,6 +169,7 @@ class Routing:
 
 _TOP = ("timezone", "channels", "people", "schedules", "receivers", "route", "silences",
         "maintenance", "inhibit", "ack_level")
+#: ``url`` may hold ``{env:NAME}`` / ``{file:PATH}`` placeholders for the secret parts.
 _CHANNEL = ("url", "url_env", "url_file", "style", "language", "retries", "backoff", "timeout",
             "send_resolved")
 _ROUTE = ("match", "min_level", "receiver", "group_by", "group_wait", "group_interval",
@@ -312,10 +316,15 @@ class _Loader:
                 file = self.text(node, "url_file", where)
                 url = secret(self.text(node, "url_env", where),
                              str(self.path.parent / file) if file else None, f"{where}: url")
+                remember_secret(url or "")
+            url = resolve_url(name, url or "")
         except ConfigError as exc:
             for p in exc.problems:
                 self.c.add(node.line, where, "url", p.message)
             return None
+        if apprise.Apprise.instantiate(url, suppress_exceptions=True) is None:
+            self.c.add(node.line, where, "url", f"expected a URL apprise can load, found "
+                                                f"{redact(url)}")
         send_resolved = node.get("send_resolved", True)
         if not isinstance(send_resolved, bool):
             self.c.expect(node, "send_resolved", where, "true or false", send_resolved)

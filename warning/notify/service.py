@@ -26,6 +26,7 @@ from warning.config import MQTT, Notify
 from warning.model import Level, WarningEvent, parse_duration_ms
 from warning.mqtt import make_client
 from warning.notify import signing
+from warning.notify.feed import CapFeed
 from warning.notify.model import AuditRecord, Delivery, Notification
 from warning.notify.router import Router, notification_from_state, notification_to_state
 from warning.notify.routing import Routing
@@ -103,15 +104,14 @@ class NotifyService:
     def __init__(self, cfg: Notify, routing: Routing, deliver: Deliver, audit: Audit,
                  registry: CollectorRegistry | None = None,
                  attrs: Callable[[str], dict[str, Any]] = lambda _: {},
-                 clock: Callable[[], float] = time.time,
-                 on_event: Callable[[WarningEvent, dict[str, Any]], None] | None = None):
+                 clock: Callable[[], float] = time.time, feed: CapFeed | None = None):
         self.cfg = cfg
         self.routing = routing
         self.deliver = deliver
         self.audit = audit
         self.attrs = attrs
         self.clock = clock
-        self.on_event = on_event
+        self.feed = feed
         state_dir = Path(cfg.state_dir)
         self.store = RouterStore(state_dir / "router.sqlite")
         self.key = signing.load_key(cfg.ack_key_env, cfg.ack_key_file, state_dir)
@@ -121,7 +121,9 @@ class NotifyService:
         self.router = Router(routing)
         saved = self.store.state()
         if saved is not None:
-            self.router.restore(saved)
+            self.router.restore(saved["router"])
+            if feed is not None and saved.get("feed"):
+                feed.load_state(saved["feed"])
         self.lock = threading.Lock()
         self.threads: list[threading.Thread] = []
 
@@ -148,7 +150,9 @@ class NotifyService:
                 audit += self._take(kind, body, now)
             notes, records = self.router.tick(now)
             notes = [self._with_ack_link(n, now) for n in notes]
-            self.store.commit(self.router.to_state(), rows[-1][0] if rows else 0,
+            state = {"router": self.router.to_state(),
+                     "feed": self.feed.to_state() if self.feed is not None else None}
+            self.store.commit(state, rows[-1][0] if rows else 0,
                               [notification_to_state(n) for n in notes], now)
         audit += records
         for n in notes:
@@ -176,8 +180,8 @@ class NotifyService:
             log.warning("notify: warning event refused: %s", exc)
             return []
         attrs = dict(self.attrs(event.subject) or {})
-        if self.on_event is not None:
-            self.on_event(event, attrs)
+        if self.feed is not None:
+            self.feed.observe(event, attrs)
         return self.router.ingest(event, attrs, now)
 
     def _with_ack_link(self, n: Notification, now: float) -> Notification:
@@ -288,6 +292,8 @@ class MQTTIntake:
         self.client = make_client(cfg, client_id, persistent=True, manual_ack=True)
         self.client.on_connect = self._on_connect
         self.client.on_message = self._on_message
+        self.subscribed = threading.Event()
+        self.client.on_subscribe = lambda *_: self.subscribed.set()
 
     def start(self) -> None:
         """Connect in the background; paho reconnects with backoff."""
