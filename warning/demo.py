@@ -97,6 +97,10 @@ def run_demo(duration: float | None = None, speed: float = 900.0, scenario: str 
         started = time.monotonic()
         run_live(s, stop, live_outputs(s))
         _summary(console, s, time.monotonic() - started)
+        console.print(f"{gateway.count} messages reached on-call officers' phones (SMS, push) "
+                      f"and maintenance's webhook; the audit log is in "
+                      f"{work / 'notify' / 'audit.sqlite'} (hazard-warning notify audit --db "
+                      f"...).", highlight=False)
 
 
 def _summary(console: Console, s, seconds: float) -> None:

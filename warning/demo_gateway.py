@@ -11,7 +11,7 @@ from rich.console import Console
 from rich.markup import escape
 
 #: Demo routing: every region's duty officer by SMS and push, escalation to the duty leader
-#: after one minute without acknowledgement (demo speed; production uses 15 min and more),
+#: after 10 s without acknowledgement (demo speed; production uses 15 min and more),
 #: sensor faults and silent gauges to maintenance. Group timers are shortened for the demo.
 DEMO_ROUTING = """\
 timezone: Asia/Shanghai
@@ -30,8 +30,12 @@ receivers:
     people: [zhang_wei]
     escalate_from: orange
     escalation:
-      - {after: 1m, to: duty-leader}
-  county-duty: {people: [li_na]}
+      - {after: 10s, to: duty-leader}
+  county-duty:
+    people: [li_na]
+    escalate_from: orange
+    escalation:
+      - {after: 10s, to: duty-leader}
   duty-leader: {people: [chen_jun]}
   maintenance: {channels: [maintenance]}
 route:

@@ -294,7 +294,7 @@ class Router:
         out = []
         for person, channels in targets:
             digest = hashlib.sha256(f"{receiver_name}|{person}|{gkey}|{kind}|{step}|"
-                                    f"{fingerprint}|{now:.0f}".encode()).hexdigest()[:20]
+                                    f"{fingerprint}|{now:.0f}".encode()).hexdigest()[:16]
             out.append(Notification(
                 notification_id=digest, receiver=receiver_name, person=person,
                 channels=tuple(self.routing.channels[c] for c in channels
