@@ -133,7 +133,7 @@ def run_live(s: Setup, stop: threading.Event, outputs: Outputs | None = None,
     if cfg.notify is not None:
         from warning.notify import runner
 
-        reloader.notify = runner.start(cfg, stop, s.metrics.registry,
+        reloader.notify = runner.start(cfg, stop, s.metrics,
                                        lambda sid: dict(s.engine.registry.get(sid) or {}))
     source = MQTTSource(cfg.mqtt, s.make_ingest, s.metrics, stop,
                         parse_duration_ms(cfg.pipeline.idle_tick_after),

@@ -198,3 +198,34 @@ def test_acknowledgement_by_mqtt_and_a_malformed_event_is_refused(tmp_path, brok
         assert svc.service.metrics.rejected._value.get() == 1
     finally:
         svc.close()
+
+
+def test_the_router_started_from_a_run_config_copies_its_audit_to_influxdb(
+        tmp_path, broker, receiver, influxdb):
+    from warning.config import Config, Influx
+    from warning.metrics import Metrics
+    from warning.notify import runner
+
+    path = routing_file(tmp_path, receiver.port, ROUTING, **FAST)
+    cfg = Config(mqtt=MQTT(port=broker.port),
+                 influx=Influx(url=influxdb.url, database=influxdb.db),
+                 notify=Notify(routing=str(path), state_dir=str(tmp_path / "notify"),
+                               port=free_port(), tick="200ms"))
+    stop = threading.Event()
+    metrics = Metrics()
+    service = runner.start(cfg, stop, metrics)
+    try:
+        assert service.intake.subscribed.wait(10)
+        publish_events(broker.port, [event("a", "raised", "yellow", ts_s=time.time())])
+        wait(lambda: service.audit_log.query(action="delivered"), what="delivery")
+        def stored():
+            return influxdb.query('SELECT * FROM "notification"', db=influxdb.db)
+        wait(lambda: len(stored()) >= 2, what="audit records in InfluxDB")
+        assert sorted((r["action"], r["warning_id"]) for r in stored()) == [
+            ("delivered", "a"), ("issued", "a")]
+        with urllib.request.urlopen(f"{service.base_url}/healthz") as answer:
+            assert answer.read() == b"ok\n"
+        assert metrics.registry.get_sample_value("hazard_notifications_delivered_total") == 1
+    finally:
+        stop.set()
+        service.join()

@@ -126,10 +126,11 @@ def serve(config: Annotated[Path, typer.Option("--config", "-c",
     import sys
     import threading
 
-    from prometheus_client import CollectorRegistry, start_http_server
+    from prometheus_client import start_http_server
 
     from warning.app import StopOnSignals
     from warning.config import load_config
+    from warning.metrics import Metrics
     from warning.notify import runner
     from warning.registry import load_registry
     from warning.yamlfile import ConfigError
@@ -143,9 +144,10 @@ def serve(config: Annotated[Path, typer.Option("--config", "-c",
             raise typer.Exit(1)
         sensors = load_registry(cfg.path(cfg.sensors) if cfg.sensors else None,
                                 accept_unknown=True)
-        registry = CollectorRegistry()
+        metrics = Metrics()
+        registry = metrics.registry
         stop = threading.Event()
-        runner.start(cfg, stop, registry, lambda sid: dict(sensors.get(sid) or {}))
+        runner.start(cfg, stop, metrics, lambda sid: dict(sensors.get(sid) or {}))
     except ConfigError as exc:
         _problems(exc)
     if cfg.metrics.enabled:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import queue
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -11,14 +12,16 @@ from typing import Any
 from prometheus_client import CollectorRegistry
 
 from warning.config import Config, Notify
-from warning.metrics import ThreadingWSGIServer, _QuietHandler
+from warning.metrics import Metrics, ThreadingWSGIServer, _QuietHandler
 from warning.notify.audit import AuditLog
 from warning.notify.cap import CapSettings
 from warning.notify.channels import Dispatcher
 from warning.notify.feed import CapFeed, feed_app
-from warning.notify.model import Delivery, Notification
+from warning.notify.model import AuditRecord, Delivery, Notification
 from warning.notify.routing import Routing, load_routing
 from warning.notify.service import NotifyService
+from warning.store.influx import InfluxSink
+from warning.store.writers import make_writer
 
 log = logging.getLogger(__name__)
 
@@ -51,13 +54,61 @@ def build_service(cfg: Notify, routing: Routing, topic_prefix: str = "hazard",
     return service, app
 
 
-def start(config: Config, stop: threading.Event, registry: CollectorRegistry | None = None,
+class InfluxAudit:
+    """Copy audit records to InfluxDB from a thread of its own, through the spooling sink.
+
+    The SQLite audit log is the record of truth; this copy serves dashboards and queries.
+    """
+
+    def __init__(self, config: Config, metrics: Metrics, stop: threading.Event):
+        assert config.influx is not None and config.notify is not None
+        influx = config.influx
+        sink = InfluxSink(lambda: make_writer(influx), Path(config.notify.state_dir) / "spool",
+                          influx.spool_max_bytes, metrics, influx.batch_size)
+        self.partition = sink.build("notify_audit", 0, 1)
+        self.queue: queue.Queue[AuditRecord] = queue.Queue(maxsize=100_000)
+        threading.Thread(target=self._run, args=(stop,), name="notify-influx",
+                         daemon=True).start()
+
+    def put(self, records: list[AuditRecord]) -> None:
+        """Queue records; when InfluxDB lags 100,000 records behind, newer ones skip it."""
+        for r in records:
+            try:
+                self.queue.put_nowait(r)
+            except queue.Full:
+                log.error("notify: audit copy to InfluxDB is 100,000 records behind; the "
+                          "SQLite audit log keeps them")
+                return
+
+    def _run(self, stop: threading.Event) -> None:
+        while not stop.wait(1.0):
+            batch = []
+            while not self.queue.empty() and len(batch) < 5000:
+                batch.append(self.queue.get_nowait())
+            try:
+                self.partition.write_batch(batch)
+            except Exception:  # the sink spools; this only guards the thread
+                log.exception("notify: audit copy to InfluxDB failed")
+        self.partition.close()
+
+
+def start(config: Config, stop: threading.Event, metrics: Metrics,
           sensors: Callable[[str], dict[str, Any]] = lambda _: {}) -> NotifyService:
     """Start the router beside the pipeline (or alone): MQTT intake, loops and HTTP endpoint."""
     assert config.notify is not None
     cfg = config.notify
     routing = load_routing(cfg.routing)
-    service, app = build_service(cfg, routing, config.mqtt.topic_prefix, registry, sensors)
+    service, app = build_service(cfg, routing, config.mqtt.topic_prefix, metrics.registry,
+                                 sensors)
+    if config.influx is not None:
+        to_influx = InfluxAudit(config, metrics, stop)
+        record_all = service.audit
+
+        def audit(records: list[AuditRecord]) -> None:
+            record_all(records)
+            to_influx.put(records)
+
+        service.audit = audit
     from wsgiref.simple_server import make_server
     server = make_server(cfg.host, cfg.port, app, ThreadingWSGIServer,
                          handler_class=_QuietHandler)

@@ -1,4 +1,4 @@
-"""The storage sink: readings and warning events to InfluxDB in batches, spooling on failure."""
+"""The storage sink: readings, warnings and audit records to InfluxDB in batches, spooled."""
 
 from __future__ import annotations
 
@@ -11,12 +11,14 @@ from bytewax.outputs import DynamicSink, StatelessSinkPartition
 
 from warning.metrics import Metrics
 from warning.model import IndicatorRecord, Reading, WarningEvent
+from warning.notify.audit import lines as audit_lines
+from warning.notify.model import AuditRecord
 from warning.store.lineproto import indicator_line, reading_line, warning_line
 from warning.store.spool import Spool
 from warning.store.writers import WriteError, Writer
 
 log = logging.getLogger(__name__)
-Stored = Reading | WarningEvent | IndicatorRecord
+Stored = Reading | WarningEvent | IndicatorRecord | AuditRecord
 
 
 class _InfluxPartition(StatelessSinkPartition[Stored]):
@@ -77,6 +79,8 @@ class _InfluxPartition(StatelessSinkPartition[Stored]):
         readings += [line for i in items if isinstance(i, IndicatorRecord)
                      if (line := indicator_line(i)) is not None]
         warnings = [warning_line(i) for i in items if isinstance(i, WarningEvent)]
+        # The notification audit trail is kept like warnings: never dropped from the spool.
+        warnings += audit_lines(i for i in items if isinstance(i, AuditRecord))
         drained = self._drain()
         for kind, lines in (("warnings", warnings), ("readings", readings)):
             for start in range(0, len(lines), self.batch_size):
