@@ -60,3 +60,12 @@ def test_missing_secret_names_the_variable_not_a_value(monkeypatch):
     monkeypatch.delenv("T_MISSING", raising=False)
     with pytest.raises(ConfigError, match="expected environment variable T_MISSING to be set"):
         secret("T_MISSING", None, "mqtt.password")
+
+
+def test_the_example_config_loads_with_every_section():
+    from pathlib import Path
+
+    from warning.config import load_config
+    cfg = load_config(Path(__file__).parents[1] / "deploy" / "config.example.yaml")
+    assert cfg.notify is not None and cfg.notify.routing.endswith("deploy/routing.example.yaml")
+    assert cfg.notify.host == "127.0.0.1" and cfg.metrics.host == "127.0.0.1"
