@@ -11,12 +11,18 @@ from paho.mqtt.enums import CallbackAPIVersion
 
 
 class Collector:
-    """Subscribe to topics and keep every message, with its topic."""
+    """Subscribe to topics and keep every message, with its topic.
 
-    def __init__(self, port: int, *topics: str):
+    ``persistent`` keeps the broker session, so a broker restart (with persistence) loses
+    nothing for the collector: paho reconnects and the broker sends what it queued.
+    """
+
+    def __init__(self, port: int, *topics: str, persistent: bool = False):
         self.messages: list[tuple[str, bytes]] = []
         self.lock = threading.Lock()
-        self.client = paho.Client(CallbackAPIVersion.VERSION2, client_id=f"collector-{id(self)}")
+        self.client = paho.Client(CallbackAPIVersion.VERSION2, client_id=f"collector-{id(self)}",
+                                  clean_session=not persistent)
+        self.client.reconnect_delay_set(min_delay=1, max_delay=2)
         self.client.on_message = self._on_message
         subscribed = threading.Event()
         self.client.on_subscribe = lambda *a: subscribed.set()

@@ -58,6 +58,11 @@ class Metrics:
                                     registry=r)
         self.mqtt_reconnects = Counter("hazard_mqtt_connects_total",
                                        "Successful connections to the broker.", registry=r)
+        self.inbox = Gauge("hazard_mqtt_inbox_messages",
+                           "Messages read from the broker, waiting for the flow.", registry=r)
+        self.inbox_full = Counter("hazard_mqtt_inbox_full_total",
+                                  "Times the full inbox made the MQTT client stop reading.",
+                                  registry=r)
         self.rules_loaded = Gauge("hazard_rules_loaded", "Rules in force.", registry=r)
         self.reload_success = Gauge("hazard_rules_last_reload_success",
                                     "1 if the last reload of rule files succeeded.",
