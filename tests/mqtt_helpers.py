@@ -59,8 +59,9 @@ def publish_all(port: int, messages: list[tuple[str, bytes]]) -> None:
     client.max_inflight_messages_set(100)
     client.connect("127.0.0.1", port)
     client.loop_start()
-    infos = [client.publish(t, p, qos=1) for t, p in messages]
-    for info in infos:
-        info.wait_for_publish(30)
+    for start in range(0, len(messages), 10_000):  # paho has 65,535 message ids
+        infos = [client.publish(t, p, qos=1) for t, p in messages[start:start + 10_000]]
+        for info in infos:
+            info.wait_for_publish(30)
     client.disconnect()
     client.loop_stop()

@@ -118,6 +118,7 @@ class _MQTTPartition(StatefulSourcePartition[Item, Watermark]):
         if self.stop.is_set():
             raise StopIteration
         msgs: list[RawMessage] = []
+        self.metrics.inbox.set(self.inbox.qsize())  # what waited for this batch
         get = self.inbox.get_nowait
         pending = self.read_this_epoch if self.ack_on_snapshot else self.to_ack
         now = self.clock()  # one arrival time per batch: the queue keeps no earlier one
@@ -129,7 +130,6 @@ class _MQTTPartition(StatefulSourcePartition[Item, Watermark]):
                     pending.append((m.mid, m.qos))
         except queue.Empty:
             pass
-        self.metrics.inbox.set(self.inbox.qsize())
         if not msgs:
             idle_ms = int((now - self.last_arrival) * 1000)
             if idle_ms >= self.idle_after_ms:
