@@ -28,8 +28,44 @@ class LineList(list):
     item_lines: list[int]
 
 
+#: Nodes a document may have with its aliases expanded: refuses "billion laughs" alias bombs,
+#: whose few lines expand to more nodes than memory or any walk over them could take.
+MAX_NODES = 200_000
+
+
+def _expanded_size(node: yaml.Node, sizes: dict[int, int]) -> int:
+    key = id(node)
+    if key in sizes:
+        if sizes[key] < 0:
+            raise yaml.composer.ComposerError(None, None, "expected no alias inside its own "
+                                              "anchor, found a recursive one", node.start_mark)
+        return sizes[key]
+    sizes[key] = -1
+    total = 1
+    if isinstance(node, yaml.SequenceNode):
+        for child in node.value:
+            total += _expanded_size(child, sizes)
+    elif isinstance(node, yaml.MappingNode):
+        for k, v in node.value:
+            total += _expanded_size(k, sizes) + _expanded_size(v, sizes)
+    if total > MAX_NODES:
+        raise yaml.composer.ComposerError(
+            None, None, f"expected at most {MAX_NODES} nodes with aliases expanded, found "
+            f"more (an alias bomb?)", node.start_mark)
+    sizes[key] = total
+    return total
+
+
 class _Loader(yaml.SafeLoader):
     """A safe loader (no Python tags) that records lines and rejects duplicate keys."""
+
+    def get_single_data(self) -> Any:
+        """Compose the document, refuse it if aliases expand it too far, then construct it."""
+        node = self.get_single_node()
+        if node is None:
+            return None
+        _expanded_size(node, {})
+        return self.construct_document(node)
 
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> LineDict:
         out = LineDict()
