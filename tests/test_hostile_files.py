@@ -23,6 +23,7 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from mqtt_helpers import Collector, publish_all
+from test_metrics_http import LOOPBACK, listening
 
 from warning.config import load_config
 from warning.model import RawMessage, Reading, Rejected
@@ -200,6 +201,7 @@ def test_no_injected_region_reaches_a_warnings_topic(tmp_path, broker):
                 for i, r in enumerate(regions) for k in range(4)]
     try:
         wait(lambda: metric(port, "hazard_mqtt_connected") == 1, 30, "subscription")
+        assert listening(port) == {LOOPBACK}  # the running pipeline's /metrics and /-/reload
         publish_all(broker.port, messages)
         wait(lambda: metric(port, "hazard_readings_received_total") == len(messages), 30,
              "the readings")

@@ -87,8 +87,12 @@ class Metrics:
             self.warning_events.labels(hazard, "", "cleared")
 
     def serve(self, host: str, port: int,
-              reload: Callable[[], bool] | None = None) -> None:
-        """Expose ``/metrics`` over HTTP, and ``POST /-/reload`` when ``reload`` is given."""
+              reload: Callable[[], bool] | None = None) -> WSGIServer:
+        """Expose ``/metrics`` over HTTP, and ``POST /-/reload`` when ``reload`` is given.
+
+        ``host`` is the address to bind (the config's default is loopback only); the returned
+        server runs in a daemon thread and stops with ``shutdown()``.
+        """
         metrics_app = make_wsgi_app(self.registry)
 
         def app(environ: dict, start_response: Callable) -> list[bytes]:
@@ -106,6 +110,7 @@ class Metrics:
                              handler_class=_QuietHandler)
         threading.Thread(target=server.serve_forever, name="metrics-http",
                          daemon=True).start()
+        return server
 
 
 class ThreadingWSGIServer(ThreadingMixIn, WSGIServer):
