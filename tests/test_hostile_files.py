@@ -5,12 +5,12 @@ the file and a line: never another exception, never a hang (hypothesis deadlines
 bombs are refused before they expand. Sensor ids, regions and hazards that are not one safe
 topic level (``+``, ``#``, ``/``, NUL, over-long) are refused by the loaders and the parser.
 
-TODO(notify): a fuzz test of the routing-config loader joins these when ``warning/notify``
-lands; ``LOADERS`` takes it as one more entry.
+The routing file of ``warning/notify`` is one more entry of ``LOADERS``.
 """
 
 from __future__ import annotations
 
+import copy
 import json
 import tempfile
 import tracemalloc
@@ -27,6 +27,7 @@ from test_metrics_http import LOOPBACK, listening
 
 from warning.config import load_config
 from warning.model import RawMessage, Reading, Rejected
+from warning.notify.routing import load_routing
 from warning.parse import ParseSettings, parse_message
 from warning.registry import Registry, load_registry
 from warning.rules.load import load_rules
@@ -37,12 +38,24 @@ LOADERS = {
     "rules": lambda p: load_rules([p]),
     "registry": load_registry,
     "config": load_config,
+    "routing": load_routing,
 }
+
+
+def _routing_example() -> dict:
+    doc = yaml.safe_load((ROOT / "deploy" / "routing.example.yaml").read_text())
+    for channel in doc["channels"].values():  # secrets from env or file: inline URLs instead
+        if channel.pop("url_env", None) or channel.pop("url_file", None):
+            channel["url"] = "json://example.org/hook"
+    return doc
+
+
 VALID = {
     "rules": [yaml.safe_load(f.read_text()) for f in sorted((ROOT / "rules").glob("*.yaml"))
               if not f.name.endswith(".test.yaml")],
     "registry": [storm.REGISTRY],
     "config": [yaml.safe_load((ROOT / "deploy" / "config.example.yaml").read_text())],
+    "routing": [_routing_example()],
 }
 FUZZ = settings(max_examples=150, deadline=2000,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
@@ -108,7 +121,7 @@ def test_any_text_loads_or_is_refused_with_a_line(which, text):
 @FUZZ
 @given(data=st.data())
 def test_mutated_valid_files_load_or_are_refused_with_a_line(which, data):
-    doc = json.loads(json.dumps(data.draw(st.sampled_from(VALID[which]))))  # a deep copy
+    doc = copy.deepcopy(data.draw(st.sampled_from(VALID[which])))
     path = data.draw(st.sampled_from(_paths(doc)))
     op = data.draw(st.sampled_from(["replace", "delete", "add"]))
     doc = _mutate(doc, path, op, data.draw(VALUES))
