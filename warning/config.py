@@ -81,6 +81,7 @@ class Pipeline:
     timezone: str = "Asia/Shanghai"
     recovery_dir: str | None = None
     snapshot_interval: str = "10s"
+    state_ttl: str = "3d"  # a sensor unheard this long (event time) loses its state
     watch_rules: bool = True
 
 
@@ -138,7 +139,7 @@ class Config:
 
 
 _DURATION_FIELDS = {"lateness", "tick", "idle_tick_after", "max_future", "timeout",
-                    "snapshot_interval", "ack_link_ttl"}
+                    "snapshot_interval", "ack_link_ttl", "state_ttl"}
 _CHOICES = {"api": ("v1", "v2"), "unknown_sensors": ("reject", "accept"), "qos": (0, 1)}
 
 

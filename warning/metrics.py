@@ -63,6 +63,9 @@ class Metrics:
         self.inbox_full = Counter("hazard_mqtt_inbox_full_total",
                                   "Times the full inbox made the MQTT client stop reading.",
                                   registry=r)
+        self.states_expired = Counter("hazard_sensor_states_expired_total",
+                                      "Per-sensor states dropped after the state TTL.",
+                                      registry=r)
         self.rules_loaded = Gauge("hazard_rules_loaded", "Rules in force.", registry=r)
         self.reload_success = Gauge("hazard_rules_last_reload_success",
                                     "1 if the last reload of rule files succeeded.",
