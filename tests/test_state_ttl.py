@@ -140,3 +140,16 @@ def test_backtest_drops_a_vanished_sensor_and_clears_silence_on_return(tmp_path)
     assert silence("rg-a") == ["raised"]
     assert silence("rg-c") == ["raised", "cleared"]
     assert silence("rg-b") == []
+
+
+def test_reload_refuses_a_window_longer_than_the_ttl(tmp_path, caplog):
+    from warning.reload import Reloader
+
+    (tmp_path / "rules").mkdir()
+    (tmp_path / "rules" / "r.yaml").write_text(QUIET_RULES)
+    cfg = Config(rules=[str(tmp_path / "rules")], pipeline=Pipeline(state_ttl="2d"))
+    s = setup(cfg, Metrics())
+    (tmp_path / "rules" / "r.yaml").write_text(QUIET_RULES.replace("1h", "3d"))
+    assert Reloader(cfg, s.engine).reload() is False
+    assert s.engine._pending is None
+    assert "pipeline.state_ttl: expected a duration over 4325m" in caplog.text
