@@ -2,9 +2,10 @@
 
 The pipeline runs as a subprocess with recovery on, against Mosquitto with persistence and a
 real influxd of its own. A known sequence of readings (the hand-checked storm, which raises
-known warnings) is published in chunks, and while it flows the test kills the pipeline twice
-with SIGKILL (restarting it each time), stops InfluxDB for ``OUTAGE_S`` seconds (one kill
-falls inside the outage, with batches in the spool) and restarts the broker. Then:
+known warnings, beside ``QUIET_GAUGES`` drizzling gauges with one each) is published in chunks, and
+while it flows the test kills the pipeline twice with SIGKILL (restarting it each time), stops
+InfluxDB for ``OUTAGE_S`` seconds (one kill falls inside the outage, with batches in the
+spool) and restarts the broker. Then:
 
 - InfluxDB holds exactly the published readings: the count is N and the (sensor, ts) pairs
   are the published ones. InfluxDB cannot hold a duplicate point (same series and timestamp
@@ -34,6 +35,8 @@ from warning.localserver import free_port
 #: and for a kill -9 with batches waiting in the spool.
 OUTAGE_S = 30
 CHUNKS = 6
+#: Gauges in steady drizzle beside the storm, so that each fault lands among many readings.
+QUIET_GAUGES = 20
 
 
 class Pipeline:
@@ -99,7 +102,7 @@ def test_faults_lose_nothing(tmp_path, broker):
                    "timeout": "2s"},
         "pipeline": {"idle_tick_after": "1h", "recovery_dir": "recovery",
                      "snapshot_interval": "200ms"},
-        "metrics": {"port": port}, "outputs": {"console": False}})
+        "metrics": {"port": port}, "outputs": {"console": False}}, quiet_gauges=QUIET_GAUGES)
     size = len(messages) // CHUNKS + 1
     chunks = [messages[i:i + size] for i in range(0, len(messages), size)]
     collector = Collector(broker.port, "hazard/warnings/#", persistent=True)
