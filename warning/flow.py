@@ -136,6 +136,14 @@ class Engine:
 _NOTHING = Outcome(None, None, ())
 
 
+def _warning_only(x: WarningEvent | Expire) -> WarningEvent | None:
+    return x if isinstance(x, WarningEvent) else None
+
+
+def _expire_only(x: WarningEvent | Expire) -> Expire | None:
+    return x if isinstance(x, Expire) else None
+
+
 def _to_silence(items: list[Reading | Tick]) -> list[tuple[str, tuple[str, list[Seen | Tick]]]]:
     # Sightings and ticks travel one path, so each shard sees them in source order. One item
     # per shard and batch, not one per reading: each bytewax step costs ~1-2 us per item.
@@ -173,10 +181,9 @@ def build_flow(source: Source[Any], engine: Engine, outputs: Outputs,
     silence_states = op.stateful_map("watch_silence", silence_in, engine.watch_silence)
     silence_out = op.flat_map("silence_events", op.key_rm("unkey_silence", silence_states),
                               lambda events: events)
-    silence_events = op.filter("silence_warnings", silence_out,
-                               lambda x: isinstance(x, WarningEvent))
+    silence_events = op.filter_map("silence_warnings", silence_out, _warning_only)
     # Sensors unheard for the state TTL: their states get the chance to drop themselves.
-    expiries = op.filter("expiries", silence_out, lambda x: isinstance(x, Expire))
+    expiries = op.filter_map("expiries", silence_out, _expire_only)
 
     keyed = op.key_on("key_by_sensor", op.merge("readings_and_expiries", readings, expiries),
                       lambda r: r.sensor_id)
