@@ -226,3 +226,9 @@ def test_no_injected_region_reaches_a_warnings_topic(tmp_path, broker):
     assert refused == len(messages)
     assert not [t for t in topics if t.startswith("hazard/warnings/")]
     assert len([t for t in topics if t == "hazard/deadletter/bad_id"]) == 1
+
+
+@pytest.mark.parametrize("which", LOADERS)
+def test_deep_nesting_is_refused_with_a_line(which):
+    found = _load(which, "a: " + "[" * 3_000 + "]" * 3_000 + "\n")
+    assert isinstance(found, ConfigError)
