@@ -13,6 +13,7 @@ from __future__ import annotations
 import copy
 import json
 import tempfile
+import time
 import tracemalloc
 from pathlib import Path
 from typing import Any
@@ -229,6 +230,11 @@ def test_no_injected_region_reaches_a_warnings_topic(tmp_path, broker):
 
 
 @pytest.mark.parametrize("which", LOADERS)
-def test_deep_nesting_is_refused_with_a_line(which):
-    found = _load(which, "a: " + "[" * 3_000 + "]" * 3_000 + "\n")
-    assert isinstance(found, ConfigError)
+def test_deep_nesting_is_refused_quickly_with_a_line(which):
+    started = time.monotonic()
+    flow = _load(which, "a: 1\nb: " + "[" * 3_000 + "]" * 3_000 + "\n")
+    block = _load(which, "".join(" " * i + f"k{i}:\n" for i in range(2_000)))
+    assert isinstance(flow, ConfigError) and "nested at most" in str(flow)
+    assert flow.problems[0].line == 2
+    assert isinstance(block, ConfigError)
+    assert time.monotonic() - started < 2.0, "expected a quick refusal (PyYAML is quadratic)"

@@ -120,6 +120,32 @@ class ConfigError(Exception):
         super().__init__("\n".join(str(p) for p in self.problems))
 
 
+#: PyYAML's scanner takes time quadratic in the nesting of flow collections (a 6 kB file of
+#: brackets took seconds), so deeper nesting is refused before parsing.
+MAX_FLOW_DEPTH = 64
+
+
+def _too_deep_line(text: str) -> int:
+    r"""Return the line where ``[``/``{`` nest deeper than allowed, or 0 (quotes not parsed).
+
+    >>> _too_deep_line("a: [1, {b: 2}]"), _too_deep_line("a:\n" + "[" * 65)
+    (0, 2)
+    """
+    if text.count("[") + text.count("{") <= MAX_FLOW_DEPTH:
+        return 0
+    depth, line = 0, 1
+    for ch in text:
+        if ch in "[{":
+            depth += 1
+            if depth > MAX_FLOW_DEPTH:
+                return line
+        elif ch in "]}":
+            depth = max(0, depth - 1)
+        elif ch == "\n":
+            line += 1
+    return 0
+
+
 def load_yaml(path: str | Path, max_bytes: int = 4 << 20) -> Any:
     """Load one YAML document with a safe loader, raising ConfigError naming file and line."""
     path = Path(path)
@@ -131,6 +157,10 @@ def load_yaml(path: str | Path, max_bytes: int = 4 << 20) -> Any:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError([Problem(str(path), 1, "", "", f"cannot read: {exc}")]) from None
+    deep = _too_deep_line(text)
+    if deep:
+        raise ConfigError([Problem(str(path), deep, "", "", f"expected [ ] and {{ }} nested at "
+                                   f"most {MAX_FLOW_DEPTH} deep, found deeper")])
     try:
         return yaml.load(text, Loader=_Loader)  # noqa: S506 - _Loader is a SafeLoader
     except yaml.MarkedYAMLError as exc:
