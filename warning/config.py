@@ -42,7 +42,7 @@ class MQTT:
     clean_start: bool = False
     publish_warnings: bool = True
     publish_dead_letters: bool = True
-    inbox_limit: int = 20_000  # messages read but not yet taken by the flow
+    inbox_limit: int = 10_000  # messages read, not yet taken by the flow (~1.7 kB each)
 
 
 @dataclass
