@@ -81,3 +81,15 @@ def test_broker_restart_loses_nothing(tmp_path, broker, influxdb):
     assert _count(influxdb) == len(messages)
     rows = influxdb.query("SELECT count(warning_id) FROM warning", db=influxdb.db)
     assert int(rows[0]["count"]) == len(expected)
+
+
+def test_publisher_says_what_it_drops_when_stopping_without_a_broker(broker, caplog):
+    publisher = Publisher(MQTT(port=broker.port, client_id="outage-publisher"))
+    client = publisher.acquire()
+    wait(client.is_connected, 10, "the publisher to connect")
+    broker.pause()
+    wait(lambda: not client.is_connected(), 10, "the publisher to see the broker gone")
+    for i in range(3):
+        publisher.send("hazard/warnings/wuxing/rainstorm", json.dumps({"n": i}).encode())
+    publisher.release(timeout=0.5)
+    assert "stopping with 3 MQTT messages unsent" in caplog.text

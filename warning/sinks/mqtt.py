@@ -67,6 +67,9 @@ class Publisher:
             deadline = time.monotonic() + timeout
             while self._inflight() and time.monotonic() < deadline:
                 time.sleep(0.01)
+            if self._inflight():
+                log.error("stopping with %d MQTT messages unsent (broker away?): they are lost",
+                          len(getattr(self.client, "_out_messages", ())))
             self.client.disconnect()
             self.client.loop_stop()
             self.client = None
