@@ -108,7 +108,9 @@ def live_outputs(s: Setup, console_sink: ConsoleSink | None = None) -> Outputs:
         out.warnings.append(console_sink or ConsoleSink(tz))
     if cfg.outputs.jsonl:
         out.warnings.append(JsonLinesSink(cfg.path(cfg.outputs.jsonl), tz))
-    publisher = Publisher(cfg.mqtt)
+    # With recovery, warnings wait on disk until the broker has them (a crash keeps them).
+    recovery = cfg.pipeline.recovery_dir
+    publisher = Publisher(cfg.mqtt, cfg.path(recovery) / "mqtt-outbox" if recovery else None)
     if cfg.mqtt.publish_warnings:
         out.warnings.append(MQTTWarningSink(publisher, tz))
     if cfg.mqtt.publish_dead_letters:

@@ -93,3 +93,50 @@ def test_publisher_says_what_it_drops_when_stopping_without_a_broker(broker, cap
         publisher.send("hazard/warnings/wuxing/rainstorm", json.dumps({"n": i}).encode())
     publisher.release(timeout=0.5)
     assert "stopping with 3 MQTT messages unsent" in caplog.text
+
+
+_CRASHING_PUBLISHER = """
+import json, sys, time
+from warning.config import MQTT
+from warning.sinks.mqtt import Publisher
+publisher = Publisher(MQTT(port=int(sys.argv[1]), client_id="crashing"), sys.argv[2])
+client = publisher.acquire()
+while not client.is_connected():
+    time.sleep(0.05)
+print("connected", flush=True)
+sys.stdin.readline()  # the broker is down now
+for i in range(50):
+    publisher.send("hazard/warnings/wuxing/rainstorm", json.dumps({"n": i}).encode(), True)
+publisher.sync()
+print("synced", flush=True)
+time.sleep(60)
+"""
+
+
+def test_outbox_keeps_warnings_through_a_crash_while_the_broker_is_down(tmp_path, broker):
+    import subprocess
+    import sys
+
+    collector = Collector(broker.port, "hazard/warnings/#", persistent=True)
+    proc = subprocess.Popen([sys.executable, "-c", _CRASHING_PUBLISHER, str(broker.port),
+                             str(tmp_path / "outbox")], stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout.readline().strip() == "connected"
+        broker.pause()
+        proc.stdin.write("go\n")
+        proc.stdin.flush()
+        assert proc.stdout.readline().strip() == "synced"
+    finally:
+        proc.kill()  # SIGKILL: paho's in-memory queue dies with it
+        proc.wait(10)
+    broker.start()
+    publisher = Publisher(MQTT(port=broker.port, client_id="restarted"), tmp_path / "outbox")
+    publisher.acquire()  # sends what the outbox kept
+    got = collector.wait_for("hazard/warnings/", 50, 30)
+    publisher.release()
+    collector.close()
+    assert sorted({w["n"] for _, w in got}) == list(range(50)), \
+        f"expected the 50 events sent before the crash, found {len(got)}"
+    from warning.sinks.outbox import Outbox
+    assert Outbox(tmp_path / "outbox").pending == {}, "expected every PUBACK recorded"

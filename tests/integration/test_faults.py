@@ -30,6 +30,7 @@ from mqtt_helpers import Collector, publish_all
 from servers import InfluxDB
 
 from warning.localserver import free_port
+from warning.sinks.outbox import Outbox
 
 #: How long InfluxDB stays down: long enough for several retries with backoff (1, 2, 4 ... s)
 #: and for a kill -9 with batches waiting in the spool.
@@ -147,6 +148,7 @@ def test_faults_lose_nothing(tmp_path, broker):
         duplicates = metric(port, "hazard_readings_duplicate_total") or 0
         p.stop()
         readings, warnings = _stored(influx)
+        left = len(Outbox(tmp_path / "recovery" / "mqtt-outbox").pending)
     finally:
         if p.proc is not None and p.proc.poll() is None:
             p.kill()
@@ -171,6 +173,7 @@ def test_faults_lose_nothing(tmp_path, broker):
         ("warning messages on MQTT", f"{len(on_mqtt)}",
          f"{len(on_mqtt) - len(set(on_mqtt))} repeats"),
         ("distinct events on MQTT", f"{len(set(on_mqtt))}", "== expected"),
+        ("warning messages left in the outbox", f"{left}", "== 0"),
         *_notification_checks(),
     ]
     print(_table(faults, checks, took))
@@ -181,6 +184,7 @@ def test_faults_lose_nothing(tmp_path, broker):
     assert set(on_mqtt) == set(want), "expected each warning event at least once on MQTT"
     assert set(normal(events)) == set(normal(expected)), "events differ from the backtest's"
     assert sum(p.received) >= len(messages)
+    assert left == 0, "expected every warning message acknowledged by the broker"
 
 
 def _ms(ts: str) -> int:
