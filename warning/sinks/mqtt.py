@@ -60,7 +60,7 @@ class Publisher:
                 client_id = f"{self.cfg.client_id}-pub-{os.getpid()}"
                 self.client = make_client(self.cfg, client_id, persistent=False)
                 self.client.on_publish = self._on_publish
-                if self.outbox_dir is not None:
+                if self.outbox_dir is not None and self.cfg.qos:  # QoS 0 has no PUBACK
                     self.outbox = Outbox(self.outbox_dir)
                     for n, (topic, payload) in list(self.outbox.pending.items()):
                         self._send(topic, payload, n)
@@ -85,6 +85,8 @@ class Publisher:
     def _send(self, topic: str, payload: bytes, n: int | None) -> None:
         assert self.client is not None
         mid = publish(self.client, topic, payload, self.cfg.qos)
+        if not self.cfg.qos:
+            return  # nothing to wait for (and paho reports nothing for unsent QoS 0)
         with self.mids:
             acked = mid in self.early
             if acked:
@@ -95,6 +97,8 @@ class Publisher:
             self.outbox.done(n)
 
     def _on_publish(self, _c, _u, mid: int, _reason, _props) -> None:
+        if not self.cfg.qos:
+            return
         with self.mids:
             if mid in self.waiting:
                 n = self.waiting.pop(mid)
