@@ -1,4 +1,5 @@
-"""The HTTP server (``/metrics``, ``POST /-/reload``) listens on loopback unless configured."""
+"""HTTP servers listen on loopback unless configured: ``/metrics`` with ``POST /-/reload``, and
+the notification router's ack links and CAP feed."""
 
 from __future__ import annotations
 
@@ -72,3 +73,24 @@ def test_a_non_loopback_address_is_refused():
     finally:
         server.shutdown()
         server.server_close()
+
+
+def test_notify_endpoint_binds_loopback_by_default(tmp_path, broker):
+    import threading
+
+    from tests.notify.helpers import routing_file
+    from warning.config import MQTT, Config, Notify
+    from warning.notify import runner
+
+    port = free_port()
+    notify = Notify(routing=str(routing_file(tmp_path)), state_dir=str(tmp_path / "notify"),
+                    port=port, client_id="bind-test")
+    assert notify.host == "127.0.0.1"
+    stop = threading.Event()
+    service = runner.start(Config(mqtt=MQTT(port=broker.port), notify=notify), stop, Metrics())
+    try:
+        assert listening(port) == {LOOPBACK}, f"expected {LOOPBACK} only, found {listening(port)}"
+    finally:
+        stop.set()
+        service.join()
+        service.store.close()
