@@ -24,7 +24,7 @@ from warning.localserver import free_port
 
 BACKLOG = 100_000
 SENSORS = 20
-INBOX_LIMIT = 500  # small, so that this machine fills it (2 cores; paho shares the GIL)
+INBOX_LIMIT = 200  # small, so that this machine fills it (2 cores; paho shares the GIL)
 #: RSS growth allowed over the burst; windows of 20 sensors take a few MB of it.
 RSS_BOUND_MB = 40
 
