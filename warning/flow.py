@@ -87,7 +87,8 @@ class Engine:
             if state is not None and not may_expire(state, reading):
                 return state, _NOTHING
             self.evaluator.forget(reading)
-            self.metrics.states_expired.inc()
+            if state is not None:
+                self.metrics.states_expired.inc()
             return None, _NOTHING
         if state is None:
             state = SensorState()

@@ -125,6 +125,9 @@ class Publisher:
             self.client.disconnect()
             self.client.loop_stop()
             self.client = None
+            with self.mids:  # message ids belong to that client
+                self.waiting.clear()
+                self.early.clear()
             if self.outbox is not None:
                 self.outbox.close()
                 self.outbox = None
