@@ -41,8 +41,9 @@ def normal(events) -> list[str]:
 
 
 def region(sensor_id: str) -> str:
-    """The storm registry's region of a sensor."""
-    return next(s["region"] for s in storm.REGISTRY["sensors"] if s["id"] == sensor_id)
+    """The storm registry's region of a sensor (quiet gauges stand in anji)."""
+    return next((s["region"] for s in storm.REGISTRY["sensors"] if s["id"] == sensor_id),
+                "anji")
 
 
 def start_pipeline(tmp_path, config, name: str = "pipeline"):
@@ -62,9 +63,13 @@ def stop_pipeline(proc, log) -> int:
     return code
 
 
-def storm_case(tmp_path, config: dict) -> tuple:
+def storm_case(tmp_path, config: dict, quiet_gauges: int = 0) -> tuple:
     """Write the storm's registry and a pipeline config; return (config path, the storm's
-    MQTT messages, the events its backtest gives): what a live run must reproduce."""
+    MQTT messages, the events its backtest gives): what a live run must reproduce.
+
+    ``quiet_gauges`` more registered gauges report 0.1 mm every 5 minutes beside the storm
+    (``storm.with_quiet_gauges``).
+    """
     from pathlib import Path
 
     import yaml
@@ -73,10 +78,12 @@ def storm_case(tmp_path, config: dict) -> tuple:
     from warning.config import Config
 
     rules = str(Path(__file__).parents[1] / "rules")
-    (tmp_path / "sensors.yaml").write_text(yaml.safe_dump(storm.REGISTRY))
+    registry, readings = storm.REGISTRY, storm.readings()
+    if quiet_gauges:
+        registry, readings = storm.with_quiet_gauges(quiet_gauges, readings)
+    (tmp_path / "sensors.yaml").write_text(yaml.safe_dump(registry))
     path = tmp_path / "config.yaml"
     path.write_text(yaml.safe_dump({"rules": [rules], "sensors": "sensors.yaml", **config}))
-    readings = storm.readings()
     storm.write_jsonl(tmp_path / "storm.jsonl", readings)
     cfg = Config(rules=[rules], sensors=str(tmp_path / "sensors.yaml"))
     run_backtest(setup(cfg), tmp_path / "storm.jsonl", tmp_path / "expected.jsonl")

@@ -11,12 +11,18 @@ from paho.mqtt.enums import CallbackAPIVersion
 
 
 class Collector:
-    """Subscribe to topics and keep every message, with its topic."""
+    """Subscribe to topics and keep every message, with its topic.
 
-    def __init__(self, port: int, *topics: str):
+    ``persistent`` keeps the broker session, so a broker restart (with persistence) loses
+    nothing for the collector: paho reconnects and the broker sends what it queued.
+    """
+
+    def __init__(self, port: int, *topics: str, persistent: bool = False):
         self.messages: list[tuple[str, bytes]] = []
         self.lock = threading.Lock()
-        self.client = paho.Client(CallbackAPIVersion.VERSION2, client_id=f"collector-{id(self)}")
+        self.client = paho.Client(CallbackAPIVersion.VERSION2, client_id=f"collector-{id(self)}",
+                                  clean_session=not persistent)
+        self.client.reconnect_delay_set(min_delay=1, max_delay=2)
         self.client.on_message = self._on_message
         subscribed = threading.Event()
         self.client.on_subscribe = lambda *a: subscribed.set()
@@ -53,8 +59,9 @@ def publish_all(port: int, messages: list[tuple[str, bytes]]) -> None:
     client.max_inflight_messages_set(100)
     client.connect("127.0.0.1", port)
     client.loop_start()
-    infos = [client.publish(t, p, qos=1) for t, p in messages]
-    for info in infos:
-        info.wait_for_publish(30)
+    for start in range(0, len(messages), 10_000):  # paho has 65,535 message ids
+        infos = [client.publish(t, p, qos=1) for t, p in messages[start:start + 10_000]]
+        for info in infos:
+            info.wait_for_publish(30)
     client.disconnect()
     client.loop_stop()

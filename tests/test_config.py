@@ -29,7 +29,7 @@ def test_defaults(tmp_path):
     ("mqtt:\n  bogus: 1\n", ["F:2: mqtt.bogus: expected one of host, port, client_id, "
                              "username, password_env, password_file, tls, topic_prefix, "
                              "share_group, qos, keepalive, clean_start, publish_warnings, "
-                             "publish_dead_letters, found unknown key 'bogus'"]),
+                             "publish_dead_letters, inbox_limit, found unknown key 'bogus'"]),
     ("mqtt:\n  port: '1883'\n", ["F:2: mqtt.port: expected int, found '1883'"]),
     ("mqtt:\n  qos: 2\n", ["F:2: mqtt.qos: expected one of 0, 1, found 2"]),
     ("mqtt: 3\n", ["F:1: mqtt: expected a mapping, found 3"]),
@@ -42,7 +42,7 @@ def test_defaults(tmp_path):
     ("mqtt:\n  password: hunter2\n",
      ["F:2: mqtt.password: expected one of host, port, client_id, username, password_env, "
       "password_file, tls, topic_prefix, share_group, qos, keepalive, clean_start, "
-      "publish_warnings, publish_dead_letters, found unknown key 'password'"]),
+      "publish_warnings, publish_dead_letters, inbox_limit, found unknown key 'password'"]),
 ])
 def test_problems(tmp_path, text, expected):
     assert _problems(tmp_path, text) == expected

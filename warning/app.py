@@ -15,6 +15,7 @@ from bytewax.recovery import RecoveryConfig
 from bytewax.run import cli_main
 
 from warning.config import Config
+from warning.engine import state_ttl_ms
 from warning.flow import Engine, Outputs, build_flow
 from warning.ingest import Ingest
 from warning.kinds import kinds_from_config
@@ -78,7 +79,8 @@ def setup(config: Config, metrics: Metrics | None = None, *, check_future: bool 
     settings = ParseSettings(registry, kinds, config.mqtt.topic_prefix, p.max_payload_bytes,
                              max_future_ms=parse_duration_ms(p.max_future) if check_future
                              else None)
-    engine = Engine(rules, registry, parse_duration_ms(p.lateness), metrics, kinds, p.timezone)
+    engine = Engine(rules, registry, parse_duration_ms(p.lateness), metrics, kinds, p.timezone,
+                    state_ttl_ms(p.state_ttl, p.lateness, rules))
     return Setup(config, settings, engine, metrics)
 
 
@@ -106,7 +108,9 @@ def live_outputs(s: Setup, console_sink: ConsoleSink | None = None) -> Outputs:
         out.warnings.append(console_sink or ConsoleSink(tz))
     if cfg.outputs.jsonl:
         out.warnings.append(JsonLinesSink(cfg.path(cfg.outputs.jsonl), tz))
-    publisher = Publisher(cfg.mqtt)
+    # With recovery, warnings wait on disk until the broker has them (a crash keeps them).
+    recovery = cfg.pipeline.recovery_dir
+    publisher = Publisher(cfg.mqtt, cfg.path(recovery) / "mqtt-outbox" if recovery else None)
     if cfg.mqtt.publish_warnings:
         out.warnings.append(MQTTWarningSink(publisher, tz))
     if cfg.mqtt.publish_dead_letters:

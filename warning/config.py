@@ -42,6 +42,7 @@ class MQTT:
     clean_start: bool = False
     publish_warnings: bool = True
     publish_dead_letters: bool = True
+    inbox_limit: int = 10_000  # messages read, not yet taken by the flow (~1.7 kB each)
 
 
 @dataclass
@@ -80,6 +81,7 @@ class Pipeline:
     timezone: str = "Asia/Shanghai"
     recovery_dir: str | None = None
     snapshot_interval: str = "10s"
+    state_ttl: str = "3d"  # a sensor unheard this long (event time) loses its state
     watch_rules: bool = True
 
 
@@ -137,7 +139,7 @@ class Config:
 
 
 _DURATION_FIELDS = {"lateness", "tick", "idle_tick_after", "max_future", "timeout",
-                    "snapshot_interval", "ack_link_ttl"}
+                    "snapshot_interval", "ack_link_ttl", "state_ttl"}
 _CHOICES = {"api": ("v1", "v2"), "unknown_sensors": ("reject", "accept"), "qos": (0, 1)}
 
 

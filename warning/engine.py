@@ -12,12 +12,22 @@ from warning import lifecycle
 from warning.daily import NOON_TOLERANCE_MS, DailyFWI, fwi_step
 from warning.kinds import BUILTIN_KINDS, Kind
 from warning.lifecycle import Episode
-from warning.model import IndicatorRecord, Reading, Rejected, WarningEvent, zone
+from warning.model import (
+    IndicatorRecord,
+    Reading,
+    Rejected,
+    WarningEvent,
+    format_duration_ms,
+    parse_duration_ms,
+    zone,
+)
 from warning.registry import Registry
 from warning.rules.compile import Context
 from warning.rules.functions import FWI_FIELDS
 from warning.rules.load import IndicatorSpec, Rule, RuleSet
 from warning.rules.windows import Series
+from warning.silence import Expire
+from warning.yamlfile import ConfigError, Problem
 
 
 @dataclass
@@ -98,6 +108,11 @@ class Evaluator:
         if found is None:
             found = self._zones[name] = zone(name)
         return found
+
+    def forget(self, e: Expire) -> None:
+        """Drop what the caches hold for a sensor whose state expired."""
+        self._applicable.pop((e.sensor_id, e.kind, e.region), None)
+        self._specs.pop((e.sensor_id, e.kind, e.region), None)
 
     def observe(self, state: SensorState, r: Reading) -> Outcome:
         """Take one reading into ``state`` and return what it produced."""
@@ -189,6 +204,38 @@ def build_event(rule: Rule, t: lifecycle.Transition, subject: str, region: str, 
     return WarningEvent(t.warning_id, t.event, rule.id, rule.hazard, t.level, t.previous,
                         subject, region, ctx.now, values, message, instruction, "Observed",
                         received_at)
+
+
+def may_expire(state: SensorState, e: Expire) -> bool:
+    """Return whether a sensor's state may be dropped: unheard since the cutoff, nothing active.
+
+    A warning raised or pending (any lifecycle episode) keeps the state, so it can still step
+    down and clear when the sensor reports again.
+    """
+    return (state.watermark is None or state.watermark <= e.cutoff) and not state.episodes
+
+
+def longest_memory_ms(rules: RuleSet) -> int:
+    """Return the longest event time the rules look back or wait: windows, for, hold, no_data."""
+    longest = max(FWI_FIELDS.values()) + NOON_TOLERANCE_MS  # the daily FWI's day of data
+    for rule in rules.rules:
+        longest = max(longest, rule.for_ms, rule.hold_ms, *rule.horizons.values(),
+                      rule.no_data.after_ms if rule.no_data else 0)
+    for spec in rules.indicators:
+        longest = max(longest, *spec.horizons.values())
+    return longest
+
+
+def state_ttl_ms(ttl: str, lateness: str, rules: RuleSet) -> int:
+    """Return ``pipeline.state_ttl`` in ms; raise ConfigError unless it outlasts the rules."""
+    ttl_ms = parse_duration_ms(ttl)
+    longest = longest_memory_ms(rules) + parse_duration_ms(lateness)
+    if ttl_ms <= longest:
+        raise ConfigError([Problem("config", 1, "", "pipeline.state_ttl",
+                                   f"expected a duration over {format_duration_ms(longest)} "
+                                   f"(the rules' longest window, for, hold or no_data plus "
+                                   f"lateness), found {ttl!r}")])
+    return ttl_ms
 
 
 def _count_gap(state: SensorState, seq: int | None) -> int:

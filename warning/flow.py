@@ -19,13 +19,13 @@ from bytewax.dataflow import Dataflow
 from bytewax.inputs import Source
 from bytewax.outputs import Sink
 
-from warning.engine import Evaluator, Outcome, SensorState
+from warning.engine import Evaluator, Outcome, SensorState, may_expire
 from warning.kinds import BUILTIN_KINDS, Kind
 from warning.metrics import Metrics
 from warning.model import IndicatorRecord, Reading, Rejected, Seen, Tick, WarningEvent
 from warning.registry import Registry
 from warning.rules.load import RuleSet
-from warning.silence import SHARD_KEYS, ShardState, SilenceWatch, shard_of
+from warning.silence import SHARD_KEYS, Expire, ShardState, SilenceWatch, shard_of
 
 
 @dataclass
@@ -48,13 +48,14 @@ class Engine:
     metrics: Metrics
     kinds: Mapping[str, Kind] = field(default_factory=lambda: dict(BUILTIN_KINDS))
     timezone: str = "Asia/Shanghai"
+    state_ttl_ms: int | None = None  # drop a quiet sensor's state after this much event time
 
     def __post_init__(self) -> None:
         self.evaluator = Evaluator(self.rules, self.registry, self.lateness_ms, self.kinds,
                                    self.timezone)
         self._accepted: dict[str, Any] = {}  # labelled counter per kind: labels() is slow
         self._pending: tuple[RuleSet, Registry] | None = None
-        self.silence = SilenceWatch(self.rules, self.registry)
+        self.silence = SilenceWatch(self.rules, self.registry, state_ttl_ms=self.state_ttl_ms)
         self.metrics.rules_loaded.set(len(self.rules.rules))
         self.metrics.init_hazards({r.hazard for r in self.rules.rules}
                                   | {r.no_data.hazard for r in self.rules.rules if r.no_data})
@@ -70,14 +71,25 @@ class Engine:
         self.rules, self.registry = pending
         self.evaluator = Evaluator(self.rules, self.registry, self.lateness_ms, self.kinds,
                                    self.timezone)
-        self.silence = SilenceWatch(self.rules, self.registry)
+        self.silence = SilenceWatch(self.rules, self.registry, state_ttl_ms=self.state_ttl_ms)
         self.metrics.rules_loaded.set(len(self.rules.rules))
 
-    def evaluate(self, state: SensorState | None, reading: Reading
-                 ) -> tuple[SensorState, Outcome]:
-        """The ``evaluate_rules`` step: one reading into one sensor's state."""
+    def evaluate(self, state: SensorState | None, reading: Reading | Expire
+                 ) -> tuple[SensorState | None, Outcome]:
+        """The ``evaluate_rules`` step: one reading into one sensor's state.
+
+        An ``Expire`` drops the state (bytewax forgets a key whose state is None) when
+        ``may_expire`` allows.
+        """
         if self._pending is not None:
             self._apply_pending()
+        if isinstance(reading, Expire):
+            if state is not None and not may_expire(state, reading):
+                return state, _NOTHING
+            self.evaluator.forget(reading)
+            if state is not None:
+                self.metrics.states_expired.inc()
+            return None, _NOTHING
         if state is None:
             state = SensorState()
         outcome = self.evaluator.observe(state, reading)
@@ -96,7 +108,7 @@ class Engine:
         return state, outcome
 
     def watch_silence(self, state: ShardState | None, value: tuple[str, list[Seen | Tick]]
-                      ) -> tuple[ShardState, list[WarningEvent]]:
+                      ) -> tuple[ShardState, list[WarningEvent | Expire]]:
         """The ``watch_silence`` step: sightings and ticks, in order, into one shard's state."""
         if self._pending is not None:
             self._apply_pending()
@@ -104,7 +116,7 @@ class Engine:
         if state is None:
             state = self.silence.new_state(shard)
         observe = self.silence.observe
-        events: list[WarningEvent] = []
+        events: list[WarningEvent | Expire] = []
         for item in items:
             events.extend(observe(state, item))
         return state, events
@@ -120,6 +132,17 @@ class Engine:
             m.active.labels(event.hazard, event.level.colour).inc()
         if event.received_at:
             m.delay.observe(max(0.0, time.time() - event.received_at))
+
+
+_NOTHING = Outcome(None, None, ())
+
+
+def _warning_only(x: WarningEvent | Expire) -> WarningEvent | None:
+    return x if isinstance(x, WarningEvent) else None
+
+
+def _expire_only(x: WarningEvent | Expire) -> Expire | None:
+    return x if isinstance(x, Expire) else None
 
 
 def _to_silence(items: list[Reading | Tick]) -> list[tuple[str, tuple[str, list[Seen | Tick]]]]:
@@ -154,16 +177,20 @@ def build_flow(source: Source[Any], engine: Engine, outputs: Outputs,
     good = parsed.falses
     readings = op.filter("readings_only", good, lambda x: isinstance(x, Reading))
 
-    keyed = op.key_on("key_by_sensor", readings, lambda r: r.sensor_id)
-    outcomes = op.stateful_map("evaluate_rules", keyed, engine.evaluate)
-    results = op.flat_map("split_outcome", op.key_rm("unkey_outcome", outcomes),
-                          _split_outcome)
-
     # stateful_map does not pass the key to the mapper; the shard rides in the value too.
     silence_in = op.flat_map_batch("to_silence", good, _to_silence)
     silence_states = op.stateful_map("watch_silence", silence_in, engine.watch_silence)
-    silence_events = op.flat_map("silence_events", op.key_rm("unkey_silence", silence_states),
-                                 lambda events: events)
+    silence_out = op.flat_map("silence_events", op.key_rm("unkey_silence", silence_states),
+                              lambda events: events)
+    silence_events = op.filter_map("silence_warnings", silence_out, _warning_only)
+    # Sensors unheard for the state TTL: their states get the chance to drop themselves.
+    expiries = op.filter_map("expiries", silence_out, _expire_only)
+
+    keyed = op.key_on("key_by_sensor", op.merge("readings_and_expiries", readings, expiries),
+                      lambda r: r.sensor_id)
+    outcomes = op.stateful_map("evaluate_rules", keyed, engine.evaluate)
+    results = op.flat_map("split_outcome", op.key_rm("unkey_outcome", outcomes),
+                          _split_outcome)
 
     rule_events = op.filter("events_only", results, lambda x: isinstance(x, WarningEvent))
     events = op.merge("all_events", rule_events, silence_events)

@@ -112,10 +112,14 @@ class Broker:
         self._thread.start()
         ready.wait(10)
 
-    def stop(self) -> None:
-        """Stop the broker."""
+    def pause(self) -> None:
+        """Stop the broker process but keep its persistence, so ``start()`` resumes sessions."""
         stop_process(self._proc, 5)
         self._proc = None
+
+    def stop(self) -> None:
+        """Stop the broker."""
+        self.pause()
         if self._loop is not None:
             self._loop.call_soon_threadsafe(self._loop.stop)
             if self._thread is not None:

@@ -58,6 +58,14 @@ class Metrics:
                                     registry=r)
         self.mqtt_reconnects = Counter("hazard_mqtt_connects_total",
                                        "Successful connections to the broker.", registry=r)
+        self.inbox = Gauge("hazard_mqtt_inbox_messages",
+                           "Messages read from the broker, waiting for the flow.", registry=r)
+        self.inbox_full = Counter("hazard_mqtt_inbox_full_total",
+                                  "Times the full inbox made the MQTT client stop reading.",
+                                  registry=r)
+        self.states_expired = Counter("hazard_sensor_states_expired_total",
+                                      "Per-sensor states dropped after the state TTL.",
+                                      registry=r)
         self.rules_loaded = Gauge("hazard_rules_loaded", "Rules in force.", registry=r)
         self.reload_success = Gauge("hazard_rules_last_reload_success",
                                     "1 if the last reload of rule files succeeded.",
@@ -82,8 +90,12 @@ class Metrics:
             self.warning_events.labels(hazard, "", "cleared")
 
     def serve(self, host: str, port: int,
-              reload: Callable[[], bool] | None = None) -> None:
-        """Expose ``/metrics`` over HTTP, and ``POST /-/reload`` when ``reload`` is given."""
+              reload: Callable[[], bool] | None = None) -> WSGIServer:
+        """Expose ``/metrics`` over HTTP, and ``POST /-/reload`` when ``reload`` is given.
+
+        ``host`` is the address to bind (the config's default is loopback only); the returned
+        server runs in a daemon thread and stops with ``shutdown()``.
+        """
         metrics_app = make_wsgi_app(self.registry)
 
         def app(environ: dict, start_response: Callable) -> list[bytes]:
@@ -101,6 +113,7 @@ class Metrics:
                              handler_class=_QuietHandler)
         threading.Thread(target=server.serve_forever, name="metrics-http",
                          daemon=True).start()
+        return server
 
 
 class ThreadingWSGIServer(ThreadingMixIn, WSGIServer):

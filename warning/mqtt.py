@@ -38,14 +38,17 @@ def make_client(cfg: MQTT, client_id: str, *, persistent: bool, manual_ack: bool
 
 
 def publish(client: paho.Client, topic: str, payload: bytes, qos: int,
-            stop: threading.Event | None = None) -> None:
-    """Publish, waiting while paho's in-flight id space is full instead of dropping."""
+            stop: threading.Event | None = None) -> int:
+    """Publish, waiting while paho's in-flight id space is full instead of dropping.
+
+    Return the message id (-1 if ``stop`` was set before paho took the message).
+    """
     delay = 0.001
     while True:
         info = client.publish(topic, payload, qos=qos)
         if info.rc != MQTTErrorCode.MQTT_ERR_QUEUE_SIZE:
-            return  # MQTT_ERR_NO_CONN still queues the message for the reconnect
+            return info.mid  # MQTT_ERR_NO_CONN still queues the message for the reconnect
         if stop is not None and stop.is_set():
-            return
+            return -1
         time.sleep(delay)
         delay = min(delay * 2, 0.1)

@@ -11,7 +11,7 @@ from typing import Any
 
 from warning.kinds import BUILTIN_KINDS, Kind
 from warning.model import RawMessage, Reading, Rejected
-from warning.registry import Registry
+from warning.registry import ID_CHARS, ID_RULE, Registry
 
 #: Every reason a message can be rejected for; metrics initialise a series for each.
 REASONS = (
@@ -20,7 +20,7 @@ REASONS = (
     "kind_mismatch", "unknown_sensor", "unknown_field", "topic_mismatch", "not_finite",
     "out_of_range", "no_values", "late",
 )
-_ID_OK = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.")
+_ID_OK = ID_CHARS
 _MIN_TS_MS = 946_684_800_000  # 2000-01-01: older stamps come from unset sensor clocks
 _ALLOWED_KEYS = frozenset({"sensor_id", "kind", "ts", "seq", "values"})
 
@@ -122,7 +122,7 @@ def _check_id(value: Any, what: str) -> str:
     if not isinstance(value, str):
         raise _Reject("bad_type", f"{what} must be text, found {type(value).__name__}")
     if not value or len(value) > 64 or not _ID_OK.issuperset(value):
-        raise _Reject("bad_id", f"{what} {value[:70]!r} must be 1-64 of A-Z a-z 0-9 - _ .")
+        raise _Reject("bad_id", f"{what} {value[:70]!r} must be {ID_RULE}")
     return value
 
 
@@ -163,7 +163,8 @@ def parse_message(msg: RawMessage, s: ParseSettings) -> Reading | Rejected:
         if attrs is None:
             if not s.registry.accept_unknown:
                 raise _Reject("unknown_sensor", f"sensor {sensor_id!r} is not in the registry")
-            region = topic[0] if topic else "unknown"
+            # The region becomes a level of the warnings topic: the same rule as for ids.
+            region = _check_id(topic[0], "region") if topic else "unknown"
         else:
             if attrs.get("kind") != kind_name:
                 raise _Reject("kind_mismatch", f"registry says kind {attrs.get('kind')!r}, "

@@ -12,6 +12,18 @@ from warning.yamlfile import Checker, LineDict, LineList, describe, load_yaml
 
 REQUIRED = ("id", "kind")
 STRING_KEYS = ("id", "kind", "name", "region", "tz")
+#: What ids and regions are made of: safe as one MQTT topic level (no ``/ + #``, NUL).
+ID_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.")
+ID_RULE = "1-64 of A-Z a-z 0-9 - _ ."
+
+
+def is_id(value: object) -> bool:
+    """Return whether a value may be a sensor id or region (one safe topic level).
+
+    >>> is_id("rg-0042"), is_id("wu/xing"), is_id("#")
+    (True, False, False)
+    """
+    return isinstance(value, str) and 0 < len(value) <= 64 and ID_CHARS.issuperset(value)
 
 
 @dataclass(frozen=True)
@@ -56,6 +68,8 @@ def load_registry(path: str | Path | None, kinds: Mapping[str, Kind] = BUILTIN_K
         for key in STRING_KEYS:
             if key in node and not isinstance(node[key], str):
                 c.expect(node, key, where, "a text", node[key])
+            elif key in ("id", "region") and key in node and not is_id(node[key]):
+                c.expect(node, key, where, ID_RULE, node[key])
         if isinstance(node.get("kind"), str) and node["kind"] not in kinds:
             c.expect(node, "kind", where, f"a kind among {', '.join(sorted(kinds))}",
                      node["kind"])

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from warning.config import Config
+from warning.engine import state_ttl_ms
 from warning.flow import Engine
 from warning.kinds import kinds_from_config
 from warning.notify.routing import load_routing
@@ -66,6 +67,8 @@ class Reloader:
                     self.config.path(self.config.sensors) if self.config.sensors else None,
                     kinds, accept_unknown=self.config.pipeline.unknown_sensors == "accept")
                 rules = load_rules([self.config.path(r) for r in self.config.rules], kinds)
+                p = self.config.pipeline
+                state_ttl_ms(p.state_ttl, p.lateness, rules)  # new windows must fit the TTL
                 routing = (load_routing(self.config.notify.routing)
                            if self.notify is not None and self.config.notify else None)
             except ConfigError as exc:

@@ -2,6 +2,11 @@
 
 Runs in event time: ticks (watermarks) say how far time has advanced. A registered sensor that
 never reports at all counts as silent from the first tick on.
+
+With a state TTL, the shards also say which sensors have been unheard for that long: they emit
+an ``Expire`` per sensor (once per silence), which the per-sensor state receives like a reading
+and may drop itself on. A shard forgets an unregistered sensor at the same time unless one of
+its silence warnings is active (it must still clear when the sensor comes back).
 """
 
 from __future__ import annotations
@@ -26,6 +31,16 @@ def shard_of(sensor_id: str, shards: int = SHARDS) -> str:
     return f"silence-{zlib.crc32(sensor_id.encode()) % shards:02d}"
 
 
+@dataclass(frozen=True, slots=True)
+class Expire:
+    """A sensor unheard since ``cutoff`` (event time) or before: its state may be dropped."""
+
+    sensor_id: str
+    kind: str
+    region: str
+    cutoff: int
+
+
 @dataclass
 class Heard:
     """What a shard knows of one sensor."""
@@ -34,6 +49,7 @@ class Heard:
     region: str
     last_ts: int | None
     active: dict[str, str] = field(default_factory=dict)  # silence rule id -> warning id
+    expired: bool = False  # an Expire went out since it was last heard
 
 
 @dataclass
@@ -48,10 +64,12 @@ class ShardState:
 class SilenceWatch:
     """Applies the ``no_data`` parts of a rule set."""
 
-    def __init__(self, rules: RuleSet, registry: Registry, shards: int = SHARDS):
+    def __init__(self, rules: RuleSet, registry: Registry, shards: int = SHARDS,
+                 state_ttl_ms: int | None = None):
         self.rules = rules
         self.registry = registry
         self.shards = shards
+        self.state_ttl_ms = state_ttl_ms
         self._rules: dict[tuple[str, str, str], tuple[Rule, ...]] = {}
 
     def silence_rules(self, sensor_id: str, kind: str, region: str) -> tuple[Rule, ...]:
@@ -73,8 +91,11 @@ class SilenceWatch:
                                            str(attrs.get("region", "unknown")), None)
         return state
 
-    def observe(self, state: ShardState, item: Seen | Tick) -> list[WarningEvent]:
-        """Take a sighting or a tick; return the silence warnings raised or cleared."""
+    def observe(self, state: ShardState, item: Seen | Tick) -> list[WarningEvent | Expire]:
+        """Take a sighting or a tick; return the silence warnings raised or cleared.
+
+        With a state TTL, a tick also returns an ``Expire`` for each sensor unheard that long.
+        """
         if isinstance(item, Seen):
             heard = state.sensors.get(item.sensor_id)
             if heard is None:
@@ -82,7 +103,8 @@ class SilenceWatch:
             if heard.last_ts is not None and item.ts <= heard.last_ts:
                 return []
             heard.last_ts = item.ts
-            out = []
+            heard.expired = False
+            out: list[WarningEvent | Expire] = []
             for rule in self.silence_rules(item.sensor_id, heard.kind, heard.region):
                 wid = heard.active.pop(rule.silence_id, None)
                 if wid is not None:
@@ -95,6 +117,8 @@ class SilenceWatch:
         if state.started is None:
             state.started = item.ts
         out = []
+        ttl = self.state_ttl_ms
+        gone: list[str] = []
         for sid, heard in state.sensors.items():
             since = heard.last_ts if heard.last_ts is not None else state.started
             for rule in self.silence_rules(sid, heard.kind, heard.region):
@@ -106,6 +130,16 @@ class SilenceWatch:
                 wid = warning_id(rule.silence_id, sid, at)
                 heard.active[rule.silence_id] = wid
                 out.append(self._event(rule, "raised", wid, sid, heard, at))
+            # After the silence rules: a silence warning raised now keeps the sensor known.
+            if ttl is not None and heard.last_ts is not None and not heard.expired \
+                    and item.ts - heard.last_ts >= ttl:
+                heard.expired = True
+                out.append(Expire(sid, heard.kind, heard.region, item.ts - ttl))
+                if sid not in self.registry.sensors and not heard.active:
+                    gone.append(sid)
+        for sid in gone:
+            heard = state.sensors.pop(sid)
+            self._rules.pop((sid, heard.kind, heard.region), None)
         return out
 
     def _event(self, rule: Rule, event: str, wid: str, sid: str, heard: Heard,

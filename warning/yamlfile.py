@@ -28,8 +28,44 @@ class LineList(list):
     item_lines: list[int]
 
 
+#: Nodes a document may have with its aliases expanded: refuses "billion laughs" alias bombs,
+#: whose few lines expand to more nodes than memory or any walk over them could take.
+MAX_NODES = 200_000
+
+
+def _expanded_size(node: yaml.Node, sizes: dict[int, int]) -> int:
+    key = id(node)
+    if key in sizes:
+        if sizes[key] < 0:
+            raise yaml.composer.ComposerError(None, None, "expected no alias inside its own "
+                                              "anchor, found a recursive one", node.start_mark)
+        return sizes[key]
+    sizes[key] = -1
+    total = 1
+    if isinstance(node, yaml.SequenceNode):
+        for child in node.value:
+            total += _expanded_size(child, sizes)
+    elif isinstance(node, yaml.MappingNode):
+        for k, v in node.value:
+            total += _expanded_size(k, sizes) + _expanded_size(v, sizes)
+    if total > MAX_NODES:
+        raise yaml.composer.ComposerError(
+            None, None, f"expected at most {MAX_NODES} nodes with aliases expanded, found "
+            f"more (an alias bomb?)", node.start_mark)
+    sizes[key] = total
+    return total
+
+
 class _Loader(yaml.SafeLoader):
     """A safe loader (no Python tags) that records lines and rejects duplicate keys."""
+
+    def get_single_data(self) -> Any:
+        """Compose the document, refuse it if aliases expand it too far, then construct it."""
+        node = self.get_single_node()
+        if node is None:
+            return None
+        _expanded_size(node, {})
+        return self.construct_document(node)
 
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> LineDict:
         out = LineDict()
@@ -84,6 +120,32 @@ class ConfigError(Exception):
         super().__init__("\n".join(str(p) for p in self.problems))
 
 
+#: PyYAML's scanner takes time quadratic in the nesting of flow collections (a 6 kB file of
+#: brackets took seconds), so deeper nesting is refused before parsing.
+MAX_FLOW_DEPTH = 64
+
+
+def _too_deep_line(text: str) -> int:
+    r"""Return the line where ``[``/``{`` nest deeper than allowed, or 0 (quotes not parsed).
+
+    >>> _too_deep_line("a: [1, {b: 2}]"), _too_deep_line("a:\n" + "[" * 65)
+    (0, 2)
+    """
+    if text.count("[") + text.count("{") <= MAX_FLOW_DEPTH:
+        return 0
+    depth, line = 0, 1
+    for ch in text:
+        if ch in "[{":
+            depth += 1
+            if depth > MAX_FLOW_DEPTH:
+                return line
+        elif ch in "]}":
+            depth = max(0, depth - 1)
+        elif ch == "\n":
+            line += 1
+    return 0
+
+
 def load_yaml(path: str | Path, max_bytes: int = 4 << 20) -> Any:
     """Load one YAML document with a safe loader, raising ConfigError naming file and line."""
     path = Path(path)
@@ -95,6 +157,10 @@ def load_yaml(path: str | Path, max_bytes: int = 4 << 20) -> Any:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError([Problem(str(path), 1, "", "", f"cannot read: {exc}")]) from None
+    deep = _too_deep_line(text)
+    if deep:
+        raise ConfigError([Problem(str(path), deep, "", "", f"expected [ ] and {{ }} nested at "
+                                   f"most {MAX_FLOW_DEPTH} deep, found deeper")])
     try:
         return yaml.load(text, Loader=_Loader)  # noqa: S506 - _Loader is a SafeLoader
     except yaml.MarkedYAMLError as exc:

@@ -9,6 +9,7 @@ from typing import Any
 
 from warning.kinds import BUILTIN_KINDS, Kind
 from warning.model import LEVEL_NAMES, Level, parse_duration_ms
+from warning.registry import ID_RULE, is_id
 from warning.rules.compile import Compiled, compile_node
 from warning.rules.expr import (
     ExprError,
@@ -357,8 +358,8 @@ def _rule(node: LineDict, c: Checker, kinds: Mapping[str, Kind], index: int) -> 
             "-", "").isalnum()):
         c.expect(node, "id", where, "an id of letters, digits, - and _", rid)
     hazard = node.get("hazard")
-    if "hazard" in node and not isinstance(hazard, str):
-        c.expect(node, "hazard", where, "a hazard name", hazard)
+    if "hazard" in node and not is_id(hazard):  # a level of the warnings topic
+        c.expect(node, "hazard", where, f"a hazard name of {ID_RULE}", hazard)
     kind_names, field_set = _kind_fields(node, where, c, kinds)
 
     levels: list[tuple[Level, Condition]] = []
@@ -464,6 +465,9 @@ def _no_data(node: LineDict, where: str, c: Checker, hazard: Any) -> NoData | No
     level_name = raw.get("level", "yellow")
     if level_name not in LEVEL_NAMES:
         c.expect(raw, "level", where, f"a level among {', '.join(LEVEL_NAMES)}", level_name)
+        return None
+    if "hazard" in raw and not is_id(raw["hazard"]):
+        c.expect(raw, "hazard", where, f"a hazard name of {ID_RULE}", raw["hazard"])
         return None
     default_message = "{sensor.name} ({subject}) has sent nothing for " + str(raw.get("after"))
     try:

@@ -5,6 +5,10 @@ One partition is one MQTT session (keyed by its client id). Messages are acknowl
 the one that read them has been snapshotted, so a crash at any moment leaves every reading
 either in a committed bytewax snapshot or unacknowledged at the broker, which sends it again
 to our persistent session. With ``ack: batch`` (no recovery), once bytewax has taken the batch.
+
+The inbox between paho's network thread and the flow is bounded (``mqtt.inbox_limit``): when
+it is full the network thread waits, so paho stops reading the socket and the broker keeps the
+rest in our session's queue. A burst or a backlog slows intake instead of growing memory.
 """
 
 from __future__ import annotations
@@ -44,7 +48,10 @@ class _MQTTPartition(StatefulSourcePartition[Item, Watermark]):
         self.idle_after_ms = idle_after_ms
         self.batch = batch
         self.clock = clock
+        # SimpleQueue (C) with a size check costs ~0.8 us per message; queue.Queue ~4.9 us.
         self.inbox: queue.SimpleQueue[paho.MQTTMessage] = queue.SimpleQueue()
+        self.inbox_limit = max(1, cfg.inbox_limit)
+        self.closing = threading.Event()
         self.to_ack: list[tuple[int, int]] = []
         self.last_arrival = clock()
         self.topic = f"{cfg.topic_prefix}/readings/#"
@@ -55,7 +62,7 @@ class _MQTTPartition(StatefulSourcePartition[Item, Watermark]):
         self.client.on_connect = self._on_connect
         self.client.on_disconnect = self._on_disconnect
         self.client.on_subscribe = self._on_subscribe
-        self.client.on_message = lambda _c, _u, m: self.inbox.put(m)
+        self.client.on_message = self._on_message
         self.client.connect_async(cfg.host, cfg.port, keepalive=cfg.keepalive)
         self.client.loop_start()
 
@@ -74,6 +81,17 @@ class _MQTTPartition(StatefulSourcePartition[Item, Watermark]):
             return
         # Ready only once subscribed: from here on the broker keeps our messages.
         self.metrics.mqtt_connected.set(1)
+
+    def _on_message(self, _c, _u, msg: paho.MQTTMessage) -> None:
+        inbox = self.inbox
+        inbox.put(msg)
+        if inbox.qsize() < self.inbox_limit:
+            return
+        # Full: waiting here stops paho reading the socket, so the broker holds the rest
+        # for us. The next message comes only once there is room: at most inbox_limit wait.
+        self.metrics.inbox_full.inc()
+        while inbox.qsize() >= self.inbox_limit and not self.closing.is_set():
+            time.sleep(0.002)
 
     def _on_disconnect(self, _c, _u, _flags, reason, _props) -> None:
         self.metrics.mqtt_connected.set(0)
@@ -98,6 +116,7 @@ class _MQTTPartition(StatefulSourcePartition[Item, Watermark]):
         if self.stop.is_set():
             raise StopIteration
         msgs: list[RawMessage] = []
+        self.metrics.inbox.set(self.inbox.qsize())  # what waited for this batch
         get = self.inbox.get_nowait
         pending = self.read_this_epoch if self.ack_on_snapshot else self.to_ack
         now = self.clock()  # one arrival time per batch: the queue keeps no earlier one
@@ -128,6 +147,7 @@ class _MQTTPartition(StatefulSourcePartition[Item, Watermark]):
         self._ack(self.to_ack)
         self._ack(self.read_last_epoch)
         self._ack(self.read_this_epoch)
+        self.closing.set()
         self.client.disconnect()
         self.client.loop_stop()
 
