@@ -1,0 +1,295 @@
+"""Streaming anomaly detectors, one per sensor and field, cheap enough for every reading.
+
+The contract (river's): ``learn_one(x, ts)`` takes a value into the state; ``score_one(x, ts)``
+returns how anomalous ``x`` is against the state so far, in [0, 1], higher is more anomalous,
+without learning it. ``ts`` is event time in epoch milliseconds (only seasonal detectors use
+it). State is plain Python (lists, floats), picklable and bounded, so bytewax snapshots it.
+
+Scores map a standardised deviation ``z`` to ``z / (z + z_half)``: 0.5 at ``z_half``.
+
+>>> d = RobustZ(window=8, min_scale=0.1)
+>>> for v in [1.0, 1.1, 0.9, 1.0, 1.05, 0.95, 1.0, 1.02]:
+...     d.learn_one(v)
+>>> d.score_one(1.0) < 0.1 < 0.5 < d.score_one(5.0)
+True
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from collections import deque
+
+H = 3_600_000
+
+
+def squash(z: float, z_half: float) -> float:
+    """Map a deviation ``z >= 0`` to [0, 1): ``z / (z + z_half)``.
+
+    >>> squash(5.0, 5.0), squash(0.0, 5.0)
+    (0.5, 0.0)
+    """
+    z = abs(z)
+    if z != z:  # NaN in, most suspicious out
+        return 1.0
+    return z / (z + z_half) if z_half > 0 else 1.0
+
+
+class Detector:
+    """The contract every detector follows; subclasses override the two methods."""
+
+    #: Name used on the command line and in ``DETECTORS``.
+    name = "detector"
+
+    def learn_one(self, x: float, ts: int = 0) -> None:
+        """Take one value (at event time ``ts``) into the state."""
+        raise NotImplementedError
+
+    def score_one(self, x: float, ts: int = 0) -> float:
+        """Return how anomalous ``x`` is against what was learned, in [0, 1]."""
+        raise NotImplementedError
+
+
+class RobustZ(Detector):
+    """Robust z-score against the median and MAD of the last ``window`` values.
+
+    ``min_scale`` floors the scale (MAD x 1.4826): a dry rain gauge has a MAD of zero, and
+    0.1 mm of drizzle must not look infinitely anomalous.
+    """
+
+    name = "robust_z"
+    __slots__ = ("window", "min_scale", "z_half", "values", "_stats")
+
+    def __init__(self, window: int = 24, min_scale: float = 1e-3, z_half: float = 5.0):
+        self.window = window
+        self.min_scale = min_scale
+        self.z_half = z_half
+        self.values: deque[float] = deque(maxlen=window)
+        self._stats: tuple[float, float] | None = None  # cached (median, scale)
+
+    def __getstate__(self) -> dict:
+        return {"window": self.window, "min_scale": self.min_scale, "z_half": self.z_half,
+                "values": list(self.values)}
+
+    def __setstate__(self, state: dict) -> None:
+        self.__init__(state["window"], state["min_scale"], state["z_half"])
+        self.values.extend(state["values"])
+
+    def learn_one(self, x: float, ts: int = 0) -> None:
+        """Append ``x`` to the rolling window."""
+        self.values.append(float(x))
+        self._stats = None
+
+    def stats(self) -> tuple[float, float] | None:
+        """Return the window's median and floored scale, or None before 3 values."""
+        if self._stats is None and len(self.values) >= 3:
+            ordered = sorted(self.values)
+            med = _median(ordered)
+            mad = _median(sorted(abs(v - med) for v in ordered))
+            self._stats = (med, max(1.4826 * mad, self.min_scale))
+        return self._stats
+
+    def z(self, x: float) -> float:
+        """Return the signed robust z of ``x`` (0 before 3 values)."""
+        st = self.stats()
+        return 0.0 if st is None else (x - st[0]) / st[1]
+
+    def score_one(self, x: float, ts: int = 0) -> float:
+        """Return ``squash(|z|)`` against the window's median and MAD."""
+        return squash(self.z(x), self.z_half)
+
+
+class SeasonalEWMA(Detector):
+    """EWMA mean and variance per local hour of day (a diurnal baseline).
+
+    Until an hour has ``warmup`` values its score uses the all-hours EWMA instead.
+    """
+
+    name = "seasonal_ewma"
+    __slots__ = ("alpha", "min_scale", "z_half", "warmup", "offset_ms", "mean", "var", "n")
+
+    def __init__(self, alpha: float = 0.1, min_scale: float = 1e-3, z_half: float = 5.0,
+                 warmup: int = 3, utc_offset_h: float = 8.0):
+        self.alpha = alpha
+        self.min_scale = min_scale
+        self.z_half = z_half
+        self.warmup = warmup
+        self.offset_ms = int(utc_offset_h * H)
+        # Slot 24 is the all-hours baseline.
+        self.mean = [0.0] * 25
+        self.var = [0.0] * 25
+        self.n = [0] * 25
+
+    def __getstate__(self) -> dict:
+        return {k: getattr(self, k) for k in self.__slots__}
+
+    def __setstate__(self, state: dict) -> None:
+        for k, v in state.items():
+            setattr(self, k, list(v) if isinstance(v, list) else v)
+
+    def _hour(self, ts: int) -> int:
+        return (ts + self.offset_ms) // H % 24
+
+    def learn_one(self, x: float, ts: int = 0) -> None:
+        """Update the hour's and the all-hours EWMA with ``x``."""
+        for i in (self._hour(ts), 24):
+            if self.n[i] == 0:
+                self.mean[i], self.var[i] = float(x), 0.0
+            else:
+                a = self.alpha if self.n[i] >= 1 / self.alpha else 1 / (self.n[i] + 1)
+                d = x - self.mean[i]
+                self.mean[i] += a * d
+                self.var[i] = (1 - a) * (self.var[i] + a * d * d)
+            self.n[i] += 1
+
+    def score_one(self, x: float, ts: int = 0) -> float:
+        """Return ``squash(|z|)`` against the hour's baseline (or the all-hours one)."""
+        i = self._hour(ts)
+        if self.n[i] < self.warmup:
+            i = 24
+        if self.n[i] < self.warmup:
+            return 0.0
+        scale = max(math.sqrt(self.var[i]), self.min_scale)
+        return squash((x - self.mean[i]) / scale, self.z_half)
+
+
+class Cusum(Detector):
+    """Two-sided CUSUM change-point detector on values standardised by a slow EWMA.
+
+    ``k`` is the allowance and ``h`` the decision interval, in standard deviations (classic
+    0.5 and 5). The score is ``g / (g + h)``: 0.5 when a change is declared, after which the
+    sums restart and the baseline jumps to the new level.
+    """
+
+    name = "cusum"
+    __slots__ = ("alpha", "min_scale", "k", "h", "mean", "var", "n", "pos", "neg")
+
+    def __init__(self, alpha: float = 0.02, min_scale: float = 1e-3, k: float = 0.5,
+                 h: float = 5.0):
+        self.alpha = alpha
+        self.min_scale = min_scale
+        self.k = k
+        self.h = h
+        self.mean = 0.0
+        self.var = 0.0
+        self.n = 0
+        self.pos = 0.0
+        self.neg = 0.0
+
+    def __getstate__(self) -> dict:
+        return {k: getattr(self, k) for k in self.__slots__}
+
+    def __setstate__(self, state: dict) -> None:
+        for k, v in state.items():
+            setattr(self, k, v)
+
+    def _sums(self, x: float) -> tuple[float, float]:
+        if self.n < 2:
+            return 0.0, 0.0
+        z = (x - self.mean) / max(math.sqrt(self.var), self.min_scale)
+        z = max(-50.0, min(50.0, z))  # one wild value must not stand for a lasting change
+        return max(0.0, self.pos + z - self.k), max(0.0, self.neg - z - self.k)
+
+    def learn_one(self, x: float, ts: int = 0) -> None:
+        """Advance the sums with ``x``; restart them at the new level on a change."""
+        self.pos, self.neg = self._sums(x)
+        if max(self.pos, self.neg) > self.h:
+            self.pos = self.neg = 0.0
+            self.mean, self.var = float(x), self.var
+            return
+        if self.n == 0:
+            self.mean = float(x)
+        else:
+            a = self.alpha if self.n >= 1 / self.alpha else 1 / (self.n + 1)
+            d = x - self.mean
+            self.mean += a * d
+            self.var = (1 - a) * (self.var + a * d * d)
+        self.n += 1
+
+    def score_one(self, x: float, ts: int = 0) -> float:
+        """Return ``g / (g + h)`` for the larger of the two sums after ``x``."""
+        g = max(self._sums(x))
+        return g / (g + self.h)
+
+
+class RandomScore(Detector):
+    """The NAB "random" baseline: a seeded uniform score, whatever the value."""
+
+    name = "random"
+    __slots__ = ("rng",)
+
+    def __init__(self, seed: int = 0):
+        self.rng = random.Random(seed)
+
+    def __getstate__(self) -> dict:
+        return {"rng": self.rng.getstate()}
+
+    def __setstate__(self, state: dict) -> None:
+        self.rng = random.Random()
+        self.rng.setstate(state["rng"])
+
+    def learn_one(self, x: float, ts: int = 0) -> None:
+        """Draw the next score (the state advances once per value)."""
+        self.rng.random()
+
+    def score_one(self, x: float, ts: int = 0) -> float:
+        """Return the next draw without consuming it."""
+        copy = random.Random()
+        copy.setstate(self.rng.getstate())
+        return copy.random()
+
+
+class Threshold(Detector):
+    """A fixed-band baseline: 1 outside the min..max of the first ``learn`` values, else 0."""
+
+    name = "threshold"
+    __slots__ = ("learn", "n", "low", "high")
+
+    def __init__(self, learn: int = 200):
+        self.learn = learn
+        self.n = 0
+        self.low = math.inf
+        self.high = -math.inf
+
+    def __getstate__(self) -> dict:
+        return {k: getattr(self, k) for k in self.__slots__}
+
+    def __setstate__(self, state: dict) -> None:
+        for k, v in state.items():
+            setattr(self, k, v)
+
+    def learn_one(self, x: float, ts: int = 0) -> None:
+        """Widen the band with ``x`` during the learning period."""
+        if self.n < self.learn:
+            self.low, self.high = min(self.low, x), max(self.high, x)
+        self.n += 1
+
+    def score_one(self, x: float, ts: int = 0) -> float:
+        """Return 1.0 outside the learned band once it is learned, else 0.0."""
+        return 1.0 if self.n >= self.learn and not self.low <= x <= self.high else 0.0
+
+
+#: The streaming detectors run on every reading, by name.
+STREAMING: dict[str, type[Detector]] = {c.name: c for c in (RobustZ, SeasonalEWMA, Cusum)}
+#: Every detector, baselines included (for ``anomaly score`` and the evaluation).
+DETECTORS: dict[str, type[Detector]] = {**STREAMING, RandomScore.name: RandomScore,
+                                        Threshold.name: Threshold}
+
+
+def make(name: str, **params: float) -> Detector:
+    """Return a new detector by name; raise ValueError naming the known ones.
+
+    >>> make("cusum").name
+    'cusum'
+    """
+    cls = DETECTORS.get(name)
+    if cls is None:
+        msg = f"expected a detector among {', '.join(sorted(DETECTORS))}, found {name!r}"
+        raise ValueError(msg)
+    return cls(**params)
+
+
+def _median(ordered: list[float]) -> float:
+    n = len(ordered)
+    mid = n // 2
+    return ordered[mid] if n % 2 else (ordered[mid - 1] + ordered[mid]) / 2

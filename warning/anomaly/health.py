@@ -1,0 +1,200 @@
+"""Per-sensor health: streaming detector scores and fault diagnosis on every reading.
+
+``Monitor`` is the logic and ``Health`` the plain state kept in the sensor's state, so
+bytewax snapshots it with the windows. The evaluation step calls ``observe`` for each
+accepted reading (before rules, so rules and certainty see the current verdict) and ``late``
+for each reading refused as late (a clock running hours behind is a fault, not lateness).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from warning.anomaly import faults
+from warning.anomaly.detectors import Cusum, RobustZ, SeasonalEWMA
+from warning.anomaly.faults import ZERO_REST, ActiveFault, FaultSettings
+from warning.model import Reading, WarningEvent
+
+
+@dataclass
+class FieldWatch:
+    """Detectors and fault counters of one field of one sensor."""
+
+    robust: RobustZ
+    seasonal: SeasonalEWMA
+    cusum: Cusum
+    prev_z: float = 0.0
+    pending_spike: float | None = None  # value of a spike candidate awaiting the next one
+    zeros: int = 0  # zeros in a row since the field dropped to zero from a non-zero baseline
+
+    def score(self, x: float, ts: int) -> float:
+        """Return the field's anomaly score: the largest of its detectors' scores."""
+        return max(self.robust.score_one(x, ts), self.seasonal.score_one(x, ts),
+                   self.cusum.score_one(x, ts))
+
+    def learn(self, x: float, ts: int) -> None:
+        """Take ``x`` into every detector."""
+        self.robust.learn_one(x, ts)
+        self.seasonal.learn_one(x, ts)
+        self.cusum.learn_one(x, ts)
+
+
+@dataclass
+class Health:
+    """What is known about one sensor's data quality; plain data for snapshots."""
+
+    fields: dict[str, FieldWatch] = field(default_factory=dict)
+    scores: dict[str, float] = field(default_factory=dict)  # latest score per field
+    previous: dict[str, float] | None = None
+    run: int = 0  # readings in a row equal to the one before
+    longest: int = 0  # the longest such run of the healthy sensor
+    seen: int = 0
+    changes: float = 0.0  # decayed count of readings that differed from the one before
+    weight: float = 0.0  # decayed count of readings compared
+    active: dict[str, ActiveFault] = field(default_factory=dict)
+    suspect: str | None = None  # why the latest reading is suspect, if it is
+
+    def has_fault(self, name: str | None = None) -> bool:
+        """Return True if a fault (or the named one) is active."""
+        return bool(self.active) if name is None else name in self.active
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """What one reading told about its sensor: suspect or not (and why), and fault events."""
+
+    suspect: str | None
+    events: tuple[WarningEvent, ...] = ()
+
+
+_DECAY = 0.995  # about 200 readings of memory for the change rate
+
+
+class Monitor:
+    """Runs the detectors and the fault diagnosis; holds settings only, no sensor state."""
+
+    def __init__(self, settings: FaultSettings | None = None):
+        self.settings = settings or FaultSettings()
+
+    def new_watch(self, name: str) -> FieldWatch:
+        """Return fresh detectors for a field, floored at its scale."""
+        floor = faults.scale_of(name)
+        return FieldWatch(RobustZ(self.settings.window, floor), SeasonalEWMA(min_scale=floor),
+                          Cusum(min_scale=floor))
+
+    def observe(self, h: Health, r: Reading, attrs: Mapping[str, Any]) -> Verdict:
+        """Score an accepted reading, diagnose faults, and return the verdict."""
+        s = self.settings
+        evidence: list[tuple[str, str, str, dict[str, float | None]]] = []
+        suspect: str | None = None
+        values = r.values
+        all_zero = bool(values) and all(v == 0 for k, v in values.items() if k not in ZERO_REST)
+        for name, x in values.items():
+            w = h.fields.get(name)
+            if w is None:
+                w = h.fields[name] = self.new_watch(name)
+            score = w.score(x, r.ts)
+            h.scores[name] = score
+            z = w.robust.z(x)
+            st = w.robust.stats()
+            if w.pending_spike is not None:
+                if abs(z) < s.spike_z / 2:
+                    evidence.append(("spike", name, f"{w.pending_spike:g} between "
+                                     f"readings near {st[0]:g}" if st else "",
+                                     {"spike_value": w.pending_spike}))
+                w.pending_spike = None
+            learn = True
+            if abs(z) >= s.spike_z and abs(w.prev_z) < s.spike_z / 2:
+                w.pending_spike = x
+                learn = False  # a spike must not move the baselines
+                suspect = suspect or f"{name} {x:g} is a spike candidate (robust z {z:.0f})"
+            fresh_zero = st is not None and min(w.robust.values) > 0 and st[0] > 0
+            if x == 0 and name not in ZERO_REST and (w.zeros or fresh_zero):
+                w.zeros += 1
+                learn = False  # keep the baseline of the healthy sensor
+                suspect = suspect or f"{name} dropped to zero"
+                if w.zeros >= (1 if all_zero and len(values) > 1 else s.dropout_min_zeros):
+                    evidence.append(("dropout", name, f"reads 0 against a median of "
+                                     f"{st[0]:g}", {"baseline": st[0]}))
+            else:
+                w.zeros = 0
+            if s.suspect_score is not None and score >= s.suspect_score:
+                suspect = suspect or f"{name} anomaly score {score:.2f}"
+            w.prev_z = z
+            if learn:
+                w.learn(x, r.ts)
+        self._stuck(h, values, all_zero, evidence)
+        events: list[WarningEvent] = []
+        for name, fld, detail, extra in evidence:
+            events.extend(self._evidence(h, name, r, fld, detail, extra, attrs))
+        events.extend(self._clear(h, r, attrs, {e[0] for e in evidence}))
+        if suspect is None and h.active:
+            suspect = "active fault " + ", ".join(sorted(h.active))
+        h.suspect = suspect
+        return Verdict(suspect, tuple(events))
+
+    def late(self, h: Health, r: Reading, watermark: int, attrs: Mapping[str, Any]
+             ) -> Verdict:
+        """Diagnose a reading refused as late: hours behind its own sensor is clock skew."""
+        behind = watermark - r.ts
+        if behind < self.settings.skew_ms:
+            return Verdict(None)
+        hours = behind / 3_600_000
+        at = Reading(r.sensor_id, r.kind, r.region, watermark, r.values, r.seq, r.received_at)
+        events = self._evidence(h, "clock_skew", at, "ts",
+                                f"stamped {hours:.1f} h behind the sensor's own latest reading",
+                                {"skew_h": round(-hours, 3)}, attrs)
+        return Verdict("clock_skew", tuple(events))
+
+    def _stuck(self, h: Health, values: Mapping[str, float], all_zero: bool,
+               evidence: list) -> None:
+        s = self.settings
+        prev, h.previous = h.previous, {k: v for k, v in values.items() if k not in ZERO_REST}
+        if not h.previous:
+            return
+        if prev is None:
+            return
+        changed = prev != h.previous
+        if changed and "stuck" not in h.active:
+            h.longest = max(h.longest, h.run)
+        h.run = 0 if changed else h.run + 1
+        if h.run < s.stuck_min_run:  # the rate is learned from healthy stretches only
+            h.changes = h.changes * _DECAY + changed
+            h.weight = h.weight * _DECAY + 1
+            h.seen += 1
+        if changed or all_zero or h.seen < s.stuck_min_seen:
+            return  # zeros are a rest state (dry gauge, clean air); dropout covers them
+        rate = h.changes / h.weight
+        needed = s.stuck_run(rate, h.longest)
+        if h.run >= needed:
+            shown = ", ".join(f"{k} {v:g}" for k, v in h.previous.items())
+            evidence.append(("stuck", ",".join(h.previous), f"{shown} repeated {h.run} times "
+                             f"(changes {rate:.0%} of readings)",
+                             {"repeats": float(h.run), "change_rate": round(rate, 4)}))
+
+    def _evidence(self, h: Health, name: str, r: Reading, fld: str, detail: str,
+                  extra: Mapping[str, float | None], attrs: Mapping[str, Any]
+                  ) -> list[WarningEvent]:
+        found = h.active.get(name)
+        if found is not None:
+            found.last = max(found.last, r.ts)
+            return []
+        fault, event = faults.raised(name, r.sensor_id, r.region, r.ts, fld, detail, extra,
+                                     attrs, r.received_at)
+        h.active[name] = fault
+        return [event]
+
+    def _clear(self, h: Health, r: Reading, attrs: Mapping[str, Any], fresh: set[str]
+               ) -> list[WarningEvent]:
+        out = []
+        for name in sorted(h.active):
+            if name in fresh:
+                continue
+            fault = h.active[name]
+            if r.ts - fault.last >= self.settings.clear_after_ms:
+                del h.active[name]
+                out.append(faults.cleared(name, fault, r.sensor_id, r.region, r.ts, attrs,
+                                          r.received_at))
+        return out
