@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import tzinfo
 from typing import Any
 
 from warning import lifecycle
+from warning.anomaly.health import Health, Monitor, Verdict
 from warning.daily import NOON_TOLERANCE_MS, DailyFWI, fwi_step
 from warning.kinds import BUILTIN_KINDS, Kind
 from warning.lifecycle import Episode
@@ -41,6 +42,7 @@ class SensorState:
     series: dict[str, Series] = field(default_factory=dict)
     episodes: dict[str, Episode] = field(default_factory=dict)
     fwi: DailyFWI | None = None
+    health: Health | None = None  # detectors and faults (warning/anomaly), when enabled
 
 
 @dataclass(frozen=True)
@@ -59,8 +61,10 @@ class Evaluator:
     """Applies a rule set to one sensor's readings; holds no per-sensor state itself."""
 
     def __init__(self, rules: RuleSet, registry: Registry, lateness_ms: int,
-                 kinds: Mapping[str, Kind] = BUILTIN_KINDS, timezone: str = "Asia/Shanghai"):
+                 kinds: Mapping[str, Kind] = BUILTIN_KINDS, timezone: str = "Asia/Shanghai",
+                 monitor: Monitor | None = None):
         self.rules = rules
+        self.monitor = monitor
         self.registry = registry
         self.lateness_ms = lateness_ms
         self.kinds = kinds
@@ -122,7 +126,8 @@ class Evaluator:
             return Outcome(None, Rejected("", _reading_payload(r), "late",
                                           f"ts is {(wm - r.ts) / 1000:.0f} s behind the "
                                           f"sensor's latest, over the {lateness // 1000} s "
-                                          f"allowance", r.sensor_id), ())
+                                          f"allowance", r.sensor_id),
+                           self._diagnose(state, r, wm).events)
         if r.ts in state.recent_set:
             return Outcome(None, None, (), duplicate=True)
         gap = _count_gap(state, r.seq)
@@ -150,20 +155,36 @@ class Evaluator:
             rec = fwi_step(state.fwi, r, state.series.get("rain_mm"), attrs, self.zone_of(attrs))
             if rec is not None:
                 records.append(rec)
+        verdict = self._diagnose(state, r, None, attrs)
         rules = self.applicable(r.sensor_id, r.kind, r.region)
         specs = self.specs(r.sensor_id, r.kind, r.region)
         if not rules and not specs:
-            return Outcome(r, None, (), gap, indicators=tuple(records))
-        ctx = Context(state.series, attrs, now, state.fwi.latest if state.fwi else None)
+            return Outcome(r, None, verdict.events, gap, indicators=tuple(records))
+        ctx = Context(state.series, attrs, now, state.fwi.latest if state.fwi else None,
+                      state.health)
         for spec in specs:
             records.append(IndicatorRecord(r.sensor_id, r.kind, r.region, now, spec.id,
                                            {name: f(ctx) for name, f in spec.values}))
-        events = []
+        events = list(verdict.events)
         for rule in rules:
             event = self._evaluate(rule, state, ctx, r, attrs)
             if event is not None:
-                events.append(event)
+                events.append(event if verdict.suspect is None else
+                              possible(event, verdict.suspect))
         return Outcome(r, None, tuple(events), gap, indicators=tuple(records))
+
+    def _diagnose(self, state: SensorState, r: Reading, late_watermark: int | None,
+                  attrs: Mapping[str, Any] | None = None) -> Verdict:
+        """Run the anomaly monitor on an accepted reading, or on a late one (``late_watermark``)."""
+        if self.monitor is None:
+            return _NO_VERDICT
+        if state.health is None:
+            state.health = Health()
+        if attrs is None:
+            attrs = self.registry.attrs_for(r.sensor_id, r.kind, r.region)
+        if late_watermark is not None:
+            return self.monitor.late(state.health, r, late_watermark, attrs)
+        return self.monitor.observe(state.health, r, attrs)
 
     def _evaluate(self, rule: Rule, state: SensorState, ctx: Context, r: Reading,
                   attrs: Mapping[str, Any]) -> WarningEvent | None:
@@ -212,7 +233,8 @@ def may_expire(state: SensorState, e: Expire) -> bool:
     A warning raised or pending (any lifecycle episode) keeps the state, so it can still step
     down and clear when the sensor reports again.
     """
-    return (state.watermark is None or state.watermark <= e.cutoff) and not state.episodes
+    return (state.watermark is None or state.watermark <= e.cutoff) and not state.episodes \
+        and not (state.health is not None and state.health.active)  # a fault warning is active
 
 
 def longest_memory_ms(rules: RuleSet) -> int:
@@ -236,6 +258,15 @@ def state_ttl_ms(ttl: str, lateness: str, rules: RuleSet) -> int:
                                    f"(the rules' longest window, for, hold or no_data plus "
                                    f"lateness), found {ttl!r}")])
     return ttl_ms
+
+
+_NO_VERDICT = Verdict(None)
+
+
+def possible(event: WarningEvent, why: str) -> WarningEvent:
+    """Mark an event made on a suspect reading: CAP certainty ``Possible``, reason in text."""
+    return replace(event, certainty="Possible",
+                   message=f"{event.message} [certainty Possible: suspect reading, {why}]")
 
 
 def _count_gap(state: SensorState, seq: int | None) -> int:

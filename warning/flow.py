@@ -19,6 +19,9 @@ from bytewax.dataflow import Dataflow
 from bytewax.inputs import Source
 from bytewax.outputs import Sink
 
+from warning.anomaly.faults import FaultSettings
+from warning.anomaly.health import Monitor
+from warning.anomaly.neighbours import Neighbours, RegionState, has_drift_field, is_wet
 from warning.engine import Evaluator, Outcome, SensorState, may_expire
 from warning.kinds import BUILTIN_KINDS, Kind
 from warning.metrics import Metrics
@@ -49,10 +52,13 @@ class Engine:
     kinds: Mapping[str, Kind] = field(default_factory=lambda: dict(BUILTIN_KINDS))
     timezone: str = "Asia/Shanghai"
     state_ttl_ms: int | None = None  # drop a quiet sensor's state after this much event time
+    #: Streaming detectors and fault diagnosis (warning/anomaly); None turns them off.
+    faults: FaultSettings | None = field(default_factory=FaultSettings)
 
     def __post_init__(self) -> None:
+        self.monitor = Monitor(self.faults) if self.faults is not None else None
         self.evaluator = Evaluator(self.rules, self.registry, self.lateness_ms, self.kinds,
-                                   self.timezone)
+                                   self.timezone, self.monitor)
         self._accepted: dict[str, Any] = {}  # labelled counter per kind: labels() is slow
         self._pending: tuple[RuleSet, Registry] | None = None
         self.silence = SilenceWatch(self.rules, self.registry, state_ttl_ms=self.state_ttl_ms)
@@ -70,7 +76,7 @@ class Engine:
             return
         self.rules, self.registry = pending
         self.evaluator = Evaluator(self.rules, self.registry, self.lateness_ms, self.kinds,
-                                   self.timezone)
+                                   self.timezone, self.monitor)
         self.silence = SilenceWatch(self.rules, self.registry, state_ttl_ms=self.state_ttl_ms)
         self.metrics.rules_loaded.set(len(self.rules.rules))
 
@@ -121,6 +127,14 @@ class Engine:
             events.extend(observe(state, item))
         return state, events
 
+    def compare_neighbours(self, state: RegionState | None, readings: list[Reading]
+                           ) -> tuple[RegionState, list[WarningEvent]]:
+        """The ``compare_neighbours`` step: drift against sensors of the same region and kind."""
+        assert self.faults is not None
+        state = state or RegionState()
+        watch = Neighbours(self.faults, self.registry.attrs_for)
+        return state, [e for r in readings for e in watch.observe(state, r)]
+
     def count_event(self, event: WarningEvent) -> None:
         """Count an event and keep the active-warnings gauge right."""
         m = self.metrics
@@ -159,6 +173,12 @@ def _to_silence(items: list[Reading | Tick]) -> list[tuple[str, tuple[str, list[
     return [(key, (key, group)) for key, group in groups.items()]
 
 
+def _to_regions(items: list[Reading | Tick]) -> list[tuple[str, list[Reading]]]:
+    batch = [item for item in items
+             if isinstance(item, Reading) and (has_drift_field(item) or is_wet(item))]
+    return [("network", batch)] if batch else []
+
+
 def _split_outcome(outcome: Outcome) -> list[Any]:
     out: list[Any] = [*outcome.events, *outcome.indicators]
     if outcome.reading is not None:
@@ -194,6 +214,13 @@ def build_flow(source: Source[Any], engine: Engine, outputs: Outputs,
 
     rule_events = op.filter("events_only", results, lambda x: isinstance(x, WarningEvent))
     events = op.merge("all_events", rule_events, silence_events)
+    if engine.faults is not None:
+        # Drift needs cross-sensor state: one key for the network, fed from before the keyed
+        # step (whose output is grouped by key), so it sees readings in source order.
+        by_region = op.flat_map_batch("to_regions", good, _to_regions)
+        drift = op.stateful_map("compare_neighbours", by_region, engine.compare_neighbours)
+        events = op.merge("with_drift", events, op.flat_map(
+            "drift_events", op.key_rm("unkey_drift", drift), lambda events: events))
     events = op.inspect("count_events", events, lambda _s, e: engine.count_event(e))
 
     stored = op.filter("readings_accepted", results, lambda x: isinstance(x, Reading))
