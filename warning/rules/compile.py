@@ -10,6 +10,7 @@ from warning.rules.expr import (
     Arith,
     BoolOp,
     Compare,
+    Diagnosis,
     DurationLit,
     Field,
     Indicator,
@@ -28,15 +29,16 @@ from warning.rules.windows import Series
 class Context:
     """What an expression can see: one sensor's series and registry entry at time ``now``."""
 
-    __slots__ = ("series", "sensor", "now", "cache", "daily")
+    __slots__ = ("series", "sensor", "now", "cache", "daily", "health")
 
     def __init__(self, series: Mapping[str, Series], sensor: Mapping[str, Any], now: int,
-                 daily: Mapping[str, float] | None = None):
+                 daily: Mapping[str, float] | None = None, health: Any = None):
         self.series = series
         self.sensor = sensor
         self.now = now
         self.daily = daily  # the station's latest daily indices (FWI), if any
         self.cache: dict[Any, float | None] = {}
+        self.health = health  # the sensor's anomaly.health.Health, None without detectors
 
     def window(self, node: Window) -> float | None:
         """Return a window function's value, computed once per evaluation."""
@@ -127,6 +129,8 @@ def compile_node(node: Node) -> Compiled:
                 return None
             return ctx.indicator(node, args)
         return indicator
+    if isinstance(node, Diagnosis):
+        return _diagnosis(node)
     if isinstance(node, Compare):
         return _binary(_COMPARE[node.op], compile_node(node.left), compile_node(node.right))
     if isinstance(node, Arith):
@@ -150,6 +154,23 @@ def compile_node(node: Node) -> Compiled:
         msg = "a duration is only valid inside a window function"
         raise TypeError(msg)
     raise TypeError(node)
+
+
+def _diagnosis(node: Diagnosis) -> Compiled:
+    """Compile ``anomaly(FIELD)`` and ``fault([NAME])``; unknown (None) without detectors.
+
+    >>> from warning.anomaly.health import Health
+    >>> h = Health(scores={"level_m": 0.25})
+    >>> compile_node(Diagnosis("anomaly", "level_m"))(Context({}, {}, 0, health=h))
+    0.25
+    >>> compile_node(Diagnosis("fault", fault="stuck"))(Context({}, {}, 0, health=h))
+    False
+    """
+    if node.func == "anomaly":
+        name = node.field
+        return lambda ctx: None if ctx.health is None else ctx.health.scores.get(name)
+    fault = node.fault
+    return lambda ctx: None if ctx.health is None else ctx.health.has_fault(fault)
 
 
 def _divide(a: float, b: float) -> float | None:

@@ -18,6 +18,7 @@ from typing import Union
 from lark import Lark, Token, Transformer, UnexpectedCharacters, UnexpectedEOF, UnexpectedInput
 from lark.exceptions import VisitError
 
+from warning.anomaly.faults import FAULTS
 from warning.model import format_duration_ms, parse_duration_ms
 from warning.rules.functions import FWI_FIELDS, FWI_FUNCTIONS, SERIES_FUNCTIONS, Function
 
@@ -39,6 +40,7 @@ GRAMMAR = r"""
       | "-" unary                            -> neg
 ?atom: NUMBER                                -> number
      | DURATION                              -> duration
+     | STRING                                -> string
      | "sensor" "." NAME                     -> sensor_attr
      | NAME "(" [arg ("," arg)*] ")"         -> call
      | NAME                                  -> field
@@ -48,6 +50,7 @@ COMP: ">=" | "<=" | "==" | "!=" | ">" | "<"
 ADD_OP: "+" | "-"
 MUL_OP: "*" | "/"
 DURATION.3: /\d+(\.\d+)?[smhd](?![A-Za-z0-9_])/
+STRING: /"[A-Za-z_][A-Za-z0-9_]*"/
 NUMBER.2: /\d+(\.\d+)?([eE][+-]?\d+)?/
 NAME: /(?!(and|or|not)\b)[A-Za-z_][A-Za-z0-9_]*/
 %ignore /[ \t\r\n]+/
@@ -56,6 +59,8 @@ NAME: /(?!(and|or|not)\b)[A-Za-z_][A-Za-z0-9_]*/
 #: Window functions: name -> whether the duration argument is required.
 WINDOW_FUNCTIONS = {"sum": True, "mean": True, "min": True, "max": True, "count": True,
                     "delta": True, "rate": True, "last": False}
+#: Data-quality functions: ``anomaly(FIELD)`` (score in [0, 1]) and ``fault([NAME])``.
+DIAGNOSIS_FUNCTIONS = ("anomaly", "fault")
 #: Plain math functions: name -> number of arguments.
 MATH_FUNCTIONS = {"abs": 1, "round": 2}
 
@@ -98,6 +103,22 @@ class Indicator:
     field: str | None
     args: tuple[Node, ...]
     duration_ms: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class Diagnosis:
+    """A data-quality function: ``anomaly(level_m)`` or ``fault()`` / ``fault("stuck")``."""
+
+    func: str
+    field: str | None = None
+    fault: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Str:
+    """A quoted name; only valid as the argument of ``fault``."""
+
+    value: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,7 +177,7 @@ class DurationLit:
 
 
 Node = Union[Num, Field, SensorAttr, Window, Indicator, MathCall, Arith, Neg, Compare,  # noqa: UP007
-             BoolOp, Not, DurationLit]
+             BoolOp, Not, DurationLit, Diagnosis, Str]
 
 
 class ExprError(ValueError):
@@ -169,6 +190,9 @@ class _Build(Transformer):
 
     def duration(self, items: list[Token]) -> DurationLit:
         return DurationLit(parse_duration_ms(str(items[0])))
+
+    def string(self, items: list[Token]) -> Str:
+        return Str(str(items[0])[1:-1])
 
     def sensor_attr(self, items: list[Token]) -> SensorAttr:
         return SensorAttr(str(items[0]))
@@ -206,6 +230,8 @@ class _Build(Transformer):
                 msg = f"expected {name}() without arguments, found {len(args)}"
                 raise ExprError(msg)
             return Indicator(name, None, (), None)
+        if name in DIAGNOSIS_FUNCTIONS:
+            return _diagnosis(name, args)
         if name in MATH_FUNCTIONS:
             if len(args) != MATH_FUNCTIONS[name]:
                 msg = (f"expected {name}() with {MATH_FUNCTIONS[name]} argument(s), "
@@ -213,7 +239,7 @@ class _Build(Transformer):
                 raise ExprError(msg)
             return MathCall(name, tuple(args))
         known = ", ".join(sorted([*WINDOW_FUNCTIONS, *MATH_FUNCTIONS, *SERIES_FUNCTIONS,
-                                  *FWI_FUNCTIONS]))
+                                  *FWI_FUNCTIONS, *DIAGNOSIS_FUNCTIONS]))
         msg = f"expected a function among {known}, found unknown function {name!r}"
         raise ExprError(msg)
 
@@ -249,6 +275,24 @@ def _indicator(f: Function, args: list[Node]) -> Indicator:
     if duration is None and "duration" in f.params:
         duration = f.defaults[-1]
     return Indicator(f.name, field, tuple(numbers), duration)
+
+
+def _diagnosis(name: str, args: list[Node]) -> Diagnosis:
+    if name == "anomaly":
+        if len(args) != 1 or not isinstance(args[0], Field):
+            found = _show(args[0]) if len(args) == 1 else f"{len(args)} argument(s)"
+            msg = f"expected anomaly(FIELD) with one field name, found {found}"
+            raise ExprError(msg)
+        return Diagnosis(name, field=args[0].name)
+    if not args:
+        return Diagnosis(name)
+    arg = args[0]
+    fault = arg.value if isinstance(arg, Str) else arg.name if isinstance(arg, Field) else None
+    if len(args) > 1 or fault not in FAULTS:
+        found = f"{len(args)} arguments" if len(args) > 1 else _show(arg)
+        msg = f"expected fault() or fault(NAME) with NAME among {', '.join(FAULTS)}, found {found}"
+        raise ExprError(msg)
+    return Diagnosis(name, fault=fault)
 
 
 def _window(name: str, args: list[Node]) -> Window:
@@ -316,7 +360,10 @@ def check(node: Node, fields: frozenset[str] | None, boolean: bool) -> None:
     """Check names against the kind's ``fields`` and the result type; raise ExprError."""
     for sub in walk(node):
         name = sub.name if isinstance(sub, Field) else sub.field \
-            if isinstance(sub, Window | Indicator) else None
+            if isinstance(sub, Window | Indicator | Diagnosis) else None
+        if isinstance(sub, Str):
+            msg = f"expected a number, found the string {_show(sub)} outside fault()"
+            raise ExprError(msg)
         if isinstance(sub, Indicator) and sub.func in FWI_FUNCTIONS and fields is not None \
                 and not set(FWI_FIELDS) <= fields:
             msg = (f"expected {sub.func}() on a kind with {', '.join(FWI_FIELDS)}, found one "
@@ -339,7 +386,8 @@ def check(node: Node, fields: frozenset[str] | None, boolean: bool) -> None:
 
 def is_boolean(node: Node) -> bool:
     """Return True when the node yields a condition rather than a number."""
-    return isinstance(node, Compare | BoolOp | Not)
+    return isinstance(node, Compare | BoolOp | Not) or \
+        isinstance(node, Diagnosis) and node.func == "fault"
 
 
 def walk(node: Node):
@@ -373,6 +421,11 @@ def unparse(node: Node) -> str:
         return f"sensor.{node.name}"
     if isinstance(node, DurationLit):
         return format_duration_ms(node.ms)
+    if isinstance(node, Str):
+        return f'"{node.value}"'
+    if isinstance(node, Diagnosis):
+        arg = node.field or (f'"{node.fault}"' if node.fault else "")
+        return f"{node.func}({arg})"
     if isinstance(node, Window):
         dur = f", {format_duration_ms(node.duration_ms)}" if node.duration_ms else ""
         return f"{node.func}({node.field}{dur})"
