@@ -1,0 +1,127 @@
+"""Fault diagnosis of one sensor, reading by reading, without a flow."""
+
+from __future__ import annotations
+
+import pickle
+import random
+
+from warning.anomaly.faults import FaultSettings
+from warning.anomaly.health import Health, Monitor
+from warning.model import Reading
+
+T0 = 1_780_000_000_000
+STEP = 300_000  # 5 min
+
+
+def _gas(i: int, lel: float, h2s: float) -> Reading:
+    return Reading("gs-1", "gas", "cx", T0 + i * STEP, {"lel_pct": lel, "h2s_ppm": h2s})
+
+
+def _feed(m: Monitor, h: Health, readings: list[Reading]) -> list[tuple[int, str, str]]:
+    out = []
+    for i, r in enumerate(readings):
+        for e in m.observe(h, r, {"name": "detector"}).events:
+            out.append((i, e.event, e.rule_id))
+    return out
+
+
+def _noisy_gas(n: int, seed: int = 1) -> list[Reading]:
+    rng = random.Random(seed)
+    return [_gas(i, round(1.0 + rng.gauss(0, 0.2), 1), round(0.2 + rng.gauss(0, 0.05), 2))
+            for i in range(n)]
+
+
+def test_clean_noisy_sensor_raises_nothing() -> None:
+    """A week of healthy gas readings: no fault, never suspect."""
+    m, h = Monitor(), Health()
+    readings = _noisy_gas(2016)
+    assert _feed(m, h, readings) == []
+    assert h.suspect is None
+
+
+def test_dropout_to_zero_is_named_at_once_when_every_field_reads_zero() -> None:
+    """Both gas fields at 0.0 on the same reading: dropout on that reading, cleared later."""
+    m, h = Monitor(), Health()
+    readings = _noisy_gas(100)
+    readings[60:66] = [_gas(i, 0.0, 0.0) for i in range(60, 66)]
+    events = _feed(m, h, readings)
+    assert events[0] == (60, "raised", "sensor_fault_dropout")
+    assert events[1][1:] == ("cleared", "sensor_fault_dropout")
+    assert events[1][0] == 65 + 6  # 30 min after the last zero
+
+
+def test_spike_is_confirmed_on_the_next_reading_and_the_spike_reading_is_suspect() -> None:
+    """One wild value between ordinary ones: suspect at once, a spike fault one reading on."""
+    m, h = Monitor(), Health()
+    readings = _noisy_gas(100)
+    readings[50] = _gas(50, 60.0, 0.2)
+    suspects = []
+    events = []
+    for i, r in enumerate(readings):
+        v = m.observe(h, r, {})
+        suspects.append(v.suspect)
+        events += [(i, e.event, e.rule_id) for e in v.events]
+    assert "spike candidate" in suspects[50]
+    assert all(s is None for s in suspects[:50])
+    assert events[0] == (51, "raised", "sensor_fault_spike")
+
+
+def test_a_lasting_step_is_not_a_spike() -> None:
+    """A level that jumps and stays (a real leak) is never called a spike."""
+    m, h = Monitor(), Health()
+    readings = _noisy_gas(100)
+    readings[50:] = [_gas(i, 40.0 + (i % 3), 0.2) for i in range(50, 100)]
+    assert [e for e in _feed(m, h, readings) if "spike" in e[2]] == []
+
+
+def test_stuck_needs_a_sensor_that_usually_changes() -> None:
+    """Repeats on a noisy sensor are stuck after 6; on a mostly flat one they are not judged."""
+    m, h = Monitor(), Health()
+    readings = _noisy_gas(100)
+    readings[60:80] = [_gas(i, 1.3, 0.21) for i in range(60, 80)]
+    events = _feed(m, h, readings)
+    assert events[0] == (66, "raised", "sensor_fault_stuck")
+    flat = [Reading("wl", "reservoir", "wx", T0 + i * STEP,
+                    {"level_m": 3.2 if i % 9 else 3.21}) for i in range(400)]
+    assert _feed(Monitor(), Health(), flat) == []
+
+
+def test_rain_gauge_zeros_are_rest_not_dropout() -> None:
+    """Rain stopping after steady rain is neither dropout nor stuck."""
+    readings = [Reading("rg", "rainfall", "wx", T0 + i * STEP,
+                        {"rain_mm": 0.5 if i < 100 else 0.0}) for i in range(300)]
+    assert _feed(Monitor(), Health(), readings) == []
+
+
+def test_clock_skew_is_a_late_reading_hours_behind() -> None:
+    """A reading 8 h behind the sensor's latest is clock skew; 10 min behind is not."""
+    m, h = Monitor(), Health()
+    r = _gas(0, 1.0, 0.2)
+    assert m.late(h, r, r.ts + 600_000, {}).events == ()
+    (event,) = m.late(h, r, r.ts + 8 * 3_600_000, {}).events
+    assert event.rule_id == "sensor_fault_clock_skew" and event.hazard == "sensor_fault"
+    assert event.ts == r.ts + 8 * 3_600_000
+    assert event.values["skew_h"] == -8.0
+    assert "clock_skew" in event.message
+
+
+def test_health_snapshots_and_resumes_identically() -> None:
+    """A pickled Health mid-stream gives the same verdicts as the original afterwards."""
+    m = Monitor()
+    readings = _noisy_gas(300)
+    readings[200:210] = [_gas(i, 0.0, 0.0) for i in range(200, 210)]
+    h = Health()
+    _feed(m, h, readings[:150])
+    copy = pickle.loads(pickle.dumps(h))
+    for r in readings[150:]:
+        assert m.observe(copy, r, {}) == m.observe(h, r, {})
+    assert len(pickle.dumps(h)) < 8000
+
+
+def test_settings_change_the_verdict() -> None:
+    """A stricter spike threshold lets a moderate spike pass (the setting is used)."""
+    readings = _noisy_gas(100)
+    readings[50] = _gas(50, 8.0, 0.2)  # robust z 14: 7 above the median, scale floor 0.5
+    assert any("spike" in e[2] for e in _feed(Monitor(), Health(), readings))
+    lax = Monitor(FaultSettings(spike_z=50.0))
+    assert not any("spike" in e[2] for e in _feed(lax, Health(), readings))
