@@ -12,6 +12,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
 
+from warning.anomaly.cli import anomaly_app
 from warning.config import Config, load_config
 from warning.notify.cli import notify_app
 from warning.yamlfile import ConfigError
@@ -21,6 +22,7 @@ app = typer.Typer(add_completion=False, no_args_is_help=True,
 rules_app = typer.Typer(no_args_is_help=True, help="Check rule files.")
 app.add_typer(rules_app, name="rules")
 app.add_typer(notify_app, name="notify")
+app.add_typer(anomaly_app, name="anomaly")
 err = Console(stderr=True)
 
 

@@ -1,0 +1,155 @@
+"""The ``hazard-warning anomaly`` commands: score a CSV, evaluate detectors, train models."""
+
+from __future__ import annotations
+
+import csv
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+anomaly_app = typer.Typer(no_args_is_help=True,
+                          help="Anomaly detectors: score series, evaluate, train models.")
+
+
+def _epoch_ms(text: str) -> int:
+    """Parse a NAB-style timestamp (``2014-04-01 00:00:00``, RFC 3339 or epoch seconds)."""
+    try:
+        return round(float(text) * 1000)
+    except ValueError:
+        pass
+    dt = datetime.fromisoformat(text.strip())
+    if dt.tzinfo is None:
+        dt = dt.replace(tzinfo=UTC)
+    return round(dt.timestamp() * 1000)
+
+
+def read_series(path: Path) -> tuple[list[str], list[int], list[float]]:
+    """Read a ``timestamp,value`` CSV; raise ValueError naming the line on a bad row."""
+    texts, ts, values = [], [], []
+    with path.open(newline="", encoding="utf-8") as f:
+        reader = csv.DictReader(f)
+        if reader.fieldnames is None or not {"timestamp", "value"} <= set(reader.fieldnames):
+            msg = f"{path}:1: expected a header with timestamp,value, found {reader.fieldnames}"
+            raise ValueError(msg)
+        for row in reader:
+            try:
+                ts.append(_epoch_ms(row["timestamp"]))
+                values.append(float(row["value"]))
+            except (TypeError, ValueError):
+                msg = (f"{path}:{reader.line_num}: expected a timestamp and a number, found "
+                       f"{row.get('timestamp')!r},{row.get('value')!r}")
+                raise ValueError(msg) from None
+            texts.append(row["timestamp"])
+    return texts, ts, values
+
+
+@anomaly_app.command("score")
+def score(
+    input: Annotated[Path, typer.Option("--input", exists=True, dir_okay=False,  # noqa: A002
+                                        help="CSV with timestamp,value (the NAB format).")],
+    output: Annotated[Path, typer.Option("--output", help="CSV: timestamp,value,anomaly_score.")],
+    detector: Annotated[str, typer.Option(help="robust_z, seasonal_ewma, cusum, combined, "
+                                               "random or threshold.")] = "combined",
+) -> None:
+    """Score a series row by row in stream order (each score from rows up to it only)."""
+    from warning.anomaly.detectors import make
+
+    try:
+        d = make(detector)
+        texts, ts, values = read_series(input)
+    except ValueError as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(1) from None
+    with output.open("w", newline="", encoding="utf-8") as f:
+        out = csv.writer(f)
+        out.writerow(["timestamp", "value", "anomaly_score"])
+        for text, t, x in zip(texts, ts, values, strict=True):
+            s = d.score_one(x, t)
+            d.learn_one(x, t)
+            out.writerow([text, repr(x), f"{s:.6f}"])
+    typer.echo(f"{len(values)} rows scored by {detector} into {output}")
+
+
+@anomaly_app.command("evaluate")
+def evaluate(
+    corpus: Annotated[str, typer.Option(help="synthetic, simulated or all.")] = "all",
+    data: Annotated[Path | None, typer.Option(help="A NAB data folder (CSV files) instead.")
+                    ] = None,
+    labels: Annotated[Path | None, typer.Option(help="With --data: NAB combined_labels.json.")
+                      ] = None,
+    detector: Annotated[list[str] | None, typer.Option(help="Detectors (default: all).")
+                        ] = None,
+) -> None:
+    """Print NAB-style scores (standard profile) of detectors on labelled series."""
+    from warning.anomaly import corpus as corpora
+    from warning.anomaly import evaluate as nab
+    from warning.anomaly.detectors import DETECTORS
+
+    if data is not None:
+        if labels is None:
+            typer.echo("--data: expected --labels FILE as well, found none", err=True)
+            raise typer.Exit(1)
+        series = _nab_folder(data, labels)
+    elif corpus in ("synthetic", "simulated", "all"):
+        series = (corpora.synthetic() if corpus != "simulated" else []) + \
+            (corpora.simulated() if corpus != "synthetic" else [])
+    else:
+        typer.echo(f"--corpus: expected synthetic, simulated or all, found {corpus!r}", err=True)
+        raise typer.Exit(1)
+    windows = sum(len(nab.windows(len(s.values), s.anomalies)) for s in series)
+    typer.echo(f"{len(series)} series, {sum(len(s.values) for s in series)} rows, "
+               f"{windows} anomaly windows; standard profile (TP 1.0, FP 0.11, FN 1.0)")
+    typer.echo(f"{'detector':<14} {'threshold':>9} {'score':>7} {'TP':>4} {'FP':>5} {'FN':>4}")
+    for name in detector or sorted(DETECTORS):
+        t, value, tally = nab.best(list(corpora.scored(name, series)))
+        typer.echo(f"{name:<14} {t:>9.3f} {value:>7.1f} {tally.tp:>4} {tally.fp:>5} "
+                   f"{tally.fn:>4}")
+    typer.echo(f"{'null':<14} {'-':>9} {0.0:>7.1f}\n{'perfect':<14} {'-':>9} {100.0:>7.1f}")
+
+
+def _nab_folder(data: Path, labels: Path) -> list:
+    from warning.anomaly.corpus import Labelled
+
+    marked = json.loads(labels.read_text(encoding="utf-8"))
+    out = []
+    for rel, stamps in sorted(marked.items()):
+        _, ts, values = read_series(data / rel)
+        index = {t: i for i, t in enumerate(ts)}
+        rows = [index[_epoch_ms(s)] for s in stamps if _epoch_ms(s) in index]
+        out.append(Labelled(rel, ts, values, rows))
+    return out
+
+
+@anomaly_app.command("train")
+def train(
+    model: Annotated[Path, typer.Option("--model", help="Model folder; a new version is added.")],
+    input: Annotated[Path | None, typer.Option(  # noqa: A002
+        "--input", exists=True, dir_okay=False, help="Readings, JSON Lines or CSV.")] = None,
+    from_influx: Annotated[str | None, typer.Option(
+        "--from-influx", help="Read readings back from this InfluxDB URL instead.")] = None,
+    influx_db: Annotated[str, typer.Option(help="Database for --from-influx.")] = "hazard",
+    start: Annotated[str | None, typer.Option(help="With --from-influx: RFC 3339 start.")
+                     ] = None,
+    end: Annotated[str | None, typer.Option(help="With --from-influx: RFC 3339 end.")] = None,
+    per: Annotated[str, typer.Option(help="One model per 'kind' or per 'sensor'.")] = "kind",
+) -> None:
+    """Fit IsolationForest models on windowed features and write them as a new version."""
+    from warning.anomaly import trained
+
+    if (input is None) == (from_influx is None):
+        typer.echo("expected exactly one of --input and --from-influx, found "
+                   f"{'both' if input else 'neither'}", err=True)
+        raise typer.Exit(1)
+    try:
+        readings = trained.read_readings(input) if input is not None else \
+            trained.influx_readings(from_influx, influx_db, start, end)
+        version = trained.train(readings, model, per=per)
+    except (ValueError, OSError) as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(1) from None
+    typer.echo(f"model version {version.version} in {version.path}: "
+               f"{', '.join(sorted(version.groups))}; trained on {version.start} .. "
+               f"{version.end} ({version.rows} rows)")
