@@ -14,6 +14,8 @@ from pathlib import Path
 from bytewax.recovery import RecoveryConfig
 from bytewax.run import cli_main
 
+from warning.anomaly.faults import FaultSettings
+from warning.anomaly.trained import ModelError, ModelScorer
 from warning.config import Config
 from warning.engine import state_ttl_ms
 from warning.flow import Engine, Outputs, build_flow
@@ -31,6 +33,7 @@ from warning.sources.files import ReadingsFileSource
 from warning.sources.mqtt import MQTTSource
 from warning.store.influx import InfluxSink
 from warning.store.writers import make_writer
+from warning.yamlfile import ConfigError, Problem
 
 log = logging.getLogger(__name__)
 
@@ -80,8 +83,22 @@ def setup(config: Config, metrics: Metrics | None = None, *, check_future: bool 
                              max_future_ms=parse_duration_ms(p.max_future) if check_future
                              else None)
     engine = Engine(rules, registry, parse_duration_ms(p.lateness), metrics, kinds, p.timezone,
-                    state_ttl_ms(p.state_ttl, p.lateness, rules))
+                    state_ttl_ms(p.state_ttl, p.lateness, rules),
+                    faults=FaultSettings() if p.detectors else None,
+                    model=_model(config, kinds))
     return Setup(config, settings, engine, metrics)
+
+
+def _model(config: Config, kinds: dict) -> ModelScorer | None:
+    p = config.pipeline
+    if not p.anomaly_model:
+        return None
+    try:
+        return ModelScorer(config.path(p.anomaly_model),
+                           {name: k.field_names for name, k in kinds.items()})
+    except (ModelError, OSError) as exc:
+        raise ConfigError([Problem("config", 0, "pipeline", "anomaly_model", str(exc))]
+                          ) from None
 
 
 def _recovery(config: Config) -> dict:

@@ -83,6 +83,8 @@ class Pipeline:
     snapshot_interval: str = "10s"
     state_ttl: str = "3d"  # a sensor unheard this long (event time) loses its state
     watch_rules: bool = True
+    detectors: bool = True  # streaming anomaly detectors and sensor-fault warnings
+    anomaly_model: str | None = None  # a folder made by 'anomaly train' (hot-reloaded)
 
 
 @dataclass

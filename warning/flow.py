@@ -22,6 +22,7 @@ from bytewax.outputs import Sink
 from warning.anomaly.faults import FaultSettings
 from warning.anomaly.health import Monitor
 from warning.anomaly.neighbours import Neighbours, RegionState, has_drift_field, is_wet
+from warning.anomaly.trained import ModelScorer
 from warning.engine import Evaluator, Outcome, SensorState, may_expire
 from warning.kinds import BUILTIN_KINDS, Kind
 from warning.metrics import Metrics
@@ -54,6 +55,8 @@ class Engine:
     state_ttl_ms: int | None = None  # drop a quiet sensor's state after this much event time
     #: Streaming detectors and fault diagnosis (warning/anomaly); None turns them off.
     faults: FaultSettings | None = field(default_factory=FaultSettings)
+    #: Trained models scored per batch (warning/anomaly/trained.py), if any.
+    model: ModelScorer | None = None
 
     def __post_init__(self) -> None:
         self.monitor = Monitor(self.faults) if self.faults is not None else None
@@ -225,6 +228,12 @@ def build_flow(source: Source[Any], engine: Engine, outputs: Outputs,
 
     stored = op.filter("readings_accepted", results, lambda x: isinstance(x, Reading))
     indicators = op.filter("indicators_only", results, lambda x: isinstance(x, IndicatorRecord))
+    if engine.model is not None:  # scikit-learn: features per sensor, one call per batch
+        rows = op.stateful_map("model_features", op.key_on(
+            "key_for_model", stored, lambda r: r.sensor_id), engine.model.features)
+        rows = op.filter_map("model_rows", op.key_rm("unkey_model", rows), lambda x: x)
+        indicators = op.merge("with_model_scores", indicators, op.flat_map_batch(
+            "score_models", rows, engine.model.score_batch))
     late = op.filter("late_only", results, lambda x: isinstance(x, Rejected))
     rejected = op.merge("all_rejected", parsed.trues, late)
     rejected = op.inspect("count_rejected", rejected,
