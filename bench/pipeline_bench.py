@@ -400,6 +400,9 @@ def backtest(s: Setup, path: Path, out: Path) -> Row:
 class _NoOpEngine:
     """Stands in for ``warning.flow.Engine``: same flow, steps that do nothing."""
 
+    faults = None  # no anomaly steps
+    model = None
+
     def __init__(self, metrics) -> None:
         self.metrics = metrics
 

@@ -36,6 +36,7 @@ WARMUP = 24
 WET_MM = 5.0
 WET_GAUGES = 2
 WET_MS = 24 * H
+WET_RECOUNT_MS = 300_000
 
 
 @dataclass
@@ -75,6 +76,7 @@ class RegionState:
     peers: dict[str, Peer] = field(default_factory=dict)
     gauges: dict[str, Gauge] = field(default_factory=dict)
     wet_until: int = 0
+    counted_at: int = -(2 ** 62)  # event time of the last count of wet gauges
 
 
 def region_key(r: Reading) -> str:
@@ -105,8 +107,10 @@ class Neighbours:
         g = state.gauges.get(r.sensor_id)
         if g is None:
             g = state.gauges[r.sensor_id] = Gauge()
-        if g.add(r.ts, r.values.get("rain_mm", 0.0)) < WET_MM:
+        if g.add(r.ts, r.values.get("rain_mm", 0.0)) < WET_MM or \
+                r.ts - state.counted_at < WET_RECOUNT_MS:
             return
+        state.counted_at = r.ts  # a count visits every gauge: at most once per 5 min
         wet = sum(1 for other in state.gauges.values() if other.add(r.ts, 0.0) >= WET_MM)
         if wet >= WET_GAUGES:
             state.wet_until = max(state.wet_until, r.ts + WET_MS)
