@@ -11,7 +11,9 @@
 3. backtest:   ``run_backtest`` of pipeline_bench's workload (rain gauges and water levels,
                shipped rules) three ways in each round, one after the other: detectors off
                (the baseline), detectors on (the default), detectors on + a trained model.
-               The ratio is against the baseline of the same round.
+               The ratio is against the baseline of the same round; the order rotates each
+               round, and CPU time per reading (this process) is shown beside wall time,
+               since other jobs on the cores slow whole rows.
 
 The machine is shared: the load average printed before and after says how far to trust a row.
 """
@@ -97,13 +99,14 @@ def sklearn_costs(readings: list[dict], folder: Path) -> list[tuple[str, float, 
     return out
 
 
-def backtest_row(cfg, path: Path, out: Path) -> tuple[float, int, int]:
+def backtest_row(cfg, path: Path, out: Path) -> tuple[float, float, int]:
+    """Return readings/s over wall time, CPU us per reading (this process), events."""
     s = setup(cfg)
-    t = time.perf_counter()
+    t, cpu = time.perf_counter(), time.process_time()
     run_backtest(s, path, out, workers=1)
-    took = time.perf_counter() - t
-    return int(s.metrics.received._value.get()) / took, _total(s.metrics.warning_events), \
-        int(s.metrics.received._value.get())
+    took, cpu = time.perf_counter() - t, time.process_time() - cpu
+    n = int(s.metrics.received._value.get())
+    return n / took, cpu / n * 1e6, _total(s.metrics.warning_events)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -111,7 +114,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--messages", "-n", type=int, default=60_000)
     ap.add_argument("--sensors", "-s", type=int, default=500, help="rain gauges")
     ap.add_argument("--stations", type=int, default=100, help="water-level stations")
-    ap.add_argument("--rounds", type=int, default=2)
+    ap.add_argument("--rounds", type=int, default=3)
     args = ap.parse_args(argv)
     load0 = " ".join(f"{x:.2f}" for x in os.getloadavg())
     started = time.perf_counter()
@@ -152,18 +155,22 @@ def main(argv: list[str] | None = None) -> None:
             base_cfg, pipeline=dataclasses.replace(base_cfg.pipeline,
                                                    anomaly_model=str(folder / "model")))),
     ]
-    print(f"\n{'run_backtest, one worker':<48} {'readings/s':>12} {'x baseline':>11} "
-          f"{'events':>7}")
-    ratios: dict[str, list[float]] = {}
+    print(f"\n{'run_backtest, one worker':<40} {'readings/s':>10} {'x base':>7} "
+          f"{'CPU us/rd':>10} {'x base':>7} {'events':>7}")
+    ratios: dict[str, list[tuple[float, float]]] = {}
     for r in range(args.rounds):
-        base = None
-        for name, cfg in variants:
-            rate, events, _ = backtest_row(cfg, path, folder / "events.jsonl")
-            base = base or rate
-            ratios.setdefault(name, []).append(rate / base)
-            print(f"{name + f' #{r + 1}':<48} {rate:>12,.0f} {rate / base:>11.2f} {events:>7}")
-    for name, values_ in ratios.items():
-        print(f"median ratio, {name:<34} {statistics.median(values_):>12.2f}")
+        order = variants[r % len(variants):] + variants[:r % len(variants)]  # rotate
+        rows = {name: backtest_row(cfg, path, folder / "events.jsonl") for name, cfg in order}
+        base_rate, base_cpu, _ = rows[variants[0][0]]
+        for name, _ in variants:
+            rate, cpu, events = rows[name]
+            ratios.setdefault(name, []).append((rate / base_rate, cpu / base_cpu))
+            print(f"{name + f' #{r + 1}':<40} {rate:>10,.0f} {rate / base_rate:>7.2f} "
+                  f"{cpu:>10.0f} {cpu / base_cpu:>7.2f} {events:>7}")
+    print("median over rounds: throughput x baseline (wall), CPU per reading x baseline")
+    for name, pairs in ratios.items():
+        print(f"  {name:<38} {statistics.median(p[0] for p in pairs):>10.2f} "
+              f"{statistics.median(p[1] for p in pairs):>10.2f}")
     print(f"\ntotal {time.perf_counter() - started:.0f} s; load average "
           f"{' '.join(f'{x:.2f}' for x in os.getloadavg())} at end (other processes on these "
           f"cores skew every row)")

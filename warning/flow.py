@@ -19,6 +19,7 @@ from bytewax.dataflow import Dataflow
 from bytewax.inputs import Source
 from bytewax.outputs import Sink
 
+from warning.anomaly.faults import HAZARD as FAULT_HAZARD
 from warning.anomaly.faults import FaultSettings
 from warning.anomaly.health import Monitor
 from warning.anomaly.neighbours import Neighbours, RegionState, has_drift_field, is_wet
@@ -67,7 +68,8 @@ class Engine:
         self.silence = SilenceWatch(self.rules, self.registry, state_ttl_ms=self.state_ttl_ms)
         self.metrics.rules_loaded.set(len(self.rules.rules))
         self.metrics.init_hazards({r.hazard for r in self.rules.rules}
-                                  | {r.no_data.hazard for r in self.rules.rules if r.no_data})
+                                  | {r.no_data.hazard for r in self.rules.rules if r.no_data}
+                                  | ({FAULT_HAZARD} if self.faults is not None else set()))
 
     def replace(self, rules: RuleSet, registry: Registry) -> None:
         """Take new rules and registry; they apply from the next reading (any thread)."""

@@ -6,6 +6,7 @@ import math
 import pickle
 import random
 import time
+from copy import deepcopy
 
 import pytest
 
@@ -65,14 +66,15 @@ def test_scores_are_in_unit_range_and_deterministic(name: str) -> None:
     assert len(set(runs[0])) > 1  # a constant score tells nothing
 
 
+@pytest.mark.parametrize("how", ["pickle", "deepcopy"])
 @pytest.mark.parametrize("name", sorted(DETECTORS))
-def test_pickle_round_trip_gives_identical_later_scores(name: str) -> None:
-    """A snapshot restored mid-stream scores the rest exactly as the original does."""
+def test_snapshot_round_trip_gives_identical_later_scores(name: str, how: str) -> None:
+    """A snapshot (pickled, or deep-copied as bytewax does) scores on exactly as the original."""
     data = _series(3000)
     d = make(name)
     for ts, x in data[:1700]:
         d.learn_one(x, ts)
-    copy = pickle.loads(pickle.dumps(d))
+    copy = pickle.loads(pickle.dumps(d)) if how == "pickle" else deepcopy(d)
     for ts, x in data[1700:]:
         assert copy.score_one(x, ts) == d.score_one(x, ts)
         copy.learn_one(x, ts)
@@ -125,7 +127,7 @@ def test_a_spike_scores_higher_than_ordinary_values(name: str) -> None:
 
 def test_unknown_detector_names_the_known_ones() -> None:
     """The error says what was expected and what was found."""
-    with pytest.raises(ValueError, match="expected a detector among cusum, random, "
+    with pytest.raises(ValueError, match="expected a detector among combined, cusum, random, "
                        "robust_z, seasonal_ewma, threshold, found 'median'"):
         make("median")
 

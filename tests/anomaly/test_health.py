@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import pickle
 import random
+from copy import deepcopy
+
+import pytest
 
 from warning.anomaly.faults import FaultSettings
 from warning.anomaly.health import Health, Monitor
@@ -105,15 +108,18 @@ def test_clock_skew_is_a_late_reading_hours_behind() -> None:
     assert "clock_skew" in event.message
 
 
-def test_health_snapshots_and_resumes_identically() -> None:
-    """A pickled Health mid-stream gives the same verdicts as the original afterwards."""
+@pytest.mark.parametrize("how", ["pickle", "deepcopy"])
+def test_health_snapshots_and_resumes_identically(how: str) -> None:
+    """A pickled or deep-copied Health mid-stream gives the same verdicts afterwards."""
     m = Monitor()
     readings = _noisy_gas(300)
     readings[200:210] = [_gas(i, 0.0, 0.0) for i in range(200, 210)]
+    readings[100] = _gas(100, 0.0, 0.0)  # a fault is active when the copy is taken
     h = Health()
-    _feed(m, h, readings[:150])
-    copy = pickle.loads(pickle.dumps(h))
-    for r in readings[150:]:
+    _feed(m, h, readings[:103])
+    assert h.active
+    copy = pickle.loads(pickle.dumps(h)) if how == "pickle" else deepcopy(h)
+    for r in readings[103:]:
         assert m.observe(copy, r, {}) == m.observe(h, r, {})
     assert len(pickle.dumps(h)) < 8000
 

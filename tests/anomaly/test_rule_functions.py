@@ -100,3 +100,16 @@ def test_loader_checks_the_functions(tmp_path: Path, condition: str, problem: st
         load_rules([f])
     (found,) = [str(p) for p in exc.value.problems]
     assert found.startswith(f"{f}:6: rule 'bad': {problem}")
+
+
+def test_fault_hazard_series_start_at_zero(tmp_path: Path) -> None:
+    """Dashboards see sensor_fault at zero from start-up (and not when detectors are off)."""
+    on = _engine(tmp_path)
+    sample = on.metrics.registry.get_sample_value(
+        "hazard_warning_events_total", {"hazard": "sensor_fault", "level": "blue",
+                                        "event": "raised"})
+    assert sample == 0.0
+    off = Engine(on.rules, on.registry, 600_000, Metrics(), faults=None)
+    assert off.metrics.registry.get_sample_value(
+        "hazard_warning_events_total", {"hazard": "sensor_fault", "level": "blue",
+                                        "event": "raised"}) is None

@@ -74,6 +74,13 @@ class RobustZ(Detector):
         self.__init__(state["window"], state["min_scale"], state["z_half"])
         self.values.extend(state["values"])
 
+    def __deepcopy__(self, memo: dict) -> RobustZ:
+        # bytewax deep-copies state at every snapshot: floats are immutable, copy containers.
+        out = RobustZ.__new__(RobustZ)
+        out.window, out.min_scale, out.z_half = self.window, self.min_scale, self.z_half
+        out.values, out._stats = deque(self.values, maxlen=self.window), self._stats
+        return out
+
     def learn_one(self, x: float, ts: int = 0) -> None:
         """Append ``x`` to the rolling window."""
         self.values.append(float(x))
@@ -125,6 +132,13 @@ class SeasonalEWMA(Detector):
     def __setstate__(self, state: dict) -> None:
         for k, v in state.items():
             setattr(self, k, list(v) if isinstance(v, list) else v)
+
+    def __deepcopy__(self, memo: dict) -> SeasonalEWMA:
+        out = SeasonalEWMA.__new__(SeasonalEWMA)
+        out.alpha, out.min_scale, out.z_half = self.alpha, self.min_scale, self.z_half
+        out.warmup, out.offset_ms = self.warmup, self.offset_ms
+        out.mean, out.var, out.n = self.mean[:], self.var[:], self.n[:]
+        return out
 
     def _hour(self, ts: int) -> int:
         return (ts + self.offset_ms) // H % 24
@@ -182,6 +196,13 @@ class Cusum(Detector):
         for k, v in state.items():
             setattr(self, k, v)
 
+    def __deepcopy__(self, memo: dict) -> Cusum:
+        out = Cusum.__new__(Cusum)
+        out.alpha, out.min_scale, out.k, out.h = self.alpha, self.min_scale, self.k, self.h
+        out.mean, out.var, out.n, out.pos, out.neg = (self.mean, self.var, self.n, self.pos,
+                                                      self.neg)
+        return out
+
     def _sums(self, x: float) -> tuple[float, float]:
         if self.n < 2:
             return 0.0, 0.0
@@ -209,6 +230,32 @@ class Cusum(Detector):
         """Return ``g / (g + h)`` for the larger of the two sums after ``x``."""
         g = max(self._sums(x))
         return g / (g + self.h)
+
+
+class Combined(Detector):
+    """The largest score of the three streaming detectors: what ``anomaly(FIELD)`` gives."""
+
+    name = "combined"
+    __slots__ = ("parts",)
+
+    def __init__(self, min_scale: float = 1e-3):
+        self.parts = (RobustZ(min_scale=min_scale), SeasonalEWMA(min_scale=min_scale),
+                      Cusum(min_scale=min_scale))
+
+    def __getstate__(self) -> dict:
+        return {"parts": self.parts}
+
+    def __setstate__(self, state: dict) -> None:
+        self.parts = state["parts"]
+
+    def learn_one(self, x: float, ts: int = 0) -> None:
+        """Take ``x`` into every part."""
+        for d in self.parts:
+            d.learn_one(x, ts)
+
+    def score_one(self, x: float, ts: int = 0) -> float:
+        """Return the largest part score."""
+        return max(d.score_one(x, ts) for d in self.parts)
 
 
 class RandomScore(Detector):
@@ -246,7 +293,11 @@ _GOLDEN = 0x9E3779B97F4A7C15
 
 
 class Threshold(Detector):
-    """A fixed-band baseline: 1 outside the min..max of the first ``learn`` values, else 0."""
+    """A fixed-band baseline: the min..max of the first ``learn`` values is normal.
+
+    Outside it the score grows with the distance ``d`` past the band as ``squash(d / width)``
+    (0.5 one band width out), so a score threshold is a static value threshold.
+    """
 
     name = "threshold"
     __slots__ = ("learn", "n", "low", "high")
@@ -271,14 +322,18 @@ class Threshold(Detector):
         self.n += 1
 
     def score_one(self, x: float, ts: int = 0) -> float:
-        """Return 1.0 outside the learned band once it is learned, else 0.0."""
-        return 1.0 if self.n >= self.learn and not self.low <= x <= self.high else 0.0
+        """Return 0 inside the learned band (and while learning), more the further out."""
+        if self.n < self.learn or self.low <= x <= self.high:
+            return 0.0
+        past = self.low - x if x < self.low else x - self.high
+        return squash(past / max(self.high - self.low, 1e-9), 1.0)
 
 
 #: The streaming detectors run on every reading, by name.
 STREAMING: dict[str, type[Detector]] = {c.name: c for c in (RobustZ, SeasonalEWMA, Cusum)}
 #: Every detector, baselines included (for ``anomaly score`` and the evaluation).
-DETECTORS: dict[str, type[Detector]] = {**STREAMING, RandomScore.name: RandomScore,
+DETECTORS: dict[str, type[Detector]] = {**STREAMING, Combined.name: Combined,
+                                        RandomScore.name: RandomScore,
                                         Threshold.name: Threshold}
 
 
