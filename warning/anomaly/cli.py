@@ -145,7 +145,7 @@ def train(
         raise typer.Exit(1)
     try:
         readings = trained.read_readings(input) if input is not None else \
-            trained.influx_readings(from_influx, influx_db, start, end)
+            trained.influx_readings(str(from_influx), influx_db, start, end)
         version = trained.train(readings, model, per=per)
     except (ValueError, OSError) as exc:
         typer.echo(str(exc), err=True)

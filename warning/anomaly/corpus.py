@@ -11,8 +11,6 @@ import random
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-import numpy as np
-
 from warning.anomaly.detectors import make
 from warning.anomaly.evaluate import Series, probation
 
@@ -145,4 +143,4 @@ def score(detector: str, series: Labelled, **params: float) -> list[float]:
 def scored(detector: str, corpus: list[Labelled]) -> Iterator[Series]:
     """Yield the corpus scored by a detector, ready for ``evaluate``."""
     for s in corpus:
-        yield Series(np.asarray(score(detector, s)), s.anomalies)
+        yield Series(score(detector, s), s.anomalies)

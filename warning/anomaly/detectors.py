@@ -71,8 +71,9 @@ class RobustZ(Detector):
                 "values": list(self.values)}
 
     def __setstate__(self, state: dict) -> None:
-        self.__init__(state["window"], state["min_scale"], state["z_half"])
-        self.values.extend(state["values"])
+        self.window, self.min_scale = state["window"], state["min_scale"]
+        self.z_half, self._stats = state["z_half"], None
+        self.values = deque(state["values"], maxlen=self.window)
 
     def __deepcopy__(self, memo: dict) -> RobustZ:
         # bytewax deep-copies state at every snapshot: floats are immutable, copy containers.

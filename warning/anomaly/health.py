@@ -129,7 +129,8 @@ class Monitor:
                 w.zeros += 1
                 learn = False  # keep the baseline of the healthy sensor
                 suspect = suspect or f"{name} dropped to zero"
-                if w.zeros >= (1 if all_zero and len(values) > 1 else s.dropout_min_zeros):
+                if st is not None and \
+                        w.zeros >= (1 if all_zero and len(values) > 1 else s.dropout_min_zeros):
                     evidence.append(("dropout", name, f"reads 0 against a median of "
                                      f"{st[0]:g}", {"baseline": st[0]}))
             else:
