@@ -143,11 +143,13 @@ def train(
         typer.echo("expected exactly one of --input and --from-influx, found "
                    f"{'both' if input else 'neither'}", err=True)
         raise typer.Exit(1)
+    from warning.sources.influx import ReadError
+
     try:
         readings = trained.read_readings(input) if input is not None else \
             trained.influx_readings(str(from_influx), influx_db, start, end)
         version = trained.train(readings, model, per=per)
-    except (ValueError, OSError) as exc:
+    except (ValueError, OSError, ReadError) as exc:
         typer.echo(str(exc), err=True)
         raise typer.Exit(1) from None
     typer.echo(f"model version {version.version} in {version.path}: "
