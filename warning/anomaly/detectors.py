@@ -92,7 +92,7 @@ class RobustZ(Detector):
         if self._stats is None and len(self.values) >= 3:
             ordered = sorted(self.values)
             med = _median(ordered)
-            mad = _median(sorted(abs(v - med) for v in ordered))
+            mad = _median(sorted([abs(v - med) for v in ordered]))
             self._stats = (med, max(1.4826 * mad, self.min_scale))
         return self._stats
 
