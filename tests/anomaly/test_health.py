@@ -131,3 +131,19 @@ def test_settings_change_the_verdict() -> None:
     assert any("spike" in e[2] for e in _feed(Monitor(), Health(), readings))
     lax = Monitor(FaultSettings(spike_z=50.0))
     assert not any("spike" in e[2] for e in _feed(lax, Health(), readings))
+
+
+def test_a_sensor_with_an_active_fault_keeps_its_state_past_the_ttl() -> None:
+    """State TTL: a quiet sensor is forgotten, unless a fault warning of it is still raised."""
+    from warning.engine import SensorState, may_expire
+    from warning.silence import Expire
+
+    m, h = Monitor(), Health()
+    readings = _noisy_gas(100)
+    readings[98:] = [_gas(i, 0.0, 0.0) for i in (98, 99)]
+    _feed(m, h, readings)
+    state = SensorState(watermark=readings[-1].ts, health=h)
+    later = Expire("gs-1", "gas", "cx", readings[-1].ts + 1)
+    assert h.active and not may_expire(state, later)
+    h.active.clear()
+    assert may_expire(state, later)
