@@ -89,11 +89,12 @@ def test_duplicates_dropped_gaps_counted_late_rejected(tmp_path, registry_file):
     rg1 = [r for r in rows if r["sensor_id"] == "rg-1"]
     noisy = list(rows)
     noisy.insert(6, dict(rg1[2]))  # a redelivered message, within the lateness allowance
+    noisy.append(dict(rg1[0]))  # redelivered hours later (after a reconnect): its seq says so
     noisy.remove(rg1[20])  # a lost message: one seq gap
     late = dict(rg1[5], seq=999_999)
     noisy.append(late)  # 2.5 h behind the newest: beyond the 5 min allowance
     events, rejected, m = backtest(tmp_path, registry_file, noisy)
-    assert _value(m, "hazard_readings_duplicate_total") == 1
+    assert _value(m, "hazard_readings_duplicate_total") == 2
     assert _value(m, "hazard_readings_seq_gap_total") == 1
     assert [r["reason"] for r in rejected] == ["late"]
     assert _value(m, "hazard_readings_rejected_total", reason="late") == 1

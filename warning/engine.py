@@ -123,6 +123,10 @@ class Evaluator:
         lateness = self.lateness_ms
         wm = state.watermark
         if wm is not None and r.ts < wm - lateness:
+            if _seen_seq(state, r.seq):
+                # A message this sensor sent before, delivered again (at-least-once after a
+                # restart or reconnect): a duplicate, not a clock fault.
+                return Outcome(None, None, (), duplicate=True)
             return Outcome(None, Rejected("", _reading_payload(r), "late",
                                           f"ts is {(wm - r.ts) / 1000:.0f} s behind the "
                                           f"sensor's latest, over the {lateness // 1000} s "
@@ -267,6 +271,15 @@ def possible(event: WarningEvent, why: str) -> WarningEvent:
     """Mark an event made on a suspect reading: CAP certainty ``Possible``, reason in text."""
     return replace(event, certainty="Possible",
                    message=f"{event.message} [certainty Possible: suspect reading, {why}]")
+
+
+def _seen_seq(state: SensorState, seq: int | None) -> bool:
+    """Return True if a late reading's ``seq`` is one the sensor already sent.
+
+    A restarted counter comes with current timestamps, so a late reading whose ``seq`` is not
+    above the highest seen is a redelivery, whatever its value.
+    """
+    return seq is not None and state.max_seq is not None and seq <= state.max_seq
 
 
 def _count_gap(state: SensorState, seq: int | None) -> int:
