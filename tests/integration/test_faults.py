@@ -109,19 +109,33 @@ def _delivered(rx) -> list[dict]:
     return [json.loads(r.json()["message"]) for r, status in answered if status == 200]
 
 
-def _notification_checks(rx, issued: set[str], expected_ids: set[str]
-                         ) -> list[tuple[str, str, str]]:
-    docs = _delivered(rx)
-    ids = [d["notification_id"] for d in docs]
-    notified = {e["warning_id"] for d in docs for e in d["events"]}
+def _audit(tmp_path, action: str) -> list:
+    log = AuditLog(tmp_path / "notify" / "audit.sqlite")
+    try:
+        return log.query(action=action)
+    finally:
+        log.close()
+
+
+def _settled(tmp_path, rx, expected: set[tuple[str, str]]) -> bool:
+    """True once the router took every expected event and the gateway every notification."""
+    received = {(r.warning_id, r.detail.split(" ")[0]) for r in _audit(tmp_path, "received")}
+    issued = {r.notification_id for r in _audit(tmp_path, "issued")}
+    return expected <= received and issued <= {d["notification_id"] for d in _delivered(rx)}
+
+
+def _notification_checks(rx, received: list, issued: set[str],
+                         expected: set[tuple[str, str]]) -> list[tuple[str, str, str]]:
+    ids = [d["notification_id"] for d in _delivered(rx)]
+    taken = [(r.warning_id, r.detail.split(" ")[0]) for r in received]
     return [
         ("requests the gateway refused (HTTP 500)", f"{rx.statuses.count(500)}", "> 0"),
+        ("warning events taken by the router", f"{len(taken)}",
+         f"== expected ({len(expected)}), each once"),
         ("notifications issued by the router (audit)", f"{len(issued)}", ""),
         ("notifications the gateway accepted", f"{len(ids)}",
          f"{len(ids) - len(set(ids))} repeats"),
         ("distinct notifications accepted", f"{len(set(ids))}", "== issued"),
-        ("warnings notified / expected", f"{len(notified & expected_ids)} / "
-                                         f"{len(expected_ids)}", "all"),
     ]
 
 
@@ -185,15 +199,16 @@ def test_faults_lose_nothing(tmp_path, broker):
 
         wait(lambda: _count(influx) == len(messages), 180, "every reading in InfluxDB")
         collector.wait_for("hazard/warnings/", len(expected), 60)
-        expected_ids = {e["warning_id"] for e in expected}
-        wait(lambda: expected_ids <= {e["warning_id"] for d in _delivered(rx)
-                                      for e in d["events"]}, 120, "every warning notified")
+        # The router identifies an event by warning id, event, level and time.
+        routed = {(e["warning_id"], f"{e['event']}:{e.get('level', '-')}:{_ms(e['ts'])}")
+                  for e in expected}
+        wait(lambda: _settled(tmp_path, rx, routed), 180, "every event routed and delivered")
         time.sleep(1.0)  # late repeats, if any, arrive before counting
         duplicates = metric(port, "hazard_readings_duplicate_total") or 0
         p.stop()
         readings, warnings = _stored(influx)
-        audit = AuditLog(tmp_path / "notify" / "audit.sqlite")
-        issued = {r.notification_id for r in audit.query(action="issued")}
+        received = _audit(tmp_path, "received")
+        issued = {r.notification_id for r in _audit(tmp_path, "issued")}
         left = len(Outbox(tmp_path / "recovery" / "mqtt-outbox").pending)
     finally:
         if p.proc is not None and p.proc.poll() is None:
@@ -221,7 +236,7 @@ def test_faults_lose_nothing(tmp_path, broker):
          f"{len(on_mqtt) - len(set(on_mqtt))} repeats"),
         ("distinct events on MQTT", f"{len(set(on_mqtt))}", "== expected"),
         ("warning messages left in the outbox", f"{left}", "== 0"),
-        *_notification_checks(rx, issued, expected_ids),
+        *_notification_checks(rx, received, issued, routed),
     ]
     print(_table(faults, checks, took))
     assert len(readings) == len(messages)
@@ -238,6 +253,8 @@ def test_faults_lose_nothing(tmp_path, broker):
     # webhook carries notification_id for that case; none happened here if this holds.)
     accepted = [d["notification_id"] for d in _delivered(rx)]
     assert rx.statuses.count(500) > 0, "the gateway never failed: the fault was not injected"
+    taken = [(r.warning_id, r.detail.split(" ")[0]) for r in received]
+    assert sorted(taken) == sorted(routed), "expected each warning event taken once"
     assert set(accepted) == issued
     assert len(accepted) == len(set(accepted)), "a notification was delivered twice"
 

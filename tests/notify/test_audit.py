@@ -86,7 +86,8 @@ def test_concurrent_writers_lose_nothing(tmp_path):
 
 
 @pytest.mark.parametrize(("record", "message"), [
-    (AuditRecord(T, "sent", "w-1"), "audit action must be one of issued, delivered, failed"),
+    (AuditRecord(T, "sent", "w-1"),
+     "audit action must be one of received, issued, delivered, failed"),
     (AuditRecord(T, "issued", ""), "an audit record needs a warning_id; found ''"),
 ])
 def test_bad_records_are_refused_and_nothing_is_written(tmp_path, record, message):
@@ -155,7 +156,7 @@ def test_cli_audit_table_and_json(tmp_path):
 @pytest.mark.parametrize(("args", "message"), [
     (["--db", "missing.sqlite"], "expected an audit log file; found nothing at missing.sqlite"),
     (["--since", "yesterday"], "expected an ISO time such as 2026-07-05T14:00"),
-    (["--action", "sent"], "expected one of issued, delivered"),
+    (["--action", "sent"], "expected one of received, issued, delivered"),
 ])
 def test_cli_audit_errors_say_expected_and_found(tmp_path, monkeypatch, args, message):
     monkeypatch.chdir(tmp_path)

@@ -220,9 +220,9 @@ def test_the_router_started_from_a_run_config_copies_its_audit_to_influxdb(
         wait(lambda: service.audit_log.query(action="delivered"), what="delivery")
         def stored():
             return influxdb.query('SELECT * FROM "notification"', db=influxdb.db)
-        wait(lambda: len(stored()) >= 2, what="audit records in InfluxDB")
+        wait(lambda: len(stored()) >= 3, what="audit records in InfluxDB")
         assert sorted((r["action"], r["warning_id"]) for r in stored()) == [
-            ("delivered", "a"), ("issued", "a")]
+            ("delivered", "a"), ("issued", "a"), ("received", "a")]
         with urllib.request.urlopen(f"{service.base_url}/healthz") as answer:
             assert answer.read() == b"ok\n"
         assert metrics.registry.get_sample_value("hazard_notifications_delivered_total") == 1

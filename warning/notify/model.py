@@ -16,8 +16,8 @@ STYLES = ("sms", "push", "email", "webhook")
 LANGUAGES = ("zh", "en")
 
 #: Actions in the audit log.
-AUDIT_ACTIONS = ("issued", "delivered", "failed", "acknowledged", "escalated", "resolved",
-                 "suppressed")
+AUDIT_ACTIONS = ("received", "issued", "delivered", "failed", "acknowledged", "escalated",
+                 "resolved", "suppressed")
 
 
 @dataclass(frozen=True, slots=True)

@@ -121,7 +121,7 @@ class Router:
                ) -> list[AuditRecord]:
         """Take one warning event; a repeat (same warning, event, level and time) is ignored.
 
-        Returns audit records (none today: issuing is recorded when a notification is made).
+        Returns the audit record of its receipt (none for a repeat).
         """
         key = event_key(event)
         alert = self.alerts.get(event.warning_id)
@@ -129,7 +129,8 @@ class Router:
             return []
         if alert is None:
             if event.event == "cleared":  # the episode started before this router knew it
-                return []
+                return [AuditRecord(now, "received", event.warning_id,
+                                    detail=f"{key} (episode unknown here: nothing to send)")]
             alert = self.alerts[event.warning_id] = Alert(event, labels_of(event, attrs))
         else:
             level = alert.event.level if event.event == "cleared" else event.level
@@ -149,7 +150,7 @@ class Router:
                                                   next_flush=now + route.group_wait_ms / 1e3)
             if event.warning_id not in group.members:
                 group.members.append(event.warning_id)
-        return []
+        return [AuditRecord(now, "received", event.warning_id, detail=key)]
 
     # -- acknowledgement -------------------------------------------------------------------
 
