@@ -17,13 +17,16 @@ class Series:
     50.0
     """
 
-    __slots__ = ("ts", "vals", "cum", "head")
+    __slots__ = ("ts", "vals", "cum", "head", "memo")
 
     def __init__(self) -> None:
         self.ts: list[int] = []
         self.vals: list[float] = []
         self.cum: list[float] = [0.0]  # cum[i] = sum of vals[:i]
         self.head = 0  # index of the first live item; older ones await compaction
+        #: Work kept between evaluations by incremental rule functions (e.g. the latest rain
+        #: event); a cache only: snapshots leave it out and it is rebuilt when missing.
+        self.memo: dict | None = None
 
     def __len__(self) -> int:
         return len(self.ts) - self.head
