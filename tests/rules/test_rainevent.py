@@ -101,7 +101,7 @@ def test_a_dry_gap_starts_a_new_event_and_the_old_one_leaves_the_window():
     for i, mm in enumerate([5.0, 5.0] + [0.0] * 80 + [1.0]):  # 7 h dry, then 1 mm
         s.add(i * 5 * M, mm)
         event.update(s, i * 5 * M)
-    assert event.mm == [1.0]
+    assert list(event.mm) == [1.0]
     for i in range(83, 83 + 300):  # a day without rain: the event leaves the window
         s.add(i * 5 * M, 0.0)
         found = event.update(s, i * 5 * M)

@@ -119,7 +119,8 @@ def id_exceedance(ts: Sequence[int], vals: Sequence[float], now: int, a: float, 
     if not ts:
         return None
     s = Series()
-    s.ts, s.vals = list(ts), list(vals)
+    for t, v in zip(ts, vals, strict=True):
+        s.add(t, v)
     event = RainEvent(now - ts[0], dry_gap_ms)
     return event.ratio(now, a, b, min_duration_h) if event.update(s, now) else None
 

@@ -11,6 +11,7 @@ bit for bit, as the vectorised pass it replaces (tests compare them on random se
 
 from __future__ import annotations
 
+from array import array
 from bisect import bisect_left, bisect_right
 
 import numpy as np
@@ -49,9 +50,11 @@ class RainEvent:
         self.gaps: dict[int, int] = {}  # positive gaps between consecutive readings -> count
         self.npos = 0
         self.step = 0
-        self.starts: list[int] = []  # the event's wet reports, oldest first: interval starts,
-        self.ends: list[int] = []  # report times,
-        self.mm: list[float] = []  # and rain
+        # The event's wet reports, oldest first: interval starts, report times and rain (typed
+        # arrays: a day of drizzle reported every minute is 1,440 of them per gauge).
+        self.starts = array("q")
+        self.ends = array("q")
+        self.mm = array("d")
         self._rt: tuple[np.ndarray, np.ndarray] | list[tuple[int, float]] | None = None
 
     def update(self, s: Series, now: int) -> bool:
@@ -70,7 +73,7 @@ class RainEvent:
         self._rebuild(ts, s.vals, lo, hi)
         return bool(self.ends)
 
-    def _slide(self, ts: list[int], vals: list[float], olo: int, ohi: int, lo: int,
+    def _slide(self, ts: array, vals: array, olo: int, ohi: int, lo: int,
                hi: int) -> None:
         gaps = self.gaps
         for j in range(ohi, hi):  # readings added at the end
@@ -97,7 +100,7 @@ class RainEvent:
                 t = ts[j]
                 start = t - min(t - ts[j - 1], step)
                 if ends and start - ends[-1] >= self.dry_gap_ms:
-                    starts.clear(), ends.clear(), mm.clear()
+                    del starts[:], ends[:], mm[:]
                 starts.append(start)
                 ends.append(t)
                 mm.append(v)
@@ -125,7 +128,7 @@ class RainEvent:
                 return g
         return 0  # unreachable: the counts add up to npos
 
-    def _rebuild(self, ts: list[int], vals: list[float], lo: int, hi: int) -> None:
+    def _rebuild(self, ts: array, vals: array, lo: int, hi: int) -> None:
         gaps: dict[int, int] = {}
         for j in range(lo + 1, hi):
             g = ts[j] - ts[j - 1]
@@ -133,9 +136,7 @@ class RainEvent:
                 gaps[g] = gaps.get(g, 0) + 1
         self.gaps, self.npos = gaps, sum(gaps.values())
         self.step = step = self._median()
-        starts: list[int] = []
-        ends: list[int] = []
-        mm: list[float] = []
+        starts, ends, mm = array("q"), array("q"), array("d")
         later = None  # the interval start of the next (later) wet report
         for j in range(hi - 1, lo - 1, -1):
             v = vals[j]
@@ -164,9 +165,9 @@ class RainEvent:
                     pairs.append((start, _round9(rain)))
                 self._rt = pairs
             else:
-                mm = np.array(self.mm, dtype=np.float64)
+                mm = np.frombuffer(self.mm, dtype=np.float64)
                 rt = np.round(np.cumsum(mm[::-1])[::-1], 9)
-                self._rt = (np.array(self.starts, dtype=np.int64), rt)
+                self._rt = (np.array(self.starts, dtype=np.int64), rt)  # a copy: starts change
         return self._rt
 
     def ratio(self, now: int, a: float, b: float, min_duration_h: float = 1.0) -> float:
