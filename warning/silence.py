@@ -45,6 +45,10 @@ class ShardState:
     started: int | None = None
     sources: dict[str, int] = field(default_factory=dict)  # input partition -> its last tick
 
+    def __setstate__(self, state: dict) -> None:
+        # Snapshots taken before ticks named their partition have no ``sources``.
+        self.__dict__.update({"sources": {}, **state})
+
 
 class SilenceWatch:
     """Applies the ``no_data`` parts of a rule set."""

@@ -140,7 +140,7 @@ def _id_event(s: Series | None, now: int, window_ms: int) -> RainEvent | None:
     # The event is kept on the series between readings and brought up to date here.
     if s is None:
         return None
-    if s.memo is None:
+    if getattr(s, "memo", None) is None:  # also a series restored from an older snapshot
         s.memo = {}
     key = ("id_event", window_ms)
     event = s.memo.get(key)
