@@ -111,7 +111,8 @@ def main(argv: list[str] | None = None) -> None:
 
     from pipeline_bench import make_workload, write_registry
     work = make_workload(args.messages, args.sensors, max(1, args.sensors // 20), end=END)
-    tmp = Path(tempfile.mkdtemp(prefix="hazard-backtest-bench-"))
+    keep = tempfile.TemporaryDirectory(prefix="hazard-backtest-bench-")  # removed when main returns
+    tmp = Path(keep.name)
     registry, readings = tmp / "sensors.yaml", tmp / "readings.jsonl"
     write_registry(work.registry, registry)
     readings.write_bytes(b"".join(p + b"\n" for _, p in work.messages))

@@ -162,7 +162,8 @@ def main(argv: list[str] | None = None) -> None:
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
 
-    tmp = Path(tempfile.mkdtemp(prefix="hazard-latency-"))
+    keep = tempfile.TemporaryDirectory(prefix="hazard-latency-")  # removed when main returns
+    tmp = Path(keep.name)
     probes = int(args.probes_per_s * args.seconds * len(args.fractions)) + 100
     sensors = [{"id": f"rg-{i:04d}", "kind": "rainfall", "name": f"Gauge {i}",
                 "region": REGIONS[i % 5]} for i in range(args.gauges)]

@@ -133,7 +133,8 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--timeout", type=float, default=600.0)
     args = ap.parse_args(argv)
     work = make_workload(args.messages, args.sensors, max(1, args.sensors // 20))
-    tmp = Path(tempfile.mkdtemp(prefix="hazard-scaling-"))
+    keep = tempfile.TemporaryDirectory(prefix="hazard-scaling-")  # removed when main returns
+    tmp = Path(keep.name)
     registry = tmp / "sensors.yaml"
     write_registry(work.registry, registry)
     n = len(work.messages)
