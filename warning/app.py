@@ -139,9 +139,36 @@ def live_outputs(s: Setup, console_sink: ConsoleSink | None = None) -> Outputs:
     return out
 
 
+def cluster_member(config: Config, process_id: int, addresses: Sequence[str]) -> Config:
+    """Return the config of one process of a cluster: its own MQTT session in a share group.
+
+    Every process subscribes with its own client id (``<client_id>-<process_id>``) to the
+    shared subscription ``$share/<share_group>/...`` (the group defaults to the client id), so
+    the broker spreads the readings over the processes; bytewax routes each sensor's
+    readings to the one worker that keeps its state.
+    """
+    if not 0 <= process_id < len(addresses):
+        msg = f"process id must be in 0..{len(addresses) - 1} for {len(addresses)} addresses, " \
+              f"got {process_id}"
+        raise ValueError(msg)
+    m = config.mqtt
+    mqtt = dataclasses.replace(m, client_id=f"{m.client_id}-{process_id}",
+                               share_group=m.share_group or m.client_id)
+    return dataclasses.replace(config, mqtt=mqtt)
+
+
 def run_live(s: Setup, stop: threading.Event, outputs: Outputs | None = None,
-             workers: int = 1, serve_metrics: bool = True) -> None:
-    """Run the live pipeline until ``stop`` is set (SIGINT/SIGTERM set it too)."""
+             workers: int = 1, serve_metrics: bool = True, process_id: int | None = None,
+             addresses: Sequence[str] | None = None) -> None:
+    """Run the live pipeline until ``stop`` is set (SIGINT/SIGTERM set it too).
+
+    With ``addresses`` (``host:port`` of every process, this one at ``process_id``) the
+    process joins a bytewax cluster; see ``cluster_member``.
+    """
+    cluster: dict = {}
+    if addresses:
+        s.config = cluster_member(s.config, process_id or 0, addresses)
+        cluster = {"process_id": process_id or 0, "addresses": list(addresses)}
     cfg = s.config
     reloader = Reloader(cfg, s.engine)
     if serve_metrics and cfg.metrics.enabled:
@@ -161,7 +188,7 @@ def run_live(s: Setup, stop: threading.Event, outputs: Outputs | None = None,
                         ack_on_snapshot=bool(cfg.pipeline.recovery_dir))
     flow = build_flow(source, s.engine, outputs or live_outputs(s))
     with StopOnSignals(stop):
-        cli_main(flow, workers_per_process=workers, **_recovery(cfg))
+        cli_main(flow, workers_per_process=workers, **cluster, **_recovery(cfg))
 
 
 class StopOnSignals:

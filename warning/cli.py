@@ -42,6 +42,12 @@ def _fail(exc: ConfigError) -> None:
 @app.command()
 def run(config: Annotated[Path, typer.Option("--config", "-c", help="Run configuration YAML.")],
         workers: Annotated[int, typer.Option(help="bytewax workers in this process.")] = 1,
+        process_id: Annotated[int | None, typer.Option(
+            "--process-id", "-i", help="This process's index in --addresses (a cluster).")
+        ] = None,
+        addresses: Annotated[str | None, typer.Option(
+            "--addresses", "-a", help="host:port of every cluster process, ';'-separated; "
+            "each reads its share of the MQTT topic (docs/PERFORMANCE.md).")] = None,
         verbose: bool = False) -> None:
     """Run the live pipeline: MQTT in; warnings to console, MQTT and InfluxDB."""
     from warning.app import run_live, setup
@@ -51,7 +57,12 @@ def run(config: Annotated[Path, typer.Option("--config", "-c", help="Run configu
         s = setup(load_config(config))
     except ConfigError as exc:
         _fail(exc)
-    run_live(s, threading.Event(), workers=workers)
+    peers = [a.strip() for a in addresses.split(";") if a.strip()] if addresses else None
+    if peers and not (process_id is not None and 0 <= process_id < len(peers)):
+        typer.echo(f"--process-id must be in 0..{len(peers) - 1} with {len(peers)} addresses",
+                   err=True)
+        raise typer.Exit(2)
+    run_live(s, threading.Event(), workers=workers, process_id=process_id, addresses=peers)
 
 
 @app.command()

@@ -19,7 +19,7 @@ class Watermark:
 
     >>> w = Watermark(lateness_ms=300_000, tick_ms=60_000)
     >>> w.advance(1_000_000_000), w.advance(1_000_000_000 + 120_000)
-    (Tick(ts=999660000), Tick(ts=999780000))
+    (Tick(ts=999660000, source=''), Tick(ts=999780000, source=''))
     """
 
     lateness_ms: int
@@ -27,6 +27,7 @@ class Watermark:
     newest: int | None = None
     last_tick: int | None = None
     idle_extra: int = 0
+    source: str = ""  # the partition whose watermark this is, stamped on its ticks
 
     def advance(self, ts: int) -> Tick | None:
         """Note a reading's timestamp; return a tick if a boundary was crossed."""
@@ -47,7 +48,7 @@ class Watermark:
         if self.last_tick is not None and boundary <= self.last_tick:
             return None
         self.last_tick = boundary
-        return Tick(boundary)
+        return Tick(boundary, self.source)
 
 
 class Ingest:

@@ -79,8 +79,12 @@ class Broker:
             conf.write_text(f"{user}listener {self.port} 127.0.0.1\nallow_anonymous true\n"
                             f"persistence true\npersistence_location {self._dir.name}/\n"
                             f"{MOSQUITTO_LIMITS}{self.extra_conf}")
-            self._proc = subprocess.Popen([mosquitto_path() or "mosquitto", "-c", str(conf)],
-                                          stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+            # Its log goes to a file: an unread pipe fills up (64 KiB of connection lines)
+            # and then the broker blocks on its next log line, stalling every client.
+            with (Path(self._dir.name) / "mosquitto.log").open("wb") as log_file:
+                self._proc = subprocess.Popen(
+                    [mosquitto_path() or "mosquitto", "-c", str(conf)],
+                    stdout=subprocess.DEVNULL, stderr=log_file)
         else:
             self._start_amqtt()
         wait_for_port(self.port)

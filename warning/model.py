@@ -77,9 +77,14 @@ class Rejected:
 
 @dataclass(frozen=True, slots=True)
 class Tick:
-    """An event-time watermark: no reading older than ``ts`` (epoch ms) is expected any more."""
+    """An event-time watermark: no reading older than ``ts`` (epoch ms) is expected any more.
+
+    ``source`` names the input partition that promises it: with several partitions (a
+    cluster), event time has advanced only as far as the slowest of them.
+    """
 
     ts: int
+    source: str = ""
 
 
 @dataclass(frozen=True, slots=True)

@@ -54,11 +54,16 @@ class Heard:
 
 @dataclass
 class ShardState:
-    """Sensors of one shard and the watermark reached."""
+    """Sensors of one shard and the watermark reached (the least of every source's)."""
 
     sensors: dict[str, Heard] = field(default_factory=dict)
     watermark: int | None = None
     started: int | None = None
+    sources: dict[str, int] = field(default_factory=dict)  # input partition -> its last tick
+
+    def __setstate__(self, state: dict) -> None:
+        # Snapshots taken before ticks named their partition have no ``sources``.
+        self.__dict__.update({"sources": {}, **state})
 
 
 class SilenceWatch:
@@ -111,11 +116,17 @@ class SilenceWatch:
                     out.append(self._event(rule, "cleared", wid, item.sensor_id, heard,
                                            item.ts))
             return out
-        if state.watermark is not None and item.ts <= state.watermark:
+        # Each input partition ticks on its own; time has passed only where all have passed.
+        last = state.sources.get(item.source)
+        if last is not None and item.ts <= last:
             return []
-        state.watermark = item.ts
+        state.sources[item.source] = item.ts
+        now = min(state.sources.values())
+        if state.watermark is not None and now <= state.watermark:
+            return []
+        state.watermark = now
         if state.started is None:
-            state.started = item.ts
+            state.started = now
         out = []
         ttl = self.state_ttl_ms
         gone: list[str] = []
@@ -124,7 +135,7 @@ class SilenceWatch:
             for rule in self.silence_rules(sid, heard.kind, heard.region):
                 nd = rule.no_data
                 assert nd is not None
-                if rule.silence_id in heard.active or item.ts - since < nd.after_ms:
+                if rule.silence_id in heard.active or now - since < nd.after_ms:
                     continue
                 at = since + nd.after_ms
                 wid = warning_id(rule.silence_id, sid, at)

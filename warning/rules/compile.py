@@ -76,9 +76,7 @@ class Context:
                 if shared_key in self.cache:
                     data = self.cache[shared_key]
                 else:
-                    ts, vals = s.window(self.now - back, self.now) if s is not None \
-                        else ([], [])
-                    data = self.cache[shared_key] = f.prepare(ts, vals, self.now, back)
+                    data = self.cache[shared_key] = f.prepare(s, self.now, back)
                 value = f.run(data, self.now, *args, *extra)
         self.cache[key] = value
         return value

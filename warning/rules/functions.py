@@ -14,6 +14,8 @@ import numpy as np
 
 from warning.indicators import exposure, rainfall, slope, trend
 from warning.indicators.fwi import DANGER_CLASSES
+from warning.rules.rainevent import RainEvent
+from warning.rules.windows import Series
 
 H = 3_600_000
 DAY_MS = 24 * H
@@ -35,8 +37,8 @@ class Function:
     doc: str
     run: Callable[..., float | None]
     #: Work shared by functions over the same series (e.g. one rain event for two I-D
-    #: thresholds): ``prepare(ts, vals, now, window_ms)``, computed once per evaluation and
-    #: handed to ``run`` in place of ``ts, vals``.
+    #: thresholds): ``prepare(series_or_None, now, window_ms)``, computed once per evaluation
+    #: and handed to ``run`` in place of ``ts, vals``; it may keep work in ``series.memo``.
     prepare: Callable[..., Any] | None = None
 
     @property
@@ -86,7 +88,8 @@ def _time_to(ts, vals, now, threshold, window_ms) -> float | None:
     return trend.time_to_threshold(ts, vals, threshold, now, window_ms)
 
 
-def _forecast(ts, vals, now, window_ms) -> slope.Forecast | None:
+def _forecast(s: Series | None, now, window_ms) -> slope.Forecast | None:
+    ts, vals = s.window(now - window_ms, now) if s is not None else ([], [])
     return slope.forecast_failure(list(zip(ts, vals, strict=True)), window_ms / H, now)
 
 
@@ -107,52 +110,19 @@ def _tangent(ts, vals, now, v_uniform, window_ms) -> float | None:
 def id_exceedance(ts: Sequence[int], vals: Sequence[float], now: int, a: float, b: float,
                   dry_gap_ms: int = ID_DRY_GAP_MS, min_duration_h: float = 1.0
                   ) -> float | None:
-    """Vectorised ``rainfall.id_exceedance`` for sorted input (tested equal to it).
+    """Return ``rainfall.id_exceedance`` for sorted input (tested equal to it).
 
     >>> h = H  # 30 mm in 3 hourly reports: 10 mm/h against Caine's 9.655 mm/h at 3 h
     >>> round(id_exceedance([0, h, 2 * h, 3 * h], [0, 10, 10, 10], 3 * h, 14.82, -0.39), 3)
     1.036
     """
-    event = rain_event(ts, vals, now, dry_gap_ms)
-    return None if event is None else event_ratio(event, now, a, b, min_duration_h)
-
-
-def rain_event(ts: Sequence[int], vals: Sequence[float], now: int,
-               dry_gap_ms: int = ID_DRY_GAP_MS) -> tuple[Any, Any] | None:
-    """Return the latest rain event's interval starts and the rain from each to its end."""
-    if not any(vals):
+    if not ts:
         return None
-    t = np.asarray(ts, dtype=np.int64)
-    mm = np.asarray(vals, dtype=np.float64)
-    keep = t <= now
-    t, mm = t[keep], mm[keep]
-    if t.size == 0:
-        return None
-    gaps = np.diff(t)
-    gaps = gaps[gaps > 0]
-    step = int(np.partition(gaps, (gaps.size - 1) // 2)[(gaps.size - 1) // 2]) \
-        if gaps.size else 0
-    span = np.minimum(np.diff(t, prepend=t[0] - step), step)
-    wet = mm > 0
-    if not wet.any():
-        return None
-    ends = t[wet]
-    starts = ends - span[wet]
-    rain = mm[wet]
-    breaks = np.flatnonzero(starts[1:] - ends[:-1] >= dry_gap_ms)
-    first = int(breaks[-1]) + 1 if breaks.size else 0
-    starts, rain = starts[first:], rain[first:]
-    rain_to_now = np.round(np.cumsum(rain[::-1])[::-1], 9)  # from each wet report to the last
-    return starts, rain_to_now
-
-
-def event_ratio(event: tuple[Any, Any], now: int, a: float, b: float,
-                min_duration_h: float = 1.0) -> float:
-    """Return the most critical ratio of mean intensity to ``a D^b`` over an event's windows."""
-    starts, rain_to_now = event
-    duration_h = np.maximum((now - starts) / H, min_duration_h)
-    ratio = (rain_to_now / duration_h) / (a * duration_h ** b)
-    return float(ratio.max())
+    s = Series()
+    for t, v in zip(ts, vals, strict=True):
+        s.add(t, v)
+    event = RainEvent(now - ts[0], dry_gap_ms)
+    return event.ratio(now, a, b, min_duration_h) if event.update(s, now) else None
 
 
 def _api(ts, vals, now, k, window_ms) -> float | None:
@@ -166,12 +136,21 @@ def _api(ts, vals, now, k, window_ms) -> float | None:
     return rainfall.antecedent_precipitation_index(list(np.round(daily[::-1], 9)), k)
 
 
-def _id_event(ts, vals, now, window_ms) -> tuple[Any, Any] | None:
-    return rain_event(ts, vals, now) if ts else None
+def _id_event(s: Series | None, now: int, window_ms: int) -> RainEvent | None:
+    # The event is kept on the series between readings and brought up to date here.
+    if s is None:
+        return None
+    if getattr(s, "memo", None) is None:  # also a series restored from an older snapshot
+        s.memo = {}
+    key = ("id_event", window_ms)
+    event = s.memo.get(key)
+    if event is None:
+        event = s.memo[key] = RainEvent(window_ms, ID_DRY_GAP_MS)
+    return event if event.update(s, now) else None
 
 
-def _id(event, now, a, b, window_ms) -> float | None:
-    return None if event is None else event_ratio(event, now, a, b)
+def _id(event: RainEvent | None, now, a, b, window_ms) -> float | None:
+    return None if event is None else event.ratio(now, a, b)
 
 
 SERIES_FUNCTIONS: dict[str, Function] = {f.name: f for f in (

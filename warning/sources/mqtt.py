@@ -179,6 +179,7 @@ class MQTTSource(FixedPartitionedSource[Item, Watermark]):
         ingest = self.make_ingest()
         if resume_state is not None:
             ingest.watermark = resume_state
+        ingest.watermark.source = for_part
         return _MQTTPartition(self.cfg, for_part, ingest, self.metrics, self.stop,
                               self.idle_after_ms, self.batch, self.clock,
                               self.ack_on_snapshot)
