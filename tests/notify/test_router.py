@@ -176,3 +176,29 @@ def test_a_queued_notification_round_trips_without_its_secrets(tmp_path, router)
     data = json.loads(json.dumps(notification_to_state(note)))
     assert data["channels"] == ["duty", "backup"] and "json://" not in json.dumps(data)
     assert notification_from_state(data, router.routing) == note
+
+
+def test_an_old_link_does_not_acknowledge_a_higher_level(router):
+    router.ingest(event("a", "raised", "orange"), {}, T0)
+    (_, orange), = run(router, T0 + 30)[0]
+    router.ingest(event("a", "escalated", "red", previous="orange", ts_s=T0 + 60), {}, T0 + 60)
+    assert router.acknowledge(orange.notification_id, "zhang", "http", T0 + 70) == []
+    sent, _ = run(router, T0 + 1400, start=T0 + 40)
+    assert [(n.receiver, n.kind) for _, n in sent] == [("region-duty", "firing"),
+                                                        ("deputy", "escalation")]
+
+
+def test_warnings_are_routed_again_when_their_receiver_leaves_the_routing(tmp_path, router):
+    import dataclasses
+
+    router.ingest(event("a", "raised", "yellow"), {}, T0)
+    run(router, T0 + 30)
+    # The new routing file sends everything to maintenance: the open warning follows.
+    routing = router.routing
+    receivers = {k: v for k, v in routing.receivers.items() if k != "region-duty"}
+    route = dataclasses.replace(routing.route, receiver="maint", routes=())
+    router.routing = dataclasses.replace(routing, receivers=receivers, route=route)
+    router.groups = {k: g for k, g in router.groups.items() if g.receiver in receivers}
+    assert router.regroup(T0 + 40) == 1
+    sent, _ = run(router, T0 + 100, start=T0 + 40)
+    assert [(n.receiver, n.events[0].warning_id) for _, n in sent] == [("maint", "a")]

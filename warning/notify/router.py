@@ -113,7 +113,7 @@ class Router:
         self.alerts: dict[str, Alert] = {}
         self.groups: dict[str, Group] = {}
         self.finished: dict[str, float] = {}  # warning id -> when it left the router
-        self.sent: dict[str, list[str]] = {}  # notification id -> its warnings, for acks
+        self.sent: dict[str, list] = {}  # notification id -> [warning id, level told], for acks
 
     # -- intake ----------------------------------------------------------------------------
 
@@ -141,16 +141,31 @@ class Router:
                                                           else {})}
         alert.keys.append(key)
         for route in matching_routes(self.routing.route, alert.labels, alert.level):
-            gkey = group_key(route, alert.labels)
-            group = self.groups.get(gkey)
-            if group is None:
-                group = self.groups[gkey] = Group(route.receiver, gkey, route.group_wait_ms / 1e3,
-                                                  route.group_interval_ms / 1e3,
-                                                  route.repeat_interval_ms / 1e3,
-                                                  next_flush=now + route.group_wait_ms / 1e3)
-            if event.warning_id not in group.members:
-                group.members.append(event.warning_id)
+            self._join(route, event.warning_id, now)
         return [AuditRecord(now, "received", event.warning_id, detail=key)]
+
+    def regroup(self, now: float) -> int:
+        """Put open warnings that lost their group (a receiver left the routing) in new ones."""
+        grouped = {w for g in self.groups.values() for w in g.members}
+        count = 0
+        for wid, alert in self.alerts.items():
+            if wid in grouped or alert.resolved:
+                continue
+            for route in matching_routes(self.routing.route, alert.labels, alert.level):
+                self._join(route, wid, now)
+            count += 1
+        return count
+
+    def _join(self, route: Route, wid: str, now: float) -> None:
+        gkey = group_key(route, self.alerts[wid].labels)
+        group = self.groups.get(gkey)
+        if group is None:
+            group = self.groups[gkey] = Group(route.receiver, gkey, route.group_wait_ms / 1e3,
+                                              route.group_interval_ms / 1e3,
+                                              route.repeat_interval_ms / 1e3,
+                                              next_flush=now + route.group_wait_ms / 1e3)
+        if wid not in group.members:
+            group.members.append(wid)
 
     # -- acknowledgement -------------------------------------------------------------------
 
@@ -158,9 +173,10 @@ class Router:
                     ) -> list[AuditRecord]:
         """Acknowledge the warnings of one notification (or one warning, by its id)."""
         out = []
-        for wid in self.sent.get(notification_id, [notification_id]):
+        # A link acknowledges the levels its notification told of, not a later, higher one.
+        for wid, level in self.sent.get(notification_id, [[notification_id, 99]]):
             alert = self.alerts.get(wid)
-            if alert is None or alert.acked_by is not None:
+            if alert is None or alert.acked_by is not None or int(alert.level or 0) > level:
                 continue
             alert.acked_by, alert.acked_at = by, now
             out.append(AuditRecord(now, "acknowledged", wid, notification_id, person=by,
@@ -187,11 +203,13 @@ class Router:
         for wid in [w for w, t in self.finished.items() if now - t > TOMBSTONE_S]:
             del self.finished[wid]
         for note in notes:
-            self.sent[note.notification_id] = [e.warning_id for e in note.events]
+            self.sent[note.notification_id] = [[e.warning_id, int(e.level or 0)]
+                                               for e in note.events]
             audit.extend(AuditRecord(now, "issued", e.warning_id, note.notification_id,
                                      note.receiver, note.person, None, note.kind)
                          for e in note.events)
-        for nid in [n for n, ws in self.sent.items() if not any(w in self.alerts for w in ws)]:
+        for nid in [n for n, ws in self.sent.items()
+                    if not any(w in self.alerts for w, _ in ws)]:
             del self.sent[nid]
         return notes, audit
 
@@ -258,11 +276,12 @@ class Router:
             return
         pending = [self.alerts[w] for w in group.members if w in group.sent
                    and not self.alerts[w].resolved and self.alerts[w].acked_by is None
+                   and not self.alerts[w].muted
                    and (self.alerts[w].level or 0) >= receiver.escalate_from]
-        if not pending:
+        if not pending or group.escalation_step >= len(receiver.escalation):
+            # Acknowledged, cleared, muted, or the chain is exhausted: the next notification
+            # of this group at an escalating level starts the chain again.
             group.escalation_since = None
-            return
-        if group.escalation_step >= len(receiver.escalation):
             return
         step = receiver.escalation[group.escalation_step]
         if now - group.escalation_since < step.after_ms / 1e3:

@@ -37,9 +37,14 @@ def build_service(cfg: Notify, routing: Routing, topic_prefix: str = "hazard",
     feed = CapFeed(CapSettings(tz=routing.timezone))
 
     def deliver(note: Notification) -> tuple[bool, list[Delivery]]:
+        if not note.channels:  # its channels left the routing file: keep it, say so
+            log.error("notify: notification %s for %s has no channel left in the routing "
+                      "file; kept in the outbox", note.notification_id, note.receiver)
+            return False, []
         outcome = dispatcher.deliver(note)
-        # No channel wants it (e.g. a resolve to receivers that take none): nothing to retry.
-        return outcome.ok or not outcome.deliveries, list(outcome.deliveries)
+        # Every channel declined a resolve message (send_resolved: false): nothing to retry.
+        declined = note.kind == "resolved" and not outcome.deliveries
+        return outcome.ok or declined, list(outcome.deliveries)
 
     service = NotifyService(cfg, routing, deliver, audit_log.record_all, registry, sensors,
                             feed=feed)

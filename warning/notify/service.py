@@ -119,24 +119,31 @@ class NotifyService:
         self.link_ttl_s = parse_duration_ms(cfg.ack_link_ttl) / 1000
         self.metrics = NotifyMetrics(registry or CollectorRegistry())
         self.router = Router(routing)
-        saved = self.store.state()
-        if saved is not None:
-            self.router.restore(saved["router"])
-            if feed is not None and saved.get("feed"):
-                feed.load_state(saved["feed"])
+        self._load()
+        self.router.regroup(self.clock())
         self.lock = threading.Lock()
         self.threads: list[threading.Thread] = []
 
+    def _load(self) -> None:
+        """Load the router's (and the feed's) last committed state."""
+        saved = self.store.state()
+        if saved is not None:
+            self.router.restore(saved["router"])
+            if self.feed is not None and saved.get("feed"):
+                self.feed.load_state(saved["feed"])
+
     def replace_routing(self, routing: Routing) -> None:
-        """Take a new routing file; open groups of receivers that are gone are dropped."""
+        """Take a new routing file; warnings whose receiver left it are routed again."""
         with self.lock:
             self.routing = routing
             self.router.routing = routing
             gone = [k for k, g in self.router.groups.items() if g.receiver not in
                     routing.receivers]
             for key in gone:
-                log.warning("notify: group %s dropped: its receiver left the routing file", key)
+                log.warning("notify: group %s: its receiver left the routing file; its "
+                            "warnings are routed again", key)
                 del self.router.groups[key]
+            self.router.regroup(self.clock())
 
     # -- the routing loop ------------------------------------------------------------------
 
@@ -152,8 +159,15 @@ class NotifyService:
             notes = [self._with_ack_link(n, now) for n in notes]
             state = {"router": self.router.to_state(),
                      "feed": self.feed.to_state() if self.feed is not None else None}
-            self.store.commit(state, rows[-1][0] if rows else 0,
-                              [notification_to_state(n) for n in notes], now)
+            try:
+                self.store.commit(state, rows[-1][0] if rows else 0,
+                                  [notification_to_state(n) for n in notes], now)
+            except Exception:
+                # Back to the last committed state: the same rows and tick are taken again
+                # on the next round, so nothing decided here is lost or half-applied.
+                self.router = Router(self.routing)
+                self._load()
+                raise
         audit += records
         for n in notes:
             self.metrics.notifications.labels(n.kind).inc()
@@ -223,7 +237,7 @@ class NotifyService:
     # -- acknowledgements ------------------------------------------------------------------
 
     def wsgi(self, environ: dict, start_response: Callable) -> list[bytes]:
-        """Answer ``GET /ack/<id>?by=&exp=&sig=`` (signed links) and ``GET /healthz``."""
+        """Answer signed ack links (GET: a confirmation page; POST: acknowledge) and /healthz."""
         path = environ.get("PATH_INFO", "")
         if path == "/healthz":
             start_response("200 OK", [("Content-Type", "text/plain")])
@@ -239,9 +253,16 @@ class NotifyService:
             status = "410 Gone" if problem == "link expired" else "403 Forbidden"
             start_response(status, [("Content-Type", "text/plain; charset=utf-8")])
             return [f"acknowledgement refused: {problem}\n".encode()]
-        self.store.put("ack", {"notification_id": nid, "by": q["by"], "via": "http"})
-        start_response("200 OK", [("Content-Type", "text/html; charset=utf-8")])
         who = escape(q["by"])
+        start_response("200 OK", [("Content-Type", "text/html; charset=utf-8"),
+                                  ("Cache-Control", "no-store")])
+        if environ.get("REQUEST_METHOD") == "GET":
+            # Link previews and mail scanners fetch links: only a person's POST acknowledges.
+            action = escape(f"{path}?{environ.get('QUERY_STRING', '')}", quote=True)
+            return [f"<!doctype html><meta charset=utf-8><title>确认 Acknowledge</title>"
+                    f"<form method=post action=\"{action}\"><p>{who}:</p>"
+                    f"<button type=submit>确认收到 Acknowledge</button></form>".encode()]
+        self.store.put("ack", {"notification_id": nid, "by": q["by"], "via": "http"})
         return [f"<!doctype html><meta charset=utf-8><title>已确认 Acknowledged</title>"
                 f"<h1>已确认 Acknowledged</h1><p>{who}, 收到 — thank you. Escalation for "
                 f"this warning stops.</p>".encode()]
@@ -325,5 +346,8 @@ class MQTTIntake:
         except (ValueError, UnicodeDecodeError) as exc:
             self.metrics.rejected.inc()
             log.warning("notify: message on %s refused: %s", msg.topic, exc)
+        except Exception:  # the inbox could not take it: leave it unacknowledged at the broker
+            log.exception("notify: message on %s not stored; the broker keeps it", msg.topic)
+            return
         # Acknowledged only now: the event is in the durable inbox (or refused for good).
         client.ack(msg.mid, msg.qos)

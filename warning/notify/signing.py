@@ -21,14 +21,26 @@ def load_key(env: str | None, file: str | None, state_dir: Path) -> bytes:
         if not value:
             msg = f"expected environment variable {env} to hold the acknowledgement key"
             raise ValueError(msg)
-        return value.encode()
+        return _checked(value.encode(), env)
     path = Path(file) if file else state_dir / "ack.key"
     if not path.exists() and not file:
         state_dir.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        tmp = path.with_suffix(".tmp")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w") as out:
             out.write(secrets.token_urlsafe(32))
-    return path.read_text(encoding="utf-8").strip().encode()
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(tmp, path)  # never a half-written key
+    key = path.read_text(encoding="utf-8").strip().encode()
+    return _checked(key, str(path))
+
+
+def _checked(key: bytes, where: str) -> bytes:
+    if len(key) < 16:
+        msg = f"{where}: expected an acknowledgement key of at least 16 bytes, found {len(key)}"
+        raise ValueError(msg)
+    return key
 
 
 def signature(key: bytes, notification_id: str, person: str, expires: int) -> str:
@@ -56,7 +68,8 @@ def check(key: bytes, notification_id: str, person: str, expires: str, sig: str,
         exp = int(expires)
     except ValueError:
         return "expected an integer exp"
-    if not hmac.compare_digest(signature(key, notification_id, person, exp), sig):
+    if not hmac.compare_digest(signature(key, notification_id, person, exp).encode(),
+                               sig.encode("utf-8", "replace")):
         return "signature does not match"
     if now > exp:
         return "link expired"

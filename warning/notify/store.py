@@ -57,7 +57,7 @@ class RouterStore:
                notifications: list[dict[str, Any]], now: float) -> None:
         """Save the router state, drop consumed inbox rows and queue notifications, atomically."""
         with self.lock:
-            self.db.execute("BEGIN IMMEDIATE")
+            self.db.execute("BEGIN IMMEDIATE")  # if this fails, nothing was begun
             try:
                 self.db.execute("INSERT OR REPLACE INTO state VALUES ('router', ?)",
                                 (json.dumps(state, ensure_ascii=False),))
