@@ -172,14 +172,14 @@ def _client(client_id: str, persistent: bool = True) -> paho.Client:
                        clean_session=not persistent, protocol=paho.MQTTv311)
 
 
-def create_session(port: int, client_id: str) -> None:
+def create_session(port: int, client_id: str, topic: str = TOPIC) -> None:
     """Subscribe once with a persistent session, so the broker keeps what is published next."""
     client = _client(client_id)
     subscribed = threading.Event()
     client.on_subscribe = lambda *_a: subscribed.set()
     client.connect("127.0.0.1", port)
     client.loop_start()
-    client.subscribe(TOPIC, qos=1)
+    client.subscribe(topic, qos=1)
     if not subscribed.wait(10):
         raise RuntimeError(f"subscription of {client_id} not acknowledged")
     client.disconnect()

@@ -24,40 +24,28 @@ import signal
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import urllib.request
 from pathlib import Path
 
-import paho.mqtt.client as paho
 import yaml
-from paho.mqtt.enums import CallbackAPIVersion
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.append(str(ROOT))
 sys.path.append(str(ROOT / "bench"))
 
-from pipeline_bench import make_workload, publish_backlog, write_registry  # noqa: E402
+from pipeline_bench import (  # noqa: E402
+    create_session,
+    make_workload,
+    publish_backlog,
+    write_registry,
+)
 
 from warning.localserver import Broker, free_port  # noqa: E402
 
 TOPIC = "hazard/readings/#"
 EVALUATED = ("hazard_readings_accepted_total", "hazard_readings_duplicate_total",
              "hazard_readings_rejected_total")
-
-
-def _session(port: int, client_id: str, topic: str) -> None:
-    client = paho.Client(CallbackAPIVersion.VERSION2, client_id=client_id,
-                         clean_session=False, protocol=paho.MQTTv311)
-    done = threading.Event()
-    client.on_subscribe = lambda *_a: done.set()
-    client.connect("127.0.0.1", port)
-    client.loop_start()
-    client.subscribe(topic, qos=1)
-    if not done.wait(10):
-        raise RuntimeError(f"subscription of {client_id} not acknowledged")
-    client.disconnect()
-    client.loop_stop()
 
 
 def _evaluated(port: int) -> float:
@@ -79,9 +67,9 @@ def drain(messages, registry: Path, tmp: Path, processes: int, workers: int,
     with Broker(prefer="mosquitto") as broker:
         if processes > 1:
             for i in range(processes):
-                _session(broker.port, f"bench-{i}", f"$share/bench/{TOPIC}")
+                create_session(broker.port, f"bench-{i}", f"$share/bench/{TOPIC}")
         else:
-            _session(broker.port, "bench", TOPIC)
+            create_session(broker.port, "bench", TOPIC)
         publish_backlog(broker.port, messages)
         ports = [free_port() for _ in range(processes)]
         peers = ";".join(f"127.0.0.1:{free_port()}" for _ in range(processes))
