@@ -109,11 +109,14 @@ class Metrics:
                 return [b"reloaded\n" if ok else b"refused: see the log\n"]
             return metrics_app(environ, start_response)
 
-        server = make_server(host, port, app, ThreadingWSGIServer,
-                             handler_class=_QuietHandler)
-        threading.Thread(target=server.serve_forever, name="metrics-http",
-                         daemon=True).start()
-        return server
+        return serve_wsgi(host, port, app, "metrics-http")
+
+
+def serve_wsgi(host: str, port: int, app: Callable, name: str) -> WSGIServer:
+    """Serve a WSGI app from a daemon thread (one thread per request); ``shutdown()`` stops it."""
+    server = make_server(host, port, app, ThreadingWSGIServer, handler_class=_QuietHandler)
+    threading.Thread(target=server.serve_forever, name=name, daemon=True).start()
+    return server
 
 
 class ThreadingWSGIServer(ThreadingMixIn, WSGIServer):

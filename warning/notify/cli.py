@@ -77,22 +77,17 @@ def audit(
     Console().print(table)
 
 
-def _problems(exc: Exception) -> None:
-    for problem in getattr(exc, "problems", [exc]):
-        typer.echo(str(problem), err=True)  # one unwrapped line each, for editors and grep
-    raise typer.Exit(1)
-
-
 @notify_app.command()
 def check(routing: Annotated[Path, typer.Argument(help="The routing file.")]) -> None:
     """Check a routing file: every problem with file, line, place and key; exit 1 if any."""
+    from warning.cli import _fail
     from warning.notify.routing import load_routing
     from warning.yamlfile import ConfigError
 
     try:
         r = load_routing(routing)
     except ConfigError as exc:
-        _problems(exc)
+        _fail(exc)
     typer.echo(f"{routing}: ok: {len(r.receivers)} receivers, {len(r.channels)} channels, "
                f"{len(r.people)} people, {len(r.schedules)} schedules, {len(r.mutes)} "
                f"silences and maintenance windows, {len(r.inhibits)} inhibition rules")
@@ -129,6 +124,7 @@ def serve(config: Annotated[Path, typer.Option("--config", "-c",
     from prometheus_client import start_http_server
 
     from warning.app import StopOnSignals
+    from warning.cli import _fail
     from warning.config import load_config
     from warning.metrics import Metrics
     from warning.notify import runner
@@ -149,7 +145,7 @@ def serve(config: Annotated[Path, typer.Option("--config", "-c",
         stop = threading.Event()
         runner.start(cfg, stop, metrics, lambda sid: dict(sensors.get(sid) or {}))
     except ConfigError as exc:
-        _problems(exc)
+        _fail(exc)
     if cfg.metrics.enabled:
         start_http_server(cfg.metrics.port, cfg.metrics.host, registry)
     with StopOnSignals(stop):

@@ -12,7 +12,7 @@ from typing import Any
 from prometheus_client import CollectorRegistry
 
 from warning.config import Config, Notify
-from warning.metrics import Metrics, ThreadingWSGIServer, _QuietHandler
+from warning.metrics import Metrics, serve_wsgi
 from warning.notify.audit import AuditLog
 from warning.notify.cap import CapSettings
 from warning.notify.channels import Dispatcher
@@ -114,10 +114,7 @@ def start(config: Config, stop: threading.Event, metrics: Metrics,
             to_influx.put(records)
 
         service.audit = audit
-    from wsgiref.simple_server import make_server
-    server = make_server(cfg.host, cfg.port, app, ThreadingWSGIServer,
-                         handler_class=_QuietHandler)
-    threading.Thread(target=server.serve_forever, name="notify-http", daemon=True).start()
+    server = serve_wsgi(cfg.host, cfg.port, app, "notify-http")
     threading.Thread(target=lambda: (stop.wait(), server.shutdown()), daemon=True).start()
     service.start(stop, config.mqtt)
     log.info("notify: routing %s; ack links and CAP feed on %s (feed: /cap/feed.atom)",

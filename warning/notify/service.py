@@ -9,6 +9,7 @@ dataflow down. Acknowledgements arrive by HTTP (signed links), by MQTT
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import threading
@@ -119,6 +120,7 @@ class NotifyService:
         self.link_ttl_s = parse_duration_ms(cfg.ack_link_ttl) / 1000
         self.metrics = NotifyMetrics(registry or CollectorRegistry())
         self.router = Router(routing)
+        self._committed: dict[str, Any] | None = None
         self._load()
         self.router.regroup(self.clock())
         self.lock = threading.Lock()
@@ -160,8 +162,11 @@ class NotifyService:
             state = {"router": self.router.to_state(),
                      "feed": self.feed.to_state() if self.feed is not None else None}
             try:
-                self.store.commit(state, rows[-1][0] if rows else 0,
-                                  [notification_to_state(n) for n in notes], now)
+                # An idle tick that changed nothing writes nothing (no fsync every second).
+                if rows or notes or state != self._committed:
+                    self.store.commit(state, rows[-1][0] if rows else 0,
+                                      [notification_to_state(n) for n in notes], now)
+                    self._committed = state
             except Exception:
                 # Back to the last committed state: the same rows and tick are taken again
                 # on the next round, so nothing decided here is lost or half-applied.
@@ -204,7 +209,7 @@ class NotifyService:
             return n
         link = signing.ack_link(self.base_url, self.key, n.notification_id,
                                 n.person or n.receiver, int(now + self.link_ttl_s))
-        return Notification(**{**_fields(n), "ack_url": link})
+        return dataclasses.replace(n, ack_url=link)
 
     # -- the delivery loop -----------------------------------------------------------------
 
@@ -297,10 +302,6 @@ def _loop(step: Callable[[], Any], every: float, stop: threading.Event, name: st
         except Exception:  # the router must outlive any one bad notification or database hiccup
             log.exception("notify: %s failed; continuing", name)
         stop.wait(every)
-
-
-def _fields(n: Notification) -> dict[str, Any]:
-    return {f: getattr(n, f) for f in n.__slots__}
 
 
 class MQTTIntake:
