@@ -13,9 +13,8 @@ from typing import Any
 
 import apprise
 
-from warning.config import secret
 from warning.model import LEVEL_NAMES, Level, parse_duration_ms, zone
-from warning.notify.channels import redact, remember_secret, resolve_url
+from warning.notify.channels import redact, resolve_url
 from warning.notify.model import LANGUAGES, STYLES, ChannelSpec
 from warning.yamlfile import Checker, ConfigError, LineDict, describe, load_yaml
 
@@ -310,14 +309,13 @@ class _Loader:
         language = self.text(node, "language", where, "zh")
         if language not in LANGUAGES:
             self.c.expect(node, "language", where, f"one of {', '.join(LANGUAGES)}", language)
+        # url_env / url_file are the whole URL as a secret: the same placeholders as inside one.
         url = self.text(node, "url", where)
+        env, file = self.text(node, "url_env", where), self.text(node, "url_file", where)
+        if url is None:
+            url = f"{{env:{env}}}" if env else f"{{file:{self.path.parent / (file or '')}}}"
         try:
-            if url is None:
-                file = self.text(node, "url_file", where)
-                url = secret(self.text(node, "url_env", where),
-                             str(self.path.parent / file) if file else None, f"{where}: url")
-                remember_secret(url or "")
-            url = resolve_url(name, url or "")
+            url = resolve_url(name, url)
         except ConfigError as exc:
             for p in exc.problems:
                 self.c.add(node.line, where, "url", p.message)
