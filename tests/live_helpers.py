@@ -25,7 +25,7 @@ def metric(port: int, name: str) -> float | None:
     return None
 
 
-def wait(predicate, timeout: float, what: str) -> None:
+def wait(predicate, timeout: float = 20.0, what: str = "condition") -> None:
     """Poll until ``predicate()`` is true, or fail saying what did not happen."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

@@ -17,6 +17,7 @@ from wsgiref.simple_server import make_server
 
 import pytest
 
+from tests.live_helpers import wait
 from tests.mqtt_helpers import publish_all
 from tests.notify.helpers import ROUTING, TZ, event, routing_file
 from warning.config import MQTT, Notify
@@ -62,15 +63,6 @@ class Service:
 def publish_events(port, events):
     publish_all(port, [(f"hazard/warnings/{e.region}/{e.hazard}",
                         json.dumps(e.to_dict(TZ)).encode()) for e in events])
-
-
-def wait(predicate, timeout=20.0, what="condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def on_call():
