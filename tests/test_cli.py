@@ -72,3 +72,15 @@ def test_module_entry_point_and_help():
                          text=True, check=True).stdout
     for command in ("run", "backtest", "rules", "demo"):
         assert command in out
+
+
+def test_run_with_a_broken_routing_file_names_it_and_exits_1(tmp_path):
+    from warning.localserver import free_port
+
+    (tmp_path / "routing.yaml").write_text("route: {receiver: nobody}\nreceivers: {}\n")
+    (tmp_path / "run.yaml").write_text(
+        f"rules: [{ROOT / 'rules'}]\nmqtt: {{port: 1}}\nmetrics: {{port: {free_port()}}}\n"
+        f"notify: {{routing: routing.yaml, port: {free_port()}}}\n")
+    result = runner.invoke(app, ["run", "--config", str(tmp_path / "run.yaml")])
+    assert result.exit_code == 1
+    assert "routing.yaml:1: route: receiver: expected one of the receivers" in result.output

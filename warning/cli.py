@@ -62,7 +62,10 @@ def run(config: Annotated[Path, typer.Option("--config", "-c", help="Run configu
         typer.echo(f"--process-id must be in 0..{len(peers) - 1} with {len(peers)} addresses",
                    err=True)
         raise typer.Exit(2)
-    run_live(s, threading.Event(), workers=workers, process_id=process_id, addresses=peers)
+    try:
+        run_live(s, threading.Event(), workers=workers, process_id=process_id, addresses=peers)
+    except ConfigError as exc:  # files read at start-up beside the rules (the routing file)
+        _fail(exc)
 
 
 @app.command()
