@@ -74,7 +74,7 @@ def child(readings: Path, registry: Path, out: Path, rules: list[str]) -> None:
     cfg = pipeline_config(0, "bench-backtest", registry)
     if rules:
         cfg.rules = rules
-    s = setup(cfg, check_future=False)
+    s = setup(cfg, replay=True)
     cpu, started = time.process_time(), time.perf_counter()
     run_backtest(s, readings, out, workers=1)
     wall, cpu = time.perf_counter() - started, time.process_time() - cpu

@@ -57,7 +57,7 @@ def child(n: int, hours: float, every_s: int, evaluate_hours: float) -> dict:
     # No registry file (100,000 entries exceed its size limit): unknown sensors are accepted
     # with the region of their readings, which the rules match on the same way.
     s = setup(Config(rules=[str(ROOT / "rules")], pipeline=Pipeline(unknown_sensors="accept"),
-                     metrics=MetricsConfig(enabled=False)), check_future=False)
+                     metrics=MetricsConfig(enabled=False)), replay=True)
     engine = s.engine
     rnd = random.Random(1)
     storm = {sid: rnd.uniform(0.5, 3.0) if rnd.random() < 0.3 else 0.0 for sid in ids}

@@ -38,7 +38,7 @@ def main() -> None:
     ap.add_argument("--sensors", type=int, default=200)
     ap.add_argument("--kind", default="rainfall", choices=sorted(VALUES))
     args = ap.parse_args()
-    s = setup(for_files(Config(), [ROOT / "rules"], None), check_future=False)
+    s = setup(for_files(Config(), [ROOT / "rules"], None), replay=True)
     t0 = 1_783_231_200_000
     minutes = 26 * 60  # a day and a bit: every window at its steady size
     gc.collect()

@@ -92,10 +92,11 @@ def _sensor_readings(
         when = scenario.start + (i + 1) * scenario.interval
         if "clock_skew" in active:
             when += timedelta(hours=active["clock_skew"].skew_h)
+        stamp = when.astimezone(tz).isoformat(timespec="seconds")
         message: Message = {
             "sensor_id": sensor.id,
             "kind": sensor.kind,
-            "ts": when.astimezone(tz).isoformat(timespec="seconds"),
+            "ts": stamp,
             "seq": i + 1,
             # Adding 0.0 turns a rounded -0.0 into 0.0, which would otherwise print as "-0.0".
             "values": {f: float(values[f][i]) + 0.0 for f in sensor.fields},
@@ -103,7 +104,7 @@ def _sensor_readings(
         if "malformed" in active:
             text = encode(message).decode("utf-8")
             variant = malformed[bad % len(malformed)]
-            message = RawPayload(sensor.id, sensor.kind, message["ts"], MALFORMED[variant](text))
+            message = RawPayload(sensor.id, sensor.kind, stamp, MALFORMED[variant](text))
             bad += 1
         copies = 2 if "duplicate" in active else 1
         if "out_of_order" in active and held is None:

@@ -50,9 +50,9 @@ def scaled(scenario: Scenario, sensors: int) -> Scenario:
                     driven = tuple(f"{g}~{k}" if f"{g}~{k}" in ids else g for g in event.driven_by)
                     new_events.append(replace(event, sensor=rid, driven_by=driven))
                 elif hasattr(event, "sensor"):
-                    new_events.append(replace(event, sensor=rid))  # type: ignore[type-var]
+                    new_events.append(replace(event, sensor=rid))  # type: ignore[arg-type]
                 else:
-                    new_events.append(replace(event, sensors=(rid,)))  # type: ignore[type-var]
+                    new_events.append(replace(event, sensors=(rid,)))
     # In a last, partial round a level replica whose gauges got no copy uses the originals.
     network = Network(f"{scenario.network.name}x{sensors}", tuple(new_sensors))
     return replace(scenario, network=network, events=tuple(new_events))

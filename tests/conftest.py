@@ -2,17 +2,25 @@
 
 from __future__ import annotations
 
+import os
 import sys
 import uuid
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 sys.path.insert(0, str(Path(__file__).parent))
 
 from servers import InfluxDB  # noqa: E402
 
 from warning.localserver import Broker, mosquitto_path  # noqa: E402
+
+# CI must not fail by chance: the same examples on every run, no example database carried
+# between runs. Locally, examples stay random (HYPOTHESIS_PROFILE=ci to replay CI's).
+settings.register_profile("ci", derandomize=True, database=None, print_blob=True)
+settings.register_profile("dev", print_blob=True)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci" if os.environ.get("CI") else "dev"))
 
 
 @pytest.fixture

@@ -84,3 +84,46 @@ def test_run_with_a_broken_routing_file_names_it_and_exits_1(tmp_path):
     result = runner.invoke(app, ["run", "--config", str(tmp_path / "run.yaml")])
     assert result.exit_code == 1
     assert "routing.yaml:1: route: receiver: expected one of the receivers" in result.output
+
+
+PESTS_RULE = """rules:
+  - id: pest_outbreak
+    hazard: pests
+    for_kind: pests
+    levels:
+      yellow: "max(trap_count, 1d) >= 50"
+    message: "{sensor.name}: {max(trap_count, 1d):.0f} moths in a trap"
+"""
+
+PESTS_TEST = """sensors:
+  - {id: pt-1, kind: pests, name: Orchard trap, region: changxing}
+cases:
+  - name: a full trap raises yellow
+    start: 1998-06-01T00:00:00+08:00
+    interval: 1h
+    series:
+      pt-1: {trap_count: "10 60"}
+    expect:
+      - {at: "+1h", rule: pest_outbreak, event: raised, level: yellow}
+"""
+
+
+def test_rules_check_and_test_know_the_kinds_a_config_declares(tmp_path):
+    (tmp_path / "pests.yaml").write_text(PESTS_RULE)
+    (tmp_path / "pests.test.yaml").write_text(PESTS_TEST)
+    (tmp_path / "config.yaml").write_text(
+        "rules: [pests.yaml]\nkinds: {pests: {trap_count: {min: 0, max: 10000}}}\n")
+    # Without the config the kind is unknown, and the problem names file, line and key.
+    result = runner.invoke(app, ["rules", "check", str(tmp_path / "pests.yaml")])
+    assert result.exit_code == 1
+    assert f"{tmp_path / 'pests.yaml'}:4: rule 'pest_outbreak': for_kind: expected a kind among" \
+        in result.output and "found 'pests'" in result.output
+    config = str(tmp_path / "config.yaml")
+    result = runner.invoke(app, ["rules", "check", str(tmp_path / "pests.yaml"), "-c", config])
+    assert result.exit_code == 0, result.output
+    assert result.output.strip() == "1 rules OK"
+    result = runner.invoke(app, ["rules", "check", "--config", config])  # the config's rules
+    assert result.exit_code == 0 and result.output.strip() == "1 rules OK", result.output
+    result = runner.invoke(app, ["rules", "test", str(tmp_path), "--config", config])
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines()[-1] == "1 passed, 0 failed"

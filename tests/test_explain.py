@@ -97,7 +97,7 @@ def test_explain_shows_registry_terms_and_a_clear_condition_that_does_not_hold(f
 def test_explain_agrees_with_the_flow_at_every_event(files):
     # The flow's events are the truth: right after each one, explain must report its level.
     cfg = Config(rules=[str(ROOT / "rules")], sensors=str(files / "sensors.yaml"))
-    s = setup(cfg, check_future=False)
+    s = setup(cfg, replay=True)
     run_backtest(s, files / "in.jsonl", files / "out.jsonl")
     events = [json.loads(x) for x in (files / "out.jsonl").read_text().splitlines()]
     rules = {r.id: r for r in s.engine.rules.rules}

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import csv
+import dataclasses
 import json
+import subprocess
+import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -30,28 +33,54 @@ def _backtest(tmp_path, rules, registry, rows):
 
 
 def test_fwi_reference_table_through_backtest(tmp_path):
+    """The 1985 reference days, with their real dates, through ``backtest --indicators``."""
     table = list(csv.DictReader(REFERENCE.open()))
-    # Timestamps before 2000 are refused as unset clocks; the FWI depends on the month, not
-    # the year, so the 1985 days are replayed in 2025 at local noon.
     rows = [{"sensor_id": "ws-ref", "kind": "weather", "seq": i + 1,
-             "ts": f"2025-{int(r['MON']):02d}-{int(r['DAY']):02d}T12:00:00+00:00",
+             "ts": f"{r['YR']}-{int(r['MON']):02d}-{int(r['DAY']):02d}T12:00:00-07:00",
              "values": {"temp_c": float(r["TEMP"]), "rh_pct": float(r["RH"]),
                         "wind_kmh": float(r["WS"]), "rain_mm": float(r["PREC"])}}
             for i, r in enumerate(table)]
     registry = {"sensors": [{"id": "ws-ref", "kind": "weather", "name": "Reference",
                              "region": "test", "lat": float(table[0]["LAT"]),
-                             "lon": float(table[0]["LONG"]), "tz": "UTC"}]}
-    _, records = _backtest(tmp_path, [ROOT / "rules"], registry, rows)
+                             "lon": float(table[0]["LONG"]), "tz": "Etc/GMT+7"}]}
+    (tmp_path / "sensors.yaml").write_text(yaml.safe_dump(registry))
+    (tmp_path / "in.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    out = subprocess.run(
+        [sys.executable, "-m", "warning", "backtest", "--rules", str(ROOT / "rules"),
+         "--sensors", str(tmp_path / "sensors.yaml"), "--input", str(tmp_path / "in.jsonl"),
+         "--output", str(tmp_path / "out.jsonl"), "--rejected", str(tmp_path / "rej.jsonl"),
+         "--indicators", str(tmp_path / "ind.jsonl"), "--no-progress"],
+        capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr
+    assert (tmp_path / "rej.jsonl").read_text() == ""
+    records = [json.loads(x) for x in (tmp_path / "ind.jsonl").read_text().splitlines()]
     fwi = [r for r in records if r["indicator"] == "fwi"]
     assert len(fwi) == len(table)
     for got, want in zip(fwi, table, strict=True):
-        noon = datetime(2025, int(want["MON"]), int(want["DAY"]), 12, tzinfo=UTC)
+        noon = datetime(1985, int(want["MON"]), int(want["DAY"]), 19, tzinfo=UTC)
         assert datetime.fromisoformat(got["ts"]) == noon
         for column, key in COLUMNS.items():
             assert got["values"][key] == pytest.approx(float(want[column]), abs=0.1), \
                 (want["MON"], want["DAY"], column)
         assert got["values"]["dsr"] == pytest.approx(float(want["DSR"]), abs=0.05)
         assert got["values"]["rain_24h_mm"] == float(want["PREC"])
+
+
+def test_live_settings_still_refuse_unset_clocks_but_replay_takes_1900_on():
+    from warning.model import RawMessage
+    from warning.parse import LIVE_MIN_TS_MS, REPLAY_MIN_TS_MS, default_settings, parse_message
+
+    msg = {"sensor_id": "rg-1", "kind": "rainfall", "ts": "1999-06-30T08:00:00+08:00",
+           "values": {"rain_mm": 1.0}}
+    live = dataclasses.replace(default_settings(), min_ts_ms=LIVE_MIN_TS_MS, max_future_ms=None)
+    replay = dataclasses.replace(live, min_ts_ms=REPLAY_MIN_TS_MS)
+    raw = RawMessage("hazard/readings/r/rainfall/rg-1", json.dumps(msg).encode(), 0.0)
+    rejected = parse_message(raw, live)
+    assert rejected.reason == "bad_timestamp" and "outside 2000..3000" in rejected.detail
+    assert parse_message(raw, replay).ts == 930_700_800_000
+    old = dict(msg, ts="1899-12-31T23:00:00+00:00")
+    raw = RawMessage("hazard/readings/r/rainfall/rg-1", json.dumps(old).encode(), 0.0)
+    assert "outside 1900..3000" in parse_message(raw, replay).detail
 
 
 def test_indicator_specs_and_functions_in_rules(tmp_path):

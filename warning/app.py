@@ -23,7 +23,7 @@ from warning.ingest import Ingest
 from warning.kinds import kinds_from_config
 from warning.metrics import Metrics
 from warning.model import parse_duration_ms, zone
-from warning.parse import ParseSettings
+from warning.parse import LIVE_MIN_TS_MS, REPLAY_MIN_TS_MS, ParseSettings
 from warning.registry import load_registry
 from warning.reload import Reloader
 from warning.rules.load import load_rules
@@ -71,8 +71,12 @@ def for_files(config: Config, rules: Sequence[Path], sensors: Path | None) -> Co
     return cfg
 
 
-def setup(config: Config, metrics: Metrics | None = None, *, check_future: bool = True) -> Setup:
-    """Load kinds, registry and rules named by the config; raise ConfigError on problems."""
+def setup(config: Config, metrics: Metrics | None = None, *, replay: bool = False) -> Setup:
+    """Load kinds, registry and rules named by the config; raise ConfigError on problems.
+
+    ``replay`` (backtests, rule tests, explain, diff) accepts readings from 1900 on and of any
+    date ahead; live readings must lie between 2000 and ``pipeline.max_future`` ahead.
+    """
     metrics = metrics or Metrics()
     kinds = kinds_from_config(config.kinds)
     p = config.pipeline
@@ -80,8 +84,8 @@ def setup(config: Config, metrics: Metrics | None = None, *, check_future: bool 
                              accept_unknown=p.unknown_sensors == "accept")
     rules = load_rules([config.path(r) for r in config.rules], kinds)
     settings = ParseSettings(registry, kinds, config.mqtt.topic_prefix, p.max_payload_bytes,
-                             max_future_ms=parse_duration_ms(p.max_future) if check_future
-                             else None)
+                             max_future_ms=None if replay else parse_duration_ms(p.max_future),
+                             min_ts_ms=REPLAY_MIN_TS_MS if replay else LIVE_MIN_TS_MS)
     engine = Engine(rules, registry, parse_duration_ms(p.lateness), metrics, kinds, p.timezone,
                     state_ttl_ms(p.state_ttl, p.lateness, rules),
                     faults=FaultSettings() if p.detectors else None,

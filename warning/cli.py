@@ -6,7 +6,7 @@ import logging
 import sys
 import threading
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -16,6 +16,9 @@ from warning.anomaly.cli import anomaly_app
 from warning.config import Config, load_config
 from warning.notify.cli import notify_app
 from warning.yamlfile import ConfigError
+
+if TYPE_CHECKING:
+    from warning.app import Setup
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Multi-hazard early warning: MQTT readings, YAML rules, graded warnings.")
@@ -110,20 +113,21 @@ def backtest(
     truth, tolerance_ms = _labels(labels, summary, report, tolerance)
     try:
         cfg = load_config(config) if config else Config()
-        s = setup(for_files(cfg, rules, sensors))
+        s = setup(for_files(cfg, rules, sensors), replay=True)
     except ConfigError as exc:
         _fail(exc)
     if (input is None) == (from_influx is None):
         raise typer.BadParameter("give exactly one of --input and --from-influx",
                                  param_hint="--input/--from-influx")
-    if from_influx is not None:
-        input = _from_influx(cfg, from_influx, influx_db, start, end, output)
-    size = input.stat().st_size
+    readings = input if from_influx is None else _from_influx(cfg, from_influx, influx_db,
+                                                               start, end, output)
+    assert readings is not None  # exactly one of the two, checked above
+    size = readings.stat().st_size
     bar = Progress("[progress.description]{task.description}", BarColumn(), DownloadColumn(),
                    TimeRemainingColumn(), console=err, disable=not progress)
     with bar:
         task = bar.add_task("backtest", total=size)
-        run_backtest(s, input, output, rejected, workers,
+        run_backtest(s, readings, output, rejected, workers,
                      progress=lambda done: bar.update(task, completed=done),
                      indicators=indicators)
     m = s.metrics
@@ -134,7 +138,7 @@ def backtest(
     err.print(f"{int(m.received._value.get())} readings, {int(bad)} rejected, "
               f"{int(events)} warning events -> {output}", highlight=False)
     if truth is not None:
-        _score(truth, tolerance_ms, s, input, output, summary, report)
+        _score(truth, tolerance_ms, s, readings, output, summary, report)
 
 
 def _from_influx(cfg: Config, url: str, database: str, start: str | None, end: str | None,
@@ -180,7 +184,7 @@ def _labels(labels: Path | None, summary: Path | None, report: Path | None, tole
         raise typer.Exit(1) from None
 
 
-def _score(truth: list, tolerance_ms: int, s: object, input: Path,  # noqa: A002
+def _score(truth: list, tolerance_ms: int, s: Setup, input: Path,  # noqa: A002
            output: Path, summary: Path | None, report: Path | None) -> None:
     import json
 
@@ -194,22 +198,38 @@ def _score(truth: list, tolerance_ms: int, s: object, input: Path,  # noqa: A002
     if report is not None:
         from warning.report import write_report
 
-        write_report(report, result, events, input, s)  # type: ignore[arg-type]
+        write_report(report, result, events, input, s)
         err.print(f"report -> {report}", highlight=False)
 
 
 @rules_app.command("check")
-def rules_check(paths: Annotated[list[Path], typer.Argument(help="Rule files or directories.")],
-                sensors: Annotated[Path | None, typer.Option(help="Sensor registry.")] = None
-                ) -> None:
+def rules_check(
+    paths: Annotated[list[Path] | None, typer.Argument(
+        help="Rule files or directories (default: the config's rules).")] = None,
+    sensors: Annotated[Path | None, typer.Option(
+        help="Sensor registry (default: the config's).")] = None,
+    config: Annotated[Path | None, typer.Option("--config", "-c",
+                                                help="Pipeline settings: kinds it declares, "
+                                                     "its rules and registry.")] = None,
+) -> None:
     """Check rule files; print FILE:LINE: rule 'ID': KEY: expected ..., found ... per problem."""
+    from warning.kinds import kinds_from_config
     from warning.registry import load_registry
     from warning.rules.load import load_rules
 
     try:
-        rs = load_rules(paths)
+        cfg = load_config(config) if config else Config()
+        kinds = kinds_from_config(cfg.kinds)
+        if not paths:
+            if not cfg.rules:
+                raise typer.BadParameter("give rule files, or a --config that names them",
+                                         param_hint="PATHS")
+            paths = [cfg.path(r) for r in cfg.rules]
+        if sensors is None and cfg.sensors:
+            sensors = cfg.path(cfg.sensors)
+        rs = load_rules(paths, kinds)
         if sensors:
-            load_registry(sensors)
+            load_registry(sensors, kinds)
     except ConfigError as exc:
         _fail(exc)
     typer.echo(f"{len(rs.rules)} rules OK")
@@ -273,7 +293,7 @@ def rules_explain(
         raise typer.Exit(1)
     try:
         s = setup(for_files(load_config(config) if config else Config(),
-                            rules or [Path("rules")], sensors))
+                            rules or [Path("rules")], sensors), replay=True)
     except ConfigError as exc:
         _fail(exc)
     found = {r.id: r for r in s.engine.rules.rules}

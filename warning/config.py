@@ -182,7 +182,7 @@ def _value(hint: Any, value: Any, c: Checker, key: str, line: int) -> Any:
             return None
         hint = next(a for a in args if a is not type(None))
         args = typing.get_args(hint)
-    if dataclasses.is_dataclass(hint):
+    if isinstance(hint, type) and dataclasses.is_dataclass(hint):
         return _build(hint, value, c, key, line)
     origin = typing.get_origin(hint)
     if origin is list:

@@ -8,6 +8,7 @@ they survive restarts with the rest of it.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
 from typing import Any
@@ -31,7 +32,7 @@ class DailyFWI:
     latest: dict[str, float] | None = None
 
 
-def fwi_step(st: DailyFWI, r: Reading, rain: Series | None, attrs: dict[str, Any],
+def fwi_step(st: DailyFWI, r: Reading, rain: Series | None, attrs: Mapping[str, Any],
              tz: tzinfo) -> IndicatorRecord | None:
     """Advance a station's FWI with one reading; return the day's record once computed."""
     temp, rh, wind = r.values.get("temp_c"), r.values.get("rh_pct"), r.values.get("wind_kmh")

@@ -53,26 +53,25 @@ def run_demo(duration: float | None = None, speed: float = 900.0, scenario: str 
     gateway = Gateway(console)
     (work / "routing.yaml").write_text(DEMO_ROUTING.replace("{port}", str(gateway.port)),
                                        encoding="utf-8")
-    with Broker(prefer=broker) as broker, gateway:
+    with Broker(prefer=broker) as mqtt, gateway:
+        notify = Notify(routing=str(work / "routing.yaml"), state_dir=str(work / "notify"),
+                        port=free_port(), tick="250ms")
         cfg = Config(rules=[str(rules_dir())], sensors=str(work / "sensors.yaml"),
-                     metrics=MetricsConfig(port=free_port()), base_dir=str(work),
-                     notify=Notify(routing=str(work / "routing.yaml"),
-                                   state_dir=str(work / "notify"), port=free_port(),
-                                   tick="250ms"))
-        cfg.mqtt.port = broker.port
+                     metrics=MetricsConfig(port=free_port()), base_dir=str(work), notify=notify)
+        cfg.mqtt.port = mqtt.port
         cfg.mqtt.client_id = f"hazard-demo-{os.getpid()}"
         if influx_url:
             cfg.influx = Influx(url=influx_url, spool_dir=str(work / "spool"))
         s = setup(cfg)
         minutes = sim.duration.total_seconds() / 60
-        console.print(f"[bold]hazard-warning demo[/]: {broker.kind} broker on "
-                      f"127.0.0.1:{broker.port}; scenario [bold]{sim.name}[/] "
+        console.print(f"[bold]hazard-warning demo[/]: {mqtt.kind} broker on "
+                      f"127.0.0.1:{mqtt.port}; scenario [bold]{sim.name}[/] "
                       f"({minutes:.0f} simulated minutes at {speed:g}x, about "
                       f"{minutes * 60 / speed:.0f} s); {len(s.engine.rules.rules)} rules; "
                       f"metrics on http://127.0.0.1:{cfg.metrics.port}/metrics", highlight=False)
         console.print(f"Notifications: on-call officers' SMS and push arrive at a local "
                       f"gateway and are printed below; CAP feed on "
-                      f"http://127.0.0.1:{cfg.notify.port}/cap/feed.atom", highlight=False)
+                      f"http://127.0.0.1:{notify.port}/cap/feed.atom", highlight=False)
         if not influx_url:
             console.print("InfluxDB not configured: storage skipped (use --influx-url "
                           "http://HOST:8086 to store readings and warnings).", highlight=False)
@@ -81,7 +80,7 @@ def run_demo(duration: float | None = None, speed: float = 900.0, scenario: str 
             deadline = time.monotonic() + 30
             while s.metrics.mqtt_connected._value.get() != 1 and time.monotonic() < deadline:
                 time.sleep(0.05)
-            sent = publish(generate(sim), "127.0.0.1", broker.port, speed=speed,
+            sent = publish(generate(sim), "127.0.0.1", mqtt.port, speed=speed,
                            stop_event=stop, network=sim.network)
             # Let the pipeline drain what was just published, then end the demo.
             deadline = time.monotonic() + 10
@@ -106,7 +105,7 @@ def run_demo(duration: float | None = None, speed: float = 900.0, scenario: str 
 def _summary(console: Console, s, seconds: float) -> None:
     m = s.metrics.registry
     received = m.get_sample_value("hazard_readings_received_total") or 0
-    events = {}
+    events: dict[str, float] = {}
     for metric in s.metrics.warning_events.collect():
         for sample in metric.samples:
             if sample.name.endswith("_total") and sample.value:

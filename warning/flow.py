@@ -31,6 +31,7 @@ from warning.model import IndicatorRecord, Reading, Rejected, Seen, Tick, Warnin
 from warning.registry import Registry
 from warning.rules.load import RuleSet
 from warning.silence import SHARD_KEYS, Expire, ShardState, SilenceWatch, shard_of
+from warning.store.influx import Stored
 
 
 @dataclass
@@ -38,7 +39,7 @@ class Outputs:
     """Where results go; any list may be empty."""
 
     warnings: list[Sink[WarningEvent]] = field(default_factory=list)
-    store: list[Sink[Reading | WarningEvent | IndicatorRecord]] = field(default_factory=list)
+    store: list[Sink[Stored]] = field(default_factory=list)
     dead_letters: list[Sink[Rejected]] = field(default_factory=list)
     indicators: list[Sink[IndicatorRecord]] = field(default_factory=list)
 
@@ -231,9 +232,9 @@ def build_flow(source: Source[Any], engine: Engine, outputs: Outputs,
     stored = op.filter("readings_accepted", results, lambda x: isinstance(x, Reading))
     indicators = op.filter("indicators_only", results, lambda x: isinstance(x, IndicatorRecord))
     if engine.model is not None:  # scikit-learn: features per sensor, one call per batch
-        rows = op.stateful_map("model_features", op.key_on(
+        features = op.stateful_map("model_features", op.key_on(
             "key_for_model", stored, lambda r: r.sensor_id), engine.model.features)
-        rows = op.filter_map("model_rows", op.key_rm("unkey_model", rows), lambda x: x)
+        rows = op.filter_map("model_rows", op.key_rm("unkey_model", features), _model_row)
         indicators = op.merge("with_model_scores", indicators, op.flat_map_batch(
             "score_models", rows, engine.model.score_batch))
     late = op.filter("late_only", results, lambda x: isinstance(x, Rejected))
@@ -241,12 +242,18 @@ def build_flow(source: Source[Any], engine: Engine, outputs: Outputs,
     rejected = op.inspect("count_rejected", rejected,
                           lambda _s, r: engine.metrics.rejected.labels(r.reason).inc())
 
-    for i, sink in enumerate(outputs.warnings):
-        op.output(f"warnings_{i}", events, sink)
-    for i, sink in enumerate(outputs.store):
-        op.output(f"store_{i}", op.merge(f"to_store_{i}", stored, indicators, events), sink)
-    for i, sink in enumerate(outputs.indicators):
-        op.output(f"indicators_{i}", indicators, sink)
-    for i, sink in enumerate(outputs.dead_letters):
-        op.output(f"dead_letters_{i}", rejected, sink)
+    for i, warning_sink in enumerate(outputs.warnings):
+        op.output(f"warnings_{i}", events, warning_sink)
+    for i, store_sink in enumerate(outputs.store):
+        op.output(f"store_{i}", op.merge(f"to_store_{i}", stored, indicators, events), store_sink)
+    for i, indicator_sink in enumerate(outputs.indicators):
+        op.output(f"indicators_{i}", indicators, indicator_sink)
+    for i, dead_letter_sink in enumerate(outputs.dead_letters):
+        op.output(f"dead_letters_{i}", rejected, dead_letter_sink)
     return flow
+
+
+def _model_row(row: tuple[str, list[float], Reading] | None
+               ) -> tuple[str, list[float], Reading] | None:
+    # A reading whose sensor has too short a history yet has no feature row.
+    return row

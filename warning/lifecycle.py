@@ -61,11 +61,14 @@ def step(ep: Episode, target: Level | None, ts: int, *, rule_id: str, subject: s
     (True, 'yellow')
     """
     held = target.value if target is not None else 0
-    since = tuple((s if s is not None else ts) if i < held else None
-                  for i, s in enumerate(ep.since))
+    # Each level at or below the target holds since its first moment; those above are reset.
+    s0, s1, s2, s3 = ((s if s is not None else ts) if i < held else None
+                      for i, s in enumerate(ep.since))
+    since = (s0, s1, s2, s3)
     effective = None
     for i in range(held - 1, -1, -1):
-        if ts - since[i] >= for_ms:
+        start = since[i]
+        if start is not None and ts - start >= for_ms:
             effective = Level(i + 1)
             break
     current = ep.level

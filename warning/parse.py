@@ -6,7 +6,7 @@ import json
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from warning.kinds import BUILTIN_KINDS, Kind
@@ -21,7 +21,11 @@ REASONS = (
     "out_of_range", "no_values", "late",
 )
 _ID_OK = ID_CHARS
-_MIN_TS_MS = 946_684_800_000  # 2000-01-01: older stamps come from unset sensor clocks
+#: Live readings before 2000-01-01 come from unset sensor clocks; replays of archives reach back
+#: to 1900 (Taihu's 1999 flood, the 1985 FWI reference table, decades of gauge records).
+LIVE_MIN_TS_MS = 946_684_800_000
+REPLAY_MIN_TS_MS = -2_208_988_800_000  # 1900-01-01
+_MAX_TS_MS = 32_503_680_000_000  # 3000-01-01
 _ALLOWED_KEYS = frozenset({"sensor_id", "kind", "ts", "seq", "values"})
 
 
@@ -35,6 +39,7 @@ class ParseSettings:
     max_payload_bytes: int = 65_536
     max_depth: int = 8
     max_future_ms: int | None = 300_000
+    min_ts_ms: int = LIVE_MIN_TS_MS
 
 
 class _Reject(Exception):
@@ -65,11 +70,13 @@ def _no_constants(name: str) -> Any:
 _DECODER = json.JSONDecoder(parse_constant=_no_constants)
 
 
-def parse_ts(value: Any) -> int:
+def parse_ts(value: Any, min_ms: int = REPLAY_MIN_TS_MS) -> int:
     """Parse RFC 3339 with an offset, or epoch seconds, into epoch milliseconds.
 
     >>> parse_ts("2026-07-05T14:00:00+08:00"), parse_ts(1783231200)
     (1783231200000, 1783231200000)
+    >>> parse_ts("1985-04-13T12:00:00-07:00")
+    482266800000
     """
     if isinstance(value, bool):
         raise _Reject("bad_timestamp", "ts must be RFC 3339 text or epoch seconds, not a bool")
@@ -88,8 +95,9 @@ def parse_ts(value: Any) -> int:
     else:
         raise _Reject("bad_timestamp",
                       f"ts must be RFC 3339 text or epoch seconds, found {type(value).__name__}")
-    if ms < _MIN_TS_MS or ms > 32_503_680_000_000:
-        raise _Reject("bad_timestamp", f"ts {value!r} is outside 2000..3000")
+    if ms < min_ms or ms > _MAX_TS_MS:
+        first = datetime.fromtimestamp(min_ms / 1000, UTC).year
+        raise _Reject("bad_timestamp", f"ts {value!r} is outside {first}..3000")
     return ms
 
 
@@ -170,7 +178,7 @@ def parse_message(msg: RawMessage, s: ParseSettings) -> Reading | Rejected:
                 raise _Reject("kind_mismatch", f"registry says kind {attrs.get('kind')!r}, "
                                                f"payload says {kind_name!r}")
             region = str(attrs.get("region", "unknown"))
-        ts = parse_ts(obj["ts"])
+        ts = parse_ts(obj["ts"], s.min_ts_ms)
         if s.max_future_ms is not None and ts > msg.received_at * 1000 + s.max_future_ms:
             raise _Reject("future_timestamp", f"ts {obj['ts']!r} is more than "
                                               f"{s.max_future_ms // 1000} s in the future")

@@ -47,7 +47,7 @@ class Reloader:
             files.append(Path(self.config.notify.routing))
         return files
 
-    def _stamps(self) -> dict[str, float]:
+    def _stamps(self) -> dict[str, int]:
         out = {}
         for f in self._files():
             try:

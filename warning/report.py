@@ -18,7 +18,16 @@ from pathlib import Path
 from typing import Any
 
 from warning.model import LEVEL_NAMES
-from warning.score import INF, TABLE_HEADER, Episode, Label, Score, episodes, table_rows
+from warning.score import (
+    INF,
+    TABLE_HEADER,
+    Episode,
+    Label,
+    LabelOutcome,
+    Score,
+    episodes,
+    table_rows,
+)
 
 COLOURS = {"blue": "#2f6fdf", "yellow": "#f2c618", "orange": "#f28c18", "red": "#d62828"}
 MARGIN_MS = 2 * 3_600_000
@@ -44,7 +53,7 @@ def panels(result: Score, events: Iterable[Mapping[str, Any]], data_end_ms: floa
     """One panel per episode (time order), then one per missed label that no episode touched."""
     out = []
     labels = [o.label for o in result.outcomes]
-    hit_by = {}
+    hit_by: dict[str, list[LabelOutcome]] = {}
     for o in result.outcomes:
         for wid in o.episodes:
             hit_by.setdefault(wid, []).append(o)

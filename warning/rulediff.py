@@ -117,7 +117,7 @@ def backtest_events(config: Config, rules: Sequence[Path], input_path: Path,
     from warning.app import for_files, run_backtest, setup
     from warning.metrics import Metrics
 
-    s = setup(for_files(config, rules, sensors), Metrics())
+    s = setup(for_files(config, rules, sensors), Metrics(), replay=True)
     with tempfile.TemporaryDirectory(prefix="rulediff-") as tmp:
         out = Path(tmp) / "events.jsonl"
         run_backtest(s, input_path, out)

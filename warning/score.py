@@ -307,15 +307,15 @@ def score(labels: list[Label], events: Iterable[Mapping[str, Any]],
         if ep.hazard not in rows:
             unlabelled[ep.hazard] = unlabelled.get(ep.hazard, 0) + 1
             continue
-        mine = [lb for lb in labels if lb.hazard == ep.hazard and lb.subject == ep.subject]
-        if not any(_overlaps(ep, lb.onset - tolerance_ms, lb.end) for lb in mine):
+        truth = [lb for lb in labels if lb.hazard == ep.hazard and lb.subject == ep.subject]
+        if not any(_overlaps(ep, lb.onset - tolerance_ms, lb.end) for lb in truth):
             rows[ep.hazard]["all"].false_alarms += 1
             false_alarms.append(ep)
         for name in LEVEL_NAMES:
             need = int(Level.parse(name))
             stretches = ep.stretches(need)
             if stretches and not any(a <= lb.end and b >= lb.onset - tolerance_ms
-                                     for a, b in stretches for lb in mine if lb.level >= need):
+                                     for a, b in stretches for lb in truth if lb.level >= need):
                 rows[ep.hazard][name].false_alarms += 1
     return Score(tolerance_ms, rows, outcomes, false_alarms, unlabelled)
 
@@ -345,7 +345,7 @@ TABLE_HEADER = ("hazard", "level", "hits", "misses", "FA", "POD", "FAR", "CSI", 
 
 def table_rows(s: Score) -> list[tuple[str, ...]]:
     """The summary table as text cells (rows with no labels and no warnings are left out)."""
-    out = []
+    out: list[tuple[str, ...]] = []
     for hazard, rows in s.rows.items():
         for name, r in rows.items():
             if name != "all" and not (r.hits or r.misses or r.false_alarms):

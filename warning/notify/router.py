@@ -312,11 +312,11 @@ class Router:
             targets.append((person, self.routing.people[person].channels))
         fingerprint = ",".join(f"{e.warning_id}:{event_key(e)}" for e in events)
         out = []
-        for person, channels in targets:
-            digest = hashlib.sha256(f"{receiver_name}|{person}|{gkey}|{kind}|{step}|"
+        for who, channels in targets:
+            digest = hashlib.sha256(f"{receiver_name}|{who}|{gkey}|{kind}|{step}|"
                                     f"{fingerprint}|{now:.0f}".encode()).hexdigest()[:16]
             out.append(Notification(
-                notification_id=digest, receiver=receiver_name, person=person,
+                notification_id=digest, receiver=receiver_name, person=who,
                 channels=tuple(self.routing.channels[c] for c in channels
                                if c in self.routing.channels),
                 kind=kind, group_key=gkey, events=events, step=step, created_at=now))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import queue
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +13,7 @@ from prometheus_client import CollectorRegistry
 
 from warning.config import Config, Notify
 from warning.metrics import Metrics, serve_wsgi
+from warning.model import IndicatorRecord, Reading, WarningEvent
 from warning.notify.audit import AuditLog
 from warning.notify.cap import CapSettings
 from warning.notify.channels import Dispatcher
@@ -51,7 +52,7 @@ def build_service(cfg: Notify, routing: Routing, topic_prefix: str = "hazard",
     service.audit_log = audit_log  # type: ignore[attr-defined]
     cap = feed_app(feed, service.base_url)
 
-    def app(environ: dict, start_response: Callable) -> list[bytes]:
+    def app(environ: dict, start_response: Callable) -> Iterable[bytes]:
         if environ.get("PATH_INFO", "").startswith("/cap/"):
             return cap(environ, start_response)
         return service.wsgi(environ, start_response)
@@ -87,7 +88,7 @@ class InfluxAudit:
 
     def _run(self, stop: threading.Event) -> None:
         while not stop.wait(1.0):
-            batch = []
+            batch: list[Reading | WarningEvent | IndicatorRecord | AuditRecord] = []
             while not self.queue.empty() and len(batch) < 5000:
                 batch.append(self.queue.get_nowait())
             try:
@@ -115,7 +116,11 @@ def start(config: Config, stop: threading.Event, metrics: Metrics,
 
         service.audit = audit
     server = serve_wsgi(cfg.host, cfg.port, app, "notify-http")
-    threading.Thread(target=lambda: (stop.wait(), server.shutdown()), daemon=True).start()
+    def shut_down() -> None:
+        stop.wait()
+        server.shutdown()
+
+    threading.Thread(target=shut_down, daemon=True).start()
     service.start(stop, config.mqtt)
     log.info("notify: routing %s; ack links and CAP feed on %s (feed: /cap/feed.atom)",
              cfg.routing, service.base_url)

@@ -286,8 +286,13 @@ class NotifyService:
         if mqtt is not None:
             self.intake = MQTTIntake(mqtt, self.cfg.client_id, self.store, self.metrics)
             self.intake.start()
-            threading.Thread(target=lambda: (stop.wait(), self.intake.stop()),
-                             daemon=True).start()
+            intake = self.intake
+
+            def stop_intake() -> None:
+                stop.wait()
+                intake.stop()
+
+            threading.Thread(target=stop_intake, daemon=True).start()
 
     def join(self, timeout: float = 10.0) -> None:
         """Wait for the loops to finish after ``stop`` was set."""

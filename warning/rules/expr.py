@@ -337,7 +337,8 @@ def parse(text: str) -> Node:
         msg = f"expected more after {text.strip()!r}, found the end of the expression"
         raise ExprError(msg) from None
     except UnexpectedCharacters as exc:
-        found = text[exc.pos_in_stream:exc.pos_in_stream + 10]
+        at = exc.pos_in_stream or 0
+        found = text[at:at + 10]
         msg = f"expected a valid expression at column {exc.column}, found {found!r}"
         raise ExprError(msg) from None
     except UnexpectedInput as exc:

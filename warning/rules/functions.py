@@ -6,7 +6,7 @@ They wrap the pure functions of ``warning.indicators``.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -140,12 +140,13 @@ def _id_event(s: Series | None, now: int, window_ms: int) -> RainEvent | None:
     # The event is kept on the series between readings and brought up to date here.
     if s is None:
         return None
-    if getattr(s, "memo", None) is None:  # also a series restored from an older snapshot
-        s.memo = {}
+    memo = getattr(s, "memo", None)
+    if memo is None:  # also a series restored from an older snapshot
+        memo = s.memo = {}
     key = ("id_event", window_ms)
-    event = s.memo.get(key)
+    event = memo.get(key)
     if event is None:
-        event = s.memo[key] = RainEvent(window_ms, ID_DRY_GAP_MS)
+        event = memo[key] = RainEvent(window_ms, ID_DRY_GAP_MS)
     return event if event.update(s, now) else None
 
 
@@ -178,7 +179,7 @@ SERIES_FUNCTIONS: dict[str, Function] = {f.name: f for f in (
 FWI_FUNCTIONS = ("fwi", "ffmc", "dmc", "dc", "isi", "bui", "dsr", "fwi_class")
 
 
-def fwi_value(name: str, daily: dict[str, float] | None) -> float | None:
+def fwi_value(name: str, daily: Mapping[str, float] | None) -> float | None:
     """Return one FWI value of the station's latest day (``fwi_class``: 0 very low .. 5 extreme).
 
     >>> fwi_value("fwi_class", {"fwi": 25.0})

@@ -5,8 +5,11 @@ reports' interval starts and the rain from each of them to the event's end. Reco
 from the whole window on every reading cost ~150 us (24 h of 5-minute reports); a
 ``RainEvent`` kept beside the series takes the readings added and dropped since the previous
 call instead, and rebuilds from the window only when the series changed otherwise (a reading
-inserted out of order, a jump in time) or the reporting step changed. Results are the same,
-bit for bit, as the vectorised pass it replaces (tests compare them on random series).
+inserted out of order, a jump in time) or the reporting step changed. Results equal the
+vectorised pass it replaces to a relative 1e-12 (tests compare them on random series): the
+rain sums are the same bit for bit, but an event of fewer than 24 wet reports takes ``D ** b``
+from Python's ``pow`` and a longer one from numpy's, which may differ in the last bit. The same
+readings always give the same result, live or backtest.
 """
 
 from __future__ import annotations
@@ -148,7 +151,9 @@ class RainEvent:
                 starts.append(later)
                 ends.append(t)
                 mm.append(v)
-        starts.reverse(), ends.reverse(), mm.reverse()
+        starts.reverse()
+        ends.reverse()
+        mm.reverse()
         self.starts, self.ends, self.mm, self._rt = starts, ends, mm, None
         self.count = hi - lo
         if self.count:

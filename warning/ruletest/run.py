@@ -58,7 +58,7 @@ def run_case(tf: RuleTestFile, case: Case, config: Config | None = None) -> Case
                                           encoding="utf-8")
         cfg = dataclasses.replace(config or Config(), rules=[str(p) for p in tf.rule_files],
                                   sensors=str(d / "sensors.yaml"))
-        s = setup(cfg, Metrics(), check_future=False)  # test data may lie in any year
+        s = setup(cfg, Metrics(), replay=True)  # test data may lie in any year
         run_backtest(s, d / "readings.jsonl", d / "events.jsonl", d / "rejected.jsonl")
         events = [json.loads(x) for x in (d / "events.jsonl").read_text().splitlines()]
         rejected = [json.loads(x) for x in (d / "rejected.jsonl").read_text().splitlines()] \

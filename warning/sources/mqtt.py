@@ -123,7 +123,8 @@ class _MQTTPartition(StatefulSourcePartition[Item, Watermark]):
         try:
             while len(msgs) < self.batch:
                 m = get()
-                msgs.append(RawMessage(m.topic, m.payload, now, m.mid))
+                # paho's payload is bytes (bytes() of bytes is the same object, no copy).
+                msgs.append(RawMessage(m.topic, bytes(m.payload), now, m.mid))
                 if m.qos:
                     pending.append((m.mid, m.qos))
         except queue.Empty:

@@ -97,7 +97,7 @@ class V2Writer:
 
         try:
             self.api.write(bucket=self.bucket, org=self.org, record=body,
-                           write_precision=WritePrecision.MS)
+                           write_precision=WritePrecision.MS)  # type: ignore[arg-type]
         except ApiException as exc:
             status = exc.status or 0
             raise WriteError(f"InfluxDB answered {status}: {(exc.body or '')[:300]}",
