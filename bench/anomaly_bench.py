@@ -48,8 +48,8 @@ from warning.anomaly.faults import FaultSettings  # noqa: E402
 from warning.anomaly.health import Health, Monitor  # noqa: E402
 from warning.anomaly.neighbours import Neighbours, RegionState  # noqa: E402
 from warning.app import run_backtest, setup  # noqa: E402
-from warning.model import Reading  # noqa: E402
-from warning.parse import parse_ts  # noqa: E402
+from warning.pipeline.parse import parse_ts  # noqa: E402
+from warning.records import Reading  # noqa: E402
 
 
 def detector_rates(values: list[float], ts: list[int]) -> list[tuple[str, float]]:

@@ -32,10 +32,10 @@ from prometheus_client import CollectorRegistry
 
 sys.path.append(str(Path(__file__).resolve().parent.parent))
 
-from warning.model import Level, WarningEvent, zone  # noqa: E402
 from warning.notify.channels import ChannelMetrics, Dispatcher  # noqa: E402
-from warning.notify.model import ChannelSpec, Notification  # noqa: E402
+from warning.notify.records import ChannelSpec, Notification  # noqa: E402
 from warning.notify.templates import render  # noqa: E402
+from warning.records import Level, WarningEvent, zone  # noqa: E402
 
 TZ = zone("Asia/Shanghai")
 T0 = 1783231200000

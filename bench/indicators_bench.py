@@ -14,8 +14,8 @@ import math
 import platform
 import time
 
-from warning.daily import DailyFWI, fwi_step
-from warning.model import Reading, zone
+from warning.pipeline.daily_fwi import DailyFWI, fwi_step
+from warning.records import Reading, zone
 from warning.rules.compile import Context, compile_node
 from warning.rules.expr import parse
 from warning.rules.windows import Series

@@ -3,7 +3,7 @@
     python bench/latency_bench.py [--gauges 1000] [--seconds 20] [--probes-per-s 5]
                                   [--fractions 0.25 0.5 0.9]
 
-One Mosquitto broker (``warning.localserver.Broker``); ``run_live`` in this process with the
+One Mosquitto broker (``warning.demo.broker.Broker``); ``run_live`` in this process with the
 shipped rules and the MQTT warning sink (QoS 1 in, warnings out on ``hazard/warnings/...``).
 
 1. max rate: a backlog of background readings is published at full speed while the pipeline
@@ -41,9 +41,9 @@ sys.path.append(str(ROOT / "bench"))
 from pipeline_bench import _total, pipeline_config, write_registry  # noqa: E402
 
 from warning.app import run_live, setup  # noqa: E402
-from warning.flow import Outputs  # noqa: E402
-from warning.localserver import Broker  # noqa: E402
-from warning.model import zone  # noqa: E402
+from warning.demo.broker import Broker  # noqa: E402
+from warning.pipeline.flow import Outputs  # noqa: E402
+from warning.records import zone  # noqa: E402
 from warning.sinks.mqtt import MQTTWarningSink, Publisher  # noqa: E402
 
 REGIONS = ("wuxing", "nanxun", "deqing", "changxing", "anji")

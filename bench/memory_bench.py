@@ -6,10 +6,10 @@
 Rain gauges (3 of 5 regions hilly, so the landslide I-D rule and both indicator sets watch
 them; 30 % in a storm, the rest drizzle or dry) report every ``--every`` seconds. Each size
 runs in a fresh child process: load the rules and a registry of N gauges, measure RSS, then
-build the per-sensor state the pipeline keeps (``Engine.evaluate``, the silence shards):
+build the per-sensor state the pipeline keeps (``Steps.evaluate``, the silence shards):
 
 - ``--hours`` of event time in all, of which the last ``--evaluate-hours`` go through
-  ``Engine.evaluate`` reading by reading (rules, lifecycle, I-D rain event, indicators);
+  ``Steps.evaluate`` reading by reading (rules, lifecycle, I-D rain event, indicators);
   the hours before are put straight into each sensor's series (``Series.add`` + ``trim``, what
   ``evaluate`` does to them), since evaluating 100,000 sensors x 25 h x 60 readings would take
   hours here. ``--check`` measures the 1,000-sensor case both ways to show they agree.
@@ -48,9 +48,9 @@ def child(n: int, hours: float, every_s: int, evaluate_hours: float) -> dict:
     from warning.app import setup
     from warning.config import Config, Pipeline
     from warning.config import Metrics as MetricsConfig
-    from warning.model import Reading, Seen
+    from warning.pipeline.nodata import SHARD_KEYS, shard_of
+    from warning.records import Reading, Seen
     from warning.rules.windows import Series
-    from warning.silence import SHARD_KEYS, shard_of
 
     ids = [f"rg-{i:06d}" for i in range(n)]
     regions = {sid: REGIONS[i % len(REGIONS)] for i, sid in enumerate(ids)}
@@ -58,7 +58,7 @@ def child(n: int, hours: float, every_s: int, evaluate_hours: float) -> dict:
     # with the region of their readings, which the rules match on the same way.
     s = setup(Config(rules=[str(ROOT / "rules")], pipeline=Pipeline(unknown_sensors="accept"),
                      metrics=MetricsConfig(enabled=False)), replay=True)
-    engine = s.engine
+    engine = s.steps
     rnd = random.Random(1)
     storm = {sid: rnd.uniform(0.5, 3.0) if rnd.random() < 0.3 else 0.0 for sid in ids}
     step_ms = every_s * 1000
@@ -74,7 +74,7 @@ def child(n: int, hours: float, every_s: int, evaluate_hours: float) -> dict:
     states: dict = {}
     horizons = engine.evaluator.horizons("rainfall")
     lateness = engine.lateness_ms
-    from warning.engine import SensorState
+    from warning.pipeline.evaluate import SensorState
     for k in range(steps - evaluated):  # straight into the series, as evaluate would
         ts = T0 + k * step_ms
         for sid in ids:
@@ -96,7 +96,7 @@ def child(n: int, hours: float, every_s: int, evaluate_hours: float) -> dict:
             states[sid], _ = engine.evaluate(states.get(sid), r)
             seen.setdefault(shard_of(sid), []).append(Seen(sid, "rainfall", regions[sid], ts))
         for key in SHARD_KEYS:
-            shards[key], _ = engine.watch_silence(shards.get(key), (key, seen.get(key, [])))
+            shards[key], _ = engine.watch_no_data(shards.get(key), (key, seen.get(key, [])))
     gc.collect()
     after = rss()
     points = sum(len(x) for st in states.values() for x in st.series.values()) / n

@@ -3,7 +3,7 @@
     python bench/pipeline_bench.py [--messages N] [--sensors S] [--stations W] [--sink]
                                    [--rounds R] [--rules PATH] [--no-live] [--no-floor]
 
-One Mosquitto broker (``warning.localserver.Broker``, queue limits lifted) serves every row.
+One Mosquitto broker (``warning.demo.broker.Broker``, queue limits lifted) serves every row.
 Before anything is measured, one persistent QoS 1 session per consumer is created and the whole
 backlog of N wire-format readings is published once (the broker keeps a copy per session), so
 the publisher never shares the cores with a consumer under measurement. Then, one at a time:
@@ -63,9 +63,9 @@ from warning.app import Setup, run_backtest, run_live, setup  # noqa: E402
 from warning.config import MQTT, Config  # noqa: E402
 from warning.config import Metrics as MetricsConfig  # noqa: E402
 from warning.config import Outputs as OutputsConfig  # noqa: E402
-from warning.flow import Outputs, build_flow  # noqa: E402
-from warning.localserver import Broker  # noqa: E402
-from warning.model import zone  # noqa: E402
+from warning.demo.broker import Broker  # noqa: E402
+from warning.pipeline.flow import Outputs, build_flow  # noqa: E402
+from warning.records import zone  # noqa: E402
 from warning.sinks.mqtt import MQTTWarningSink, Publisher  # noqa: E402
 
 PREFIX = "hazard"
@@ -400,7 +400,7 @@ def backtest(s: Setup, path: Path, out: Path) -> Row:
 
 
 class _NoOpEngine:
-    """Stands in for ``warning.flow.Engine``: same flow, steps that do nothing."""
+    """Stands in for ``warning.pipeline.steps.Steps``: same flow, steps that do nothing."""
 
     faults = None  # no anomaly steps
     model = None
@@ -409,7 +409,7 @@ class _NoOpEngine:
         self.metrics = metrics
 
     def evaluate(self, state, reading):
-        from warning.engine import Outcome
+        from warning.pipeline.evaluate import Outcome
         return (state or True), Outcome(reading, None, ())
 
     def watch_silence(self, state, _value):
@@ -448,7 +448,7 @@ def flow_floor(s: Setup, path: Path) -> Row:
     """The same dataflow over pre-parsed readings with no-op steps: bytewax's own cost."""
     from bytewax.run import cli_main
 
-    from warning.model import RawMessage
+    from warning.records import RawMessage
     now = time.time()
     with path.open("rb") as f:
         items = s.make_ingest().take([RawMessage("", line.rstrip(b"\n"), now) for line in f])
@@ -590,7 +590,7 @@ def main(argv: list[str] | None = None) -> None:
     ]
     import warning
     probe = setup(pipeline_config(0, "probe", registry))
-    setup_rows.append(("rules", f"{len(probe.engine.rules.rules)} rules from "
+    setup_rows.append(("rules", f"{len(probe.steps.rules.rules)} rules from "
                                 f"{', '.join(str(r) for r in RULES)}; warning package from "
                                 f"{Path(warning.__file__).parent}"))
 

@@ -35,7 +35,7 @@ sys.path.append(str(ROOT))
 from tests.notify.helpers import ROUTING, T0, TZ, event  # noqa: E402
 from warning.config import Notify  # noqa: E402
 from warning.notify.router import Router  # noqa: E402
-from warning.notify.routing import load_routing  # noqa: E402
+from warning.notify.routing_file import load_routing  # noqa: E402
 from warning.notify.service import event_from_wire  # noqa: E402
 
 FAST = {"group_wait: 30s": "group_wait: 1s", "group_interval: 5m": "group_interval: 1s"}
@@ -107,7 +107,7 @@ class _Sink(BaseHTTPRequestHandler):
 
 
 def bench_service(payloads: list[bytes], tmp: Path) -> tuple[float, int]:
-    from warning.notify.runner import build_service
+    from warning.notify.serve import build_service
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), _Sink)
     threading.Thread(target=server.serve_forever, daemon=True).start()

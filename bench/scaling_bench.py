@@ -2,7 +2,7 @@
 
     python bench/scaling_bench.py [--messages N] [--processes 1 2 4] [--workers 2 4]
 
-For each row a fresh Mosquitto broker (``warning.localserver.Broker``) gets one persistent
+For each row a fresh Mosquitto broker (``warning.demo.broker.Broker``) gets one persistent
 QoS 1 session per process in one share group (``$share/bench/hazard/readings/#``, client ids
 ``bench-<i>`` as ``run --process-id i`` names them), then the whole backlog of the
 ``pipeline_bench`` workload (rain gauges with a storm, level stations, shipped rules) is
@@ -41,7 +41,7 @@ from pipeline_bench import (  # noqa: E402
     write_registry,
 )
 
-from warning.localserver import Broker, free_port  # noqa: E402
+from warning.demo.broker import Broker, free_port  # noqa: E402
 
 TOPIC = "hazard/readings/#"
 EVALUATED = ("hazard_readings_accepted_total", "hazard_readings_duplicate_total",

@@ -19,7 +19,7 @@ from sensors_sim.generate import generate
 from sensors_sim.publish import publish
 from sensors_sim.scale import scaled
 from sensors_sim.scenario import load_scenario
-from warning.localserver import Broker
+from warning.demo.broker import Broker
 
 
 def main() -> None:

@@ -3,7 +3,7 @@
     python bench/state_size.py [--sensors N] [--kind rainfall|weather]
 
 Each sensor reports every minute for a day (more than the shipped rules' longest window, so
-the windows are at their steady size) through the shipped rules and ``Engine.evaluate``, the
+the windows are at their steady size) through the shipped rules and ``Steps.evaluate``, the
 same code the flow runs. Printed: the pickled size of one state, and the RSS growth of the
 process per sensor over N such states (measured, so it includes dicts, floats and deques).
 """
@@ -17,7 +17,7 @@ from pathlib import Path
 
 from warning.app import for_files, setup
 from warning.config import Config
-from warning.model import Reading
+from warning.records import Reading
 
 ROOT = Path(__file__).parents[1]
 VALUES = {"rainfall": {"rain_mm": 0.2},
@@ -49,7 +49,7 @@ def main() -> None:
         state = None
         for m in range(minutes):
             r = Reading(sid, args.kind, "r", t0 + 60_000 * m, VALUES[args.kind], m + 1)
-            state, _ = s.engine.evaluate(state, r)
+            state, _ = s.steps.evaluate(state, r)
         states[sid] = state
     gc.collect()
     per_sensor_rss = (rss_kb() - before) * 1024 / args.sensors

@@ -3,18 +3,13 @@
 from __future__ import annotations
 
 import os
-import sys
 import uuid
-from pathlib import Path
 
 import pytest
 from hypothesis import settings
 
-sys.path.insert(0, str(Path(__file__).parent))
-
-from servers import InfluxDB  # noqa: E402
-
-from warning.localserver import Broker, mosquitto_path  # noqa: E402
+from tests.support.servers import InfluxDB
+from warning.demo.broker import Broker, mosquitto_path
 
 # CI must not fail by chance: the same examples on every run, no example database carried
 # between runs. Locally, examples stay random (HYPOTHESIS_PROFILE=ci to replay CI's).

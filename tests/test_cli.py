@@ -7,10 +7,10 @@ import subprocess
 import sys
 from pathlib import Path
 
-import storm
 import yaml
 from typer.testing import CliRunner
 
+from tests.support import storm
 from warning.cli import app
 
 ROOT = Path(__file__).parents[1]
@@ -75,7 +75,7 @@ def test_module_entry_point_and_help():
 
 
 def test_run_with_a_broken_routing_file_names_it_and_exits_1(tmp_path):
-    from warning.localserver import free_port
+    from warning.demo.broker import free_port
 
     (tmp_path / "routing.yaml").write_text("route: {receiver: nobody}\nreceivers: {}\n")
     (tmp_path / "run.yaml").write_text(

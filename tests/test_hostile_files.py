@@ -19,17 +19,17 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import storm
 import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from mqtt_helpers import Collector, publish_all
-from test_metrics_http import LOOPBACK, listening
 
+from tests.support import storm
+from tests.support.mqtt_helpers import Collector, publish_all
+from tests.support.sockets import LOOPBACK, listening
 from warning.config import load_config
-from warning.model import RawMessage, Reading, Rejected
-from warning.notify.routing import load_routing
-from warning.parse import ParseSettings, parse_message
+from warning.notify.routing_file import load_routing
+from warning.pipeline.parse import ParseSettings, parse_message
+from warning.records import RawMessage, Reading, Rejected
 from warning.registry import Registry, load_registry
 from warning.rules.load import load_rules
 from warning.yamlfile import ConfigError
@@ -195,9 +195,8 @@ def test_parser_refuses_unsafe_sensor_ids_and_regions(bad):
 
 def test_no_injected_region_reaches_a_warnings_topic(tmp_path, broker):
     """Readings under regions the broker accepts but we refuse raise no warning anywhere."""
-    from live_helpers import metric, start_pipeline, stop_pipeline, wait
-
-    from warning.localserver import free_port
+    from tests.support.live_helpers import metric, start_pipeline, stop_pipeline, wait
+    from warning.demo.broker import free_port
     port = free_port()
     config = tmp_path / "config.yaml"
     config.write_text(yaml.safe_dump({

@@ -5,28 +5,13 @@ from __future__ import annotations
 
 import socket
 import urllib.request
-from pathlib import Path
 
 import pytest
 
+from tests.support.sockets import LOOPBACK, listening
 from warning.config import load_config
-from warning.localserver import free_port
+from warning.demo.broker import free_port
 from warning.metrics import Metrics
-
-
-def listening(port: int) -> set[str]:
-    """Return the local addresses (hex, as in /proc/net/tcp) listening on a TCP port."""
-    found = set()
-    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
-        for line in Path(table).read_text().splitlines()[1:]:
-            local, state = line.split()[1], line.split()[3]
-            address, hex_port = local.split(":")
-            if int(hex_port, 16) == port and state == "0A":  # 0A: LISTEN
-                found.add(address)
-    return found
-
-
-LOOPBACK = "0100007F"  # 127.0.0.1, little-endian hex
 
 
 def test_default_config_binds_loopback_only(tmp_path):
@@ -80,14 +65,14 @@ def test_notify_endpoint_binds_loopback_by_default(tmp_path, broker):
 
     from tests.notify.helpers import routing_file
     from warning.config import MQTT, Config, Notify
-    from warning.notify import runner
+    from warning.notify.serve import start as start_router
 
     port = free_port()
     notify = Notify(routing=str(routing_file(tmp_path)), state_dir=str(tmp_path / "notify"),
                     port=port, client_id="bind-test")
     assert notify.host == "127.0.0.1"
     stop = threading.Event()
-    service = runner.start(Config(mqtt=MQTT(port=broker.port), notify=notify), stop, Metrics())
+    service = start_router(Config(mqtt=MQTT(port=broker.port), notify=notify), stop, Metrics())
     try:
         assert listening(port) == {LOOPBACK}, f"expected {LOOPBACK} only, found {listening(port)}"
     finally:

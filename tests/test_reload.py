@@ -22,25 +22,25 @@ def test_watch_reloads_a_changed_file(tmp_path):
     shutil.copy(ROOT / "rules" / "rainstorm.yaml", rules / "rainstorm.yaml")
     cfg = Config(rules=[str(rules)])
     s = setup(cfg, Metrics())
-    reloader = Reloader(cfg, s.engine)
+    reloader = Reloader(cfg, s.steps)
     assert not reloader.changed()
     (rules / "gas.yaml").write_text((ROOT / "rules" / "gas.yaml").read_text())
     assert reloader.changed()  # a new file counts
     stop = threading.Event()
     reloader.watch(stop, every=0.05)
     deadline = time.monotonic() + 5
-    while s.engine._pending is None and time.monotonic() < deadline:
+    while s.steps._pending is None and time.monotonic() < deadline:
         time.sleep(0.02)
     stop.set()
-    pending_rules, _ = s.engine._pending
+    pending_rules, _ = s.steps._pending
     assert "gas_combustible" in {r.id for r in pending_rules.rules}
     assert s.metrics.registry.get_sample_value("hazard_rules_last_reload_success") == 1
     # Applied only between readings, by the dataflow's own thread.
-    assert "gas_combustible" not in {r.id for r in s.engine.rules.rules}
-    s.engine._apply_pending()
-    assert "gas_combustible" in {r.id for r in s.engine.rules.rules}
+    assert "gas_combustible" not in {r.id for r in s.steps.rules.rules}
+    s.steps._apply_pending()
+    assert "gas_combustible" in {r.id for r in s.steps.rules.rules}
     assert s.metrics.registry.get_sample_value("hazard_rules_loaded") == len(
-        s.engine.rules.rules)
+        s.steps.rules.rules)
 
 
 def test_broken_file_keeps_the_running_rules(tmp_path, caplog):
@@ -51,8 +51,8 @@ def test_broken_file_keeps_the_running_rules(tmp_path, caplog):
     s = setup(cfg, Metrics())
     (rules / "rainstorm.yaml").write_text("rules:\n  - id: x\n")
     os.utime(rules / "rainstorm.yaml")
-    assert Reloader(cfg, s.engine).reload() is False
-    assert s.engine._pending is None
+    assert Reloader(cfg, s.steps).reload() is False
+    assert s.steps._pending is None
     assert s.metrics.registry.get_sample_value("hazard_rules_last_reload_success") == 0
     assert "rainstorm.yaml:2: rule 'x': hazard: expected this key, found it missing" in \
         caplog.text

@@ -17,22 +17,23 @@ from bytewax.run import cli_main
 from warning.anomaly.faults import FaultSettings
 from warning.anomaly.trained import ModelError, ModelScorer
 from warning.config import Config
-from warning.engine import state_ttl_ms
-from warning.flow import Engine, Outputs, build_flow
-from warning.ingest import Ingest
 from warning.kinds import kinds_from_config
 from warning.metrics import Metrics
-from warning.model import parse_duration_ms, zone
-from warning.parse import LIVE_MIN_TS_MS, REPLAY_MIN_TS_MS, ParseSettings
+from warning.pipeline.evaluate import state_ttl_ms
+from warning.pipeline.flow import Outputs, build_flow
+from warning.pipeline.ingest import Ingest
+from warning.pipeline.parse import LIVE_MIN_TS_MS, REPLAY_MIN_TS_MS, ParseSettings
+from warning.pipeline.steps import Steps
+from warning.records import parse_duration_ms, zone
 from warning.registry import load_registry
 from warning.reload import Reloader
 from warning.rules.load import load_rules
+from warning.sinks.influx import InfluxSink
 from warning.sinks.local import ConsoleSink, JsonLinesSink
 from warning.sinks.mqtt import MQTTDeadLetterSink, MQTTWarningSink, Publisher
+from warning.sinks.writers import make_writer
 from warning.sources.files import ReadingsFileSource
 from warning.sources.mqtt import MQTTSource
-from warning.store.influx import InfluxSink
-from warning.store.writers import make_writer
 from warning.yamlfile import ConfigError, Problem
 
 log = logging.getLogger(__name__)
@@ -40,11 +41,11 @@ log = logging.getLogger(__name__)
 
 @dataclass
 class Setup:
-    """What every mode shares: parse settings, the engine, timing and the display zone."""
+    """What every mode shares: parse settings, the steps, timing and the display zone."""
 
     config: Config
     settings: ParseSettings
-    engine: Engine
+    steps: Steps
     metrics: Metrics
 
     @property
@@ -86,11 +87,11 @@ def setup(config: Config, metrics: Metrics | None = None, *, replay: bool = Fals
     settings = ParseSettings(registry, kinds, config.mqtt.topic_prefix, p.max_payload_bytes,
                              max_future_ms=None if replay else parse_duration_ms(p.max_future),
                              min_ts_ms=REPLAY_MIN_TS_MS if replay else LIVE_MIN_TS_MS)
-    engine = Engine(rules, registry, parse_duration_ms(p.lateness), metrics, kinds, p.timezone,
+    steps = Steps(rules, registry, parse_duration_ms(p.lateness), metrics, kinds, p.timezone,
                     state_ttl_ms(p.state_ttl, p.lateness, rules),
                     faults=FaultSettings() if p.detectors else None,
                     model=_model(config, kinds))
-    return Setup(config, settings, engine, metrics)
+    return Setup(config, settings, steps, metrics)
 
 
 def _model(config: Config, kinds: dict) -> ModelScorer | None:
@@ -174,7 +175,7 @@ def run_live(s: Setup, stop: threading.Event, outputs: Outputs | None = None,
         s.config = cluster_member(s.config, process_id or 0, addresses)
         cluster = {"process_id": process_id or 0, "addresses": list(addresses)}
     cfg = s.config
-    reloader = Reloader(cfg, s.engine)
+    reloader = Reloader(cfg, s.steps)
     if serve_metrics and cfg.metrics.enabled:
         s.metrics.serve(cfg.metrics.host, cfg.metrics.port, reload=reloader.reload)
         log.info("metrics on http://%s:%d/metrics (POST /-/reload reloads the rules)",
@@ -183,14 +184,14 @@ def run_live(s: Setup, stop: threading.Event, outputs: Outputs | None = None,
         reloader.watch(stop)
     reloader.on_sighup()
     if cfg.notify is not None:
-        from warning.notify import runner
+        from warning.notify.serve import start as start_router
 
-        reloader.notify = runner.start(cfg, stop, s.metrics,
-                                       lambda sid: dict(s.engine.registry.get(sid) or {}))
+        reloader.notify = start_router(cfg, stop, s.metrics,
+                                       lambda sid: dict(s.steps.registry.get(sid) or {}))
     source = MQTTSource(cfg.mqtt, s.make_ingest, s.metrics, stop,
                         parse_duration_ms(cfg.pipeline.idle_tick_after),
                         ack_on_snapshot=bool(cfg.pipeline.recovery_dir))
-    flow = build_flow(source, s.engine, outputs or live_outputs(s))
+    flow = build_flow(source, s.steps, outputs or live_outputs(s))
     with StopOnSignals(stop):
         cli_main(flow, workers_per_process=workers, **cluster, **_recovery(cfg))
 
@@ -226,5 +227,5 @@ def run_backtest(s: Setup, input_path: Path, output: Path, rejected: Path | None
         outputs.indicators.append(JsonLinesSink(indicators, tz, in_order=True))
     source = ReadingsFileSource(input_path, s.make_ingest, progress=progress)
     started = time.monotonic()
-    cli_main(build_flow(source, s.engine, outputs), workers_per_process=workers)
+    cli_main(build_flow(source, s.steps, outputs), workers_per_process=workers)
     log.info("backtest took %.2f s", time.monotonic() - started)

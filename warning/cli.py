@@ -165,8 +165,8 @@ def _from_influx(cfg: Config, url: str, database: str, start: str | None, end: s
 def _labels(labels: Path | None, summary: Path | None, report: Path | None, tolerance: str
             ) -> tuple[list | None, int]:
     """Read the labels before the run, so that a bad file fails fast."""
-    from warning.model import parse_duration_ms
-    from warning.score import LabelError, read_labels
+    from warning.authoring.score import LabelError, read_labels
+    from warning.records import parse_duration_ms
 
     if labels is None:
         if summary is not None or report is not None:
@@ -188,7 +188,7 @@ def _score(truth: list, tolerance_ms: int, s: Setup, input: Path,  # noqa: A002
            output: Path, summary: Path | None, report: Path | None) -> None:
     import json
 
-    from warning.score import read_events, rich_table, score
+    from warning.authoring.score import read_events, rich_table, score
 
     events = read_events(output)
     result = score(truth, events, tolerance_ms)
@@ -196,7 +196,7 @@ def _score(truth: list, tolerance_ms: int, s: Setup, input: Path,  # noqa: A002
     if summary is not None:
         summary.write_text(json.dumps(result.to_dict(), indent=2) + "\n", encoding="utf-8")
     if report is not None:
-        from warning.report import write_report
+        from warning.authoring.report import write_report
 
         write_report(report, result, events, input, s)
         err.print(f"report -> {report}", highlight=False)
@@ -243,8 +243,14 @@ def rules_test(
                       ] = None,
 ) -> None:
     """Run rule tests through the real flow: PASS/FAIL per case, a diff on failure, a summary."""
+    from warning.authoring.ruletest import (
+        CaseResult,
+        load_test_files,
+        result_lines,
+        run_tests,
+        summary,
+    )
     from warning.kinds import kinds_from_config
-    from warning.ruletest import CaseResult, load_test_files, result_lines, run_tests, summary
 
     try:
         cfg = load_config(config) if config else Config()
@@ -282,7 +288,7 @@ def rules_explain(
     from datetime import datetime
 
     from warning.app import for_files, setup
-    from warning.explain import explain, read_readings, render
+    from warning.authoring.explain import explain, read_readings, render
 
     try:
         moment = datetime.fromisoformat(at)
@@ -296,14 +302,14 @@ def rules_explain(
                             rules or [Path("rules")], sensors), replay=True)
     except ConfigError as exc:
         _fail(exc)
-    found = {r.id: r for r in s.engine.rules.rules}
+    found = {r.id: r for r in s.steps.rules.rules}
     if rule not in found:
         typer.echo(f"{rule}: expected a rule id among {', '.join(sorted(found))}", err=True)
         raise typer.Exit(1)
     at_ms = round(moment.timestamp() * 1000)
     try:
         e = explain(found[rule], sensor, at_ms, read_readings(input, s.settings),
-                    s.engine.evaluator)
+                    s.steps.evaluator)
     except ValueError as exc:
         typer.echo(str(exc), err=True)
         raise typer.Exit(1) from None
@@ -323,7 +329,7 @@ def rules_diff(
                       ] = None,
 ) -> None:
     """Backtest both rule sets; list warning events that appear (+), disappear (-), change (~)."""
-    from warning.rulediff import backtest_events, diff_events, render
+    from warning.authoring.diff import backtest_events, diff_events, render
 
     _logging(False, quiet=True)
     try:
@@ -348,7 +354,7 @@ def demo(
     verbose: bool = False,
 ) -> None:
     """Run a broker, a simulated storm and the live pipeline, printing warnings as they happen."""
-    from warning.demo import run_demo
+    from warning.demo.run import run_demo
 
     _logging(verbose, quiet=True)
     run_demo(duration=duration, speed=speed, scenario=scenario, influx_url=influx_url,
@@ -372,9 +378,9 @@ def cap_render(
     base_url: Annotated[str, typer.Option(help="Where the feed will be served.")] = "",
 ) -> None:
     """Write one CAP 1.2 file per warning event, and feed.atom as at the last event."""
-    from warning.notify.cap import CapSettings
-    from warning.notify.capfiles import render_backtest
-    from warning.notify.regions import load_regions
+    from warning.notify.cap.alert import CapSettings
+    from warning.notify.cap.files import render_backtest
+    from warning.notify.cap.regions import load_regions
     from warning.registry import load_registry
 
     try:

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from warning.model import parse_duration_ms
+from warning.records import parse_duration_ms
 from warning.yamlfile import Checker, ConfigError, LineDict, Problem, describe, load_yaml
 
 

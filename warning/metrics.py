@@ -10,8 +10,8 @@ from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, make_wsgi_app
 
-from warning.model import LEVEL_NAMES
-from warning.parse import REASONS
+from warning.pipeline.parse import REASONS
+from warning.records import LEVEL_NAMES
 
 EVENTS = ("raised", "escalated", "deescalated", "cleared")
 SINKS = ("influx_readings", "influx_warnings", "mqtt_warnings", "mqtt_deadletters", "jsonl")

@@ -3,7 +3,7 @@
 A reload is triggered by a change of the files (polled), by SIGHUP, or by ``POST /-/reload``
 on the metrics server. An invalid change is refused with its problems in the log; the running
 rules stay and ``hazard_rules_last_reload_success`` goes to 0. A valid one is handed to the
-engine, which swaps it in between two readings, keeping every sensor's windows and the
+pipeline steps, which swap it in between two readings, keeping every sensor's windows and the
 lifecycle of every rule whose id is unchanged.
 """
 
@@ -18,10 +18,10 @@ from pathlib import Path
 from typing import Any
 
 from warning.config import Config
-from warning.engine import state_ttl_ms
-from warning.flow import Engine
 from warning.kinds import kinds_from_config
-from warning.notify.routing import load_routing
+from warning.notify.routing_file import load_routing
+from warning.pipeline.evaluate import state_ttl_ms
+from warning.pipeline.steps import Steps
 from warning.registry import load_registry
 from warning.rules.load import load_rules, rule_files
 from warning.yamlfile import ConfigError
@@ -32,9 +32,9 @@ log = logging.getLogger(__name__)
 class Reloader:
     """Loads the configured rule and registry files again when asked or when they change."""
 
-    def __init__(self, config: Config, engine: Engine):
+    def __init__(self, config: Config, steps: Steps):
         self.config = config
-        self.engine = engine
+        self.steps = steps
         self.lock = threading.Lock()
         self.notify: Any = None  # the notification service, when the router runs here
         self.seen = self._stamps()
@@ -57,10 +57,10 @@ class Reloader:
         return out
 
     def reload(self) -> bool:
-        """Load and check everything; hand it to the engine if valid. Return success."""
+        """Load and check everything; hand it to the steps if valid. Return success."""
         with self.lock:
             self.seen = self._stamps()
-            m = self.engine.metrics
+            m = self.steps.metrics
             kinds = kinds_from_config(self.config.kinds)
             try:
                 registry = load_registry(
@@ -76,7 +76,7 @@ class Reloader:
                     log.error("reload refused: %s", problem)
                 m.reload_success.set(0)
                 return False
-            self.engine.replace(rules, registry)
+            self.steps.replace(rules, registry)
             if routing is not None:
                 self.notify.replace_routing(routing)
             m.reload_success.set(1)

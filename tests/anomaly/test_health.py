@@ -10,7 +10,7 @@ import pytest
 
 from warning.anomaly.faults import FaultSettings
 from warning.anomaly.health import Health, Monitor
-from warning.model import Reading
+from warning.records import Reading
 
 T0 = 1_780_000_000_000
 STEP = 300_000  # 5 min
@@ -135,8 +135,8 @@ def test_settings_change_the_verdict() -> None:
 
 def test_a_sensor_with_an_active_fault_keeps_its_state_past_the_ttl() -> None:
     """State TTL: a quiet sensor is forgotten, unless a fault warning of it is still raised."""
-    from warning.engine import SensorState, may_expire
-    from warning.silence import Expire
+    from warning.pipeline.evaluate import SensorState, may_expire
+    from warning.pipeline.nodata import Expire
 
     m, h = Monitor(), Health()
     readings = _noisy_gas(100)

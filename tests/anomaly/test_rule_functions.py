@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from warning.anomaly.faults import FaultSettings
-from warning.flow import Engine
 from warning.metrics import Metrics
-from warning.model import Reading
+from warning.pipeline.steps import Steps
+from warning.records import Reading
 from warning.registry import Registry
 from warning.rules.load import load_rules
 from warning.yamlfile import ConfigError
@@ -29,14 +29,14 @@ rules:
 T0 = 1_780_000_000_000
 
 
-def _engine(tmp_path: Path, text: str = RULES, faults: FaultSettings | None = None) -> Engine:
+def _engine(tmp_path: Path, text: str = RULES, faults: FaultSettings | None = None) -> Steps:
     f = tmp_path / "health.yaml"
     f.write_text(text)
-    return Engine(load_rules([f]), Registry({}, accept_unknown=True), 600_000, Metrics(),
+    return Steps(load_rules([f]), Registry({}, accept_unknown=True), 600_000, Metrics(),
                   faults=faults or FaultSettings())
 
 
-def _run(engine: Engine, values: list[tuple[float, float]]) -> list[tuple[int, str, str]]:
+def _run(engine: Steps, values: list[tuple[float, float]]) -> list[tuple[int, str, str]]:
     state, out = None, []
     for i, (lel, h2s) in enumerate(values):
         r = Reading("gs-1", "gas", "cx", T0 + i * 300_000, {"lel_pct": lel, "h2s_ppm": h2s})
@@ -68,7 +68,7 @@ def test_fault_and_anomaly_drive_a_rule(tmp_path: Path) -> None:
 def test_without_detectors_the_functions_are_unknown_and_never_fire(tmp_path: Path) -> None:
     """With the detectors off, anomaly() and fault() are None: conditions stay false."""
     engine = _engine(tmp_path)
-    engine_off = Engine(engine.rules, engine.registry, 600_000, Metrics(), faults=None)
+    engine_off = Steps(engine.rules, engine.registry, 600_000, Metrics(), faults=None)
     values = _healthy(120)
     values[100:106] = [(0.0, 0.0)] * 6
     assert _run(engine_off, values) == []
@@ -109,7 +109,7 @@ def test_fault_hazard_series_start_at_zero(tmp_path: Path) -> None:
         "hazard_warning_events_total", {"hazard": "sensor_fault", "level": "blue",
                                         "event": "raised"})
     assert sample == 0.0
-    off = Engine(on.rules, on.registry, 600_000, Metrics(), faults=None)
+    off = Steps(on.rules, on.registry, 600_000, Metrics(), faults=None)
     assert off.metrics.registry.get_sample_value(
         "hazard_warning_events_total", {"hazard": "sensor_fault", "level": "blue",
                                         "event": "raised"}) is None

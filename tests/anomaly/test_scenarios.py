@@ -160,9 +160,9 @@ def test_same_fault_warnings_with_two_workers_and_another_batch_size(tmp_path: P
     from sensors_sim.generate import generate
     from warning.app import setup
     from warning.config import Config
-    from warning.flow import Outputs, build_flow
     from warning.metrics import Metrics
-    from warning.model import zone
+    from warning.pipeline.flow import Outputs, build_flow
+    from warning.records import zone
     from warning.sinks.local import JsonLinesSink
     from warning.sources.files import ReadingsFileSource
 
@@ -178,7 +178,7 @@ def test_same_fault_warnings_with_two_workers_and_another_batch_size(tmp_path: P
         out = tmp_path / f"e{workers}_{batch}.jsonl"
         sink = JsonLinesSink(out, zone("Asia/Shanghai"), in_order=True)
         source = ReadingsFileSource(readings, s.make_ingest, batch=batch)
-        cli_main(build_flow(source, s.engine, Outputs(warnings=[sink])),
+        cli_main(build_flow(source, s.steps, Outputs(warnings=[sink])),
                  workers_per_process=workers)
         events = [e for e in map(json.loads, out.read_text().splitlines())
                   if e["hazard"] == "sensor_fault"]

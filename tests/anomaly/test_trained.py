@@ -11,7 +11,7 @@ import pytest
 from warning.anomaly import trained
 from warning.anomaly.trained import FEATURE_VERSION, ModelError, ModelScorer
 from warning.kinds import BUILTIN_KINDS
-from warning.model import Reading
+from warning.records import Reading
 
 KINDS = {name: k.field_names for name, k in BUILTIN_KINDS.items()}
 T0 = 1_780_000_000_000

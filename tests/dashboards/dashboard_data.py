@@ -22,11 +22,11 @@ from sensors_sim.network import registry
 from sensors_sim.scenario import load_scenario
 from warning.app import setup
 from warning.config import Config, Influx
-from warning.flow import Outputs, build_flow
 from warning.metrics import Metrics
+from warning.pipeline.flow import Outputs, build_flow
+from warning.sinks.influx import InfluxSink
+from warning.sinks.writers import make_writer
 from warning.sources.files import ReadingsFileSource
-from warning.store.influx import InfluxSink
-from warning.store.writers import make_writer
 
 HERE = Path(__file__).parent
 ROOT = HERE.parents[1]
@@ -88,7 +88,7 @@ def store(readings: list[dict], sensors: list[dict], url: str, database: str,
     influx = Influx(url=url, database=database)
     sink = InfluxSink(lambda: make_writer(influx), work / "spool", 1 << 30, s.metrics)
     source = ReadingsFileSource(work / "readings.jsonl", s.make_ingest)
-    cli_main(build_flow(source, s.engine, Outputs(store=[sink])))
+    cli_main(build_flow(source, s.steps, Outputs(store=[sink])))
     assert not any((work / "spool").rglob("*.lp")), "batches left in the spool"
 
 

@@ -15,7 +15,7 @@ from typing import Any
 
 import yaml
 
-from warning.localserver import free_port, stop_process, wait_for_port
+from warning.demo.broker import free_port, stop_process, wait_for_port
 
 
 class Prometheus:

@@ -17,10 +17,10 @@ import time
 from pathlib import Path
 
 import yaml
-from live_helpers import metric, start_pipeline, stop_pipeline, wait
-from mqtt_helpers import publish_all
 
-from warning.localserver import free_port
+from tests.support.live_helpers import metric, start_pipeline, stop_pipeline, wait
+from tests.support.mqtt_helpers import publish_all
+from warning.demo.broker import free_port
 
 BACKLOG = 100_000
 SENSORS = 20

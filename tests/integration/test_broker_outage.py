@@ -11,11 +11,17 @@ from __future__ import annotations
 import json
 import time
 
-from live_helpers import metric, normal, start_pipeline, stop_pipeline, storm_case, wait
-from mqtt_helpers import Collector, publish_all
-
+from tests.support.live_helpers import (
+    metric,
+    normal,
+    start_pipeline,
+    stop_pipeline,
+    storm_case,
+    wait,
+)
+from tests.support.mqtt_helpers import Collector, publish_all
 from warning.config import MQTT
-from warning.localserver import free_port
+from warning.demo.broker import free_port
 from warning.sinks.mqtt import Publisher
 
 

@@ -18,10 +18,10 @@ import sys
 import urllib.request
 
 import yaml
-from live_helpers import normal, stop_pipeline, storm_case, wait
-from mqtt_helpers import Collector, publish_all
 
-from warning.localserver import free_port
+from tests.support.live_helpers import normal, stop_pipeline, storm_case, wait
+from tests.support.mqtt_helpers import Collector, publish_all
+from warning.demo.broker import free_port
 
 
 def _total(port: int, *names: str) -> float:

@@ -11,10 +11,16 @@ from __future__ import annotations
 
 import time
 
-from live_helpers import metric, normal, start_pipeline, stop_pipeline, storm_case, wait
-from mqtt_helpers import Collector, publish_all
-
-from warning.localserver import free_port
+from tests.support.live_helpers import (
+    metric,
+    normal,
+    start_pipeline,
+    stop_pipeline,
+    storm_case,
+    wait,
+)
+from tests.support.mqtt_helpers import Collector, publish_all
+from warning.demo.broker import free_port
 
 
 def _count(influxdb) -> int:

@@ -25,12 +25,18 @@ from __future__ import annotations
 import json
 import time
 
-from http_receiver import gateway
-from live_helpers import metric, normal, start_pipeline, stop_pipeline, storm_case, wait
-from mqtt_helpers import Collector, publish_all
-from servers import InfluxDB
-
-from warning.localserver import free_port
+from tests.support.http_receiver import gateway
+from tests.support.live_helpers import (
+    metric,
+    normal,
+    start_pipeline,
+    stop_pipeline,
+    storm_case,
+    wait,
+)
+from tests.support.mqtt_helpers import Collector, publish_all
+from tests.support.servers import InfluxDB
+from warning.demo.broker import free_port
 from warning.notify.audit import AuditLog
 from warning.sinks.outbox import Outbox
 

@@ -6,16 +6,16 @@ import json
 import time
 from pathlib import Path
 
-import storm
 import yaml
 from typer.testing import CliRunner
 
+from tests.support import storm
 from warning.cli import app
 from warning.config import Influx
-from warning.model import RawMessage
-from warning.parse import default_settings, parse_message
-from warning.store.lineproto import reading_line
-from warning.store.writers import V1Writer
+from warning.pipeline.parse import default_settings, parse_message
+from warning.records import RawMessage
+from warning.sinks.lineproto import reading_line
+from warning.sinks.writers import V1Writer
 
 ROOT = Path(__file__).parents[2]
 

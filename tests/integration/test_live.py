@@ -13,16 +13,16 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-import storm
 import yaml
-from corpus import MALFORMED
-from corpus import REGISTRY as CORPUS_REGISTRY
-from live_helpers import metric, normal, region, start_pipeline, stop_pipeline, wait
-from mqtt_helpers import Collector, publish_all
 
+from tests.support import storm
+from tests.support.corpus import MALFORMED
+from tests.support.corpus import REGISTRY as CORPUS_REGISTRY
+from tests.support.live_helpers import metric, normal, region, start_pipeline, stop_pipeline, wait
+from tests.support.mqtt_helpers import Collector, publish_all
 from warning.app import run_backtest, setup
 from warning.config import Config
-from warning.localserver import free_port
+from warning.demo.broker import free_port
 
 ROOT = Path(__file__).parents[2]
 

@@ -25,11 +25,11 @@ from pathlib import Path
 import paho.mqtt.client as paho
 import pytest
 import yaml
-from live_helpers import metric
 from paho.mqtt.enums import MQTTErrorCode
 
+from tests.support.live_helpers import metric
 from warning.config import MQTT, TLS, load_config
-from warning.localserver import (
+from warning.demo.broker import (
     MOSQUITTO_LIMITS,
     free_port,
     mosquitto_path,

@@ -8,12 +8,12 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-import storm
 import yaml
-from live_helpers import metric, region, start_pipeline, stop_pipeline, wait
-from mqtt_helpers import Collector, publish_all
 
-from warning.localserver import free_port
+from tests.support import storm
+from tests.support.live_helpers import metric, region, start_pipeline, stop_pipeline, wait
+from tests.support.mqtt_helpers import Collector, publish_all
+from warning.demo.broker import free_port
 
 ROOT = Path(__file__).parents[2]
 

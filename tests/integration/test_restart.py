@@ -7,10 +7,16 @@ windows and lifecycles, so the warnings are those of an uninterrupted run.
 
 from __future__ import annotations
 
-from live_helpers import metric, normal, start_pipeline, stop_pipeline, storm_case, wait
-from mqtt_helpers import Collector, publish_all
-
-from warning.localserver import free_port
+from tests.support.live_helpers import (
+    metric,
+    normal,
+    start_pipeline,
+    stop_pipeline,
+    storm_case,
+    wait,
+)
+from tests.support.mqtt_helpers import Collector, publish_all
+from warning.demo.broker import free_port
 
 
 def test_restart_loses_nothing_and_repeats_nothing(tmp_path, broker):

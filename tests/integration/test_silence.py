@@ -7,10 +7,10 @@ import time
 from datetime import UTC, datetime
 
 import yaml
-from live_helpers import metric, start_pipeline, stop_pipeline, wait
-from mqtt_helpers import Collector, publish_all
 
-from warning.localserver import free_port
+from tests.support.live_helpers import metric, start_pipeline, stop_pipeline, wait
+from tests.support.mqtt_helpers import Collector, publish_all
+from warning.demo.broker import free_port
 
 
 def test_silence_when_all_input_stops(tmp_path, broker):

@@ -8,9 +8,9 @@ from pathlib import Path
 
 from lxml import etree
 
-from warning.model import Level, WarningEvent
-from warning.notify.cap import SCHEMA, CapSettings
-from warning.notify.regions import load_regions
+from warning.notify.cap.alert import SCHEMA, CapSettings
+from warning.notify.cap.regions import load_regions
+from warning.records import Level, WarningEvent
 
 ROOT = Path(__file__).parents[2]
 NS = {"cap": "urn:oasis:names:tc:emergency:cap:1.2", "atom": "http://www.w3.org/2005/Atom"}

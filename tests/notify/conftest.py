@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.http_receiver import Receiver, Request, gateway
+from tests.support.http_receiver import Receiver, Request, gateway
 
 __all__ = ["Receiver", "Request"]
 

@@ -7,8 +7,8 @@ from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from warning.model import Level, WarningEvent
-from warning.notify.routing import Routing, load_routing
+from warning.notify.routing_file import Routing, load_routing
+from warning.records import Level, WarningEvent
 
 TZ = ZoneInfo("Asia/Shanghai")
 #: A Wednesday morning in flood season (epoch seconds).

@@ -15,10 +15,10 @@ from typer.testing import CliRunner
 
 from warning.cli import app
 from warning.config import Influx
-from warning.model import zone
 from warning.notify.audit import AuditLog, audit_line, lines
-from warning.notify.model import AuditRecord
-from warning.store.writers import V1Writer
+from warning.notify.records import AuditRecord
+from warning.records import zone
+from warning.sinks.writers import V1Writer
 
 TZ = zone("Asia/Shanghai")
 T = datetime(2026, 7, 5, 14, 0, tzinfo=TZ).timestamp()

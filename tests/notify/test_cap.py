@@ -9,9 +9,9 @@ import pytest
 import yaml
 
 from tests.notify.cap_helpers import NS, ROOT, SENSOR, assert_valid, episode, event, ms, settings
-from warning.model import Level
-from warning.notify.cap import CapSettings, identifier, message_ref, render, render_episode
-from warning.notify.capterms import HAZARDS
+from warning.notify.cap.alert import CapSettings, identifier, message_ref, render, render_episode
+from warning.notify.cap.terms import HAZARDS
+from warning.records import Level
 
 CAP_TIME = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d\d:\d\d")
 PAIR = r"-?\d+(\.\d+)?,-?\d+(\.\d+)?"

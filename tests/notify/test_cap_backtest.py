@@ -15,9 +15,9 @@ from sensors_sim.files import write_readings, write_registry
 from sensors_sim.generate import generate
 from sensors_sim.scenario import load_scenario
 from tests.notify.cap_helpers import NS, ROOT, assert_valid, episode
-from warning.model import zone
-from warning.notify.capfiles import read_events
+from warning.notify.cap.files import read_events
 from warning.notify.service import event_from_wire
+from warning.records import zone
 
 
 def _run(*args: str) -> None:

@@ -11,7 +11,6 @@ from urllib.parse import parse_qs
 import pytest
 from prometheus_client import CollectorRegistry
 
-from warning.model import Level, WarningEvent, zone
 from warning.notify.channels import (
     ChannelMetrics,
     Dispatcher,
@@ -20,8 +19,9 @@ from warning.notify.channels import (
     scrub,
     with_timeouts,
 )
-from warning.notify.model import ChannelSpec, Notification
+from warning.notify.records import ChannelSpec, Notification
 from warning.notify.templates import render
+from warning.records import Level, WarningEvent, zone
 from warning.yamlfile import ConfigError
 
 TZ = zone("Asia/Shanghai")

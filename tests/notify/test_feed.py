@@ -12,9 +12,9 @@ import pytest
 from lxml import etree
 
 from tests.notify.cap_helpers import NS, SENSOR, WID, assert_valid, episode, event, ms, settings
-from warning.model import Level
-from warning.notify.cap import identifier
-from warning.notify.feed import CapFeed, feed_app
+from warning.notify.cap.alert import identifier
+from warning.notify.cap.feed import CapFeed, feed_app
+from warning.records import Level
 
 BASE = "https://alerts.huzhou.example"
 HOUR = 3_600_000
@@ -106,7 +106,7 @@ def test_redelivered_events_are_rendered_once():
 
 
 def test_the_feed_references_chain_matches_the_pure_renderer():
-    from warning.notify.cap import render_episode
+    from warning.notify.cap.alert import render_episode
 
     feed = _feed()
     assert [feed.observe(e, SENSOR) for e in episode()] == \

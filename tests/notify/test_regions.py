@@ -6,7 +6,7 @@ import pytest
 
 from sensors_sim.network import huzhou
 from tests.notify.cap_helpers import ROOT
-from warning.notify.regions import contains, load_regions
+from warning.notify.cap.regions import contains, load_regions
 from warning.yamlfile import ConfigError
 
 REGIONS = ROOT / "deploy" / "regions.yaml"

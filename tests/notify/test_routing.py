@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from tests.notify.helpers import ROUTING, routing_file
-from warning.model import Level
-from warning.notify.routing import load_routing
+from warning.notify.routing_file import load_routing
+from warning.records import Level
 from warning.yamlfile import ConfigError
 
 

@@ -17,14 +17,14 @@ from wsgiref.simple_server import make_server
 
 import pytest
 
-from tests.live_helpers import wait
-from tests.mqtt_helpers import publish_all
 from tests.notify.helpers import ROUTING, TZ, event, routing_file
+from tests.support.live_helpers import wait
+from tests.support.mqtt_helpers import publish_all
 from warning.config import MQTT, Notify
-from warning.localserver import free_port
+from warning.demo.broker import free_port
 from warning.notify import signing
-from warning.notify.routing import load_routing
-from warning.notify.runner import build_service
+from warning.notify.routing_file import load_routing
+from warning.notify.serve import build_service
 
 pytestmark = pytest.mark.integration
 
@@ -70,7 +70,7 @@ def on_call():
     from datetime import date
     from datetime import time as dtime
 
-    from warning.notify.routing import Schedule
+    from warning.notify.routing_file import Schedule
     return Schedule(("zhang", "li"), dtime(8, 30), 1, date(2026, 6, 1)).on_call(time.time(), TZ)
 
 
@@ -210,7 +210,7 @@ def test_the_router_started_from_a_run_config_copies_its_audit_to_influxdb(
         tmp_path, broker, receiver, influxdb):
     from warning.config import Config, Influx
     from warning.metrics import Metrics
-    from warning.notify import runner
+    from warning.notify.serve import start as start_router
 
     path = routing_file(tmp_path, receiver.port, ROUTING, **FAST)
     cfg = Config(mqtt=MQTT(port=broker.port),
@@ -219,7 +219,7 @@ def test_the_router_started_from_a_run_config_copies_its_audit_to_influxdb(
                                port=free_port(), tick="200ms"))
     stop = threading.Event()
     metrics = Metrics()
-    service = runner.start(cfg, stop, metrics)
+    service = start_router(cfg, stop, metrics)
     try:
         assert service.intake.subscribed.wait(10)
         publish_events(broker.port, [event("a", "raised", "yellow", ts_s=time.time())])

@@ -6,9 +6,9 @@ import json
 
 import pytest
 
-from warning.model import Level, WarningEvent, zone
-from warning.notify.model import Notification
+from warning.notify.records import Notification
 from warning.notify.templates import render, sms_fits, sms_units
+from warning.records import Level, WarningEvent, zone
 
 TZ = zone("Asia/Shanghai")
 T0 = 1783231200000  # 2026-07-05 14:00 +08:00

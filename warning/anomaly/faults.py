@@ -12,8 +12,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from warning.lifecycle import warning_id
-from warning.model import Level, WarningEvent
+from warning.pipeline.lifecycle import warning_id
+from warning.records import Level, WarningEvent
 
 HAZARD = "sensor_fault"
 #: Every fault this package diagnoses.

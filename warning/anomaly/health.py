@@ -16,7 +16,7 @@ from typing import Any
 from warning.anomaly import faults
 from warning.anomaly.detectors import Cusum, RobustZ, SeasonalEWMA
 from warning.anomaly.faults import ZERO_REST, ActiveFault, FaultSettings
-from warning.model import Reading, WarningEvent
+from warning.records import Reading, WarningEvent
 
 
 @dataclass

@@ -24,7 +24,7 @@ from typing import Any
 
 from warning.anomaly import faults
 from warning.anomaly.faults import DRIFT_FIELDS, ActiveFault, FaultSettings
-from warning.model import Reading, WarningEvent
+from warning.records import Reading, WarningEvent
 
 H = 3_600_000
 #: A neighbour whose latest reading is older than this is not compared.

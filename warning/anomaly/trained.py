@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from warning.model import IndicatorRecord, Reading
+from warning.records import IndicatorRecord, Reading
 
 #: Bump when ``feature_names`` or ``Featurizer.row`` change: older models are then refused.
 FEATURE_VERSION = 1
@@ -91,7 +91,7 @@ class Version:
 
 def read_readings(path: Path) -> list[dict[str, Any]]:
     """Read a readings file (JSON Lines or CSV of the wire format); skip invalid lines."""
-    from warning.parse import parse_ts
+    from warning.pipeline.parse import parse_ts
     from warning.sources.files import csv_row_to_object
 
     out = []

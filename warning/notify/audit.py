@@ -8,8 +8,8 @@ from collections.abc import Iterable
 from datetime import datetime
 from pathlib import Path
 
-from warning.notify.model import AUDIT_ACTIONS, AuditRecord
-from warning.store.lineproto import string_field, tag
+from warning.notify.records import AUDIT_ACTIONS, AuditRecord
+from warning.sinks.lineproto import string_field, tag
 
 _COLUMNS = ("at", "action", "warning_id", "notification_id", "receiver", "person", "channel",
             "detail")

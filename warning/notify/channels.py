@@ -17,9 +17,9 @@ from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit, urlunsp
 import apprise
 from prometheus_client import CollectorRegistry, Counter, Histogram
 
-from warning.model import Level
-from warning.notify.model import ChannelSpec, Delivery, Notification
+from warning.notify.records import ChannelSpec, Delivery, Notification
 from warning.notify.templates import Message, level_of, render
+from warning.records import Level
 from warning.yamlfile import ConfigError, Problem
 
 log = logging.getLogger(__name__)

@@ -12,8 +12,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from warning.model import zone
-from warning.notify.model import AUDIT_ACTIONS
+from warning.notify.records import AUDIT_ACTIONS
+from warning.records import zone
 
 notify_app = typer.Typer(no_args_is_help=True,
                          help="Notifications: who was warned, when, by what channel.")
@@ -81,7 +81,7 @@ def audit(
 def check(routing: Annotated[Path, typer.Argument(help="The routing file.")]) -> None:
     """Check a routing file: every problem with file, line, place and key; exit 1 if any."""
     from warning.cli import _fail
-    from warning.notify.routing import load_routing
+    from warning.notify.routing_file import load_routing
     from warning.yamlfile import ConfigError
 
     try:
@@ -127,7 +127,7 @@ def serve(config: Annotated[Path, typer.Option("--config", "-c",
     from warning.cli import _fail
     from warning.config import load_config
     from warning.metrics import Metrics
-    from warning.notify import runner
+    from warning.notify.serve import start as start_router
     from warning.registry import load_registry
     from warning.yamlfile import ConfigError
 
@@ -143,7 +143,7 @@ def serve(config: Annotated[Path, typer.Option("--config", "-c",
         metrics = Metrics()
         registry = metrics.registry
         stop = threading.Event()
-        runner.start(cfg, stop, metrics, lambda sid: dict(sensors.get(sid) or {}))
+        start_router(cfg, stop, metrics, lambda sid: dict(sensors.get(sid) or {}))
     except ConfigError as exc:
         _fail(exc)
     if cfg.metrics.enabled:

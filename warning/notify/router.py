@@ -14,9 +14,9 @@ import hashlib
 from dataclasses import dataclass, field
 from typing import Any
 
-from warning.model import Level, WarningEvent
-from warning.notify.model import AuditRecord, Notification
-from warning.notify.routing import Maintenance, Matcher, Route, Routing, Silence
+from warning.notify.records import AuditRecord, Notification
+from warning.notify.routing_file import Maintenance, Matcher, Route, Routing, Silence
+from warning.records import Level, WarningEvent
 
 #: How long (seconds) a finished warning is remembered, so that events redelivered after a
 #: restart are recognised and not notified again.
@@ -347,7 +347,7 @@ class Router:
 def group_key(route: Route, labels: dict[str, str]) -> str:
     """Return the group key: the receiver and the values of the route's ``group_by`` labels.
 
-    >>> from warning.notify.routing import Route, Matcher
+    >>> from warning.notify.routing_file import Route, Matcher
     >>> r = Route(Matcher(), "duty", ("hazard", "region"), 0, 0, 0)
     >>> group_key(r, {"hazard": "rainstorm", "region": "wuxing", "subject": "rg-1"})
     'duty/hazard=rainstorm,region=wuxing'

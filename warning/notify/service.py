@@ -24,15 +24,15 @@ import paho.mqtt.client as paho
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 from warning.config import MQTT, Notify
-from warning.model import Level, WarningEvent, parse_duration_ms
 from warning.mqtt import make_client
 from warning.notify import signing
-from warning.notify.feed import CapFeed
-from warning.notify.model import AuditRecord, Delivery, Notification
+from warning.notify.cap.feed import CapFeed
+from warning.notify.records import AuditRecord, Delivery, Notification
 from warning.notify.router import Router, notification_from_state, notification_to_state
-from warning.notify.routing import Routing
+from warning.notify.routing_file import Routing
 from warning.notify.store import RouterStore
-from warning.parse import parse_ts
+from warning.pipeline.parse import parse_ts
+from warning.records import Level, WarningEvent, parse_duration_ms
 
 log = logging.getLogger(__name__)
 

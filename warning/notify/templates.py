@@ -7,9 +7,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
 
-from warning.model import Level, WarningEvent
-from warning.notify.model import LANGUAGES, NOTIFICATION_KINDS, STYLES, Notification
+from warning.notify.records import LANGUAGES, NOTIFICATION_KINDS, STYLES, Notification
 from warning.notify.texts import HAZARDS, REGIONS, TEXTS, UNITS
+from warning.records import Level, WarningEvent
 
 #: Characters in one SMS segment alone / within a multi-part message (GSM-7 and UCS-2).
 SMS_GSM = (160, 153)

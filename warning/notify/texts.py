@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from warning.model import Level
+from warning.records import Level
 
 TEXTS: dict[str, dict] = {
     "zh": {

@@ -19,7 +19,7 @@ from lark import Lark, Token, Transformer, UnexpectedCharacters, UnexpectedEOF, 
 from lark.exceptions import VisitError
 
 from warning.anomaly.faults import FAULTS
-from warning.model import format_duration_ms, parse_duration_ms
+from warning.records import format_duration_ms, parse_duration_ms
 from warning.rules.functions import FWI_FIELDS, FWI_FUNCTIONS, SERIES_FUNCTIONS, Function
 
 GRAMMAR = r"""

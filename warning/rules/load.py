@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from warning.kinds import BUILTIN_KINDS, Kind
-from warning.model import LEVEL_NAMES, Level, parse_duration_ms
+from warning.records import LEVEL_NAMES, Level, parse_duration_ms
 from warning.registry import ID_RULE, is_id
 from warning.rules.compile import Compiled, compile_node
 from warning.rules.expr import (

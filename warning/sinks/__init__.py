@@ -1,1 +1,1 @@
-"""Sinks: where warning events and dead letters go (console, JSON Lines, MQTT)."""
+"""Sinks: warnings, dead letters and stored data to console, JSON Lines, MQTT and InfluxDB."""

@@ -13,7 +13,7 @@ from bytewax.outputs import DynamicSink, StatelessSinkPartition
 from rich.console import Console
 from rich.markup import escape
 
-from warning.model import IndicatorRecord, Rejected, WarningEvent, format_ts
+from warning.records import IndicatorRecord, Rejected, WarningEvent, format_ts
 
 _STYLE = {"blue": "bold white on blue", "yellow": "bold black on yellow",
           "orange": "bold black on dark_orange", "red": "bold white on red"}

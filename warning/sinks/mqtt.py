@@ -17,8 +17,8 @@ import paho.mqtt.client as paho
 from bytewax.outputs import DynamicSink, StatelessSinkPartition
 
 from warning.config import MQTT
-from warning.model import Rejected, WarningEvent
 from warning.mqtt import make_client, publish
+from warning.records import Rejected, WarningEvent
 from warning.sinks.local import rejection_record
 from warning.sinks.outbox import Outbox
 

@@ -11,8 +11,8 @@ from typing import Any
 
 from bytewax.inputs import FixedPartitionedSource, StatefulSourcePartition
 
-from warning.ingest import Ingest
-from warning.model import RawMessage, Reading, Rejected, Tick
+from warning.pipeline.ingest import Ingest
+from warning.records import RawMessage, Reading, Rejected, Tick
 
 Item = Reading | Rejected | Tick
 _META = ("sensor_id", "kind", "ts", "seq")

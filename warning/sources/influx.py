@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from warning.config import Influx
-from warning.store.writers import V1Writer
+from warning.sinks.writers import V1Writer
 
 _TAGS = ("sensor_id", "kind", "region")
 

@@ -25,10 +25,10 @@ import paho.mqtt.client as paho
 from bytewax.inputs import FixedPartitionedSource, StatefulSourcePartition
 
 from warning.config import MQTT
-from warning.ingest import Ingest, Watermark
 from warning.metrics import Metrics
-from warning.model import RawMessage, Reading, Rejected, Tick
 from warning.mqtt import make_client
+from warning.pipeline.ingest import Ingest, Watermark
+from warning.records import RawMessage, Reading, Rejected, Tick
 
 log = logging.getLogger(__name__)
 Item = Reading | Rejected | Tick

@@ -1,0 +1,1 @@
+"""Helpers the tests share: servers on free ports, MQTT clients, the storm case, corpora."""

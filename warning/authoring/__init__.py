@@ -1,0 +1,1 @@
+"""Tools for rule authors: rule tests, explain, diff, scoring against labels, reports."""

@@ -1,0 +1,548 @@
+"""Rule test files: ``*.test.yaml`` loaded strictly into cases (format: docs/RULE_TESTS.md)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime, tzinfo
+from pathlib import Path
+from typing import Any
+
+from warning.kinds import BUILTIN_KINDS, Kind
+from warning.records import LEVEL_NAMES, parse_duration_ms
+from warning.registry import STRING_KEYS
+from warning.rules.load import RuleSet, load_rules
+from warning.yamlfile import Checker, ConfigError, LineDict, LineList, Problem, describe, load_yaml
+
+FILE_KEYS = ("rule_files", "sensors", "cases", "description")
+CASE_KEYS = ("name", "description", "sensors", "rules", "start", "interval", "series",
+             "readings", "expect", "within", "no_other_events")
+EXPECT_KEYS = ("at", "rule", "event", "level", "previous", "subject", "within", "values")
+READING_KEYS = ("sensor", "ts", "values")
+EVENTS = ("raised", "escalated", "deescalated", "cleared")
+NOTATION = "values like '0x12 5x6 3.8..4.6x9 _x3'"
+
+_UNITS_MS = {"d": 86_400_000, "h": 3_600_000, "m": 60_000, "s": 1000}
+_NUM = r"-?\d+(?:\.\d+)?"
+_TOKEN = re.compile(rf"(?:(?P<gap>_)|(?P<a>{_NUM})(?:\.\.(?P<b>{_NUM}))?)(?:x(?P<n>\d+))?")
+
+
+@dataclass(frozen=True)
+class Expected:
+    """One warning event a case must produce."""
+
+    at_ms: int
+    rule: str
+    event: str
+    level: str | None
+    previous: str | None
+    subject: str
+    within_ms: int
+    values: Mapping[str, float] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Case:
+    """One test case: a registry excerpt, the readings, and the events expected of them."""
+
+    name: str
+    start_ms: int
+    tz: tzinfo
+    sensors: tuple[dict[str, Any], ...]
+    readings: tuple[dict[str, Any], ...]  # wire-format objects in time order
+    expect: tuple[Expected, ...]
+    rules: frozenset[str]  # rule ids (events' rule_id) under test
+    no_other_events: bool = True
+
+
+@dataclass(frozen=True)
+class RuleTestFile:
+    """A loaded test file: the rule files it tests and its cases."""
+
+    path: Path
+    rule_files: tuple[Path, ...]
+    cases: tuple[Case, ...]
+
+
+def parse_duration(text: str) -> int:
+    """Parse a duration, compound or not (``5m``, ``7h15m``, ``1d2h``), into milliseconds.
+
+    >>> parse_duration("7h15m"), parse_duration("90s")
+    (26100000, 90000)
+    """
+    try:
+        if not isinstance(text, str) or text != text.strip():
+            raise ValueError
+        return parse_duration_ms(text)
+    except ValueError:
+        msg = f"a duration like 5m, 3h or 7h15m, found {describe(text)}"
+        raise ValueError(msg) from None
+
+
+def format_offset(ms: int) -> str:
+    """Format a time offset the way tests write it.
+
+    >>> format_offset(26_100_000), format_offset(-300_000), format_offset(0)
+    ('+7h15m', '-5m', '+0m')
+    """
+    sign, ms = ("-", -ms) if ms < 0 else ("+", ms)
+    parts = []
+    for unit, size in _UNITS_MS.items():
+        if ms >= size:
+            parts.append(f"{ms // size}{unit}")
+            ms %= size
+    if ms:
+        parts.append(f"{ms / 1000:g}s")
+    return sign + ("".join(parts) or "0m")
+
+
+def parse_series(text: str) -> list[float | None]:
+    """Expand the compact series notation; None marks an interval without a reading.
+
+    ``VxN`` is N readings of V; ``A..BxN`` N readings evenly from A to B; ``_xN`` N gaps.
+
+    >>> parse_series("0x2 5 1..2x3 _x2")
+    [0.0, 0.0, 5.0, 1.0, 1.5, 2.0, None, None]
+    """
+    out: list[float | None] = []
+    for token in str(text).split():
+        m = _TOKEN.fullmatch(token)
+        n = int(m["n"]) if m and m["n"] else 1
+        if m is None or n < 1 or (m["b"] is not None and (m["n"] is None or n < 2)):
+            msg = f"{NOTATION}, found {token!r}"
+            raise ValueError(msg)
+        if m["gap"]:
+            out.extend([None] * n)
+        elif m["b"] is None:
+            out.extend([float(m["a"])] * n)
+        else:
+            a, b = float(m["a"]), float(m["b"])
+            out.extend(round(a + (b - a) * i / (n - 1), 9) for i in range(n))
+    if not out:
+        msg = f"{NOTATION}, found nothing"
+        raise ValueError(msg)
+    return out
+
+
+def find_test_files(paths: Iterable[str | Path]) -> list[Path]:
+    """Expand files and directories into test files (``*.test.yaml``, ``*.test.yml``)."""
+    out: list[Path] = []
+    for p in map(Path, paths):
+        if p.is_dir():
+            out.extend(sorted(f for f in p.iterdir() if f.name.endswith((".test.yaml",
+                                                                          ".test.yml"))))
+        else:
+            out.append(p)
+    return out
+
+
+def load_test_files(paths: Iterable[str | Path], kinds: Mapping[str, Kind] = BUILTIN_KINDS
+                    ) -> list[RuleTestFile]:
+    """Load and check test files and the rule files they test; raise ConfigError if any is bad."""
+    paths = list(paths)
+    files = find_test_files(paths)
+    if not files:
+        raise ConfigError([Problem(str(p), 1, "", "", "expected rule test files "
+                                   "(*.test.yaml), found none") for p in paths])
+    problems: list[Problem] = []
+    out = []
+    for path in files:
+        try:
+            loaded = _load_file(path, kinds)
+        except ConfigError as exc:
+            problems.extend(exc.problems)
+            continue
+        out.append(loaded)
+    if problems:
+        raise ConfigError(problems)
+    return out
+
+
+def _load_file(path: Path, kinds: Mapping[str, Kind]) -> RuleTestFile:
+    c = Checker(str(path))
+    doc = load_yaml(path)
+    if not isinstance(doc, LineDict) or not isinstance(doc.get("cases"), LineList):
+        found = describe(doc)
+        if isinstance(doc, LineDict):
+            found = describe(doc["cases"]) if "cases" in doc else \
+                "a rule file" if "rules" in doc else "no 'cases'"
+        c.add(doc.line_of("cases") if isinstance(doc, LineDict) else 1, "", "cases",
+              f"expected a mapping with a 'cases' list, found {found}")
+        c.raise_if_any()
+    c.known_keys(doc, FILE_KEYS, "")
+    rule_files = _rule_files(path, doc, c)
+    c.raise_if_any()
+    ruleset = load_rules(rule_files, kinds)  # a bad rule file stops here, with its own lines
+    sensors: list[dict[str, Any]] = []
+    if "sensors" in doc:
+        sensors = _sensor_entries(doc, "", c, kinds, {})
+    cases: list[Case] = []
+    seen: dict[str, int] = {}
+    for i, item in enumerate(doc["cases"]):
+        node = c.mapping(item, f"case #{i + 1}", "", doc["cases"].item_lines[i])
+        if node is None:
+            continue
+        name = node.get("name")
+        where = f"case {name!r}" if isinstance(name, str) and name else f"case #{i + 1}"
+        if isinstance(name, str) and name in seen:
+            c.add(node.line_of("name"), where, "name",
+                  f"expected a unique case name, found one already used at line {seen[name]}")
+        elif isinstance(name, str) and name:
+            seen[name] = node.line_of("name")
+        case = _case(node, where, c, kinds, sensors, ruleset)
+        if case is not None:
+            cases.append(case)
+    c.problems.sort(key=lambda p: p.line)
+    c.raise_if_any()
+    return RuleTestFile(path, tuple(rule_files), tuple(cases))
+
+
+def _rule_files(path: Path, doc: LineDict, c: Checker) -> list[Path]:
+    raw = doc.get("rule_files")
+    if raw is None:
+        name = path.name.replace(".test.yaml", ".yaml").replace(".test.yml", ".yml")
+        default = path.with_name(name)
+        if not default.exists():
+            c.add(doc.line, "", "rule_files", f"expected rule_files, or a rule file {name} "
+                                              f"beside the test file, found neither")
+        return [default]
+    names = [raw] if isinstance(raw, str) else raw
+    if not isinstance(names, list) or not names or not all(isinstance(n, str) for n in names):
+        c.expect(doc, "rule_files", "", "a rule file or a list of them", raw)
+        return []
+    return [path.parent / n for n in names]
+
+
+def _sensor_entries(parent: LineDict, where: str, c: Checker, kinds: Mapping[str, Kind],
+                    known: Mapping[str, dict[str, Any]]) -> list[dict[str, Any]]:
+    """Check a registry excerpt (entries, or ids of the file's entries) as the registry does."""
+    raw = parent["sensors"]
+    if not isinstance(raw, LineList) or not raw:
+        c.expect(parent, "sensors", where, "a list of sensor registry entries", raw)
+        return []
+    out: dict[str, dict[str, Any]] = {}
+    for i, item in enumerate(raw):
+        key = f"sensors.{i + 1}"
+        if isinstance(item, str) and item in known:
+            out[item] = known[item]
+            continue
+        if not isinstance(item, LineDict):
+            c.add(raw.item_lines[i], where, key, "expected a sensor entry or the id of one in "
+                                                 f"the file's sensors, found {describe(item)}")
+            continue
+        sid = item.get("id")
+        key = f"sensors.{sid}" if isinstance(sid, str) else key
+        for k in ("id", "kind"):
+            if k not in item:
+                c.add(item.line, where, f"{key}.{k}", "expected this key, found it missing")
+        for k in STRING_KEYS:
+            if k in item and not isinstance(item[k], str):
+                c.add(item.line_of(k), where, f"{key}.{k}",
+                      f"expected a text, found {describe(item[k])}")
+        if isinstance(item.get("kind"), str) and item["kind"] not in kinds:
+            c.add(item.line_of("kind"), where, f"{key}.kind",
+                  f"expected a kind among {', '.join(sorted(kinds))}, found {item['kind']!r}")
+        for k, bound in (("lat", 90), ("lon", 180)):
+            v = item.get(k)
+            if k in item and (not isinstance(v, int | float) or isinstance(v, bool)
+                              or not -bound <= v <= bound):
+                c.add(item.line_of(k), where, f"{key}.{k}",
+                      f"expected a number from -{bound} to {bound}, found {describe(v)}")
+        if isinstance(sid, str):
+            if sid in out:
+                c.add(item.line_of("id"), where, f"{key}.id",
+                      "expected a unique id, found a repeat")
+            out[sid] = {"name": sid, "region": "unknown", **_plain(item)}
+    return list(out.values())
+
+
+def _plain(value: Any) -> Any:
+    """Return YAML data as plain dicts and lists (the safe dumper refuses subclasses)."""
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value
+
+
+def _time(value: Any, start_ms: int | None) -> int:
+    """Return epoch ms of an RFC 3339 time or, given a start, a ``+7h15m`` offset from it."""
+    if isinstance(value, str) and value.startswith("+") and start_ms is not None:
+        try:
+            return start_ms + parse_duration(value[1:])
+        except ValueError:
+            pass  # said below, with what a time may be
+    found = _datetime(value)
+    if found is not None:
+        return round(found.timestamp() * 1000)
+    rel = " or an offset like +7h15m" if start_ms is not None else ""
+    msg = f"an RFC 3339 time with an offset{rel}, found {_found(value)}"
+    raise ValueError(msg)
+
+
+def _datetime(value: Any) -> datetime | None:
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value)
+        except ValueError:
+            return None
+    return value if isinstance(value, datetime) and value.tzinfo is not None else None
+
+
+def _found(value: Any) -> str:
+    return describe(value.isoformat() if isinstance(value, date) else value)
+
+
+def _case(node: LineDict, where: str, c: Checker, kinds: Mapping[str, Kind],
+          file_sensors: list[dict[str, Any]], ruleset: RuleSet) -> Case | None:
+    before = len(c.problems)
+    c.known_keys(node, CASE_KEYS, where, required=("name", "start", "expect"))
+    if "name" in node and not (isinstance(node["name"], str) and node["name"]):
+        c.expect(node, "name", where, "a name", node["name"])
+    sensors = file_sensors
+    if "sensors" in node:
+        sensors = _sensor_entries(node, where, c, kinds, {s["id"]: s for s in file_sensors})
+    elif not sensors:
+        c.add(node.line, where, "sensors", "expected sensors in the case or the file, found "
+                                           "none")
+    registry = {s["id"]: s for s in sensors}
+    sole = next(iter(registry)) if len(registry) == 1 else None
+
+    start_at = _datetime(node.get("start"))
+    start = round(start_at.timestamp() * 1000) if start_at else None
+    if "start" in node and start_at is None:
+        c.add(node.line_of("start"), where, "start", "expected an RFC 3339 time with an "
+                                                     f"offset, found {_found(node['start'])}")
+    interval = _duration(node, "interval", where, c, None)
+    within = _duration(node, "within", where, c, 0)
+    other = node.get("no_other_events", True)
+    if not isinstance(other, bool):
+        c.expect(node, "no_other_events", where, "true or false", other)
+
+    event_ids = {r.id: tuple(n for n, _ in r.values) for r in ruleset.rules if r.levels} | \
+        {r.silence_id: ("silent_minutes",) for r in ruleset.rules if r.no_data}
+    under_test = set(event_ids)
+    if "rules" in node:
+        raw = node["rules"]
+        ids = [raw] if isinstance(raw, str) else raw
+        known = set(event_ids) | {r.id for r in ruleset.rules}
+        if not isinstance(ids, list) or not ids or not all(isinstance(i, str) for i in ids):
+            c.expect(node, "rules", where, "a rule id or a list of them", raw)
+        else:
+            for i in ids:
+                if i not in known:
+                    c.add(node.line_of("rules"), where, "rules",
+                          f"expected a rule id among {', '.join(sorted(known))}, found {i!r}")
+            under_test = {e for e in event_ids if e in ids or e.split(".")[0] in ids}
+
+    readings: dict[tuple[str, int], dict[str, float]] = {}
+    base = start if start is not None else 0  # a bad start is reported; check the rest anyway
+    _series(node, where, c, kinds, registry, base, interval, readings)
+    _readings(node, where, c, kinds, registry, sole, base, readings)
+    if "series" not in node and "readings" not in node:
+        c.add(node.line, where, "series", "expected series, readings or both, found neither")
+
+    expect = _expect(node, where, c, event_ids, registry, sole, base, within or 0)
+    if len(c.problems) > before or start is None or start_at is None \
+            or start_at.tzinfo is None:
+        return None
+    tz = start_at.tzinfo
+    rows = [{"sensor_id": sid, "kind": registry[sid]["kind"],
+             "ts": datetime.fromtimestamp(ts / 1000, tz).isoformat(timespec="milliseconds"),
+             "values": values}
+            for (sid, ts), values in sorted(readings.items(), key=lambda kv: kv[0][::-1])]
+    return Case(node["name"], start, tz, tuple(sensors), tuple(rows), tuple(expect),
+                frozenset(under_test), other)
+
+
+def _duration(node: LineDict, key: str, where: str, c: Checker, default: int | None,
+              shown: str = "") -> int | None:
+    if key not in node:
+        return default
+    try:
+        ms = parse_duration(node[key])
+    except ValueError as exc:
+        c.add(node.line_of(key), where, shown or key, f"expected {exc}")
+        return default
+    if key == "interval" and ms <= 0:
+        c.add(node.line_of(key), where, shown or key,
+              f"expected a positive duration, found {describe(node[key])}")
+        return default
+    return ms
+
+
+def _check_field(name: Any, sid: str, registry: Mapping[str, Any], kinds: Mapping[str, Kind]
+                 ) -> str | None:
+    kind = kinds.get(registry[sid].get("kind"))
+    if kind is not None and name not in kind.field_names:
+        return (f"expected a field of kind {kind.name} ({', '.join(sorted(kind.field_names))}), "
+                f"found {name!r}")
+    return None
+
+
+def _series(node: LineDict, where: str, c: Checker, kinds: Mapping[str, Kind],
+            registry: Mapping[str, Any], start: int, interval: int | None,
+            readings: dict[tuple[str, int], dict[str, float]]) -> None:
+    raw = node.get("series")
+    if raw is None:
+        return
+    if not isinstance(raw, LineDict) or not raw:
+        c.expect(node, "series", where, "a mapping of sensor id to its fields' series", raw)
+        return
+    for sid, fields in raw.items():
+        key = f"series.{sid}"
+        if sid not in registry:
+            c.add(raw.line_of(str(sid)), where, key,
+                  f"expected a sensor of the case's sensors ({', '.join(registry)}), found "
+                  f"{sid!r}")
+            continue
+        if not isinstance(fields, LineDict) or not fields:
+            c.add(raw.line_of(str(sid)), where, key,
+                  f"expected a mapping of field to series, found {describe(fields)}")
+            continue
+        first, step = start, interval
+        if "start" in fields:
+            try:
+                first = _time(fields["start"], start)
+            except ValueError as exc:
+                c.add(fields.line_of("start"), where, f"{key}.start", f"expected {exc}")
+        if "interval" in fields:
+            step = _duration(fields, "interval", where, c, None, f"{key}.interval")
+        if step is None and "interval" not in fields and "interval" not in node:
+            c.add(node.line, where, "interval", "expected this key (or "
+                  f"{key}.interval) for the series, found it missing")
+        for name, text in fields.items():
+            if name in ("start", "interval"):
+                continue
+            problem = _check_field(name, sid, registry, kinds)
+            try:
+                if problem:
+                    raise ValueError(problem)
+                values = parse_series(text)
+            except ValueError as exc:
+                msg = str(exc) if problem else f"expected {exc}"
+                c.add(fields.line_of(str(name)), where, f"{key}.{name}", msg)
+                continue
+            for i, v in enumerate(values):
+                if v is not None and step is not None:
+                    readings.setdefault((sid, first + i * step), {})[name] = v
+
+
+def _readings(node: LineDict, where: str, c: Checker, kinds: Mapping[str, Kind],
+              registry: Mapping[str, Any], sole: str | None, start: int,
+              readings: dict[tuple[str, int], dict[str, float]]) -> None:
+    raw = node.get("readings")
+    if raw is None:
+        return
+    if not isinstance(raw, LineList):
+        c.expect(node, "readings", where, "a list of {sensor, ts, values}", raw)
+        return
+    for i, item in enumerate(raw):
+        key = f"readings.{i + 1}"
+        item = c.mapping(item, where, key, raw.item_lines[i])
+        if item is None:
+            continue
+        for k in item:
+            if k not in READING_KEYS:
+                c.add(item.line_of(str(k)), where, f"{key}.{k}", f"expected one of "
+                      f"{', '.join(READING_KEYS)}, found unknown key {k!r}")
+        sid = item.get("sensor", sole)
+        if sid not in registry:
+            found = "it missing" if "sensor" not in item else repr(sid)
+            c.add(item.line_of("sensor"), where, f"{key}.sensor",
+                  f"expected a sensor of the case's sensors ({', '.join(registry)}), found "
+                  f"{found}")
+        try:
+            ts = _time(item.get("ts"), start)
+        except ValueError as exc:
+            c.add(item.line_of("ts"), where, f"{key}.ts", f"expected {exc}")
+            continue
+        if sid not in registry:
+            continue
+        values = item.get("values")
+        if not isinstance(values, LineDict) or not values:
+            c.add(item.line_of("values"), where, f"{key}.values",
+                  f"expected a mapping of field to number, found {describe(values)}")
+            continue
+        for name, v in values.items():
+            problem = _check_field(name, str(sid), registry, kinds)
+            if problem is None and (not isinstance(v, int | float) or isinstance(v, bool)):
+                problem = f"expected a number, found {describe(v)}"
+            if problem:
+                line = values.line_of(str(name)) if isinstance(values, LineDict) else item.line
+                c.add(line, where, f"{key}.values.{name}", problem)
+                continue
+            readings.setdefault((str(sid), ts), {})[str(name)] = float(v)
+
+
+def _expect(node: LineDict, where: str, c: Checker, event_ids: Mapping[str, tuple[str, ...]],
+            registry: Mapping[str, Any], sole: str | None, start: int,
+            within: int) -> list[Expected]:
+    raw = node.get("expect")
+    if raw is None:
+        return []
+    if not isinstance(raw, LineList):
+        c.expect(node, "expect", where, "a list of expected events ([] for none)", raw)
+        return []
+    out = []
+    for i, item in enumerate(raw):
+        key = f"expect.{i + 1}"
+        item = c.mapping(item, where, key, raw.item_lines[i])
+        if item is None:
+            continue
+        before = len(c.problems)
+        for k in item:
+            if k not in EXPECT_KEYS:
+                c.add(item.line_of(str(k)), where, f"{key}.{k}", f"expected one of "
+                      f"{', '.join(EXPECT_KEYS)}, found unknown key {k!r}")
+        for k in ("at", "rule", "event"):
+            if k not in item:
+                c.add(item.line, where, f"{key}.{k}", "expected this key, found it missing")
+
+        def bad(k: str, expected: str, item: LineDict = item, key: str = key) -> None:
+            c.add(item.line_of(k), where, f"{key}.{k}",
+                  f"expected {expected}, found {describe(item.get(k))}")
+
+        at = 0
+        if "at" in item:
+            try:
+                at = _time(item["at"], start)
+            except ValueError as exc:
+                c.add(item.line_of("at"), where, f"{key}.at", f"expected {exc}")
+        rule, event = item.get("rule"), item.get("event")
+        if "rule" in item and rule not in event_ids:
+            bad("rule", f"a rule id among {', '.join(sorted(event_ids))}")
+        if "event" in item and event not in EVENTS:
+            bad("event", f"an event among {', '.join(EVENTS)}")
+        level, previous = item.get("level"), item.get("previous")
+        if event == "cleared" and "level" in item:
+            bad("level", "no level on a cleared event (the cleared level is 'previous')")
+        elif event in EVENTS and event != "cleared" and level not in LEVEL_NAMES:
+            bad("level", f"a level among {', '.join(LEVEL_NAMES)}")
+        if "previous" in item and previous not in LEVEL_NAMES:
+            bad("previous", f"a level among {', '.join(LEVEL_NAMES)}")
+        subject = item.get("subject", sole)
+        if subject not in registry:
+            if "subject" in item:
+                bad("subject", f"a sensor of the case's sensors ({', '.join(registry)})")
+            else:
+                c.add(item.line, where, f"{key}.subject",
+                      "expected this key when the case has several sensors, found it missing")
+        tolerance = _duration(item, "within", where, c, within, f"{key}.within")
+        values = item.get("values", {})
+        if not isinstance(values, dict) or not all(
+                isinstance(v, int | float) and not isinstance(v, bool) for v in values.values()):
+            bad("values", "a mapping of value name to number")
+            values = {}
+        names = event_ids.get(str(rule), ())
+        for name in values if rule in event_ids else ():
+            if name not in names:
+                line = values.line_of(str(name)) if isinstance(values, LineDict) else item.line
+                c.add(line, where, f"{key}.values.{name}",
+                      f"expected a value of rule {rule!r} ({', '.join(names)}), found {name!r}")
+        if len(c.problems) == before:
+            out.append(Expected(at, str(rule), str(event), level, previous, str(subject),
+                                tolerance or 0,
+                                {str(k): float(v) for k, v in values.items()}))
+    return out

@@ -1,0 +1,300 @@
+"""Per-sensor evaluation: deduplicate, keep windows, evaluate rules, step lifecycles."""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from datetime import tzinfo
+from typing import Any
+
+from warning.anomaly.health import Health, Monitor, Verdict
+from warning.kinds import BUILTIN_KINDS, Kind
+from warning.pipeline import lifecycle
+from warning.pipeline.daily_fwi import NOON_TOLERANCE_MS, DailyFWI, fwi_step
+from warning.pipeline.lifecycle import Episode
+from warning.pipeline.nodata import Expire
+from warning.records import (
+    IndicatorRecord,
+    Reading,
+    Rejected,
+    WarningEvent,
+    format_duration_ms,
+    parse_duration_ms,
+    zone,
+)
+from warning.registry import Registry
+from warning.rules.compile import Context
+from warning.rules.functions import FWI_FIELDS
+from warning.rules.load import IndicatorSpec, Rule, RuleSet
+from warning.rules.windows import Series
+from warning.yamlfile import ConfigError, Problem
+
+
+@dataclass
+class SensorState:
+    """Everything remembered about one sensor; plain data so bytewax can snapshot it."""
+
+    watermark: int | None = None
+    max_seq: int | None = None
+    recent_ts: deque[int] = field(default_factory=deque)
+    recent_set: set[int] = field(default_factory=set)
+    series: dict[str, Series] = field(default_factory=dict)
+    episodes: dict[str, Episode] = field(default_factory=dict)
+    fwi: DailyFWI | None = None
+    health: Health | None = None  # detectors and faults (warning/anomaly), when enabled
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What one reading produced: the accepted reading (or a rejection) and warning events."""
+
+    reading: Reading | None
+    rejected: Rejected | None
+    events: tuple[WarningEvent, ...]
+    seq_gap: int = 0
+    duplicate: bool = False
+    indicators: tuple[IndicatorRecord, ...] = ()
+
+
+class Evaluator:
+    """Applies a rule set to one sensor's readings; holds no per-sensor state itself."""
+
+    def __init__(self, rules: RuleSet, registry: Registry, lateness_ms: int,
+                 kinds: Mapping[str, Kind] = BUILTIN_KINDS, timezone: str = "Asia/Shanghai",
+                 monitor: Monitor | None = None):
+        self.rules = rules
+        self.monitor = monitor
+        self.registry = registry
+        self.lateness_ms = lateness_ms
+        self.kinds = kinds
+        self.timezone = timezone
+        self._applicable: dict[tuple[str, str, str], tuple[Rule, ...]] = {}
+        self._specs: dict[tuple[str, str, str], tuple[IndicatorSpec, ...]] = {}
+        self._horizons: dict[str, dict[str, int]] = {}
+        self._zones: dict[str, tzinfo] = {}
+
+    def applicable(self, sensor_id: str, kind: str, region: str) -> tuple[Rule, ...]:
+        """Return the rules with level conditions that watch this sensor (cached)."""
+        key = (sensor_id, kind, region)
+        found = self._applicable.get(key)
+        if found is None:
+            found = tuple(r for r in self.rules.for_kind(kind)
+                          if r.levels and r.applies_to(sensor_id, kind, region))
+            self._applicable[key] = found
+        return found
+
+    def specs(self, sensor_id: str, kind: str, region: str) -> tuple[IndicatorSpec, ...]:
+        """Return the indicator specs that watch this sensor (cached)."""
+        key = (sensor_id, kind, region)
+        found = self._specs.get(key)
+        if found is None:
+            found = self._specs[key] = tuple(
+                s for s in self.rules.indicators if s.applies_to(sensor_id, kind, region))
+        return found
+
+    def horizons(self, kind: str) -> dict[str, int]:
+        """Return how far back each field of a kind must be kept (cached)."""
+        found = self._horizons.get(kind)
+        if found is None:
+            found = self.rules.horizons(kind)
+            spec = self.kinds.get(kind)
+            if spec is not None and set(FWI_FIELDS) <= spec.field_names:
+                for name, ms in FWI_FIELDS.items():  # the daily FWI is always kept
+                    found[name] = max(found.get(name, 0), ms + NOON_TOLERANCE_MS)
+            self._horizons[kind] = found
+        return found
+
+    def zone_of(self, attrs: Mapping[str, Any]) -> tzinfo:
+        """Return a sensor's time zone (registry ``tz``, else the configured one)."""
+        name = str(attrs.get("tz") or self.timezone)
+        found = self._zones.get(name)
+        if found is None:
+            found = self._zones[name] = zone(name)
+        return found
+
+    def forget(self, e: Expire) -> None:
+        """Drop what the caches hold for a sensor whose state expired."""
+        self._applicable.pop((e.sensor_id, e.kind, e.region), None)
+        self._specs.pop((e.sensor_id, e.kind, e.region), None)
+
+    def observe(self, state: SensorState, r: Reading) -> Outcome:
+        """Take one reading into ``state`` and return what it produced."""
+        lateness = self.lateness_ms
+        wm = state.watermark
+        if wm is not None and r.ts < wm - lateness:
+            if _seen_seq(state, r.seq):
+                # A message this sensor sent before, delivered again (at-least-once after a
+                # restart or reconnect): a duplicate, not a clock fault.
+                return Outcome(None, None, (), duplicate=True)
+            return Outcome(None, Rejected("", _reading_payload(r), "late",
+                                          f"ts is {(wm - r.ts) / 1000:.0f} s behind the "
+                                          f"sensor's latest, over the {lateness // 1000} s "
+                                          f"allowance", r.sensor_id),
+                           self._diagnose(state, r, wm).events)
+        if r.ts in state.recent_set:
+            return Outcome(None, None, (), duplicate=True)
+        gap = _count_gap(state, r.seq)
+        now = r.ts if wm is None or r.ts > wm else wm
+        state.watermark = now
+        state.recent_ts.append(r.ts)
+        state.recent_set.add(r.ts)
+        while state.recent_ts[0] < now - lateness:
+            state.recent_set.discard(state.recent_ts.popleft())
+        horizons = self.horizons(r.kind)
+        for name, value in r.values.items():
+            keep = horizons.get(name)
+            if keep is None:
+                continue
+            s = state.series.get(name)
+            if s is None:
+                s = state.series[name] = Series()
+            s.add(r.ts, value)
+            s.trim(now - keep - lateness)
+        attrs = self.registry.attrs_for(r.sensor_id, r.kind, r.region)
+        records: list[IndicatorRecord] = []
+        if "temp_c" in r.values:
+            if state.fwi is None:
+                state.fwi = DailyFWI()
+            rec = fwi_step(state.fwi, r, state.series.get("rain_mm"), attrs, self.zone_of(attrs))
+            if rec is not None:
+                records.append(rec)
+        verdict = self._diagnose(state, r, None, attrs)
+        rules = self.applicable(r.sensor_id, r.kind, r.region)
+        specs = self.specs(r.sensor_id, r.kind, r.region)
+        if not rules and not specs:
+            return Outcome(r, None, verdict.events, gap, indicators=tuple(records))
+        ctx = Context(state.series, attrs, now, state.fwi.latest if state.fwi else None,
+                      state.health)
+        for spec in specs:
+            records.append(IndicatorRecord(r.sensor_id, r.kind, r.region, now, spec.id,
+                                           {name: f(ctx) for name, f in spec.values}))
+        events = list(verdict.events)
+        for rule in rules:
+            event = self._evaluate(rule, state, ctx, r, attrs)
+            if event is not None:
+                events.append(event if verdict.suspect is None else
+                              possible(event, verdict.suspect))
+        return Outcome(r, None, tuple(events), gap, indicators=tuple(records))
+
+    def _diagnose(self, state: SensorState, r: Reading, late_watermark: int | None,
+                  attrs: Mapping[str, Any] | None = None) -> Verdict:
+        """Run the anomaly monitor on an accepted reading, or on a late one (``late_watermark``)."""
+        if self.monitor is None:
+            return _NO_VERDICT
+        if state.health is None:
+            state.health = Health()
+        if attrs is None:
+            attrs = self.registry.attrs_for(r.sensor_id, r.kind, r.region)
+        if late_watermark is not None:
+            return self.monitor.late(state.health, r, late_watermark, attrs)
+        return self.monitor.observe(state.health, r, attrs)
+
+    def _evaluate(self, rule: Rule, state: SensorState, ctx: Context, r: Reading,
+                  attrs: Mapping[str, Any]) -> WarningEvent | None:
+        target = None
+        for level, cond in rule.levels:
+            if cond.test(ctx) is True:
+                target = level
+                break
+        ep = state.episodes.get(rule.id, lifecycle.QUIET)
+        if target is None and ep is lifecycle.QUIET:
+            return None  # nothing holds and nothing is pending: step() would change nothing
+        clear_ok = rule.clear is None or ep.level is None or rule.clear.test(ctx) is True
+        new, t = lifecycle.step(ep, target, ctx.now, rule_id=rule.id, subject=r.sensor_id,
+                                for_ms=rule.for_ms, hold_ms=rule.hold_ms, clear_ok=clear_ok)
+        if new is not ep:
+            if new == lifecycle.QUIET:
+                state.episodes.pop(rule.id, None)
+            else:
+                state.episodes[rule.id] = new
+        if t is None:
+            return None
+        return build_event(rule, t, r.sensor_id, r.region, ctx, attrs, r.received_at)
+
+
+def build_event(rule: Rule, t: lifecycle.Transition, subject: str, region: str, ctx: Context,
+                attrs: Mapping[str, Any], received_at: float) -> WarningEvent:
+    """Render a lifecycle transition of a threshold rule into a warning event."""
+    values = {name: f(ctx) for name, f in rule.values}
+    shown = t.level or t.previous
+    fields = {"level": shown.colour if shown else "", "hazard": rule.hazard, "subject": subject,
+              "region": region, "rule_id": rule.id, "event": t.event}
+    template = rule.message.get(shown) if shown else None
+    message = template.render(ctx, values, fields) if template else \
+        f"{attrs.get('name', subject)}: {rule.hazard} {fields['level']}"
+    if t.event == "cleared":
+        message = f"Cleared: {message}"
+    instruction = rule.instruction.get(t.level, "") if t.level else ""
+    return WarningEvent(t.warning_id, t.event, rule.id, rule.hazard, t.level, t.previous,
+                        subject, region, ctx.now, values, message, instruction, "Observed",
+                        received_at)
+
+
+def may_expire(state: SensorState, e: Expire) -> bool:
+    """Return whether a sensor's state may be dropped: unheard since the cutoff, nothing active.
+
+    A warning raised or pending (any lifecycle episode) keeps the state, so it can still step
+    down and clear when the sensor reports again.
+    """
+    return (state.watermark is None or state.watermark <= e.cutoff) and not state.episodes \
+        and not (state.health is not None and state.health.active)  # a fault warning is active
+
+
+def longest_memory_ms(rules: RuleSet) -> int:
+    """Return the longest event time the rules look back or wait: windows, for, hold, no_data."""
+    longest = max(FWI_FIELDS.values()) + NOON_TOLERANCE_MS  # the daily FWI's day of data
+    for rule in rules.rules:
+        longest = max(longest, rule.for_ms, rule.hold_ms, *rule.horizons.values(),
+                      rule.no_data.after_ms if rule.no_data else 0)
+    for spec in rules.indicators:
+        longest = max(longest, *spec.horizons.values())
+    return longest
+
+
+def state_ttl_ms(ttl: str, lateness: str, rules: RuleSet) -> int:
+    """Return ``pipeline.state_ttl`` in ms; raise ConfigError unless it outlasts the rules."""
+    ttl_ms = parse_duration_ms(ttl)
+    longest = longest_memory_ms(rules) + parse_duration_ms(lateness)
+    if ttl_ms <= longest:
+        raise ConfigError([Problem("config", 1, "", "pipeline.state_ttl",
+                                   f"expected a duration over {format_duration_ms(longest)} "
+                                   f"(the rules' longest window, for, hold or no_data plus "
+                                   f"lateness), found {ttl!r}")])
+    return ttl_ms
+
+
+_NO_VERDICT = Verdict(None)
+
+
+def possible(event: WarningEvent, why: str) -> WarningEvent:
+    """Mark an event made on a suspect reading: CAP certainty ``Possible``, reason in text."""
+    return replace(event, certainty="Possible",
+                   message=f"{event.message} [certainty Possible: suspect reading, {why}]")
+
+
+def _seen_seq(state: SensorState, seq: int | None) -> bool:
+    """Return True if a late reading's ``seq`` is one the sensor already sent.
+
+    A restarted counter comes with current timestamps, so a late reading whose ``seq`` is not
+    above the highest seen is a redelivery, whatever its value.
+    """
+    return seq is not None and state.max_seq is not None and seq <= state.max_seq
+
+
+def _count_gap(state: SensorState, seq: int | None) -> int:
+    if seq is None:
+        return 0
+    last = state.max_seq
+    if last is None or seq > last:
+        state.max_seq = seq
+        return seq - last - 1 if last is not None and seq > last + 1 else 0
+    if seq < last - 100_000 or seq <= 1 < last:
+        state.max_seq = seq  # the sensor's counter restarted
+    return 0
+
+
+def _reading_payload(r: Reading) -> dict[str, Any]:
+    return {"sensor_id": r.sensor_id, "kind": r.kind, "ts": r.ts / 1000, "seq": r.seq,
+            "values": r.values}
+

@@ -1,0 +1,99 @@
+"""The one place where the dataflow is wired; ``run`` and ``backtest`` differ only in I/O.
+
+ingest (parse, watermark ticks) ─┬─▶ rejected ─────────────────────────────▶ dead letters
+├─▶ readings ─▶ key_by_sensor ─▶ evaluate_rules ─┬─▶ store
+│                                   (late) ──────┴─▶ dead letters
+└─▶ seen + ticks ─▶ watch_silence ───────────────┬─▶ warnings
+rule events ────────┘
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import bytewax.operators as op
+from bytewax.dataflow import Dataflow
+from bytewax.inputs import Source
+from bytewax.outputs import Sink
+
+from warning.pipeline.steps import (
+    Steps,
+    expire_only,
+    model_row,
+    split_outcome,
+    to_no_data_shards,
+    to_regions,
+    warning_only,
+)
+from warning.records import IndicatorRecord, Reading, Rejected, WarningEvent
+from warning.sinks.influx import Stored
+
+
+@dataclass
+class Outputs:
+    """Where results go; any list may be empty."""
+
+    warnings: list[Sink[WarningEvent]] = field(default_factory=list)
+    store: list[Sink[Stored]] = field(default_factory=list)
+    dead_letters: list[Sink[Rejected]] = field(default_factory=list)
+    indicators: list[Sink[IndicatorRecord]] = field(default_factory=list)
+
+
+def build_flow(source: Source[Any], steps: Steps, outputs: Outputs,
+               name: str = "hazard_warning") -> Dataflow:
+    """Wire ingest, rules, silence watch, lifecycle and sinks into one dataflow."""
+    flow = Dataflow(name)
+    items = op.input("ingest", flow, source)
+    parsed = op.branch("split_rejected", items, lambda x: isinstance(x, Rejected))
+    good = parsed.falses
+    readings = op.filter("readings_only", good, lambda x: isinstance(x, Reading))
+
+    # stateful_map does not pass the key to the mapper; the shard rides in the value too.
+    silence_in = op.flat_map_batch("to_no_data_shards", good, to_no_data_shards)
+    silence_states = op.stateful_map("watch_silence", silence_in, steps.watch_no_data)
+    silence_out = op.flat_map("silence_events", op.key_rm("unkey_silence", silence_states),
+                              lambda events: events)
+    silence_events = op.filter_map("silence_warnings", silence_out, warning_only)
+    # Sensors unheard for the state TTL: their states get the chance to drop themselves.
+    expiries = op.filter_map("expiries", silence_out, expire_only)
+
+    keyed = op.key_on("key_by_sensor", op.merge("readings_and_expiries", readings, expiries),
+                      lambda r: r.sensor_id)
+    outcomes = op.stateful_map("evaluate_rules", keyed, steps.evaluate)
+    results = op.flat_map("split_outcome", op.key_rm("unkey_outcome", outcomes),
+                          split_outcome)
+
+    rule_events = op.filter("events_only", results, lambda x: isinstance(x, WarningEvent))
+    events = op.merge("all_events", rule_events, silence_events)
+    if steps.faults is not None:
+        # Drift needs cross-sensor state: one key for the network, fed from before the keyed
+        # step (whose output is grouped by key), so it sees readings in source order.
+        by_region = op.flat_map_batch("to_regions", good, to_regions)
+        drift = op.stateful_map("compare_neighbours", by_region, steps.compare_neighbours)
+        events = op.merge("with_drift", events, op.flat_map(
+            "drift_events", op.key_rm("unkey_drift", drift), lambda events: events))
+    events = op.inspect("count_events", events, lambda _s, e: steps.count_event(e))
+
+    stored = op.filter("readings_accepted", results, lambda x: isinstance(x, Reading))
+    indicators = op.filter("indicators_only", results, lambda x: isinstance(x, IndicatorRecord))
+    if steps.model is not None:  # scikit-learn: features per sensor, one call per batch
+        features = op.stateful_map("model_features", op.key_on(
+            "key_for_model", stored, lambda r: r.sensor_id), steps.model.features)
+        rows = op.filter_map("model_rows", op.key_rm("unkey_model", features), model_row)
+        indicators = op.merge("with_model_scores", indicators, op.flat_map_batch(
+            "score_models", rows, steps.model.score_batch))
+    late = op.filter("late_only", results, lambda x: isinstance(x, Rejected))
+    rejected = op.merge("all_rejected", parsed.trues, late)
+    rejected = op.inspect("count_rejected", rejected,
+                          lambda _s, r: steps.metrics.rejected.labels(r.reason).inc())
+
+    for i, warning_sink in enumerate(outputs.warnings):
+        op.output(f"warnings_{i}", events, warning_sink)
+    for i, store_sink in enumerate(outputs.store):
+        op.output(f"store_{i}", op.merge(f"to_store_{i}", stored, indicators, events), store_sink)
+    for i, indicator_sink in enumerate(outputs.indicators):
+        op.output(f"indicators_{i}", indicators, indicator_sink)
+    for i, dead_letter_sink in enumerate(outputs.dead_letters):
+        op.output(f"dead_letters_{i}", rejected, dead_letter_sink)
+    return flow

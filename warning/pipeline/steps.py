@@ -1,0 +1,187 @@
+"""What each step of the flow does, bound to the rules, registry and metrics it runs with.
+
+``flow.build_flow`` only wires these; the logic itself is pure (``evaluate``, ``nodata``,
+``lifecycle``) and the functions here adapt it to bytewax's shapes (keyed batches, states).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from warning.anomaly.faults import HAZARD as FAULT_HAZARD
+from warning.anomaly.faults import FaultSettings
+from warning.anomaly.health import Monitor
+from warning.anomaly.neighbours import Neighbours, RegionState, has_drift_field, is_wet
+from warning.anomaly.trained import ModelScorer
+from warning.kinds import BUILTIN_KINDS, Kind
+from warning.metrics import Metrics
+from warning.pipeline.evaluate import Evaluator, Outcome, SensorState, may_expire
+from warning.pipeline.nodata import SHARD_KEYS, Expire, NoDataWatch, ShardState, shard_of
+from warning.records import Reading, Seen, Tick, WarningEvent
+from warning.registry import Registry
+from warning.rules.load import RuleSet
+
+
+@dataclass
+class Steps:
+    """The logic of each stateful step: rules, registry and settings, with metrics to count in."""
+
+    rules: RuleSet
+    registry: Registry
+    lateness_ms: int
+    metrics: Metrics
+    kinds: Mapping[str, Kind] = field(default_factory=lambda: dict(BUILTIN_KINDS))
+    timezone: str = "Asia/Shanghai"
+    state_ttl_ms: int | None = None  # drop a quiet sensor's state after this much event time
+    #: Streaming detectors and fault diagnosis (warning/anomaly); None turns them off.
+    faults: FaultSettings | None = field(default_factory=FaultSettings)
+    #: Trained models scored per batch (warning/anomaly/trained.py), if any.
+    model: ModelScorer | None = None
+
+    def __post_init__(self) -> None:
+        self.monitor = Monitor(self.faults) if self.faults is not None else None
+        self.evaluator = Evaluator(self.rules, self.registry, self.lateness_ms, self.kinds,
+                                   self.timezone, self.monitor)
+        self._accepted: dict[str, Any] = {}  # labelled counter per kind: labels() is slow
+        self._pending: tuple[RuleSet, Registry] | None = None
+        self.no_data = NoDataWatch(self.rules, self.registry, state_ttl_ms=self.state_ttl_ms)
+        self.metrics.rules_loaded.set(len(self.rules.rules))
+        self.metrics.init_hazards({r.hazard for r in self.rules.rules}
+                                  | {r.no_data.hazard for r in self.rules.rules if r.no_data}
+                                  | ({FAULT_HAZARD} if self.faults is not None else set()))
+
+    def replace(self, rules: RuleSet, registry: Registry) -> None:
+        """Take new rules and registry; they apply from the next reading (any thread)."""
+        self._pending = (rules, registry)
+
+    def _apply_pending(self) -> None:
+        pending, self._pending = self._pending, None
+        if pending is None:
+            return
+        self.rules, self.registry = pending
+        self.evaluator = Evaluator(self.rules, self.registry, self.lateness_ms, self.kinds,
+                                   self.timezone, self.monitor)
+        self.no_data = NoDataWatch(self.rules, self.registry, state_ttl_ms=self.state_ttl_ms)
+        self.metrics.rules_loaded.set(len(self.rules.rules))
+
+    def evaluate(self, state: SensorState | None, reading: Reading | Expire
+                 ) -> tuple[SensorState | None, Outcome]:
+        """The ``evaluate_rules`` step: one reading into one sensor's state.
+
+        An ``Expire`` drops the state (bytewax forgets a key whose state is None) when
+        ``may_expire`` allows.
+        """
+        if self._pending is not None:
+            self._apply_pending()
+        if isinstance(reading, Expire):
+            if state is not None and not may_expire(state, reading):
+                return state, _NOTHING
+            self.evaluator.forget(reading)
+            if state is not None:
+                self.metrics.states_expired.inc()
+            return None, _NOTHING
+        if state is None:
+            state = SensorState()
+        outcome = self.evaluator.observe(state, reading)
+        m = self.metrics
+        if outcome.duplicate:
+            m.duplicates.inc()
+        if outcome.seq_gap:
+            m.seq_gaps.inc(outcome.seq_gap)
+        if outcome.reading is not None:
+            accepted = self._accepted.get(reading.kind)
+            if accepted is None:
+                accepted = self._accepted[reading.kind] = m.accepted.labels(reading.kind)
+            accepted.inc()
+            m.evaluations.inc(len(self.evaluator.applicable(reading.sensor_id, reading.kind,
+                                                            reading.region)))
+        return state, outcome
+
+    def watch_no_data(self, state: ShardState | None, value: tuple[str, list[Seen | Tick]]
+                      ) -> tuple[ShardState, list[WarningEvent | Expire]]:
+        """The ``watch_silence`` step (id kept for snapshots): sightings and ticks into a shard."""
+        if self._pending is not None:
+            self._apply_pending()
+        shard, items = value
+        if state is None:
+            state = self.no_data.new_state(shard)
+        observe = self.no_data.observe
+        events: list[WarningEvent | Expire] = []
+        for item in items:
+            events.extend(observe(state, item))
+        return state, events
+
+    def compare_neighbours(self, state: RegionState | None, readings: list[Reading]
+                           ) -> tuple[RegionState, list[WarningEvent]]:
+        """The ``compare_neighbours`` step: drift against sensors of the same region and kind."""
+        assert self.faults is not None
+        state = state or RegionState()
+        watch = Neighbours(self.faults, self.registry.attrs_for)
+        return state, [e for r in readings for e in watch.observe(state, r)]
+
+    def count_event(self, event: WarningEvent) -> None:
+        """Count an event and keep the active-warnings gauge right."""
+        m = self.metrics
+        level = event.level.colour if event.level else ""
+        m.warning_events.labels(event.hazard, level, event.event).inc()
+        if event.previous_level is not None:
+            m.active.labels(event.hazard, event.previous_level.colour).dec()
+        if event.level is not None:
+            m.active.labels(event.hazard, event.level.colour).inc()
+        if event.received_at:
+            m.delay.observe(max(0.0, time.time() - event.received_at))
+
+
+_NOTHING = Outcome(None, None, ())
+
+
+def warning_only(x: WarningEvent | Expire) -> WarningEvent | None:
+    """The warnings among a no-data shard's output."""
+    return x if isinstance(x, WarningEvent) else None
+
+
+def expire_only(x: WarningEvent | Expire) -> Expire | None:
+    """The expiries among a no-data shard's output."""
+    return x if isinstance(x, Expire) else None
+
+
+def to_no_data_shards(items: list[Reading | Tick]
+                      ) -> list[tuple[str, tuple[str, list[Seen | Tick]]]]:
+    """Sightings and ticks grouped by no-data shard, one item per shard and batch."""
+    # Sightings and ticks travel one path, so each shard sees them in source order. One item
+    # per shard and batch, not one per reading: each bytewax step costs ~1-2 us per item.
+    groups: dict[str, list[Seen | Tick]] = {}
+    for item in items:
+        if isinstance(item, Tick):
+            for key in SHARD_KEYS:
+                groups.setdefault(key, []).append(item)
+        else:
+            groups.setdefault(shard_of(item.sensor_id), []).append(
+                Seen(item.sensor_id, item.kind, item.region, item.ts))
+    return [(key, (key, group)) for key, group in groups.items()]
+
+
+def to_regions(items: list[Reading | Tick]) -> list[tuple[str, list[Reading]]]:
+    """The readings the drift comparison needs, as one item for the whole network."""
+    batch = [item for item in items
+             if isinstance(item, Reading) and (has_drift_field(item) or is_wet(item))]
+    return [("network", batch)] if batch else []
+
+
+def split_outcome(outcome: Outcome) -> list[Any]:
+    """An evaluation's events, indicators, accepted reading and rejection as items."""
+    out: list[Any] = [*outcome.events, *outcome.indicators]
+    if outcome.reading is not None:
+        out.append(outcome.reading)
+    if outcome.rejected is not None:
+        out.append(outcome.rejected)
+    return out
+
+
+def model_row(row: tuple[str, list[float], Reading] | None
+               ) -> tuple[str, list[float], Reading] | None:
+    """A reading's feature row, or None while its sensor's history is too short."""
+    return row
