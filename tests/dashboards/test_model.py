@@ -13,8 +13,8 @@ import yaml
 from dashboard_files import ROOT, load_boards
 
 from dashboards import generate
-from dashboards.schema import validator
 from dashboards.interpolate import BUILTINS, references
+from dashboards.schema import validator
 
 BOARDS = load_boards()
 #: The dashboard schemaVersion of the targeted Grafana (the published schema's default).
