@@ -48,10 +48,7 @@ def build_all(sensors: list[dict[str, Any]], rules_dir: Path = RULES_DIR,
     """Every dashboard by file name (without ``.json``)."""
     rules, indicators = load_rule_files(rules_dir)
     ctx = Context(rules, indicators, sensors, timezone)
-    located = [s for s in sensors if "lat" in s and "lon" in s]
-    center = (round(sum(s["lat"] for s in located) / max(len(located), 1), 3),
-              round(sum(s["lon"] for s in located) / max(len(located), 1), 3))
-    boards = {"overview": overview.build(center, timezone),
+    boards = {"overview": overview.build(timezone),
               "warning-history": history.build(timezone),
               "pipeline-health": health.build(timezone)}
     boards.update({f"hazard-{name}": build(ctx) for name, build in BUILDERS.items()})

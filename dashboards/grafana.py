@@ -25,8 +25,7 @@ from grafana_foundation_sdk.cog.encoder import JSONEncoder
 from grafana_foundation_sdk.models import common as cm
 from grafana_foundation_sdk.models import dashboard as dm
 from grafana_foundation_sdk.models import prometheus as pm
-
-from dashboards.schema import GRAFANA_VERSION  # noqa: F401  (the version the SDK targets)
+from grafana_foundation_sdk.models import text as tm
 
 INFLUX = dm.DataSourceRef(type_val="influxdb", uid="hazard-influxdb")
 PROMETHEUS = dm.DataSourceRef(type_val="prometheus", uid="hazard-prometheus")
@@ -90,14 +89,22 @@ class InfluxQLQuery(cogvariants.Dataquery):
         return {**out, **self.columns}
 
 
-class InfluxQL(cogbuilder.Builder[InfluxQLQuery]):
-    """Builder of :class:`InfluxQLQuery` for the SDK's ``with_target``."""
+class _Built(cogbuilder.Builder[Any]):
+    """A built model where the SDK's setter takes a builder.
 
-    def __init__(self, query: InfluxQLQuery) -> None:
-        self._internal = query
+    Also an annotation's target: its datasource's query, not the schema's type for the
+    built-in Grafana datasource's target.
+    """
 
-    def build(self) -> InfluxQLQuery:
-        return self._internal
+    def __init__(self, model: Any) -> None:
+        self._model = model
+
+    def build(self) -> Any:
+        return self._model
+
+
+class InfluxQL(_Built):
+    """Builder of :class:`InfluxQLQuery` for the SDK's ``targets``."""
 
 
 def influx(query: str, ref: str = "A", table: bool = False, alias: str | None = None
@@ -157,16 +164,6 @@ def configure(p: Any, targets: list[Any], *, description: str = "", unit: str | 
     p.overrides([db.DashboardFieldConfigSourceOverrides().matcher(m).properties(props)
                  for m, props in overrides or []])
     return p.transformations(transformations or [])
-
-
-class _Built(cogbuilder.Builder[Any]):
-    """A built SDK model where the SDK's setter takes a builder."""
-
-    def __init__(self, model: Any) -> None:
-        self._model = model
-
-    def build(self) -> Any:
-        return self._model
 
 
 def _legend(mode: cm.LegendDisplayMode, calcs: tuple[str, ...], show: bool = True
@@ -251,8 +248,6 @@ def state_timeline(title: str, targets: list[Any], **kw: Any) -> statetimeline.P
 
 def text(title: str, markdown: str) -> text_panel.Panel:
     """A markdown text panel."""
-    from grafana_foundation_sdk.models import text as tm
-
     return text_panel.Panel().title(title).mode(tm.TextMode.MARKDOWN).content(markdown)
 
 
@@ -307,16 +302,6 @@ def variable(name: str, label: str, query: str, *, datasource: dm.DataSourceRef 
     return v.all_value(all_value) if all_value else v
 
 
-class _Target(cogbuilder.Builder[Any]):
-    """An annotation's target that is its datasource's query, not the schema's TODO type."""
-
-    def __init__(self, query: InfluxQLQuery) -> None:
-        self._query = query
-
-    def build(self) -> Any:
-        return self._query
-
-
 def annotation(name: str, query: str, colour: str, *, enable: bool = True
                ) -> db.AnnotationQuery:
     """An InfluxQL annotation query: each row a marker, text and tags from its columns."""
@@ -324,7 +309,7 @@ def annotation(name: str, query: str, colour: str, *, enable: bool = True
         "fromAnnotations": True, "textEditor": True, "textColumn": "message",
         "tagsColumn": "hazard,level,event,subject", "titleColumn": "event"})
     return (db.AnnotationQuery().name(name).datasource(INFLUX).enable(enable).hide(False)
-            .icon_color(colour).target(_Target(target)))
+            .icon_color(colour).target(_Built(target)))
 
 
 def builtin_annotation() -> db.AnnotationQuery:

@@ -96,13 +96,12 @@ def _style(color: Any, size: Any, opacity: float, **extra: Any) -> dict[str, Any
                for k, v in extra.items()}}
 
 
-def geomap(center: tuple[float, float]) -> geomap_panel.Panel:
+def geomap() -> geomap_panel.Panel:
     """Sensors on a map: all in grey, those with warnings coloured by their worst level.
 
-    The view fits all layers (the schema types the view's lat/lon as integers, so the
-    registry's centre cannot be given); ``center`` is kept for the static preview.
+    The view fits all layers: the schema types the view's lat/lon as integers, so the
+    registry's centre cannot be given.
     """
-    del center
     markers = _style(cb.ColorDimensionConfig().field("level_code").fixed("dark-green"),
                      cb.ScaleDimensionConfig().fixed(12).min(8).max(18), 0.9,
                      rotation=cb.ScalarDimensionConfig().fixed(0).min(-360).max(360)
@@ -137,14 +136,14 @@ def geomap(center: tuple[float, float]) -> geomap_panel.Panel:
                      color=dm.FieldColorModeId.THRESHOLDS)
 
 
-def build(center: tuple[float, float], timezone: str) -> dict[str, Any]:
+def build(timezone: str) -> dict[str, Any]:
     """The overview dashboard."""
     layout = Layout()
     counts = stat("Active warnings by level", active_counts(), thresholds=steps((None, "text")),
                   description=_EXPLAIN, text_mode="value_and_name", no_value="0",
                   overrides=[fixed_colour(name, name) for _, name in ACTIVE])
     layout.add(counts, 24, 4)
-    layout.add(geomap(center), 15, 16)
+    layout.add(geomap(), 15, 16)
     layout.add(table("Regions ranked by risk", [influx(regions_query(), table=True)],
                      sort_by="risk", level_field="worst",
                      description="Risk is the sum of the level codes of the region's active "
