@@ -151,3 +151,15 @@ def test_the_grafana_version_is_pinned_everywhere():
     assert f"Grafana {version}" in (ROOT / "docs" / "DASHBOARDS.md").read_text(encoding="utf-8")
     assert Path(schema.VERSION_DIR).name == f"grafana-{version}"
     assert (schema.VERSION_DIR / "LICENSE").exists()
+
+
+def test_the_generator_writes_nothing_when_a_dashboard_fails_the_schema(monkeypatch, capsys):
+    from dashboards import generate
+
+    bad = copy.deepcopy(BOARDS["overview"])
+    bad["refreshh"] = "1m"
+    monkeypatch.setattr(generate, "build_all", lambda *a, **k: {"overview": bad})
+    monkeypatch.setattr(generate, "outputs", lambda *a, **k: pytest.fail("files written"))
+    assert generate.main([]) == 1
+    err = capsys.readouterr().err
+    assert "schema (Grafana 11.6): overview.json: " in err and "'refreshh'" in err, err
