@@ -5,6 +5,8 @@ Run from the repository root after changing a dashboard, a rule file or the regi
     python -m dashboards.generate                      # registry: the simulator's network
     python -m dashboards.generate --registry sensors.yaml
     python -m dashboards.generate --check              # exit 1 if the files are stale
+
+Nothing is written when a dashboard fails Grafana's schema (``dashboards.schema``).
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ import yaml  # noqa: E402
 
 from dashboards import health, history, overview  # noqa: E402
 from dashboards.hazards import BUILDERS, Context  # noqa: E402
+from dashboards.schema import GRAFANA_VERSION, problems  # noqa: E402
 from dashboards.thresholds import RULES_DIR, load_rule_files  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
@@ -48,10 +51,7 @@ def build_all(sensors: list[dict[str, Any]], rules_dir: Path = RULES_DIR,
     """Every dashboard by file name (without ``.json``)."""
     rules, indicators = load_rule_files(rules_dir)
     ctx = Context(rules, indicators, sensors, timezone)
-    located = [s for s in sensors if "lat" in s and "lon" in s]
-    center = (round(sum(s["lat"] for s in located) / max(len(located), 1), 3),
-              round(sum(s["lon"] for s in located) / max(len(located), 1), 3))
-    boards = {"overview": overview.build(center, timezone),
+    boards = {"overview": overview.build(timezone),
               "warning-history": history.build(timezone),
               "pipeline-health": health.build(timezone)}
     boards.update({f"hazard-{name}": build(ctx) for name, build in BUILDERS.items()})
@@ -96,7 +96,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--timezone", default="Asia/Shanghai", help="dashboards' time zone")
     parser.add_argument("--check", action="store_true", help="exit 1 if any file is stale")
     args = parser.parse_args(argv)
-    files = outputs(load_registry(args.registry), args.rules, args.timezone)
+    sensors = load_registry(args.registry)
+    found = [f"{name}.json: {problem}"
+             for name, board in build_all(sensors, args.rules, args.timezone).items()
+             for problem in problems(board)]
+    for line in found:
+        print(f"schema (Grafana {GRAFANA_VERSION}): {line}", file=sys.stderr)
+    if found:
+        return 1
+    files = outputs(sensors, args.rules, args.timezone)
     stale = [path for path, content in files.items()
              if not path.exists() or path.read_text(encoding="utf-8") != content]
     if args.check:

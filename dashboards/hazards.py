@@ -11,16 +11,23 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from grafana_foundation_sdk.models import common as cm
+from grafana_foundation_sdk.models import dashboard as dm
+
 from dashboards.grafana import (
     LEVEL_STEPS,
     Layout,
+    Panel,
     dashboard,
     influx,
     level_mappings,
-    panel,
+    organize,
+    override,
     stat,
+    state_timeline,
     table,
     timeseries,
+    value_names,
 )
 from dashboards.influxql import (
     REGION,
@@ -59,7 +66,7 @@ def _series(field: str, measurement: str, where: str, agg: str = "max") -> str:
 
 
 def reading_panel(ctx: Context, title: str, field: str, kind_names: Sequence[str], unit: str,
-                  agg: str = "max", rule_expr: str | None = None, **kw: Any) -> dict:
+                  agg: str = "max", rule_expr: str | None = None, **kw: Any) -> Panel:
     """A reading's field per sensor, with the thresholds of rules on that field."""
     found = bounds(ctx.rules, rule_expr or field, kind_names[0])
     where = f"{kinds(*kind_names)} AND {REGION} AND {SENSOR}"
@@ -71,7 +78,7 @@ def reading_panel(ctx: Context, title: str, field: str, kind_names: Sequence[str
 
 def indicator_panel(ctx: Context, title: str, indicator: str, value: str, kind: str,
                     unit: str, with_thresholds: bool = True, agg: str = "max",
-                    **kw: Any) -> dict:
+                    **kw: Any) -> Panel:
     """One value of an indicator per sensor, with the thresholds of rules on its expression."""
     expr = indicator_expression(ctx.indicators, indicator, value)
     found = bounds(ctx.rules, expr, kind) if with_thresholds else []
@@ -90,18 +97,13 @@ def _bounds_note(found: list) -> str:
 
 def warning_panels(layout: Layout, where: str) -> None:
     """The hazard's warning levels over time and its warning events."""
-    levels = panel("state-timeline", "Warning levels",
-                   [influx('SELECT last("level_code") AS "level" FROM "warning" WHERE '
-                           f'$timeFilter AND {where} GROUP BY time($__interval), "rule_id", '
-                           '"subject" fill(previous)', alias="$tag_rule_id $tag_subject")],
-                   description="Each warning's level (rule and subject) after each event.",
-                   thresholds=LEVEL_STEPS, mappings=level_mappings(), color="thresholds",
-                   custom={"fillOpacity": 80, "lineWidth": 0},
-                   options={"showValue": "never", "mergeValues": True, "rowHeight": 0.8,
-                            "alignValue": "left",
-                            "legend": {"displayMode": "list", "placement": "bottom",
-                                       "showLegend": False},
-                            "tooltip": {"mode": "single", "sort": "none"}})
+    levels = state_timeline(
+        "Warning levels",
+        [influx('SELECT last("level_code") AS "level" FROM "warning" WHERE '
+                f'$timeFilter AND {where} GROUP BY time($__interval), "rule_id", '
+                '"subject" fill(previous)', alias="$tag_rule_id $tag_subject")],
+        description="Each warning's level (rule and subject) after each event.",
+        thresholds=LEVEL_STEPS, mappings=level_mappings(), color=dm.FieldColorModeId.THRESHOLDS)
     layout.row("Warnings")
     layout.add(levels, 24, 7)
     layout.add(table("Warning events", [influx(events_table_query(where), table=True)],
@@ -138,9 +140,7 @@ def rainfall(ctx: Context) -> dict[str, Any]:
                        ctx.rules, indicator_expression(ctx.indicators, "rain_accumulation",
                                                        f"rain_{h}h_mm"), "rainfall")))
                               for h in (3, 6, 12)],
-                   transformations=[{"id": "organize", "options": {
-                       "excludeByName": {"Time": True}, "indexByName": {},
-                       "renameByName": {}}}])
+                   transformations=[organize(["Time"])])
     layout.add(latest, 24, 8)
     where = f"{hazards('rainstorm')} AND {REGION} AND {SUBJECT}"
     return _hazard_dashboard(ctx, "hazard-rainfall", "Hazard: rainstorm",
@@ -149,14 +149,13 @@ def rainfall(ctx: Context) -> dict[str, Any]:
                              ("rainfall", "weather"), "rainfall")
 
 
-def _cell_thresholds(name: str, thresholds: dict[str, Any]) -> dict[str, Any]:
-    return {"matcher": {"id": "byName", "options": name}, "properties": [
-        {"id": "thresholds", "value": thresholds},
-        {"id": "color", "value": {"mode": "thresholds"}},
-        {"id": "custom.cellOptions", "value": {"type": "color-background"}}]}
+def _cell_thresholds(name: str, thresholds: Any) -> tuple:
+    return override(name, [("thresholds", thresholds),
+                           ("color", dm.FieldColor(mode=dm.FieldColorModeId.THRESHOLDS)),
+                           ("custom.cellOptions", cm.TableColoredBackgroundCellOptions())])
 
 
-def _station_panel(ctx: Context, sensor: Mapping[str, Any]) -> dict:
+def _station_panel(ctx: Context, sensor: Mapping[str, Any]) -> Panel:
     found = bounds(ctx.rules, "level_m", sensor["kind"], sensor)
     query = ('SELECT mean("level_m") AS "level_m" FROM "reading" WHERE $timeFilter AND '
              f"\"sensor_id\" = '{sensor['id']}' GROUP BY time($__interval) fill(none)")
@@ -233,6 +232,10 @@ def slopes(ctx: Context) -> dict[str, Any]:
                              ("slope",), "slope")
 
 
+def _fire_classes() -> list:
+    return value_names({i: (name, None) for i, name in enumerate(FIRE_CLASSES)})
+
+
 def fire(ctx: Context) -> dict[str, Any]:
     """The daily Canadian Fire Weather Index System and its EFFIS danger class."""
     layout = Layout()
@@ -243,15 +246,13 @@ def fire(ctx: Context) -> dict[str, Any]:
                           f'{REGION} AND {SENSOR} GROUP BY "sensor_id"',
                           alias="$tag_sensor_id")],
                   thresholds=threshold_steps(found),
-                  mappings=[{"type": "value", "options": {
-                      str(i): {"text": name, "index": i}
-                      for i, name in enumerate(FIRE_CLASSES)}}],
+                  mappings=_fire_classes(),
                   description="EFFIS danger class of the latest daily FWI." + _bounds_note(found))
     layout.row("Fire Weather Index (daily, indicator fwi)")
     layout.add(danger, 6, 8)
     layout.add(indicator_panel(ctx, "Danger class", "fwi", "danger_class", "weather", "none",
                                agg="last", points=True, minimum=0, maximum=5,
-                               mappings=danger["fieldConfig"]["defaults"]["mappings"]), 9, 8)
+                               mappings=_fire_classes()), 9, 8)
     layout.add(indicator_panel(ctx, "Fire Weather Index", "fwi", "fwi", "weather", "none",
                                agg="last", points=True), 9, 8)
     for value, title in (("ffmc", "Fine Fuel Moisture Code"), ("dmc", "Duff Moisture Code"),

@@ -17,6 +17,7 @@ from dashboards.grafana import (
     stat,
     steps,
     timeseries,
+    value_names,
     variable,
 )
 
@@ -63,9 +64,8 @@ def _now_row(layout: Layout) -> None:
                     description="Alerts of dashboards/prometheus/alerts.yml firing now."), 4, 4)
 
 
-def _bool_names(zero: str, one: str) -> list[dict[str, Any]]:
-    return [{"type": "value", "options": {"0": {"text": zero, "index": 0},
-                                          "1": {"text": one, "index": 1}}}]
+def _bool_names(zero: str, one: str) -> list:
+    return value_names({0: (zero, None), 1: (one, None)})
 
 
 def _input_row(layout: Layout) -> None:
@@ -146,14 +146,12 @@ def build(timezone: str) -> dict[str, Any]:
     _input_row(layout)
     _rules_row(layout)
     _output_row(layout)
+    # Prometheus takes regular expressions for multi-value variables: "All" is ".*" here.
     instance = variable("instance", "Instance",
                         f"label_values(hazard_readings_received_total{{{JOB}}}, instance)",
-                        datasource=PROMETHEUS)
+                        datasource=PROMETHEUS, all_value=".*")
     hazard = variable("hazard", "Hazard", "label_values(hazard_active_warnings, hazard)",
-                      datasource=PROMETHEUS)
-    # Prometheus takes regular expressions for multi-value variables: "All" is ".*" here.
-    for v in (instance, hazard):
-        v["allValue"] = ".*"
+                      datasource=PROMETHEUS, all_value=".*")
     return dashboard(UID, "Pipeline health", "The hazard-warning pipeline's own metrics: "
                      "input, rejections, rules, warning delay, sinks, spool and the broker "
                      "connection.", layout, tags=("pipeline",),

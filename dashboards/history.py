@@ -4,12 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
+from grafana_foundation_sdk.models import dashboard as dm
+
 from dashboards.grafana import (
     LEVEL_STEPS,
     Layout,
+    Panel,
     dashboard,
     influx,
     level_column,
+    organize,
+    override,
     table,
     timeseries,
 )
@@ -44,27 +49,24 @@ def episodes_query() -> str:
             f'"region" FROM "warning" WHERE $timeFilter AND {FILTER}')
 
 
-def episodes_table() -> dict[str, Any]:
+def episodes_table() -> Panel:
     """Episodes: first and last event, highest level, state now, number of events."""
     transformations = [
-        {"id": "groupBy", "options": {"fields": EPISODE_GROUPS}},
-        {"id": "calculateField", "options": {
+        dm.DataTransformerConfig(id_val="groupBy", options={"fields": EPISODE_GROUPS}),
+        dm.DataTransformerConfig(id_val="calculateField", options={
             "mode": "binary", "alias": "duration",
             "binary": {"left": "Time (max)", "operator": "-", "right": "Time (min)"},
-            "replaceFields": False}},
-        {"id": "organize", "options": {
-            "excludeByName": {}, "indexByName": {},
-            "renameByName": {"Time (min)": "first event", "Time (max)": "last event",
-                             "level_code (max)": "highest level",
-                             "event (lastNotNull)": "last event kind",
-                             "event (count)": "events"}}},
-        {"id": "sortBy", "options": {"sort": [{"field": "first event", "desc": True}]}},
+            "replaceFields": False}),
+        organize(rename={"Time (min)": "first event", "Time (max)": "last event",
+                         "level_code (max)": "highest level",
+                         "event (lastNotNull)": "last event kind",
+                         "event (count)": "events"}),
+        dm.DataTransformerConfig(id_val="sortBy", options={
+            "sort": [{"field": "first event", "desc": True}]}),
     ]
     overrides = [level_column("highest level"),
-                 {"matcher": {"id": "byName", "options": "duration"},
-                  "properties": [{"id": "unit", "value": "ms"}]},
-                 {"matcher": {"id": "byRegexp", "options": "first event|last event"},
-                  "properties": [{"id": "unit", "value": "dateTimeAsIso"}]}]
+                 override("duration", [("unit", "ms")]),
+                 override("first event|last event", [("unit", "dateTimeAsIso")], regexp=True)]
     return table("Warning episodes", [influx(episodes_query(), table=True)], level_field=None,
                  overrides=overrides, transformations=transformations,
                  description="One row per episode (warning_id: rule, subject and the UTC time "

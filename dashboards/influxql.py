@@ -7,6 +7,8 @@ subject, event and level, with the field ``level_code`` (0 none, 1 blue .. 4 red
 
 from __future__ import annotations
 
+from grafana_foundation_sdk.builders.dashboard import AnnotationQuery, QueryVariable
+
 from dashboards.grafana import annotation, variable
 
 # Multi-value variables expand to ``(a|b|c)`` in regular expressions.
@@ -39,24 +41,24 @@ def state(where: str, *tags: str) -> str:
             f'WHERE time <= ${{__to}}ms AND {where} GROUP BY {group}')
 
 
-def region_variable() -> dict:
+def region_variable() -> QueryVariable:
     """Regions that have sent readings."""
     return variable("region", "Region", 'SHOW TAG VALUES FROM "reading" WITH KEY = "region"')
 
 
-def sensor_variable(*kind_names: str) -> dict:
+def sensor_variable(*kind_names: str) -> QueryVariable:
     """Sensors of the given kinds in the chosen regions."""
     where = REGION if not kind_names else f"{REGION} AND {kinds(*kind_names)}"
     return variable("sensor", "Sensor",
                     f'SHOW TAG VALUES FROM "reading" WITH KEY = "sensor_id" WHERE {where}')
 
 
-def hazard_variable() -> dict:
+def hazard_variable() -> QueryVariable:
     """Hazards that have had warnings."""
     return variable("hazard", "Hazard", 'SHOW TAG VALUES FROM "warning" WITH KEY = "hazard"')
 
 
-def warning_annotations(where: str) -> list[dict]:
+def warning_annotations(where: str) -> list[AnnotationQuery]:
     """Warning events as annotations; the level and event are among the marker's tags.
 
     One query for all events: Grafana colours all markers of a query alike, and a query per

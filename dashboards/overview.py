@@ -2,21 +2,31 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
+
+from grafana_foundation_sdk.builders import common as cb
+from grafana_foundation_sdk.builders import geomap as geomap_panel
+from grafana_foundation_sdk.cog import builder as cogbuilder
+from grafana_foundation_sdk.models import common as cm
+from grafana_foundation_sdk.models import dashboard as dm
+from grafana_foundation_sdk.models import geomap as gm
 
 from dashboards.grafana import (
     LEVEL_STEPS,
     LEVELS,
+    InfluxQL,
     Layout,
+    barchart_panel,
+    configure,
     dashboard,
     fixed_colour,
     influx,
     level_mappings,
-    panel,
+    organize,
     stat,
     steps,
     table,
+    to_json,
 )
 from dashboards.influxql import (
     HAZARD,
@@ -48,7 +58,7 @@ def _active_count(code: int, name: str, by: str = "") -> str:
             f'WHERE "level_code" = {code}{group}')
 
 
-def active_counts(by: str = "") -> list[dict[str, Any]]:
+def active_counts(by: str = "") -> list[InfluxQL]:
     """One query per level: active warnings at that level (per ``by`` tag if given)."""
     return [influx(_active_count(code, name, by), ref="ABCD"[i], table=True)
             for i, (code, name) in enumerate(ACTIVE)]
@@ -75,72 +85,80 @@ def active_table_query() -> str:
     return f'SELECT * FROM ({inner}) WHERE "level_code" > 0'
 
 
-def geomap(center: tuple[float, float]) -> dict[str, Any]:
-    """Sensors on a map: all in grey, those with warnings coloured by their worst level."""
-    p = panel("geomap", "Sensors by worst active warning level",
-              [influx(worst_level_query(), table=True)],
-              description="Each sensor's worst active warning level. " + _EXPLAIN +
-              " Positions come from the sensor registry (dashboards/gazetteer).",
-              thresholds=LEVEL_STEPS, mappings=level_mappings(), color="thresholds")
-    marker_style = {"color": {"field": "level_code", "fixed": "dark-green"},
-                    "opacity": 0.9, "rotation": {"fixed": 0, "mode": "mod"},
-                    "size": {"fixed": 12, "max": 18, "min": 8},
-                    "symbol": {"fixed": "img/icons/marker/circle.svg", "mode": "fixed"},
-                    "text": {"field": "subject", "fixed": "", "mode": "field"},
-                    "textConfig": {"fontSize": 11, "offsetY": -14, "textAlign": "center",
-                                   "textBaseline": "bottom"}}
-    p["options"] = {
-        "view": {"id": "coords", "lat": center[0], "lon": center[1], "zoom": 9,
-                 "allLayers": True},
-        "controls": {"showZoom": True, "mouseWheelZoom": True, "showAttribution": True,
-                     "showScale": True},
-        "basemap": {"type": "default", "name": "Basemap", "config": {}},
-        "layers": [
-            {"type": "geojson", "name": "All sensors", "config": {
-                "src": GEOJSON, "rules": [],
-                "style": {"color": {"fixed": "#8e8e8e"}, "opacity": 0.6,
-                          "size": {"fixed": 5}}}},
-            {"type": "markers", "name": "Worst active level", "tooltip": True,
-             "location": {"mode": "lookup", "lookup": "subject", "gazetteer": GAZETTEER},
-             "filterData": {"id": "byRefId", "options": "A"},
-             "config": {"showLegend": True, "style": marker_style}},
-        ],
-        "tooltip": {"mode": "details"},
-    }
-    return p
+def _style(color: Any, size: Any, opacity: float, **extra: Any) -> dict[str, Any]:
+    """A geomap layer style (escape hatch: the schema leaves layer config open).
+
+    Its parts are the SDK's dimension configs; the container is checked against
+    ``hazard-extensions.jsonschema.json`` (Grafana's StyleConfig).
+    """
+    return {"color": to_json(color), "size": to_json(size), "opacity": opacity,
+            **{k: to_json(v) if isinstance(v, cogbuilder.Builder) else v
+               for k, v in extra.items()}}
 
 
-def build(center: tuple[float, float], timezone: str) -> dict[str, Any]:
+def geomap() -> geomap_panel.Panel:
+    """Sensors on a map: all in grey, those with warnings coloured by their worst level.
+
+    The view fits all layers: the schema types the view's lat/lon as integers, so the
+    registry's centre cannot be given.
+    """
+    markers = _style(cb.ColorDimensionConfig().field("level_code").fixed("dark-green"),
+                     cb.ScaleDimensionConfig().fixed(12).min(8).max(18), 0.9,
+                     rotation=cb.ScalarDimensionConfig().fixed(0).min(-360).max(360)
+                     .mode(cm.ScalarDimensionMode.MOD),
+                     symbol=cb.ResourceDimensionConfig().mode(cm.ResourceDimensionMode.FIXED)
+                     .fixed("img/icons/marker/circle.svg"),
+                     text=cb.TextDimensionConfig().mode(cm.TextDimensionMode.FIELD)
+                     .field("subject").fixed(""),
+                     textConfig={"fontSize": 11, "offsetY": -14, "textAlign": "center",
+                                 "textBaseline": "bottom"})
+    everything = _style(cb.ColorDimensionConfig().fixed("#8e8e8e"),
+                        cb.ScaleDimensionConfig().fixed(5).min(2).max(15), 0.6)
+    p = (geomap_panel.Panel().title("Sensors by worst active warning level")
+         .view(geomap_panel.MapViewConfig().id("fit").all_layers(True).padding(5).zoom(9)
+               .max_zoom(13))
+         .controls(geomap_panel.ControlsOptions().show_zoom(True).mouse_wheel_zoom(True)
+                   .show_attribution(True).show_scale(True))
+         .basemap(cb.MapLayerOptions().type("default").name("Basemap").config({}))
+         .layers([
+             cb.MapLayerOptions().type("geojson").name("All sensors").config(
+                 {"src": GEOJSON, "rules": [], "style": everything}),
+             cb.MapLayerOptions().type("markers").name("Worst active level").tooltip(True)
+             .location(cb.FrameGeometrySource().mode(cm.FrameGeometrySourceMode.LOOKUP)
+                       .lookup("subject").gazetteer(GAZETTEER))
+             .filter_data({"id": "byRefId", "options": "A"})
+             .config({"showLegend": True, "style": markers})])
+         .tooltip(geomap_panel.TooltipOptions().mode(gm.TooltipMode.DETAILS)))
+    return configure(p, [influx(worst_level_query(), table=True)],
+                     description="Each sensor's worst active warning level. " + _EXPLAIN +
+                     " Positions come from the sensor registry (dashboards/gazetteer).",
+                     thresholds=LEVEL_STEPS, mappings=level_mappings(),
+                     color=dm.FieldColorModeId.THRESHOLDS)
+
+
+def build(timezone: str) -> dict[str, Any]:
     """The overview dashboard."""
     layout = Layout()
     counts = stat("Active warnings by level", active_counts(), thresholds=steps((None, "text")),
-                  description=_EXPLAIN, text_mode="value_and_name",
+                  description=_EXPLAIN, text_mode="value_and_name", no_value="0",
                   overrides=[fixed_colour(name, name) for _, name in ACTIVE])
-    counts["fieldConfig"]["defaults"]["noValue"] = "0"
     layout.add(counts, 24, 4)
-    layout.add(geomap(center), 15, 16)
+    layout.add(geomap(), 15, 16)
     layout.add(table("Regions ranked by risk", [influx(regions_query(), table=True)],
                      sort_by="risk", level_field="worst",
                      description="Risk is the sum of the level codes of the region's active "
                                  "warnings (blue 1, yellow 2, orange 3, red 4). " + _EXPLAIN,
-                     transformations=[_hide_time()]), 9, 16)
-    by_hazard = panel("barchart", "Active warnings by hazard and level",
-                      active_counts("hazard"), description=_EXPLAIN,
-                      overrides=[fixed_colour(name, name) for _, name in ACTIVE],
-                      transformations=[{"id": "joinByField",
-                                        "options": {"byField": "hazard", "mode": "outer"}},
-                                       _hide_time(["Time 1", "Time 2", "Time 3", "Time 4"])],
-                      custom={"fillOpacity": 85, "lineWidth": 0})
-    by_hazard["options"] = {"xField": "hazard", "orientation": "horizontal",
-                            "stacking": "normal", "showValue": "auto", "barWidth": 0.8,
-                            "groupWidth": 0.7, "xTickLabelRotation": 0,
-                            "legend": {"displayMode": "list", "placement": "bottom",
-                                       "showLegend": True, "calcs": []},
-                            "tooltip": {"mode": "multi", "sort": "none"}}
+                     transformations=[organize(["Time"])]), 9, 16)
+    by_hazard = barchart_panel(
+        "Active warnings by hazard and level", active_counts("hazard"), x_field="hazard",
+        description=_EXPLAIN, overrides=[fixed_colour(name, name) for _, name in ACTIVE],
+        transformations=[dm.DataTransformerConfig(id_val="joinByField", options={
+            "byField": "hazard", "mode": "outer"}),
+            organize(["Time", "Time 1", "Time 2", "Time 3", "Time 4"])])
     layout.add(by_hazard, 9, 10)
     layout.add(table("Active warnings", [influx(active_table_query(), table=True)],
                      sort_by="level_code", description=_EXPLAIN,
-                     transformations=[_hide_time()]), 15, 10)
+                     transformations=[organize(["Time"])]), 15, 10)
     layout.add(table("Latest warning events", [influx(events_table_query(FILTER), table=True)],
                      description="Warning events in the time range, newest first."), 24, 12)
     return dashboard(UID, "Hazard situation overview",
@@ -149,9 +167,3 @@ def build(center: tuple[float, float], timezone: str) -> dict[str, Any]:
                      variables=[region_variable(), sensor_variable(), hazard_variable()],
                      annotations=warning_annotations(FILTER), timezone=timezone,
                      time_from="now-24h", refresh="30s")
-
-
-def _hide_time(extra: list[str] | None = None) -> dict[str, Any]:
-    names: Mapping[str, bool] = {name: True for name in ["Time", *(extra or [])]}
-    return {"id": "organize", "options": {"excludeByName": dict(names), "indexByName": {},
-                                          "renameByName": {}}}

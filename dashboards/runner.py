@@ -62,7 +62,8 @@ def queries(board: dict[str, Any]) -> Iterator[Query]:
             yield Query(f"variable {v['name']}", v["datasource"]["type"], v["query"])
     for a in board["annotations"]["list"]:
         if not a.get("builtIn"):
-            yield Query(f"annotation {a['name']!r}", a["datasource"]["type"], a["query"],
+            yield Query(f"annotation {a['name']!r}", a["datasource"]["type"],
+                        a["target"]["query"],
                         table=True)
     for p in board["panels"]:
         for t in p.get("targets", []):

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from grafana_foundation_sdk.models.dashboard import ThresholdsConfig
 
 from dashboards.grafana import LEVEL_CODE, LEVEL_COLOUR, steps
 
@@ -125,14 +126,14 @@ def level_at(found: Iterable[Bound], x: float) -> int:
     return max((b.level for b in found if _OPS[b.op](x, b.value)), default=0)
 
 
-def threshold_steps(found: list[Bound]) -> dict[str, Any]:
+def threshold_steps(found: list[Bound]) -> ThresholdsConfig:
     """Grafana threshold steps that colour each value by the level it would raise.
 
-    >>> [(s["value"], s["color"]) for s in threshold_steps(
-    ...     [Bound("rainstorm", 3, ">=", 50), Bound("rainstorm", 4, ">=", 100)])["steps"]]
+    >>> [(s.value, s.color) for s in threshold_steps(
+    ...     [Bound("rainstorm", 3, ">=", 50), Bound("rainstorm", 4, ">=", 100)]).steps]
     [(None, 'green'), (50, 'orange'), (100, 'red')]
-    >>> [s["color"] for s in threshold_steps([Bound("o2", 3, "<", 19.5),
-    ...                                       Bound("o2", 3, ">", 23.5)])["steps"]]
+    >>> [s.color for s in threshold_steps([Bound("o2", 3, "<", 19.5),
+    ...                                    Bound("o2", 3, ">", 23.5)]).steps]
     ['orange', 'green', 'orange']
     """
     points = sorted({b.value for b in found})
