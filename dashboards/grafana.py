@@ -9,6 +9,7 @@ layers' ``config`` (free-form in the schema; built in ``overview.py``).
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -78,7 +79,7 @@ class InfluxQLQuery(cogvariants.Dataquery):
     query: str
     result_format: str = "time_series"
     alias: str | None = None
-    columns: dict[str, str] = field(default_factory=dict)
+    columns: dict[str, str | bool] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {"refId": self.ref_id, "datasource": INFLUX.to_json(),
@@ -320,7 +321,7 @@ def builtin_annotation() -> db.AnnotationQuery:
 
 
 def dashboard(uid: str, title: str, description: str, layout: Layout, *,
-              variables: list[db.QueryVariable] | None = None,
+              variables: Sequence[db.QueryVariable] | None = None,
               annotations: list[db.AnnotationQuery] | None = None, tags: tuple[str, ...] = (),
               time_from: str = "now-24h", refresh: str = "1m",
               timezone: str = "Asia/Shanghai") -> dict[str, Any]:
@@ -332,7 +333,7 @@ def dashboard(uid: str, title: str, description: str, layout: Layout, *,
          .link(db.DashboardLink("Hazard dashboards").type(dm.DashboardLinkType.DASHBOARDS)
                .tags([TAG]).as_dropdown(True).include_vars(True).keep_time(True)
                .icon("external link").target_blank(False).tooltip("").url(""))
-         .variables(variables or [])
+         .variables(list[cogbuilder.Builder[dm.VariableModel]](variables or []))
          .annotations([builtin_annotation(), *(annotations or [])]))
     for kind, p in layout.panels:
         if kind == "row":
