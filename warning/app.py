@@ -111,6 +111,10 @@ def _recovery(config: Config) -> dict:
     if not p.recovery_dir:
         return {}
     from datetime import timedelta
+
+    from warning import legacy
+
+    legacy.install()  # snapshots written by 0.1 name the modules as they were then
     directory = config.path(p.recovery_dir)
     if not any(directory.glob("part-*.sqlite3")):
         from bytewax.recovery import init_db_dir

@@ -1,0 +1,55 @@
+"""A sensor's state pickled under 0.1's module names restores and evaluates as the original."""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+import inspect
+import pickle
+from pathlib import Path
+
+from warning import legacy
+from warning.app import for_files, setup
+from warning.config import Config
+from warning.records import Reading
+
+ROOT = Path(__file__).parents[1]
+T0 = 1_783_231_200_000
+
+
+@contextlib.contextmanager
+def old_module_names():
+    """Make every class of a moved module pickle under its 0.1 module name."""
+    legacy.install()
+    patched = []
+    for old, new in legacy.MOVED.items():
+        module = importlib.import_module(new)
+        for _, cls in inspect.getmembers(module, inspect.isclass):
+            if cls.__module__ == new:
+                cls.__module__ = old
+                patched.append((cls, new))
+    try:
+        yield
+    finally:
+        for cls, new in patched:
+            cls.__module__ = new
+
+
+def test_a_state_pickled_by_0_1_restores_with_its_warning_raised():
+    s = setup(for_files(Config(), [ROOT / "rules"], None), replay=True)
+    state = None
+    raised = []
+    for m in range(60):  # 2 mm a minute: a rainstorm warning is raised within the hour
+        r = Reading("rg-1", "rainfall", "r", T0 + 60_000 * m, {"rain_mm": 2.0}, m + 1)
+        state, outcome = s.steps.evaluate(state, r)
+        raised += [e for e in outcome.events if e.event == "raised"]
+    assert raised, "the test needs a raised warning in the state"
+    with old_module_names():
+        blob = pickle.dumps(state)
+    assert b"warning.engine" in blob and b"warning.lifecycle" in blob
+    restored = pickle.loads(blob)
+    nxt = Reading("rg-1", "rainfall", "r", T0 + 60_000 * 60, {"rain_mm": 2.0}, 61)
+    _, want = s.steps.evaluate(state, nxt)
+    _, got = s.steps.evaluate(restored, nxt)
+    assert got.events == want.events
+    assert [e.event for e in got.events] != ["raised"]  # the episode went on, not anew
