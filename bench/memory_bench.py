@@ -46,8 +46,7 @@ def rss() -> int:
 def child(n: int, hours: float, every_s: int, evaluate_hours: float) -> dict:
     """Build the state of ``n`` gauges in this process and return what it measured."""
     from warning.app import setup
-    from warning.config import Config, Pipeline
-    from warning.config import Metrics as MetricsConfig
+    from warning.config import Config, MetricsConfig, Pipeline
     from warning.pipeline.nodata import SHARD_KEYS, shard_of
     from warning.records import Reading, Seen
     from warning.rules.windows import Series

@@ -60,9 +60,12 @@ sys.path.append(str(ROOT))  # after PYTHONPATH, so another checkout can be measu
 from bytewax.inputs import FixedPartitionedSource, StatefulSourcePartition  # noqa: E402
 
 from warning.app import Setup, run_backtest, run_live, setup  # noqa: E402
-from warning.config import MQTT, Config  # noqa: E402
-from warning.config import Metrics as MetricsConfig  # noqa: E402
-from warning.config import Outputs as OutputsConfig  # noqa: E402
+from warning.config import (  # noqa: E402
+    MQTT,
+    Config,
+    MetricsConfig,  # noqa: E402
+    OutputsConfig,  # noqa: E402
+)
 from warning.demo.broker import Broker  # noqa: E402
 from warning.pipeline.flow import Outputs, build_flow  # noqa: E402
 from warning.records import zone  # noqa: E402

@@ -88,7 +88,7 @@ class Pipeline:
 
 
 @dataclass
-class Metrics:
+class MetricsConfig:
     """Where ``/metrics`` is served; loopback unless configured."""
 
     host: str = "127.0.0.1"
@@ -97,7 +97,7 @@ class Metrics:
 
 
 @dataclass
-class Outputs:
+class OutputsConfig:
     """Local outputs besides MQTT and InfluxDB."""
 
     console: bool = True
@@ -129,8 +129,8 @@ class Config:
     mqtt: MQTT = field(default_factory=MQTT)
     influx: Influx | None = None
     pipeline: Pipeline = field(default_factory=Pipeline)
-    metrics: Metrics = field(default_factory=Metrics)
-    outputs: Outputs = field(default_factory=Outputs)
+    metrics: MetricsConfig = field(default_factory=MetricsConfig)
+    outputs: OutputsConfig = field(default_factory=OutputsConfig)
     notify: Notify | None = None
     kinds: dict[str, Any] = field(default_factory=dict)
     base_dir: str = "."

@@ -13,8 +13,7 @@ import yaml
 from rich.console import Console
 
 from warning.app import live_outputs, run_live, setup
-from warning.config import Config, Influx, Notify
-from warning.config import Metrics as MetricsConfig
+from warning.config import Config, Influx, MetricsConfig, Notify
 from warning.demo.broker import Broker, free_port
 from warning.demo.gateway import DEMO_ROUTING, Gateway
 

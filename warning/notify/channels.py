@@ -179,7 +179,7 @@ class ChannelMetrics:
 
 
 @dataclass(frozen=True, slots=True)
-class Outcome:
+class DeliveryOutcome:
     """What became of one notification: every attempt, and the channel that took it."""
 
     ok: bool
@@ -210,7 +210,7 @@ class Dispatcher:
         # apprise loads its ~190 plugins on first use (~0.5 s): not during the first warning.
         apprise.Apprise.instantiate("json://localhost", suppress_exceptions=True)
 
-    def deliver(self, n: Notification, **context: Any) -> Outcome:
+    def deliver(self, n: Notification, **context: Any) -> DeliveryOutcome:
         """Deliver ``n`` on the first channel that takes it; ``context`` goes to ``render``."""
         deliveries: list[Delivery] = []
         for spec in n.channels:
@@ -235,13 +235,13 @@ class Dispatcher:
                 d, final = self._attempt(n, spec, message, attempt)
                 deliveries.append(d)
                 if d.ok:
-                    return Outcome(True, tuple(deliveries), spec.name)
+                    return DeliveryOutcome(True, tuple(deliveries), spec.name)
                 if final:
                     break
         if deliveries:  # none at all: no channel wants this kind (a resolve), not a failure
             log.error("notification %s for %s: not delivered on any of %d channels",
                       n.notification_id, n.receiver, len(n.channels))
-        return Outcome(False, tuple(deliveries))
+        return DeliveryOutcome(False, tuple(deliveries))
 
     def _attempt(self, n: Notification, spec: ChannelSpec, message: Message,
                  attempt: int) -> tuple[Delivery, bool]:
