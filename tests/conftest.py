@@ -18,6 +18,22 @@ settings.register_profile("dev", print_blob=True)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci" if os.environ.get("CI") else "dev"))
 
 
+#: Fixtures that start a real server: a test using one is an integration test.
+SERVER_FIXTURES = frozenset({"broker", "influx_server", "influxdb", "own_influx", "sim_broker",
+                             "stored", "live", "receiver"})
+
+
+def pytest_collection_modifyitems(items):
+    """Mark integration tests: those in tests/integration or using a server fixture.
+
+    ``pytest -m "not integration"`` is then the fast loop of pure-logic tests.
+    """
+    for item in items:
+        names = set(getattr(item, "fixturenames", ()))
+        if "integration" in item.path.parts or names & SERVER_FIXTURES:
+            item.add_marker(pytest.mark.integration)
+
+
 @pytest.fixture
 def broker():
     """A fresh Mosquitto broker (queue limits lifted, as deploy/mosquitto.conf ships)."""
