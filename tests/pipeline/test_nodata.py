@@ -1,4 +1,4 @@
-"""The no-data watch, table by table: silence raised at last reading + no_data, cleared on return."""
+"""The no-data watch, table by table: silence raised at last reading + no_data, cleared later."""
 
 from __future__ import annotations
 
