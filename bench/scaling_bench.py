@@ -25,7 +25,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
 import yaml
@@ -41,6 +40,7 @@ from pipeline_bench import (  # noqa: E402
     write_registry,
 )
 
+from tests.support.live_helpers import metric_total  # noqa: E402
 from warning.demo.broker import Broker, free_port  # noqa: E402
 
 TOPIC = "hazard/readings/#"
@@ -49,15 +49,7 @@ EVALUATED = ("hazard_readings_accepted_total", "hazard_readings_duplicate_total"
 
 
 def _evaluated(port: int) -> float:
-    try:
-        text = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=2).read()
-    except OSError:
-        return 0.0
-    total = 0.0
-    for line in text.decode().splitlines():
-        if line.split("{", 1)[0].split(" ", 1)[0] in EVALUATED:
-            total += float(line.rsplit(" ", 1)[1])
-    return total
+    return metric_total(port, *EVALUATED)
 
 
 def drain(messages, registry: Path, tmp: Path, processes: int, workers: int,

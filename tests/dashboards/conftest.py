@@ -21,13 +21,13 @@ for folder in (HERE, HERE.parents[1]):
 
 from dashboard_data import UNIFORM_VELOCITY, fill  # noqa: E402
 from dashboard_files import ROOT, load_boards  # noqa: E402
-from prom_server import Prometheus  # noqa: E402
 
 from sensors_sim.generate import generate  # noqa: E402
 from sensors_sim.network import registry  # noqa: E402
 from sensors_sim.publish import publish  # noqa: E402
 from sensors_sim.scenario import load_scenario  # noqa: E402
 from tests.support.live_helpers import metric, start_pipeline, stop_pipeline, wait  # noqa: E402
+from tests.support.servers import Prometheus  # noqa: E402
 from warning.demo.broker import Broker, free_port, mosquitto_path  # noqa: E402
 
 

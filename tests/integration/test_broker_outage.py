@@ -14,20 +14,15 @@ import time
 from tests.support.live_helpers import (
     metric,
     normal,
+    recoverable_case,
     start_pipeline,
     stop_pipeline,
-    storm_case,
+    stored_readings,
     wait,
 )
 from tests.support.mqtt_helpers import Collector, publish_all
 from warning.config import MQTT
-from warning.demo.broker import free_port
 from warning.sinks.mqtt import Publisher
-
-
-def _count(influxdb) -> int:
-    rows = influxdb.query("SELECT count(rain_mm) FROM reading", db=influxdb.db)
-    return int(rows[0]["count"]) if rows else 0
 
 
 def test_publisher_keeps_warnings_while_the_broker_is_down(broker):
@@ -48,13 +43,8 @@ def test_publisher_keeps_warnings_while_the_broker_is_down(broker):
 
 
 def test_broker_restart_loses_nothing(tmp_path, broker, influxdb):
-    port = free_port()
-    config, messages, expected = storm_case(tmp_path, {
-        "mqtt": {"port": broker.port, "client_id": "outage-under-test"},
-        "influx": {"url": influxdb.url, "database": influxdb.db, "batch_size": 50},
-        "pipeline": {"idle_tick_after": "1h", "recovery_dir": "recovery",
-                     "snapshot_interval": "200ms"},
-        "metrics": {"port": port}, "outputs": {"console": False}})
+    config, messages, expected, port = recoverable_case(tmp_path, broker, "outage-under-test",
+                                                        influxdb)
     third = len(messages) // 3
     collector = Collector(broker.port, "hazard/warnings/#", persistent=True)
     proc, log = start_pipeline(tmp_path, config)
@@ -72,7 +62,7 @@ def test_broker_restart_loses_nothing(tmp_path, broker, influxdb):
         wait(lambda: metric(port, "hazard_mqtt_connected") == 1, 60, "connected = 1 again")
         assert metric(port, "hazard_mqtt_connects_total") >= 2
         publish_all(broker.port, messages[2 * third:])
-        wait(lambda: _count(influxdb) == len(messages), 60, "every reading in InfluxDB")
+        wait(lambda: stored_readings(influxdb) == len(messages), 60, "every reading in InfluxDB")
         got = collector.wait_for("hazard/warnings/", len(expected), 30)
         time.sleep(1.0)  # late duplicates, if any, arrive before counting
         duplicates_dropped = metric(port, "hazard_readings_duplicate_total")
@@ -84,7 +74,7 @@ def test_broker_restart_loses_nothing(tmp_path, broker, influxdb):
         f"expected the backtest's {len(expected)} events, found {len(set(normal(events)))}"
     print(f"{len(got)} warning messages for {len(expected)} events; "
           f"{duplicates_dropped:.0f} redelivered readings recognised as duplicates")
-    assert _count(influxdb) == len(messages)
+    assert stored_readings(influxdb) == len(messages)
     rows = influxdb.query("SELECT count(warning_id) FROM warning", db=influxdb.db)
     assert int(rows[0]["count"]) == len(expected)
 

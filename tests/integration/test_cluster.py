@@ -15,27 +15,12 @@ import os
 import signal
 import subprocess
 import sys
-import urllib.request
 
 import yaml
 
-from tests.support.live_helpers import normal, stop_pipeline, storm_case, wait
+from tests.support.live_helpers import metric_total, normal, stop_pipeline, storm_case, wait
 from tests.support.mqtt_helpers import Collector, publish_all
 from warning.demo.broker import free_port
-
-
-def _total(port: int, *names: str) -> float:
-    """Sum every sample (all labels) of these counters on one process's /metrics."""
-    try:
-        text = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=2).read()
-    except OSError:
-        return 0.0
-    total = 0.0
-    for line in text.decode().splitlines():
-        name = line.split("{", 1)[0].split(" ", 1)[0]
-        if name in names:
-            total += float(line.rsplit(" ", 1)[1])
-    return total
 
 
 def _start(tmp_path, config: dict, name: str, *args: str):
@@ -61,11 +46,11 @@ def _run(tmp_path, broker, base: dict, messages, expected_count: int, processes:
                    "metrics": {"port": port}}
             args = ("-i", str(i), "-a", peers) if processes > 1 else ()
             running.append(_start(tmp_path, cfg, f"{name}-{i}", *args))
-        wait(lambda: all(_total(p, "hazard_mqtt_connected") == 1 for p in ports), 60,
+        wait(lambda: all(metric_total(p, "hazard_mqtt_connected") == 1 for p in ports), 60,
              "every process to subscribe")
 
         def evaluated() -> float:
-            return sum(_total(p, "hazard_readings_accepted_total",
+            return sum(metric_total(p, "hazard_readings_accepted_total",
                               "hazard_readings_duplicate_total",
                               "hazard_readings_rejected_total") for p in ports)
 
@@ -78,7 +63,7 @@ def _run(tmp_path, broker, base: dict, messages, expected_count: int, processes:
             sent += len(batch)
             wait(lambda n=sent: evaluated() >= n, 30, f"{sent} readings evaluated")
         events = collector.wait_for("hazard/warnings/", expected_count, 30)
-        received = [_total(p, "hazard_readings_received_total") for p in ports]
+        received = [metric_total(p, "hazard_readings_received_total") for p in ports]
     finally:
         for proc, _ in running:  # all at once: a cluster ends when every process has
             proc.send_signal(signal.SIGTERM)

@@ -14,28 +14,18 @@ import time
 from tests.support.live_helpers import (
     metric,
     normal,
+    recoverable_case,
     start_pipeline,
     stop_pipeline,
-    storm_case,
+    stored_readings,
     wait,
 )
 from tests.support.mqtt_helpers import Collector, publish_all
-from warning.demo.broker import free_port
-
-
-def _count(influxdb) -> int:
-    rows = influxdb.query("SELECT count(rain_mm) FROM reading", db=influxdb.db)
-    return int(rows[0]["count"]) if rows else 0
 
 
 def test_kill_minus_nine_loses_nothing(tmp_path, broker, influxdb):
-    port = free_port()
-    config, messages, expected = storm_case(tmp_path, {
-        "mqtt": {"port": broker.port, "client_id": "crash-under-test"},
-        "influx": {"url": influxdb.url, "database": influxdb.db, "batch_size": 50},
-        "pipeline": {"idle_tick_after": "1h", "recovery_dir": "recovery",
-                     "snapshot_interval": "200ms"},
-        "metrics": {"port": port}, "outputs": {"console": False}})
+    config, messages, expected, port = recoverable_case(tmp_path, broker, "crash-under-test",
+                                                        influxdb)
     third = len(messages) // 3
     collector = Collector(broker.port, "hazard/warnings/#")
 
@@ -53,7 +43,7 @@ def test_kill_minus_nine_loses_nothing(tmp_path, broker, influxdb):
 
     proc, log = start_pipeline(tmp_path, config, "second")
     try:
-        wait(lambda: _count(influxdb) == len(messages), 60, "every reading in InfluxDB")
+        wait(lambda: stored_readings(influxdb) == len(messages), 60, "every reading in InfluxDB")
         got = collector.wait_for("hazard/warnings/", len(expected), 30)
         time.sleep(1.0)  # let late duplicates, if any, arrive before counting
         again = metric(port, "hazard_readings_received_total")
@@ -69,6 +59,6 @@ def test_kill_minus_nine_loses_nothing(tmp_path, broker, influxdb):
     print(f"{len(got)} warning messages, {duplicates} repeated after the kill; "
           f"{redelivered:.0f} readings redelivered")
     assert redelivered >= 0
-    assert _count(influxdb) == len(messages)
+    assert stored_readings(influxdb) == len(messages)
     warnings = influxdb.query("SELECT count(level_code) FROM warning", db=influxdb.db)
     assert int(warnings[0]["count"]) == len(expected)  # the same point again, not a new one

@@ -10,22 +10,17 @@ from __future__ import annotations
 from tests.support.live_helpers import (
     metric,
     normal,
+    recoverable_case,
     start_pipeline,
     stop_pipeline,
-    storm_case,
     wait,
 )
 from tests.support.mqtt_helpers import Collector, publish_all
-from warning.demo.broker import free_port
 
 
 def test_restart_loses_nothing_and_repeats_nothing(tmp_path, broker):
-    metrics_port = free_port()
-    config, messages, expected = storm_case(tmp_path, {
-        "mqtt": {"port": broker.port, "client_id": "restart-under-test"},
-        "pipeline": {"idle_tick_after": "1h", "recovery_dir": "recovery",
-                     "snapshot_interval": "1s"},
-        "metrics": {"port": metrics_port}, "outputs": {"console": False}})
+    config, messages, expected, metrics_port = recoverable_case(
+        tmp_path, broker, "restart-under-test", snapshot_interval="1s")
     half = len(messages) // 2
     collector = Collector(broker.port, "hazard/warnings/#")
 

@@ -25,6 +25,18 @@ def metric(port: int, name: str) -> float | None:
     return None
 
 
+def metric_total(port: int, *names: str) -> float:
+    """Sum every sample (all labels) of these metrics on a /metrics page; 0 if unreachable."""
+    from prometheus_client.parser import text_string_to_metric_families
+
+    try:
+        text = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=2).read()
+    except OSError:
+        return 0.0
+    return sum(sample.value for family in text_string_to_metric_families(text.decode())
+               for sample in family.samples if sample.name in names)
+
+
 def wait(predicate, timeout: float = 20.0, what: str = "condition") -> None:
     """Poll until ``predicate()`` is true, or fail saying what did not happen."""
     deadline = time.monotonic() + timeout
@@ -91,3 +103,29 @@ def storm_case(tmp_path, config: dict, quiet_gauges: int = 0) -> tuple:
     messages = [(f"hazard/readings/{region(r['sensor_id'])}/rainfall/{r['sensor_id']}",
                  json.dumps(r).encode()) for r in readings]
     return path, messages, expected
+
+
+def recoverable_case(tmp_path, broker, client_id: str, influxdb=None,
+                     snapshot_interval: str = "200ms") -> tuple:
+    """The storm case for a pipeline that must survive a crash or restart.
+
+    A persistent MQTT session (``client_id``), a recovery directory, InfluxDB if given, and
+    metrics on a free port. Returns (config path, messages, expected events, metrics port).
+    """
+    from warning.demo.broker import free_port
+
+    port = free_port()
+    config = {"mqtt": {"port": broker.port, "client_id": client_id},
+              "pipeline": {"idle_tick_after": "1h", "recovery_dir": "recovery",
+                           "snapshot_interval": snapshot_interval},
+              "metrics": {"port": port}, "outputs": {"console": False}}
+    if influxdb is not None:
+        config["influx"] = {"url": influxdb.url, "database": influxdb.db, "batch_size": 50}
+    path, messages, expected = storm_case(tmp_path, config)
+    return path, messages, expected, port
+
+
+def stored_readings(influxdb) -> int:
+    """How many rain readings the test database holds."""
+    rows = influxdb.query("SELECT count(rain_mm) FROM reading", db=influxdb.db)
+    return int(rows[0]["count"]) if rows else 0

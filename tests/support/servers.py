@@ -7,24 +7,65 @@ import shutil
 import subprocess
 import tempfile
 import time
+import urllib.error
 import urllib.parse
 import urllib.request
 from pathlib import Path
+from typing import Any
+
+import yaml
 
 from warning.demo.broker import free_port, stop_process, wait_for_port
 
 
-class InfluxDB:
-    """Debian's influxd (1.x, v1 API) in a temporary directory."""
+class Server:
+    """A Debian server binary in its own temporary directory, on a free loopback port."""
+
+    name = ""  # binary, and the prefix of the directory and log
+    ready_path = "/"  # answers 2xx once the server takes requests
 
     def __init__(self) -> None:
         self.port = free_port()
-        self.dir = Path(tempfile.mkdtemp(prefix="hazard-influx-"))
+        self.dir = Path(tempfile.mkdtemp(prefix=f"hazard-{self.name}-"))
         self.proc: subprocess.Popen[bytes] | None = None
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
+
+    def log(self) -> str:
+        return (self.dir / f"{self.name}.log").read_text(errors="replace")
+
+    def launch(self, *args: str) -> None:
+        """Start the binary with ``args`` and wait until it is ready (30 s at most)."""
+        binary = shutil.which(self.name) or f"/usr/bin/{self.name}"
+        self.proc = subprocess.Popen([binary, *args], stdout=subprocess.DEVNULL,
+                                     stderr=(self.dir / f"{self.name}.log").open("wb"))
+        wait_for_port(self.port, 30)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                urllib.request.urlopen(f"{self.url}{self.ready_path}", timeout=1).read()
+                return
+            except OSError:
+                time.sleep(0.1)
+        msg = f"{self.name} not ready after 30 s: {self.log()[-2000:]}"
+        raise TimeoutError(msg)
+
+    def stop(self) -> None:
+        stop_process(self.proc)
+        self.proc = None
+
+    def cleanup(self) -> None:
+        self.stop()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+class InfluxDB(Server):
+    """Debian's influxd (1.x, v1 API)."""
+
+    name = "influxd"
+    ready_path = "/ping"
 
     def start(self) -> InfluxDB:
         conf = self.dir / "influxdb.conf"
@@ -45,17 +86,7 @@ bind-address = "127.0.0.1:{free_port()}"
 [continuous_queries]
   enabled = false
 """)
-        binary = shutil.which("influxd") or "/usr/bin/influxd"
-        self.proc = subprocess.Popen([binary, "-config", str(conf)], stdout=subprocess.DEVNULL,
-                                     stderr=(self.dir / "influxd.log").open("wb"))
-        wait_for_port(self.port, 30)
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                urllib.request.urlopen(f"{self.url}/ping", timeout=1).read()
-                break
-            except OSError:
-                time.sleep(0.1)
+        self.launch("-config", str(conf))
         return self
 
     def query(self, q: str, db: str = "hazard") -> list[dict]:
@@ -77,10 +108,44 @@ bind-address = "127.0.0.1:{free_port()}"
     def create_database(self, name: str = "hazard") -> None:
         self.query(f'CREATE DATABASE "{name}"', db="")
 
-    def stop(self) -> None:
-        stop_process(self.proc)
-        self.proc = None
 
-    def cleanup(self) -> None:
-        self.stop()
-        shutil.rmtree(self.dir, ignore_errors=True)
+class Prometheus(Server):
+    """Scrapes what ``config`` says; ``query`` and ``query_range`` go to its HTTP API."""
+
+    name = "prometheus"
+    ready_path = "/-/ready"
+
+    def __init__(self, config: dict[str, Any]):
+        super().__init__()
+        self.config = config
+
+    def start(self) -> Prometheus:
+        conf = self.dir / "prometheus.yml"
+        conf.write_text(yaml.safe_dump(self.config))
+        self.launch(f"--config.file={conf}", f"--storage.tsdb.path={self.dir / 'data'}",
+                    f"--web.listen-address=127.0.0.1:{self.port}", "--log.level=warn")
+        return self
+
+    def api(self, path: str, **params: Any) -> Any:
+        """GET an API path; return ``data``, or raise RuntimeError with Prometheus' error."""
+        query = urllib.parse.urlencode(params, doseq=True)
+        try:
+            with urllib.request.urlopen(f"{self.url}/api/v1/{path}?{query}",
+                                        timeout=10) as resp:
+                body = json.load(resp)
+        except urllib.error.HTTPError as exc:
+            body = json.load(exc)
+        if body.get("status") != "success":
+            msg = f"{body.get('errorType')}: {body.get('error')} ({path} {params})"
+            raise RuntimeError(msg)
+        return body["data"]
+
+    def query(self, expr: str, at: float | None = None) -> list[dict[str, Any]]:
+        """An instant query's result vector."""
+        params = {"query": expr} | ({"time": at} if at is not None else {})
+        return self.api("query", **params)["result"]
+
+    def query_range(self, expr: str, start: float, end: float, step: float
+                    ) -> list[dict[str, Any]]:
+        """A range query's result matrix."""
+        return self.api("query_range", query=expr, start=start, end=end, step=step)["result"]

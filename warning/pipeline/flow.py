@@ -1,10 +1,21 @@
 """The one place where the dataflow is wired; ``run`` and ``backtest`` differ only in I/O.
 
-ingest (parse, watermark ticks) ─┬─▶ rejected ─────────────────────────────▶ dead letters
-├─▶ readings ─▶ key_by_sensor ─▶ evaluate_rules ─┬─▶ store
-│                                   (late) ──────┴─▶ dead letters
-└─▶ seen + ticks ─▶ watch_silence ───────────────┬─▶ warnings
-rule events ────────┘
+Step ids (quoted) are the names bytewax snapshots state under; what each step does is in
+``steps.py``, over the pure modules (``evaluate``, ``nodata``, ``lifecycle``, ``anomaly``)::
+
+  "ingest" (parse, watermark ticks)
+   ├─▶ "split_rejected" ──────────────────────────────────────────────▶ dead letters
+   ├─▶ readings + expiries ─▶ "key_by_sensor" ─▶ "evaluate_rules"
+   │     (per sensor: windows, detectors, rules, lifecycle, daily FWI)
+   │        ├─▶ rule events ─────────────────────────────────────────▶ warnings, store
+   │        ├─▶ accepted readings ─┬─────────────────────────────────▶ store
+   │        │                      └─▶ "model_features" ─▶ "score_models" ─┐
+   │        ├─▶ indicators ─────────────────────────────────────────────────┴▶ store, indicators
+   │        └─▶ late readings ───────────────────────────────────────▶ dead letters
+   ├─▶ sightings + ticks ─▶ "watch_silence" (16 no-data shards)
+   │        ├─▶ no-data warnings ────────────────────────────────────▶ warnings, store
+   │        └─▶ expiries (quiet sensors) ─▶ back to "key_by_sensor"
+   └─▶ wet and level readings ─▶ "compare_neighbours" (one key) ─▶ drift ─▶ warnings, store
 """
 
 from __future__ import annotations
