@@ -11,7 +11,7 @@ from __future__ import annotations
 import base64
 import html
 import io
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
 from pathlib import Path
@@ -146,7 +146,7 @@ def _lead(ms: int | None) -> str:
 
 def plot_panel(panel: Panel, series: Mapping[str, Sequence[tuple[int, float]]],
                registry_entry: Mapping[str, Any], tz: tzinfo) -> bytes:
-    """Draw one panel; return PNG bytes."""
+    """Draw one panel: up to three fields, thresholds, warning spans and labels; PNG bytes."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -162,46 +162,74 @@ def plot_panel(panel: Panel, series: Mapping[str, Sequence[tuple[int, float]]],
                              sharex=True, squeeze=False)
     for ax, name in zip(axes[:, 0], fields, strict=True):
         points = [(t, v) for t, v in series.get(name, ()) if panel.start_ms <= t <= panel.end_ms]
-        if points:
-            xs, ys = [dt(t) for t, _ in points], [v for _, v in points]
-            ax.plot(*_broken(points, dt), color="#222", lw=1.2, drawstyle="steps-pre")
-            ax.set_ylabel(name)
-            low, high = min(ys), max(ys)
-            if low >= 0 and (low <= 0.25 * high or low == high):  # amounts from zero
-                ax.set_ylim(0, max(ys) * 1.15 or 1)
-            elif low == high:  # levels: their own range
-                ax.set_ylim(low - 1, high + 1)
-            if "rain" in name:  # amounts per report: their running total tells the story
-                total, sums = 0.0, []
-                for v in ys:
-                    total += v
-                    sums.append(total)
-                twin = ax.twinx()
-                twin.plot(xs, sums, color="#0b7", lw=1.4)
-                twin.set_ylabel(f"{name}, total in view", color="#0b7")
-                twin.set_ylim(0, max(sums) * 1.15 or 1)
-        else:
-            ax.text(0.5, 0.5, "no readings from this sensor in this span", ha="center",
-                    va="center", transform=ax.transAxes, color="#666")
-        for key, value in sorted(registry_entry.items()):
-            if name and key.endswith("_" + name) and isinstance(value, int | float):
-                ax.axhline(value, color="#555", lw=0.8, ls=(0, (6, 3)))
-                ax.annotate(key, (1, value), xycoords=("axes fraction", "data"), fontsize=7,
-                            ha="right", va="bottom", color="#555")
-        for ep in panel.episodes:
-            end = min(ep.cleared, panel.end_ms, panel.data_end_ms)
-            for i, (ts, level) in enumerate(ep.steps):
-                to = ep.steps[i + 1][0] if i + 1 < len(ep.steps) else end
-                ax.axvspan(dt(ts), dt(to), color=COLOURS[LEVEL_NAMES[level - 1]], alpha=0.35,
-                           lw=0)
-        for lb in panel.labels:
-            colour = COLOURS[LEVEL_NAMES[lb.level - 1]]
-            ax.axvline(dt(lb.onset), color=colour, lw=1.8, ls="--")
-            ax.axvline(dt(lb.end), color=colour, lw=1.8, ls=":")
-            if lb.peak is not None:
-                ax.axvline(dt(lb.peak), color=colour, lw=1, ls="-.")
+        _plot_field(ax, name, points, dt)
+        _plot_thresholds(ax, name, registry_entry)
+        _plot_warnings(ax, panel, dt)
         ax.grid(alpha=0.3)
-    top = axes[0, 0]
+    _annotate_moments(axes[0, 0], panel, dt)
+    bottom = axes[-1, 0]
+    bottom.set_xlim(dt(panel.start_ms), dt(panel.end_ms))
+    bottom.xaxis.set_major_formatter(mdates.DateFormatter("%m-%d %H:%M", tz=tz))
+    fig.suptitle(f"{panel.title}\n{panel.verdict}", fontsize=10, x=0.01, ha="left")
+    fig.tight_layout()
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=90)
+    plt.close(fig)
+    return buf.getvalue()
+
+
+def _plot_field(ax: Any, name: str, points: list[tuple[int, float]],
+                dt: Callable[[float], datetime]) -> None:
+    """One field's readings; rain also as its running total, on a second axis."""
+    if not points:
+        ax.text(0.5, 0.5, "no readings from this sensor in this span", ha="center",
+                va="center", transform=ax.transAxes, color="#666")
+        return
+    xs, ys = [dt(t) for t, _ in points], [v for _, v in points]
+    ax.plot(*_broken(points, dt), color="#222", lw=1.2, drawstyle="steps-pre")
+    ax.set_ylabel(name)
+    low, high = min(ys), max(ys)
+    if low >= 0 and (low <= 0.25 * high or low == high):  # amounts from zero
+        ax.set_ylim(0, max(ys) * 1.15 or 1)
+    elif low == high:  # levels: their own range
+        ax.set_ylim(low - 1, high + 1)
+    if "rain" in name:  # amounts per report: their running total tells the story
+        total, sums = 0.0, []
+        for v in ys:
+            total += v
+            sums.append(total)
+        twin = ax.twinx()
+        twin.plot(xs, sums, color="#0b7", lw=1.4)
+        twin.set_ylabel(f"{name}, total in view", color="#0b7")
+        twin.set_ylim(0, max(sums) * 1.15 or 1)
+
+
+def _plot_thresholds(ax: Any, name: str, registry_entry: Mapping[str, Any]) -> None:
+    """The sensor's own levels for this field (``warning_level_m`` for ``level_m``...)."""
+    for key, value in sorted(registry_entry.items()):
+        if name and key.endswith("_" + name) and isinstance(value, int | float):
+            ax.axhline(value, color="#555", lw=0.8, ls=(0, (6, 3)))
+            ax.annotate(key, (1, value), xycoords=("axes fraction", "data"), fontsize=7,
+                        ha="right", va="bottom", color="#555")
+
+
+def _plot_warnings(ax: Any, panel: Panel, dt: Callable[[float], datetime]) -> None:
+    """Warning levels as coloured spans; labelled onset, peak and end as vertical lines."""
+    for ep in panel.episodes:
+        end = min(ep.cleared, panel.end_ms, panel.data_end_ms)
+        for i, (ts, level) in enumerate(ep.steps):
+            to = ep.steps[i + 1][0] if i + 1 < len(ep.steps) else end
+            ax.axvspan(dt(ts), dt(to), color=COLOURS[LEVEL_NAMES[level - 1]], alpha=0.35, lw=0)
+    for lb in panel.labels:
+        colour = COLOURS[LEVEL_NAMES[lb.level - 1]]
+        ax.axvline(dt(lb.onset), color=colour, lw=1.8, ls="--")
+        ax.axvline(dt(lb.end), color=colour, lw=1.8, ls=":")
+        if lb.peak is not None:
+            ax.axvline(dt(lb.peak), color=colour, lw=1, ls="-.")
+
+
+def _annotate_moments(top: Any, panel: Panel, dt: Callable[[float], datetime]) -> None:
+    """Name the labelled moments and each warning step on the top plot."""
     ymax = top.get_ylim()[1]
     for lb in panel.labels:
         for ms, text in ((lb.onset, "onset"), (lb.peak, "peak"), (lb.end, "end")):
@@ -213,15 +241,6 @@ def plot_panel(panel: Panel, series: Mapping[str, Sequence[tuple[int, float]]],
         for ts, level in ep.steps:
             top.annotate(LEVEL_NAMES[level - 1], (dt(ts), top.get_ylim()[0]), fontsize=7,
                          xytext=(2, 2), textcoords="offset points", color="#333")
-    bottom = axes[-1, 0]
-    bottom.set_xlim(dt(panel.start_ms), dt(panel.end_ms))
-    bottom.xaxis.set_major_formatter(mdates.DateFormatter("%m-%d %H:%M", tz=tz))
-    fig.suptitle(f"{panel.title}\n{panel.verdict}", fontsize=10, x=0.01, ha="left")
-    fig.tight_layout()
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=90)
-    plt.close(fig)
-    return buf.getvalue()
 
 
 def _table(header: Sequence[str], rows: Iterable[Sequence[str]], cls: str = "") -> str:

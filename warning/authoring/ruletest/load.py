@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
-from datetime import date, datetime, tzinfo
+from dataclasses import dataclass
+from datetime import datetime, tzinfo
 from pathlib import Path
 from typing import Any
 
+from warning.authoring.ruletest.expect import Expected, expected_events
+from warning.authoring.ruletest.notation import (
+    checked_duration,
+    found_text,
+    parse_datetime,
+    parse_series,
+    parse_time,
+)
 from warning.kinds import BUILTIN_KINDS, Kind
-from warning.records import LEVEL_NAMES, parse_duration_ms
 from warning.registry import STRING_KEYS
 from warning.rules.load import RuleSet, load_rules
 from warning.yamlfile import Checker, ConfigError, LineDict, LineList, Problem, describe, load_yaml
@@ -18,28 +24,8 @@ from warning.yamlfile import Checker, ConfigError, LineDict, LineList, Problem, 
 FILE_KEYS = ("rule_files", "sensors", "cases", "description")
 CASE_KEYS = ("name", "description", "sensors", "rules", "start", "interval", "series",
              "readings", "expect", "within", "no_other_events")
-EXPECT_KEYS = ("at", "rule", "event", "level", "previous", "subject", "within", "values")
 READING_KEYS = ("sensor", "ts", "values")
-EVENTS = ("raised", "escalated", "deescalated", "cleared")
-NOTATION = "values like '0x12 5x6 3.8..4.6x9 _x3'"
 
-_UNITS_MS = {"d": 86_400_000, "h": 3_600_000, "m": 60_000, "s": 1000}
-_NUM = r"-?\d+(?:\.\d+)?"
-_TOKEN = re.compile(rf"(?:(?P<gap>_)|(?P<a>{_NUM})(?:\.\.(?P<b>{_NUM}))?)(?:x(?P<n>\d+))?")
-
-
-@dataclass(frozen=True)
-class Expected:
-    """One warning event a case must produce."""
-
-    at_ms: int
-    rule: str
-    event: str
-    level: str | None
-    previous: str | None
-    subject: str
-    within_ms: int
-    values: Mapping[str, float] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -63,66 +49,6 @@ class RuleTestFile:
     path: Path
     rule_files: tuple[Path, ...]
     cases: tuple[Case, ...]
-
-
-def parse_duration(text: str) -> int:
-    """Parse a duration, compound or not (``5m``, ``7h15m``, ``1d2h``), into milliseconds.
-
-    >>> parse_duration("7h15m"), parse_duration("90s")
-    (26100000, 90000)
-    """
-    try:
-        if not isinstance(text, str) or text != text.strip():
-            raise ValueError
-        return parse_duration_ms(text)
-    except ValueError:
-        msg = f"a duration like 5m, 3h or 7h15m, found {describe(text)}"
-        raise ValueError(msg) from None
-
-
-def format_offset(ms: int) -> str:
-    """Format a time offset the way tests write it.
-
-    >>> format_offset(26_100_000), format_offset(-300_000), format_offset(0)
-    ('+7h15m', '-5m', '+0m')
-    """
-    sign, ms = ("-", -ms) if ms < 0 else ("+", ms)
-    parts = []
-    for unit, size in _UNITS_MS.items():
-        if ms >= size:
-            parts.append(f"{ms // size}{unit}")
-            ms %= size
-    if ms:
-        parts.append(f"{ms / 1000:g}s")
-    return sign + ("".join(parts) or "0m")
-
-
-def parse_series(text: str) -> list[float | None]:
-    """Expand the compact series notation; None marks an interval without a reading.
-
-    ``VxN`` is N readings of V; ``A..BxN`` N readings evenly from A to B; ``_xN`` N gaps.
-
-    >>> parse_series("0x2 5 1..2x3 _x2")
-    [0.0, 0.0, 5.0, 1.0, 1.5, 2.0, None, None]
-    """
-    out: list[float | None] = []
-    for token in str(text).split():
-        m = _TOKEN.fullmatch(token)
-        n = int(m["n"]) if m and m["n"] else 1
-        if m is None or n < 1 or (m["b"] is not None and (m["n"] is None or n < 2)):
-            msg = f"{NOTATION}, found {token!r}"
-            raise ValueError(msg)
-        if m["gap"]:
-            out.extend([None] * n)
-        elif m["b"] is None:
-            out.extend([float(m["a"])] * n)
-        else:
-            a, b = float(m["a"]), float(m["b"])
-            out.extend(round(a + (b - a) * i / (n - 1), 9) for i in range(n))
-    if not out:
-        msg = f"{NOTATION}, found nothing"
-        raise ValueError(msg)
-    return out
 
 
 def find_test_files(paths: Iterable[str | Path]) -> list[Path]:
@@ -266,34 +192,6 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def _time(value: Any, start_ms: int | None) -> int:
-    """Return epoch ms of an RFC 3339 time or, given a start, a ``+7h15m`` offset from it."""
-    if isinstance(value, str) and value.startswith("+") and start_ms is not None:
-        try:
-            return start_ms + parse_duration(value[1:])
-        except ValueError:
-            pass  # said below, with what a time may be
-    found = _datetime(value)
-    if found is not None:
-        return round(found.timestamp() * 1000)
-    rel = " or an offset like +7h15m" if start_ms is not None else ""
-    msg = f"an RFC 3339 time with an offset{rel}, found {_found(value)}"
-    raise ValueError(msg)
-
-
-def _datetime(value: Any) -> datetime | None:
-    if isinstance(value, str):
-        try:
-            value = datetime.fromisoformat(value)
-        except ValueError:
-            return None
-    return value if isinstance(value, datetime) and value.tzinfo is not None else None
-
-
-def _found(value: Any) -> str:
-    return describe(value.isoformat() if isinstance(value, date) else value)
-
-
 def _case(node: LineDict, where: str, c: Checker, kinds: Mapping[str, Kind],
           file_sensors: list[dict[str, Any]], ruleset: RuleSet) -> Case | None:
     before = len(c.problems)
@@ -309,13 +207,13 @@ def _case(node: LineDict, where: str, c: Checker, kinds: Mapping[str, Kind],
     registry = {s["id"]: s for s in sensors}
     sole = next(iter(registry)) if len(registry) == 1 else None
 
-    start_at = _datetime(node.get("start"))
+    start_at = parse_datetime(node.get("start"))
     start = round(start_at.timestamp() * 1000) if start_at else None
     if "start" in node and start_at is None:
         c.add(node.line_of("start"), where, "start", "expected an RFC 3339 time with an "
-                                                     f"offset, found {_found(node['start'])}")
-    interval = _duration(node, "interval", where, c, None)
-    within = _duration(node, "within", where, c, 0)
+                                                     f"offset, found {found_text(node['start'])}")
+    interval = checked_duration(node, "interval", where, c, None)
+    within = checked_duration(node, "within", where, c, 0)
     other = node.get("no_other_events", True)
     if not isinstance(other, bool):
         c.expect(node, "no_other_events", where, "true or false", other)
@@ -343,7 +241,7 @@ def _case(node: LineDict, where: str, c: Checker, kinds: Mapping[str, Kind],
     if "series" not in node and "readings" not in node:
         c.add(node.line, where, "series", "expected series, readings or both, found neither")
 
-    expect = _expect(node, where, c, event_ids, registry, sole, base, within or 0)
+    expect = expected_events(node, where, c, event_ids, registry, sole, base, within or 0)
     if len(c.problems) > before or start is None or start_at is None \
             or start_at.tzinfo is None:
         return None
@@ -354,22 +252,6 @@ def _case(node: LineDict, where: str, c: Checker, kinds: Mapping[str, Kind],
             for (sid, ts), values in sorted(readings.items(), key=lambda kv: kv[0][::-1])]
     return Case(node["name"], start, tz, tuple(sensors), tuple(rows), tuple(expect),
                 frozenset(under_test), other)
-
-
-def _duration(node: LineDict, key: str, where: str, c: Checker, default: int | None,
-              shown: str = "") -> int | None:
-    if key not in node:
-        return default
-    try:
-        ms = parse_duration(node[key])
-    except ValueError as exc:
-        c.add(node.line_of(key), where, shown or key, f"expected {exc}")
-        return default
-    if key == "interval" and ms <= 0:
-        c.add(node.line_of(key), where, shown or key,
-              f"expected a positive duration, found {describe(node[key])}")
-        return default
-    return ms
 
 
 def _check_field(name: Any, sid: str, registry: Mapping[str, Any], kinds: Mapping[str, Kind]
@@ -404,11 +286,11 @@ def _series(node: LineDict, where: str, c: Checker, kinds: Mapping[str, Kind],
         first, step = start, interval
         if "start" in fields:
             try:
-                first = _time(fields["start"], start)
+                first = parse_time(fields["start"], start)
             except ValueError as exc:
                 c.add(fields.line_of("start"), where, f"{key}.start", f"expected {exc}")
         if "interval" in fields:
-            step = _duration(fields, "interval", where, c, None, f"{key}.interval")
+            step = checked_duration(fields, "interval", where, c, None, f"{key}.interval")
         if step is None and "interval" not in fields and "interval" not in node:
             c.add(node.line, where, "interval", "expected this key (or "
                   f"{key}.interval) for the series, found it missing")
@@ -454,7 +336,7 @@ def _readings(node: LineDict, where: str, c: Checker, kinds: Mapping[str, Kind],
                   f"expected a sensor of the case's sensors ({', '.join(registry)}), found "
                   f"{found}")
         try:
-            ts = _time(item.get("ts"), start)
+            ts = parse_time(item.get("ts"), start)
         except ValueError as exc:
             c.add(item.line_of("ts"), where, f"{key}.ts", f"expected {exc}")
             continue
@@ -474,75 +356,3 @@ def _readings(node: LineDict, where: str, c: Checker, kinds: Mapping[str, Kind],
                 c.add(line, where, f"{key}.values.{name}", problem)
                 continue
             readings.setdefault((str(sid), ts), {})[str(name)] = float(v)
-
-
-def _expect(node: LineDict, where: str, c: Checker, event_ids: Mapping[str, tuple[str, ...]],
-            registry: Mapping[str, Any], sole: str | None, start: int,
-            within: int) -> list[Expected]:
-    raw = node.get("expect")
-    if raw is None:
-        return []
-    if not isinstance(raw, LineList):
-        c.expect(node, "expect", where, "a list of expected events ([] for none)", raw)
-        return []
-    out = []
-    for i, item in enumerate(raw):
-        key = f"expect.{i + 1}"
-        item = c.mapping(item, where, key, raw.item_lines[i])
-        if item is None:
-            continue
-        before = len(c.problems)
-        for k in item:
-            if k not in EXPECT_KEYS:
-                c.add(item.line_of(str(k)), where, f"{key}.{k}", f"expected one of "
-                      f"{', '.join(EXPECT_KEYS)}, found unknown key {k!r}")
-        for k in ("at", "rule", "event"):
-            if k not in item:
-                c.add(item.line, where, f"{key}.{k}", "expected this key, found it missing")
-
-        def bad(k: str, expected: str, item: LineDict = item, key: str = key) -> None:
-            c.add(item.line_of(k), where, f"{key}.{k}",
-                  f"expected {expected}, found {describe(item.get(k))}")
-
-        at = 0
-        if "at" in item:
-            try:
-                at = _time(item["at"], start)
-            except ValueError as exc:
-                c.add(item.line_of("at"), where, f"{key}.at", f"expected {exc}")
-        rule, event = item.get("rule"), item.get("event")
-        if "rule" in item and rule not in event_ids:
-            bad("rule", f"a rule id among {', '.join(sorted(event_ids))}")
-        if "event" in item and event not in EVENTS:
-            bad("event", f"an event among {', '.join(EVENTS)}")
-        level, previous = item.get("level"), item.get("previous")
-        if event == "cleared" and "level" in item:
-            bad("level", "no level on a cleared event (the cleared level is 'previous')")
-        elif event in EVENTS and event != "cleared" and level not in LEVEL_NAMES:
-            bad("level", f"a level among {', '.join(LEVEL_NAMES)}")
-        if "previous" in item and previous not in LEVEL_NAMES:
-            bad("previous", f"a level among {', '.join(LEVEL_NAMES)}")
-        subject = item.get("subject", sole)
-        if subject not in registry:
-            if "subject" in item:
-                bad("subject", f"a sensor of the case's sensors ({', '.join(registry)})")
-            else:
-                c.add(item.line, where, f"{key}.subject",
-                      "expected this key when the case has several sensors, found it missing")
-        tolerance = _duration(item, "within", where, c, within, f"{key}.within")
-        values = item.get("values", {})
-        if not isinstance(values, dict) or not all(
-                isinstance(v, int | float) and not isinstance(v, bool) for v in values.values()):
-            bad("values", "a mapping of value name to number")
-            values = {}
-        names = event_ids.get(str(rule), ())
-        for name in values if rule in event_ids else ():
-            if name not in names:
-                line = values.line_of(str(name)) if isinstance(values, LineDict) else item.line
-                c.add(line, where, f"{key}.values.{name}",
-                      f"expected a value of rule {rule!r} ({', '.join(names)}), found {name!r}")
-        if len(c.problems) == before:
-            out.append(Expected(at, str(rule), str(event), level, previous, str(subject),
-                                tolerance or 0,
-                                {str(k): float(v) for k, v in values.items()}))
-    return out

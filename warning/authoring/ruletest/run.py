@@ -17,7 +17,9 @@ from typing import Any
 
 import yaml
 
-from warning.authoring.ruletest.load import Case, Expected, RuleTestFile, format_offset
+from warning.authoring.ruletest.expect import Expected
+from warning.authoring.ruletest.load import Case, RuleTestFile
+from warning.authoring.ruletest.notation import format_offset
 from warning.config import Config
 
 
