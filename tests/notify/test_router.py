@@ -71,6 +71,22 @@ def test_level_change_and_clear_are_news_and_the_group_ends(router):
     assert router.groups == {} and router.alerts == {}
 
 
+def test_news_pending_counts_groups_whose_receiver_was_not_told_yet(router):
+    assert router.news_pending(T0) == 0
+    router.ingest(event("a", "raised", "yellow"), {}, T0)
+    assert router.news_pending(T0) == 1  # waiting for group_wait
+    run(router, T0 + 30)
+    assert router.news_pending(T0 + 30) == 0  # told
+    router.ingest(event("a", "escalated", "orange", previous="yellow", ts_s=T0 + 100), {},
+                  T0 + 100)
+    assert router.news_pending(T0 + 100) == 1  # waiting for group_interval
+    run(router, T0 + 400, start=T0 + 40)
+    router.ingest(event("a", "cleared", None, ts_s=T0 + 500), {}, T0 + 500)
+    assert router.news_pending(T0 + 500) == 1  # the all-clear is news too
+    run(router, T0 + 1000, start=T0 + 410)
+    assert router.news_pending(T0 + 1000) == 0
+
+
 def test_a_warning_raised_and_cleared_within_group_wait_is_never_sent(router):
     router.ingest(event("a", "raised", "blue"), {}, T0)
     router.ingest(event("a", "cleared", None, ts_s=T0 + 10), {}, T0 + 10)

@@ -81,11 +81,14 @@ def run_demo(duration: float | None = None, speed: float = 900.0, scenario: str 
                 time.sleep(0.05)
             sent = publish(generate(sim), "127.0.0.1", mqtt.port, speed=speed,
                            stop_event=stop, network=sim.network)
-            # Let the pipeline drain what was just published, then end the demo.
+            # Let the pipeline drain what was just published, and the officers be told what
+            # the storm started (group waits are wall time), then end the demo.
             deadline = time.monotonic() + 10
             while s.metrics.received._value.get() < sent and time.monotonic() < deadline:
                 time.sleep(0.05)
-            time.sleep(0.5)
+            deadline = time.monotonic() + 20
+            while not _officers_told(s) and time.monotonic() < deadline:
+                time.sleep(0.1)
             if duration is None:
                 stop.set()
 
@@ -99,6 +102,17 @@ def run_demo(duration: float | None = None, speed: float = 900.0, scenario: str 
                       f"and maintenance's webhook; the audit log is in "
                       f"{work / 'notify' / 'audit.sqlite'} (hazard-warning notify audit --db "
                       f"...).", highlight=False)
+
+
+def _officers_told(s) -> bool:
+    """Every warning event reached the router, and nothing waits in a group or the outbox."""
+    value = s.metrics.registry.get_sample_value
+    events = sum(sample.value for metric in s.metrics.warning_events.collect()
+                 for sample in metric.samples if sample.name.endswith("_total"))
+    return ((value("hazard_notify_events_received_total") or 0) >= events
+            and value("hazard_notify_inbox_depth") == 0
+            and value("hazard_notify_groups_pending") == 0
+            and value("hazard_notify_outbox_depth") == 0)
 
 
 def _summary(console: Console, s, seconds: float) -> None:

@@ -213,6 +213,23 @@ class Router:
             del self.sent[nid]
         return notes, audit
 
+    def news_pending(self, now: float) -> int:
+        """Count the groups holding a change their receiver has not been told yet.
+
+        Such a group waits for its ``group_wait`` or ``group_interval``; muted warnings are
+        no news.
+        """
+        pending = 0
+        for group in self.groups.values():
+            for wid in group.members:
+                alert = self.alerts[wid]
+                told = group.sent.get(wid)
+                level = 0 if alert.resolved else int(alert.level or 0)
+                if (level or told) and told != level and not self._mute_reason(alert, now):
+                    pending += 1
+                    break
+        return pending
+
     def _mute_reason(self, alert: Alert, now: float) -> str:
         tz = self.routing.tz
         for mute in self.routing.mutes:

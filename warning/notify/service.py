@@ -75,6 +75,12 @@ class NotifyMetrics:
                            registry=r)
         self.outbox = Gauge("hazard_notify_outbox_depth", "Notifications waiting for delivery.",
                             registry=r)
+        self.pending = Gauge("hazard_notify_groups_pending",
+                             "Groups holding news not yet told (waiting for group_wait or "
+                             "group_interval).", registry=r)
+        self.received = Counter("hazard_notify_events_received_total",
+                                "Warning events taken into the router (repeats not counted).",
+                                registry=r)
         self.notifications = Counter("hazard_notifications_total", "Notifications issued.",
                                      ["kind"], registry=r)
         self.delivered = Counter("hazard_notifications_delivered_total",
@@ -158,6 +164,7 @@ class NotifyService:
             for _, kind, body in rows:
                 audit += self._take(kind, body, now)
             notes, records = self.router.tick(now)
+            self.metrics.pending.set(self.router.news_pending(now))
             notes = [self._with_ack_link(n, now) for n in notes]
             state = {"router": self.router.to_state(),
                      "feed": self.feed.to_state() if self.feed is not None else None}
@@ -201,7 +208,10 @@ class NotifyService:
         attrs = dict(self.attrs(event.subject) or {})
         if self.feed is not None:
             self.feed.observe(event, attrs)
-        return self.router.ingest(event, attrs, now)
+        records = self.router.ingest(event, attrs, now)
+        if records:  # a repeat gives no record
+            self.metrics.received.inc()
+        return records
 
     def _with_ack_link(self, n: Notification, now: float) -> Notification:
         top = max((e.level or 0 for e in n.events), default=0)
