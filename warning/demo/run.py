@@ -8,14 +8,18 @@ import tempfile
 import threading
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import yaml
 from rich.console import Console
 
-from warning.app import live_outputs, run_live, setup
+from warning.app import Setup, live_outputs, run_live, setup
 from warning.config import Config, Influx, MetricsConfig, Notify
 from warning.demo.broker import Broker, free_port
 from warning.demo.gateway import DEMO_ROUTING, Gateway
+
+if TYPE_CHECKING:
+    from sensors_sim.scenario import Scenario
 
 log = logging.getLogger(__name__)
 
@@ -38,9 +42,7 @@ def run_demo(duration: float | None = None, speed: float = 900.0, scenario: str 
 
     ``broker`` is ``mosquitto`` (used where installed, else amqtt) or ``amqtt``.
     """
-    from sensors_sim.generate import generate
     from sensors_sim.network import registry
-    from sensors_sim.publish import publish
     from sensors_sim.scenario import load_scenario
 
     console = console or Console()
@@ -53,46 +55,10 @@ def run_demo(duration: float | None = None, speed: float = 900.0, scenario: str 
     (work / "routing.yaml").write_text(DEMO_ROUTING.replace("{port}", str(gateway.port)),
                                        encoding="utf-8")
     with Broker(prefer=broker) as mqtt, gateway:
-        notify = Notify(routing=str(work / "routing.yaml"), state_dir=str(work / "notify"),
-                        port=free_port(), tick="250ms")
-        cfg = Config(rules=[str(rules_dir())], sensors=str(work / "sensors.yaml"),
-                     metrics=MetricsConfig(port=free_port()), base_dir=str(work), notify=notify)
-        cfg.mqtt.port = mqtt.port
-        cfg.mqtt.client_id = f"hazard-demo-{os.getpid()}"
-        if influx_url:
-            cfg.influx = Influx(url=influx_url, spool_dir=str(work / "spool"))
-        s = setup(cfg)
-        minutes = sim.duration.total_seconds() / 60
-        console.print(f"[bold]hazard-warning demo[/]: {mqtt.kind} broker on "
-                      f"127.0.0.1:{mqtt.port}; scenario [bold]{sim.name}[/] "
-                      f"({minutes:.0f} simulated minutes at {speed:g}x, about "
-                      f"{minutes * 60 / speed:.0f} s); {len(s.steps.rules.rules)} rules; "
-                      f"metrics on http://127.0.0.1:{cfg.metrics.port}/metrics", highlight=False)
-        console.print(f"Notifications: on-call officers' SMS and push arrive at a local "
-                      f"gateway and are printed below; CAP feed on "
-                      f"http://127.0.0.1:{notify.port}/cap/feed.atom", highlight=False)
-        if not influx_url:
-            console.print("InfluxDB not configured: storage skipped (use --influx-url "
-                          "http://HOST:8086 to store readings and warnings).", highlight=False)
-
-        def simulate() -> None:
-            deadline = time.monotonic() + 30
-            while s.metrics.mqtt_connected._value.get() != 1 and time.monotonic() < deadline:
-                time.sleep(0.05)
-            sent = publish(generate(sim), "127.0.0.1", mqtt.port, speed=speed,
-                           stop_event=stop, network=sim.network)
-            # Let the pipeline drain what was just published, and the officers be told what
-            # the storm started (group waits are wall time), then end the demo.
-            deadline = time.monotonic() + 10
-            while s.metrics.received._value.get() < sent and time.monotonic() < deadline:
-                time.sleep(0.05)
-            deadline = time.monotonic() + 20
-            while not _officers_told(s) and time.monotonic() < deadline:
-                time.sleep(0.1)
-            if duration is None:
-                stop.set()
-
-        threading.Thread(target=simulate, name="simulator", daemon=True).start()
+        s = setup(_config(work, mqtt.port, influx_url))
+        _introduce(console, s, mqtt, sim, speed, influx_url)
+        threading.Thread(target=_simulate, args=(s, sim, mqtt.port, speed, stop, duration),
+                         name="simulator", daemon=True).start()
         if duration is not None:
             threading.Timer(duration, stop.set).start()
         started = time.monotonic()
@@ -102,6 +68,61 @@ def run_demo(duration: float | None = None, speed: float = 900.0, scenario: str 
                       f"and maintenance's webhook; the audit log is in "
                       f"{work / 'notify' / 'audit.sqlite'} (hazard-warning notify audit --db "
                       f"...).", highlight=False)
+
+
+def _config(work: Path, mqtt_port: int, influx_url: str | None) -> Config:
+    """The demo's run configuration: shipped rules, its registry and routing, free ports."""
+    notify = Notify(routing=str(work / "routing.yaml"), state_dir=str(work / "notify"),
+                    port=free_port(), tick="250ms")
+    cfg = Config(rules=[str(rules_dir())], sensors=str(work / "sensors.yaml"),
+                 metrics=MetricsConfig(port=free_port()), base_dir=str(work), notify=notify)
+    cfg.mqtt.port = mqtt_port
+    cfg.mqtt.client_id = f"hazard-demo-{os.getpid()}"
+    if influx_url:
+        cfg.influx = Influx(url=influx_url, spool_dir=str(work / "spool"))
+    return cfg
+
+
+def _introduce(console: Console, s: Setup, mqtt: Broker, sim: Scenario, speed: float,
+               influx_url: str | None) -> None:
+    """Say what runs where, before the first warning."""
+    cfg = s.config
+    minutes = sim.duration.total_seconds() / 60
+    console.print(f"[bold]hazard-warning demo[/]: {mqtt.kind} broker on "
+                  f"127.0.0.1:{mqtt.port}; scenario [bold]{sim.name}[/] "
+                  f"({minutes:.0f} simulated minutes at {speed:g}x, about "
+                  f"{minutes * 60 / speed:.0f} s); {len(s.steps.rules.rules)} rules; "
+                  f"metrics on http://127.0.0.1:{cfg.metrics.port}/metrics", highlight=False)
+    notify_port = cfg.notify.port if cfg.notify else 0
+    console.print(f"Notifications: on-call officers' SMS and push arrive at a local "
+                  f"gateway and are printed below; CAP feed on "
+                  f"http://127.0.0.1:{notify_port}/cap/feed.atom", highlight=False)
+    if not influx_url:
+        console.print("InfluxDB not configured: storage skipped (use --influx-url "
+                      "http://HOST:8086 to store readings and warnings).", highlight=False)
+
+
+def _simulate(s: Setup, sim: Scenario, port: int, speed: float, stop: threading.Event,
+              duration: float | None) -> None:
+    """Publish the scenario once the pipeline listens; end the demo once all is told."""
+    from sensors_sim.generate import generate
+    from sensors_sim.publish import publish
+
+    deadline = time.monotonic() + 30
+    while s.metrics.mqtt_connected._value.get() != 1 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    sent = publish(generate(sim), "127.0.0.1", port, speed=speed, stop_event=stop,
+                   network=sim.network)
+    # Let the pipeline drain what was just published, and the officers be told what the
+    # storm started (group waits are wall time), then end the demo.
+    deadline = time.monotonic() + 10
+    while s.metrics.received._value.get() < sent and time.monotonic() < deadline:
+        time.sleep(0.05)
+    deadline = time.monotonic() + 20
+    while not _officers_told(s) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    if duration is None:
+        stop.set()
 
 
 def _officers_told(s) -> bool:
