@@ -13,6 +13,7 @@ from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
 
 from warning.anomaly.cli import anomaly_app
+from warning.calibrate_cli import calibrate
 from warning.config import Config, load_config
 from warning.notify.cli import notify_app
 from warning.yamlfile import ConfigError
@@ -185,12 +186,16 @@ def _score(truth: list, tolerance_ms: int, s: object, input: Path,  # noqa: A002
     import json
 
     from warning.score import read_events, rich_table, score
+    from warning.score_rates import rate_table
 
     events = read_events(output)
     result = score(truth, events, tolerance_ms)
+    rates = _false_alarm_rates(result, s, input)
     Console().print(rich_table(result))
+    Console().print(rate_table(rates))
     if summary is not None:
-        summary.write_text(json.dumps(result.to_dict(), indent=2) + "\n", encoding="utf-8")
+        doc = {**result.to_dict(), "false_alarms_per_sensor_year": rates}
+        summary.write_text(json.dumps(doc, indent=2) + "\n", encoding="utf-8")
     if report is not None:
         from warning.report import write_report
 
@@ -243,6 +248,9 @@ def rules_test(
         raise typer.Exit(1)
 
 
+rules_app.command("calibrate")(calibrate)
+
+
 @rules_app.command("explain")
 def rules_explain(
     rule: Annotated[str, typer.Argument(help="Rule id.")],
@@ -289,6 +297,16 @@ def rules_explain(
         raise typer.Exit(1) from None
     for line in render(e, moment.tzinfo):
         typer.echo(line)
+
+
+def _false_alarm_rates(result: object, s: object, input: Path) -> dict:  # noqa: A002
+    """False alarms per sensor-year, over the sensor-time of the input's readings."""
+    from warning.explain import read_readings
+    from warning.score_rates import false_alarm_rates, sensor_spans, sensor_years
+
+    spans = sensor_spans(read_readings(input, s.settings))  # type: ignore[attr-defined]
+    years = sensor_years(spans, s.engine.rules.rules)  # type: ignore[attr-defined]
+    return false_alarm_rates(result, years)  # type: ignore[arg-type]
 
 
 @rules_app.command("diff")
