@@ -14,8 +14,13 @@ and pass the bare git directory. Writes, under the output directory (default
 - ``mukilteo_landslides_2010_2011.csv`` and ``.labels.jsonl``: the dates of landslides near
   Mukilteo (data/test/dates2011Muk.txt), assigned to the nearest gauge, Everett-Paine Field
   (KPAE, about 5 km away);
+- ``mukilteo_2015_usgs_spells.labels.jsonl``: the spells in which the network's operational
+  threshold, P3 >= 3.5 in - 0.67 P15 (Chleborad 2000), held at each Mukilteo gauge, computed
+  here from hourly totals (P3 the last 72 h, P15 the 360 h before; spells closer than 24 h
+  merged), as labels at yellow ("landslides likely");
 - ``sensors_<region>_<set>.yaml``: registries placing the gauges in a region (``puget_sound``,
-  or ``anji`` to run the Huzhou hill-county rule on them).
+  or ``anji`` to run the Huzhou hill-county rule on them); ``sensors_<region>_kpae.yaml``
+  registers KPAE alone, the one gauge the landslide dates are scored on.
 
 Run: python3 scripts/landslide_data.py /work/.mirror/usgs+landslides-thresholds/repo
 """
@@ -24,6 +29,7 @@ from __future__ import annotations
 
 import csv
 import json
+import math
 import subprocess
 import sys
 from datetime import datetime, timedelta
@@ -109,6 +115,32 @@ def write_registry(path: Path, gauges: dict[str, tuple[str, str]], region: str) 
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
+def usgs_spells(rows: list[tuple[datetime, float]]) -> list[tuple[datetime, datetime]]:
+    """Return the spells ``(first, last hour)`` in which P3 >= 88.9 mm - 0.67 P15 held."""
+    hourly: dict[datetime, float] = {}
+    for ts, mm in rows:  # a report at hh:mm (mm > 0) belongs to the hour ending at hh+1:00
+        end = ts.replace(minute=0, second=0) + (timedelta(hours=1) if ts.minute else timedelta())
+        hourly[end] = hourly.get(end, 0.0) + mm
+    first, last = min(hourly), max(hourly)
+    hours = [first + timedelta(hours=i) for i in range(int((last - first).total_seconds()
+                                                           // 3600) + 1)]
+    rain = [hourly.get(h, 0.0) for h in hours]
+    cum = [0.0]
+    for mm in rain:
+        cum.append(cum[-1] + mm)
+    spells: list[tuple[datetime, datetime]] = []
+    for i, h in enumerate(hours):
+        p3 = cum[i + 1] - cum[max(0, i + 1 - 72)]
+        p15 = cum[max(0, i + 1 - 72)] - cum[max(0, i + 1 - 432)]
+        if p3 > 0 and p3 >= 88.9 - 0.67 * p15 - 1e-9:
+            if spells and h - spells[-1][1] <= timedelta(hours=24):
+                spells[-1] = (spells[-1][0], h)
+            else:
+                spells.append((h, h))
+    assert not math.isnan(cum[-1])
+    return spells
+
+
 def main(git_dir: Path, out: Path) -> None:
     """Convert everything; print what was written."""
     out.mkdir(parents=True, exist_ok=True)
@@ -120,6 +152,16 @@ def main(git_dir: Path, out: Path) -> None:
         short = name.split("_")[0]
         for region in ("puget_sound", "anji"):
             write_registry(out / f"sensors_{region}_{short}.yaml", gauges, region)
+            if LABEL_GAUGE in gauges:  # the inventory's gauge alone: the others' readings
+                write_registry(out / f"sensors_{region}_{LABEL_GAUGE}.yaml",  # are rejected
+                               {LABEL_GAUGE: gauges[LABEL_GAUGE]}, region)
+    with (out / "mukilteo_2015_usgs_spells.labels.jsonl").open("w") as f:
+        for sid, (path, _) in MUKILTEO.items():
+            for a, b in usgs_spells(mukilteo_rows(show(git_dir, path))):
+                f.write(json.dumps({"type": "hazard", "subject": sid, "hazard": "landslide",
+                                    "onset": a.isoformat(), "end": b.isoformat(),
+                                    "level": "yellow",
+                                    "cause": "USGS 3-day/15-day threshold held"}) + "\n")
     dates = [datetime.strptime(d.strip(), "%m/%d/%Y").date()
              for d in show(git_dir, DATES).split() if d.strip()]
     with (out / "mukilteo_landslides_2010_2011.csv").open("w", newline="") as f:
