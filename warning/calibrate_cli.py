@@ -16,10 +16,13 @@ from rich.table import Table
 from warning.calibrate import Landslide, fit_thresholds, snippet, triggering_conditions
 from warning.config import Config, load_config
 from warning.model import LEVEL_NAMES, parse_duration_ms, zone
+from warning.rules.functions import ID_DRY_GAP_MS
 from warning.yamlfile import ConfigError
 
 err = Console(stderr=True)
 DEFAULT_LEVELS = ("blue=5", "yellow=20", "orange=50")
+#: The longest look-back written into a calibrated rule (the default state TTL is 20 days).
+MAX_WINDOW_H = 240
 
 
 class InventoryError(ValueError):
@@ -149,7 +152,14 @@ def calibrate(
     except ValueError as exc:
         typer.echo(f"{inventory}: {exc}", err=True)
         raise typer.Exit(1) from None
-    window_h = max(24, math.ceil(max(c.duration_h for c in conditions)))
+    longest = math.ceil(max(c.duration_h for c in conditions))
+    window_h = min(MAX_WINDOW_H, max(24, longest))
+    if longest > MAX_WINDOW_H:
+        err.print(f"the longest triggering event lasted {longest} h: the rule looks back "
+                  f"{MAX_WINDOW_H} h at most", highlight=False)
+    if gap_ms != ID_DRY_GAP_MS:
+        err.print(f"events fitted with a {dry_gap} dry gap; the rules' id_exceedance splits "
+                  "them by 6h, and the scores below are the rules'", highlight=False)
     gauges = sorted(rain)
     years = sum(ts[-1] - ts[0] for ts, _ in rain.values()) / (365.25 * 86_400_000)
     provenance = [f"{len(conditions)} landslides of {inventory.name} ({len(skipped)} without a "
@@ -162,7 +172,10 @@ def calibrate(
                                                 ls.landslide.sensor_id)})
     output.write_text(snippet(fit, levels, rule_id, watched, window_h, provenance),
                       encoding="utf-8")
-    rows = _contingency(cfg, output, input, sensors, conditions, levels, settings)
+    try:
+        rows = _contingency(cfg, output, input, sensors, conditions, levels, settings)
+    except ConfigError as exc:
+        _fail(exc)
     _show(fit, levels, rows, window_h)
     err.print(f"rule snippet -> {output}", highlight=False)
     if summary is not None:
@@ -229,7 +242,7 @@ def _contingency(cfg: Config, rule_file: Path, input: Path, sensors: Path | None
 
 
 def _show(fit: Any, levels: dict[str, float], rows: list[dict], window_h: int) -> None:
-    c = Console()
+    c = Console(width=max(Console().width, 110))
     c.print(f"{len(fit.conditions)} triggering conditions; residuals of log10 E: Gaussian mean "
             f"{fit.mu:.3f}, sd {fit.sigma:.3f}; id_exceedance window {window_h}h", highlight=False)
     t = Table(title="thresholds E = alpha D^gamma (I = alpha D^(gamma-1)), bootstrap sd; "
