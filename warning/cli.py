@@ -6,13 +6,14 @@ import logging
 import sys
 import threading
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
 
 from warning.anomaly.cli import anomaly_app
+from warning.authoring.calibrate_cli import calibrate
 from warning.config import Config, load_config
 from warning.notify.cli import notify_app
 from warning.yamlfile import ConfigError
@@ -36,7 +37,7 @@ def _logging(verbose: bool, quiet: bool = False) -> None:
                         stream=sys.stderr)
 
 
-def _fail(exc: ConfigError) -> None:
+def _fail(exc: ConfigError) -> NoReturn:
     for problem in exc.problems:
         typer.echo(str(problem), err=True)  # one unwrapped line each, for editors and grep
     raise typer.Exit(1)
@@ -189,12 +190,16 @@ def _score(truth: list, tolerance_ms: int, s: Setup, input: Path,  # noqa: A002
     import json
 
     from warning.authoring.score import read_events, rich_table, score
+    from warning.authoring.score_rates import rate_table
 
     events = read_events(output)
     result = score(truth, events, tolerance_ms)
+    rates = _false_alarm_rates(result, s, input)
     Console().print(rich_table(result))
+    Console().print(rate_table(rates))
     if summary is not None:
-        summary.write_text(json.dumps(result.to_dict(), indent=2) + "\n", encoding="utf-8")
+        doc = {**result.to_dict(), "false_alarms_per_sensor_year": rates}
+        summary.write_text(json.dumps(doc, indent=2) + "\n", encoding="utf-8")
     if report is not None:
         from warning.authoring.report import write_report
 
@@ -269,6 +274,9 @@ def rules_test(
         raise typer.Exit(1)
 
 
+rules_app.command("calibrate")(calibrate)
+
+
 @rules_app.command("explain")
 def rules_explain(
     rule: Annotated[str, typer.Argument(help="Rule id.")],
@@ -315,6 +323,16 @@ def rules_explain(
         raise typer.Exit(1) from None
     for line in render(e, moment.tzinfo):
         typer.echo(line)
+
+
+def _false_alarm_rates(result: object, s: object, input: Path) -> dict:  # noqa: A002
+    """False alarms per sensor-year, over the sensor-time of the input's readings."""
+    from warning.authoring.explain import read_readings
+    from warning.authoring.score_rates import false_alarm_rates, sensor_spans, sensor_years
+
+    spans = sensor_spans(read_readings(input, s.settings))  # type: ignore[attr-defined]
+    years = sensor_years(spans, s.engine.rules.rules)  # type: ignore[attr-defined]
+    return false_alarm_rates(result, years)  # type: ignore[arg-type]
 
 
 @rules_app.command("diff")

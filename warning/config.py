@@ -81,7 +81,7 @@ class Pipeline:
     timezone: str = "Asia/Shanghai"
     recovery_dir: str | None = None
     snapshot_interval: str = "10s"
-    state_ttl: str = "3d"  # a sensor unheard this long (event time) loses its state
+    state_ttl: str = "20d"  # a sensor unheard this long (event time) loses its state
     watch_rules: bool = True
     detectors: bool = True  # streaming anomaly detectors and sensor-fault warnings
     anomaly_model: str | None = None  # a folder made by 'anomaly train' (hot-reloaded)

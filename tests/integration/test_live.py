@@ -63,8 +63,7 @@ def test_live_storm_matches_backtest_on_every_output(tmp_path, broker, influxdb,
     run_backtest(setup(cfg), tmp_path / "storm.jsonl", tmp_path / "expected.jsonl")
     expected = [json.loads(line) for line in (tmp_path / "expected.jsonl").read_text()
                 .splitlines()]
-    # The hand-checked storm is among them (with silence of the registered, mute ws-1 and the
-    # landslide rule on rg-3's steady rain in Deqing).
+    # The hand-checked storm is among them (with silence of the registered, mute ws-1).
     assert [(e["ts"], e["event"], e.get("level"), e.get("previous_level"))
             for e in expected if e["rule_id"] == "rainstorm"] == storm.EXPECTED_RG1
     assert {e["subject"] for e in expected if e["hazard"] == "sensor_silence"} == \

@@ -111,23 +111,24 @@ def _reading(sid: str, ts_s: int, seq: int) -> dict:
 
 
 def test_backtest_drops_a_vanished_sensor_and_clears_silence_on_return(tmp_path):
-    """Shipped rules, TTL 2 days, 5 days of readings every 10 min.
+    """Shipped rules, TTL 19 days (the landslide rule's 18-day window), 22 days of readings.
 
-    rg-a vanishes after a day for good; rg-c vanishes after a day and is back on day 4. The
+    Readings every 10 min; rg-a vanishes after a day for good; rg-c vanishes after a day and
+    is back on day 21. The
     Expire reaches a state after the readings the source batched with it (a backtest reads
     fast), so rg-c's state may or may not go first: either way its silence warning clears.
     """
     t0 = 1_783_231_200  # 2026-07-05 08:00 +08:00
     rows, seq = [], {"rg-a": 0, "rg-b": 0, "rg-c": 0}
-    for minute in range(0, 5 * 1440, 10):
+    for minute in range(0, 22 * 1440, 10):
         for sid in seq:
             if (sid == "rg-a" and minute >= 1440) or (sid == "rg-c" and
-                                                      1440 <= minute < 4 * 1440):
+                                                      1440 <= minute < 21 * 1440):
                 continue
             seq[sid] += 1
             rows.append(_reading(sid, t0 + 60 * minute, seq[sid]))
     (tmp_path / "in.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
-    cfg = for_files(Config(pipeline=Pipeline(state_ttl="2d")), [ROOT / "rules"], None)
+    cfg = for_files(Config(pipeline=Pipeline(state_ttl="19d")), [ROOT / "rules"], None)
     s = setup(cfg)
     run_backtest(s, tmp_path / "in.jsonl", tmp_path / "out.jsonl")
     events = [json.loads(x) for x in (tmp_path / "out.jsonl").read_text().splitlines()]

@@ -1,0 +1,212 @@
+"""Rainfall thresholds for landslides fitted from an event inventory: the frequentist method.
+
+Brunetti et al. (2010, Nat. Hazards Earth Syst. Sci. 10:447) and Peruccacci et al. (2012,
+Geomorphology 139-140:79): for each landslide, the rain event that triggered it at its gauge
+gives a cumulated rain E (mm) and a duration D (h). Fit log10 E = log10 alpha + gamma log10 D
+by least squares; take the residuals' distribution (a Gaussian fitted to their kernel density
+estimate) and shift the line down to the exceedance probability p, below which p of the
+triggering conditions lie: E = alpha_p D^gamma. The parameters' uncertainty comes from
+bootstrap resampling of the conditions. The same threshold in intensity-duration form is
+I = alpha_p D^(gamma - 1), which is what ``id_exceedance(rain_mm, a, b, window)`` checks.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from statistics import NormalDist
+
+import numpy as np
+
+from warning.indicators.rainfall import rain_events
+
+
+@dataclass(frozen=True)
+class Landslide:
+    """One inventory entry: the gauge that stands for its place and its day ``[start, end)``."""
+
+    sensor_id: str
+    start_ms: int
+    end_ms: int
+    line: int  # where it is in the inventory file
+    place: str = ""
+
+
+@dataclass(frozen=True)
+class Condition:
+    """The rain that triggered one landslide: cumulated rain and duration of its event."""
+
+    landslide: Landslide
+    rain_mm: float
+    duration_h: float
+
+
+@dataclass(frozen=True)
+class Threshold:
+    """E = alpha D^gamma at one exceedance probability, with bootstrap mean and spread."""
+
+    probability: float
+    alpha: float
+    gamma: float
+    alpha_sd: float
+    gamma_sd: float
+
+    @property
+    def id_form(self) -> tuple[float, float]:
+        """The ``(a, b)`` of I = a D^b (mm/h, h)."""
+        return self.alpha, self.gamma - 1
+
+
+@dataclass(frozen=True)
+class Fit:
+    """The thresholds, the conditions they came from and the residuals' Gaussian."""
+
+    thresholds: tuple[Threshold, ...]
+    conditions: tuple[Condition, ...]
+    mu: float
+    sigma: float
+    bootstrap: int
+
+
+def triggering_conditions(rain: Mapping[str, tuple[Sequence[int], Sequence[float]]],
+                          landslides: Sequence[Landslide], dry_gap_ms: int
+                          ) -> tuple[list[Condition], list[tuple[Landslide, str]]]:
+    """Return each landslide's triggering condition, and those without one with the reason.
+
+    The triggering event is the latest rain event at the landslide's gauge that is still
+    going on the landslide's day or ended less than ``dry_gap_ms`` before it; rain after the
+    day's end is left out (the hour of failure is unknown, so the day's end is its bound).
+
+    >>> h = 3_600_000
+    >>> rain = {"g": ([0, h, 2 * h, 3 * h, 30 * h], [0.0, 5.0, 5.0, 10.0, 50.0])}
+    >>> conds, skipped = triggering_conditions(rain, [Landslide("g", 0, 24 * h, 2)], 6 * h)
+    >>> [(c.rain_mm, c.duration_h) for c in conds], skipped
+    ([(20.0, 3.0)], [])
+    """
+    conditions, skipped = [], []
+    for ls in landslides:
+        ts, mm = rain.get(ls.sensor_id, ((), ()))
+        cut = [i for i, t in enumerate(ts) if t < ls.end_ms]
+        if not cut:
+            skipped.append((ls, "no rain record at the gauge before the day's end"))
+            continue
+        events = rain_events([ts[i] for i in cut], [mm[i] for i in cut], dry_gap_ms)
+        live = [e for e in events if e.end_ms >= ls.start_ms - dry_gap_ms]
+        if not live:
+            skipped.append((ls, "no rain event on the day or within the dry gap before it"))
+            continue
+        e = live[-1]
+        conditions.append(Condition(ls, e.total_mm, max(e.duration_h, 1.0)))
+    return conditions, skipped
+
+
+def _gaussian_of(residuals: np.ndarray) -> tuple[float, float]:
+    """Fit a Gaussian to the residuals' kernel density estimate; return its mean and sd."""
+    mu, sd = float(residuals.mean()), float(residuals.std(ddof=1))
+    if len(residuals) < 3 or not sd > 0:
+        return mu, sd
+    from scipy.optimize import OptimizeWarning, curve_fit
+    from scipy.stats import gaussian_kde
+
+    grid = np.linspace(residuals.min() - 3 * sd, residuals.max() + 3 * sd, 200)
+    density = gaussian_kde(residuals)(grid)
+
+    def gauss(x, a, m, s):
+        return a * np.exp(-((x - m) ** 2) / (2 * s * s))
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", OptimizeWarning)  # the covariance is not used
+            (_, m, s), _ = curve_fit(gauss, grid, density, p0=(density.max(), mu, sd),
+                                     maxfev=5000)
+    except RuntimeError:  # no convergence: the sample moments are the fallback
+        return mu, sd
+    return float(m), abs(float(s))
+
+
+def _fit_once(log_d: np.ndarray, log_e: np.ndarray, probabilities: Sequence[float]
+              ) -> tuple[float, list[float], float, float]:
+    gamma, intercept = np.polyfit(log_d, log_e, 1)
+    mu, sigma = _gaussian_of(log_e - (intercept + gamma * log_d))
+    shifts = [mu + sigma * NormalDist().inv_cdf(p) for p in probabilities]
+    return float(gamma), [float(10 ** (intercept + s)) for s in shifts], mu, sigma
+
+
+def fit_thresholds(conditions: Sequence[Condition], probabilities: Sequence[float],
+                   bootstrap: int = 1000, seed: int = 0) -> Fit:
+    """Fit E = alpha D^gamma at each exceedance probability (fractions, e.g. 0.05).
+
+    >>> conds = [Condition(None, 10 * d ** 0.5 * f, d)
+    ...          for d, f in [(2, 1.1), (5, 0.9), (10, 1.2), (20, 0.8), (40, 1.05), (80, 0.95)]]
+    >>> t = fit_thresholds(conds, [0.5], bootstrap=50).thresholds[0]
+    >>> round(t.gamma, 2), 9 < t.alpha < 11
+    (0.47, True)
+    """
+    if len(conditions) < 3:
+        msg = ("expected at least 3 triggering conditions to fit a threshold, found "
+               f"{len(conditions)}")
+        raise ValueError(msg)
+    for p in probabilities:
+        if not 0 < p < 1:
+            msg = f"exceedance probabilities must be in (0, 1), found {p!r}"
+            raise ValueError(msg)
+    log_d = np.log10([c.duration_h for c in conditions])
+    log_e = np.log10([c.rain_mm for c in conditions])
+    if np.ptp(log_d) == 0:
+        msg = "every triggering condition has the same duration: no slope can be fitted"
+        raise ValueError(msg)
+    gamma, alphas, mu, sigma = _fit_once(log_d, log_e, probabilities)
+    if not sigma > 1e-9:
+        msg = ("the triggering conditions lie on one line (no spread of residuals): "
+               "exceedance probabilities cannot be told apart")
+        raise ValueError(msg)
+    rng = np.random.default_rng(seed)
+    boot_g, boot_a = [], []
+    for _ in range(bootstrap):
+        pick = rng.integers(0, len(conditions), len(conditions))
+        if np.ptp(log_d[pick]) == 0:
+            continue
+        g, a, _, _ = _fit_once(log_d[pick], log_e[pick], probabilities)
+        boot_g.append(g)
+        boot_a.append(a)
+    g_sd = float(np.std(boot_g, ddof=1)) if len(boot_g) > 1 else math.nan
+    a_sd = (np.std(np.array(boot_a), axis=0, ddof=1) if len(boot_a) > 1
+            else [math.nan] * len(probabilities))
+    thresholds = tuple(Threshold(p, alphas[i], gamma, float(a_sd[i]), g_sd)
+                       for i, p in enumerate(probabilities))
+    return Fit(thresholds, tuple(conditions), mu, sigma, len(boot_g))
+
+
+def snippet(fit: Fit, levels: Mapping[str, float], rule_id: str, regions: Sequence[str],
+            window_h: int, provenance: Sequence[str]) -> str:
+    """Return a rule file with one I-D level per candidate threshold, its provenance as comments.
+
+    ``levels`` maps level names to exceedance probabilities of ``fit``.
+    """
+    by_p = {t.probability: t for t in fit.thresholds}
+    lines = [f"# {line}" for line in provenance]
+    lines += ["# Frequentist method (Brunetti et al. 2010; Peruccacci et al. 2012):",
+              "# E = alpha D^gamma (E mm, D h) fitted to the triggering conditions, shifted to",
+              "# the exceedance probability; I-D form I = alpha D^(gamma - 1). Bootstrap sd:"]
+    for name, p in levels.items():
+        t = by_p[p]
+        lines.append(f"#   {name}: T{p * 100:g}%  alpha {t.alpha:.3f} +- {t.alpha_sd:.3f}, "
+                     f"gamma {t.gamma:.3f} +- {t.gamma_sd:.3f}")
+    lines += ["rules:", f"  - id: {rule_id}", "    hazard: landslide", "    for_kind: rainfall"]
+    if regions:
+        lines.append(f"    regions: [{', '.join(regions)}]")
+    lines.append(f'    source: "calibrated: {"; ".join(provenance[:1])}"')
+    lines.append("    levels:")
+    order = ("red", "orange", "yellow", "blue")
+    for name in sorted(levels, key=order.index):
+        a, b = by_p[levels[name]].id_form
+        lines.append(f'      {name}: "id_exceedance(rain_mm, {a:.4g}, {b:.4g}, {window_h}h) >= 1"')
+    lowest = min(levels, key=lambda n: levels[n])
+    a, b = by_p[levels[lowest]].id_form
+    lines += ["    hold: 3h", "    values:",
+              f'      ratio: "id_exceedance(rain_mm, {a:.4g}, {b:.4g}, {window_h}h)"',
+              f'    message: "{{sensor.name}}: event rain at {{ratio:.2f}} x the calibrated '
+              f'T{levels[lowest] * 100:g}% threshold"']
+    return "\n".join(lines) + "\n"
