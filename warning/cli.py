@@ -102,6 +102,9 @@ def backtest(
                                                 "plot per episode (needs --labels).")] = None,
     tolerance: Annotated[str, typer.Option(help="How early before onset a warning counts.")
                          ] = "1h",
+    baseline: Annotated[list[Path] | None, typer.Option(
+        "--baseline-rules", help="With --labels: also score this rule set (e.g. observed-only) "
+        "on the same input and show the lead time gained per level.")] = None,
 ) -> None:
     """Run rules over recorded readings with the same dataflow as ``run``."""
     from warning.app import for_files, run_backtest, setup
@@ -134,7 +137,27 @@ def backtest(
     err.print(f"{int(m.received._value.get())} readings, {int(bad)} rejected, "
               f"{int(events)} warning events -> {output}", highlight=False)
     if truth is not None:
-        _score(truth, tolerance_ms, s, input, output, summary, report)
+        result = _score(truth, tolerance_ms, s, input, output, summary, report)
+        if baseline:
+            _gain(truth, tolerance_ms, result, cfg, baseline, input, sensors)
+    elif baseline:
+        raise typer.BadParameter("needs --labels", param_hint="--baseline-rules")
+
+
+def _gain(truth: list, tolerance_ms: int, result: object, cfg: Config, baseline: list[Path],
+          input: Path, sensors: Path | None) -> None:  # noqa: A002
+    """Score the baseline rule set on the same input; print the lead gained per level."""
+    from warning.leadgain import rich_gain_table
+    from warning.rulediff import backtest_events
+    from warning.score import score
+
+    try:
+        before = score(truth, backtest_events(cfg, baseline, input, sensors), tolerance_ms)
+    except ConfigError as exc:
+        _fail(exc)
+    names = ", ".join(str(p) for p in baseline)
+    Console().print(rich_gain_table(before, result, f"lead time against {names} "  # type: ignore[arg-type]
+                                    "(before) on the same readings"))
 
 
 def _from_influx(cfg: Config, url: str, database: str, start: str | None, end: str | None,
@@ -181,7 +204,7 @@ def _labels(labels: Path | None, summary: Path | None, report: Path | None, tole
 
 
 def _score(truth: list, tolerance_ms: int, s: object, input: Path,  # noqa: A002
-           output: Path, summary: Path | None, report: Path | None) -> None:
+           output: Path, summary: Path | None, report: Path | None) -> object:
     import json
 
     from warning.score import read_events, rich_table, score
@@ -196,6 +219,7 @@ def _score(truth: list, tolerance_ms: int, s: object, input: Path,  # noqa: A002
 
         write_report(report, result, events, input, s)  # type: ignore[arg-type]
         err.print(f"report -> {report}", highlight=False)
+    return result
 
 
 @rules_app.command("check")
@@ -301,6 +325,11 @@ def rules_diff(
     config: Annotated[Path | None, typer.Option("--config", "-c",
                                                 help="Pipeline settings (lateness, kinds...).")
                       ] = None,
+    labels: Annotated[Path | None, typer.Option(
+        "--labels", exists=True, dir_okay=False,
+        help="Ground truth: also score both and show the lead time gained per level.")] = None,
+    tolerance: Annotated[str, typer.Option(help="With --labels: how early before onset a "
+                                           "warning counts.")] = "1h",
 ) -> None:
     """Backtest both rule sets; list warning events that appear (+), disappear (-), change (~)."""
     from warning.rulediff import backtest_events, diff_events, render
@@ -314,6 +343,14 @@ def rules_diff(
         _fail(exc)
     for line in render(diff_events(before, after)):
         typer.echo(line)
+    truth, tolerance_ms = _labels(labels, None, None, tolerance)
+    if truth is not None:
+        from warning.leadgain import rich_gain_table
+        from warning.score import score
+
+        Console().print(rich_gain_table(score(truth, before, tolerance_ms),
+                                        score(truth, after, tolerance_ms),
+                                        f"lead time, {old} (before) -> {new} (after)"))
 
 
 @app.command()
