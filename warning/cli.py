@@ -102,6 +102,9 @@ def backtest(
                                                 "plot per episode (needs --labels).")] = None,
     tolerance: Annotated[str, typer.Option(help="How early before onset a warning counts.")
                          ] = "1h",
+    forecasts: Annotated[Path | None, typer.Option(
+        "--forecasts", exists=True, dir_okay=False,
+        help="Forecasts, JSON Lines (docs/FORECASTS.md), fed in by issue time.")] = None,
     baseline: Annotated[list[Path] | None, typer.Option(
         "--baseline-rules", help="With --labels: also score this rule set (e.g. observed-only) "
         "on the same input and show the lead time gained per level.")] = None,
@@ -128,7 +131,7 @@ def backtest(
         task = bar.add_task("backtest", total=size)
         run_backtest(s, input, output, rejected, workers,
                      progress=lambda done: bar.update(task, completed=done),
-                     indicators=indicators)
+                     indicators=indicators, forecasts=forecasts)
     m = s.metrics
     events = sum(v.value for metric in m.warning_events.collect() for v in metric.samples
                  if v.name.endswith("_total"))
@@ -139,20 +142,21 @@ def backtest(
     if truth is not None:
         result = _score(truth, tolerance_ms, s, input, output, summary, report)
         if baseline:
-            _gain(truth, tolerance_ms, result, cfg, baseline, input, sensors)
+            _gain(truth, tolerance_ms, result, cfg, baseline, input, sensors, forecasts)
     elif baseline:
         raise typer.BadParameter("needs --labels", param_hint="--baseline-rules")
 
 
 def _gain(truth: list, tolerance_ms: int, result: object, cfg: Config, baseline: list[Path],
-          input: Path, sensors: Path | None) -> None:  # noqa: A002
+          input: Path, sensors: Path | None, forecasts: Path | None) -> None:  # noqa: A002
     """Score the baseline rule set on the same input; print the lead gained per level."""
     from warning.leadgain import rich_gain_table
     from warning.rulediff import backtest_events
     from warning.score import score
 
     try:
-        before = score(truth, backtest_events(cfg, baseline, input, sensors), tolerance_ms)
+        before = score(truth, backtest_events(cfg, baseline, input, sensors, forecasts),
+                       tolerance_ms)
     except ConfigError as exc:
         _fail(exc)
     names = ", ".join(str(p) for p in baseline)
@@ -328,6 +332,9 @@ def rules_diff(
     labels: Annotated[Path | None, typer.Option(
         "--labels", exists=True, dir_okay=False,
         help="Ground truth: also score both and show the lead time gained per level.")] = None,
+    forecasts: Annotated[Path | None, typer.Option(
+        "--forecasts", exists=True, dir_okay=False,
+        help="Forecasts, JSON Lines, fed to both runs.")] = None,
     tolerance: Annotated[str, typer.Option(help="With --labels: how early before onset a "
                                            "warning counts.")] = "1h",
 ) -> None:
@@ -337,8 +344,8 @@ def rules_diff(
     _logging(False, quiet=True)
     try:
         cfg = load_config(config) if config else Config()
-        before = backtest_events(cfg, [old], input, sensors)
-        after = backtest_events(cfg, [new], input, sensors)
+        before = backtest_events(cfg, [old], input, sensors, forecasts)
+        after = backtest_events(cfg, [new], input, sensors, forecasts)
     except ConfigError as exc:
         _fail(exc)
     for line in render(diff_events(before, after)):

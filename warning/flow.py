@@ -27,7 +27,7 @@ from warning.anomaly.trained import ModelScorer
 from warning.engine import Evaluator, Outcome, SensorState, may_expire
 from warning.kinds import BUILTIN_KINDS, Kind
 from warning.metrics import Metrics
-from warning.model import IndicatorRecord, Reading, Rejected, Seen, Tick, WarningEvent
+from warning.model import Forecast, IndicatorRecord, Reading, Rejected, Seen, Tick, WarningEvent
 from warning.registry import Registry
 from warning.rules.load import RuleSet
 from warning.silence import SHARD_KEYS, Expire, ShardState, SilenceWatch, shard_of
@@ -38,7 +38,8 @@ class Outputs:
     """Where results go; any list may be empty."""
 
     warnings: list[Sink[WarningEvent]] = field(default_factory=list)
-    store: list[Sink[Reading | WarningEvent | IndicatorRecord]] = field(default_factory=list)
+    store: list[Sink[Reading | WarningEvent | IndicatorRecord | Forecast]] = field(
+        default_factory=list)
     dead_letters: list[Sink[Rejected]] = field(default_factory=list)
     indicators: list[Sink[IndicatorRecord]] = field(default_factory=list)
 
@@ -85,9 +86,9 @@ class Engine:
         self.silence = SilenceWatch(self.rules, self.registry, state_ttl_ms=self.state_ttl_ms)
         self.metrics.rules_loaded.set(len(self.rules.rules))
 
-    def evaluate(self, state: SensorState | None, reading: Reading | Expire
+    def evaluate(self, state: SensorState | None, reading: Reading | Forecast | Expire
                  ) -> tuple[SensorState | None, Outcome]:
-        """The ``evaluate_rules`` step: one reading into one sensor's state.
+        """The ``evaluate_rules`` step: one reading (or forecast) into one sensor's state.
 
         An ``Expire`` drops the state (bytewax forgets a key whose state is None) when
         ``may_expire`` allows.
@@ -103,6 +104,11 @@ class Engine:
             return None, _NOTHING
         if state is None:
             state = SensorState()
+        if isinstance(reading, Forecast):
+            outcome = self.evaluator.take_forecast(state, reading)
+            if outcome.forecast is not None:
+                self.metrics.forecasts.labels(reading.kind).inc()
+            return state, outcome
         outcome = self.evaluator.observe(state, reading)
         m = self.metrics
         if outcome.duplicate:
@@ -164,7 +170,8 @@ def _expire_only(x: WarningEvent | Expire) -> Expire | None:
     return x if isinstance(x, Expire) else None
 
 
-def _to_silence(items: list[Reading | Tick]) -> list[tuple[str, tuple[str, list[Seen | Tick]]]]:
+def _to_silence(items: list[Reading | Forecast | Tick]
+                ) -> list[tuple[str, tuple[str, list[Seen | Tick]]]]:
     # Sightings and ticks travel one path, so each shard sees them in source order. One item
     # per shard and batch, not one per reading: each bytewax step costs ~1-2 us per item.
     groups: dict[str, list[Seen | Tick]] = {}
@@ -172,7 +179,7 @@ def _to_silence(items: list[Reading | Tick]) -> list[tuple[str, tuple[str, list[
         if isinstance(item, Tick):
             for key in SHARD_KEYS:
                 groups.setdefault(key, []).append(item)
-        else:
+        elif isinstance(item, Reading):
             groups.setdefault(shard_of(item.sensor_id), []).append(
                 Seen(item.sensor_id, item.kind, item.region, item.ts))
     return [(key, (key, group)) for key, group in groups.items()]
@@ -188,6 +195,8 @@ def _split_outcome(outcome: Outcome) -> list[Any]:
     out: list[Any] = [*outcome.events, *outcome.indicators]
     if outcome.reading is not None:
         out.append(outcome.reading)
+    if outcome.forecast is not None:
+        out.append(outcome.forecast)
     if outcome.rejected is not None:
         out.append(outcome.rejected)
     return out
@@ -200,7 +209,8 @@ def build_flow(source: Source[Any], engine: Engine, outputs: Outputs,
     items = op.input("ingest", flow, source)
     parsed = op.branch("split_rejected", items, lambda x: isinstance(x, Rejected))
     good = parsed.falses
-    readings = op.filter("readings_only", good, lambda x: isinstance(x, Reading))
+    # Forecasts take the readings' path to their sensor's state, in source order.
+    readings = op.filter("readings_only", good, lambda x: isinstance(x, Reading | Forecast))
 
     # stateful_map does not pass the key to the mapper; the shard rides in the value too.
     silence_in = op.flat_map_batch("to_silence", good, _to_silence)
@@ -229,6 +239,7 @@ def build_flow(source: Source[Any], engine: Engine, outputs: Outputs,
     events = op.inspect("count_events", events, lambda _s, e: engine.count_event(e))
 
     stored = op.filter("readings_accepted", results, lambda x: isinstance(x, Reading))
+    held = op.filter("forecasts_accepted", results, lambda x: isinstance(x, Forecast))
     indicators = op.filter("indicators_only", results, lambda x: isinstance(x, IndicatorRecord))
     if engine.model is not None:  # scikit-learn: features per sensor, one call per batch
         rows = op.stateful_map("model_features", op.key_on(
@@ -244,7 +255,8 @@ def build_flow(source: Source[Any], engine: Engine, outputs: Outputs,
     for i, sink in enumerate(outputs.warnings):
         op.output(f"warnings_{i}", events, sink)
     for i, sink in enumerate(outputs.store):
-        op.output(f"store_{i}", op.merge(f"to_store_{i}", stored, indicators, events), sink)
+        op.output(f"store_{i}", op.merge(f"to_store_{i}", stored, indicators, events, held),
+                  sink)
     for i, sink in enumerate(outputs.indicators):
         op.output(f"indicators_{i}", indicators, sink)
     for i, sink in enumerate(outputs.dead_letters):

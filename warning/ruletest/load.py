@@ -20,7 +20,7 @@ CASE_KEYS = ("name", "description", "sensors", "rules", "start", "interval", "se
              "readings", "expect", "within", "no_other_events")
 EXPECT_KEYS = ("at", "rule", "event", "level", "previous", "subject", "within", "values")
 READING_KEYS = ("sensor", "ts", "values")
-EVENTS = ("raised", "escalated", "deescalated", "cleared")
+EVENTS = ("raised", "escalated", "deescalated", "confirmed", "cleared")
 NOTATION = "values like '0x12 5x6 3.8..4.6x9 _x3'"
 
 _UNITS_MS = {"d": 86_400_000, "h": 3_600_000, "m": 60_000, "s": 1000}
