@@ -6,6 +6,7 @@ import ssl
 import sys
 import time
 from dataclasses import replace
+from datetime import timedelta
 from pathlib import Path
 from typing import Annotated
 
@@ -53,6 +54,14 @@ def generate_cmd(
         int | None,
         typer.Option(help="Scale the network to this many sensors (replicas of the scenario's)."),
     ] = None,
+    forecasts: Annotated[
+        Path | None,
+        typer.Option("--forecasts", help="Also write forecasts with realistic errors (JSON Lines) "
+                     "here, for backtest --forecasts."),
+    ] = None,
+    perfect: Annotated[
+        bool, typer.Option("--perfect-forecasts", help="Forecasts without errors (the truth).")
+    ] = False,
 ) -> None:
     """Write the scenario's readings to a file."""
     sc = _load(scenario, seed)
@@ -74,6 +83,13 @@ def generate_cmd(
     if labels is not None:
         with labels.open("w", encoding="utf-8") as out:
             write_labels(scenario_labels(sc), out)
+    if forecasts is not None:
+        from sensors_sim.forecasts import ForecastErrors
+        from sensors_sim.forecasts import forecasts as scenario_forecasts
+
+        errors = ForecastErrors(timedelta(0), 0.0, 0.0) if perfect else ForecastErrors()
+        with forecasts.open("w", encoding="utf-8") as out:
+            write_jsonl(scenario_forecasts(sc, errors), out)
     rate = count / elapsed if elapsed > 0 else float("inf")
     typer.echo(
         f"{count} readings from scenario {sc.name!r} written to {output} "

@@ -9,7 +9,9 @@ Each label is one JSON object (JSON Lines in files)::
      "onset": "...", "peak": "...", "end": "...", "level": null, "count": 6}
 
 ``onset`` is the first report at which the hazard's lowest level holds, ``peak`` the first
-report at its highest level ``level``, ``end`` the last report at which any level holds.
+report at its highest level ``level``, ``end`` the last report at which any level holds, and
+``reached`` maps each level the episode reached to the first report at or above it (the moment
+``backtest --labels`` scores that level's lead time against).
 Levels follow DOMAIN.md's criteria applied to the simulated (true, fault-free) values, so the
 labels are true by construction; episodes less than ``MERGE_GAP`` apart are one episode.
 Fault labels give the first and last report the fault touches and how many messages it made.
@@ -162,6 +164,8 @@ def _hazard_labels(
             "peak": _stamp(scenario, sensor, peak),
             "level": LEVELS[int(level[peak]) - 1],
             "end": _stamp(scenario, sensor, last),
+            "reached": {LEVELS[n - 1]: _stamp(scenario, sensor, first + int(np.argmax(part >= n)))
+                        for n in range(1, int(level[peak]) + 1) if (part >= n).any()},
             "criterion": criterion,
             "peak_values": {k: round(float(v[peak]), 3) for k, v in shown.items()},
         }

@@ -86,7 +86,8 @@ def setup(config: Config, metrics: Metrics | None = None, *, replay: bool = Fals
     rules = load_rules([config.path(r) for r in config.rules], kinds)
     settings = ParseSettings(registry, kinds, config.mqtt.topic_prefix, p.max_payload_bytes,
                              max_future_ms=None if replay else parse_duration_ms(p.max_future),
-                             min_ts_ms=REPLAY_MIN_TS_MS if replay else LIVE_MIN_TS_MS)
+                             min_ts_ms=REPLAY_MIN_TS_MS if replay else LIVE_MIN_TS_MS,
+                             forecast_max_age_ms=parse_duration_ms(p.forecast_max_age))
     steps = Steps(rules, registry, parse_duration_ms(p.lateness), metrics, kinds, p.timezone,
                     state_ttl_ms(p.state_ttl, p.lateness, rules),
                     faults=FaultSettings() if p.detectors else None,
@@ -220,8 +221,11 @@ class StopOnSignals:
 
 def run_backtest(s: Setup, input_path: Path, output: Path, rejected: Path | None = None,
                  workers: int = 1, progress: Callable[[int], None] | None = None,
-                 indicators: Path | None = None) -> None:
-    """Run the same flow over a file of readings; events go to ``output`` in event-time order."""
+                 indicators: Path | None = None, forecasts: Path | None = None) -> None:
+    """Run the same flow over a file of readings; events go to ``output`` in event-time order.
+
+    ``forecasts``, a file of forecasts, are fed in by issue time among the readings.
+    """
     tz = zone(s.config.pipeline.timezone)
     outputs = Outputs(warnings=[JsonLinesSink(output, tz, in_order=True)])
     if rejected is not None:
@@ -229,7 +233,8 @@ def run_backtest(s: Setup, input_path: Path, output: Path, rejected: Path | None
         rejected.unlink(missing_ok=True)
     if indicators is not None:
         outputs.indicators.append(JsonLinesSink(indicators, tz, in_order=True))
-    source = ReadingsFileSource(input_path, s.make_ingest, progress=progress)
+    source = ReadingsFileSource(input_path, s.make_ingest, progress=progress,
+                                forecasts=forecasts)
     started = time.monotonic()
     cli_main(build_flow(source, s.steps, outputs), workers_per_process=workers)
     log.info("backtest took %.2f s", time.monotonic() - started)

@@ -20,6 +20,7 @@ from warning.yamlfile import ConfigError
 
 if TYPE_CHECKING:
     from warning.app import Setup
+    from warning.authoring.score import Score
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Multi-hazard early warning: MQTT readings, YAML rules, graded warnings.")
@@ -106,6 +107,12 @@ def backtest(
                                                 "plot per episode (needs --labels).")] = None,
     tolerance: Annotated[str, typer.Option(help="How early before onset a warning counts.")
                          ] = "1h",
+    forecasts: Annotated[Path | None, typer.Option(
+        "--forecasts", exists=True, dir_okay=False,
+        help="Forecasts, JSON Lines (docs/FORECASTS.md), fed in by issue time.")] = None,
+    baseline: Annotated[list[Path] | None, typer.Option(
+        "--baseline-rules", help="With --labels: also score this rule set (e.g. observed-only) "
+        "on the same input and show the lead time gained per level.")] = None,
 ) -> None:
     """Run rules over recorded readings with the same dataflow as ``run``."""
     from warning.app import for_files, run_backtest, setup
@@ -130,7 +137,7 @@ def backtest(
         task = bar.add_task("backtest", total=size)
         run_backtest(s, readings, output, rejected, workers,
                      progress=lambda done: bar.update(task, completed=done),
-                     indicators=indicators)
+                     indicators=indicators, forecasts=forecasts)
     m = s.metrics
     events = sum(v.value for metric in m.warning_events.collect() for v in metric.samples
                  if v.name.endswith("_total"))
@@ -139,7 +146,28 @@ def backtest(
     err.print(f"{int(m.received._value.get())} readings, {int(bad)} rejected, "
               f"{int(events)} warning events -> {output}", highlight=False)
     if truth is not None:
-        _score(truth, tolerance_ms, s, readings, output, summary, report)
+        result = _score(truth, tolerance_ms, s, readings, output, summary, report)
+        if baseline:
+            _gain(truth, tolerance_ms, result, cfg, baseline, readings, sensors, forecasts)
+    elif baseline:
+        raise typer.BadParameter("needs --labels", param_hint="--baseline-rules")
+
+
+def _gain(truth: list, tolerance_ms: int, result: Score, cfg: Config, baseline: list[Path],
+          input: Path, sensors: Path | None, forecasts: Path | None) -> None:  # noqa: A002
+    """Score the baseline rule set on the same input; print the lead gained per level."""
+    from warning.authoring.diff import backtest_events
+    from warning.authoring.leadgain import rich_gain_table
+    from warning.authoring.score import score
+
+    try:
+        before = score(truth, backtest_events(cfg, baseline, input, sensors, forecasts),
+                       tolerance_ms)
+    except ConfigError as exc:
+        _fail(exc)
+    names = ", ".join(str(p) for p in baseline)
+    Console().print(rich_gain_table(before, result, f"lead time against {names} "
+                                    "(before) on the same readings"))
 
 
 def _from_influx(cfg: Config, url: str, database: str, start: str | None, end: str | None,
@@ -186,7 +214,7 @@ def _labels(labels: Path | None, summary: Path | None, report: Path | None, tole
 
 
 def _score(truth: list, tolerance_ms: int, s: Setup, input: Path,  # noqa: A002
-           output: Path, summary: Path | None, report: Path | None) -> None:
+           output: Path, summary: Path | None, report: Path | None) -> Score:
     import json
 
     from warning.authoring.score import read_events, rich_table, score
@@ -205,6 +233,7 @@ def _score(truth: list, tolerance_ms: int, s: Setup, input: Path,  # noqa: A002
 
         write_report(report, result, events, input, s)
         err.print(f"report -> {report}", highlight=False)
+    return result
 
 
 @rules_app.command("check")
@@ -325,14 +354,14 @@ def rules_explain(
         typer.echo(line)
 
 
-def _false_alarm_rates(result: object, s: object, input: Path) -> dict:  # noqa: A002
+def _false_alarm_rates(result: Score, s: Setup, input: Path) -> dict:  # noqa: A002
     """False alarms per sensor-year, over the sensor-time of the input's readings."""
     from warning.authoring.explain import read_readings
     from warning.authoring.score_rates import false_alarm_rates, sensor_spans, sensor_years
 
-    spans = sensor_spans(read_readings(input, s.settings))  # type: ignore[attr-defined]
-    years = sensor_years(spans, s.engine.rules.rules)  # type: ignore[attr-defined]
-    return false_alarm_rates(result, years)  # type: ignore[arg-type]
+    spans = sensor_spans(read_readings(input, s.settings))
+    years = sensor_years(spans, s.steps.rules.rules)
+    return false_alarm_rates(result, years)
 
 
 @rules_app.command("diff")
@@ -345,6 +374,14 @@ def rules_diff(
     config: Annotated[Path | None, typer.Option("--config", "-c",
                                                 help="Pipeline settings (lateness, kinds...).")
                       ] = None,
+    labels: Annotated[Path | None, typer.Option(
+        "--labels", exists=True, dir_okay=False,
+        help="Ground truth: also score both and show the lead time gained per level.")] = None,
+    forecasts: Annotated[Path | None, typer.Option(
+        "--forecasts", exists=True, dir_okay=False,
+        help="Forecasts, JSON Lines, fed to both runs.")] = None,
+    tolerance: Annotated[str, typer.Option(help="With --labels: how early before onset a "
+                                           "warning counts.")] = "1h",
 ) -> None:
     """Backtest both rule sets; list warning events that appear (+), disappear (-), change (~)."""
     from warning.authoring.diff import backtest_events, diff_events, render
@@ -352,12 +389,20 @@ def rules_diff(
     _logging(False, quiet=True)
     try:
         cfg = load_config(config) if config else Config()
-        before = backtest_events(cfg, [old], input, sensors)
-        after = backtest_events(cfg, [new], input, sensors)
+        before = backtest_events(cfg, [old], input, sensors, forecasts)
+        after = backtest_events(cfg, [new], input, sensors, forecasts)
     except ConfigError as exc:
         _fail(exc)
     for line in render(diff_events(before, after)):
         typer.echo(line)
+    truth, tolerance_ms = _labels(labels, None, None, tolerance)
+    if truth is not None:
+        from warning.authoring.leadgain import rich_gain_table
+        from warning.authoring.score import score
+
+        Console().print(rich_gain_table(score(truth, before, tolerance_ms),
+                                        score(truth, after, tolerance_ms),
+                                        f"lead time, {old} (before) -> {new} (after)"))
 
 
 @app.command()

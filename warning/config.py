@@ -85,6 +85,7 @@ class Pipeline:
     watch_rules: bool = True
     detectors: bool = True  # streaming anomaly detectors and sensor-fault warnings
     anomaly_model: str | None = None  # a folder made by 'anomaly train' (hot-reloaded)
+    forecast_max_age: str = "6h"  # a forecast not renewed this long after its issue expires
 
 
 @dataclass

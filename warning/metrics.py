@@ -13,7 +13,7 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, make
 from warning.pipeline.parse import REASONS
 from warning.records import LEVEL_NAMES
 
-EVENTS = ("raised", "escalated", "deescalated", "cleared")
+EVENTS = ("raised", "escalated", "deescalated", "confirmed", "cleared")
 SINKS = ("influx_readings", "influx_warnings", "mqtt_warnings", "mqtt_deadletters", "jsonl")
 
 
@@ -27,6 +27,9 @@ class Metrics:
         self.accepted = Counter("hazard_readings_accepted_total",
                                 "Readings that passed validation and deduplication.",
                                 ["kind"], registry=r)
+        self.forecasts = Counter("hazard_forecasts_accepted_total",
+                                 "Forecasts taken in (the newest issue per sensor and field).",
+                                 ["kind"], registry=r)
         self.rejected = Counter("hazard_readings_rejected_total",
                                 "Messages rejected, by reason.", ["reason"], registry=r)
         self.duplicates = Counter("hazard_readings_duplicate_total",

@@ -65,6 +65,26 @@ class Reading:
 
 
 @dataclass(frozen=True, slots=True)
+class Forecast:
+    """A validated forecast for one sensor: who issued it when, and values at valid times.
+
+    ``valid`` holds increasing epoch-ms valid times; ``values[field][i]`` is the field's value
+    at ``valid[i]`` (for an amount such as ``rain_mm``: the amount since the previous valid
+    time, or since ``issued`` for the first). Past ``expires`` the forecast is not used.
+    """
+
+    sensor_id: str
+    kind: str
+    region: str
+    issuer: str
+    issued: int
+    expires: int
+    valid: tuple[int, ...]
+    values: dict[str, tuple[float, ...]]
+    received_at: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
 class Rejected:
     """A message refused by the pipeline, with a machine-readable reason and a human detail."""
 
@@ -102,7 +122,7 @@ class WarningEvent:
     """One lifecycle event of a warning episode, as published and stored."""
 
     warning_id: str
-    event: str  # raised | escalated | deescalated | cleared
+    event: str  # raised | escalated | deescalated | confirmed | cleared
     rule_id: str
     hazard: str
     level: Level | None
@@ -113,7 +133,7 @@ class WarningEvent:
     values: dict[str, float | None] = field(default_factory=dict)
     message: str = ""
     instruction: str = ""
-    certainty: str = "Observed"
+    certainty: str = "Observed"  # Likely: a level expected from a forecast or nowcast
     received_at: float = 0.0
 
     def to_dict(self, tz: tzinfo) -> dict[str, Any]:

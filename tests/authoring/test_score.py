@@ -108,7 +108,7 @@ def test_ratios_and_lead_statistics(tmp_path):
     d = s.to_dict()["hazards"]["rainstorm"]
     assert d["all"] == {"hits": 2, "misses": 2, "false_alarms": 2, "pod": 0.5, "far": 0.5,
                         "csi": pytest.approx(2 / 6), "median_lead_s": -3150.0,
-                        "worst_lead_s": -8100.0}
+                        "p10_lead_s": -7110.0, "worst_lead_s": -8100.0}
     assert d["red"]["pod"] == 1.0 and d["red"]["far"] == 0.0 and d["red"]["csi"] == 1.0
     assert d["blue"]["median_lead_s"] == 3300.0 and d["blue"]["worst_lead_s"] == 1800.0
     assert d["orange"]["csi"] == pytest.approx(1 / 3)
@@ -116,6 +116,45 @@ def test_ratios_and_lead_statistics(tmp_path):
     out = {o["subject"]: (o["hit"], o["lead_s"]) for o in s.to_dict()["labels"]}
     assert out == {"rg-1": (True, -8100.0), "rg-2": (True, 1800.0), "rg-3": (False, None),
                    "rg-4": (False, None)}
+
+
+def test_levels_are_scored_against_when_the_label_reached_them(tmp_path):
+    # L1 as above, but it reached yellow at 6:30, orange at 7:00 and red at 9:00: E1's yellow
+    # (5:05) leads by 1h25m, orange (7:15) is 15 min late, red (8:15) 45 min early
+    reached = {"blue": at(6), "yellow": at(6.5), "orange": at(7), "red": at(9)}
+    lb = labels_of([label("rg-1", 6, 12, "red", reached=reached)], tmp_path)
+    rows = score(lb, EVENTS, tolerance_ms=H).rows["rainstorm"]
+    assert {k: r.leads_ms for k, r in rows.items()} == {
+        "all": [2700_000], "blue": [3300_000], "yellow": [5100_000], "orange": [-900_000],
+        "red": [2700_000]}
+
+
+def test_lead_distribution_has_a_tenth_percentile():
+    from warning.authoring.score import Row
+
+    r = Row(hits=11, leads_ms=[x * 60_000 for x in range(-50, 60, 10)])
+    assert (r.median_lead_s, r.p10_lead_s, r.worst_lead_s) == (0.0, -2400.0, -3000.0)
+
+
+def test_lead_gain_compares_rows_of_two_scores(tmp_path):
+    from warning.authoring.leadgain import lead_gain
+
+    lb = labels_of([label("rg-1", 6, 12, "red")], tmp_path)
+    late = ep("A", "rg-1", [(7, "red")], 13)
+    early = ep("B", "rg-1", [(5, "orange"), (5.5, "red")], 13) + ep("C", "rg-2", [(1, "red")], 2)
+    rows = {r[1]: r for r in lead_gain(score(lb, late, H), score(lb, early, H))}
+    assert rows[">=red"] == ("rainstorm", ">=red", "-1h00m", "+30m", "+1h30m", "-1h00m", "+30m",
+                             "0.00", "0.50")
+
+
+def test_bad_reached_times_name_the_line(tmp_path):
+    p = tmp_path / "labels.jsonl"
+    p.write_text(json.dumps(label("rg-1", 6, 12, "red", reached={"purple": at(6)})) + "\n")
+    with pytest.raises(LabelError, match=r"labels.jsonl:1: reached: a level among"):
+        read_labels(p)
+    p.write_text(json.dumps(label("rg-1", 6, 12, "red", reached=[at(6)])) + "\n")
+    with pytest.raises(LabelError, match=r"labels.jsonl:1: reached: expected an object"):
+        read_labels(p)
 
 
 def test_tolerance_bounds_early_warnings(tmp_path):
@@ -194,7 +233,7 @@ def test_table_rows_format():
     rows = table_rows(score([Label("rg-1", "rainstorm", ms(6), ms(12), 4)],
                             EVENTS[:5], tolerance_ms=H))
     assert rows[0] == ("rainstorm", "all", "1", "0", "0", "1.00", "0.00", "1.00", "-2h15m",
-                       "-2h15m")
+                       "-2h15m", "-2h15m")
     assert [r[1] for r in rows] == ["all", ">=blue", ">=yellow", ">=orange", ">=red"]
 
 
@@ -221,7 +260,7 @@ def test_backtest_with_labels_writes_summary_and_table(tmp_path):
     summary = json.loads((tmp_path / "summary.json").read_text())
     assert summary["hazards"]["rainstorm"]["all"] == {
         "hits": 1, "misses": 1, "false_alarms": 0, "pod": 0.5, "far": 0.0, "csi": 0.5,
-        "median_lead_s": -4500.0, "worst_lead_s": -4500.0}
+        "median_lead_s": -4500.0, "p10_lead_s": -4500.0, "worst_lead_s": -4500.0}
     # rg-3's drizzle in Deqing (2.4 mm/h) is below every landslide level: no landslide episode.
     assert summary["unlabelled_hazards"] == {"sensor_silence": 2}
     assert "rainstorm" in result.output and "-1h15m" in result.output
@@ -285,3 +324,26 @@ def test_report_panels_say_what_each_episode_did(tmp_path):
         "E5": "false alarm",
         "missed:": "miss (no warning)",
     }
+
+
+def test_backtest_shows_the_lead_gained_over_a_baseline_rule_set(tmp_path):
+    (tmp_path / "sensors.yaml").write_text(yaml.safe_dump(storm.REGISTRY))
+    storm.write_jsonl(tmp_path / "in.jsonl", storm.readings())
+    storm.write_jsonl(tmp_path / "labels.jsonl", STORM_LABELS)
+    # the baseline warns on 3 h sums only, from orange up
+    (tmp_path / "late.yaml").write_text(
+        "rules:\n  - id: rainstorm\n    hazard: rainstorm\n    for_kind: rainfall\n"
+        "    levels:\n      red: \"sum(rain_mm, 3h) >= 100\"\n"
+        "      orange: \"sum(rain_mm, 3h) >= 50\"\n")
+    result = CliRunner().invoke(app, [
+        "backtest", "--rules", str(ROOT / "rules"), "--sensors", str(tmp_path / "sensors.yaml"),
+        "--input", str(tmp_path / "in.jsonl"), "--output", str(tmp_path / "out.jsonl"),
+        "--no-progress", "--labels", str(tmp_path / "labels.jsonl"),
+        "--baseline-rules", str(tmp_path / "late.yaml")], env={"COLUMNS": "200"})
+    assert result.exit_code == 0, result.output
+    gain = result.output.split("lead time against")[1]
+    red = next(line.split() for line in gain.splitlines() if ">=red" in line)
+    assert red[:5] == ["rainstorm", ">=red", "-1h15m", "-1h15m", "+0m"]
+    blue = next(line.split() for line in gain.splitlines() if ">=blue" in line)
+    # the shipped 12 h and 6 h sums warn long before the baseline's 3 h sum does
+    assert blue[:5] == ["rainstorm", ">=blue", "-15m", "+1h55m", "+2h10m"]

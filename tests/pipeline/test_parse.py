@@ -36,8 +36,10 @@ def test_malformed_is_rejected_with_reason(t, payload, reason):
 def test_corpus_covers_every_parse_reason():
     covered = Counter(m[2] for m in MALFORMED)
     assert len(MALFORMED) >= 30
-    # "late" is decided per sensor in the engine, not by the parser.
-    assert set(REASONS) - set(covered) == {"late"}
+    # "late" and stale/superseded forecasts are decided per sensor in the engine, not by the
+    # parser; "bad_series" is a forecast's (tests/forecast/test_wire.py covers forecasts).
+    assert set(REASONS) - set(covered) == {"late", "bad_series", "superseded_forecast",
+                                           "stale_forecast"}
 
 
 @pytest.mark.parametrize(("ts", "expected_ms"), [

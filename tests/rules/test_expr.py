@@ -50,9 +50,9 @@ ERRORS = [
      "expected rate(FIELD, DURATION) with a positive duration such as 3h, found '0s'"),
     ("last(level_m, 1h, 2h) > 1", "expected last(FIELD[, DURATION]), found 3 argument(s)"),
     ("median(x, 1h) > 1", "expected a function among abs, anomaly, api, bui, count, dc, delta, "
-                          "dmc, dsr, failure_fit, failure_in, fault, ffmc, fwi, fwi_class, "
-                          "id_exceedance, isi, "
-                          "last, max, mean, min, rate, round, stel, sum, tangent_angle, "
+                          "dmc, dsr, failure_fit, failure_in, fault, ffmc, forecast_at, "
+                          "forecast_max, forecast_sum, fwi, fwi_class, id_exceedance, isi, "
+                          "last, max, mean, min, predicted, rate, round, stel, sum, tangent_angle, "
                           "time_to, twa, found unknown function 'median'"),
     ("fwi(1) > 1", "expected fwi() without arguments, found 1"),
     ("time_to(level_m) < 2",

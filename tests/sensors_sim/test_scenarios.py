@@ -104,6 +104,22 @@ def test_rainstorm_labels_agree_with_the_rain_sums_in_the_file() -> None:
         assert label["level"] == expected
 
 
+def test_labels_say_when_each_level_was_first_reached() -> None:
+    """``reached`` runs blue .. peak level in time order, from onset to peak, per episode."""
+    for name in ("typhoon", "meiyu"):
+        for lb in labels(load_scenario(name)):
+            if lb["type"] != "hazard":
+                continue
+            reached = lb["reached"]
+            order = ["blue", "yellow", "orange", "red"]
+            assert list(reached) == order[: order.index(lb["level"]) + 1]
+            times = [datetime.fromisoformat(t) for t in reached.values()]
+            assert times == sorted(times)
+            assert times[0] == datetime.fromisoformat(lb["onset"])
+            assert times[-1] == datetime.fromisoformat(lb["peak"])
+            assert reached[lb["onset_level"]] == lb["onset"]
+
+
 def test_typhoon_labels_cover_the_cascade() -> None:
     """Rain first, then the river and reservoir, then the slope; in that order of onset."""
     by = {(lb["what"], lb["subject"]): lb for lb in labels(load_scenario("typhoon"))}

@@ -110,7 +110,8 @@ def render(d: Diff) -> list[str]:
 
 
 def backtest_events(config: Config, rules: Sequence[Path], input_path: Path,
-                    sensors: Path | None) -> list[dict[str, Any]]:
+                    sensors: Path | None, forecasts: Path | None = None
+                    ) -> list[dict[str, Any]]:
     """Run one rule set over the readings with the real flow; return its warning events."""
     import json
 
@@ -120,7 +121,7 @@ def backtest_events(config: Config, rules: Sequence[Path], input_path: Path,
     s = setup(for_files(config, rules, sensors), Metrics(), replay=True)
     with tempfile.TemporaryDirectory(prefix="rulediff-") as tmp:
         out = Path(tmp) / "events.jsonl"
-        run_backtest(s, input_path, out)
+        run_backtest(s, input_path, out, forecasts=forecasts)
         if not out.exists():
             return []
         return [json.loads(x) for x in out.read_text(encoding="utf-8").splitlines() if x]

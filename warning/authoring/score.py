@@ -19,8 +19,12 @@ that has labels, and within it:
 
 POD = hits / (hits + misses), FAR = false alarms / (hits + false alarms),
 CSI = hits / (hits + misses + false alarms) (None when the denominator is 0). Lead time of a
-hit = onset - the time the warning stretch that covered the window reached the level; positive
-when warned ahead, negative when late. Median and worst (smallest) lead are over the hits.
+hit = the moment the label reached the row's level - the time the warning stretch that covered
+the window reached it; positive when warned ahead, negative when late. The moment is the label's
+``reached[level]`` when given (the simulator's labels give it per level), else its onset (row
+``all``: the labelled level's moment). Median, 10th percentile and worst (smallest) lead are over
+the hits. ``lead_gain`` compares two scores of the same labels (a rule set against an
+observed-only one) row by row.
 """
 
 from __future__ import annotations
@@ -53,6 +57,12 @@ class Label:
     end: int
     level: int  # 1 blue .. 4 red
     peak: int | None = None
+    #: When the event first reached each level, ``(level, epoch ms)`` pairs (may be empty).
+    reached: tuple[tuple[int, int], ...] = ()
+
+    def reached_at(self, level: int) -> int:
+        """When the event first reached ``level`` (its onset when the label does not say)."""
+        return dict(self.reached).get(level, self.onset)
 
 
 @dataclass(frozen=True)
@@ -122,6 +132,11 @@ class Row:
         return statistics.median(self.leads_ms) / 1000 if self.leads_ms else None
 
     @property
+    def p10_lead_s(self) -> float | None:
+        """10th percentile of the hits' lead times (nine in ten were warned at least this early)."""
+        return _percentile(self.leads_ms, 10) / 1000 if self.leads_ms else None
+
+    @property
     def worst_lead_s(self) -> float | None:
         """Smallest (latest) lead time of the hits, seconds."""
         return min(self.leads_ms) / 1000 if self.leads_ms else None
@@ -130,7 +145,8 @@ class Row:
         """The row for the JSON summary."""
         return {"hits": self.hits, "misses": self.misses, "false_alarms": self.false_alarms,
                 "pod": self.pod, "far": self.far, "csi": self.csi,
-                "median_lead_s": self.median_lead_s, "worst_lead_s": self.worst_lead_s}
+                "median_lead_s": self.median_lead_s, "p10_lead_s": self.p10_lead_s,
+                "worst_lead_s": self.worst_lead_s}
 
 
 @dataclass(frozen=True)
@@ -178,6 +194,19 @@ def _ratio(num: int, den: int) -> float | None:
     return num / den if den else None
 
 
+def _percentile(values: list[int], q: float) -> float:
+    """Linear-interpolated percentile (numpy's default method) of a non-empty list.
+
+    >>> _percentile([0, 10, 20, 30, 40, 50, 60, 70, 80, 90, 100], 10)
+    10.0
+    """
+    xs = sorted(values)
+    pos = (len(xs) - 1) * q / 100
+    lo = int(pos)
+    hi = min(lo + 1, len(xs) - 1)
+    return xs[lo] + (xs[hi] - xs[lo]) * (pos - lo)
+
+
 def _iso(ms: float) -> str:
     from datetime import UTC
     return datetime.fromtimestamp(ms / 1000, UTC).isoformat().replace("+00:00", "Z")
@@ -213,8 +242,15 @@ def label_from_dict(obj: Mapping[str, Any]) -> Label:
     if end < onset:
         raise ValueError("end: expected a time not before onset")
     peak = parse_time(obj["peak"]) if obj.get("peak") is not None else None
+    reached = obj.get("reached") or {}
+    if not isinstance(reached, dict):
+        raise ValueError(f"reached: expected an object of level: time, found {reached!r}")
+    try:
+        moments = tuple(sorted((parse_level(k), parse_time(v)) for k, v in reached.items()))
+    except ValueError as exc:
+        raise ValueError(f"reached: {exc}") from None
     return Label(str(obj["subject"]), str(obj["hazard"]), onset, end, parse_level(obj["level"]),
-                 peak)
+                 peak, moments)
 
 
 def read_labels(path: Path) -> list[Label]:
@@ -291,15 +327,16 @@ def score(labels: list[Label], events: Iterable[Mapping[str, Any]],
                 continue
             row = rows[lb.hazard][name]
             warned = _first_cover(mine, need, lo, hi)
+            moment = lb.reached_at(need)
             if warned is None:
                 row.misses += 1
             else:
                 row.hits += 1
-                row.leads_ms.append(lb.onset - warned)
+                row.leads_ms.append(moment - warned)
             if name == "all":
                 outcomes.append(LabelOutcome(
                     lb, warned is not None, warned,
-                    lb.onset - warned if warned is not None else None,
+                    moment - warned if warned is not None else None,
                     tuple(ep.warning_id for ep in mine if _overlaps(ep, lo, hi))))
     false_alarms = []
     unlabelled: dict[str, int] = {}
@@ -340,7 +377,7 @@ def format_ratio(value: float | None) -> str:
 
 
 TABLE_HEADER = ("hazard", "level", "hits", "misses", "FA", "POD", "FAR", "CSI", "lead med",
-                "lead min")
+                "lead p10", "lead min")
 
 
 def table_rows(s: Score) -> list[tuple[str, ...]]:
@@ -353,7 +390,8 @@ def table_rows(s: Score) -> list[tuple[str, ...]]:
             level = "all" if name == "all" else f">={name}"
             out.append((hazard, level, str(r.hits), str(r.misses), str(r.false_alarms),
                         format_ratio(r.pod), format_ratio(r.far), format_ratio(r.csi),
-                        format_lead(r.median_lead_s), format_lead(r.worst_lead_s)))
+                        format_lead(r.median_lead_s), format_lead(r.p10_lead_s),
+                        format_lead(r.worst_lead_s)))
     return out
 
 
@@ -362,7 +400,7 @@ def rich_table(s: Score) -> Any:
     from rich.table import Table
 
     t = Table(title=f"backtest score (tolerance {format_lead(s.tolerance_ms / 1000)[1:]}; "
-                    "FA: false alarms, lead: onset - warning)", box=None,
+                    "FA: false alarms, lead: level reached - warning)", box=None,
               pad_edge=False, title_justify="left", header_style="bold underline")
     for i, h in enumerate(TABLE_HEADER):
         t.add_column(h, justify="left" if i < 2 else "right", no_wrap=True)
@@ -372,3 +410,4 @@ def rich_table(s: Score) -> Any:
         t.caption = "not scored (no labels): " + ", ".join(
             f"{h} ({n} episodes)" for h, n in sorted(s.unlabelled.items()))
     return t
+

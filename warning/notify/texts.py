@@ -34,7 +34,7 @@ TEXTS: dict[str, dict] = {
         "f_count": "监测点数",
         "f_list": "明细",
         "events": {"raised": "发布", "escalated": "升级", "deescalated": "降级",
-                   "cleared": "解除"},
+                   "confirmed": "确认", "cleared": "解除"},
         "footer": "通知编号 {id} · 接收方 {receiver} · 分组 {group}",
     },
     "en": {

@@ -15,6 +15,7 @@ from warning.pipeline.daily_fwi import NOON_TOLERANCE_MS, DailyFWI, fwi_step
 from warning.pipeline.lifecycle import Episode
 from warning.pipeline.nodata import Expire
 from warning.records import (
+    Forecast,
     IndicatorRecord,
     Reading,
     Rejected,
@@ -24,7 +25,9 @@ from warning.records import (
     zone,
 )
 from warning.registry import Registry
+from warning.rules import forecasts
 from warning.rules.compile import Context
+from warning.rules.expr import Ahead, walk
 from warning.rules.functions import FWI_FIELDS
 from warning.rules.load import IndicatorSpec, Rule, RuleSet
 from warning.rules.windows import Series
@@ -43,6 +46,8 @@ class SensorState:
     episodes: dict[str, Episode] = field(default_factory=dict)
     fwi: DailyFWI | None = None
     health: Health | None = None  # detectors and faults (warning/anomaly), when enabled
+    forecasts: dict[str, forecasts.Track] = field(default_factory=dict)  # newest issue per field
+    nowcasts: dict[str, forecasts.Track] = field(default_factory=dict)  # the learned nowcast's
 
 
 @dataclass(frozen=True)
@@ -55,6 +60,7 @@ class Outcome:
     seq_gap: int = 0
     duplicate: bool = False
     indicators: tuple[IndicatorRecord, ...] = ()
+    forecast: Forecast | None = None  # a forecast taken into the state (to be stored)
 
 
 class Evaluator:
@@ -118,6 +124,17 @@ class Evaluator:
         self._applicable.pop((e.sensor_id, e.kind, e.region), None)
         self._specs.pop((e.sensor_id, e.kind, e.region), None)
 
+    def take_forecast(self, state: SensorState, f: Forecast) -> Outcome:
+        """Hold a forecast in ``state`` (newest issue wins); refuse a superseded or stale one."""
+        held = state.nowcasts if f.issuer.startswith(NOWCAST_ISSUER) else state.forecasts
+        reason = forecasts.take(held, f, state.watermark)
+        if reason is None:
+            return Outcome(None, None, (), forecast=f)
+        detail = (f"issued {f.issued} ms is older than the issue already held"
+                  if reason == "superseded_forecast" else
+                  f"expired at {f.expires} ms, before the sensor's latest reading")
+        return Outcome(None, Rejected("", forecast_payload(f), reason, detail, f.sensor_id), ())
+
     def observe(self, state: SensorState, r: Reading) -> Outcome:
         """Take one reading into ``state`` and return what it produced."""
         lateness = self.lateness_ms
@@ -164,8 +181,12 @@ class Evaluator:
         specs = self.specs(r.sensor_id, r.kind, r.region)
         if not rules and not specs:
             return Outcome(r, None, verdict.events, gap, indicators=tuple(records))
+        if state.forecasts:
+            forecasts.expire(state.forecasts, now)
+        if state.nowcasts:
+            forecasts.expire(state.nowcasts, now)
         ctx = Context(state.series, attrs, now, state.fwi.latest if state.fwi else None,
-                      state.health)
+                      state.health, state.forecasts, state.nowcasts)
         for spec in specs:
             records.append(IndicatorRecord(r.sensor_id, r.kind, r.region, now, spec.id,
                                            {name: f(ctx) for name, f in spec.values}))
@@ -192,17 +213,18 @@ class Evaluator:
 
     def _evaluate(self, rule: Rule, state: SensorState, ctx: Context, r: Reading,
                   attrs: Mapping[str, Any]) -> WarningEvent | None:
-        target = None
-        for level, cond in rule.levels:
-            if cond.test(ctx) is True:
-                target = level
-                break
+        target = _highest(rule, ctx)
         ep = state.episodes.get(rule.id, lifecycle.QUIET)
         if target is None and ep is lifecycle.QUIET:
             return None  # nothing holds and nothing is pending: step() would change nothing
         clear_ok = rule.clear is None or ep.level is None or rule.clear.test(ctx) is True
         new, t = lifecycle.step(ep, target, ctx.now, rule_id=rule.id, subject=r.sensor_id,
                                 for_ms=rule.for_ms, hold_ms=rule.hold_ms, clear_ok=clear_ok)
+        if rule.looks_ahead and new.level is not None:
+            # What observations alone give: below the warning's level, it is expected only.
+            seen = _highest(rule, Context(ctx.series, ctx.sensor, ctx.now, ctx.daily,
+                                          ctx.health))
+            new, t = lifecycle.confirm(new, t, seen)
         if new is not ep:
             if new == lifecycle.QUIET:
                 state.episodes.pop(rule.id, None)
@@ -210,12 +232,38 @@ class Evaluator:
                 state.episodes[rule.id] = new
         if t is None:
             return None
-        return build_event(rule, t, r.sensor_id, r.region, ctx, attrs, r.received_at)
+        return build_event(rule, t, r.sensor_id, r.region, ctx, attrs, r.received_at,
+                           new.expected and t.event != "cleared")
+
+
+#: Nowcasts are forecasts whose issuer starts with this (the learned models' own).
+NOWCAST_ISSUER = "nowcast"
+
+
+def _highest(rule: Rule, ctx: Context) -> lifecycle.Level | None:
+    """The highest level whose condition holds, if any."""
+    for level, cond in rule.levels:
+        if cond.test(ctx) is True:
+            return level
+    return None
+
+
+def _ahead_hours(rule: Rule, level: lifecycle.Level) -> float:
+    """How far ahead the level's condition looks, in hours (its longest forecast window)."""
+    cond = dict(rule.levels).get(level)
+    spans = [sub.duration_ms for sub in walk(cond.node) if isinstance(sub, Ahead)] \
+        if cond is not None else []
+    return max(spans, default=0) / 3_600_000
 
 
 def build_event(rule: Rule, t: lifecycle.Transition, subject: str, region: str, ctx: Context,
-                attrs: Mapping[str, Any], received_at: float) -> WarningEvent:
-    """Render a lifecycle transition of a threshold rule into a warning event."""
+                attrs: Mapping[str, Any], received_at: float, expected: bool = False
+                ) -> WarningEvent:
+    """Render a lifecycle transition of a threshold rule into a warning event.
+
+    An ``expected`` level (reached in a forecast or nowcast, not yet in observations) says so
+    in its message and has CAP certainty Likely.
+    """
     values = {name: f(ctx) for name, f in rule.values}
     shown = t.level or t.previous
     fields = {"level": shown.colour if shown else "", "hazard": rule.hazard, "subject": subject,
@@ -225,10 +273,15 @@ def build_event(rule: Rule, t: lifecycle.Transition, subject: str, region: str, 
         f"{attrs.get('name', subject)}: {rule.hazard} {fields['level']}"
     if t.event == "cleared":
         message = f"Cleared: {message}"
+    elif expected and t.level is not None:
+        message = (f"Expected to reach {t.level.colour} within "
+                   f"{_ahead_hours(rule, t.level):g} h: {message}")
+    elif t.event == "confirmed":
+        message = f"Confirmed by observations: {message}"
     instruction = rule.instruction.get(t.level, "") if t.level else ""
     return WarningEvent(t.warning_id, t.event, rule.id, rule.hazard, t.level, t.previous,
-                        subject, region, ctx.now, values, message, instruction, "Observed",
-                        received_at)
+                        subject, region, ctx.now, values, message, instruction,
+                        "Likely" if expected else "Observed", received_at)
 
 
 def may_expire(state: SensorState, e: Expire) -> bool:
@@ -292,6 +345,14 @@ def _count_gap(state: SensorState, seq: int | None) -> int:
     if seq < last - 100_000 or seq <= 1 < last:
         state.max_seq = seq  # the sensor's counter restarted
     return 0
+
+
+def forecast_payload(f: Forecast) -> dict[str, Any]:
+    """The wire object of a forecast (times in epoch seconds), for dead letters."""
+    return {"sensor_id": f.sensor_id, "kind": f.kind, "issuer": f.issuer,
+            "issued": f.issued / 1000, "expires": f.expires / 1000,
+            "series": [{"valid": t / 1000, "values": {k: v[i] for k, v in f.values.items()}}
+                       for i, t in enumerate(f.valid)]}
 
 
 def _reading_payload(r: Reading) -> dict[str, Any]:

@@ -37,7 +37,7 @@ from warning.pipeline.steps import (
     to_regions,
     warning_only,
 )
-from warning.records import IndicatorRecord, Reading, Rejected, WarningEvent
+from warning.records import Forecast, IndicatorRecord, Reading, Rejected, WarningEvent
 from warning.sinks.influx import Stored
 
 
@@ -58,7 +58,8 @@ def build_flow(source: Source[Any], steps: Steps, outputs: Outputs,
     items = op.input("ingest", flow, source)
     parsed = op.branch("split_rejected", items, lambda x: isinstance(x, Rejected))
     good = parsed.falses
-    readings = op.filter("readings_only", good, lambda x: isinstance(x, Reading))
+    # Forecasts take the readings' path to their sensor's state, in source order.
+    readings = op.filter("readings_only", good, lambda x: isinstance(x, Reading | Forecast))
 
     # stateful_map does not pass the key to the mapper; the shard rides in the value too.
     silence_in = op.flat_map_batch("to_no_data_shards", good, to_no_data_shards)
@@ -87,6 +88,7 @@ def build_flow(source: Source[Any], steps: Steps, outputs: Outputs,
     events = op.inspect("count_events", events, lambda _s, e: steps.count_event(e))
 
     stored = op.filter("readings_accepted", results, lambda x: isinstance(x, Reading))
+    held = op.filter("forecasts_accepted", results, lambda x: isinstance(x, Forecast))
     indicators = op.filter("indicators_only", results, lambda x: isinstance(x, IndicatorRecord))
     if steps.model is not None:  # scikit-learn: features per sensor, one call per batch
         features = op.stateful_map("model_features", op.key_on(
@@ -102,7 +104,8 @@ def build_flow(source: Source[Any], steps: Steps, outputs: Outputs,
     for i, warning_sink in enumerate(outputs.warnings):
         op.output(f"warnings_{i}", events, warning_sink)
     for i, store_sink in enumerate(outputs.store):
-        op.output(f"store_{i}", op.merge(f"to_store_{i}", stored, indicators, events), store_sink)
+        op.output(f"store_{i}", op.merge(f"to_store_{i}", stored, indicators, events, held),
+                  store_sink)
     for i, indicator_sink in enumerate(outputs.indicators):
         op.output(f"indicators_{i}", indicators, indicator_sink)
     for i, dead_letter_sink in enumerate(outputs.dead_letters):

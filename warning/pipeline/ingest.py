@@ -6,8 +6,8 @@ from dataclasses import dataclass
 
 from prometheus_client import Counter
 
-from warning.pipeline.parse import ParseSettings, parse_message
-from warning.records import RawMessage, Reading, Rejected, Tick
+from warning.pipeline.parse import ParseSettings, is_forecast_topic, parse_forecast, parse_message
+from warning.records import Forecast, RawMessage, Reading, Rejected, Tick
 
 
 @dataclass
@@ -60,14 +60,16 @@ class Ingest:
         self.watermark = Watermark(lateness_ms, tick_ms)
         self.received = received
 
-    def take(self, msgs: list[RawMessage]) -> list[Reading | Rejected | Tick]:
-        """Parse a batch of messages."""
-        out: list[Reading | Rejected | Tick] = []
+    def take(self, msgs: list[RawMessage], forecasts: bool = False
+             ) -> list[Reading | Forecast | Rejected | Tick]:
+        """Parse a batch of messages (all forecasts with ``forecasts``, else by topic)."""
+        out: list[Reading | Forecast | Rejected | Tick] = []
         s = self.settings
         if self.received is not None:
             self.received.inc(len(msgs))
         for msg in msgs:
-            item = parse_message(msg, s)
+            item = parse_forecast(msg, s) if forecasts or is_forecast_topic(msg.topic, s) \
+                else parse_message(msg, s)
             out.append(item)
             if isinstance(item, Reading):
                 tick = self.watermark.advance(item.ts)

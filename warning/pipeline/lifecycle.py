@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 from warning.records import Level
@@ -20,6 +20,8 @@ class Episode:
     level: Level | None = None
     level_since: int = 0
     since: tuple[int | None, int | None, int | None, int | None] = (None, None, None, None)
+    #: The level is reached in a forecast or nowcast but not (yet) in observations.
+    expected: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,4 +91,29 @@ def step(ep: Episode, target: Level | None, ts: int, *, rule_id: str, subject: s
         else:
             return Episode(wid, effective, ts, since), Transition("deescalated", effective,
                                                                   current, wid)
-    return Episode(wid, current, ep.level_since, since), None
+    return Episode(wid, current, ep.level_since, since, ep.expected), None
+
+
+def confirm(ep: Episode, t: Transition | None, observed: Level | None
+            ) -> tuple[Episode, Transition | None]:
+    """Mark an active episode expected or observed, given the level observations alone reach.
+
+    A transition to a level above ``observed`` makes the episode expected; an expected episode
+    whose level observations then reach is ``confirmed``, in the same episode.
+
+    >>> ep, t = step(QUIET, Level.ORANGE, 0, rule_id="r", subject="s")
+    >>> ep, t = confirm(ep, t, Level.YELLOW); ep.expected, t.event
+    (True, 'raised')
+    >>> ep, t = confirm(ep, None, Level.ORANGE); ep.expected, t.event, t.level.colour
+    (False, 'confirmed', 'orange')
+    """
+    if ep.level is None:
+        return ep, t
+    reached = observed is not None and observed >= ep.level
+    if t is not None:
+        return replace(ep, expected=not reached), t
+    if ep.expected and reached:
+        assert ep.warning_id is not None
+        return replace(ep, expected=False), Transition("confirmed", ep.level, ep.level,
+                                                       ep.warning_id)
+    return ep, None

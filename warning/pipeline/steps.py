@@ -20,7 +20,7 @@ from warning.kinds import BUILTIN_KINDS, Kind
 from warning.metrics import Metrics
 from warning.pipeline.evaluate import Evaluator, Outcome, SensorState, may_expire
 from warning.pipeline.nodata import SHARD_KEYS, Expire, NoDataWatch, ShardState, shard_of
-from warning.records import Reading, Seen, Tick, WarningEvent
+from warning.records import Forecast, Reading, Seen, Tick, WarningEvent
 from warning.registry import Registry
 from warning.rules.load import RuleSet
 
@@ -67,9 +67,9 @@ class Steps:
         self.no_data = NoDataWatch(self.rules, self.registry, state_ttl_ms=self.state_ttl_ms)
         self.metrics.rules_loaded.set(len(self.rules.rules))
 
-    def evaluate(self, state: SensorState | None, reading: Reading | Expire
+    def evaluate(self, state: SensorState | None, reading: Reading | Forecast | Expire
                  ) -> tuple[SensorState | None, Outcome]:
-        """The ``evaluate_rules`` step: one reading into one sensor's state.
+        """The ``evaluate_rules`` step: one reading (or forecast) into one sensor's state.
 
         An ``Expire`` drops the state (bytewax forgets a key whose state is None) when
         ``may_expire`` allows.
@@ -85,6 +85,11 @@ class Steps:
             return None, _NOTHING
         if state is None:
             state = SensorState()
+        if isinstance(reading, Forecast):
+            outcome = self.evaluator.take_forecast(state, reading)
+            if outcome.forecast is not None:
+                self.metrics.forecasts.labels(reading.kind).inc()
+            return state, outcome
         outcome = self.evaluator.observe(state, reading)
         m = self.metrics
         if outcome.duplicate:
@@ -148,7 +153,7 @@ def expire_only(x: WarningEvent | Expire) -> Expire | None:
     return x if isinstance(x, Expire) else None
 
 
-def to_no_data_shards(items: list[Reading | Tick]
+def to_no_data_shards(items: list[Reading | Forecast | Tick]
                       ) -> list[tuple[str, tuple[str, list[Seen | Tick]]]]:
     """Sightings and ticks grouped by no-data shard, one item per shard and batch."""
     # Sightings and ticks travel one path, so each shard sees them in source order. One item
@@ -158,7 +163,7 @@ def to_no_data_shards(items: list[Reading | Tick]
         if isinstance(item, Tick):
             for key in SHARD_KEYS:
                 groups.setdefault(key, []).append(item)
-        else:
+        elif isinstance(item, Reading):
             groups.setdefault(shard_of(item.sensor_id), []).append(
                 Seen(item.sensor_id, item.kind, item.region, item.ts))
     return [(key, (key, group)) for key, group in groups.items()]
@@ -176,6 +181,8 @@ def split_outcome(outcome: Outcome) -> list[Any]:
     out: list[Any] = [*outcome.events, *outcome.indicators]
     if outcome.reading is not None:
         out.append(outcome.reading)
+    if outcome.forecast is not None:
+        out.append(outcome.forecast)
     if outcome.rejected is not None:
         out.append(outcome.rejected)
     return out

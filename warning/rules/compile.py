@@ -7,6 +7,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from warning.rules.expr import (
+    Ahead,
     Arith,
     BoolOp,
     Compare,
@@ -22,6 +23,8 @@ from warning.rules.expr import (
     SensorAttr,
     Window,
 )
+from warning.rules.forecasts import Track
+from warning.rules.forecasts import value as ahead_value
 from warning.rules.functions import SERIES_FUNCTIONS, fwi_value
 from warning.rules.windows import Series
 
@@ -29,10 +32,14 @@ from warning.rules.windows import Series
 class Context:
     """What an expression can see: one sensor's series and registry entry at time ``now``."""
 
-    __slots__ = ("series", "sensor", "now", "cache", "daily", "health")
+    __slots__ = ("series", "sensor", "now", "cache", "daily", "health", "forecasts", "nowcasts")
 
     def __init__(self, series: Mapping[str, Series], sensor: Mapping[str, Any], now: int,
-                 daily: Mapping[str, float] | None = None, health: Any = None):
+                 daily: Mapping[str, float] | None = None, health: Any = None,
+                 forecasts: Mapping[str, Track] | None = None,
+                 nowcasts: Mapping[str, Track] | None = None):
+        self.forecasts = forecasts  # received forecasts in force, per field
+        self.nowcasts = nowcasts  # the learned nowcast's latest prediction, per field
         self.series = series
         self.sensor = sensor
         self.now = now
@@ -118,6 +125,8 @@ def compile_node(node: Node) -> Compiled:
         return attr
     if isinstance(node, Window):
         return lambda ctx: ctx.window(node)
+    if isinstance(node, Ahead):
+        return _ahead(node)
     if isinstance(node, Indicator):
         arg_fns = [compile_node(a) for a in node.args]
 
@@ -152,6 +161,19 @@ def compile_node(node: Node) -> Compiled:
         msg = "a duration is only valid inside a window function"
         raise TypeError(msg)
     raise TypeError(node)
+
+
+def _ahead(node: Ahead) -> Compiled:
+    """Compile ``forecast_sum/max/at`` (received forecasts) and ``predicted`` (nowcasts).
+
+    >>> fc = {"rain_mm": Track("qpf", 0, 10**9, (3_600_000,), (12.0,))}
+    >>> compile_node(Ahead("forecast_sum", "rain_mm", 3_600_000))(Context({}, {}, 0, forecasts=fc))
+    12.0
+    """
+    func, name, ms = node.func, node.field, node.duration_ms
+    if func == "predicted":
+        return lambda ctx: ahead_value("forecast_at", ctx.nowcasts, name, ctx.now, ms)
+    return lambda ctx: ahead_value(func, ctx.forecasts, name, ctx.now, ms)
 
 
 def _diagnosis(node: Diagnosis) -> Compiled:

@@ -20,7 +20,13 @@ from lark.exceptions import VisitError
 
 from warning.anomaly.faults import FAULTS
 from warning.records import format_duration_ms, parse_duration_ms
-from warning.rules.functions import FWI_FIELDS, FWI_FUNCTIONS, SERIES_FUNCTIONS, Function
+from warning.rules.functions import (
+    FORECAST_FUNCTIONS,
+    FWI_FIELDS,
+    FWI_FUNCTIONS,
+    SERIES_FUNCTIONS,
+    Function,
+)
 
 GRAMMAR = r"""
 ?start: or_expr
@@ -93,6 +99,15 @@ class Window:
     func: str
     field: str
     duration_ms: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class Ahead:
+    """A look ahead: ``forecast_sum(rain_mm, 6h)`` (forecast) or ``predicted(level_m, 3h)``."""
+
+    func: str
+    field: str
+    duration_ms: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -177,7 +192,7 @@ class DurationLit:
 
 
 Node = Union[Num, Field, SensorAttr, Window, Indicator, MathCall, Arith, Neg, Compare,  # noqa: UP007
-             BoolOp, Not, DurationLit, Diagnosis, Str]
+             BoolOp, Not, DurationLit, Diagnosis, Str, Ahead]
 
 
 class ExprError(ValueError):
@@ -225,6 +240,8 @@ class _Build(Transformer):
             return _window(name, args)
         if name in SERIES_FUNCTIONS:
             return _indicator(SERIES_FUNCTIONS[name], args)
+        if name in FORECAST_FUNCTIONS:
+            return _ahead(name, args)
         if name in FWI_FUNCTIONS:
             if args:
                 msg = f"expected {name}() without arguments, found {len(args)}"
@@ -239,7 +256,7 @@ class _Build(Transformer):
                 raise ExprError(msg)
             return MathCall(name, tuple(args))
         known = ", ".join(sorted([*WINDOW_FUNCTIONS, *MATH_FUNCTIONS, *SERIES_FUNCTIONS,
-                                  *FWI_FUNCTIONS, *DIAGNOSIS_FUNCTIONS]))
+                                  *FWI_FUNCTIONS, *DIAGNOSIS_FUNCTIONS, *FORECAST_FUNCTIONS]))
         msg = f"expected a function among {known}, found unknown function {name!r}"
         raise ExprError(msg)
 
@@ -293,6 +310,18 @@ def _diagnosis(name: str, args: list[Node]) -> Diagnosis:
         msg = f"expected fault() or fault(NAME) with NAME among {', '.join(FAULTS)}, found {found}"
         raise ExprError(msg)
     return Diagnosis(name, fault=fault)
+
+
+def _ahead(name: str, args: list[Node]) -> Ahead:
+    usage = f"{name}(FIELD, DURATION)"
+    if len(args) != 2 or not isinstance(args[0], Field):
+        found = _show(args[0]) if len(args) == 2 else f"{len(args)} argument(s)"
+        msg = f"expected {usage} with a field name first, found {found}"
+        raise ExprError(msg)
+    if not isinstance(args[1], DurationLit) or args[1].ms <= 0:
+        msg = f"expected {usage} with a positive duration such as 3h, found {_show(args[1])}"
+        raise ExprError(msg)
+    return Ahead(name, args[0].name, args[1].ms)
 
 
 def _window(name: str, args: list[Node]) -> Window:
@@ -361,7 +390,7 @@ def check(node: Node, fields: frozenset[str] | None, boolean: bool) -> None:
     """Check names against the kind's ``fields`` and the result type; raise ExprError."""
     for sub in walk(node):
         name = sub.name if isinstance(sub, Field) else sub.field \
-            if isinstance(sub, Window | Indicator | Diagnosis) else None
+            if isinstance(sub, Window | Indicator | Diagnosis | Ahead) else None
         if isinstance(sub, Str):
             msg = f"expected a number, found the string {_show(sub)} outside fault()"
             raise ExprError(msg)
@@ -383,6 +412,15 @@ def check(node: Node, fields: frozenset[str] | None, boolean: bool) -> None:
     if not boolean and is_boolean(node):
         msg = f"expected a number expression, found the condition {_show(node)}"
         raise ExprError(msg)
+
+
+def looks_ahead(node: Node) -> bool:
+    """Return True when the expression reads a forecast or a nowcast.
+
+    >>> looks_ahead(parse("sum(rain_mm, 6h) + forecast_sum(rain_mm, 6h) >= 50"))
+    True
+    """
+    return any(isinstance(sub, Ahead) for sub in walk(node))
 
 
 def is_boolean(node: Node) -> bool:
@@ -430,6 +468,8 @@ def unparse(node: Node) -> str:
     if isinstance(node, Window):
         dur = f", {format_duration_ms(node.duration_ms)}" if node.duration_ms else ""
         return f"{node.func}({node.field}{dur})"
+    if isinstance(node, Ahead):
+        return f"{node.func}({node.field}, {format_duration_ms(node.duration_ms)})"
     if isinstance(node, MathCall):
         return f"{node.func}({', '.join(unparse(a) for a in node.args)})"
     if isinstance(node, Indicator):
@@ -457,7 +497,7 @@ def value_name(node: Node) -> str:
     >>> value_name(Window("sum", "rain_mm", 10_800_000))
     'sum_rain_mm_3h'
     """
-    if isinstance(node, Window):
+    if isinstance(node, Window | Ahead):
         dur = f"_{format_duration_ms(node.duration_ms)}" if node.duration_ms else ""
         return f"{node.func}_{node.field}{dur}"
     if isinstance(node, Field):

@@ -175,6 +175,15 @@ SERIES_FUNCTIONS: dict[str, Function] = {f.name: f for f in (
              _id, _id_event),
 )}
 
+#: Functions over what is expected rather than observed (warning/rules/forecasts.py): a received
+#: forecast's sum, maximum or value ahead, and a learned nowcast's value ahead.
+FORECAST_FUNCTIONS = {
+    "forecast_sum": "amount forecast in the next DURATION (pro-rated by period)",
+    "forecast_max": "largest value forecast in the next DURATION",
+    "forecast_at": "value forecast DURATION ahead (interpolated)",
+    "predicted": "value a learned nowcast expects DURATION ahead (hazard-warning forecast train)",
+}
+
 #: The daily Fire Weather Index family: no arguments; values of the station's latest day.
 FWI_FUNCTIONS = ("fwi", "ffmc", "dmc", "dc", "isi", "bui", "dsr", "fwi_class")
 

@@ -12,12 +12,14 @@ from warning.records import LEVEL_NAMES, Level, parse_duration_ms
 from warning.registry import ID_RULE, is_id
 from warning.rules.compile import Compiled, compile_node
 from warning.rules.expr import (
+    Ahead,
     ExprError,
     Field,
     Indicator,
     Node,
     Window,
     check,
+    looks_ahead,
     parse,
     value_name,
     walk,
@@ -86,6 +88,11 @@ class Rule:
         return (kind in self.kinds
                 and (self.regions is None or region in self.regions)
                 and (self.sensors is None or sensor_id in self.sensors))
+
+    @property
+    def looks_ahead(self) -> bool:
+        """Return True if a level condition reads a forecast or nowcast."""
+        return any(looks_ahead(cond.node) for _, cond in self.levels)
 
     @property
     def silence_id(self) -> str:
@@ -407,7 +414,7 @@ def _rule(node: LineDict, c: Checker, kinds: Mapping[str, Kind], index: int) -> 
     else:
         for _, cond in levels:
             for sub in walk(cond.node):
-                if isinstance(sub, Window | Field | Indicator):
+                if isinstance(sub, Window | Field | Indicator | Ahead):
                     name = value_name(sub)
                     if name not in names:
                         names.add(name)

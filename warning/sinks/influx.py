@@ -12,13 +12,13 @@ from bytewax.outputs import DynamicSink, StatelessSinkPartition
 from warning.metrics import Metrics
 from warning.notify.audit import lines as audit_lines
 from warning.notify.records import AuditRecord
-from warning.records import IndicatorRecord, Reading, WarningEvent
-from warning.sinks.lineproto import indicator_line, reading_line, warning_line
+from warning.records import Forecast, IndicatorRecord, Reading, WarningEvent
+from warning.sinks.lineproto import forecast_lines, indicator_line, reading_line, warning_line
 from warning.sinks.spool import Spool
 from warning.sinks.writers import WriteError, Writer
 
 log = logging.getLogger(__name__)
-Stored = Reading | WarningEvent | IndicatorRecord | AuditRecord
+Stored = Reading | WarningEvent | IndicatorRecord | AuditRecord | Forecast
 
 
 class _InfluxPartition(StatelessSinkPartition[Stored]):
@@ -76,6 +76,8 @@ class _InfluxPartition(StatelessSinkPartition[Stored]):
 
     def write_batch(self, items: list[Stored]) -> None:
         readings = [reading_line(i) for i in items if isinstance(i, Reading)]
+        readings += [line for i in items if isinstance(i, Forecast)
+                     for line in forecast_lines(i)]
         readings += [line for i in items if isinstance(i, IndicatorRecord)
                      if (line := indicator_line(i)) is not None]
         warnings = [warning_line(i) for i in items if isinstance(i, WarningEvent)]

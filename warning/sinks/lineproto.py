@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from warning.records import IndicatorRecord, Reading, WarningEvent
+from warning.records import Forecast, IndicatorRecord, Reading, WarningEvent
 
 _TAG = str.maketrans({",": r"\,", "=": r"\=", " ": r"\ ", "\\": "\\\\", "\n": " "})
 _STR = str.maketrans({'"': r"\"", "\\": "\\\\", "\n": " "})
@@ -33,6 +33,26 @@ def reading_line(r: Reading) -> str:
         fields += f",seq={r.seq}i"
     return f"reading,sensor_id={tag(r.sensor_id)},kind={tag(r.kind)},region={tag(r.region)} " \
            f"{fields} {r.ts}"
+
+
+def forecast_lines(f: Forecast) -> list[str]:
+    r"""Encode a forecast: measurement ``forecast``, one point per valid time, ``issued`` field.
+
+    A newer issue overwrites the points of an older one at the same valid times (same series
+    and time), so the newest issue wins in the store as in the pipeline.
+
+    >>> line, = forecast_lines(Forecast("rg-1", "rainfall", "wx", "qpf", 1000, 9000, (4000,),
+    ...                                 {"rain_mm": (2.5,)}))
+    >>> print(*line.split(" "), sep="\n")
+    forecast,sensor_id=rg-1,kind=rainfall,region=wx,issuer=qpf
+    rain_mm=2.5,issued=1000i,expires=9000i
+    4000
+    """
+    head = (f"forecast,sensor_id={tag(f.sensor_id)},kind={tag(f.kind)},region={tag(f.region)},"
+            f"issuer={tag(f.issuer)} ")
+    tail = f",issued={f.issued}i,expires={f.expires}i "
+    return [head + ",".join(f"{tag(k)}={v[i]!r}" for k, v in f.values.items()) + tail + str(t)
+            for i, t in enumerate(f.valid)]
 
 
 def warning_line(e: WarningEvent) -> str:

@@ -1,4 +1,8 @@
-"""A file of readings (JSON Lines or CSV in the wire format) as a resumable bytewax source."""
+"""A file of readings (JSON Lines or CSV in the wire format) as a resumable bytewax source.
+
+A file of forecasts (JSON Lines, docs/FORECASTS.md) may ride along: each forecast is delivered
+just before the first reading at or after its issue time, as it would arrive live.
+"""
 
 from __future__ import annotations
 
@@ -12,9 +16,9 @@ from typing import Any
 from bytewax.inputs import FixedPartitionedSource, StatefulSourcePartition
 
 from warning.pipeline.ingest import Ingest
-from warning.records import RawMessage, Reading, Rejected, Tick
+from warning.records import Forecast, RawMessage, Reading, Rejected, Tick
 
-Item = Reading | Rejected | Tick
+Item = Reading | Forecast | Rejected | Tick
 _META = ("sensor_id", "kind", "ts", "seq")
 
 
@@ -48,9 +52,21 @@ def csv_row_to_object(row: dict[str, str]) -> dict[str, Any]:
     return obj
 
 
+def read_forecasts(path: Path, ingest: Ingest) -> list[Forecast | Rejected]:
+    """Parse a file of forecasts; rejected ones first, then forecasts by issue time."""
+    now = time.time()
+    with path.open("rb") as f:
+        msgs = [RawMessage("", raw.rstrip(b"\r\n"), now) for raw in f if raw.strip()]
+    items = ingest.take(msgs, forecasts=True)
+    return sorted(items, key=lambda x: x.issued if isinstance(x, Forecast) else -1)
+
+
 class _FilePartition(StatefulSourcePartition[Item, tuple[int, Any]]):
     def __init__(self, path: Path, ingest: Ingest, batch: int, resume: tuple[int, Any] | None,
-                 progress: Callable[[int], None] | None):
+                 progress: Callable[[int], None] | None,
+                 forecasts: list[Forecast | Rejected] | None = None):
+        self.forecasts = forecasts or []
+        self.next_forecast = 0
         self.path = path
         self.ingest = ingest
         self.batch = batch
@@ -62,14 +78,19 @@ class _FilePartition(StatefulSourcePartition[Item, tuple[int, Any]]):
             first = self.file.readline().decode("utf-8", "replace")
             self.header = next(csv.reader([first]))
         if resume is not None:
-            offset, watermark = resume
+            offset, watermark, *rest = resume
             self.file.seek(offset)
             self.ingest.watermark = watermark
+            self.next_forecast = rest[0] if rest else 0
         self.line = 0
 
     def next_batch(self) -> list[Item]:
         lines = self.file.readlines(self.batch * 120)
         if not lines:
+            if self.next_forecast < len(self.forecasts):
+                rest = self.forecasts[self.next_forecast:]
+                self.next_forecast = len(self.forecasts)
+                return rest
             raise StopIteration
         now = time.time()
         topic = ""
@@ -82,10 +103,24 @@ class _FilePartition(StatefulSourcePartition[Item, tuple[int, Any]]):
             msgs = [RawMessage(topic, raw.rstrip(b"\r\n"), now) for raw in lines if raw.strip()]
         if self.progress is not None:
             self.progress(self.file.tell())
-        return self.ingest.take(msgs)
+        items = self.ingest.take(msgs)
+        return self._with_forecasts(items) if self.forecasts else items
+
+    def _with_forecasts(self, items: list[Item]) -> list[Item]:
+        """Put each forecast before the first reading at or after its issue time."""
+        out: list[Item] = []
+        fc, i = self.forecasts, self.next_forecast
+        for item in items:
+            if isinstance(item, Reading):
+                while i < len(fc) and (not isinstance(fc[i], Forecast) or fc[i].issued <= item.ts):
+                    out.append(fc[i])
+                    i += 1
+            out.append(item)
+        self.next_forecast = i
+        return out
 
     def snapshot(self) -> tuple[int, Any]:
-        return (self.file.tell(), self.ingest.watermark)
+        return (self.file.tell(), self.ingest.watermark, self.next_forecast)
 
     def close(self) -> None:
         self.file.close()
@@ -95,7 +130,9 @@ class ReadingsFileSource(FixedPartitionedSource[Item, tuple[int, Any]]):
     """Readings from one JSON Lines or CSV file, parsed, with event-time ticks interleaved."""
 
     def __init__(self, path: str | Path, make_ingest: Callable[[], Ingest], batch: int = 2000,
-                 progress: Callable[[int], None] | None = None):
+                 progress: Callable[[int], None] | None = None,
+                 forecasts: str | Path | None = None):
+        self.forecasts = Path(forecasts) if forecasts is not None else None
         self.path = Path(path)
         self.make_ingest = make_ingest
         self.batch = batch
@@ -106,5 +143,7 @@ class ReadingsFileSource(FixedPartitionedSource[Item, tuple[int, Any]]):
 
     def build_part(self, step_id: str, for_part: str,
                    resume_state: tuple[int, Any] | None) -> _FilePartition:
-        return _FilePartition(self.path, self.make_ingest(), self.batch, resume_state,
-                              self.progress)
+        ingest = self.make_ingest()
+        forecasts = read_forecasts(self.forecasts, ingest) if self.forecasts else None
+        return _FilePartition(self.path, ingest, self.batch, resume_state, self.progress,
+                              forecasts)

@@ -54,9 +54,9 @@ class _MQTTPartition(StatefulSourcePartition[Item, Watermark]):
         self.closing = threading.Event()
         self.to_ack: list[tuple[int, int]] = []
         self.last_arrival = clock()
-        self.topic = f"{cfg.topic_prefix}/readings/#"
+        self.topics = [f"{cfg.topic_prefix}/readings/#", f"{cfg.topic_prefix}/forecasts/#"]
         if cfg.share_group:
-            self.topic = f"$share/{cfg.share_group}/{self.topic}"
+            self.topics = [f"$share/{cfg.share_group}/{t}" for t in self.topics]
         self.client = make_client(cfg, client_id, persistent=not cfg.clean_start,
                                   manual_ack=True)
         self.client.on_connect = self._on_connect
@@ -73,11 +73,11 @@ class _MQTTPartition(StatefulSourcePartition[Item, Watermark]):
             return
         log.info("connected to MQTT %s:%s", self.cfg.host, self.cfg.port)
         self.metrics.mqtt_reconnects.inc()
-        client.subscribe(self.topic, qos=self.cfg.qos)
+        client.subscribe([(t, self.cfg.qos) for t in self.topics])
 
     def _on_subscribe(self, _c, _u, _mid, reasons, _props) -> None:
         if any(r.is_failure for r in reasons):
-            log.error("MQTT broker refused the subscription to %s: %s", self.topic, reasons)
+            log.error("MQTT broker refused the subscription to %s: %s", self.topics, reasons)
             return
         # Ready only once subscribed: from here on the broker keeps our messages.
         self.metrics.mqtt_connected.set(1)

@@ -11,7 +11,7 @@ from warning.records import LEVEL_NAMES
 from warning.yamlfile import Checker, LineDict, LineList, describe
 
 EXPECT_KEYS = ("at", "rule", "event", "level", "previous", "subject", "within", "values")
-EVENTS = ("raised", "escalated", "deescalated", "cleared")
+EVENTS = ("raised", "escalated", "deescalated", "confirmed", "cleared")
 
 
 @dataclass(frozen=True)

@@ -34,7 +34,7 @@ from warning.records import CAP_SEVERITY, WarningEvent, parse_duration_ms, zone
 CAP_NS = "urn:oasis:names:tc:emergency:cap:1.2"
 SCHEMA = Path(__file__).parent / "schemas" / "CAP-v1.2.xsd"
 MSG_TYPES = {"raised": "Alert", "escalated": "Update", "deescalated": "Update",
-             "cleared": "Cancel"}
+             "confirmed": "Update", "cleared": "Cancel"}
 STATUSES = ("Actual", "Exercise", "Test")
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]")
 _FORBIDDEN_SENDER = re.compile(r"[\s,<&]")
@@ -153,10 +153,11 @@ def _pair(parent: ET.Element, tag: str, name: str, value: str) -> None:
 
 
 def urgency(event: WarningEvent, settings: CapSettings) -> str:
-    """Return Past for a cancel, Expected for a forecast rule, else Immediate (observed)."""
+    """Return Past for a cancel, Expected for a forecast rule or level, else Immediate."""
     if event.event == "cleared":
         return "Past"
-    return "Expected" if event.rule_id in settings.forecast_rules else "Immediate"
+    return "Expected" if event.rule_id in settings.forecast_rules \
+        or event.certainty == "Likely" else "Immediate"
 
 
 def certainty(event: WarningEvent, settings: CapSettings) -> str:
@@ -212,6 +213,7 @@ def _texts(event: WarningEvent, place: _Place, tz: Any) -> dict[str, dict[str, s
         state = {"raised": f"发布{hz.zh}{LEVEL_ZH[lv]}预警",
                  "escalated": f"{hz.zh}预警由{LEVEL_ZH.get(prev, '')}升级为{LEVEL_ZH[lv]}",
                  "deescalated": f"{hz.zh}预警由{LEVEL_ZH.get(prev, '')}降级为{LEVEL_ZH[lv]}",
+                 "confirmed": f"{hz.zh}{LEVEL_ZH[lv]}预警经实测确认",
                  }.get(event.event, f"{hz.zh}{LEVEL_ZH[lv]}预警")
         desc_zh = (f"{when}，{where_zh}{state}，对应{resp}级应急响应（规则 {event.rule_id}）。"
                    f"监测值：{values}。")

@@ -86,6 +86,8 @@ def headline_zh(event: str, hz: Hazard, level: Level | None, previous: Level | N
         return f"{place}{hz.zh}预警升级为{LEVEL_ZH[level]}"
     if event == "deescalated":
         return f"{place}{hz.zh}预警降级为{LEVEL_ZH[level]}"
+    if event == "confirmed":
+        return f"{place}{hz.zh}{LEVEL_ZH[level]}预警经实测确认"
     return f"{place}发布{hz.zh}{LEVEL_ZH[level]}预警"
 
 
@@ -104,4 +106,6 @@ def headline_en(event: str, hz: Hazard, level: Level | None, previous: Level | N
         return f"{hz.en} warning for {place} raised to {level.colour}"
     if event == "deescalated":
         return f"{hz.en} warning for {place} lowered to {level.colour}"
+    if event == "confirmed":
+        return f"{hz.en} {level.colour} warning for {place} confirmed by observations"
     return f"{level.colour.capitalize()} {what} warning for {place}"
