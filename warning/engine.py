@@ -12,9 +12,11 @@ from warning import lifecycle
 from warning.anomaly.health import Health, Monitor, Verdict
 from warning.daily import NOON_TOLERANCE_MS, DailyFWI, fwi_step
 from warning.kinds import BUILTIN_KINDS, Kind
+from warning.lang import DEFAULT, LANGUAGES, pick, unit_word
 from warning.lifecycle import Episode
 from warning.model import (
     IndicatorRecord,
+    Level,
     Reading,
     Rejected,
     WarningEvent,
@@ -22,7 +24,7 @@ from warning.model import (
     parse_duration_ms,
     zone,
 )
-from warning.registry import Registry
+from warning.registry import Registry, place_name
 from warning.rules.compile import Context
 from warning.rules.functions import FWI_FIELDS
 from warning.rules.load import IndicatorSpec, Rule, RuleSet
@@ -220,15 +222,46 @@ def build_event(rule: Rule, t: lifecycle.Transition, subject: str, region: str, 
     shown = t.level or t.previous
     fields = {"level": shown.colour if shown else "", "hazard": rule.hazard, "subject": subject,
               "region": region, "rule_id": rule.id, "event": t.event}
-    template = rule.message.get(shown) if shown else None
-    message = template.render(ctx, values, fields) if template else \
-        f"{attrs.get('name', subject)}: {rule.hazard} {fields['level']}"
-    if t.event == "cleared":
-        message = f"Cleared: {message}"
-    instruction = rule.instruction.get(t.level, "") if t.level else ""
+    templates = rule.message.get(shown, {}) if shown else {}
+    texts: dict[str, dict[str, Any]] = {}
+    for lang in LANGUAGES:
+        template = pick(templates, lang) if templates else None
+        place = place_name(attrs, subject, lang)
+        message = template.render(ctx, values, {**fields, "language": lang}) if template \
+            else f"{place}: {rule.hazard} {fields['level']}"
+        if t.event == "cleared":
+            message = CLEARED[lang] + message
+        instruction = pick(rule.instruction.get(t.level, {}), lang) if t.level else ""
+        texts[lang] = {"message": message, "instruction": instruction, "place": place,
+                       "labels": {k: pick(rule.labels[k], lang) for k in values
+                                  if rule.labels.get(k)},
+                       "units": {k: unit_word(pick(rule.units[k], lang), lang) for k in values
+                                 if rule.units.get(k)}}
+    default = texts[DEFAULT]
     return WarningEvent(t.warning_id, t.event, rule.id, rule.hazard, t.level, t.previous,
-                        subject, region, ctx.now, values, message, instruction, "Observed",
-                        received_at)
+                        subject, region, ctx.now, values, default["message"],
+                        default["instruction"], "Observed", received_at, texts,
+                        decisive_measure(rule, t.level, ctx, values))
+
+
+#: How a cleared warning's message begins, per language.
+CLEARED = {"zh-CN": "已解除：", "en": "Cleared: "}
+
+
+def decisive_measure(rule: Rule, level: Level | None, ctx: Context,
+                     values: Mapping[str, Any]) -> dict[str, Any]:
+    """Return the value that decided ``level`` against its threshold, or {} if none did."""
+    candidates = rule.decisive.get(level, ()) if level is not None else ()
+    chosen = next((d for d in candidates if d.test(ctx) is True), None) or \
+        (candidates[0] if candidates else None)
+    if chosen is None:
+        return {}
+    value, threshold = values.get(chosen.name), chosen.threshold(ctx)
+    if not isinstance(value, int | float) or not isinstance(threshold, int | float) \
+            or threshold != threshold:
+        return {}
+    return {"name": chosen.name, "value": value, "op": chosen.op, "threshold": threshold,
+            "level": level.colour}
 
 
 def may_expire(state: SensorState, e: Expire) -> bool:
