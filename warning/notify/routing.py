@@ -13,6 +13,7 @@ from typing import Any
 
 import apprise
 
+from warning.lang import normalize
 from warning.model import LEVEL_NAMES, Level, parse_duration_ms, zone
 from warning.notify.channels import redact, resolve_url
 from warning.notify.model import LANGUAGES, STYLES, ChannelSpec
@@ -306,7 +307,7 @@ class _Loader:
         style = self.text(node, "style", where, "push")
         if style not in STYLES:
             self.c.expect(node, "style", where, f"one of {', '.join(STYLES)}", style)
-        language = self.text(node, "language", where, "zh")
+        language = normalize(self.text(node, "language", where, "zh-CN") or "zh-CN")
         if language not in LANGUAGES:
             self.c.expect(node, "language", where, f"one of {', '.join(LANGUAGES)}", language)
         # url_env / url_file are the whole URL as a secret: the same placeholders as inside one.
@@ -327,7 +328,7 @@ class _Loader:
         if not isinstance(send_resolved, bool):
             self.c.expect(node, "send_resolved", where, "true or false", send_resolved)
         return ChannelSpec(name=name, url=url or "", style=style or "push",
-                           language=language or "zh",
+                           language=language,
                            retries=self.number(node, "retries", where, 3, int),
                            backoff_s=self.duration(node, "backoff", where, "2s") / 1000,
                            timeout_s=self.duration(node, "timeout", where, "10s") / 1000,

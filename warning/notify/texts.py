@@ -5,10 +5,16 @@ from __future__ import annotations
 from warning.model import Level
 
 TEXTS: dict[str, dict] = {
-    "zh": {
+    "zh-CN": {
         "colours": {Level.BLUE: "蓝色", Level.YELLOW: "黄色", Level.ORANGE: "橙色",
                     Level.RED: "红色"},
+        "colours_short": {Level.BLUE: "蓝色", Level.YELLOW: "黄色", Level.ORANGE: "橙色",
+                          Level.RED: "红色"},
         "level": "{colour}预警({response}级)",
+        "where": "{region}{place}",
+        "quantity": "{label}{value}{unit}",
+        "against": "({colour}标准{op}{threshold})",
+        "list_sep": "，",
         "no_level": "已解除",
         "bracket": "【{}】",
         "dot": "·",
@@ -40,7 +46,13 @@ TEXTS: dict[str, dict] = {
     "en": {
         "colours": {Level.BLUE: "BLUE", Level.YELLOW: "YELLOW", Level.ORANGE: "ORANGE",
                     Level.RED: "RED"},
+        "colours_short": {Level.BLUE: "blue", Level.YELLOW: "yellow", Level.ORANGE: "orange",
+                          Level.RED: "red"},
         "level": "{colour} ({response})",
+        "where": "{place}, {region}",
+        "quantity": "{label} {value} {unit}",
+        "against": " ({colour} at {op}{threshold})",
+        "list_sep": ", ",
         "no_level": "cleared",
         "bracket": "[{}] ",
         "dot": " ",
@@ -72,7 +84,7 @@ TEXTS: dict[str, dict] = {
 
 #: Hazard names of the shipped rule files; other hazards show their id.
 HAZARDS = {
-    "zh": {"rainstorm": "暴雨", "flood": "水位", "reservoir": "水库", "landslide": "地质灾害",
+    "zh-CN": {"rainstorm": "暴雨", "flood": "水位", "reservoir": "水库", "landslide": "地质灾害",
            "debris_flow": "泥石流", "forest_fire": "森林火险", "gas_leak": "可燃气体泄漏",
            "gas_toxic": "有毒气体", "gas_oxygen": "氧含量异常", "gas": "气体泄漏",
            "sensor_silence": "传感器静默", "pest": "病虫害"},
@@ -85,25 +97,12 @@ HAZARDS = {
 
 #: Huzhou's districts and counties (the simulator's regions); others show their id.
 REGIONS = {
-    "zh": {"wuxing": "吴兴区", "nanxun": "南浔区", "deqing": "德清县", "changxing": "长兴县",
+    "zh-CN": {"wuxing": "吴兴区", "nanxun": "南浔区", "deqing": "德清县", "changxing": "长兴县",
            "anji": "安吉县"},
     "en": {"wuxing": "Wuxing", "nanxun": "Nanxun", "deqing": "Deqing", "changxing": "Changxing",
            "anji": "Anji"},
 }
 
-#: Short labels of the rule files' value names; others show their name.
-UNITS = {
-    "zh": {"rain_mm": "雨量mm", "rain_1h_mm": "1h雨量mm", "rain_3h_mm": "3h雨量mm",
-           "rain_6h_mm": "6h雨量mm", "rain_12h_mm": "12h雨量mm", "rain_24h_mm": "24h雨量mm",
-           "level_m": "水位m", "rise_m_per_h": "涨率m/h", "to_warning_m": "距警戒m",
-           "hours_to_warning": "距警戒h", "hours_to_guaranteed": "距保证h",
-           "displacement_mm": "位移mm", "velocity_mm_h": "速率mm/h",
-           "hours_to_failure": "距失稳h", "tangent_angle_deg": "切线角°", "fwi": "FWI",
-           "lel_pct": "%LEL", "h2s_twa_ppm": "H2S TWA ppm", "co_twa_ppm": "CO TWA ppm",
-           "h2s_stel_ppm": "H2S STEL ppm", "co_stel_ppm": "CO STEL ppm", "o2_pct": "O2%"},
-    "en": {"rain_mm": "rain mm", "rain_1h_mm": "rain 1h mm", "rain_3h_mm": "rain 3h mm",
-           "rain_6h_mm": "rain 6h mm", "rain_12h_mm": "rain 12h mm",
-           "rain_24h_mm": "rain 24h mm", "level_m": "level m", "rise_m_per_h": "rise m/h",
-           "to_warning_m": "to warning m", "displacement_mm": "displ. mm",
-           "velocity_mm_h": "v mm/h", "fwi": "FWI", "lel_pct": "%LEL", "o2_pct": "O2 %"},
-}
+#: How a threshold's comparison is said before it (nothing for "at or above").
+OPS = {"zh-CN": {">=": "", ">": "高于", "<": "低于", "<=": "≤"},
+       "en": {">=": "", ">": "over ", "<": "under ", "<=": "max "}}
