@@ -200,19 +200,29 @@ def _score(truth: list, tolerance_ms: int, s: object, input: Path,  # noqa: A002
 
 @rules_app.command("check")
 def rules_check(paths: Annotated[list[Path], typer.Argument(help="Rule files or directories.")],
-                sensors: Annotated[Path | None, typer.Option(help="Sensor registry.")] = None
+                sensors: Annotated[Path | None, typer.Option(help="Sensor registry.")] = None,
+                routing: Annotated[Path | None, typer.Option(
+                    help="Routing file: every language its channels send must have texts "
+                         "and value labels.")] = None,
                 ) -> None:
     """Check rule files; print FILE:LINE: rule 'ID': KEY: expected ..., found ... per problem."""
+    from warning.notify.routing import routing_languages
     from warning.registry import load_registry
     from warning.rules.load import load_rules
+    from warning.rules.texts import language_problems
 
     try:
         rs = load_rules(paths)
         if sensors:
             load_registry(sensors)
+        languages = routing_languages(routing) if routing else ()
+        problems = language_problems(rs.rules, languages) if languages else []
+        if problems:
+            raise ConfigError(problems)
     except ConfigError as exc:
         _fail(exc)
-    typer.echo(f"{len(rs.rules)} rules OK")
+    spoken = f" in {', '.join(languages)}" if languages else ""
+    typer.echo(f"{len(rs.rules)} rules OK{spoken}")
 
 
 @rules_app.command("test")

@@ -6,6 +6,7 @@ Unknown keys are rejected and every problem names its file and line, as for rule
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from pathlib import Path
@@ -516,3 +517,12 @@ def _empty(line: int) -> LineDict:
 def load_routing(path: str | Path) -> Routing:
     """Load and check a routing file; raise ConfigError listing every problem with its line."""
     return _Loader(Path(path)).load()
+
+
+def routing_languages(path: str | Path) -> tuple[str, ...]:
+    """Return the languages a routing file's channels send, without resolving any secret."""
+    doc = load_yaml(path)
+    channels = doc.get("channels") if isinstance(doc, Mapping) else None
+    found = {normalize(str(spec.get("language", "zh-CN")))
+             for spec in (channels or {}).values() if isinstance(spec, Mapping)}
+    return tuple(lang for lang in LANGUAGES if lang in found)

@@ -18,7 +18,7 @@ from warning.rules.expr import (
     value_name,
     walk,
 )
-from warning.yamlfile import Checker, LineDict, describe
+from warning.yamlfile import Checker, LineDict, Problem, describe
 
 #: Texts of one level: language (or ANY) -> text.
 Texts = dict[str, str]
@@ -150,3 +150,37 @@ def _named(node: Node, values: Mapping[str, Node]) -> str | None:
     if isinstance(node, Field | Window | Indicator) and value_name(node) in values:
         return value_name(node)
     return None
+
+
+def language_problems(rules: Any, languages: tuple[str, ...]) -> list[Problem]:
+    """Return what the rules lack to speak ``languages``: texts, and labels of their values.
+
+    ``rules`` are loaded rules (``warning.rules.load.Rule``); a text given as a single string
+    is in no particular language, so it is reported too.
+    """
+    out = []
+    for rule in rules:
+        where = f"rule {rule.id!r}"
+        for key, per_level in (("message", rule.message), ("instruction", rule.instruction)):
+            missing = sorted({lang for texts in per_level.values()
+                              for lang in missing_languages(texts, languages)},
+                             key=languages.index)
+            if missing:
+                out.append(Problem(rule.file, rule.line, where, key,
+                                   f"expected a text in {', '.join(missing)} (the routing file "
+                                   f"sends them), found none"))
+        nd = rule.no_data
+        if nd is not None and (missing_languages(nd.message, languages)
+                               or missing_languages(nd.instruction, languages)):
+            out.append(Problem(rule.file, rule.line, where, "no_data.message",
+                               f"expected texts in {', '.join(languages)}, found "
+                               f"{', '.join(sorted(nd.message)) or 'none'}"))
+        if not rule.levels:
+            continue
+        for name, _ in rule.values:
+            missing = missing_languages(rule.labels.get(name) or {}, languages)
+            if missing:
+                out.append(Problem(rule.file, rule.line, where, f"values.{name}",
+                                   f"expected a label in {', '.join(missing)} (messages show "
+                                   f"it to officers), found none"))
+    return out
