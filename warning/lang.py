@@ -17,7 +17,7 @@ UNIT_WORDS: dict[str, dict[str, str]] = {
     "zh-CN": {"mm": "毫米", "m": "米", "m/h": "米/小时", "mm/h": "毫米/小时", "h": "小时",
               "deg": "度", "°": "度", "%LEL": "%LEL", "ppm": "ppm", "%vol": "%", "%": "%",
               "x": "倍", "": ""},
-    "en": {"deg": "°", "x": "×"},
+    "en": {"x": "times"},
 }
 
 
@@ -49,7 +49,7 @@ def pick(texts: Mapping[str, str], language: str, fallback: bool = True) -> str:
 def unit_word(unit: str, language: str) -> str:
     """Return how ``language`` writes a unit given in a rule file.
 
-    >>> unit_word("mm", "zh-CN"), unit_word("mm", "en"), unit_word("deg", "en")
-    ('毫米', 'mm', '°')
+    >>> unit_word("mm", "zh-CN"), unit_word("mm", "en"), unit_word("deg", "zh-CN")
+    ('毫米', 'mm', '度')
     """
     return UNIT_WORDS.get(normalize(language), {}).get(unit, unit)

@@ -171,9 +171,11 @@ class _View:
     def quantity(self, e: WarningEvent, key: str, value: float | None) -> str:
         """A labelled value with its unit, e.g. ``3小时雨量102.9毫米``; "" if it has no label."""
         label = self.text(e, "labels").get(key)
-        if not label:
-            return ""  # an internal key is never shown to an officer
+        if not label or value is None or value != value:
+            return ""  # an internal key is never shown to an officer, nor a missing number
         unit = self.text(e, "units").get(key, "")
+        if label[-1].isalnum() and ord(label[-1]) < 0x2E80:  # "R² 0.9", not "R²0.9", in Chinese
+            label += " " if not self.t["quantity"].startswith("{label} ") else ""
         return self.t["quantity"].format(label=label, value=number(value), unit=unit).strip()
 
     def measure(self, e: WarningEvent) -> str:
@@ -245,7 +247,8 @@ class _View:
 
     def suspect(self) -> str:
         doubtful = sorted({e.certainty for e in self.events if e.certainty != "Observed"})
-        return self.t["suspect"].format(c="/".join(doubtful)) if doubtful else ""
+        words = [self.t["certainty"].get(c, c) for c in doubtful]
+        return self.t["suspect"].format(c="/".join(words)) if doubtful else ""
 
     def ack(self) -> str:
         if self.n.kind == "resolved" or not self.n.ack_url:

@@ -31,6 +31,8 @@ TEXTS: dict[str, dict] = {
         "escalated": "第{step}级升级：{who}未确认",
         "escalated_after": "第{step}级升级：{who} {minutes}分钟内未确认",
         "suspect": "注意：数据存疑（{c}）",
+        "certainty": {"Possible": "可能有误", "Likely": "很可能", "Unlikely": "不太可能",
+                      "Unknown": "未知"},
         "ack": "确认:{url}",
         "time": "时间",
         "instruction": "响应措施",
@@ -41,7 +43,7 @@ TEXTS: dict[str, dict] = {
         "f_list": "明细",
         "events": {"raised": "发布", "escalated": "升级", "deescalated": "降级",
                    "cleared": "解除"},
-        "footer": "通知编号 {id} · 接收方 {receiver} · 分组 {group}",
+        "footer": "通知编号 {id}",
     },
     "en": {
         "colours": {Level.BLUE: "BLUE", Level.YELLOW: "YELLOW", Level.ORANGE: "ORANGE",
@@ -69,6 +71,7 @@ TEXTS: dict[str, dict] = {
         "escalated": "Escalation step {step}: not acknowledged by {who}",
         "escalated_after": "Escalation step {step}: not acknowledged by {who} after {minutes} min",
         "suspect": "Note: data suspect ({c})",
+        "certainty": {},
         "ack": "Ack: {url}",
         "time": "Time",
         "instruction": "Action",
@@ -78,7 +81,7 @@ TEXTS: dict[str, dict] = {
         "f_count": "Sites",
         "f_list": "Details",
         "events": {},
-        "footer": "Notification {id} · receiver {receiver} · group {group}",
+        "footer": "Notification {id}",
     },
 }
 
@@ -87,12 +90,12 @@ HAZARDS = {
     "zh-CN": {"rainstorm": "暴雨", "flood": "水位", "reservoir": "水库", "landslide": "地质灾害",
            "debris_flow": "泥石流", "forest_fire": "森林火险", "gas_leak": "可燃气体泄漏",
            "gas_toxic": "有毒气体", "gas_oxygen": "氧含量异常", "gas": "气体泄漏",
-           "sensor_silence": "传感器静默", "pest": "病虫害"},
+           "sensor_silence": "传感器静默", "sensor_fault": "传感器故障", "pest": "病虫害"},
     "en": {"rainstorm": "Rainstorm", "flood": "Water level", "reservoir": "Reservoir",
            "landslide": "Geological hazard", "debris_flow": "Debris flow",
            "forest_fire": "Forest fire danger", "gas_leak": "Combustible gas",
            "gas_toxic": "Toxic gas", "gas_oxygen": "Oxygen level", "gas": "Gas leak",
-           "sensor_silence": "Sensor silent", "pest": "Pests"},
+           "sensor_silence": "Sensor silent", "sensor_fault": "Sensor fault", "pest": "Pests"},
 }
 
 #: Huzhou's districts and counties (the simulator's regions); others show their id.

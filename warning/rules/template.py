@@ -97,8 +97,8 @@ class Template:
             if spec == "eta":  # hours until a threshold, said as a duty officer would
                 out.append(format_eta(value if isinstance(value, int | float) else None,
                                       str(event.get("language") or DEFAULT)))
-            elif value is None:
-                out.append("n/a")
+            elif value is None:  # said in the text's language
+                out.append("—" if str(event.get("language", "")).startswith("zh") else "n/a")
             else:
                 try:
                     out.append(format(value, spec))
