@@ -28,6 +28,7 @@ class Sensor:
     lat: float
     lon: float
     tz: str = "Asia/Shanghai"
+    name_en: str = ""  # the display name in English; ``name`` is the Chinese one
     # Pairs rather than a dict so that the dataclass stays hashable and immutable.
     thresholds: tuple[tuple[str, float], ...] = ()
 
@@ -82,23 +83,24 @@ class Network:
 def huzhou() -> Network:
     """Return the reference Huzhou network: gauges, water levels, slope, weather and gas."""
 
-    def gauge(sid: str, name: str, region: str, lat: float, lon: float) -> Sensor:
-        return Sensor(sid, "rainfall", name, region, lat, lon)
+    def gauge(sid: str, name: str, name_en: str, region: str, lat: float, lon: float
+              ) -> Sensor:
+        return Sensor(sid, "rainfall", name, region, lat, lon, name_en=name_en)
 
     # Coordinates are real place locations to about 1 km; they are not station surveys.
     sensors = (
-        gauge("rg-wx-01", "湖州城区 Huzhou city", "wuxing", 30.872, 120.094),
-        gauge("rg-wx-02", "妙西 Miaoxi", "wuxing", 30.826, 119.962),
-        gauge("rg-nx-01", "南浔 Nanxun", "nanxun", 30.873, 120.418),
-        gauge("rg-dq-01", "莫干山 Moganshan", "deqing", 30.606, 119.874),
-        gauge("rg-dq-02", "武康 Wukang", "deqing", 30.545, 119.968),
-        gauge("rg-cx-01", "雉城 Zhicheng", "changxing", 31.026, 119.910),
-        gauge("rg-aj-01", "天荒坪 Tianhuangping", "anji", 30.470, 119.600),
-        gauge("rg-aj-02", "递铺 Dipu", "anji", 30.638, 119.681),
+        gauge("rg-wx-01", "湖州城区", "Huzhou city", "wuxing", 30.872, 120.094),
+        gauge("rg-wx-02", "妙西", "Miaoxi", "wuxing", 30.826, 119.962),
+        gauge("rg-nx-01", "南浔", "Nanxun", "nanxun", 30.873, 120.418),
+        gauge("rg-dq-01", "莫干山", "Moganshan", "deqing", 30.606, 119.874),
+        gauge("rg-dq-02", "武康", "Wukang", "deqing", 30.545, 119.968),
+        gauge("rg-cx-01", "雉城", "Zhicheng", "changxing", 31.026, 119.910),
+        gauge("rg-aj-01", "天荒坪", "Tianhuangping", "anji", 30.470, 119.600),
+        gauge("rg-aj-02", "递铺", "Dipu", "anji", 30.638, 119.681),
         # Warning level from DOMAIN.md (2016 flood report, derived, unverified); the
         # guaranteed and historical-maximum levels are illustrative placeholders.
         Sensor(
-            "wl-wx-01", "reservoir", "杭长桥 Hangchangqiao", "wuxing", 30.866, 120.083,
+            "wl-wx-01", "reservoir", "杭长桥", "wuxing", 30.866, 120.083, name_en="Hangchangqiao",
             thresholds=(
                 ("warning_level_m", 4.50),
                 ("guaranteed_level_m", 5.00),
@@ -108,7 +110,8 @@ def huzhou() -> Network:
         # Taihu warning 3.80 m and 小梅口 guaranteed 4.30 m from DOMAIN.md (unverified);
         # 4.97 m is the 1999 Taihu mean-level record, used here as an unverified stand-in.
         Sensor(
-            "wl-wx-02", "reservoir", "小梅口 Xiaomeikou (Taihu)", "wuxing", 30.937, 120.087,
+            "wl-wx-02", "reservoir", "太湖小梅口", "wuxing", 30.937, 120.087,
+            name_en="Xiaomeikou (Taihu)",
             thresholds=(
                 ("warning_level_m", 3.80),
                 ("guaranteed_level_m", 4.30),
@@ -117,17 +120,19 @@ def huzhou() -> Network:
         ),
         # Flood-limit level is illustrative, not the reservoir's official figure.
         Sensor(
-            "rs-aj-01", "reservoir", "老石坎水库 Laoshikan reservoir", "anji", 30.505, 119.490,
+            "rs-aj-01", "reservoir", "老石坎水库", "anji", 30.505, 119.490,
+            name_en="Laoshikan reservoir",
             thresholds=(("flood_limit_m", 128.00),),
         ),
         # Uniform-stage (creep) velocity for the tangent-angle rule: the model creeps at
         # ~0.04 mm/h before rain; 0.05 mm/h is this sensor's assumed long-term rate.
-        Sensor("sl-aj-01", "slope", "天荒坪边坡 Tianhuangping slope", "anji", 30.474, 119.606,
+        Sensor("sl-aj-01", "slope", "天荒坪边坡", "anji", 30.474, 119.606,
+               name_en="Tianhuangping slope",
                thresholds=(("uniform_velocity_mm_h", 0.05),)),
-        Sensor("ws-wx-01", "weather", "湖州气象站 Huzhou weather station", "wuxing",
-               30.867, 120.050),
-        Sensor("gs-cx-01", "gas", "长兴经开区 Changxing ETDZ gas detector", "changxing",
-               30.990, 119.960),
+        Sensor("ws-wx-01", "weather", "湖州气象站", "wuxing", 30.867, 120.050,
+               name_en="Huzhou weather station"),
+        Sensor("gs-cx-01", "gas", "长兴经开区气体探测器", "changxing", 30.990, 119.960,
+               name_en="Changxing ETDZ gas detector"),
     )
     return Network("huzhou", sensors)
 
@@ -152,7 +157,7 @@ def registry(network: Network) -> dict[str, Any]:
             {
                 "id": s.id,
                 "kind": s.kind,
-                "name": s.name,
+                "name": {"zh-CN": s.name, "en": s.name_en} if s.name_en else s.name,
                 "region": s.region,
                 "lat": s.lat,
                 "lon": s.lon,

@@ -245,11 +245,16 @@ def rules_check(
     config: Annotated[Path | None, typer.Option("--config", "-c",
                                                 help="Pipeline settings: kinds it declares, "
                                                      "its rules and registry.")] = None,
+    routing: Annotated[Path | None, typer.Option(
+        help="Routing file: every language its channels send must have texts and value "
+             "labels (default: the config's notify.routing).")] = None,
 ) -> None:
     """Check rule files; print FILE:LINE: rule 'ID': KEY: expected ..., found ... per problem."""
     from warning.kinds import kinds_from_config
+    from warning.notify.routing_file import routing_languages
     from warning.registry import load_registry
     from warning.rules.load import load_rules
+    from warning.rules.texts import language_problems
 
     try:
         cfg = load_config(config) if config else Config()
@@ -264,9 +269,16 @@ def rules_check(
         rs = load_rules(paths, kinds)
         if sensors:
             load_registry(sensors, kinds)
+        if routing is None and cfg.notify is not None and cfg.notify.routing:
+            routing = cfg.path(cfg.notify.routing)
+        languages = routing_languages(routing) if routing else ()
+        problems = language_problems(rs.rules, languages) if languages else []
+        if problems:
+            raise ConfigError(problems)
     except ConfigError as exc:
         _fail(exc)
-    typer.echo(f"{len(rs.rules)} rules OK")
+    spoken = f" in {', '.join(languages)}" if languages else ""
+    typer.echo(f"{len(rs.rules)} rules OK{spoken}")
 
 
 @rules_app.command("test")

@@ -135,6 +135,11 @@ class WarningEvent:
     instruction: str = ""
     certainty: str = "Observed"  # Likely: a level expected from a forecast or nowcast
     received_at: float = 0.0
+    #: Per language: message, instruction, place (the sensor's name), labels and units of
+    #: values ({name: text}); ``message``/``instruction`` above are the default language's.
+    texts: dict[str, dict[str, Any]] = field(default_factory=dict)
+    #: The value that decided the level: {name, value, op, threshold}; empty if none did.
+    measure: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self, tz: tzinfo) -> dict[str, Any]:
         """Return the wire-format object of DESIGN.md (``level`` absent on ``cleared``)."""
@@ -157,6 +162,10 @@ class WarningEvent:
             instruction=self.instruction,
             certainty=self.certainty,
         )
+        if self.texts:
+            out["texts"] = self.texts
+        if self.measure:
+            out["measure"] = self.measure
         return out
 
 

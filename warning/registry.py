@@ -8,10 +8,11 @@ from pathlib import Path
 from typing import Any
 
 from warning.kinds import BUILTIN_KINDS, Kind
+from warning.lang import normalize, pick
 from warning.yamlfile import Checker, LineDict, LineList, describe, load_yaml
 
 REQUIRED = ("id", "kind")
-STRING_KEYS = ("id", "kind", "name", "region", "tz")
+STRING_KEYS = ("id", "kind", "region", "tz")
 #: What ids and regions are made of: safe as one MQTT topic level (no ``/ + #``, NUL).
 ID_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.")
 ID_RULE = "1-64 of A-Z a-z 0-9 - _ ."
@@ -45,7 +46,11 @@ class Registry:
 
 def load_registry(path: str | Path | None, kinds: Mapping[str, Kind] = BUILTIN_KINDS,
                   accept_unknown: bool = False) -> Registry:
-    """Load ``sensors: [{id, kind, name, region, lat, lon, tz?, ...}]``; raise ConfigError."""
+    """Load ``sensors: [{id, kind, name, region, lat, lon, tz?, ...}]``; raise ConfigError.
+
+    ``name`` is a text or a display name per language (``{zh-CN: 天荒坪, en: Tianhuangping}``);
+    the latter is kept as ``names``, and ``name`` becomes the names joined, for logs.
+    """
     if path is None:
         return Registry({}, accept_unknown)
     c = Checker(str(path))
@@ -73,6 +78,7 @@ def load_registry(path: str | Path | None, kinds: Mapping[str, Kind] = BUILTIN_K
         if isinstance(node.get("kind"), str) and node["kind"] not in kinds:
             c.expect(node, "kind", where, f"a kind among {', '.join(sorted(kinds))}",
                      node["kind"])
+        names = _names(node, where, c)
         for key in ("lat", "lon"):
             value = node.get(key)
             bound = 90 if key == "lat" else 180
@@ -82,6 +88,28 @@ def load_registry(path: str | Path | None, kinds: Mapping[str, Kind] = BUILTIN_K
         if isinstance(sid, str):
             if sid in sensors:
                 c.add(node.line_of("id"), where, "id", "expected a unique id, found a repeat")
-            sensors[sid] = {"name": sid, "region": "unknown", **dict(node)}
+            sensors[sid] = {"name": sid, "region": "unknown", **dict(node), **names}
     c.raise_if_any()
     return Registry(sensors, accept_unknown)
+
+
+def place_name(attrs: Mapping[str, Any], subject: str, language: str) -> str:
+    """Return a sensor's display name in ``language`` (registry ``name``), else its id."""
+    names = attrs.get("names")
+    if isinstance(names, Mapping) and names:
+        return pick(names, language)
+    return str(attrs.get("name") or subject)
+
+
+def _names(node: LineDict, where: str, c: Checker) -> dict[str, Any]:
+    """Read ``name``: a text, or a mapping of language to text (then also ``names``)."""
+    value = node.get("name")
+    if value is None or isinstance(value, str):
+        return {}
+    if isinstance(value, Mapping) and value and all(
+            isinstance(k, str) and isinstance(v, str) and v for k, v in value.items()):
+        names = {normalize(k): v for k, v in value.items()}
+        return {"names": names, "name": " ".join(dict.fromkeys(names.values()))}
+    c.expect(node, "name", where, "a text, or a text per language ({zh-CN: ..., en: ...})",
+             value)
+    return {}

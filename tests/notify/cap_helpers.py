@@ -28,9 +28,16 @@ def ms(hh: int, mm: int = 0) -> int:
 def event(kind: str, level: Level | None, previous: Level | None, at: int, *,
           wid: str = WID, rule_id: str = "rainstorm", hazard: str = "rainstorm",
           subject: str = "rg-1", certainty: str = "Observed") -> WarningEvent:
+    texts = {"zh-CN": {"message": "吴兴雨量站：3小时雨量58毫米", "place": "吴兴雨量站",
+                       "instruction": "检查排水设施和下穿通道。" if level else "",
+                       "labels": {"rain_3h_mm": "3小时雨量"}, "units": {"rain_3h_mm": "毫米"}},
+             "en": {"message": "Wuxing gauge: 58 mm in 3 h", "place": "Wuxing gauge",
+                    "instruction": "Check drains and underpasses." if level else "",
+                    "labels": {"rain_3h_mm": "rain in 3 h"}, "units": {"rain_3h_mm": "mm"}}}
     return WarningEvent(wid, kind, rule_id, hazard, level, previous, subject, "wuxing", at,
                         {"rain_3h_mm": 57.5}, "Wuxing gauge: 58 mm in 3 h",
-                        "Check drains and underpasses." if level else "", certainty)
+                        "Check drains and underpasses." if level else "", certainty,
+                        texts=texts)
 
 
 def episode() -> list[WarningEvent]:

@@ -109,10 +109,26 @@ def test_zh_and_en_info_blocks():
     assert _text(zh, "cap:event") == "暴雨预警"
     assert _text(zh, "cap:headline") == "吴兴区暴雨预警升级为红色"
     assert "I级应急响应" in _text(zh, "cap:description")
-    assert "Wuxing gauge: 58 mm in 3 h" in _text(zh, "cap:description")  # the rule's message
-    assert _text(zh, "cap:instruction").endswith("Check drains and underpasses.")
+    assert "吴兴雨量站：3小时雨量58毫米" in _text(zh, "cap:description")  # the rule's message
+    assert "3小时雨量57.5毫米" in _text(zh, "cap:description")
+    assert _text(zh, "cap:instruction") == "检查排水设施和下穿通道。"
     assert _text(en, "cap:headline") == "Rainstorm warning for Wuxing District raised to red"
-    assert "rain_3h_mm=57.5" in _text(en, "cap:description")
+    assert "Wuxing gauge: 58 mm in 3 h" in _text(en, "cap:description")
+    assert "rain in 3 h 57.5 mm" in _text(en, "cap:description")
+    assert _text(en, "cap:instruction") == "Check drains and underpasses."
+    # Each block in its own language: no English in the Chinese one, no Chinese in the other.
+    for key in ("headline", "description", "instruction", "areaDesc"):
+        zh_text = "".join(x.text for x in zh.iter(f"{{{NS['cap']}}}{key}"))
+        en_text = "".join(x.text for x in en.iter(f"{{{NS['cap']}}}{key}"))
+        assert not re.search(r"[A-Za-z]{3,}", zh_text), zh_text
+        assert not re.search(r"[\u4e00-\u9fff]", en_text), en_text
+
+
+def test_an_event_without_texts_keeps_english_out_of_the_chinese_block():
+    e = replace(episode()[2], texts={})
+    zh, en = assert_valid(render(e, SENSOR, [], settings())).findall("cap:info", NS)
+    assert "58 mm" not in _text(zh, "cap:description")
+    assert _text(zh, "cap:instruction") == "请按I级应急响应预案处置。"
     assert _text(en, "cap:instruction") == "Check drains and underpasses."
     assert _text(zh, "cap:senderName") == "湖州市应急管理局"
     params = {_text(p, "cap:valueName"): _text(p, "cap:value")
@@ -162,11 +178,11 @@ def test_area_has_a_circle_from_the_sensor_and_the_region_polygon():
                     for g in area.findall("cap:geocode", NS)}
         assert geocodes == {"region": "wuxing", "GB/T 2260": "330502"}
     zh, en = (_text(a, "cap:areaDesc") for a in doc.findall("cap:info/cap:area", NS))
-    assert (zh, en) == ("吴兴区 Wuxing gauge", "Wuxing gauge, Wuxing District")
+    assert (zh, en) == ("吴兴区 吴兴雨量站", "Wuxing gauge, Wuxing District")
 
 
 def test_a_subject_without_coordinates_or_polygon_still_validates():
-    e = replace(episode()[0], subject="zone-7", region="somewhere")
+    e = replace(episode()[0], subject="zone-7", region="somewhere", texts={})
     doc = assert_valid(render(e, None, [], CapSettings()))
     area = doc.find("cap:info/cap:area", NS)
     assert area.find("cap:circle", NS) is None and area.find("cap:polygon", NS) is None

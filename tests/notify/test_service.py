@@ -113,7 +113,8 @@ def test_escalation_without_acknowledgement_and_none_after_one(tmp_path, broker,
         wait(lambda: paths(receiver).count("/duty") >= 2, what="first messages")
         # Officer of nanxun follows the signed link in the message; wuxing's does nothing.
         nanxun = next(r.json() for r in receiver.requests if "rg-2" in r.json()["message"])
-        link = re.search(r"https?://\S+/ack/\S+", nanxun["message"]).group(0)
+        link = re.search(r"https?://\S+/a/\S+", nanxun["message"]).group(0)
+        assert len(link.rsplit("/", 1)[1]) <= 12  # a short signed code
         # Opening the link (or a link previewer fetching it) only shows a confirmation page.
         with urllib.request.urlopen(link) as answer:
             assert answer.status == 200 and b"method=post" in answer.read()
@@ -128,15 +129,26 @@ def test_escalation_without_acknowledgement_and_none_after_one(tmp_path, broker,
         assert escalated == {"esc"}
         (ack,) = svc.audit("acknowledged")
         assert (ack.warning_id, ack.person, ack.detail) == ("ack", on_call(), "via http")
-        # A forged link is refused (403), an expired one too (410); neither changes anything.
+        # A guessed code is refused (403), an expired one too (410); neither changes anything.
+        code = link.rsplit("/", 1)[1]
+        forged = link[:-1] + ("A" if code[-1] != "A" else "B")
+        for bad in (forged, link + "x", link.replace("/a/", "/a/x")):
+            with pytest.raises(urllib.error.HTTPError) as err:
+                urllib.request.urlopen(bad)
+            assert err.value.code == 403
+        nid, person, _ = svc.service.store.code(code)
+        past = int(time.time()) - 1
+        old = signing.short_code(svc.service.key, nid, person, past)
+        svc.service.store.commit(svc.service.store.state(), 0, [], time.time() - 5,
+                                 [(old, nid, person, past)])
         with pytest.raises(urllib.error.HTTPError) as err:
-            urllib.request.urlopen(link.replace(f"by={on_call()}", "by=mallory"))
-        assert err.value.code == 403
-        nid = link.split("/ack/")[1].split("?")[0]
-        old = signing.ack_link(svc.service.base_url, svc.service.key, nid, on_call(),
-                               int(time.time()) - 1)
+            urllib.request.urlopen(urllib.request.Request(f"{svc.service.base_url}/a/{old}",
+                                                          data=b"", method="POST"))
+        assert err.value.code == 410
+        # The long signed links of earlier versions still work the same way.
+        longer = signing.ack_link(svc.service.base_url, svc.service.key, nid, on_call(), past)
         with pytest.raises(urllib.error.HTTPError) as err:
-            urllib.request.urlopen(urllib.request.Request(old, data=b"", method="POST"))
+            urllib.request.urlopen(longer)
         assert err.value.code == 410
         assert len(svc.audit("acknowledged")) == 1
     finally:

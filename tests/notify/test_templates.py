@@ -14,15 +14,34 @@ TZ = zone("Asia/Shanghai")
 T0 = 1783231200000  # 2026-07-05 14:00 +08:00
 ACK = "https://hw.example/ack/7Hx2kq"
 INSTRUCTION = "Level-II flood response: 24 h embankment patrols, evacuate flood-prone areas."
+INSTRUCTION_ZH = "启动防汛II级应急响应：堤防24小时巡查，转移易涝区群众。"
+INSTRUCTIONS = {"zh": INSTRUCTION_ZH, "en": INSTRUCTION}
+
+
+def texts(i: int, level: Level | None) -> dict:
+    """An event's texts as the engine writes them from a rule file with both languages."""
+    m = f"{4.5 + i / 100:.2f}"
+    return {"zh-CN": {"message": f"杭长桥{i}：水位{m}米", "place": f"杭长桥{i}",
+                      "instruction": "" if level is None else INSTRUCTION_ZH,
+                      "labels": {"level_m": "水位", "rise_m_per_h": "每小时涨幅"},
+                      "units": {"level_m": "米", "rise_m_per_h": "米/小时"}},
+            "en": {"message": f"Hangchangqiao {i}: level {m} m", "place": f"Hangchangqiao {i}",
+                   "instruction": "" if level is None else INSTRUCTION,
+                   "labels": {"level_m": "level", "rise_m_per_h": "rise"},
+                   "units": {"level_m": "m", "rise_m_per_h": "m/h"}}}
 
 
 def event(i: int = 42, level: Level | None = Level.ORANGE, region: str = "wuxing",
           event: str = "raised", **kw) -> WarningEvent:
+    value = 4.5 + i / 100
+    measure = {"name": "level_m", "value": value, "op": ">=", "threshold": 4.5,
+               "level": level.colour} if level else {}
+    kw.setdefault("texts", texts(i, level))
     return WarningEvent(f"w-{i}", event, "water_level", "flood", level,
                         Level.ORANGE if level is None else None, f"wl-{i:02d}", region,
-                        T0 + i * 60_000, {"level_m": 4.5 + i / 100, "rise_m_per_h": 0.12},
-                        f"杭长桥 Hangchangqiao {i}: level {4.5 + i / 100:.2f} m",
-                        "" if level is None else INSTRUCTION, **kw)
+                        T0 + i * 60_000, {"level_m": value, "rise_m_per_h": 0.12},
+                        f"Hangchangqiao {i}: level {value:.2f} m",
+                        "" if level is None else INSTRUCTION, measure=measure, **kw)
 
 
 def note(events, kind="firing", step=0, ack=ACK) -> Notification:
@@ -43,8 +62,8 @@ HAZARD = {"zh": "水位", "en": "Water level"}
 @pytest.mark.parametrize("language", ["zh", "en"])
 @pytest.mark.parametrize("style", ["sms", "push", "email"])
 @pytest.mark.parametrize(("events", "worst", "place"), [
-    # one station: its region and id
-    (ONE, 0, {"zh": "吴兴区 wl-42", "en": "Wuxing wl-42"}),
+    # one station: its region and name
+    (ONE, 0, {"zh": "吴兴区杭长桥42", "en": "Hangchangqiao 42, Wuxing"}),
     # 40 gauges: the worst level, the regions and the count
     (GROUP, 1, {"zh": "南浔区、吴兴区 40处", "en": "Nanxun, Wuxing 40 sites"}),
 ])
@@ -56,7 +75,7 @@ def test_firing_message_says_level_hazard_place_and_ack(style, language, events,
     assert place[language] in text
     assert ACK in m.body
     if style != "sms":
-        assert INSTRUCTION in m.body and "2026-07-05 14:" in m.body
+        assert INSTRUCTIONS[language] in m.body and "2026-07-05 14:" in m.body
 
 
 @pytest.mark.parametrize("language", ["zh", "en"])
@@ -80,20 +99,34 @@ def test_sms_zh_single_segment_is_seventy_characters_at_most():
 
 def test_sms_group_lists_the_worst_subjects_first_and_says_how_many_more():
     body = render(note(GROUP), "sms", "en", TZ, sms_segments=2).body
-    assert "wl-39 Nanxun RED level m 4.89" in body  # red before orange, newest first
+    # red before orange, newest first; the decisive value against its threshold
+    assert "Hangchangqiao 39 Nanxun RED level 4.89 m (red at 4.5)" in body
     assert "+37 more" in body or "+38 more" in body
 
 
 def test_sms_with_room_carries_time_values_and_instruction():
     body = render(note(ONE), "sms", "en", TZ, sms_segments=3).body
-    assert body == ("[ORANGE (II)] Water level Wuxing wl-42 07-05 14:42 level m 4.92 "
-                    f"rise m/h 0.12 {INSTRUCTION} Ack: {ACK}")
+    assert body == ("[ORANGE (II)] Water level Hangchangqiao 42, Wuxing 07-05 14:42 level 4.92 m "
+                    f"(orange at 4.5) rise 0.12 m/h {INSTRUCTION} Ack: {ACK}")
+
+
+def test_sms_zh_in_the_order_an_officer_reads_it():
+    body = render(note(ONE), "sms", "zh-CN", TZ, sms_segments=2).body
+    assert body == ("【橙色预警(II级)】水位 吴兴区杭长桥42 07-05 14:42 水位4.92米(橙色标准4.5) "
+                    f"每小时涨幅0.12米/小时 {INSTRUCTION_ZH} 确认:{ACK}")
+
+
+def test_sms_keeps_measurement_and_action_before_time_and_other_values():
+    long_ack = "https://hw.example/" + "a" * 40
+    body = render(note(ONE, ack=long_ack), "sms", "zh-CN", TZ, sms_segments=2).body
+    assert "水位4.92米(橙色标准4.5)" in body and INSTRUCTION_ZH in body
+    assert "每小时涨幅" not in body and sms_fits(body, 2)
 
 
 def test_sms_cuts_an_overlong_place_but_keeps_level_and_ack_link():
     long_region = [event(region="x" * 300)]
     body = render(note(long_region), "sms", "en", TZ, sms_segments=1).body
-    assert sms_fits(body, 1) and body.startswith("[ORANGE (II)] Water level xxx")
+    assert sms_fits(body, 1) and body.startswith("[ORANGE (II)] Water level Hangchangqiao 42, xx")
     assert body.endswith(f"... Ack: {ACK}")
 
 
@@ -107,9 +140,11 @@ def test_push_lists_five_subjects_and_the_rest_as_a_count():
 def test_email_lists_every_subject_with_values_and_messages():
     m = render(note(GROUP), "email", "en", TZ)
     for i in range(40):
-        assert f"- wl-{i:02d} (" in m.body
+        assert f"- Hangchangqiao {i} (" in m.body
+    assert "wl-" not in m.title + m.body
     assert "Sites: 40" in m.body and "Level: RED (I)" in m.body
-    assert "Notification n-7 · receiver duty · group hazard=flood" in m.body
+    # The notification id, for acknowledging from the CLI; no internal routing keys.
+    assert m.body.endswith("Notification n-7") and "hazard=" not in m.body
 
 
 def test_event_time_is_shown_in_the_configured_zone():
@@ -138,7 +173,7 @@ def test_escalation_says_who_did_not_acknowledge(language, expected, style):
 def test_resolved_is_a_clear_message_without_ack_or_instruction(style, language, tag):
     m = render(note(CLEARED, "resolved"), style, language, TZ)
     assert tag in m.title + m.body
-    assert ACK not in m.body and INSTRUCTION not in m.body
+    assert ACK not in m.body and INSTRUCTIONS[language] not in m.body
 
 
 @pytest.mark.parametrize(("language", "tag"), [("zh", "【提醒·橙色预警(II级)】"),
@@ -163,16 +198,23 @@ def test_webhook_is_json_with_the_notification_and_wire_format_events():
     assert doc["events"][0]["level"] == "red"
 
 
-def test_unknown_hazard_and_region_show_their_ids():
+def test_unknown_hazard_region_and_unnamed_sensor_show_their_ids():
     e = WarningEvent("w", "raised", "pest_x", "pest_x", Level.BLUE, None, "trap-1", "taihu",
-                     T0, {})
+                     T0, {"count_n": 3.0})
     m = render(note([e]), "push", "zh", TZ)
     assert m.title == "【蓝色预警(IV级)】pest_x taihu trap-1"
+    assert "count_n" not in m.body  # a value without a label is never shown
+
+
+def test_an_event_without_texts_in_the_language_never_mixes_in_another():
+    e = event(texts={"en": texts(1, Level.ORANGE)["en"]})
+    body = render(note([e]), "push", "zh", TZ).body
+    assert INSTRUCTION not in body and "Hangchangqiao" not in body
 
 
 @pytest.mark.parametrize(("args", "message"), [
     (("fax", "zh"), "style must be one of sms, push, email, webhook; found 'fax'"),
-    (("sms", "fr"), "language must be one of zh, en; found 'fr'"),
+    (("sms", "fr"), "language must be one of zh-CN, en; found 'fr'"),
 ])
 def test_bad_style_or_language_says_expected_and_found(args, message):
     with pytest.raises(ValueError, match=message):

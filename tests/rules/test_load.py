@@ -87,8 +87,8 @@ CASES = [
      ["F:8: rule 'r1': message: expected a field among rain_mm, found unknown field "
       "'bogus_value'"]),
     (GOOD + "    instruction: {purple: go}\n",
-     ["F:8: rule 'r1': instruction.purple: expected a level (blue, yellow, orange, red) with a "
-      "text, found 'purple': 'go'"]),
+     ["F:8: rule 'r1': instruction.purple: expected a level (blue, yellow, orange, red) or a "
+      "language (zh-CN, en) with a text, found 'purple': 'go'"]),
     (GOOD + "    no_data: {after: 10m, level: pink}\n",
      ["F:8: rule 'r1': level: expected a level among blue, yellow, orange, red, found 'pink'"]),
     (GOOD + "    no_data: {level: red}\n",

@@ -12,8 +12,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from warning.lang import DEFAULT
 from warning.pipeline.lifecycle import warning_id
 from warning.records import Level, WarningEvent
+from warning.registry import place_name
 
 HAZARD = "sensor_fault"
 #: Every fault this package diagnoses.
@@ -93,24 +95,44 @@ class ActiveFault:
     detail: str
 
 
+#: The faults and the instruction in Chinese, for officers' messages.
+FAULTS_ZH = {"spike": "跳变", "stuck": "卡值", "dropout": "掉线", "drift": "漂移",
+             "clock_skew": "时钟偏差"}
+INSTRUCTION_ZH = "维护：检修该传感器；预警解除前，其读数视为可疑。"
+
+
+def _texts(name: str, subject: str, attrs: Mapping[str, Any], field: str, cleared: bool
+           ) -> dict[str, dict[str, Any]]:
+    """Return a fault event's texts for officers, in Chinese and English (no field keys)."""
+    zh = f"{place_name(attrs, subject, 'zh-CN')}：传感器{FAULTS_ZH.get(name, '')}故障"
+    en = f"{place_name(attrs, subject, 'en')}: sensor fault ({name.replace('_', ' ')}) on " \
+         f"{field.replace('_', ' ')}"
+    return {"zh-CN": {"message": ("已解除：" + zh) if cleared else zh,
+                      "instruction": "" if cleared else INSTRUCTION_ZH,
+                      "place": place_name(attrs, subject, "zh-CN"), "labels": {}, "units": {}},
+            "en": {"message": ("Cleared: " + en) if cleared else en,
+                   "instruction": "" if cleared else INSTRUCTION,
+                   "place": place_name(attrs, subject, "en"), "labels": {}, "units": {}}}
+
+
 def raised(name: str, subject: str, region: str, ts: int, field: str, detail: str,
            values: Mapping[str, float | None], attrs: Mapping[str, Any],
            received_at: float = 0.0) -> tuple[ActiveFault, WarningEvent]:
     """Return the new fault episode and its ``raised`` warning event."""
     rule_id = f"{HAZARD}_{name}"
     wid = warning_id(rule_id, subject, ts)
-    message = f"{attrs.get('name', subject)}: sensor fault {name} on {field}: {detail}"
+    message = f"{place_name(attrs, subject, DEFAULT)}: sensor fault {name} on {field}: {detail}"
     event = WarningEvent(wid, "raised", rule_id, HAZARD, LEVEL, None, subject, region, ts,
                          {f"fault_{name}": 1.0, **values}, message, INSTRUCTION, "Observed",
-                         received_at)
+                         received_at, _texts(name, subject, attrs, field, False))
     return ActiveFault(wid, ts, ts, field, detail), event
 
 
 def cleared(name: str, fault: ActiveFault, subject: str, region: str, ts: int,
             attrs: Mapping[str, Any], received_at: float = 0.0) -> WarningEvent:
     """Return the ``cleared`` event of a fault episode."""
-    message = (f"Cleared: {attrs.get('name', subject)}: sensor fault {name} on {fault.field} "
-               f"(no evidence since the reading at its last sign)")
+    message = (f"Cleared: {place_name(attrs, subject, DEFAULT)}: sensor fault {name} on "
+               f"{fault.field} (no evidence since the reading at its last sign)")
     return WarningEvent(fault.warning_id, "cleared", f"{HAZARD}_{name}", HAZARD, None, LEVEL,
                         subject, region, ts, {f"fault_{name}": 0.0}, message, "", "Observed",
-                        received_at)
+                        received_at, _texts(name, subject, attrs, fault.field, True))

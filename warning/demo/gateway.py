@@ -17,9 +17,9 @@ DEMO_ROUTING = """\
 timezone: Asia/Shanghai
 ack_level: yellow
 channels:
-  zhang-sms:   {url: "json://127.0.0.1:{port}/sms/zhang_wei", style: sms, language: zh}
-  li-sms:      {url: "json://127.0.0.1:{port}/sms/li_na", style: sms, language: zh}
-  leader-push: {url: "json://127.0.0.1:{port}/push/chen_jun", style: push, language: zh}
+  zhang-sms:   {url: "json://127.0.0.1:{port}/sms/zhang_wei", style: sms, language: zh-CN}
+  li-sms:      {url: "json://127.0.0.1:{port}/sms/li_na", style: sms, language: zh-CN}
+  leader-push: {url: "json://127.0.0.1:{port}/push/chen_jun", style: push, language: zh-CN}
   maintenance: {url: "json://127.0.0.1:{port}/webhook/maintenance", style: webhook}
 people:
   zhang_wei: {display: 张伟, channels: [zhang-sms]}

@@ -56,8 +56,8 @@ def time_to_threshold(
     return max(sign * (threshold - level_now) / speed, 0.0)
 
 
-def format_eta(hours: float | None) -> str:
-    """Say how long until a threshold is reached, for a warning text.
+def format_eta(hours: float | None, language: str = "en") -> str:
+    """Say how long until a threshold is reached, for a warning text in ``language``.
 
     Under 1 h to the minute, under 48 h to 5 min, beyond that in days and hours.
 
@@ -65,19 +65,28 @@ def format_eta(hours: float | None) -> str:
     ['not approaching', 'now', 'under 1 min', 'about 30 min']
     >>> [format_eta(x) for x in (2.1667, 3.0, 50.4)]
     ['about 2 h 10 min', 'about 3 h', 'about 2 d 2 h']
+    >>> [format_eta(x, "zh-CN") for x in (None, 0.5, 2.1667, 50.4)]
+    ['不会达到', '约30分钟', '约2小时10分钟', '约2天2小时']
     """
+    w = _ETA_ZH if language.lower().startswith("zh") else _ETA_EN
     if hours is None or math.isnan(hours) or math.isinf(hours):
-        return "not approaching"
+        return w["never"]
     if hours <= 0:
-        return "now"
+        return w["now"]
     minutes = hours * 60
     if minutes < 1:
-        return "under 1 min"
+        return w["under"]
     total = round(minutes) if minutes < 60 else 5 * round(minutes / 5)
     if total < 60:
-        return f"about {total} min"
+        return w["about"] + w["min"].format(total)
     if total < 48 * 60:
         h, m = divmod(total, 60)
-        return f"about {h} h {m} min" if m else f"about {h} h"
+        return w["about"] + w["h"].format(h) + (w["min"].format(m) if m else "")
     d, h = divmod(round(hours), 24)
-    return f"about {d} d {h} h" if h else f"about {d} d"
+    return w["about"] + w["d"].format(d) + (w["h"].format(h) if h else "")
+
+
+_ETA_EN = {"never": "not approaching", "now": "now", "under": "under 1 min", "about": "about",
+           "min": " {} min", "h": " {} h", "d": " {} d"}
+_ETA_ZH = {"never": "不会达到", "now": "已达到", "under": "不到1分钟", "about": "约",
+           "min": "{}分钟", "h": "{}小时", "d": "{}天"}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from warning.lang import LANGUAGES as _LANGUAGES
 from warning.records import WarningEvent
 
 #: Kinds of notification: a group firing, a group resolved, a step up the escalation chain,
@@ -13,7 +14,7 @@ NOTIFICATION_KINDS = ("firing", "resolved", "escalation", "reminder")
 #: Message styles a channel can ask for: short (SMS), medium (push, chat), long (email), JSON.
 STYLES = ("sms", "push", "email", "webhook")
 
-LANGUAGES = ("zh", "en")
+LANGUAGES = _LANGUAGES
 
 #: Actions in the audit log.
 AUDIT_ACTIONS = ("received", "issued", "delivered", "failed", "acknowledged", "escalated",
@@ -30,7 +31,7 @@ class ChannelSpec:
     name: str
     url: str
     style: str = "push"
-    language: str = "zh"
+    language: str = "zh-CN"
     retries: int = 3
     backoff_s: float = 2.0
     timeout_s: float = 10.0

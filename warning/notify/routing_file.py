@@ -6,6 +6,7 @@ Unknown keys are rejected and every problem names its file and line, as for rule
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from pathlib import Path
@@ -13,6 +14,7 @@ from typing import Any
 
 import apprise
 
+from warning.lang import normalize
 from warning.notify.channels import redact, resolve_url
 from warning.notify.records import LANGUAGES, STYLES, ChannelSpec
 from warning.records import LEVEL_NAMES, Level, parse_duration_ms, zone
@@ -306,7 +308,7 @@ class _Loader:
         style = self.text(node, "style", where, "push")
         if style not in STYLES:
             self.c.expect(node, "style", where, f"one of {', '.join(STYLES)}", style)
-        language = self.text(node, "language", where, "zh")
+        language = normalize(self.text(node, "language", where, "zh-CN") or "zh-CN")
         if language not in LANGUAGES:
             self.c.expect(node, "language", where, f"one of {', '.join(LANGUAGES)}", language)
         # url_env / url_file are the whole URL as a secret: the same placeholders as inside one.
@@ -327,7 +329,7 @@ class _Loader:
         if not isinstance(send_resolved, bool):
             self.c.expect(node, "send_resolved", where, "true or false", send_resolved)
         return ChannelSpec(name=name, url=url or "", style=style or "push",
-                           language=language or "zh",
+                           language=language,
                            retries=self.number(node, "retries", where, 3, int),
                            backoff_s=self.duration(node, "backoff", where, "2s") / 1000,
                            timeout_s=self.duration(node, "timeout", where, "10s") / 1000,
@@ -515,3 +517,12 @@ def _empty(line: int) -> LineDict:
 def load_routing(path: str | Path) -> Routing:
     """Load and check a routing file; raise ConfigError listing every problem with its line."""
     return _Loader(Path(path)).load()
+
+
+def routing_languages(path: str | Path) -> tuple[str, ...]:
+    """Return the languages a routing file's channels send, without resolving any secret."""
+    doc = load_yaml(path)
+    channels = doc.get("channels") if isinstance(doc, Mapping) else None
+    found = {normalize(str(spec.get("language", "zh-CN")))
+             for spec in (channels or {}).values() if isinstance(spec, Mapping)}
+    return tuple(lang for lang in LANGUAGES if lang in found)

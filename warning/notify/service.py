@@ -57,7 +57,9 @@ def event_from_wire(data: dict[str, Any]) -> WarningEvent:
             subject=str(data["subject"]), region=str(data["region"]), ts=parse_ts(data["ts"]),
             values=dict(data.get("values") or {}), message=str(data.get("message", "")),
             instruction=str(data.get("instruction", "")),
-            certainty=str(data.get("certainty", "Observed")))
+            certainty=str(data.get("certainty", "Observed")),
+            texts={str(k): dict(v) for k, v in (data.get("texts") or {}).items()},
+            measure=dict(data.get("measure") or {}))
     except (KeyError, TypeError, AttributeError) as exc:
         msg = f"expected a warning event with {exc}"
         raise ValueError(msg) from None
@@ -165,14 +167,15 @@ class NotifyService:
                 audit += self._take(kind, body, now)
             notes, records = self.router.tick(now)
             self.metrics.pending.set(self.router.news_pending(now))
-            notes = [self._with_ack_link(n, now) for n in notes]
+            codes: list[tuple[str, str, str, int]] = []
+            notes = [self._with_ack_link(n, now, codes) for n in notes]
             state = {"router": self.router.to_state(),
                      "feed": self.feed.to_state() if self.feed is not None else None}
             try:
                 # An idle tick that changed nothing writes nothing (no fsync every second).
                 if rows or notes or state != self._committed:
                     self.store.commit(state, rows[-1][0] if rows else 0,
-                                      [notification_to_state(n) for n in notes], now)
+                                      [notification_to_state(n) for n in notes], now, codes)
                     self._committed = state
             except Exception:
                 # Back to the last committed state: the same rows and tick are taken again
@@ -213,13 +216,16 @@ class NotifyService:
             self.metrics.received.inc()
         return records
 
-    def _with_ack_link(self, n: Notification, now: float) -> Notification:
+    def _with_ack_link(self, n: Notification, now: float,
+                       codes: list[tuple[str, str, str, int]]) -> Notification:
+        """Give a notification a short signed link, ``BASE/a/CODE``, and note its code."""
         top = max((e.level or 0 for e in n.events), default=0)
         if n.kind == "resolved" or top < self.routing.ack_level:
             return n
-        link = signing.ack_link(self.base_url, self.key, n.notification_id,
-                                n.person or n.receiver, int(now + self.link_ttl_s))
-        return dataclasses.replace(n, ack_url=link)
+        person, expires = n.person or n.receiver, int(now + self.link_ttl_s)
+        code = signing.short_code(self.key, n.notification_id, person, expires)
+        codes.append((code, n.notification_id, person, expires))
+        return dataclasses.replace(n, ack_url=signing.short_link(self.base_url, code))
 
     # -- the delivery loop -----------------------------------------------------------------
 
@@ -257,13 +263,22 @@ class NotifyService:
         if path == "/healthz":
             start_response("200 OK", [("Content-Type", "text/plain")])
             return [b"ok\n"]
-        if not path.startswith("/ack/") or environ.get("REQUEST_METHOD") not in ("GET", "POST"):
+        if not path.startswith(("/ack/", "/a/")) or \
+                environ.get("REQUEST_METHOD") not in ("GET", "POST"):
             start_response("404 Not Found", [("Content-Type", "text/plain")])
             return [b"not found\n"]
-        nid = path.removeprefix("/ack/")
-        q = {k: v[0] for k, v in parse_qs(environ.get("QUERY_STRING", "")).items()}
-        problem = signing.check(self.key, nid, q.get("by", ""), q.get("exp", ""),
-                                q.get("sig", ""), self.clock())
+        if path.startswith("/a/"):  # a short link: its code stands for the long link's fields
+            code = path.removeprefix("/a/")
+            found = self.store.code(code) if len(code) == signing.SHORT_CODE_CHARS else None
+            nid, person, exp = found or ("", "", 0)
+            q = {"by": person}
+            problem = signing.check_short(self.key, code, nid, person, exp, self.clock()) \
+                if found else "unknown code"
+        else:
+            nid = path.removeprefix("/ack/")
+            q = {k: v[0] for k, v in parse_qs(environ.get("QUERY_STRING", "")).items()}
+            problem = signing.check(self.key, nid, q.get("by", ""), q.get("exp", ""),
+                                    q.get("sig", ""), self.clock())
         if problem:
             status = "410 Gone" if problem == "link expired" else "403 Forbidden"
             start_response(status, [("Content-Type", "text/plain; charset=utf-8")])

@@ -20,6 +20,8 @@ CREATE TABLE IF NOT EXISTS state (name TEXT PRIMARY KEY, body TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS outbox (notification_id TEXT PRIMARY KEY, body TEXT NOT NULL,
                                    attempts INTEGER NOT NULL DEFAULT 0,
                                    next_try REAL NOT NULL, created REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS ack_codes (code TEXT PRIMARY KEY, notification_id TEXT NOT NULL,
+                                      person TEXT NOT NULL, expires INTEGER NOT NULL);
 """
 
 
@@ -54,8 +56,13 @@ class RouterStore:
             return self.db.execute("SELECT COUNT(*) FROM inbox").fetchone()[0]
 
     def commit(self, state: dict[str, Any], consumed_up_to: int,
-               notifications: list[dict[str, Any]], now: float) -> None:
-        """Save the router state, drop consumed inbox rows and queue notifications, atomically."""
+               notifications: list[dict[str, Any]], now: float,
+               codes: list[tuple[str, str, str, int]] | None = None) -> None:
+        """Save the router state, drop consumed inbox rows, queue notifications, atomically.
+
+        ``codes`` are short acknowledgement codes (code, notification id, person, expiry);
+        expired ones are dropped.
+        """
         with self.lock:
             self.db.execute("BEGIN IMMEDIATE")  # if this fails, nothing was begun
             try:
@@ -67,6 +74,10 @@ class RouterStore:
                     "VALUES (?, ?, ?, ?)",
                     [(n["notification_id"], json.dumps(n, ensure_ascii=False), now, now)
                      for n in notifications])
+                self.db.executemany("INSERT OR REPLACE INTO ack_codes VALUES (?, ?, ?, ?)",
+                                    codes or [])
+                if codes:
+                    self.db.execute("DELETE FROM ack_codes WHERE expires < ?", (now,))
                 self.db.execute("COMMIT")
             except BaseException:
                 self.db.execute("ROLLBACK")
@@ -101,6 +112,13 @@ class RouterStore:
         """Return how many notifications wait for delivery."""
         with self.lock:
             return self.db.execute("SELECT COUNT(*) FROM outbox").fetchone()[0]
+
+    def code(self, code: str) -> tuple[str, str, int] | None:
+        """Return the notification id, person and expiry a short code stands for, or None."""
+        with self.lock:
+            row = self.db.execute("SELECT notification_id, person, expires FROM ack_codes "
+                                  "WHERE code = ?", (code,)).fetchone()
+        return (row[0], row[1], int(row[2])) if row else None
 
     def close(self) -> None:
         """Close the database."""

@@ -6,9 +6,11 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
+from typing import Any
 
+from warning.lang import DEFAULT, normalize
 from warning.notify.records import LANGUAGES, NOTIFICATION_KINDS, STYLES, Notification
-from warning.notify.texts import HAZARDS, REGIONS, TEXTS, UNITS
+from warning.notify.texts import HAZARDS, OPS, REGIONS, TEXTS
 from warning.records import Level, WarningEvent
 
 #: Characters in one SMS segment alone / within a multi-part message (GSM-7 and UCS-2).
@@ -38,7 +40,7 @@ def render(n: Notification, style: str, language: str, tz: tzinfo, *, sms_segmen
     if style not in STYLES:
         msg = f"style must be one of {', '.join(STYLES)}; found {style!r}"
         raise ValueError(msg)
-    if language not in LANGUAGES:
+    if normalize(language) not in LANGUAGES:
         msg = f"language must be one of {', '.join(LANGUAGES)}; found {language!r}"
         raise ValueError(msg)
     if n.kind not in NOTIFICATION_KINDS:
@@ -48,7 +50,7 @@ def render(n: Notification, style: str, language: str, tz: tzinfo, *, sms_segmen
     if not n.events:
         msg = f"a notification with at least one event; {n.notification_id} has none"
         raise ValueError(msg)
-    v = _View(n, language, tz, unacked_by, ack_wait_s)
+    v = _View(n, normalize(language), tz, unacked_by, ack_wait_s)
     if style == "sms":
         return Message("", _sms(v, max(1, sms_segments)))
     if style == "push":
@@ -145,10 +147,56 @@ class _View:
         return self.t["more"].format(n=n) if n > 0 else ""
 
     def place(self) -> str:
-        """Region and subject, or region and the number of subjects for a group."""
+        """Region and place name, or region and the number of places for a group."""
         if len(self.subjects) == 1:
-            return f"{self.region()} {self.subjects[0]}"
+            name = self.name(self.events[0])
+            if name == self.events[0].subject:  # an unnamed sensor: its id, set apart
+                return f"{self.region()} {name}"
+            return self.t["where"].format(region=self.region(), place=name)
         return f"{self.region()} {self.t['count'].format(n=len(self.subjects))}"
+
+    def text(self, e: WarningEvent, key: str) -> Any:
+        """Return one of an event's texts in this language (older events: the default one)."""
+        texts = e.texts.get(self.lang) or {}
+        if key in texts:
+            return texts[key]
+        if key in ("message", "instruction") and (not e.texts or self.lang == DEFAULT):
+            return getattr(e, key)
+        return {} if key in ("labels", "units") else ""
+
+    def name(self, e: WarningEvent) -> str:
+        """The place of an event by its name; the sensor id only when no name is known."""
+        return self.text(e, "place") or e.subject
+
+    def quantity(self, e: WarningEvent, key: str, value: float | None) -> str:
+        """A labelled value with its unit, e.g. ``3小时雨量102.9毫米``; "" if it has no label."""
+        label = self.text(e, "labels").get(key)
+        if not label or value is None or value != value:
+            return ""  # an internal key is never shown to an officer, nor a missing number
+        unit = self.text(e, "units").get(key, "")
+        if label[-1].isalnum() and ord(label[-1]) < 0x2E80:  # "R² 0.9", not "R²0.9", in Chinese
+            label += " " if not self.t["quantity"].startswith("{label} ") else ""
+        return self.t["quantity"].format(label=label, value=number(value), unit=unit).strip()
+
+    def measure(self, e: WarningEvent) -> str:
+        """The decisive value against its threshold, e.g. ``3小时雨量102.9毫米(红色标准100)``."""
+        m = e.measure
+        if not m or m.get("name") not in e.values:
+            return ""
+        shown = self.quantity(e, m["name"], e.values[m["name"]])
+        level = Level.parse(m["level"]) if m.get("level") else None
+        if not shown or level is None:
+            return shown
+        return shown + self.t["against"].format(colour=self.t["colours_short"][level],
+                                                op=OPS[self.lang].get(m.get("op", ">="), ""),
+                                                threshold=number(m.get("threshold")))
+
+    def values(self, e: WarningEvent, limit: int) -> list[str]:
+        """The decisive measurement first, then other labelled values, at most ``limit``."""
+        out = [self.measure(e)] if self.measure(e) else []
+        decisive = e.measure.get("name") if e.measure else None
+        out += [self.quantity(e, k, x) for k, x in e.values.items() if k != decisive]
+        return [x for x in out if x][:limit]
 
     def head(self) -> str:
         """The kind tag with the level, e.g. ``【红色预警(I级)】``."""
@@ -174,18 +222,19 @@ class _View:
         return dt.strftime("%m-%d %H:%M" if short else "%Y-%m-%d %H:%M (UTC%z)")
 
     def subject_line(self, e: WarningEvent, values: int) -> str:
-        parts = [e.subject]
+        parts = [self.name(e)]
         if len(self.regions) > 1:
             parts.append(REGIONS[self.lang].get(e.region, e.region))
         if len(self.events) > 1 and len({level_of(x) for x in self.events}) > 1:
             parts.append(self.t["colours"].get(level_of(e), "") if level_of(e) else "")
-        parts += [f"{_unit(k, self.lang)} {number(x)}" for k, x in list(e.values.items())[:values]]
+        parts += self.values(e, values)
         return " ".join(p for p in parts if p)
 
     def instruction(self) -> str:
         if self.n.kind == "resolved":
             return ""
-        return next((e.instruction for e in self.events if e.instruction), "")
+        return next((self.text(e, "instruction") for e in self.events
+                     if self.text(e, "instruction")), "")
 
     def escalation(self) -> str:
         if self.n.step <= 0:
@@ -198,7 +247,8 @@ class _View:
 
     def suspect(self) -> str:
         doubtful = sorted({e.certainty for e in self.events if e.certainty != "Observed"})
-        return self.t["suspect"].format(c="/".join(doubtful)) if doubtful else ""
+        words = [self.t["certainty"].get(c, c) for c in doubtful]
+        return self.t["suspect"].format(c="/".join(words)) if doubtful else ""
 
     def ack(self) -> str:
         if self.n.kind == "resolved" or not self.n.ack_url:
@@ -213,44 +263,47 @@ def _unique(items: object) -> list[str]:
     return list(dict.fromkeys(items))  # type: ignore[call-overload]
 
 
-def _unit(key: str, lang: str) -> str:
-    return UNITS[lang].get(key, key)
-
-
 def _sms(v: _View, segments: int) -> str:
-    """Fit the message in ``segments`` segments; level, hazard, place and ack link stay."""
+    """Fit the message in ``segments`` segments, in the order an officer needs it.
+
+    Level, hazard, county and place, and the acknowledgement always stay; then the decisive
+    measurement against its threshold, the action, the time and an escalation note, each
+    while it fits (the action cut short if need be).
+    """
     t = v.t
     essential = [(0, v.head() + v.what()), (1, v.place())]
     ack = v.ack()
     group = len(v.subjects) > 1
-    # Optional parts, most wanted first; each lists its variants, richest first.
-    optional: list[tuple[int, list[str]]] = []
-    if v.escalation():
-        optional.append((2, [v.escalation()]))
-    optional.append((3, [v.when(short=True)]))
+    # Optional parts by priority: (position in the text, variants richest first).
+    optional: list[tuple[float, list[str]]] = []
     if group:
         lines = [v.subject_line(e, 1) for e in v.events[:SMS_TOP]]
         optional.append((4, [t["sep"].join(lines[:k]) + v.more(len(v.subjects) - k)
                              for k in range(len(lines), 0, -1)]))
-    else:
-        e = v.events[0]
-        values = [f"{_unit(k, v.lang)} {number(x)}" for k, x in e.values.items()]
-        optional.append((4, [" ".join(values[:k]) for k in (2, 1) if values[:k]]))
+    elif v.n.kind != "resolved":
+        optional.append((4, v.values(v.events[0], 1)))
     instruction = v.instruction()
+    later: list[tuple[float, list[str]]] = [(2, [v.escalation()])] if v.escalation() else []
+    later.append((3, [v.when(short=True), v.when(short=True)[6:]]))
+    if not group and v.n.kind != "resolved":
+        later.append((4.5, v.values(v.events[0], 2)[1:]))
 
-    def compose(parts: list[tuple[int, str]]) -> str:
+    def compose(parts: list[tuple[float, str]]) -> str:
         text = " ".join(p for _, p in sorted(parts) if p)
         return text + (" " + ack if ack else "")
 
     def fits(text: str) -> bool:
         return sms_fits(text, segments)
 
-    chosen = list(essential)
-    for order, variants in optional:
-        for variant in variants:
-            if fits(compose([*chosen, (order, variant)])):
-                chosen.append((order, variant))
-                break
+    def add(options: list[tuple[float, list[str]]]) -> None:
+        for order, variants in options:
+            for variant in variants:
+                if variant and fits(compose([*chosen, (order, variant)])):
+                    chosen.append((order, variant))
+                    break
+
+    chosen: list[tuple[float, str]] = list(essential)
+    add(optional)
     if instruction:
         if fits(compose([*chosen, (5, instruction)])):
             chosen.append((5, instruction))
@@ -258,6 +311,7 @@ def _sms(v: _View, segments: int) -> str:
             stub = _cut(instruction, lambda p: compose([*chosen, (5, p)]), fits, keep=8)
             if stub:  # fewer than 8 characters of an instruction would say nothing
                 chosen.append((5, stub))
+    add(later)
     if not fits(compose(chosen)):  # the place is too long: cut it, never level or ack link
         cut = _cut(chosen[1][1], lambda p: compose([chosen[0], (1, p), *chosen[2:]]), fits)
         chosen[1] = (1, cut or chosen[1][1][:1])
@@ -283,8 +337,8 @@ def _push_lines(v: _View) -> list[str]:
         lines.append("· " + v.subject_line(e, 2))
     if len(v.events) > PUSH_TOP:
         lines.append(t["more_line"].format(n=len(v.events) - PUSH_TOP))
-    if len(v.events) == 1 and v.events[0].message:
-        lines.append(v.events[0].message)
+    if len(v.events) == 1 and v.text(v.events[0], "message"):
+        lines.append(v.text(v.events[0], "message"))
     if v.suspect():
         lines.append(v.suspect())
     if v.instruction():
@@ -313,11 +367,11 @@ def _email_lines(v: _View) -> list[str]:
         lvl = level_of(e)
         colour = t["colours"][lvl] if lvl else t["no_level"]
         when = datetime.fromtimestamp(e.ts / 1000, v.tz).strftime("%m-%d %H:%M")
-        values = ", ".join(f"{_unit(k, v.lang)} {number(x)}" for k, x in e.values.items())
-        lines.append(f"- {e.subject} ({REGIONS[v.lang].get(e.region, e.region)}) {colour} "
+        values = t["list_sep"].join(v.values(e, len(e.values) + 1))
+        lines.append(f"- {v.name(e)} ({REGIONS[v.lang].get(e.region, e.region)}) {colour} "
                      f"{t['events'].get(e.event, e.event)} {when}: {values}".rstrip(": "))
-        if e.message:
-            lines.append(f"  {e.message}")
+        if v.text(e, "message"):
+            lines.append(f"  {v.text(e, 'message')}")
     if v.ack():
         lines += ["", v.ack()]
     lines += ["", t["footer"].format(id=n.notification_id, receiver=n.receiver,
@@ -329,7 +383,8 @@ def _webhook(v: _View) -> str:
     n = v.n
     doc = {"notification_id": n.notification_id, "kind": n.kind, "receiver": n.receiver,
            "person": n.person, "group_key": n.group_key, "step": n.step,
-           "level": v.worst.colour if v.worst else None, "title": v.title(),
+           "level": v.worst.colour if v.worst else None, "language": v.lang,
+           "title": v.title(), "text": "\n".join(_push_lines(v)),
            "ack_url": n.ack_url, "created_at": n.created_at,
            "events": [e.to_dict(v.tz) for e in v.events]}
     return json.dumps(doc, ensure_ascii=False, separators=(",", ":"))

@@ -5,10 +5,16 @@ from __future__ import annotations
 from warning.records import Level
 
 TEXTS: dict[str, dict] = {
-    "zh": {
+    "zh-CN": {
         "colours": {Level.BLUE: "蓝色", Level.YELLOW: "黄色", Level.ORANGE: "橙色",
                     Level.RED: "红色"},
+        "colours_short": {Level.BLUE: "蓝色", Level.YELLOW: "黄色", Level.ORANGE: "橙色",
+                          Level.RED: "红色"},
         "level": "{colour}预警({response}级)",
+        "where": "{region}{place}",
+        "quantity": "{label}{value}{unit}",
+        "against": "({colour}标准{op}{threshold})",
+        "list_sep": "，",
         "no_level": "已解除",
         "bracket": "【{}】",
         "dot": "·",
@@ -25,6 +31,8 @@ TEXTS: dict[str, dict] = {
         "escalated": "第{step}级升级：{who}未确认",
         "escalated_after": "第{step}级升级：{who} {minutes}分钟内未确认",
         "suspect": "注意：数据存疑（{c}）",
+        "certainty": {"Possible": "可能有误", "Likely": "很可能", "Unlikely": "不太可能",
+                      "Unknown": "未知"},
         "ack": "确认:{url}",
         "time": "时间",
         "instruction": "响应措施",
@@ -35,12 +43,18 @@ TEXTS: dict[str, dict] = {
         "f_list": "明细",
         "events": {"raised": "发布", "escalated": "升级", "deescalated": "降级",
                    "confirmed": "确认", "cleared": "解除"},
-        "footer": "通知编号 {id} · 接收方 {receiver} · 分组 {group}",
+        "footer": "通知编号 {id}",
     },
     "en": {
         "colours": {Level.BLUE: "BLUE", Level.YELLOW: "YELLOW", Level.ORANGE: "ORANGE",
                     Level.RED: "RED"},
+        "colours_short": {Level.BLUE: "blue", Level.YELLOW: "yellow", Level.ORANGE: "orange",
+                          Level.RED: "red"},
         "level": "{colour} ({response})",
+        "where": "{place}, {region}",
+        "quantity": "{label} {value} {unit}",
+        "against": " ({colour} at {op}{threshold})",
+        "list_sep": ", ",
         "no_level": "cleared",
         "bracket": "[{}] ",
         "dot": " ",
@@ -57,6 +71,7 @@ TEXTS: dict[str, dict] = {
         "escalated": "Escalation step {step}: not acknowledged by {who}",
         "escalated_after": "Escalation step {step}: not acknowledged by {who} after {minutes} min",
         "suspect": "Note: data suspect ({c})",
+        "certainty": {},
         "ack": "Ack: {url}",
         "time": "Time",
         "instruction": "Action",
@@ -66,44 +81,31 @@ TEXTS: dict[str, dict] = {
         "f_count": "Sites",
         "f_list": "Details",
         "events": {},
-        "footer": "Notification {id} · receiver {receiver} · group {group}",
+        "footer": "Notification {id}",
     },
 }
 
 #: Hazard names of the shipped rule files; other hazards show their id.
 HAZARDS = {
-    "zh": {"rainstorm": "暴雨", "flood": "水位", "reservoir": "水库", "landslide": "地质灾害",
+    "zh-CN": {"rainstorm": "暴雨", "flood": "水位", "reservoir": "水库", "landslide": "地质灾害",
            "debris_flow": "泥石流", "forest_fire": "森林火险", "gas_leak": "可燃气体泄漏",
            "gas_toxic": "有毒气体", "gas_oxygen": "氧含量异常", "gas": "气体泄漏",
-           "sensor_silence": "传感器静默", "pest": "病虫害"},
+           "sensor_silence": "传感器静默", "sensor_fault": "传感器故障", "pest": "病虫害"},
     "en": {"rainstorm": "Rainstorm", "flood": "Water level", "reservoir": "Reservoir",
            "landslide": "Geological hazard", "debris_flow": "Debris flow",
            "forest_fire": "Forest fire danger", "gas_leak": "Combustible gas",
            "gas_toxic": "Toxic gas", "gas_oxygen": "Oxygen level", "gas": "Gas leak",
-           "sensor_silence": "Sensor silent", "pest": "Pests"},
+           "sensor_silence": "Sensor silent", "sensor_fault": "Sensor fault", "pest": "Pests"},
 }
 
 #: Huzhou's districts and counties (the simulator's regions); others show their id.
 REGIONS = {
-    "zh": {"wuxing": "吴兴区", "nanxun": "南浔区", "deqing": "德清县", "changxing": "长兴县",
+    "zh-CN": {"wuxing": "吴兴区", "nanxun": "南浔区", "deqing": "德清县", "changxing": "长兴县",
            "anji": "安吉县"},
     "en": {"wuxing": "Wuxing", "nanxun": "Nanxun", "deqing": "Deqing", "changxing": "Changxing",
            "anji": "Anji"},
 }
 
-#: Short labels of the rule files' value names; others show their name.
-UNITS = {
-    "zh": {"rain_mm": "雨量mm", "rain_1h_mm": "1h雨量mm", "rain_3h_mm": "3h雨量mm",
-           "rain_6h_mm": "6h雨量mm", "rain_12h_mm": "12h雨量mm", "rain_24h_mm": "24h雨量mm",
-           "level_m": "水位m", "rise_m_per_h": "涨率m/h", "to_warning_m": "距警戒m",
-           "hours_to_warning": "距警戒h", "hours_to_guaranteed": "距保证h",
-           "displacement_mm": "位移mm", "velocity_mm_h": "速率mm/h",
-           "hours_to_failure": "距失稳h", "tangent_angle_deg": "切线角°", "fwi": "FWI",
-           "lel_pct": "%LEL", "h2s_twa_ppm": "H2S TWA ppm", "co_twa_ppm": "CO TWA ppm",
-           "h2s_stel_ppm": "H2S STEL ppm", "co_stel_ppm": "CO STEL ppm", "o2_pct": "O2%"},
-    "en": {"rain_mm": "rain mm", "rain_1h_mm": "rain 1h mm", "rain_3h_mm": "rain 3h mm",
-           "rain_6h_mm": "rain 6h mm", "rain_12h_mm": "rain 12h mm",
-           "rain_24h_mm": "rain 24h mm", "level_m": "level m", "rise_m_per_h": "rise m/h",
-           "to_warning_m": "to warning m", "displacement_mm": "displ. mm",
-           "velocity_mm_h": "v mm/h", "fwi": "FWI", "lel_pct": "%LEL", "o2_pct": "O2 %"},
-}
+#: How a threshold's comparison is said before it (nothing for "at or above").
+OPS = {"zh-CN": {">=": "", ">": "高于", "<": "低于", "<=": "≤"},
+       "en": {">=": "", ">": "over ", "<": "under ", "<=": "max "}}

@@ -10,6 +10,7 @@ from typing import Any
 
 from warning.anomaly.health import Health, Monitor, Verdict
 from warning.kinds import BUILTIN_KINDS, Kind
+from warning.lang import DEFAULT, LANGUAGES, pick, unit_word
 from warning.pipeline import lifecycle
 from warning.pipeline.daily_fwi import NOON_TOLERANCE_MS, DailyFWI, fwi_step
 from warning.pipeline.lifecycle import Episode
@@ -17,6 +18,7 @@ from warning.pipeline.nodata import Expire
 from warning.records import (
     Forecast,
     IndicatorRecord,
+    Level,
     Reading,
     Rejected,
     WarningEvent,
@@ -24,7 +26,7 @@ from warning.records import (
     parse_duration_ms,
     zone,
 )
-from warning.registry import Registry
+from warning.registry import Registry, place_name
 from warning.rules import forecasts
 from warning.rules.compile import Context
 from warning.rules.expr import Ahead, walk
@@ -268,20 +270,58 @@ def build_event(rule: Rule, t: lifecycle.Transition, subject: str, region: str, 
     shown = t.level or t.previous
     fields = {"level": shown.colour if shown else "", "hazard": rule.hazard, "subject": subject,
               "region": region, "rule_id": rule.id, "event": t.event}
-    template = rule.message.get(shown) if shown else None
-    message = template.render(ctx, values, fields) if template else \
-        f"{attrs.get('name', subject)}: {rule.hazard} {fields['level']}"
-    if t.event == "cleared":
-        message = f"Cleared: {message}"
-    elif expected and t.level is not None:
-        message = (f"Expected to reach {t.level.colour} within "
-                   f"{_ahead_hours(rule, t.level):g} h: {message}")
-    elif t.event == "confirmed":
-        message = f"Confirmed by observations: {message}"
-    instruction = rule.instruction.get(t.level, "") if t.level else ""
+    templates = rule.message.get(shown, {}) if shown else {}
+    texts: dict[str, dict[str, Any]] = {}
+    for lang in LANGUAGES:
+        template = pick(templates, lang) if templates else None
+        place = place_name(attrs, subject, lang)
+        message = template.render(ctx, values, {**fields, "language": lang}) if template \
+            else f"{place}: {rule.hazard} {fields['level']}"
+        if t.event == "cleared":
+            message = CLEARED[lang] + message
+        elif expected and t.level is not None:
+            message = EXPECTED[lang].format(level=LEVEL_WORDS[lang][t.level.colour],
+                                            hours=_ahead_hours(rule, t.level)) + message
+        elif t.event == "confirmed":
+            message = CONFIRMED[lang] + message
+        instruction = pick(rule.instruction.get(t.level, {}), lang) if t.level else ""
+        texts[lang] = {"message": message, "instruction": instruction, "place": place,
+                       "labels": {k: pick(rule.labels[k], lang) for k in values
+                                  if rule.labels.get(k)},
+                       "units": {k: unit_word(pick(rule.units[k], lang), lang) for k in values
+                                 if rule.units.get(k)}}
+    default = texts[DEFAULT]
     return WarningEvent(t.warning_id, t.event, rule.id, rule.hazard, t.level, t.previous,
-                        subject, region, ctx.now, values, message, instruction,
-                        "Likely" if expected else "Observed", received_at)
+                        subject, region, ctx.now, values, default["message"],
+                        default["instruction"], "Likely" if expected else "Observed",
+                        received_at, texts, decisive_measure(rule, t.level, ctx, values))
+
+
+#: How a cleared warning's message begins, per language.
+CLEARED = {"zh-CN": "已解除：", "en": "Cleared: "}
+#: How a forecast-driven warning's message begins (CMA: "expected to reach ... within N h").
+EXPECTED = {"zh-CN": "预计{hours:g}小时内达到{level}预警标准：",
+            "en": "Expected to reach {level} within {hours:g} h: "}
+#: How a warning confirmed by observations begins, per language.
+CONFIRMED = {"zh-CN": "已被实测证实：", "en": "Confirmed by observations: "}
+LEVEL_WORDS = {"zh-CN": {"blue": "蓝色", "yellow": "黄色", "orange": "橙色", "red": "红色"},
+               "en": {"blue": "blue", "yellow": "yellow", "orange": "orange", "red": "red"}}
+
+
+def decisive_measure(rule: Rule, level: Level | None, ctx: Context,
+                     values: Mapping[str, Any]) -> dict[str, Any]:
+    """Return the value that decided ``level`` against its threshold, or {} if none did."""
+    candidates = rule.decisive.get(level, ()) if level is not None else ()
+    chosen = next((d for d in candidates if d.test(ctx) is True), None) or \
+        (candidates[0] if candidates else None)
+    if chosen is None:
+        return {}
+    value, threshold = values.get(chosen.name), chosen.threshold(ctx)
+    if not isinstance(value, int | float) or not isinstance(threshold, int | float) \
+            or threshold != threshold:
+        return {}
+    return {"name": chosen.name, "value": value, "op": chosen.op, "threshold": threshold,
+            "level": level.colour}
 
 
 def may_expire(state: SensorState, e: Expire) -> bool:

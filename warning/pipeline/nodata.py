@@ -15,9 +15,10 @@ import zlib
 from dataclasses import dataclass, field
 from functools import lru_cache
 
+from warning.lang import DEFAULT, LANGUAGES, pick
 from warning.pipeline.lifecycle import warning_id
 from warning.records import Seen, Tick, WarningEvent
-from warning.registry import Registry
+from warning.registry import Registry, place_name
 from warning.rules.compile import Context
 from warning.rules.load import Rule, RuleSet
 
@@ -64,6 +65,10 @@ class ShardState:
     def __setstate__(self, state: dict) -> None:
         # Snapshots taken before ticks named their partition have no ``sources``.
         self.__dict__.update({"sources": {}, **state})
+
+
+#: How the message of a sensor reporting again begins, per language.
+AGAIN = {"zh-CN": "已恢复报送：", "en": "Reporting again: "}
 
 
 class NoDataWatch:
@@ -160,11 +165,16 @@ class NoDataWatch:
         attrs = self.registry.attrs_for(sid, heard.kind, heard.region)
         fields = {"level": nd.level.colour, "hazard": nd.hazard, "subject": sid,
                   "region": heard.region, "rule_id": rule.silence_id, "event": event}
-        message = nd.message.render(Context({}, attrs, ts), {}, fields)
         raised = event == "raised"
+        texts = {}
+        for lang in LANGUAGES:
+            message = pick(nd.message, lang).render(Context({}, attrs, ts), {},
+                                                    {**fields, "language": lang})
+            texts[lang] = {"message": message if raised else AGAIN[lang] + message,
+                           "instruction": pick(nd.instruction, lang) if raised else "",
+                           "place": place_name(attrs, sid, lang), "labels": {}, "units": {}}
         return WarningEvent(
             wid, event, rule.silence_id, nd.hazard, nd.level if raised else None,
             None if raised else nd.level, sid, heard.region, ts,
             {"silent_minutes": nd.after_ms / 60_000} if raised else {},
-            message if raised else f"Reporting again: {message}",
-            nd.instruction if raised else "", "Observed")
+            texts[DEFAULT]["message"], texts[DEFAULT]["instruction"], "Observed", 0.0, texts)

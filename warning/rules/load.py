@@ -27,6 +27,7 @@ from warning.rules.expr import (
 from warning.rules.functions import FWI_FIELDS, SERIES_FUNCTIONS
 from warning.rules.reach import unreachable_reason
 from warning.rules.template import Template
+from warning.rules.texts import Decisive, Texts, decisive_of, per_language, per_level, value_spec
 from warning.yamlfile import (
     Checker,
     ConfigError,
@@ -58,8 +59,8 @@ class NoData:
     after_ms: int
     level: Level
     hazard: str
-    message: Template
-    instruction: str
+    message: Mapping[str, Template]  # language (or "*") -> template
+    instruction: Texts
 
 
 @dataclass(frozen=True)
@@ -75,8 +76,11 @@ class Rule:
     clear: Condition | None = None
     no_data: NoData | None = None
     values: tuple[tuple[str, Compiled], ...] = ()
-    message: Mapping[Level, Template] = field(default_factory=dict)
-    instruction: Mapping[Level, str] = field(default_factory=dict)
+    message: Mapping[Level, Mapping[str, Template]] = field(default_factory=dict)
+    instruction: Mapping[Level, Texts] = field(default_factory=dict)
+    labels: Mapping[str, Texts] = field(default_factory=dict)  # value name -> label per language
+    units: Mapping[str, Texts] = field(default_factory=dict)
+    decisive: Mapping[Level, tuple[Decisive, ...]] = field(default_factory=dict)
     regions: frozenset[str] | None = None
     sensors: frozenset[str] | None = None
     file: str = ""
@@ -220,8 +224,8 @@ def _kind_fields(node: LineDict, where: str, c: Checker, kinds: Mapping[str, Kin
 
 
 def _named_values(node: LineDict, where: str, c: Checker, fields: frozenset[str] | None
-                  ) -> list[tuple[str, Node]] | None:
-    """Parse a ``values:`` mapping of name to number expression (None when absent)."""
+                  ) -> list[tuple[str, Node, Texts, Texts]] | None:
+    """Parse ``values:``: name to expression, or to {expr, label, unit} (None when absent)."""
     raw = node.get("values")
     if raw is None:
         return None
@@ -229,11 +233,14 @@ def _named_values(node: LineDict, where: str, c: Checker, fields: frozenset[str]
         c.expect(node, "values", where, "a mapping of name to expression", raw)
         return []
     out = []
-    for name, text in raw.items():
+    for name, item in raw.items():
+        spec = value_spec(str(name), item, where, raw, c)
         try:
-            out.append((str(name), _expression(text, fields, boolean=False)))
+            tree = _expression(spec.expr, fields, boolean=False)
         except ExprError as exc:
             c.add(raw.line_of(str(name)), where, f"values.{name}", str(exc))
+            continue
+        out.append((str(name), tree, spec.label, spec.unit))
     return out
 
 
@@ -266,7 +273,7 @@ def _indicators_of(doc: Any, c: Checker, kinds: Mapping[str, Kind]) -> list[Indi
         kind_names, fields = _kind_fields(node, where, c, kinds)
         values: list[tuple[str, Compiled]] = []
         horizons: dict[str, int] = {}
-        for name, tree in _named_values(node, where, c, fields) or ():
+        for name, tree, _, _ in _named_values(node, where, c, fields) or ():
             values.append((name, compile_node(tree)))
             for f, ms in horizons_of(tree).items():
                 horizons[f] = max(horizons.get(f, 0), ms)
@@ -336,26 +343,6 @@ def _condition(text: Any, fields: frozenset[str] | None, node: LineDict, key: st
     return Condition(text, tree, compile_node(tree))
 
 
-def _per_level(node: LineDict, key: str, where: str, c: Checker) -> dict[Level | None, str]:
-    value = node.get(key)
-    if value is None:
-        return {}
-    if isinstance(value, str):
-        return {None: value}
-    if isinstance(value, LineDict):
-        out: dict[Level | None, str] = {}
-        for name, text in value.items():
-            if name not in LEVEL_NAMES or not isinstance(text, str):
-                c.add(value.line_of(str(name)), where, f"{key}.{name}",
-                      f"expected a level ({', '.join(LEVEL_NAMES)}) with a text, found "
-                      f"{describe(name)}: {describe(text)}")
-                continue
-            out[Level.parse(name)] = text
-        return out
-    c.expect(node, key, where, "a text, or texts per level", value)
-    return {}
-
-
 def _rule(node: LineDict, c: Checker, kinds: Mapping[str, Kind], index: int) -> Rule | None:
     rid = node.get("id")
     where = f"rule {rid!r}" if isinstance(rid, str) else f"rule #{index + 1}"
@@ -403,37 +390,43 @@ def _rule(node: LineDict, c: Checker, kinds: Mapping[str, Kind], index: int) -> 
         c.add(node.line, where, "levels", "expected levels, no_data or both, found neither")
 
     values: list[tuple[str, Compiled]] = []
-    names: set[str] = set()
+    trees: dict[str, Node] = {}
+    labels: dict[str, Texts] = {}
+    units: dict[str, Texts] = {}
     looked_at: list[Node] = [cond.node for _, cond in levels] + ([clear.node] if clear else [])
     named = _named_values(node, where, c, field_set)
     if named is not None:
-        for name, tree in named:
+        for name, tree, label, unit in named:
             values.append((name, compile_node(tree)))
-            names.add(name)
+            trees[name] = tree
+            labels[name], units[name] = label, unit
             looked_at.append(tree)
     else:
         for _, cond in levels:
             for sub in walk(cond.node):
                 if isinstance(sub, Window | Field | Indicator | Ahead):
                     name = value_name(sub)
-                    if name not in names:
-                        names.add(name)
+                    if name not in trees:
+                        trees[name] = sub
                         values.append((name, compile_node(sub)))
+    names = set(trees)
+    decisive = {level: decisive_of(cond.node, trees) for level, cond in levels}
 
-    messages: dict[Level, Template] = {}
-    for level, text in _per_level(node, "message", where, c).items():
-        try:
-            template = Template.parse(text, field_set, names)
-        except ExprError as exc:
-            c.add(node.line_of("message"), where, "message", str(exc))
-            continue
+    messages: dict[Level, dict[str, Template]] = {}
+    for level, texts in per_level(node, "message", where, c).items():
+        for lang, text in texts.items():
+            try:
+                template = Template.parse(text, field_set, names)
+            except ExprError as exc:
+                c.add(node.line_of("message"), where, "message", str(exc))
+                continue
+            for lv in ([level] if level else list(Level)):
+                messages.setdefault(lv, {})[lang] = template
+            looked_at.extend(template.nodes)
+    instructions: dict[Level, Texts] = {}
+    for level, texts in per_level(node, "instruction", where, c).items():
         for lv in ([level] if level else list(Level)):
-            messages[lv] = template
-        looked_at.extend(template.nodes)
-    instructions = {}
-    for level, text in _per_level(node, "instruction", where, c).items():
-        for lv in ([level] if level else list(Level)):
-            instructions[lv] = text
+            instructions.setdefault(lv, {}).update(texts)
 
     horizons: dict[str, int] = {}
     for tree in looked_at:
@@ -449,7 +442,8 @@ def _rule(node: LineDict, c: Checker, kinds: Mapping[str, Kind], index: int) -> 
         id=rid, hazard=hazard, kinds=kind_names, levels=tuple(levels),
         for_ms=for_ms, hold_ms=hold_ms,
         clear=clear, no_data=no_data, values=tuple(values), message=messages,
-        instruction=instructions, regions=frozenset(regions) if regions else None,
+        instruction=instructions, labels=labels, units=units, decisive=decisive,
+        regions=frozenset(regions) if regions else None,
         sensors=frozenset(sensors) if sensors else None, file=c.file, line=node.line,
         horizons=horizons)
 
@@ -476,13 +470,37 @@ def _no_data(node: LineDict, where: str, c: Checker, hazard: Any) -> NoData | No
     if "hazard" in raw and not is_id(raw["hazard"]):
         c.expect(raw, "hazard", where, f"a hazard name of {ID_RULE}", raw["hazard"])
         return None
-    default_message = "{sensor.name} ({subject}) has sent nothing for " + str(raw.get("after"))
-    try:
-        message = Template.parse(str(raw.get("message", default_message)), set(), set())
-    except ExprError as exc:
-        c.add(raw.line_of("message"), where, "no_data.message", str(exc))
+    after_text = str(raw.get("after"))
+    default_message = {
+        "zh-CN": "{sensor.name}已" + _duration_zh(after) + "未发送数据",
+        "en": "{sensor.name} has sent nothing for " + after_text}
+    texts = per_language(raw["message"], where, "no_data.message", raw, c) \
+        if "message" in raw else default_message
+    instruction = per_language(raw["instruction"], where, "no_data.instruction", raw, c) \
+        if "instruction" in raw else dict(SILENCE_INSTRUCTION)
+    if texts is None or instruction is None:
         return None
+    message = {}
+    for lang, text in texts.items():
+        try:
+            message[lang] = Template.parse(text, set(), set())
+        except ExprError as exc:
+            c.add(raw.line_of("message"), where, "no_data.message", str(exc))
+            return None
     return NoData(after, Level.parse(level_name), str(raw.get("hazard", "sensor_silence")),
-                  message, str(raw.get("instruction",
-                                       "Check the sensor, its power and its link; until it "
-                                       "reports again, watch the area by other means.")))
+                  message, instruction)
+
+
+#: What an officer does about a silent sensor, unless the rule says otherwise.
+SILENCE_INSTRUCTION = {
+    "zh-CN": "检查传感器电源和通信链路；恢复前请以人工巡查等方式监视该区域。",
+    "en": "Check the sensor, its power and its link; until it reports again, watch the area "
+          "by other means."}
+
+
+def _duration_zh(ms: int) -> str:
+    """Say a duration in Chinese, e.g. ``30分钟`` or ``2小时``."""
+    minutes = ms // 60_000
+    if minutes % 60 == 0 and minutes:
+        return f"{minutes // 60}小时"
+    return f"{minutes}分钟" if minutes else f"{ms // 1000}秒"

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from warning.indicators.trend import format_eta
+from warning.lang import DEFAULT, pick
 from warning.rules.compile import Context, compile_node
 from warning.rules.expr import ExprError, Node, check, parse
 
@@ -69,7 +70,7 @@ class Template:
                 nodes: list[Node]) -> Callable[..., Any]:
         if key.startswith("sensor."):
             attr = key[7:]
-            return lambda ctx, values, event: ctx.sensor.get(attr)
+            return lambda ctx, values, event: _sensor_attr(ctx.sensor, attr, event)
         if key in EVENT_NAMES:
             return lambda ctx, values, event: event.get(key)
         if key in value_names:
@@ -81,7 +82,11 @@ class Template:
         return lambda ctx, values, event: compiled(ctx)
 
     def render(self, ctx: Context, values: Mapping[str, Any], event: Mapping[str, Any]) -> str:
-        """Render with the evaluation context, the warning's values and event fields."""
+        """Render with the evaluation context, the warning's values and event fields.
+
+        ``event["language"]`` picks the sensor's name (``sensor.names``) and the words of
+        ``eta`` in that language.
+        """
         out = []
         for part in self.parts:
             if isinstance(part, str):
@@ -90,12 +95,21 @@ class Template:
             _, spec, get = part
             value = get(ctx, values, event)
             if spec == "eta":  # hours until a threshold, said as a duty officer would
-                out.append(format_eta(value if isinstance(value, int | float) else None))
-            elif value is None:
-                out.append("n/a")
+                out.append(format_eta(value if isinstance(value, int | float) else None,
+                                      str(event.get("language") or DEFAULT)))
+            elif value is None:  # said in the text's language
+                out.append("—" if str(event.get("language", "")).startswith("zh") else "n/a")
             else:
                 try:
                     out.append(format(value, spec))
                 except (ValueError, TypeError):
                     out.append(str(value))
         return "".join(out)
+
+
+def _sensor_attr(sensor: Mapping[str, Any], attr: str, event: Mapping[str, Any]) -> Any:
+    """Return a registry attribute; ``name`` in the event's language when names are given."""
+    names = sensor.get("names") if attr == "name" else None
+    if isinstance(names, Mapping) and names:
+        return pick(names, str(event.get("language") or DEFAULT))
+    return sensor.get(attr)

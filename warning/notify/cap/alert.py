@@ -30,6 +30,7 @@ from warning.notify.cap.terms import (
     headline_zh,
 )
 from warning.records import CAP_SEVERITY, WarningEvent, parse_duration_ms, zone
+from warning.registry import place_name
 
 CAP_NS = "urn:oasis:names:tc:emergency:cap:1.2"
 SCHEMA = Path(__file__).parent / "schemas" / "CAP-v1.2.xsd"
@@ -175,7 +176,7 @@ def severity(event: WarningEvent) -> str:
 
 
 class _Place(NamedTuple):
-    name: str
+    names: dict[str, str]  # the sensor's display name per language
     region: Region
     lat: float | None
     lon: float | None
@@ -191,22 +192,46 @@ def _place(event: WarningEvent, sensor: Mapping[str, Any] | None,
                     region.polygon)
     lat, lon = sensor.get("lat"), sensor.get("lon")
     ok = all(isinstance(v, int | float) and not isinstance(v, bool) for v in (lat, lon))
-    return _Place(str(sensor.get("name") or event.subject), region,
+    names = {lang: str((event.texts.get(lang) or {}).get("place")
+                       or place_name(sensor, event.subject, lang)) for lang in ("zh-CN", "en")}
+    return _Place(names, region,
                   float(lat) if ok else None, float(lon) if ok else None)
 
 
+def _measured(event: WarningEvent, lang: str) -> str:
+    """Return the event's labelled values in ``lang``; events without labels list their keys."""
+    texts = event.texts.get(lang) or {}
+    labels, units = texts.get("labels") or {}, texts.get("units") or {}
+    if not labels:
+        return _values(event.values)
+    parts = []
+    for k, v in event.values.items():
+        if k in labels:
+            shown = "n/a" if v is None else format(v, ".4g")
+            parts.append(f"{labels[k]}{'' if lang == 'zh-CN' else ' '}{shown}"
+                         f"{'' if lang == 'zh-CN' else ' '}{units.get(k, '')}".rstrip())
+    return ("，" if lang == "zh-CN" else ", ").join(parts) or "n/a"
+
+
+def _own(event: WarningEvent, lang: str, key: str) -> str:
+    """Return an event's text in ``lang``; an event without texts has the English one only."""
+    if event.texts:
+        return str((event.texts.get(lang) or {}).get(key) or "").strip()
+    return getattr(event, key).strip() if lang == "en" else ""
+
+
 def _texts(event: WarningEvent, place: _Place, tz: Any) -> dict[str, dict[str, str]]:
-    """Return headline, description and instruction in each language."""
+    """Return headline, description and instruction in each language, each in its own."""
     hz = hazard(event.hazard)
     lv, prev = event.level, event.previous_level
     when = datetime.fromtimestamp(event.ts // 1000, tz).strftime("%Y-%m-%d %H:%M")
-    values = _values(event.values)
-    where_zh = f"{place.region.name_zh}{place.name}（{event.subject}）"
+    name_zh, name_en = place.names["zh-CN"], place.names["en"]
+    where_zh = f"{place.region.name_zh}{name_zh}"
     if event.event == "cleared" or lv is None:
         state = headline_zh("cleared", hz, None, prev, "")
-        desc_zh = f"{when}，{where_zh}{state}，预警条件已不再满足。监测值：{values}。"
+        desc_zh = f"{when}，{where_zh}{state}，预警条件已不再满足。"
         instr_zh = "预警解除，恢复常态监测。"
-        desc_en = f"{hz.en} warning at {place.name} ({event.subject}) lifted at {when}."
+        desc_en = f"{hz.en} warning at {name_en} lifted at {when}."
         instr_en = "The warning is lifted; return to routine monitoring."
     else:
         resp = RESPONSE[lv]
@@ -215,30 +240,27 @@ def _texts(event: WarningEvent, place: _Place, tz: Any) -> dict[str, dict[str, s
                  "deescalated": f"{hz.zh}预警由{LEVEL_ZH.get(prev, '')}降级为{LEVEL_ZH[lv]}",
                  "confirmed": f"{hz.zh}{LEVEL_ZH[lv]}预警经实测确认",
                  }.get(event.event, f"{hz.zh}{LEVEL_ZH[lv]}预警")
-        desc_zh = (f"{when}，{where_zh}{state}，对应{resp}级应急响应（规则 {event.rule_id}）。"
-                   f"监测值：{values}。")
-        instr_zh = f"请按{resp}级应急响应预案处置。"
-        desc_en = (f"{lv.colour.capitalize()} {hz.en.lower()} warning at {place.name} "
-                   f"({event.subject}), level {resp} response (rule {event.rule_id}).")
-        instr_en = f"Follow the level {resp} response plan."
-    if event.message:
-        message = event.message.strip()
-        message += "" if message.endswith((".", "!", "?")) else "."
-        desc_zh += f"规则信息（英文）：{message}"
-        desc_en += f" {message}"
-    desc_en += f" Measured at {when}: {values}."
-    if event.instruction:
-        instr_zh += f"具体措施（英文）：{event.instruction}"
-        instr_en = event.instruction
+        desc_zh = f"{when}，{where_zh}{state}，对应{resp}级应急响应。"
+        instr_zh = _own(event, "zh-CN", "instruction") or f"请按{resp}级应急响应预案处置。"
+        desc_en = (f"{lv.colour.capitalize()} {hz.en.lower()} warning at {name_en}, "
+                   f"level {resp} response.")
+        instr_en = _own(event, "en", "instruction") or f"Follow the level {resp} response plan."
+    message_zh, message_en = _own(event, "zh-CN", "message"), _own(event, "en", "message")
+    if message_zh:
+        desc_zh += message_zh + ("" if message_zh.endswith(("。", "！", "？")) else "。")
+    desc_zh += f"监测值（{when}）：{_measured(event, 'zh-CN')}。"
+    if message_en:
+        desc_en += f" {message_en}" + ("" if message_en.endswith((".", "!", "?")) else ".")
+    desc_en += f" Measured at {when}: {_measured(event, 'en')}."
     return {
         "zh-CN": {"headline": headline_zh(event.event, hz, lv, prev, place.region.name_zh),
                   "description": desc_zh, "instruction": instr_zh,
                   "event": f"{hz.zh}预警",
-                  "areaDesc": f"{place.region.name_zh} {place.name}"},
+                  "areaDesc": f"{place.region.name_zh} {name_zh}"},
         "en": {"headline": headline_en(event.event, hz, lv, prev, place.region.name_en),
                "description": desc_en, "instruction": instr_en,
                "event": f"{hz.en} warning",
-               "areaDesc": f"{place.name}, {place.region.name_en}"},
+               "areaDesc": f"{name_en}, {place.region.name_en}"},
     }
 
 
