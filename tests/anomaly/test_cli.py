@@ -93,3 +93,51 @@ def test_train_from_a_readings_file(tmp_path: Path) -> None:
     assert res.exit_code == 0, res.output
     assert "model version 1" in res.output and "(200 rows)" in res.output
     assert (tmp_path / "m" / "v1" / "models.pkl").exists()
+
+
+def _nab_checkout(root: Path) -> None:
+    """A two-series NAB layout with windows, one shipped result set and its published score."""
+    (root / "data" / "g").mkdir(parents=True)
+    (root / "labels").mkdir()
+    _series(root / "data" / "g" / "a.csv", n=2000)
+    _series(root / "data" / "g" / "b.csv", n=2000)
+    wins = {"g/a.csv": [["2014-04-03 00:00:00", "2014-04-03 02:00:00"]], "g/b.csv": []}
+    (root / "labels" / "combined_windows.json").write_text(json.dumps(wins))
+    (root / "results" / "mine" / "g").mkdir(parents=True)
+    for name in ("a", "b"):
+        rows = list(csv.DictReader((root / "data" / "g" / f"{name}.csv").open()))
+        with (root / "results" / "mine" / "g" / f"mine_{name}.csv").open("w") as f:
+            f.write("timestamp,value,anomaly_score\n")
+            for i, r in enumerate(rows):  # a hit at the window's start (row 576), an FP in b
+                hit = (name == "a" and i == 576) or (name == "b" and i == 1500)
+                f.write(f"{r['timestamp']},{r['value']},{0.9 if hit else 0.1}\n")
+    (root / "results" / "final_results.json").write_text(json.dumps(
+        {"mine": {"standard": 94.5, "reward_low_FP_rate": 89.0, "reward_low_FN_rate": 96.3}}))
+
+
+def test_evaluate_nab_scores_shipped_results_next_to_published(tmp_path: Path) -> None:
+    """--nab --results: the three profiles, the swept threshold and NAB's published figure."""
+    _nab_checkout(tmp_path)
+    res = runner.invoke(app, ["anomaly", "evaluate", "--nab", str(tmp_path), "--results",
+                              "mine", "--detector", "robust_z"])
+    assert res.exit_code == 0, res.output
+    assert "NAB: 2 series, 4000 rows, 1 windows" in res.output
+    rows = {tuple(ln.split()[:4]): ln.split() for ln in res.output.splitlines()}
+    std = rows[("NAB", "results/mine", "standard", "0.9000")]
+    # one window detected at its first row (worth 1), one FP row before any window (-0.11)
+    assert float(std[4]) == 94.5 and std[5] == "94.50" and std[6:] == ["1", "0", "1"]
+    low_fp = rows[("NAB", "results/mine", "reward_low_FP_rate", "0.9000")]
+    assert float(low_fp[4]) == 89.0
+    assert any(ln.startswith("robust_z") for ln in res.output.splitlines())
+
+
+def test_evaluate_nab_names_what_is_wrong(tmp_path: Path) -> None:
+    """A folder that is not NAB, a missing result file, an unknown detector: clear errors."""
+    res = runner.invoke(app, ["anomaly", "evaluate", "--nab", str(tmp_path)])
+    assert res.exit_code == 1 and "expected a NAB checkout with labels/combined_windows.json" \
+        in res.output
+    _nab_checkout(tmp_path)
+    res = runner.invoke(app, ["anomaly", "evaluate", "--nab", str(tmp_path), "--results", "x"])
+    assert res.exit_code == 1 and "x_a.csv" in res.output
+    res = runner.invoke(app, ["anomaly", "evaluate", "--nab", str(tmp_path), "--detector", "htm"])
+    assert res.exit_code == 1 and "found htm" in res.output

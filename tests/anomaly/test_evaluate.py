@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import json
+import os
+from pathlib import Path
+
 import pytest
 
-from warning.anomaly import corpus
-from warning.anomaly.evaluate import STANDARD, Series, best, normalised, tally, windows
+from warning.anomaly import corpus, nab
+from warning.anomaly.evaluate import PROFILES, STANDARD, Series, at, best, normalised, windows
 
 N = 2000  # one label at 1000: window 900..1100 (10 % of the rows), probation 300 rows
 
@@ -33,15 +37,47 @@ def test_earlier_is_better_and_only_the_first_detection_counts() -> None:
 
 def test_false_positives_cost_and_probation_is_free() -> None:
     """A detection outside the windows costs up to A_FP; one in the probation costs nothing."""
-    hit = tally(Series(_with(900), [1000]), 0.5)
-    far = tally(Series(_with(900, 1800), [1000]), 0.5)
-    before = tally(Series(_with(900, 500), [1000]), 0.5)
-    probation = tally(Series(_with(900, 100), [1000]), 0.5)
+    hit = at([Series(_with(900), [1000])], 0.5)
+    far = at([Series(_with(900, 1800), [1000])], 0.5)
+    before = at([Series(_with(900, 500), [1000])], 0.5)
+    probation = at([Series(_with(900, 100), [1000])], 0.5)
     assert far.fp == before.fp == 1 and probation.fp == 0
     assert hit.raw - far.raw == pytest.approx(STANDARD.fp, abs=1e-3)
     assert hit.raw - before.raw == pytest.approx(STANDARD.fp)
-    just_after = tally(Series(_with(900, 1105), [1000]), 0.5)
+    just_after = at([Series(_with(900, 1105), [1000])], 0.5)
     assert 0 < hit.raw - just_after.raw < STANDARD.fp / 2  # just past a window: a small cost
+
+
+def test_every_false_positive_row_counts() -> None:
+    """NAB counts each detected row outside a window, not each run of them."""
+    one = at([Series(_with(900, 1800), [1000])], 0.5)
+    three = at([Series(_with(900, 1800, 1801, 1802), [1000])], 0.5)
+    assert three.fp == 3 and one.raw - three.raw == pytest.approx(2 * STANDARD.fp, abs=1e-3)
+
+
+def test_the_sweep_finds_the_best_threshold_among_the_scores() -> None:
+    """The best threshold is one of the scores: here 0.7 keeps the hit and drops the FP at 0.6."""
+    s = [0.0] * N
+    s[950], s[1500] = 0.7, 0.6
+    r = best([Series(s, [1000])])
+    assert r.threshold == 0.7 and r.tp == 1 and r.fp == 0
+    assert r.score == pytest.approx(normalised([Series(s, [1000])], 0.7))
+    assert best([Series(_with(), [1000])]).threshold == 1.1  # nothing to gain: no detection
+
+
+def test_profiles_weigh_misses_and_false_alarms() -> None:
+    """The low-FN profile scores a miss below zero harder; low-FP a false alarm."""
+    s = [Series(_with(900, 1500), [1000]), Series(_with(), [1000])]
+    std, low_fp, low_fn = (at(s, 0.5, PROFILES[p]).score for p in
+                           ("standard", "reward_low_FP_rate", "reward_low_FN_rate"))
+    assert low_fp < std and low_fn > std  # one hit of two windows: FN weight 2 moves the null
+
+
+def test_a_window_inside_the_probation_counts_only_for_perfect() -> None:
+    """As NAB's runner: the null baseline counts scorable windows, perfect counts all."""
+    s = Series(_with(), ranges=[(10, 20), (900, 1100)])
+    r = at([s], 0.5)
+    assert r.windows == 2 and r.fn == 1 and r.raw == pytest.approx(-1.0)
 
 
 def test_windows_share_ten_percent_and_merge() -> None:
@@ -55,10 +91,10 @@ def figures() -> dict[str, dict[str, float]]:
     out: dict[str, dict[str, float]] = {}
     for name, series in (("synthetic", corpus.synthetic()), ("simulated", corpus.simulated())):
         for det in ("robust_z", "seasonal_ewma", "cusum", "combined", "threshold", "random"):
-            t, score, tal = best(list(corpus.scored(det, series)))
-            out.setdefault(name, {})[det] = score
-            print(f"NAB-style {name:>9} {det:>13}: {score:6.1f} (threshold {t:.3f}, "
-                  f"TP {tal.tp} FP {tal.fp} FN {tal.fn})")
+            r = best(list(corpus.scored(det, series)))
+            out.setdefault(name, {})[det] = r.score
+            print(f"NAB-style {name:>9} {det:>13}: {r.score:6.1f} (threshold {r.threshold:.3f}, "
+                  f"TP {r.tp} FP {r.fp} FN {r.fn})")
     return out
 
 
@@ -74,3 +110,25 @@ def test_on_simulated_faults_robust_z_is_best_and_threshold_worst(figures) -> No
     s = figures["simulated"]
     assert s["robust_z"] == max(s.values())
     assert s["threshold"] == min(s.values())
+
+
+NAB_DIR = os.environ.get("NAB_DIR", "/work/data/NAB")
+
+
+@pytest.mark.skipif(not Path(NAB_DIR, "results", "numenta").is_dir(),
+                    reason="needs a NAB checkout (set NAB_DIR)")
+@pytest.mark.parametrize("detector", ["numenta", "windowedGaussian", "contextOSE", "ARTime"])
+def test_the_scorer_matches_nabs_published_scores(detector: str) -> None:
+    """NAB's shipped result files score exactly NAB's published figures, in all three profiles.
+
+    Where NAB's published threshold is not the sweep's optimum, the score at that threshold
+    matches and the sweep's is at least as high.
+    """
+    root = Path(NAB_DIR)
+    series = nab.shipped(root, detector, nab.load(root))
+    published = nab.published(root)[detector]
+    thresholds = json.loads((root / "config" / "thresholds.json").read_text())[detector]
+    for name, profile in PROFILES.items():
+        fixed = at(series, thresholds[name]["threshold"], profile)
+        assert fixed.score == pytest.approx(published[name], abs=1e-6)
+        assert best(series, profile).score >= published[name] - 1e-9

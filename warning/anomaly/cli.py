@@ -76,6 +76,12 @@ def score(
 @anomaly_app.command("evaluate")
 def evaluate(
     corpus: Annotated[str, typer.Option(help="synthetic, simulated or all.")] = "all",
+    nab: Annotated[Path | None, typer.Option(
+        "--nab", help="A NAB checkout (data/, labels/combined_windows.json): score on NAB.")
+                   ] = None,
+    results: Annotated[list[str] | None, typer.Option(
+        help="With --nab: score NAB's shipped result files of these detectors "
+             "(results/NAME/), next to NAB's published scores.")] = None,
     data: Annotated[Path | None, typer.Option(help="A NAB data folder (CSV files) instead.")
                     ] = None,
     labels: Annotated[Path | None, typer.Option(help="With --data: NAB combined_labels.json.")
@@ -83,11 +89,14 @@ def evaluate(
     detector: Annotated[list[str] | None, typer.Option(help="Detectors (default: all).")
                         ] = None,
 ) -> None:
-    """Print NAB-style scores (standard profile) of detectors on labelled series."""
+    """Print NAB scores (the threshold swept as NAB's optimiser does) of detectors."""
     from warning.anomaly import corpus as corpora
-    from warning.anomaly import evaluate as nab
+    from warning.anomaly import evaluate as ev
     from warning.anomaly.detectors import DETECTORS
 
+    if nab is not None:
+        _evaluate_nab(nab, detector, results)
+        return
     if data is not None:
         if labels is None:
             typer.echo("--data: expected --labels FILE as well, found none", err=True)
@@ -99,15 +108,50 @@ def evaluate(
     else:
         typer.echo(f"--corpus: expected synthetic, simulated or all, found {corpus!r}", err=True)
         raise typer.Exit(1)
-    windows = sum(len(nab.windows(len(s.values), s.anomalies)) for s in series)
+    windows = sum(len(ev.windows(len(s.values), s.anomalies)) for s in series)
     typer.echo(f"{len(series)} series, {sum(len(s.values) for s in series)} rows, "
                f"{windows} anomaly windows; standard profile (TP 1.0, FP 0.11, FN 1.0)")
     typer.echo(f"{'detector':<14} {'threshold':>9} {'score':>7} {'TP':>4} {'FP':>5} {'FN':>4}")
     for name in detector or sorted(DETECTORS):
-        t, value, tally = nab.best(list(corpora.scored(name, series)))
-        typer.echo(f"{name:<14} {t:>9.3f} {value:>7.1f} {tally.tp:>4} {tally.fp:>5} "
-                   f"{tally.fn:>4}")
+        r = ev.best(list(corpora.scored(name, series)))
+        typer.echo(f"{name:<14} {r.threshold:>9.3f} {r.score:>7.1f} {r.tp:>4} {r.fp:>5} "
+                   f"{r.fn:>4}")
     typer.echo(f"{'null':<14} {'-':>9} {0.0:>7.1f}\n{'perfect':<14} {'-':>9} {100.0:>7.1f}")
+
+
+def _evaluate_nab(root: Path, detectors: list[str] | None, results: list[str] | None) -> None:
+    from warning.anomaly import corpus as corpora
+    from warning.anomaly import nab
+    from warning.anomaly.detectors import DETECTORS
+
+    try:
+        files = nab.load(root)
+        runs = [(f"NAB results/{name}", nab.shipped(root, name, files), name)
+                for name in results or []]
+    except (ValueError, OSError) as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(1) from None
+    names = detectors if detectors is not None else ([] if results else sorted(DETECTORS))
+    unknown = [d for d in names if d not in DETECTORS]
+    if unknown:
+        typer.echo(f"--detector: expected one of {', '.join(sorted(DETECTORS))}, found "
+                   f"{', '.join(unknown)}", err=True)
+        raise typer.Exit(1)
+    published = nab.published(root)
+    wins = sum(len(f.ranges) for f in files)
+    typer.echo(f"NAB: {len(files)} series, {sum(f.values.size for f in files)} rows, {wins} "
+               "windows; thresholds swept over every distinct score")
+    typer.echo(f"{'detector':<28} {'profile':<19} {'threshold':>9} {'score':>7} "
+               f"{'published':>9} {'TP':>4} {'FN':>4} {'FP':>5}")
+    for name in names:
+        runs.append((name, nab.run(files, lambda f, n=name: corpora.score_values(
+            n, f.ts.tolist(), f.values.tolist())), None))
+    for label, series, key in runs:
+        for profile, r in nab.profiles(series):
+            pub = published.get(key or "", {}).get(profile)
+            typer.echo(f"{label:<28} {profile:<19} {r.threshold:>9.4f} {r.score:>7.2f} "
+                       f"{'-' if pub is None else f'{pub:.2f}':>9} {r.tp:>4} {r.fn:>4} "
+                       f"{r.fp:>5}")
 
 
 def _nab_folder(data: Path, labels: Path) -> list:

@@ -126,17 +126,20 @@ def simulated() -> list[Labelled]:
 
 
 def score(detector: str, series: Labelled, **params: float) -> list[float]:
-    """Run a detector over a series in stream order: each score from earlier rows only.
+    """Run a detector over a series in stream order: each score from earlier rows only."""
+    return score_values(detector, series.ts, series.values, **params)
 
-    The threshold baseline learns its band over the probationary period.
-    """
+
+def score_values(detector: str, ts: list[int], values: list[float], **params: float
+                 ) -> list[float]:
+    """Run a detector over values in stream order; the threshold baseline learns in probation."""
     if detector == "threshold":
-        params = {"learn": probation(len(series.values)), **params}
+        params = {"learn": probation(len(values)), **params}
     d = make(detector, **params)
     out = []
-    for ts, x in zip(series.ts, series.values, strict=True):
-        out.append(d.score_one(x, ts))
-        d.learn_one(x, ts)
+    for t, x in zip(ts, values, strict=True):
+        out.append(d.score_one(x, t))
+        d.learn_one(x, t)
     return out
 
 

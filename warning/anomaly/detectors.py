@@ -19,34 +19,12 @@ from __future__ import annotations
 import math
 from collections import deque
 
+from warning.anomaly.base import Detector, squash
+from warning.anomaly.surprise import Surprise
+
+__all__ = ["Detector", "squash", "Surprise", "make"]
+
 H = 3_600_000
-
-
-def squash(z: float, z_half: float) -> float:
-    """Map a deviation ``z >= 0`` to [0, 1): ``z / (z + z_half)``.
-
-    >>> squash(5.0, 5.0), squash(0.0, 5.0)
-    (0.5, 0.0)
-    """
-    z = abs(z)
-    if z != z:  # NaN in, most suspicious out
-        return 1.0
-    return z / (z + z_half) if z_half > 0 else 1.0
-
-
-class Detector:
-    """The contract every detector follows; subclasses override the two methods."""
-
-    #: Name used on the command line and in ``DETECTORS``.
-    name = "detector"
-
-    def learn_one(self, x: float, ts: int = 0) -> None:
-        """Take one value (at event time ``ts``) into the state."""
-        raise NotImplementedError
-
-    def score_one(self, x: float, ts: int = 0) -> float:
-        """Return how anomalous ``x`` is against what was learned, in [0, 1]."""
-        raise NotImplementedError
 
 
 class RobustZ(Detector):
@@ -331,11 +309,13 @@ class Threshold(Detector):
 
 
 #: The streaming detectors run on every reading, by name.
-STREAMING: dict[str, type[Detector]] = {c.name: c for c in (RobustZ, SeasonalEWMA, Cusum)}
-#: Every detector, baselines included (for ``anomaly score`` and the evaluation).
+STREAMING: dict[str, type[Detector]] = {c.name: c for c in (RobustZ, SeasonalEWMA, Cusum,
+                                                                Surprise)}
+#: Every detector, baselines included (for ``anomaly score`` and the evaluation); ``default``
+#: is what ``anomaly(field)`` gives in the pipeline.
 DETECTORS: dict[str, type[Detector]] = {**STREAMING, Combined.name: Combined,
                                         RandomScore.name: RandomScore,
-                                        Threshold.name: Threshold}
+                                        Threshold.name: Threshold, "default": Surprise}
 
 
 def make(name: str, **params: float) -> Detector:

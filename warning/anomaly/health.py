@@ -14,8 +14,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from warning.anomaly import faults
-from warning.anomaly.detectors import Cusum, RobustZ, SeasonalEWMA
+from warning.anomaly.detectors import RobustZ
 from warning.anomaly.faults import ZERO_REST, ActiveFault, FaultSettings
+from warning.anomaly.surprise import Surprise
 from warning.records import Reading, WarningEvent
 
 
@@ -23,28 +24,24 @@ from warning.records import Reading, WarningEvent
 class FieldWatch:
     """Detectors and fault counters of one field of one sensor."""
 
-    robust: RobustZ
-    seasonal: SeasonalEWMA
-    cusum: Cusum
+    robust: RobustZ  # the spike and dropout evidence
+    surprise: Surprise  # the anomaly score
     prev_z: float = 0.0
     pending_spike: float | None = None  # value of a spike candidate awaiting the next one
     zeros: int = 0  # zeros in a row since the field dropped to zero from a non-zero baseline
 
     def score(self, x: float, ts: int) -> float:
-        """Return the field's anomaly score: the largest of its detectors' scores."""
-        return max(self.robust.score_one(x, ts), self.seasonal.score_one(x, ts),
-                   self.cusum.score_one(x, ts))
+        """Return the field's anomaly score (the default detector's)."""
+        return self.surprise.score_one(x, ts)
 
     def learn(self, x: float, ts: int) -> None:
         """Take ``x`` into every detector."""
         self.robust.learn_one(x, ts)
-        self.seasonal.learn_one(x, ts)
-        self.cusum.learn_one(x, ts)
+        self.surprise.learn_one(x, ts)
 
     def __deepcopy__(self, memo: dict) -> FieldWatch:
-        return FieldWatch(self.robust.__deepcopy__(memo), self.seasonal.__deepcopy__(memo),
-                          self.cusum.__deepcopy__(memo), self.prev_z, self.pending_spike,
-                          self.zeros)
+        return FieldWatch(self.robust.__deepcopy__(memo), self.surprise.__deepcopy__(memo),
+                          self.prev_z, self.pending_spike, self.zeros)
 
 
 @dataclass
@@ -95,8 +92,7 @@ class Monitor:
     def new_watch(self, name: str) -> FieldWatch:
         """Return fresh detectors for a field, floored at its scale."""
         floor = faults.scale_of(name)
-        return FieldWatch(RobustZ(self.settings.window, floor), SeasonalEWMA(min_scale=floor),
-                          Cusum(min_scale=floor))
+        return FieldWatch(RobustZ(self.settings.window, floor), Surprise(min_scale=floor))
 
     def observe(self, h: Health, r: Reading, attrs: Mapping[str, Any]) -> Verdict:
         """Score an accepted reading, diagnose faults, and return the verdict."""

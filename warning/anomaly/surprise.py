@@ -1,0 +1,164 @@
+"""The default streaming anomaly detector: context surprise, its likelihood, and range novelty.
+
+Written for this project from published ideas, tuned and scored on NAB (see docs/QUALITY.md):
+
+- **Context prediction** (the idea of CAD OSE and HTM: learn the sequence, flag what it did not
+  predict). The value is quantised at two resolutions (8 and 16 bins over the range seen); the
+  last ``order`` bins form a context, hashed into a fixed table of ``slots`` float32 cells that
+  hold an EWMA of the value that followed the context. The raw surprise is the mean of
+  ``|x - predicted| / range`` over the resolutions (1 for a context never seen).
+- **Anomaly likelihood** (Numenta's): the mean of the last ``short`` raw surprises against the
+  EWMA mean and variance of that mean (``alpha``); the Gaussian tail probability ``q`` becomes
+  the score ``log(q) / log(1e-10)`` (0 ordinary, 1 for ``q <= 1e-10``).
+- **Range novelty** (the "spatial anomaly" of Numenta's NAB detector): a value beyond the range
+  seen by more than ``tol`` of it scores from ``floor`` (0.5) up, ``floor + (1 - floor) e /
+  (e + half)`` for an excess ``e`` in range widths; so does an EWMA of the value (``smooth``)
+  beyond the range of that EWMA by ``smooth_tol`` (a lasting shift that noise hides).
+- **Rest**: after a score of at least ``base``, the next ``rest`` scores are 0 (one alarm per
+  event, as CAD OSE and KNN-CAD do).
+
+State: a few floats, short lists and the 2 KiB table, about 2.5 KiB pickled. The first
+``warm`` values only learn.
+"""
+
+from __future__ import annotations
+
+import math
+from array import array
+
+from warning.anomaly.base import Detector
+
+_LOG_FLOOR = math.log(1e-10)
+_NAN = float("nan")
+_SQRT2 = math.sqrt(2.0)
+_PARAMS = ("bins", "order", "slots", "rate", "short", "alpha", "warm", "tol", "smooth",
+           "smooth_tol", "rest", "base", "min_scale", "floor", "half")
+_STATE = ("lo", "hi", "sm", "smlo", "smhi", "hist", "keys", "buf", "m", "v", "n", "last")
+
+
+class Surprise(Detector):
+    """Context surprise with an anomaly likelihood, range novelty and a rest after an alarm."""
+
+    name = "surprise"
+    __slots__ = (*_PARAMS, *_STATE, "table", "_cache")
+
+    def __init__(self, bins: tuple[int, ...] = (16,), order: int = 3, slots: int = 512,
+                 rate: float = 0.3, short: int = 10, alpha: float = 0.0003, warm: int = 150,
+                 tol: float = 0.02, smooth: float = 0.1, smooth_tol: float = 0.01,
+                 rest: int = 75, base: float = 0.3, min_scale: float = 1e-9,
+                 floor: float = 0.5, half: float = 0.05):
+        self.bins, self.order, self.slots, self.rate = tuple(bins), order, slots, rate
+        self.short, self.alpha, self.warm, self.tol = short, alpha, warm, tol
+        self.smooth, self.smooth_tol, self.rest, self.base = smooth, smooth_tol, rest, base
+        self.min_scale, self.floor, self.half = min_scale, floor, half
+        self.lo = self.hi = self.sm = self.smlo = self.smhi = 0.0
+        self.hist: list[list[int]] = [[] for _ in self.bins]
+        self.keys = [self._slot(j, []) for j in range(len(self.bins))]  # the contexts' cells
+        self.buf: list[float] = []
+        self.m = self.v = 0.0
+        self.n = 0
+        self.last = -(1 << 30)
+        self.table = array("f", [_NAN]) * slots
+        self._cache: tuple | None = None
+
+    def __getstate__(self) -> dict:
+        out = {k: getattr(self, k) for k in (*_PARAMS, *_STATE)}
+        out["table"] = self.table.tobytes()
+        return out
+
+    def __setstate__(self, state: dict) -> None:
+        for k in (*_PARAMS, *_STATE):
+            setattr(self, k, state[k])
+        self.table = array("f")
+        self.table.frombytes(state["table"])
+        self._cache = None
+
+    def __deepcopy__(self, memo: dict) -> Surprise:
+        out = Surprise.__new__(Surprise)
+        for k in (*_PARAMS, *_STATE):
+            setattr(out, k, getattr(self, k))
+        out.hist = [h[:] for h in self.hist]
+        out.keys = self.keys[:]
+        out.buf = self.buf[:]
+        out.table = array("f", self.table)
+        out._cache = None
+        return out
+
+    def _slot(self, j: int, hist: list[int]) -> int:
+        h = j + 1
+        for b in hist:
+            h = h * 97 + b + 1
+        return (h * 2654435761) % self.slots
+
+    def _step(self, x: float) -> tuple:
+        """Return the score of ``x`` and what learning it needs, without changing the state."""
+        if self.n == 0:
+            return (0.0, 0.0, 0.0, x, x, x)
+        lo, hi = min(self.lo, x), max(self.hi, x)
+        width = max(hi - lo, self.min_scale)
+        errs, table = 0.0, self.table
+        for slot in self.keys:
+            p = table[slot]
+            errs += 1.0 if p != p else min(abs(x - p) / width, 1.0)
+        raw = errs / len(self.keys)
+        recent = self.buf[-(self.short - 1):] if self.short > 1 else []
+        mean = (sum(recent) + raw) / (len(recent) + 1)
+        sm = self.sm + self.smooth * (x - self.sm)
+        if self.n - self.last < self.rest:
+            return (0.0, raw, mean, lo, hi, sm)
+        score = 0.0
+        if self.n >= self.warm:
+            z = (mean - self.m) / (math.sqrt(self.v) + 1e-6)
+            q = 0.5 * math.erfc(z / _SQRT2)
+            score = math.log(max(q, 1e-10)) / _LOG_FLOOR
+        if self.n >= 50:
+            span, sspan = self.hi - self.lo, self.smhi - self.smlo
+            if span > 0:
+                e = max(x - self.hi, self.lo - x) / span - self.tol
+                if e > 0:
+                    score = max(score, self.floor + (1 - self.floor) * e / (e + self.half))
+            if sspan > 0:
+                e = max(sm - self.smhi, self.smlo - sm) / sspan - self.smooth_tol
+                if e > 0:
+                    score = max(score, self.floor + (1 - self.floor) * e / (e + self.half))
+        return (score, raw, mean, lo, hi, sm)
+
+    def score_one(self, x: float, ts: int = 0) -> float:
+        """Return how surprising ``x`` is, in [0, 1] (0 while resting after an alarm)."""
+        x = float(x)
+        step = self._step(x)
+        self._cache = (x, self.n, step)
+        return step[0]
+
+    def learn_one(self, x: float, ts: int = 0) -> None:
+        """Take ``x`` into the range, the context table, the likelihood and the rest."""
+        x = float(x)
+        c = self._cache
+        score, raw, mean, lo, hi, sm = c[2] if c and c[0] == x and c[1] == self.n \
+            else self._step(x)
+        self._cache = None
+        if score >= self.base:
+            self.last = self.n
+        width = max(hi - lo, self.min_scale)
+        if self.n:
+            for slot in self.keys:
+                p = self.table[slot]
+                self.table[slot] = x if p != p else p + self.rate * (x - p)
+        for j, (k, h) in enumerate(zip(self.bins, self.hist, strict=True)):
+            h.append(min(int(k * (x - lo) / width), k - 1))
+            if len(h) > self.order:
+                del h[0]
+            self.keys[j] = self._slot(j, h)
+        if self.n:
+            self.buf.append(raw)
+            if len(self.buf) > self.short:
+                del self.buf[0]
+            a = max(self.alpha, 1.0 / self.n)
+            d = mean - self.m
+            self.m += a * d
+            self.v = (1 - a) * (self.v + a * d * d)
+            self.smlo, self.smhi = min(self.smlo, sm), max(self.smhi, sm)
+        else:
+            self.smlo = self.smhi = x
+        self.lo, self.hi, self.sm = lo, hi, sm
+        self.n += 1
