@@ -19,7 +19,8 @@ from sensors_sim.scenario import Scenario
 from sensors_sim.wire import RawPayload, encode
 
 Reading = dict[str, Any]
-Message = Reading | RawPayload
+#: What the simulator sends: a reading of the wire format, or a deliberately broken payload.
+SimMessage = Reading | RawPayload
 
 # Separate random streams per stage, so that changing one model leaves the others' values alone.
 _STAGE_RAIN = 0
@@ -73,13 +74,13 @@ def apply_value_faults(
 
 def _sensor_readings(
     sensor: Sensor, values: dict[str, np.ndarray], scenario: Scenario
-) -> Iterator[tuple[float, str, int, Message]]:
+) -> Iterator[tuple[float, str, int, SimMessage]]:
     """Yield ``(send epoch, sensor_id, n, message)`` for one sensor, in sending order."""
     tz = ZoneInfo(sensor.tz)
     start_epoch = scenario.start.timestamp()
     step_s = scenario.interval.total_seconds()
     faults = [f for f in _faults_for(sensor, scenario) if f.fault not in VALUE_FAULTS]
-    held: tuple[float, Message] | None = None  # a report kept back to send out of order
+    held: tuple[float, SimMessage] | None = None  # a report kept back to send out of order
     n = 0
     malformed = sorted(MALFORMED)
     bad = 0
@@ -93,7 +94,7 @@ def _sensor_readings(
         if "clock_skew" in active:
             when += timedelta(hours=active["clock_skew"].skew_h)
         stamp = when.astimezone(tz).isoformat(timespec="seconds")
-        message: Message = {
+        message: SimMessage = {
             "sensor_id": sensor.id,
             "kind": sensor.kind,
             "ts": stamp,
@@ -155,7 +156,7 @@ def simulate(scenario: Scenario) -> dict[str, dict[str, np.ndarray]]:
     return values
 
 
-def generate(scenario: Scenario) -> Iterator[Message]:
+def generate(scenario: Scenario) -> Iterator[SimMessage]:
     """Yield the scenario's messages in sending order, ties broken by sensor id.
 
     Without faults, sending order is timestamp order. A faulty sensor's messages may carry

@@ -80,7 +80,7 @@ def arrivals(draw):
     return items
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=200, deadline=None)
 @given(arrivals(), st.sampled_from([3 * H, 24 * H]), st.booleans())
 def test_incremental_event_matches_a_pass_over_the_window(items, window_ms, snapshot):
     s = Series()
@@ -100,7 +100,7 @@ def test_incremental_event_matches_a_pass_over_the_window(items, window_ms, snap
             assert same_ratio(got, want), (ts, a, b, got, want)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=150, deadline=None)
 @given(arrivals(), st.integers(0, 120))
 def test_id_exceedance_matches_the_window_pass(items, back_min):
     items.sort()
