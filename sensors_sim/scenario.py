@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from functools import cached_property
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -84,51 +85,9 @@ def _start(value: object, where: str) -> datetime:
 
 def parse_scenario(text: str, source: str = "<scenario>") -> Scenario:
     """Parse scenario YAML ``text``; errors name ``source`` and the offending key."""
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = f" line {mark.line + 1}" if mark is not None else ""
-        msg = f"{source}:{line} not valid YAML: {getattr(exc, 'problem', exc)}"
-        raise ScenarioError(msg) from None
-    if not isinstance(data, dict):
-        msg = f"{source}: expected a mapping at the top level; got {type(data).__name__}"
-        raise ScenarioError(msg)
-    unknown = sorted(set(map(str, data)) - _KEYS - _OPTIONAL)
-    if unknown:
-        msg = f"{source}: unknown key(s) {unknown}; expected some of {sorted(_KEYS | _OPTIONAL)}"
-        raise ScenarioError(msg)
-    missing = sorted(_KEYS - _OPTIONAL - set(data))
-    if missing:
-        msg = f"{source}: missing required key(s) {missing}"
-        raise ScenarioError(msg)
-    try:
-        network = load_network(str(data["network"]))
-    except KeyError as exc:
-        msg = f"{source}.network: {exc.args[0]}"
-        raise ScenarioError(msg) from None
-    if "sensors" in data:
-        # A scenario may run only part of a network, e.g. the weather stations for fire season.
-        wanted = parse_ids(data["sensors"], f"{source}.sensors")
-        known = {s.id for s in network}
-        unknown_ids = sorted(set(wanted) - known)
-        if unknown_ids:
-            msg = f"{source}.sensors: {unknown_ids} not in network {network.name!r}"
-            raise ScenarioError(msg)
-        network = Network(network.name, tuple(s for s in network if s.id in wanted))
-    duration_h = parse_hours(data["duration"], f"{source}.duration")
-    interval_h = parse_hours(data["interval"], f"{source}.interval")
-    # Whole seconds keep timestamps exact; a whole number of steps keeps the end exact.
-    interval = timedelta(seconds=round(interval_h * 3600))
-    duration = timedelta(seconds=round(duration_h * 3600))
-    seconds = interval.total_seconds()
-    if seconds < 1 or not math.isclose(interval_h * 3600, seconds):
-        msg = f"{source}.interval: expected whole seconds, at least 1s; got {data['interval']!r}"
-        raise ScenarioError(msg)
-    if duration <= timedelta(0) or duration % interval:
-        got = data["duration"]
-        msg = f"{source}.duration: expected a positive multiple of interval; got {got!r}"
-        raise ScenarioError(msg)
+    data = _document(text, source)
+    network = _network(data, source)
+    interval, duration = _timing(data, source)
     seed = data["seed"]
     if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
         msg = f"{source}.seed: expected a non-negative integer; got {seed!r}"
@@ -148,6 +107,66 @@ def parse_scenario(text: str, source: str = "<scenario>") -> Scenario:
         seed=seed,
         events=events,
     )
+
+
+def _document(text: str, source: str) -> dict[str, Any]:
+    """The YAML mapping, with exactly the known keys and every required one."""
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = f" line {mark.line + 1}" if mark is not None else ""
+        msg = f"{source}:{line} not valid YAML: {getattr(exc, 'problem', exc)}"
+        raise ScenarioError(msg) from None
+    if not isinstance(data, dict):
+        msg = f"{source}: expected a mapping at the top level; got {type(data).__name__}"
+        raise ScenarioError(msg)
+    unknown = sorted(set(map(str, data)) - _KEYS - _OPTIONAL)
+    if unknown:
+        msg = f"{source}: unknown key(s) {unknown}; expected some of {sorted(_KEYS | _OPTIONAL)}"
+        raise ScenarioError(msg)
+    missing = sorted(_KEYS - _OPTIONAL - set(data))
+    if missing:
+        msg = f"{source}: missing required key(s) {missing}"
+        raise ScenarioError(msg)
+    return data
+
+
+def _network(data: dict[str, Any], source: str) -> Network:
+    """The named network, or the part of it that ``sensors`` lists."""
+    try:
+        network = load_network(str(data["network"]))
+    except KeyError as exc:
+        msg = f"{source}.network: {exc.args[0]}"
+        raise ScenarioError(msg) from None
+    if "sensors" in data:
+        # A scenario may run only part of a network, e.g. the weather stations for fire season.
+        wanted = parse_ids(data["sensors"], f"{source}.sensors")
+        known = {s.id for s in network}
+        unknown_ids = sorted(set(wanted) - known)
+        if unknown_ids:
+            msg = f"{source}.sensors: {unknown_ids} not in network {network.name!r}"
+            raise ScenarioError(msg)
+        network = Network(network.name, tuple(s for s in network if s.id in wanted))
+    return network
+
+
+def _timing(data: dict[str, Any], source: str) -> tuple[timedelta, timedelta]:
+    """The report interval and the duration: whole seconds, a whole number of steps."""
+    duration_h = parse_hours(data["duration"], f"{source}.duration")
+    interval_h = parse_hours(data["interval"], f"{source}.interval")
+    # Whole seconds keep timestamps exact; a whole number of steps keeps the end exact.
+    interval = timedelta(seconds=round(interval_h * 3600))
+    duration = timedelta(seconds=round(duration_h * 3600))
+    seconds = interval.total_seconds()
+    if seconds < 1 or not math.isclose(interval_h * 3600, seconds):
+        msg = f"{source}.interval: expected whole seconds, at least 1s; got {data['interval']!r}"
+        raise ScenarioError(msg)
+    if duration <= timedelta(0) or duration % interval:
+        got = data["duration"]
+        msg = f"{source}.duration: expected a positive multiple of interval; got {got!r}"
+        raise ScenarioError(msg)
+    return interval, duration
 
 
 def _check_events(events: tuple[Event, ...], network: Network, source: str) -> None:
