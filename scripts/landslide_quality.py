@@ -18,7 +18,7 @@ from pathlib import Path
 ROOT = Path(__file__).parents[1]
 BEFORE_COMMIT = "d25607e"
 LEVELS = ("blue", "yellow", "orange", "red")
-SETS = {  # name: readings, labels, registry suffix (kpae: the inventory's gauge alone)
+SETS = {  # name: readings, labels, registry (kpae: the inventory's gauge alone)
     "mukilteo": ("mukilteo_2015.jsonl", "mukilteo_2015_usgs_spells.labels.jsonl", "mukilteo"),
     "seattle": ("seattle_2010_2011.jsonl", "mukilteo_landslides_2010_2011.labels.jsonl",
                 "seattle"),
@@ -33,7 +33,8 @@ def backtest(data: Path, run: Path, rules: Path, region: str, name: str) -> dict
     out = run / f"{rules.stem}_{region}_{name}.jsonl"
     summary = out.with_suffix(".summary.json")
     subprocess.run(["hazard-warning", "backtest", "--rules", str(rules), "--sensors",
-                    str(data / f"sensors_{region}_{registry}.yaml"), "--input", str(data / readings),
+                    str(data / f"sensors_{region}_{registry}.yaml"),
+                    "--input", str(data / readings),
                     "--output", str(out), "--labels", str(data / labels), "--tolerance", "1d",
                     "--summary", str(summary), "--no-progress"],
                    check=True, capture_output=True)
