@@ -1,6 +1,7 @@
 """Memory one sensor's state costs: pickled (what bytewax snapshots) and resident (RSS).
 
-    python bench/state_size.py [--sensors N] [--kind rainfall|weather]
+    python bench/state_size.py [--sensors N] [--kind rainfall|weather] [--region R]
+                               [--hours H] [--step MINUTES] [--rules PATH]
 
 Each sensor reports every minute for a day (more than the shipped rules' longest window, so
 the windows are at their steady size) through the shipped rules and ``Steps.evaluate``, the
@@ -37,24 +38,31 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sensors", type=int, default=200)
     ap.add_argument("--kind", default="rainfall", choices=sorted(VALUES))
+    ap.add_argument("--region", default="r", help="e.g. anji: a hill county the landslide "
+                    "rule (18-day windows) watches")
+    ap.add_argument("--hours", type=int, default=26, help="hours of readings (26: every "
+                    "window up to a day at its steady size; 19 x 24 for the landslide rule)")
+    ap.add_argument("--step", type=int, default=1, help="minutes between readings")
+    ap.add_argument("--rules", type=Path, default=ROOT / "rules", help="rule file or directory")
     args = ap.parse_args()
-    s = setup(for_files(Config(), [ROOT / "rules"], None), replay=True)
+    s = setup(for_files(Config(), [args.rules], None), replay=True)
     t0 = 1_783_231_200_000
-    minutes = 26 * 60  # a day and a bit: every window at its steady size
+    minutes = args.hours * 60
     gc.collect()
     before = rss_kb()
     states = {}
     for n in range(args.sensors):
         sid = f"s-{n}"
         state = None
-        for m in range(minutes):
-            r = Reading(sid, args.kind, "r", t0 + 60_000 * m, VALUES[args.kind], m + 1)
+        for i, m in enumerate(range(0, minutes, args.step)):
+            r = Reading(sid, args.kind, args.region, t0 + 60_000 * m, VALUES[args.kind], i + 1)
             state, _ = s.steps.evaluate(state, r)
         states[sid] = state
     gc.collect()
     per_sensor_rss = (rss_kb() - before) * 1024 / args.sensors
     pickled = len(pickle.dumps(states["s-0"]))
-    print(f"{args.kind}: {minutes} minute readings per sensor, shipped rules")
+    print(f"{args.kind} in {args.region}: {minutes // args.step} readings per sensor, one every "
+          f"{args.step} min, rules {args.rules}")
     print(f"  pickled state: {pickled:,} bytes per sensor")
     print(f"  RSS: {per_sensor_rss:,.0f} bytes per sensor (over {args.sensors} sensors)")
     for name, series in states["s-0"].series.items():

@@ -103,7 +103,12 @@ def applies(rule: Mapping[str, Any], kind: str | None, sensor: Mapping[str, Any]
 
 def bounds(rules: Iterable[Mapping[str, Any]], expr: str, kind: str | None = None,
            sensor: Mapping[str, Any] | None = None) -> list[Bound]:
-    """Every level clause of the rules that compares ``expr`` with a number."""
+    """Every level clause of the rules that compares ``expr`` with a number.
+
+    Where a level holds on ``expr`` alone (a top-level ``or`` term) and also on ``expr`` joined
+    by ``and`` to other clauses (e.g. a lower landslide I-D ratio on wet ground), the bound
+    alone is the level's line; the joined one is a second path, not the threshold.
+    """
     sensor = sensor or {}
     want = _norm(expr)
     found = []
@@ -111,14 +116,24 @@ def bounds(rules: Iterable[Mapping[str, Any]], expr: str, kind: str | None = Non
         if not rule.get("levels") or not applies(rule, kind, sensor):
             continue
         for level, condition in rule["levels"].items():
+            terms = re.split(r"\s+or\s+", str(condition))
+            alone = any(_lhs(t) == want for t in terms if not re.search(r"\sand\s", t))
             for clause in re.split(r"\s+(?:and|or)\s+", str(condition)):
                 m = _CLAUSE.match(clause.strip().strip("()"))
                 if not m or _norm(m["lhs"]) != want:
+                    continue
+                if alone and not any(clause in t and not re.search(r"\sand\s", t)
+                                     for t in terms):
                     continue
                 value = _value(m["rhs"], sensor)
                 if value is not None:
                     found.append(Bound(rule["id"], LEVEL_CODE[level], m["op"], value))
     return found
+
+
+def _lhs(clause: str) -> str | None:
+    m = _CLAUSE.match(clause.strip().strip("()"))
+    return _norm(m["lhs"]) if m else None
 
 
 def level_at(found: Iterable[Bound], x: float) -> int:

@@ -18,7 +18,7 @@ from pathlib import Path
 ROOT = Path(__file__).parents[1]
 BEFORE_COMMIT = "d25607e"
 LEVELS = ("blue", "yellow", "orange", "red")
-SETS = {  # name: readings, labels, registry suffix (kpae: the inventory's gauge alone)
+SETS = {  # name: readings, labels, registry (kpae: the inventory's gauge alone)
     "mukilteo": ("mukilteo_2015.jsonl", "mukilteo_2015_usgs_spells.labels.jsonl", "mukilteo"),
     "seattle": ("seattle_2010_2011.jsonl", "mukilteo_landslides_2010_2011.labels.jsonl",
                 "seattle"),

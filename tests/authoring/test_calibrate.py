@@ -14,6 +14,8 @@ from typer.testing import CliRunner
 from warning.authoring.calibrate import (
     Condition,
     Landslide,
+    antecedent_rain,
+    fit_cumulative,
     fit_thresholds,
     snippet,
     triggering_conditions,
@@ -77,6 +79,25 @@ def test_triggering_condition_is_the_event_on_or_just_before_the_day():
     # Rain after the day's end is left out: a day cut in the middle of the first event.
     cut, _ = triggering_conditions(rain, [Landslide("g", -21 * H, 3 * H, 6)], 6 * H)
     assert [(c.rain_mm, c.duration_h) for c in cut] == [(10.0, 2.0)]
+
+
+def test_cumulative_fit_is_the_gaussian_of_the_index_p3_plus_b_p15():
+    # Hourly 1 mm from +0h to +400h at g; a landslide day ending at +432h: P3 sums the reports
+    # of (360h, 432h], 40 mm (dry after +400h), P15 those of (0h, 360h], 360 mm.
+    ts = [i * H for i in range(433)]
+    mm = [1.0 if i <= 400 else 0.0 for i in range(433)]
+    (ls, p3, p15), = antecedent_rain({"g": (ts, mm)}, [Landslide("g", 408 * H, 432 * H, 2)])
+    assert (p3, p15) == (40.0, 360.0)
+    assert antecedent_rain({"g": (ts, mm)}, [Landslide("g", -48 * H, -24 * H, 3)]) == []
+    rng = np.random.default_rng(3)
+    index = rng.normal(60, 10, 300)
+    pts = [(None, float(x) - 0.5 * 20, 20.0) for x in index]  # P3 + 0.5 P15 = x
+    (t5, t50), mu, sd = fit_cumulative(pts, [0.05, 0.5], 0.5, bootstrap=100)
+    assert mu == pytest.approx(60, abs=1.5) and sd == pytest.approx(10, rel=0.15)
+    assert t5.intercept_mm == pytest.approx(mu - 1.6449 * sd, rel=1e-4)
+    assert t50.intercept_mm == pytest.approx(mu) and 0 < t50.intercept_sd < 2
+    with pytest.raises(ValueError, match="at least 3 landslides with rain records, found 1"):
+        fit_cumulative(pts[:1], [0.05], 0.5)
 
 
 def test_snippet_is_a_valid_rule_file_with_its_provenance(tmp_path):
@@ -149,12 +170,18 @@ def test_calibrate_cli_fits_scores_and_writes_a_rule(tmp_path):
         "--summary", str(tmp_path / "cal.json"), "--bootstrap", "50",
         "--level", "blue=5", "--level", "orange=50"])
     assert result.exit_code == 0, result.output
-    rule, = load_rules([tmp_path / "cal.yaml"], kinds_from_config(None)).rules
-    assert rule.regions == {"hills"}
+    rules = load_rules([tmp_path / "cal.yaml"], kinds_from_config(None)).rules
+    assert [r.id for r in rules] == ["landslide_rain_calibrated",
+                                     "landslide_rain_calibrated_cumulative"]
+    assert all(r.regions == {"hills"} for r in rules)
     doc = json.loads((tmp_path / "cal.json").read_text())
-    assert len(doc["conditions"]) == n == 6
-    blue, orange = doc["levels"]
-    for row in (blue, orange):
+    assert len(doc["conditions"]) == len(doc["cumulative"]["points"]) == n == 6
+    blue, orange, cum_blue, cum_orange = doc["levels"]
+    assert [r["rule"] for r in doc["levels"]] == ["landslide_rain_calibrated"] * 2 + [
+        "landslide_rain_calibrated_cumulative"] * 2
+    cum5, cum50 = doc["cumulative"]["thresholds"]
+    assert cum5["intercept_mm"] < cum50["intercept_mm"] and cum5["slope"] == 0.67
+    for row in (blue, orange, cum_blue, cum_orange):
         assert row["hits"] + row["misses"] == n
         # Only g1 (the inventory's gauge) is scored: 60 days less the last hour.
         assert row["gauge_years"] == pytest.approx((60 * 24 - 1) / 24 / 365.25, abs=1e-3)
@@ -166,7 +193,7 @@ def test_calibrate_cli_fits_scores_and_writes_a_rule(tmp_path):
     assert orange["hits"] <= blue["hits"] and orange["false_alarms"] <= blue["false_alarms"]
     t5, t50 = doc["thresholds"]
     assert t5["alpha"] < t50["alpha"] and math.isclose(t5["gamma"], t50["gamma"])
-    assert "rule snippet ->" in result.output
+    assert "rule snippet ->" in result.output and "P3-P15" in result.output
 
 
 def test_calibrate_cli_reports_a_bad_inventory_line_and_writes_nothing(tmp_path):

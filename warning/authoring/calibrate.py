@@ -8,6 +8,11 @@ estimate) and shift the line down to the exceedance probability p, below which p
 triggering conditions lie: E = alpha_p D^gamma. The parameters' uncertainty comes from
 bootstrap resampling of the conditions. The same threshold in intensity-duration form is
 I = alpha_p D^(gamma - 1), which is what ``id_exceedance(rain_mm, a, b, window)`` checks.
+
+The cumulative threshold of two periods (Chleborad 2000: P3 >= A - B P15, P3 the rain of the
+3 days before the landslide day's end, P15 that of the 15 days before them) is fitted the same
+way with the slope B held: the index P3 + B P15 of the landslides, its Gaussian, and the
+intercept A at each exceedance probability, bootstrapped.
 """
 
 from __future__ import annotations
@@ -20,7 +25,7 @@ from statistics import NormalDist
 
 import numpy as np
 
-from warning.indicators.rainfall import rain_events
+from warning.indicators.rainfall import HOUR_MS, rain_events
 
 
 @dataclass(frozen=True)
@@ -68,6 +73,66 @@ class Fit:
     mu: float
     sigma: float
     bootstrap: int
+
+
+@dataclass(frozen=True)
+class Cumulative:
+    """P3 >= A - B P15 at one exceedance probability; A's bootstrap spread."""
+
+    probability: float
+    intercept_mm: float
+    intercept_sd: float
+    slope: float
+
+
+def antecedent_rain(rain: Mapping[str, tuple[Sequence[int], Sequence[float]]],
+                    landslides: Sequence[Landslide], recent_ms: int = 72 * HOUR_MS,
+                    before_ms: int = 360 * HOUR_MS) -> list[tuple[Landslide, float, float]]:
+    """Return ``(landslide, P3, P15)`` at the end of each landslide's day, with rain records.
+
+    Sums cover ``(end - recent, end]`` and the ``before_ms`` ahead of it, as ``sum`` does.
+
+    >>> h = 3_600_000
+    >>> rain = {"g": ([10 * h, 80 * h, 90 * h], [4.0, 2.0, 1.0])}
+    >>> [(p3, p15) for _, p3, p15 in antecedent_rain(rain, [Landslide("g", 72 * h, 96 * h, 2)])]
+    [(3.0, 4.0)]
+    """
+    out = []
+    for ls in landslides:
+        ts, mm = rain.get(ls.sensor_id, ((), ()))
+        if not ts or ts[0] >= ls.end_ms:
+            continue
+        mid, start = ls.end_ms - recent_ms, ls.end_ms - recent_ms - before_ms
+        p3 = math.fsum(v for t, v in zip(ts, mm, strict=True) if mid < t <= ls.end_ms)
+        p15 = math.fsum(v for t, v in zip(ts, mm, strict=True) if start < t <= mid)
+        out.append((ls, round(p3, 9), round(p15, 9)))
+    return out
+
+
+def fit_cumulative(points: Sequence[tuple[Landslide, float, float]],
+                   probabilities: Sequence[float], slope: float, bootstrap: int = 1000,
+                   seed: int = 0) -> tuple[tuple[Cumulative, ...], float, float]:
+    """Fit the intercept A of P3 = A - B P15 at each probability; return them, mean and sd.
+
+    >>> pts = [(None, 10.0 + k, 30.0) for k in range(-3, 4)]  # index 30.1 + k
+    >>> cums, mu, sd = fit_cumulative(pts, [0.5], 0.67, bootstrap=20)
+    >>> round(cums[0].intercept_mm, 1), round(mu, 1)
+    (30.1, 30.1)
+    """
+    if len(points) < 3:
+        msg = f"expected at least 3 landslides with rain records, found {len(points)}"
+        raise ValueError(msg)
+    index = np.array([p3 + slope * p15 for _, p3, p15 in points])
+    z = [NormalDist().inv_cdf(p) for p in probabilities]
+    mu, sigma = _gaussian_of(index)
+    rng = np.random.default_rng(seed)
+    boot = []
+    for _ in range(bootstrap):
+        m, s = _gaussian_of(index[rng.integers(0, len(index), len(index))])
+        boot.append([m + s * q for q in z])
+    sd = np.std(np.array(boot), axis=0, ddof=1) if len(boot) > 1 else [math.nan] * len(z)
+    return (tuple(Cumulative(p, mu + sigma * q, float(sd[i]), slope)
+                  for i, (p, q) in enumerate(zip(probabilities, z, strict=True))), mu, sigma)
 
 
 def triggering_conditions(rain: Mapping[str, tuple[Sequence[int], Sequence[float]]],
@@ -179,11 +244,23 @@ def fit_thresholds(conditions: Sequence[Condition], probabilities: Sequence[floa
     return Fit(thresholds, tuple(conditions), mu, sigma, len(boot_g))
 
 
-def snippet(fit: Fit, levels: Mapping[str, float], rule_id: str, regions: Sequence[str],
-            window_h: int, provenance: Sequence[str]) -> str:
-    """Return a rule file with one I-D level per candidate threshold, its provenance as comments.
+ORDER = ("red", "orange", "yellow", "blue")
 
-    ``levels`` maps level names to exceedance probabilities of ``fit``.
+
+def _head(rule_id: str, regions: Sequence[str], source: str) -> list[str]:
+    lines = [f"  - id: {rule_id}", "    hazard: landslide", "    for_kind: rainfall"]
+    if regions:
+        lines.append(f"    regions: [{', '.join(regions)}]")
+    return [*lines, f'    source: "{source}"', "    levels:"]
+
+
+def snippet(fit: Fit, levels: Mapping[str, float], rule_id: str, regions: Sequence[str],
+            window_h: int, provenance: Sequence[str],
+            cumulative: Sequence[Cumulative] = ()) -> str:
+    """Return a rule file: one I-D level per candidate threshold, provenance as comments.
+
+    ``levels`` maps level names to exceedance probabilities of ``fit`` (and of
+    ``cumulative``, which, when given, becomes a second rule ``<rule_id>_cumulative``).
     """
     by_p = {t.probability: t for t in fit.thresholds}
     lines = [f"# {line}" for line in provenance]
@@ -194,13 +271,9 @@ def snippet(fit: Fit, levels: Mapping[str, float], rule_id: str, regions: Sequen
         t = by_p[p]
         lines.append(f"#   {name}: T{p * 100:g}%  alpha {t.alpha:.3f} +- {t.alpha_sd:.3f}, "
                      f"gamma {t.gamma:.3f} +- {t.gamma_sd:.3f}")
-    lines += ["rules:", f"  - id: {rule_id}", "    hazard: landslide", "    for_kind: rainfall"]
-    if regions:
-        lines.append(f"    regions: [{', '.join(regions)}]")
-    lines.append(f'    source: "calibrated: {"; ".join(provenance[:1])}"')
-    lines.append("    levels:")
-    order = ("red", "orange", "yellow", "blue")
-    for name in sorted(levels, key=order.index):
+    source = f"calibrated: {provenance[0] if provenance else ''}"
+    lines += ["rules:", *_head(rule_id, regions, source)]
+    for name in sorted(levels, key=ORDER.index):
         a, b = by_p[levels[name]].id_form
         lines.append(f'      {name}: "id_exceedance(rain_mm, {a:.4g}, {b:.4g}, {window_h}h) >= 1"')
     lowest = min(levels, key=lambda n: levels[n])
@@ -209,4 +282,29 @@ def snippet(fit: Fit, levels: Mapping[str, float], rule_id: str, regions: Sequen
               f'      ratio: "id_exceedance(rain_mm, {a:.4g}, {b:.4g}, {window_h}h)"',
               f'    message: "{{sensor.name}}: event rain at {{ratio:.2f}} x the calibrated '
               f'T{levels[lowest] * 100:g}% threshold"']
+    if cumulative:
+        lines += _cumulative_rule(cumulative, levels, f"{rule_id}_cumulative", regions, source)
     return "\n".join(lines) + "\n"
+
+
+def _cumulative_rule(cumulative: Sequence[Cumulative], levels: Mapping[str, float],
+                     rule_id: str, regions: Sequence[str], source: str) -> list[str]:
+    by_p = {c.probability: c for c in cumulative}
+    b = cumulative[0].slope
+    p15 = "(sum(rain_mm, 18d) - sum(rain_mm, 3d))"
+    lines = ["", "  # Cumulative 3-day/15-day threshold P3 >= A - B P15 (Chleborad 2000's form),",
+             f"  # slope B = {b:g} held, intercept A fitted to the landslides' P3 + B P15 "
+             "(bootstrap sd):"]
+    for name, p in levels.items():
+        c = by_p[p]
+        lines.append(f"  #   {name}: T{p * 100:g}%  A {c.intercept_mm:.1f} +- "
+                     f"{c.intercept_sd:.1f} mm")
+    lines += _head(rule_id, regions, source)
+    for name in sorted(levels, key=ORDER.index):
+        a = by_p[levels[name]].intercept_mm
+        lines.append(f'      {name}: "sum(rain_mm, 3d) > 0 and sum(rain_mm, 3d) >= {a:.1f} - '
+                     f'{b:g} * {p15}"')
+    return [*lines, "    hold: 3h", "    values:", '      p3_mm: "sum(rain_mm, 3d)"',
+            f'      p15_mm: "{p15}"',
+            '    message: "{sensor.name}: {p3_mm:.0f} mm in 3 days after {p15_mm:.0f} mm in the '
+            '15 days before"']

@@ -13,7 +13,14 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from warning.authoring.calibrate import Landslide, fit_thresholds, snippet, triggering_conditions
+from warning.authoring.calibrate import (
+    Landslide,
+    antecedent_rain,
+    fit_cumulative,
+    fit_thresholds,
+    snippet,
+    triggering_conditions,
+)
 from warning.config import Config, load_config
 from warning.records import LEVEL_NAMES, parse_duration_ms, zone
 from warning.rules.functions import ID_DRY_GAP_MS
@@ -108,6 +115,8 @@ def calibrate(
         "blue=5 yellow=20 orange=50).")] = None,
     dry_gap: Annotated[str, typer.Option(help="Rain events are split by this long without "
                                          "rain (the rules split them by 6h).")] = "6h",
+    cumulative_slope: Annotated[float, typer.Option(
+        help="B of the cumulative threshold P3 >= A - B P15 (held; A is fitted).")] = 0.67,
     bootstrap: Annotated[int, typer.Option(help="Bootstrap resamples.")] = 1000,
     seed: Annotated[int, typer.Option(help="Bootstrap random seed.")] = 0,
     rule_id: Annotated[str, typer.Option(help="Id of the rule written.")
@@ -154,6 +163,14 @@ def calibrate(
     except ValueError as exc:
         typer.echo(f"{inventory}: {exc}", err=True)
         raise typer.Exit(1) from None
+    points = antecedent_rain(rain, landslides)
+    cumulative: tuple = ()
+    try:
+        cumulative, cum_mu, cum_sigma = fit_cumulative(
+            points, sorted(set(levels.values())), cumulative_slope, bootstrap, seed)
+    except ValueError as exc:
+        err.print(f"{inventory}: no cumulative threshold: {exc}", highlight=False)
+        cum_mu = cum_sigma = math.nan
     longest = math.ceil(max(c.duration_h for c in conditions))
     window_h = min(MAX_WINDOW_H, max(24, longest))
     if longest > MAX_WINDOW_H:
@@ -172,17 +189,26 @@ def calibrate(
     watched = region if region else sorted({regions[ls.landslide.sensor_id]
                                             for ls in conditions if regions.get(
                                                 ls.landslide.sensor_id)})
-    output.write_text(snippet(fit, levels, rule_id, watched, window_h, provenance),
+    output.write_text(snippet(fit, levels, rule_id, watched, window_h, provenance, cumulative),
                       encoding="utf-8")
+    ids = [rule_id, *([f"{rule_id}_cumulative"] if cumulative else [])]
     try:
-        rows = _contingency(cfg, output, readings, sensors, conditions, levels, settings)
+        rows = _contingency(cfg, output, readings, sensors, [ls for ls, _, _ in points], ids,
+                            levels, settings)
     except ConfigError as exc:
         _fail(exc)
-    _show(fit, levels, rows, window_h)
+    _show(fit, cumulative, levels, rows, window_h, (len(points), cum_mu, cum_sigma))
     err.print(f"rule snippet -> {output}", highlight=False)
     if summary is not None:
-        summary.write_text(json.dumps(_summary(fit, levels, rows, window_h), indent=2) + "\n",
-                           encoding="utf-8")
+        doc = _summary(fit, levels, rows, window_h)
+        doc["cumulative"] = {
+            "points": [{"sensor_id": ls.sensor_id, "line": ls.line, "p3_mm": p3, "p15_mm": p15}
+                       for ls, p3, p15 in points],
+            "index": {"mu": cum_mu, "sigma": cum_sigma},
+            "thresholds": [{"probability": c.probability, "intercept_mm": c.intercept_mm,
+                            "intercept_sd": c.intercept_sd, "slope": c.slope}
+                           for c in cumulative]}
+        summary.write_text(json.dumps(doc, indent=2) + "\n", encoding="utf-8")
 
 
 def _rain(cfg: Config, path: Path, sensors: Path | None) -> tuple[dict, dict, dict, Any]:
@@ -212,8 +238,9 @@ def _rain(cfg: Config, path: Path, sensors: Path | None) -> tuple[dict, dict, di
 
 
 def _contingency(cfg: Config, rule_file: Path, input: Path, sensors: Path | None,  # noqa: A002
-                 conditions: list, levels: dict[str, float], settings: Any) -> list[dict]:
-    """Backtest the snippet over the records; score each level against the landslide days."""
+                 landslides: list[Landslide], rule_ids: list[str], levels: dict[str, float],
+                 settings: Any) -> list[dict]:
+    """Backtest the rules written over the records; score each level on the landslide days."""
     from warning.authoring.diff import backtest_events
     from warning.authoring.explain import read_readings
     from warning.authoring.score import Label, score
@@ -222,43 +249,56 @@ def _contingency(cfg: Config, rule_file: Path, input: Path, sensors: Path | None
     from warning.rules.load import load_rules
 
     # Only the inventory's gauges have ground truth: warnings elsewhere are not scored.
-    scored = {c.landslide.sensor_id for c in conditions}
+    scored = {ls.sensor_id for ls in landslides}
     events = [e for e in backtest_events(cfg, [rule_file], input, sensors)
               if e["subject"] in scored]
-    labels = [Label(c.landslide.sensor_id, "landslide", c.landslide.start_ms,
-                    c.landslide.end_ms - 1, len(LEVEL_NAMES)) for c in conditions]
-    result = score(labels, events, tolerance_ms=0)
+    labels = [Label(ls.sensor_id, "landslide", ls.start_ms, ls.end_ms - 1, len(LEVEL_NAMES))
+              for ls in landslides]
     rules = load_rules([rule_file], kinds_from_config(cfg.kinds)).rules
     spans = {sid: span for sid, span in sensor_spans(read_readings(input, settings)).items()
              if sid in scored}
     years = sensor_years(spans, rules).get("landslide", 0.0)
     out = []
-    for name, p in levels.items():
-        row = result.rows["landslide"][name]
-        out.append({"level": name, "probability": p, "hits": row.hits, "misses": row.misses,
-                    "false_alarms": row.false_alarms, "gauge_years": round(years, 3),
-                    "false_alarms_per_gauge_year": (round(row.false_alarms / years, 2)
-                                                    if years else None),
-                    "pod": row.pod, "far": row.far})
+    for rule_id in rule_ids:
+        result = score(labels, [e for e in events if e["rule_id"] == rule_id], tolerance_ms=0)
+        for name, p in levels.items():
+            row = result.rows["landslide"][name]
+            out.append({"rule": rule_id, "level": name, "probability": p, "hits": row.hits,
+                        "misses": row.misses, "false_alarms": row.false_alarms,
+                        "gauge_years": round(years, 3),
+                        "false_alarms_per_gauge_year": (round(row.false_alarms / years, 2)
+                                                        if years else None),
+                        "pod": row.pod, "far": row.far})
     return out
 
 
-def _show(fit: Any, levels: dict[str, float], rows: list[dict], window_h: int) -> None:
+def _show(fit: Any, cumulative: Any, levels: dict[str, float], rows: list[dict],
+          window_h: int, cum: tuple[int, float, float]) -> None:
     c = Console(width=max(Console().width, 110))
-    c.print(f"{len(fit.conditions)} triggering conditions; residuals of log10 E: Gaussian mean "
-            f"{fit.mu:.3f}, sd {fit.sigma:.3f}; id_exceedance window {window_h}h", highlight=False)
-    t = Table(title="thresholds E = alpha D^gamma (I = alpha D^(gamma-1)), bootstrap sd; "
-                    "scored on the records", box=None, title_justify="left",
-              header_style="bold underline")
-    for h in ("level", "T", "alpha", "gamma", "hits", "misses", "FA", "FA/gauge-yr", "POD",
-              "FAR"):
-        t.add_column(h, justify="left" if h == "level" else "right")
+    c.print(f"E-D: {len(fit.conditions)} triggering conditions, residuals of log10 E: Gaussian "
+            f"mean {fit.mu:.3f}, sd {fit.sigma:.3f}; id_exceedance window {window_h}h. "
+            f"Cumulative: {cum[0]} landslides, P3 + B P15 mean {cum[1]:.1f} mm, sd "
+            f"{cum[2]:.1f} mm", highlight=False)
+    t = Table(title="thresholds (bootstrap sd) scored on the records: E = alpha D^gamma "
+                    "(I = alpha D^(gamma-1)); P3 >= A - B P15", box=None,
+              title_justify="left", header_style="bold underline")
+    for h in ("threshold", "level", "T", "coefficients", "hits", "misses", "FA",
+              "FA/gauge-yr", "POD", "FAR"):
+        t.add_column(h, justify="left" if h in ("threshold", "level", "coefficients")
+                     else "right")
     by_p = {th.probability: th for th in fit.thresholds}
+    cum_p = {x.probability: x for x in cumulative}
     for r in rows:
-        th = by_p[r["probability"]]
-        t.add_row(r["level"], f"{r['probability'] * 100:g}%",
-                  f"{th.alpha:.2f} ± {th.alpha_sd:.2f}", f"{th.gamma:.3f} ± {th.gamma_sd:.3f}",
-                  str(r["hits"]), str(r["misses"]), str(r["false_alarms"]),
+        if r["rule"].endswith("_cumulative"):
+            x = cum_p[r["probability"]]
+            kind, coef = "P3-P15", (f"A {x.intercept_mm:.1f} ± {x.intercept_sd:.1f} mm, "
+                                    f"B {x.slope:g}")
+        else:
+            th = by_p[r["probability"]]
+            kind, coef = "E-D", (f"alpha {th.alpha:.2f} ± {th.alpha_sd:.2f}, gamma "
+                                 f"{th.gamma:.3f} ± {th.gamma_sd:.3f}")
+        t.add_row(kind, r["level"], f"{r['probability'] * 100:g}%", coef, str(r["hits"]),
+                  str(r["misses"]), str(r["false_alarms"]),
                   "-" if r["false_alarms_per_gauge_year"] is None
                   else f"{r['false_alarms_per_gauge_year']:.1f}",
                   "-" if r["pod"] is None else f"{r['pod']:.2f}",
@@ -277,4 +317,3 @@ def _summary(fit: Any, levels: dict[str, float], rows: list[dict], window_h: int
                             "id_a": t.id_form[0], "id_b": t.id_form[1]}
                            for t in fit.thresholds],
             "levels": rows}
-

@@ -79,7 +79,7 @@ class Evaluator:
         self.timezone = timezone
         self._applicable: dict[tuple[str, str, str], tuple[Rule, ...]] = {}
         self._specs: dict[tuple[str, str, str], tuple[IndicatorSpec, ...]] = {}
-        self._horizons: dict[str, dict[str, int]] = {}
+        self._horizons: dict[tuple[str, str, str], dict[str, int]] = {}
         self._zones: dict[str, tzinfo] = {}
 
     def applicable(self, sensor_id: str, kind: str, region: str) -> tuple[Rule, ...]:
@@ -101,16 +101,26 @@ class Evaluator:
                 s for s in self.rules.indicators if s.applies_to(sensor_id, kind, region))
         return found
 
-    def horizons(self, kind: str) -> dict[str, int]:
-        """Return how far back each field of a kind must be kept (cached)."""
-        found = self._horizons.get(kind)
+    def horizons(self, sensor_id: str, kind: str, region: str) -> dict[str, int]:
+        """Return how far back each field of a sensor must be kept (cached).
+
+        Only the rules and indicators that watch the sensor count: a gauge on the plain does
+        not keep the 18 days of rain the hill counties' landslide rule looks at.
+        """
+        key = (sensor_id, kind, region)
+        found = self._horizons.get(key)
         if found is None:
-            found = self.rules.horizons(kind)
+            found = {}
+            for w in (*(r for r in self.rules.for_kind(kind)
+                        if r.applies_to(sensor_id, kind, region)),
+                      *self.specs(sensor_id, kind, region)):
+                for name, ms in w.horizons.items():
+                    found[name] = max(found.get(name, 0), ms)
             spec = self.kinds.get(kind)
             if spec is not None and set(FWI_FIELDS) <= spec.field_names:
                 for name, ms in FWI_FIELDS.items():  # the daily FWI is always kept
                     found[name] = max(found.get(name, 0), ms + NOON_TOLERANCE_MS)
-            self._horizons[kind] = found
+            self._horizons[key] = found
         return found
 
     def zone_of(self, attrs: Mapping[str, Any]) -> tzinfo:
@@ -125,6 +135,7 @@ class Evaluator:
         """Drop what the caches hold for a sensor whose state expired."""
         self._applicable.pop((e.sensor_id, e.kind, e.region), None)
         self._specs.pop((e.sensor_id, e.kind, e.region), None)
+        self._horizons.pop((e.sensor_id, e.kind, e.region), None)
 
     def take_forecast(self, state: SensorState, f: Forecast) -> Outcome:
         """Hold a forecast in ``state`` (newest issue wins); refuse a superseded or stale one."""
@@ -160,7 +171,7 @@ class Evaluator:
         state.recent_set.add(r.ts)
         while state.recent_ts[0] < now - lateness:
             state.recent_set.discard(state.recent_ts.popleft())
-        horizons = self.horizons(r.kind)
+        horizons = self.horizons(r.sensor_id, r.kind, r.region)
         for name, value in r.values.items():
             keep = horizons.get(name)
             if keep is None:
