@@ -36,14 +36,23 @@ def simulator_registry() -> list[dict[str, Any]]:
     """The registry of the simulator's Huzhou network (the demo and the tests use it)."""
     from sensors_sim.network import load_network, registry
 
-    return registry(load_network("huzhou"))["sensors"]
+    return display_names(registry(load_network("huzhou"))["sensors"])
 
 
 def load_registry(path: Path | None) -> list[dict[str, Any]]:
-    """Sensors from a registry YAML, or the simulator's when no path is given."""
-    if path is None:
-        return simulator_registry()
-    return yaml.safe_load(path.read_text(encoding="utf-8"))["sensors"]
+    """Sensors from a registry YAML, or the simulator's when no path is given.
+
+    Names given per language are shown as both, as operations staff read them.
+    """
+    sensors = simulator_registry() if path is None else \
+        yaml.safe_load(path.read_text(encoding="utf-8"))["sensors"]
+    return display_names(sensors)
+
+
+def display_names(sensors: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Names given per language shown as both: ``{zh-CN: 杭长桥, en: ...}`` as ``杭长桥 ...``."""
+    return [{**s, "name": " ".join(dict.fromkeys(map(str, s["name"].values())))}
+            if isinstance(s.get("name"), dict) else s for s in sensors]
 
 
 def build_all(sensors: list[dict[str, Any]], rules_dir: Path = RULES_DIR,

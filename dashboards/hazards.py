@@ -8,7 +8,7 @@ annotations on every time series.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from grafana_foundation_sdk.models import common as cm
@@ -41,12 +41,17 @@ from dashboards.influxql import (
     warning_annotations,
 )
 from dashboards.thresholds import (
+    Bound,
     bounds,
     describe,
     indicator_expression,
     threshold_steps,
+    value_expression,
 )
+from warning.rules.functions import danger_index
 
+#: The FWI values at which the EFFIS danger classes 1 (low) .. 5 (extreme) begin.
+EFFIS_BOUNDS = (5.2, 11.2, 21.3, 38.0, 50.0)
 FIRE_CLASSES = ("very low", "low", "moderate", "high", "very high", "extreme")
 
 
@@ -78,10 +83,14 @@ def reading_panel(ctx: Context, title: str, field: str, kind_names: Sequence[str
 
 def indicator_panel(ctx: Context, title: str, indicator: str, value: str, kind: str,
                     unit: str, with_thresholds: bool = True, agg: str = "max",
-                    **kw: Any) -> Panel:
-    """One value of an indicator per sensor, with the thresholds of rules on its expression."""
+                    found: list[Bound] | None = None, **kw: Any) -> Panel:
+    """One value of an indicator per sensor, with the thresholds of rules on its expression.
+
+    ``found`` gives the thresholds where the rules state them on another expression.
+    """
     expr = indicator_expression(ctx.indicators, indicator, value)
-    found = bounds(ctx.rules, expr, kind) if with_thresholds else []
+    if found is None:
+        found = bounds(ctx.rules, expr, kind) if with_thresholds else []
     where = f"\"indicator\" = '{indicator}' AND {REGION} AND {SENSOR}"
     return timeseries(title, [influx(_series(value, "indicator", where, agg),
                                      alias="$tag_sensor_id")],
@@ -213,7 +222,8 @@ def slopes(ctx: Context) -> dict[str, Any]:
                                "tangent_angle_deg", "slope", "degree", agg="last",
                                minimum=0, maximum=90), 8, 8)
     landslide_rain = next(r for r in ctx.rules if r["id"] == "landslide_rain")
-    found = bounds(ctx.rules, landslide_rain["values"]["caine_ratio"], "rainfall")
+    found = bounds(ctx.rules, value_expression(landslide_rain["values"]["caine_ratio"]),
+                   "rainfall")
     layout.add(timeseries("Rain against the Caine I-D threshold (at warning events)",
                           [influx('SELECT last("v_caine_ratio") AS "caine_ratio" FROM '
                                   "\"warning\" WHERE $timeFilter AND \"rule_id\" = "
@@ -232,6 +242,20 @@ def slopes(ctx: Context) -> dict[str, Any]:
                              ("slope",), "slope")
 
 
+def fire_classes_of(rules: list) -> list[Bound]:
+    """The rules' fire thresholds as danger classes, whether stated on the class or on FWI.
+
+    A rule may grade ``fwi() >= 21.3`` rather than ``fwi_class() >= 3`` (so that its message
+    can give the index against the bound): an FWI bound that opens an EFFIS class is that class.
+    """
+    found = bounds(rules, "fwi_class()", "weather")
+    if found:
+        return found
+    return [replace(b, value=float(danger_index(b.value)))
+            for b in bounds(rules, "fwi()", "weather")
+            if b.op == ">=" and b.value in EFFIS_BOUNDS]
+
+
 def _fire_classes() -> list:
     return value_names({i: (name, None) for i, name in enumerate(FIRE_CLASSES)})
 
@@ -239,7 +263,7 @@ def _fire_classes() -> list:
 def fire(ctx: Context) -> dict[str, Any]:
     """The daily Canadian Fire Weather Index System and its EFFIS danger class."""
     layout = Layout()
-    found = bounds(ctx.rules, "fwi_class()", "weather")
+    found = fire_classes_of(ctx.rules)
     danger = stat("Fire danger class now",
                   [influx('SELECT last("danger_class") AS "danger_class" FROM "indicator" '
                           "WHERE $timeFilter AND \"indicator\" = 'fwi' AND "
@@ -252,7 +276,7 @@ def fire(ctx: Context) -> dict[str, Any]:
     layout.add(danger, 6, 8)
     layout.add(indicator_panel(ctx, "Danger class", "fwi", "danger_class", "weather", "none",
                                agg="last", points=True, minimum=0, maximum=5,
-                               mappings=_fire_classes()), 9, 8)
+                               mappings=_fire_classes(), found=found), 9, 8)
     layout.add(indicator_panel(ctx, "Fire Weather Index", "fwi", "fwi", "weather", "none",
                                agg="last", points=True), 9, 8)
     for value, title in (("ffmc", "Fine Fuel Moisture Code"), ("dmc", "Duff Moisture Code"),

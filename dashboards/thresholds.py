@@ -64,7 +64,12 @@ def indicator_expression(indicators: Mapping[str, dict], indicator: str, value: 
     """The expression behind one value of an indicator (spec or the built-in ``fwi``)."""
     if indicator == "fwi":
         return FWI_VALUES[value]
-    return indicators[indicator]["values"][value]
+    return value_expression(indicators[indicator]["values"][value])
+
+
+def value_expression(value: str | Mapping[str, Any]) -> str:
+    """A rule's named value: its expression, whether written alone or with label and unit."""
+    return str(value["expr"]) if isinstance(value, Mapping) else str(value)
 
 
 def _number(node: ast.AST, sensor: Mapping[str, Any]) -> float:
