@@ -217,3 +217,36 @@ def test_calibrate_cli_refuses_bad_levels(tmp_path):
         result = CliRunner().invoke(app, [*base, *bad])
         assert result.exit_code == 2, bad
         assert "--level" in result.output
+
+
+def test_calibrate_from_influx_equals_calibrate_from_file(tmp_path, influxdb):
+    import time
+
+    from warning.config import Influx
+    from warning.model import RawMessage
+    from warning.parse import default_settings, parse_message
+    from warning.store.lineproto import reading_line
+    from warning.store.writers import V1Writer
+
+    rain, inv, _ = _records(tmp_path)
+    settings = default_settings()
+    lines = [reading_line(parse_message(RawMessage("", line.encode(), time.time()), settings))
+             for line in rain.read_text().splitlines()]
+    V1Writer(Influx(url=influxdb.url, database=influxdb.db)).write("\n".join(lines).encode())
+    common = ["rules", "calibrate", "--inventory", str(inv), "--sensors",
+              str(tmp_path / "sensors.yaml"), "--bootstrap", "20"]
+    runner = CliRunner()
+    from_file = runner.invoke(app, [*common, "--input", str(rain), "--output",
+                                    str(tmp_path / "file.yaml"), "--summary",
+                                    str(tmp_path / "file.json")])
+    assert from_file.exit_code == 0, from_file.output
+    from_db = runner.invoke(app, [*common, "--from-influx", influxdb.url, "--influx-db",
+                                  influxdb.db, "--start", "2026-06-01T00:00:00Z",
+                                  "--end", "2026-08-01T00:00:00Z", "--output",
+                                  str(tmp_path / "db.yaml"), "--summary",
+                                  str(tmp_path / "db.json")])
+    assert from_db.exit_code == 0, from_db.output
+    assert f"{len(lines)} readings read from {influxdb.url}" in from_db.output
+    file_doc = json.loads((tmp_path / "file.json").read_text())
+    db_doc = json.loads((tmp_path / "db.json").read_text())
+    assert db_doc == file_doc
