@@ -219,3 +219,10 @@ def test_an_event_without_texts_in_the_language_never_mixes_in_another():
 def test_bad_style_or_language_says_expected_and_found(args, message):
     with pytest.raises(ValueError, match=message):
         render(note(ONE), *args, TZ)
+
+
+def test_sms_group_keeps_the_action_before_naming_more_places():
+    body = render(note(GROUP), "sms", "zh", TZ, sms_segments=2).body
+    # worst first, with its measurement; then the action; more places only if room is left
+    assert "杭长桥39 南浔区 红色 水位4.89米(红色标准4.5)" in body and "等" in body
+    assert INSTRUCTION_ZH in body and sms_fits(body, 2)

@@ -276,10 +276,13 @@ def _sms(v: _View, segments: int) -> str:
     group = len(v.subjects) > 1
     # Optional parts by priority: (position in the text, variants richest first).
     optional: list[tuple[float, list[str]]] = []
+    richer: list[str] = []  # a group: more places named, if the action still fits
     if group:
         lines = [v.subject_line(e, 1) for e in v.events[:SMS_TOP]]
-        optional.append((4, [t["sep"].join(lines[:k]) + v.more(len(v.subjects) - k)
-                             for k in range(len(lines), 0, -1)]))
+        listed = [t["sep"].join(lines[:k]) + v.more(len(v.subjects) - k)
+                  for k in range(len(lines), 0, -1)]
+        optional.append((4, listed[-1:]))  # the worst place first
+        richer = listed[:-1]
     elif v.n.kind != "resolved":
         optional.append((4, v.values(v.events[0], 1)))
     instruction = v.instruction()
@@ -311,6 +314,11 @@ def _sms(v: _View, segments: int) -> str:
             stub = _cut(instruction, lambda p: compose([*chosen, (5, p)]), fits, keep=8)
             if stub:  # fewer than 8 characters of an instruction would say nothing
                 chosen.append((5, stub))
+    for variant in richer:
+        more = [(o, variant) if o == 4 else (o, p) for o, p in chosen]
+        if any(o == 4 for o, _ in chosen) and fits(compose(more)):
+            chosen = more
+            break
     add(later)
     if not fits(compose(chosen)):  # the place is too long: cut it, never level or ack link
         cut = _cut(chosen[1][1], lambda p: compose([chosen[0], (1, p), *chosen[2:]]), fits)
