@@ -23,10 +23,10 @@ from urllib.parse import parse_qs
 import paho.mqtt.client as paho
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
-from warning.config import MQTT, Notify
+from warning.config import MQTT, Notify, secret
 from warning.model import Level, WarningEvent, parse_duration_ms
 from warning.mqtt import make_client
-from warning.notify import signing
+from warning.notify import inbound, signing
 from warning.notify.feed import CapFeed
 from warning.notify.model import AuditRecord, Delivery, Notification
 from warning.notify.router import Router, notification_from_state, notification_to_state
@@ -97,7 +97,7 @@ class NotifyMetrics:
                                 registry=r)
         for kind in ("firing", "resolved", "escalation", "reminder"):
             self.notifications.labels(kind)
-        for via in ("http", "mqtt", "cli"):
+        for via in ("http", "sms", "mqtt", "cli"):
             self.acks.labels(via)
 
 
@@ -120,6 +120,8 @@ class NotifyService:
         self.key = signing.load_key(cfg.ack_key_env, cfg.ack_key_file, state_dir)
         self.base_url = cfg.base_url or f"http://{cfg.host}:{cfg.port}"
         self.link_ttl_s = parse_duration_ms(cfg.ack_link_ttl) / 1000
+        self.inbound_token = secret(cfg.sms_inbound_token_env, cfg.sms_inbound_token_file,
+                                    "notify.sms_inbound_token")
         self.metrics = NotifyMetrics(registry or CollectorRegistry())
         self.router = Router(routing)
         self._committed: dict[str, Any] | None = None
@@ -161,14 +163,16 @@ class NotifyService:
                 audit += self._take(kind, body, now)
             notes, records = self.router.tick(now)
             codes: list[tuple[str, str, str, int]] = []
-            notes = [self._with_ack_link(n, now, codes) for n in notes]
+            replies: list[tuple[str, str, str, int]] = []
+            notes = [self._with_ack_link(n, now, codes, replies) for n in notes]
             state = {"router": self.router.to_state(),
                      "feed": self.feed.to_state() if self.feed is not None else None}
             try:
                 # An idle tick that changed nothing writes nothing (no fsync every second).
                 if rows or notes or state != self._committed:
                     self.store.commit(state, rows[-1][0] if rows else 0,
-                                      [notification_to_state(n) for n in notes], now, codes)
+                                      [notification_to_state(n) for n in notes], now, codes,
+                                      replies)
                     self._committed = state
             except Exception:
                 # Back to the last committed state: the same rows and tick are taken again
@@ -207,15 +211,57 @@ class NotifyService:
         return self.router.ingest(event, attrs, now)
 
     def _with_ack_link(self, n: Notification, now: float,
-                       codes: list[tuple[str, str, str, int]]) -> Notification:
-        """Give a notification a short signed link, ``BASE/a/CODE``, and note its code."""
+                       codes: list[tuple[str, str, str, int]],
+                       replies: list[tuple[str, str, str, int]]) -> Notification:
+        """Give a notification a short signed link, ``BASE/a/CODE``, and a reply number.
+
+        A reply number is given when the SMS gateway's inbound webhook is configured and the
+        person has a phone in the routing file; it stands for the link's code.
+        """
         top = max((e.level or 0 for e in n.events), default=0)
         if n.kind == "resolved" or top < self.routing.ack_level:
             return n
         person, expires = n.person or n.receiver, int(now + self.link_ttl_s)
         code = signing.short_code(self.key, n.notification_id, person, expires)
         codes.append((code, n.notification_id, person, expires))
-        return dataclasses.replace(n, ack_url=signing.short_link(self.base_url, code))
+        number = None
+        who = self.routing.people.get(n.person or "")
+        if self.inbound_token and who is not None and who.phone:
+            taken = self.store.replies_in_use(person, now) | {
+                r[1] for r in replies if r[0] == person}
+            number = inbound.next_number(taken)
+            if number is not None:
+                replies.append((person, number, code, expires))
+        return dataclasses.replace(n, ack_url=signing.short_link(self.base_url, code),
+                                   ack_reply=number)
+
+    def sms_reply(self, environ: dict, start_response: Callable) -> list[bytes]:
+        """Take an SMS reply from the gateway's inbound webhook: "1" acknowledges."""
+        q = {k: v[0] for k, v in parse_qs(environ.get("QUERY_STRING", "")).items()}
+        if not self.inbound_token or not inbound.authorised(
+                self.inbound_token, environ.get("HTTP_AUTHORIZATION", ""), q):
+            return _plain(start_response, "401 Unauthorized", "expected the gateway's token")
+        try:
+            size = int(environ.get("CONTENT_LENGTH") or 0)
+            sender, text = inbound.parse(environ["wsgi.input"].read(min(size, 65536)),
+                                         environ.get("CONTENT_TYPE", ""))
+        except ValueError as exc:
+            self.metrics.rejected.inc()
+            return _plain(start_response, "400 Bad Request", f"inbound SMS refused: {exc}")
+        person = inbound.person_by_phone(self.routing.people, sender)
+        number = inbound.reply_number(text)
+        code = self.store.reply(person, number) if person and number else None
+        found = self.store.code(code) if code else None
+        if found is None:
+            return _plain(start_response, "404 Not Found",
+                          "no acknowledgement waits for this reply")
+        nid, who, exp = found
+        problem = signing.check_short(self.key, code or "", nid, who, exp, self.clock())
+        if problem:
+            return _plain(start_response, "410 Gone" if problem == "link expired"
+                          else "403 Forbidden", f"acknowledgement refused: {problem}")
+        self.store.put("ack", {"notification_id": nid, "by": who, "via": "sms"})
+        return _plain(start_response, "200 OK", "acknowledged")
 
     # -- the delivery loop -----------------------------------------------------------------
 
@@ -253,6 +299,8 @@ class NotifyService:
         if path == "/healthz":
             start_response("200 OK", [("Content-Type", "text/plain")])
             return [b"ok\n"]
+        if path == "/sms/inbound" and environ.get("REQUEST_METHOD") == "POST":
+            return self.sms_reply(environ, start_response)
         if not path.startswith(("/ack/", "/a/")) or \
                 environ.get("REQUEST_METHOD") not in ("GET", "POST"):
             start_response("404 Not Found", [("Content-Type", "text/plain")])
@@ -308,6 +356,11 @@ class NotifyService:
         """Wait for the loops to finish after ``stop`` was set."""
         for t in self.threads:
             t.join(timeout)
+
+
+def _plain(start_response: Callable, status: str, text: str) -> list[bytes]:
+    start_response(status, [("Content-Type", "text/plain; charset=utf-8")])
+    return [f"{text}\n".encode()]
 
 
 def _loop(step: Callable[[], Any], every: float, stop: threading.Event, name: str) -> None:

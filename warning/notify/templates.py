@@ -250,9 +250,12 @@ class _View:
         words = [self.t["certainty"].get(c, c) for c in doubtful]
         return self.t["suspect"].format(c="/".join(words)) if doubtful else ""
 
-    def ack(self) -> str:
+    def ack(self, sms: bool = False) -> str:
+        """The acknowledgement: on an SMS the reply number when there is one, else the link."""
         if self.n.kind == "resolved" or not self.n.ack_url:
             return ""
+        if sms and self.n.ack_reply:
+            return self.t["reply"].format(n=self.n.ack_reply)
         return self.t["ack"].format(url=self.n.ack_url)
 
 
@@ -272,7 +275,7 @@ def _sms(v: _View, segments: int) -> str:
     """
     t = v.t
     essential = [(0, v.head() + v.what()), (1, v.place())]
-    ack = v.ack()
+    ack = v.ack(sms=True)
     group = len(v.subjects) > 1
     # Optional parts by priority: (position in the text, variants richest first).
     optional: list[tuple[float, list[str]]] = []
