@@ -24,7 +24,7 @@ from warning.model import (
     parse_duration_ms,
     zone,
 )
-from warning.registry import Registry, place_name
+from warning.registry import Registry, place_name, region_name
 from warning.rules.compile import Context
 from warning.rules.functions import FWI_FIELDS
 from warning.rules.load import IndicatorSpec, Rule, RuleSet
@@ -233,6 +233,7 @@ def build_event(rule: Rule, t: lifecycle.Transition, subject: str, region: str, 
             message = CLEARED[lang] + message
         instruction = pick(rule.instruction.get(t.level, {}), lang) if t.level else ""
         texts[lang] = {"message": message, "instruction": instruction, "place": place,
+                       "region": region_name(attrs, lang),
                        "labels": {k: pick(rule.labels[k], lang) for k in values
                                   if rule.labels.get(k)},
                        "units": {k: unit_word(pick(rule.units[k], lang), lang) for k in values

@@ -136,8 +136,14 @@ class _View:
         names = [HAZARDS[self.lang].get(h, h) for h in self.hazards]
         return self.t["sep"].join(names)
 
+    def region_of(self, region: str) -> str:
+        """A region's name: from the registry (the events' texts), else the built-in names."""
+        named = next((self.text(e, "region") for e in self.events
+                      if e.region == region and self.text(e, "region")), "")
+        return named or REGIONS[self.lang].get(region, region)
+
     def region(self) -> str:
-        names = [REGIONS[self.lang].get(r, r) for r in self.regions]
+        names = [self.region_of(r) for r in self.regions]
         if len(names) > 3:
             return self.t["sep"].join(names[:3]) + self.more(len(names) - 3)
         return self.t["sep"].join(names)
@@ -224,7 +230,7 @@ class _View:
     def subject_line(self, e: WarningEvent, values: int) -> str:
         parts = [self.name(e)]
         if len(self.regions) > 1:
-            parts.append(REGIONS[self.lang].get(e.region, e.region))
+            parts.append(self.region_of(e.region))
         if len(self.events) > 1 and len({level_of(x) for x in self.events}) > 1:
             parts.append(self.t["colours"].get(level_of(e), "") if level_of(e) else "")
         parts += self.values(e, values)
@@ -379,7 +385,7 @@ def _email_lines(v: _View) -> list[str]:
         colour = t["colours"][lvl] if lvl else t["no_level"]
         when = datetime.fromtimestamp(e.ts / 1000, v.tz).strftime("%m-%d %H:%M")
         values = t["list_sep"].join(v.values(e, len(e.values) + 1))
-        lines.append(f"- {v.name(e)} ({REGIONS[v.lang].get(e.region, e.region)}) {colour} "
+        lines.append(f"- {v.name(e)} ({v.region_of(e.region)}) {colour} "
                      f"{t['events'].get(e.event, e.event)} {when}: {values}".rstrip(": "))
         if v.text(e, "message"):
             lines.append(f"  {v.text(e, 'message')}")
