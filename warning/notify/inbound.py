@@ -5,9 +5,11 @@ from __future__ import annotations
 import hmac
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import parse_qs
+
+from warning.notify import signing
 
 #: Reply numbers a person may hold at once (1 .. MAX_REPLIES), each for one notification.
 MAX_REPLIES = 99
@@ -70,6 +72,40 @@ def authorised(token: str, header: str, query: Mapping[str, str]) -> bool:
     given = header.removeprefix("Bearer ").strip() if header.startswith("Bearer ") \
         else query.get("token", "")
     return bool(given) and hmac.compare_digest(given.encode(), token.encode())
+
+
+def answer(service: Any, environ: dict, start_response: Callable) -> list[bytes]:
+    """Take an SMS reply from the gateway's inbound webhook for a ``NotifyService``."""
+    q = {k: v[0] for k, v in parse_qs(environ.get("QUERY_STRING", "")).items()}
+    if not service.inbound_token or not authorised(
+            service.inbound_token, environ.get("HTTP_AUTHORIZATION", ""), q):
+        return _plain(start_response, "401 Unauthorized", "expected the gateway's token")
+    try:
+        size = int(environ.get("CONTENT_LENGTH") or 0)
+        sender, text = parse(environ["wsgi.input"].read(min(size, 65536)),
+                             environ.get("CONTENT_TYPE", ""))
+    except ValueError as exc:
+        service.metrics.rejected.inc()
+        return _plain(start_response, "400 Bad Request", f"inbound SMS refused: {exc}")
+    person = person_by_phone(service.routing.people, sender)
+    number = reply_number(text)
+    code = service.store.reply(person, number) if person and number else None
+    found = service.store.code(code) if code else None
+    if found is None:
+        return _plain(start_response, "404 Not Found",
+                      "no acknowledgement waits for this reply")
+    nid, who, exp = found
+    problem = signing.check_short(service.key, code or "", nid, who, exp, service.clock())
+    if problem:
+        return _plain(start_response, "410 Gone" if problem == "link expired"
+                      else "403 Forbidden", f"acknowledgement refused: {problem}")
+    service.store.put("ack", {"notification_id": nid, "by": who, "via": "sms"})
+    return _plain(start_response, "200 OK", "acknowledged")
+
+
+def _plain(start_response: Callable, status: str, text: str) -> list[bytes]:
+    start_response(status, [("Content-Type", "text/plain; charset=utf-8")])
+    return [f"{text}\n".encode()]
 
 
 _FULL_WIDTH = str.maketrans("０１２３４５６７８９", "0123456789")

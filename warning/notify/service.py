@@ -235,34 +235,6 @@ class NotifyService:
         return dataclasses.replace(n, ack_url=signing.short_link(self.base_url, code),
                                    ack_reply=number)
 
-    def sms_reply(self, environ: dict, start_response: Callable) -> list[bytes]:
-        """Take an SMS reply from the gateway's inbound webhook: "1" acknowledges."""
-        q = {k: v[0] for k, v in parse_qs(environ.get("QUERY_STRING", "")).items()}
-        if not self.inbound_token or not inbound.authorised(
-                self.inbound_token, environ.get("HTTP_AUTHORIZATION", ""), q):
-            return _plain(start_response, "401 Unauthorized", "expected the gateway's token")
-        try:
-            size = int(environ.get("CONTENT_LENGTH") or 0)
-            sender, text = inbound.parse(environ["wsgi.input"].read(min(size, 65536)),
-                                         environ.get("CONTENT_TYPE", ""))
-        except ValueError as exc:
-            self.metrics.rejected.inc()
-            return _plain(start_response, "400 Bad Request", f"inbound SMS refused: {exc}")
-        person = inbound.person_by_phone(self.routing.people, sender)
-        number = inbound.reply_number(text)
-        code = self.store.reply(person, number) if person and number else None
-        found = self.store.code(code) if code else None
-        if found is None:
-            return _plain(start_response, "404 Not Found",
-                          "no acknowledgement waits for this reply")
-        nid, who, exp = found
-        problem = signing.check_short(self.key, code or "", nid, who, exp, self.clock())
-        if problem:
-            return _plain(start_response, "410 Gone" if problem == "link expired"
-                          else "403 Forbidden", f"acknowledgement refused: {problem}")
-        self.store.put("ack", {"notification_id": nid, "by": who, "via": "sms"})
-        return _plain(start_response, "200 OK", "acknowledged")
-
     # -- the delivery loop -----------------------------------------------------------------
 
     def deliver_once(self) -> int:
@@ -300,7 +272,7 @@ class NotifyService:
             start_response("200 OK", [("Content-Type", "text/plain")])
             return [b"ok\n"]
         if path == "/sms/inbound" and environ.get("REQUEST_METHOD") == "POST":
-            return self.sms_reply(environ, start_response)
+            return inbound.answer(self, environ, start_response)
         if not path.startswith(("/ack/", "/a/")) or \
                 environ.get("REQUEST_METHOD") not in ("GET", "POST"):
             start_response("404 Not Found", [("Content-Type", "text/plain")])
@@ -356,11 +328,6 @@ class NotifyService:
         """Wait for the loops to finish after ``stop`` was set."""
         for t in self.threads:
             t.join(timeout)
-
-
-def _plain(start_response: Callable, status: str, text: str) -> list[bytes]:
-    start_response(status, [("Content-Type", "text/plain; charset=utf-8")])
-    return [f"{text}\n".encode()]
 
 
 def _loop(step: Callable[[], Any], every: float, stop: threading.Event, name: str) -> None:
