@@ -252,7 +252,9 @@ CLEARED = {"zh-CN": "已解除：", "en": "Cleared: "}
 def decisive_measure(rule: Rule, level: Level | None, ctx: Context,
                      values: Mapping[str, Any]) -> dict[str, Any]:
     """Return the value that decided ``level`` against its threshold, or {} if none did."""
-    candidates = rule.decisive.get(level, ()) if level is not None else ()
+    if level is None:
+        return {}
+    candidates = rule.decisive.get(level, ())
     chosen = next((d for d in candidates if d.test(ctx) is True), None) or \
         (candidates[0] if candidates else None)
     if chosen is None:
