@@ -225,7 +225,7 @@ def test_bad_style_or_language_says_expected_and_found(args, message):
 def test_sms_group_keeps_the_action_before_naming_more_places():
     body = render(note(GROUP), "sms", "zh", TZ, sms_segments=2).body
     # worst first, with its measurement; then the action; more places only if room is left
-    assert "杭长桥39 南浔区 红色 水位4.89米(红色标准4.5)" in body and "等" in body
+    assert "杭长桥39 南浔区 红色 水位4.89米(红色标准4.5)" in body and "另39处" in body
     assert INSTRUCTION_ZH in body and sms_fits(body, 2)
 
 

@@ -25,7 +25,7 @@ TEXTS: dict[str, dict] = {
         "title_resolved": "{hazard}{colour}预警解除",
         "sep": "、",
         "count": "{n}处",
-        "more": " 等{n}处",
+        "more": " 另{n}处",
         "more_line": "……另有{n}处",
         "previous": "上一级值班人员",
         "escalated": "第{step}级升级：{who}未确认",
