@@ -150,9 +150,18 @@ def load_network(name: str) -> Network:
         raise KeyError(msg) from None
 
 
+#: Huzhou's districts and counties, by the region ids of the networks.
+REGION_NAMES = {
+    "wuxing": {"zh-CN": "吴兴区", "en": "Wuxing"}, "nanxun": {"zh-CN": "南浔区", "en": "Nanxun"},
+    "deqing": {"zh-CN": "德清县", "en": "Deqing"},
+    "changxing": {"zh-CN": "长兴县", "en": "Changxing"}, "anji": {"zh-CN": "安吉县", "en": "Anji"}}
+
+
 def registry(network: Network) -> dict[str, Any]:
-    """Return ``{"sensors": [...]}`` describing ``network``, ready to dump as YAML."""
+    """Return ``{"regions": {...}, "sensors": [...]}`` for ``network``, ready to dump as YAML."""
     return {
+        "regions": {r: REGION_NAMES[r] for r in sorted({s.region for s in network.sensors})
+                    if r in REGION_NAMES},
         "sensors": [
             {
                 "id": s.id,

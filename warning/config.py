@@ -117,6 +117,10 @@ class Notify:
     ack_key_env: str | None = None
     ack_key_file: str | None = None  # default: a key generated once in state_dir
     ack_link_ttl: str = "24h"
+    # The SMS gateway's inbound webhook (POST /sms/inbound): its bearer token, from the
+    # environment or a file; without one, SMS carry no reply code.
+    sms_inbound_token_env: str | None = None
+    sms_inbound_token_file: str | None = None
     client_id: str = "hazard-warning-notify"
     tick: str = "1s"
 
@@ -222,7 +226,8 @@ def load_config(path: str | Path | None) -> Config:
     for section, names in ((config.mqtt, ("password_file",)),
                            (config.mqtt.tls, ("ca_file", "cert_file", "key_file")),
                            (config.influx, ("password_file", "token_file", "ca_file")),
-                           (config.notify, ("routing", "state_dir", "ack_key_file"))):
+                           (config.notify, ("routing", "state_dir", "ack_key_file",
+                                            "sms_inbound_token_file"))):
         for name in names if section is not None else ():
             if getattr(section, name):
                 setattr(section, name, str(config.path(getattr(section, name))))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 #: Languages the shipped texts are written in; the first is the officers' own.
 LANGUAGES = ("zh-CN", "en")
@@ -30,8 +31,10 @@ def normalize(code: str) -> str:
     return _ALIASES.get(code.lower(), code)
 
 
-def pick(texts: Mapping[str, str], language: str, fallback: bool = True) -> str:
-    """Return the text in ``language``, else one for any language, else (with fallback) any.
+def pick(texts: Mapping[str, Any], language: str, fallback: bool = True) -> Any:
+    """Return the text (or template) in ``language``, else one for any language, else any.
+
+    Without ``fallback``, a text in no matching language is "".
 
     >>> pick({"zh-CN": "暴雨", "en": "Rainstorm"}, "zh"), pick({"*": "x"}, "en")
     ('暴雨', 'x')

@@ -49,7 +49,9 @@ def load_registry(path: str | Path | None, kinds: Mapping[str, Kind] = BUILTIN_K
     """Load ``sensors: [{id, kind, name, region, lat, lon, tz?, ...}]``; raise ConfigError.
 
     ``name`` is a text or a display name per language (``{zh-CN: 天荒坪, en: Tianhuangping}``);
-    the latter is kept as ``names``, and ``name`` becomes the names joined, for logs.
+    the latter is kept as ``names``, and ``name`` becomes the names joined, for logs. An
+    optional ``regions: {ID: {zh-CN: 安吉县, en: Anji}}`` names the regions; a sensor's
+    attributes then hold its region's names as ``region_names``.
     """
     if path is None:
         return Registry({}, accept_unknown)
@@ -60,6 +62,7 @@ def load_registry(path: str | Path | None, kinds: Mapping[str, Kind] = BUILTIN_K
               f"expected a mapping with a 'sensors' list, found {describe(doc)}")
         c.raise_if_any()
     items: LineList = doc["sensors"]
+    region_names = _region_names(doc, c)
     sensors: dict[str, dict[str, Any]] = {}
     for i, item in enumerate(items):
         node = c.mapping(item, f"sensor #{i + 1}", "", items.item_lines[i])
@@ -89,6 +92,9 @@ def load_registry(path: str | Path | None, kinds: Mapping[str, Kind] = BUILTIN_K
             if sid in sensors:
                 c.add(node.line_of("id"), where, "id", "expected a unique id, found a repeat")
             sensors[sid] = {"name": sid, "region": "unknown", **dict(node), **names}
+            region = sensors[sid]["region"]
+            if isinstance(region, str) and region in region_names:
+                sensors[sid]["region_names"] = region_names[region]
     c.raise_if_any()
     return Registry(sensors, accept_unknown)
 
@@ -113,3 +119,29 @@ def _names(node: LineDict, where: str, c: Checker) -> dict[str, Any]:
     c.expect(node, "name", where, "a text, or a text per language ({zh-CN: ..., en: ...})",
              value)
     return {}
+
+
+def region_name(attrs: Mapping[str, Any], language: str) -> str:
+    """Return the name of a sensor's region in ``language`` (registry ``regions``), or ""."""
+    names = attrs.get("region_names")
+    return pick(names, language) if isinstance(names, Mapping) and names else ""
+
+
+def _region_names(doc: LineDict, c: Checker) -> dict[str, dict[str, str]]:
+    """Read the optional ``regions`` mapping of region id to names per language."""
+    raw = doc.get("regions")
+    if raw is None:
+        return {}
+    out: dict[str, dict[str, str]] = {}
+    if isinstance(raw, Mapping):
+        for rid, names in raw.items():
+            if is_id(rid) and isinstance(names, Mapping) and names and all(
+                    isinstance(k, str) and isinstance(v, str) and v for k, v in names.items()):
+                out[rid] = {normalize(k): v for k, v in names.items()}
+            else:
+                c.add(raw.line_of(str(rid)) if isinstance(raw, LineDict) else doc.line,
+                      f"region {rid!r}", "", "expected a region id with a name per language "
+                      f"({{zh-CN: ..., en: ...}}), found {describe(names)}")
+        return out
+    c.expect(doc, "regions", "", "a mapping of region id to names per language", raw)
+    return out

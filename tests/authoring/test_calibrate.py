@@ -223,10 +223,10 @@ def test_calibrate_from_influx_equals_calibrate_from_file(tmp_path, influxdb):
     import time
 
     from warning.config import Influx
-    from warning.model import RawMessage
-    from warning.parse import default_settings, parse_message
-    from warning.store.lineproto import reading_line
-    from warning.store.writers import V1Writer
+    from warning.pipeline.parse import default_settings, parse_message
+    from warning.records import RawMessage
+    from warning.sinks.lineproto import reading_line
+    from warning.sinks.writers import V1Writer
 
     rain, inv, _ = _records(tmp_path)
     settings = default_settings()

@@ -27,6 +27,10 @@ def test_the_shipped_shape_loads(tmp_path):
     # A style no channel knows.
     ("style: push}", "style: pager}",
      ":5: channel 'backup': style: expected one of sms, push, email, webhook, found 'pager'"),
+    # A phone for SMS replies must be a mobile number.
+    ("channels: [deputy]}", "channels: [deputy], phone: call me}",
+     ":12: person 'wang': phone: expected a mobile number such as +8613800000000, "
+     "found 'call me'"),
     # Receivers must name known people and channels.
     ("channels: [deputy]}", "channels: [pager]}",
      ":12: person 'wang': channels: expected one of the channels"),

@@ -37,10 +37,12 @@ FAST = {"group_wait: 30s": "group_wait: 1s", "group_interval: 5m": "group_interv
 class Service:
     """A NotifyService with its HTTP endpoint, started and stopped by the test."""
 
-    def __init__(self, tmp_path, broker_port, receiver_port, text=ROUTING, **replace):
+    def __init__(self, tmp_path, broker_port, receiver_port, text=ROUTING, notify=None,
+                 **replace):
         path = routing_file(tmp_path, receiver_port, text, **{**FAST, **replace})
         self.cfg = Notify(routing=str(path), state_dir=str(tmp_path / "notify"),
-                          port=free_port(), tick="200ms", client_id="notify-test")
+                          port=free_port(), tick="200ms", client_id="notify-test",
+                          **(notify or {}))
         self.mqtt = MQTT(port=broker_port)
         self.stop = threading.Event()
         self.service, self.app = build_service(self.cfg, load_routing(path), self.mqtt.topic_prefix)
@@ -247,3 +249,46 @@ def test_the_router_started_from_a_run_config_copies_its_audit_to_influxdb(
     finally:
         stop.set()
         service.join()
+
+
+PHONES = {"zhang": "+86 138 0000 0001", "li": "+86 138 0000 0002"}
+
+
+def test_an_sms_reply_acknowledges_through_the_gateway_webhook(tmp_path, broker, receiver,
+                                                                monkeypatch):
+    monkeypatch.setenv("HW_SMS_INBOUND", "inbound-token-0123456789")
+    svc = Service(tmp_path, broker.port, receiver.port,
+                  notify={"sms_inbound_token_env": "HW_SMS_INBOUND"},
+                  **{"zhang: {display: 张伟, channels: [duty, backup]}":
+                     "zhang: {display: 张伟, channels: [duty, backup], phone: '+8613800000001'}",
+                     "li:    {display: 李娜, channels: [duty]}":
+                     "li:    {display: 李娜, channels: [duty], phone: '13800000002'}"})
+
+    def reply(sender, text, token="inbound-token-0123456789"):
+        request = urllib.request.Request(
+            f"{svc.service.base_url}/sms/inbound", method="POST",
+            data=json.dumps({"from": sender, "text": text}).encode(),
+            headers={"Content-Type": "application/json", "Authorization": f"Bearer {token}"})
+        try:
+            with urllib.request.urlopen(request) as answer:
+                return answer.status
+        except urllib.error.HTTPError as err:
+            return err.code
+
+    try:
+        publish_events(broker.port, [event("r", "raised", "orange")])
+        wait(lambda: "/duty" in paths(receiver), what="the SMS")
+        sms = receiver.requests[0].json()["message"]
+        assert sms.endswith("回复1确认") and "/a/" not in sms  # the reply instead of a link
+        other = PHONES["li" if on_call() == "zhang" else "zhang"]
+        assert reply(PHONES[on_call()], "1", token="wrong") == 401
+        assert reply(other, "1") == 404  # the other officer holds no reply 1
+        assert reply(PHONES[on_call()], "2") == 404
+        time.sleep(0.5)
+        assert svc.audit("acknowledged") == []
+        assert reply(PHONES[on_call()], " 1 确认") == 200
+        wait(lambda: svc.audit("acknowledged"), what="the acknowledgement")
+        (ack,) = svc.audit("acknowledged")
+        assert (ack.warning_id, ack.person, ack.detail) == ("r", on_call(), "via sms")
+    finally:
+        svc.close()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import pytest
@@ -219,3 +220,17 @@ def test_an_event_without_texts_in_the_language_never_mixes_in_another():
 def test_bad_style_or_language_says_expected_and_found(args, message):
     with pytest.raises(ValueError, match=message):
         render(note(ONE), *args, TZ)
+
+
+def test_sms_group_keeps_the_action_before_naming_more_places():
+    body = render(note(GROUP), "sms", "zh", TZ, sms_segments=2).body
+    # worst first, with its measurement; then the action; more places only if room is left
+    assert "杭长桥39 南浔区 红色 水位4.89米(红色标准4.5)" in body and "另39处" in body
+    assert INSTRUCTION_ZH in body and sms_fits(body, 2)
+
+
+def test_sms_with_a_reply_number_asks_for_the_reply_instead_of_the_link():
+    n = dataclasses.replace(note(ONE), ack_reply="3")
+    assert render(n, "sms", "zh", TZ).body.endswith(f"{INSTRUCTION_ZH} 回复3确认")
+    assert render(n, "sms", "en", TZ).body.endswith("Reply 3 to ack")
+    assert render(n, "push", "zh", TZ).body.endswith(ACK)  # push and email keep the link

@@ -15,7 +15,7 @@ from typing import Any
 from warning.lang import DEFAULT
 from warning.pipeline.lifecycle import warning_id
 from warning.records import Level, WarningEvent
-from warning.registry import place_name
+from warning.registry import place_name, region_name
 
 HAZARD = "sensor_fault"
 #: Every fault this package diagnoses.
@@ -109,10 +109,12 @@ def _texts(name: str, subject: str, attrs: Mapping[str, Any], field: str, cleare
          f"{field.replace('_', ' ')}"
     return {"zh-CN": {"message": ("已解除：" + zh) if cleared else zh,
                       "instruction": "" if cleared else INSTRUCTION_ZH,
-                      "place": place_name(attrs, subject, "zh-CN"), "labels": {}, "units": {}},
+                      "place": place_name(attrs, subject, "zh-CN"),
+                      "region": region_name(attrs, "zh-CN"), "labels": {}, "units": {}},
             "en": {"message": ("Cleared: " + en) if cleared else en,
                    "instruction": "" if cleared else INSTRUCTION,
-                   "place": place_name(attrs, subject, "en"), "labels": {}, "units": {}}}
+                   "place": place_name(attrs, subject, "en"),
+                   "region": region_name(attrs, "en"), "labels": {}, "units": {}}}
 
 
 def raised(name: str, subject: str, region: str, ts: int, field: str, detail: str,

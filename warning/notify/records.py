@@ -51,6 +51,7 @@ class Notification:
     events: tuple[WarningEvent, ...]  # the newest event of each warning in the group
     step: int = 0  # escalation step, 0 = the first receiver
     ack_url: str | None = None  # signed acknowledgement link
+    ack_reply: str | None = None  # the number the person may reply by SMS to acknowledge
     created_at: float = 0.0  # wall clock, seconds
 
 

@@ -381,7 +381,7 @@ def notification_to_state(n: Notification) -> dict[str, Any]:
     return {"notification_id": n.notification_id, "receiver": n.receiver, "person": n.person,
             "channels": [c.name for c in n.channels], "kind": n.kind, "group_key": n.group_key,
             "events": [event_to_state(e) for e in n.events], "step": n.step,
-            "ack_url": n.ack_url, "created_at": n.created_at}
+            "ack_url": n.ack_url, "ack_reply": n.ack_reply, "created_at": n.created_at}
 
 
 def notification_from_state(data: dict[str, Any], routing: Routing) -> Notification:

@@ -106,6 +106,7 @@ class Person:
     name: str
     display: str
     channels: tuple[str, ...]
+    phone: str = ""  # the mobile number SMS replies come from, for reply codes
 
 
 @dataclass(frozen=True)
@@ -424,9 +425,15 @@ class _Loader:
         people = {}
         for name, sub in self.entries(doc, "people"):
             where = f"person '{name}'"
-            self.c.known_keys(sub, ("display", "channels"), where, required=("channels",))
+            self.c.known_keys(sub, ("display", "channels", "phone"), where,
+                              required=("channels",))
+            phone = str(sub.get("phone", ""))
+            if phone and not re.fullmatch(r"\+?\d{5,20}", phone):
+                self.c.expect(sub, "phone", where, "a mobile number such as +8613800000000",
+                              sub.get("phone"))
             people[name] = Person(name, self.text(sub, "display", where, name) or name,
-                                  self.names(sub, "channels", where, channels_known, "channels"))
+                                  self.names(sub, "channels", where, channels_known, "channels"),
+                                  phone)
         schedules = {}
         for name, sub in self.entries(doc, "schedules"):
             where = f"schedule '{name}'"

@@ -23,9 +23,9 @@ from urllib.parse import parse_qs
 import paho.mqtt.client as paho
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
-from warning.config import MQTT, Notify
+from warning.config import MQTT, Notify, secret
 from warning.mqtt import make_client
-from warning.notify import signing
+from warning.notify import inbound, signing
 from warning.notify.cap.feed import CapFeed
 from warning.notify.records import AuditRecord, Delivery, Notification
 from warning.notify.router import Router, notification_from_state, notification_to_state
@@ -103,7 +103,7 @@ class NotifyMetrics:
                                 registry=r)
         for kind in ("firing", "resolved", "escalation", "reminder"):
             self.notifications.labels(kind)
-        for via in ("http", "mqtt", "cli"):
+        for via in ("http", "sms", "mqtt", "cli"):
             self.acks.labels(via)
 
 
@@ -126,6 +126,8 @@ class NotifyService:
         self.key = signing.load_key(cfg.ack_key_env, cfg.ack_key_file, state_dir)
         self.base_url = cfg.base_url or f"http://{cfg.host}:{cfg.port}"
         self.link_ttl_s = parse_duration_ms(cfg.ack_link_ttl) / 1000
+        self.inbound_token = secret(cfg.sms_inbound_token_env, cfg.sms_inbound_token_file,
+                                    "notify.sms_inbound_token")
         self.metrics = NotifyMetrics(registry or CollectorRegistry())
         self.router = Router(routing)
         self._committed: dict[str, Any] | None = None
@@ -168,14 +170,16 @@ class NotifyService:
             notes, records = self.router.tick(now)
             self.metrics.pending.set(self.router.news_pending(now))
             codes: list[tuple[str, str, str, int]] = []
-            notes = [self._with_ack_link(n, now, codes) for n in notes]
+            replies: list[tuple[str, str, str, int]] = []
+            notes = [self._with_ack_link(n, now, codes, replies) for n in notes]
             state = {"router": self.router.to_state(),
                      "feed": self.feed.to_state() if self.feed is not None else None}
             try:
                 # An idle tick that changed nothing writes nothing (no fsync every second).
                 if rows or notes or state != self._committed:
                     self.store.commit(state, rows[-1][0] if rows else 0,
-                                      [notification_to_state(n) for n in notes], now, codes)
+                                      [notification_to_state(n) for n in notes], now, codes,
+                                      replies)
                     self._committed = state
             except Exception:
                 # Back to the last committed state: the same rows and tick are taken again
@@ -217,15 +221,29 @@ class NotifyService:
         return records
 
     def _with_ack_link(self, n: Notification, now: float,
-                       codes: list[tuple[str, str, str, int]]) -> Notification:
-        """Give a notification a short signed link, ``BASE/a/CODE``, and note its code."""
+                       codes: list[tuple[str, str, str, int]],
+                       replies: list[tuple[str, str, str, int]]) -> Notification:
+        """Give a notification a short signed link, ``BASE/a/CODE``, and a reply number.
+
+        A reply number is given when the SMS gateway's inbound webhook is configured and the
+        person has a phone in the routing file; it stands for the link's code.
+        """
         top = max((e.level or 0 for e in n.events), default=0)
         if n.kind == "resolved" or top < self.routing.ack_level:
             return n
         person, expires = n.person or n.receiver, int(now + self.link_ttl_s)
         code = signing.short_code(self.key, n.notification_id, person, expires)
         codes.append((code, n.notification_id, person, expires))
-        return dataclasses.replace(n, ack_url=signing.short_link(self.base_url, code))
+        number = None
+        who = self.routing.people.get(n.person or "")
+        if self.inbound_token and who is not None and who.phone:
+            taken = self.store.replies_in_use(person, now) | {
+                r[1] for r in replies if r[0] == person}
+            number = inbound.next_number(taken)
+            if number is not None:
+                replies.append((person, number, code, expires))
+        return dataclasses.replace(n, ack_url=signing.short_link(self.base_url, code),
+                                   ack_reply=number)
 
     # -- the delivery loop -----------------------------------------------------------------
 
@@ -263,6 +281,8 @@ class NotifyService:
         if path == "/healthz":
             start_response("200 OK", [("Content-Type", "text/plain")])
             return [b"ok\n"]
+        if path == "/sms/inbound" and environ.get("REQUEST_METHOD") == "POST":
+            return inbound.answer(self, environ, start_response)
         if not path.startswith(("/ack/", "/a/")) or \
                 environ.get("REQUEST_METHOD") not in ("GET", "POST"):
             start_response("404 Not Found", [("Content-Type", "text/plain")])

@@ -22,6 +22,9 @@ CREATE TABLE IF NOT EXISTS outbox (notification_id TEXT PRIMARY KEY, body TEXT N
                                    next_try REAL NOT NULL, created REAL NOT NULL);
 CREATE TABLE IF NOT EXISTS ack_codes (code TEXT PRIMARY KEY, notification_id TEXT NOT NULL,
                                       person TEXT NOT NULL, expires INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS reply_codes (person TEXT NOT NULL, number TEXT NOT NULL,
+                                        code TEXT NOT NULL, expires INTEGER NOT NULL,
+                                        PRIMARY KEY (person, number));
 """
 
 
@@ -57,11 +60,12 @@ class RouterStore:
 
     def commit(self, state: dict[str, Any], consumed_up_to: int,
                notifications: list[dict[str, Any]], now: float,
-               codes: list[tuple[str, str, str, int]] | None = None) -> None:
+               codes: list[tuple[str, str, str, int]] | None = None,
+               replies: list[tuple[str, str, str, int]] | None = None) -> None:
         """Save the router state, drop consumed inbox rows, queue notifications, atomically.
 
-        ``codes`` are short acknowledgement codes (code, notification id, person, expiry);
-        expired ones are dropped.
+        ``codes`` are short acknowledgement codes (code, notification id, person, expiry),
+        ``replies`` SMS reply numbers (person, number, code, expiry); expired ones are dropped.
         """
         with self.lock:
             self.db.execute("BEGIN IMMEDIATE")  # if this fails, nothing was begun
@@ -76,8 +80,11 @@ class RouterStore:
                      for n in notifications])
                 self.db.executemany("INSERT OR REPLACE INTO ack_codes VALUES (?, ?, ?, ?)",
                                     codes or [])
+                self.db.executemany("INSERT OR REPLACE INTO reply_codes VALUES (?, ?, ?, ?)",
+                                    replies or [])
                 if codes:
                     self.db.execute("DELETE FROM ack_codes WHERE expires < ?", (now,))
+                    self.db.execute("DELETE FROM reply_codes WHERE expires < ?", (now,))
                 self.db.execute("COMMIT")
             except BaseException:
                 self.db.execute("ROLLBACK")
@@ -119,6 +126,20 @@ class RouterStore:
             row = self.db.execute("SELECT notification_id, person, expires FROM ack_codes "
                                   "WHERE code = ?", (code,)).fetchone()
         return (row[0], row[1], int(row[2])) if row else None
+
+    def replies_in_use(self, person: str, now: float) -> set[str]:
+        """Return the reply numbers a person holds that have not expired."""
+        with self.lock:
+            rows = self.db.execute("SELECT number FROM reply_codes WHERE person = ? AND "
+                                   "expires >= ?", (person, now)).fetchall()
+        return {r[0] for r in rows}
+
+    def reply(self, person: str, number: str) -> str | None:
+        """Return the short code a person's reply number stands for, or None."""
+        with self.lock:
+            row = self.db.execute("SELECT code FROM reply_codes WHERE person = ? AND "
+                                  "number = ?", (person, number)).fetchone()
+        return row[0] if row else None
 
     def close(self) -> None:
         """Close the database."""

@@ -136,8 +136,14 @@ class _View:
         names = [HAZARDS[self.lang].get(h, h) for h in self.hazards]
         return self.t["sep"].join(names)
 
+    def region_of(self, region: str) -> str:
+        """A region's name: from the registry (the events' texts), else the built-in names."""
+        named = next((self.text(e, "region") for e in self.events
+                      if e.region == region and self.text(e, "region")), "")
+        return named or REGIONS[self.lang].get(region, region)
+
     def region(self) -> str:
-        names = [REGIONS[self.lang].get(r, r) for r in self.regions]
+        names = [self.region_of(r) for r in self.regions]
         if len(names) > 3:
             return self.t["sep"].join(names[:3]) + self.more(len(names) - 3)
         return self.t["sep"].join(names)
@@ -224,7 +230,7 @@ class _View:
     def subject_line(self, e: WarningEvent, values: int) -> str:
         parts = [self.name(e)]
         if len(self.regions) > 1:
-            parts.append(REGIONS[self.lang].get(e.region, e.region))
+            parts.append(self.region_of(e.region))
         if len(self.events) > 1 and len({level_of(x) for x in self.events}) > 1:
             parts.append(self.t["colours"].get(level_of(e), "") if level_of(e) else "")
         parts += self.values(e, values)
@@ -250,9 +256,12 @@ class _View:
         words = [self.t["certainty"].get(c, c) for c in doubtful]
         return self.t["suspect"].format(c="/".join(words)) if doubtful else ""
 
-    def ack(self) -> str:
+    def ack(self, sms: bool = False) -> str:
+        """The acknowledgement: on an SMS the reply number when there is one, else the link."""
         if self.n.kind == "resolved" or not self.n.ack_url:
             return ""
+        if sms and self.n.ack_reply:
+            return self.t["reply"].format(n=self.n.ack_reply)
         return self.t["ack"].format(url=self.n.ack_url)
 
 
@@ -272,14 +281,17 @@ def _sms(v: _View, segments: int) -> str:
     """
     t = v.t
     essential = [(0, v.head() + v.what()), (1, v.place())]
-    ack = v.ack()
+    ack = v.ack(sms=True)
     group = len(v.subjects) > 1
     # Optional parts by priority: (position in the text, variants richest first).
     optional: list[tuple[float, list[str]]] = []
+    richer: list[str] = []  # a group: more places named, if the action still fits
     if group:
         lines = [v.subject_line(e, 1) for e in v.events[:SMS_TOP]]
-        optional.append((4, [t["sep"].join(lines[:k]) + v.more(len(v.subjects) - k)
-                             for k in range(len(lines), 0, -1)]))
+        listed = [t["sep"].join(lines[:k]) + v.more(len(v.subjects) - k)
+                  for k in range(len(lines), 0, -1)]
+        optional.append((4, listed[-1:]))  # the worst place first
+        richer = listed[:-1]
     elif v.n.kind != "resolved":
         optional.append((4, v.values(v.events[0], 1)))
     instruction = v.instruction()
@@ -311,6 +323,11 @@ def _sms(v: _View, segments: int) -> str:
             stub = _cut(instruction, lambda p: compose([*chosen, (5, p)]), fits, keep=8)
             if stub:  # fewer than 8 characters of an instruction would say nothing
                 chosen.append((5, stub))
+    for variant in richer:
+        more = [(o, variant) if o == 4 else (o, p) for o, p in chosen]
+        if any(o == 4 for o, _ in chosen) and fits(compose(more)):
+            chosen = more
+            break
     add(later)
     if not fits(compose(chosen)):  # the place is too long: cut it, never level or ack link
         cut = _cut(chosen[1][1], lambda p: compose([chosen[0], (1, p), *chosen[2:]]), fits)
@@ -368,7 +385,7 @@ def _email_lines(v: _View) -> list[str]:
         colour = t["colours"][lvl] if lvl else t["no_level"]
         when = datetime.fromtimestamp(e.ts / 1000, v.tz).strftime("%m-%d %H:%M")
         values = t["list_sep"].join(v.values(e, len(e.values) + 1))
-        lines.append(f"- {v.name(e)} ({REGIONS[v.lang].get(e.region, e.region)}) {colour} "
+        lines.append(f"- {v.name(e)} ({v.region_of(e.region)}) {colour} "
                      f"{t['events'].get(e.event, e.event)} {when}: {values}".rstrip(": "))
         if v.text(e, "message"):
             lines.append(f"  {v.text(e, 'message')}")

@@ -26,7 +26,7 @@ from warning.records import (
     parse_duration_ms,
     zone,
 )
-from warning.registry import Registry, place_name
+from warning.registry import Registry, place_name, region_name
 from warning.rules import forecasts
 from warning.rules.compile import Context
 from warning.rules.expr import Ahead, walk
@@ -297,6 +297,7 @@ def build_event(rule: Rule, t: lifecycle.Transition, subject: str, region: str, 
             message = CONFIRMED[lang] + message
         instruction = pick(rule.instruction.get(t.level, {}), lang) if t.level else ""
         texts[lang] = {"message": message, "instruction": instruction, "place": place,
+                       "region": region_name(attrs, lang),
                        "labels": {k: pick(rule.labels[k], lang) for k in values
                                   if rule.labels.get(k)},
                        "units": {k: unit_word(pick(rule.units[k], lang), lang) for k in values
@@ -322,7 +323,9 @@ LEVEL_WORDS = {"zh-CN": {"blue": "蓝色", "yellow": "黄色", "orange": "橙色
 def decisive_measure(rule: Rule, level: Level | None, ctx: Context,
                      values: Mapping[str, Any]) -> dict[str, Any]:
     """Return the value that decided ``level`` against its threshold, or {} if none did."""
-    candidates = rule.decisive.get(level, ()) if level is not None else ()
+    if level is None:
+        return {}
+    candidates = rule.decisive.get(level, ())
     chosen = next((d for d in candidates if d.test(ctx) is True), None) or \
         (candidates[0] if candidates else None)
     if chosen is None:

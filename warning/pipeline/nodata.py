@@ -18,7 +18,7 @@ from functools import lru_cache
 from warning.lang import DEFAULT, LANGUAGES, pick
 from warning.pipeline.lifecycle import warning_id
 from warning.records import Seen, Tick, WarningEvent
-from warning.registry import Registry, place_name
+from warning.registry import Registry, place_name, region_name
 from warning.rules.compile import Context
 from warning.rules.load import Rule, RuleSet
 
@@ -172,7 +172,8 @@ class NoDataWatch:
                                                     {**fields, "language": lang})
             texts[lang] = {"message": message if raised else AGAIN[lang] + message,
                            "instruction": pick(nd.instruction, lang) if raised else "",
-                           "place": place_name(attrs, sid, lang), "labels": {}, "units": {}}
+                           "place": place_name(attrs, sid, lang),
+                           "region": region_name(attrs, lang), "labels": {}, "units": {}}
         return WarningEvent(
             wid, event, rule.silence_id, nd.hazard, nd.level if raised else None,
             None if raised else nd.level, sid, heard.region, ts,

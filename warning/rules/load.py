@@ -413,19 +413,19 @@ def _rule(node: LineDict, c: Checker, kinds: Mapping[str, Kind], index: int) -> 
     decisive = {level: decisive_of(cond.node, trees) for level, cond in levels}
 
     messages: dict[Level, dict[str, Template]] = {}
-    for level, texts in per_level(node, "message", where, c).items():
+    for only, texts in per_level(node, "message", where, c).items():
         for lang, text in texts.items():
             try:
                 template = Template.parse(text, field_set, names)
             except ExprError as exc:
                 c.add(node.line_of("message"), where, "message", str(exc))
                 continue
-            for lv in ([level] if level else list(Level)):
+            for lv in ([only] if only is not None else list(Level)):
                 messages.setdefault(lv, {})[lang] = template
             looked_at.extend(template.nodes)
     instructions: dict[Level, Texts] = {}
-    for level, texts in per_level(node, "instruction", where, c).items():
-        for lv in ([level] if level else list(Level)):
+    for only, texts in per_level(node, "instruction", where, c).items():
+        for lv in ([only] if only is not None else list(Level)):
             instructions.setdefault(lv, {}).update(texts)
 
     horizons: dict[str, int] = {}
