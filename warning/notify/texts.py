@@ -100,12 +100,14 @@ HAZARDS = {
            "sensor_silence": "Sensor silent", "sensor_fault": "Sensor fault", "pest": "Pests"},
 }
 
-#: Huzhou's districts and counties (the simulator's regions); others show their id.
+#: Huzhou's districts and counties (the simulator's regions) and the other regions a shipped
+#: rule names (Puget Sound's landslide thresholds); others show their id unless the registry
+#: names them (``regions:``).
 REGIONS = {
     "zh-CN": {"wuxing": "吴兴区", "nanxun": "南浔区", "deqing": "德清县", "changxing": "长兴县",
-           "anji": "安吉县"},
+              "anji": "安吉县", "puget_sound": "普吉特海湾"},
     "en": {"wuxing": "Wuxing", "nanxun": "Nanxun", "deqing": "Deqing", "changxing": "Changxing",
-           "anji": "Anji"},
+           "anji": "Anji", "puget_sound": "Puget Sound"},
 }
 
 #: How a threshold's comparison is said before it (nothing for "at or above").
