@@ -30,6 +30,8 @@ class Sensor:
     tz: str = "Asia/Shanghai"
     # Pairs rather than a dict so that the dataclass stays hashable and immutable.
     thresholds: tuple[tuple[str, float], ...] = ()
+    #: Registry links for nowcasts: ``upstream`` stations and the basin's ``rain_gauges``.
+    links: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
     def __post_init__(self) -> None:
         """Reject kinds the simulator has no model for."""
@@ -104,6 +106,8 @@ def huzhou() -> Network:
                 ("guaranteed_level_m", 5.00),
                 ("historical_max_m", 5.50),
             ),
+            links=(("upstream", ("rs-aj-01",)),
+                   ("rain_gauges", ("rg-aj-01", "rg-aj-02", "rg-dq-01", "rg-wx-02"))),
         ),
         # Taihu warning 3.80 m and 小梅口 guaranteed 4.30 m from DOMAIN.md (unverified);
         # 4.97 m is the 1999 Taihu mean-level record, used here as an unverified stand-in.
@@ -114,11 +118,15 @@ def huzhou() -> Network:
                 ("guaranteed_level_m", 4.30),
                 ("historical_max_m", 4.97),
             ),
+            links=(("upstream", ("wl-wx-01",)),
+                   ("rain_gauges", ("rg-aj-01", "rg-aj-02", "rg-dq-01", "rg-dq-02", "rg-wx-01",
+                                    "rg-wx-02", "rg-cx-01", "rg-nx-01"))),
         ),
         # Flood-limit level is illustrative, not the reservoir's official figure.
         Sensor(
             "rs-aj-01", "reservoir", "老石坎水库 Laoshikan reservoir", "anji", 30.505, 119.490,
             thresholds=(("flood_limit_m", 128.00),),
+            links=(("rain_gauges", ("rg-aj-01",)),),
         ),
         # Uniform-stage (creep) velocity for the tangent-angle rule: the model creeps at
         # ~0.04 mm/h before rain; 0.05 mm/h is this sensor's assumed long-term rate.
@@ -158,6 +166,7 @@ def registry(network: Network) -> dict[str, Any]:
                 "lon": s.lon,
                 "tz": s.tz,
                 **dict(s.thresholds),
+                **{key: list(ids) for key, ids in s.links},
             }
             for s in network.sensors
         ]

@@ -12,6 +12,8 @@ from warning.yamlfile import Checker, LineDict, LineList, describe, load_yaml
 
 REQUIRED = ("id", "kind")
 STRING_KEYS = ("id", "kind", "name", "region", "tz")
+#: Keys listing other sensors: a station's upstream stations and its basin's rain gauges.
+LINK_KEYS = ("upstream", "rain_gauges")
 #: What ids and regions are made of: safe as one MQTT topic level (no ``/ + #``, NUL).
 ID_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.")
 ID_RULE = "1-64 of A-Z a-z 0-9 - _ ."
@@ -56,6 +58,7 @@ def load_registry(path: str | Path | None, kinds: Mapping[str, Kind] = BUILTIN_K
         c.raise_if_any()
     items: LineList = doc["sensors"]
     sensors: dict[str, dict[str, Any]] = {}
+    nodes: dict[str, LineDict] = {}
     for i, item in enumerate(items):
         node = c.mapping(item, f"sensor #{i + 1}", "", items.item_lines[i])
         if node is None:
@@ -83,5 +86,12 @@ def load_registry(path: str | Path | None, kinds: Mapping[str, Kind] = BUILTIN_K
             if sid in sensors:
                 c.add(node.line_of("id"), where, "id", "expected a unique id, found a repeat")
             sensors[sid] = {"name": sid, "region": "unknown", **dict(node)}
+            nodes[sid] = node
+    for sid, node in nodes.items():
+        for key in LINK_KEYS:
+            ids = node.get(key)
+            if key in node and not (isinstance(ids, list)
+                                    and all(isinstance(x, str) and x in sensors for x in ids)):
+                c.expect(node, key, f"sensor {sid!r}", "a list of registered sensor ids", ids)
     c.raise_if_any()
     return Registry(sensors, accept_unknown)
