@@ -23,8 +23,9 @@ from warning.ingest import Ingest
 from warning.kinds import kinds_from_config
 from warning.metrics import Metrics
 from warning.model import parse_duration_ms, zone
+from warning.nowcast.model import Nowcaster, NowcastError
 from warning.parse import ParseSettings
-from warning.registry import load_registry
+from warning.registry import Registry, load_registry
 from warning.reload import Reloader
 from warning.rules.load import load_rules
 from warning.sinks.local import ConsoleSink, JsonLinesSink
@@ -86,8 +87,19 @@ def setup(config: Config, metrics: Metrics | None = None, *, check_future: bool 
     engine = Engine(rules, registry, parse_duration_ms(p.lateness), metrics, kinds, p.timezone,
                     state_ttl_ms(p.state_ttl, p.lateness, rules),
                     faults=FaultSettings() if p.detectors else None,
-                    model=_model(config, kinds))
+                    model=_model(config, kinds), nowcast=_nowcast(config, registry))
     return Setup(config, settings, engine, metrics)
+
+
+def _nowcast(config: Config, registry: Registry) -> Nowcaster | None:
+    p = config.pipeline
+    if not p.nowcast_model:
+        return None
+    try:
+        return Nowcaster(config.path(p.nowcast_model), registry.sensors)
+    except (NowcastError, OSError, KeyError) as exc:
+        raise ConfigError([Problem("config", 0, "pipeline", "nowcast_model", str(exc))]
+                          ) from None
 
 
 def _model(config: Config, kinds: dict) -> ModelScorer | None:

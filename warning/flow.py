@@ -28,6 +28,7 @@ from warning.engine import Evaluator, Outcome, SensorState, may_expire
 from warning.kinds import BUILTIN_KINDS, Kind
 from warning.metrics import Metrics
 from warning.model import Forecast, IndicatorRecord, Reading, Rejected, Seen, Tick, WarningEvent
+from warning.nowcast.model import Nowcaster
 from warning.registry import Registry
 from warning.rules.load import RuleSet
 from warning.silence import SHARD_KEYS, Expire, ShardState, SilenceWatch, shard_of
@@ -59,6 +60,8 @@ class Engine:
     faults: FaultSettings | None = field(default_factory=FaultSettings)
     #: Trained models scored per batch (warning/anomaly/trained.py), if any.
     model: ModelScorer | None = None
+    #: Learned nowcasts of water levels (warning/nowcast), if any.
+    nowcast: Nowcaster | None = None
 
     def __post_init__(self) -> None:
         self.monitor = Monitor(self.faults) if self.faults is not None else None
@@ -211,6 +214,14 @@ def build_flow(source: Source[Any], engine: Engine, outputs: Outputs,
     good = parsed.falses
     # Forecasts take the readings' path to their sensor's state, in source order.
     readings = op.filter("readings_only", good, lambda x: isinstance(x, Reading | Forecast))
+    if engine.nowcast is not None:
+        # Nowcasts need other sensors' readings (upstream, basin rain): one key for the
+        # network; a station's nowcast goes just before its reading.
+        nowcasts = op.stateful_map("nowcast", op.key_on("key_for_nowcast", readings,
+                                                        lambda _: "network"),
+                                   engine.nowcast.step)
+        readings = op.flat_map("with_nowcasts", op.key_rm("unkey_nowcast", nowcasts),
+                               lambda items: items)
 
     # stateful_map does not pass the key to the mapper; the shard rides in the value too.
     silence_in = op.flat_map_batch("to_silence", good, _to_silence)
