@@ -1,4 +1,4 @@
-"""Command line: ``python -m sensors_sim generate|publish|registry|scenarios``."""
+"""Command line: ``python -m sensors_sim generate|publish|registry|scenarios|season``."""
 
 from __future__ import annotations
 
@@ -163,6 +163,35 @@ def plot_cmd(
     sc = _load(scenario, seed)
     plot_scenario(sc, output)
     typer.echo(f"plot of scenario {sc.name!r} written to {output}", err=True)
+
+
+@app.command("season")
+def season_cmd(
+    output: Annotated[Path, typer.Option("--output", "-o", help="JSON Lines file of readings.")],
+    registry: Annotated[
+        Path | None, typer.Option("--registry", help="Also write the sensor registry YAML here.")
+    ] = None,
+    days: Annotated[int, typer.Option(min=1, help="Length of the season in days.")] = 92,
+    seed: Annotated[int, typer.Option(help="Seed of the storms.")] = 2026,
+    forecasts: Annotated[
+        Path | None, typer.Option("--forecasts", help="Also write forecasts here.")
+    ] = None,
+) -> None:
+    """Write a long history of random storms (a flood season) to train nowcasts on."""
+    from sensors_sim.season import season
+
+    sc = season(days, seed)
+    with output.open("w", encoding="utf-8", newline="") as out:
+        count = write_jsonl_fast(sc, out)
+    if registry is not None:
+        with registry.open("w", encoding="utf-8") as out:
+            write_registry(sc.network, out)
+    if forecasts is not None:
+        from sensors_sim.forecasts import forecasts as scenario_forecasts
+
+        with forecasts.open("w", encoding="utf-8") as out:
+            write_jsonl(scenario_forecasts(sc), out)
+    typer.echo(f"{count} readings of {days} days (seed {seed}) written to {output}", err=True)
 
 
 @app.command("scenarios")

@@ -101,7 +101,7 @@ def forecasts(scenario: Scenario, errors: ForecastErrors | None = None) -> Itera
                 level = _level_at(series, step_h, np.clip(valid_h - shift, step_h, end_h))
                 walk = np.cumsum(rng.normal(0.0, errors.level_error, len(valid_h))) \
                     if errors.level_error else 0.0
-                shown = np.round(level + walk, 2)
+                shown = np.round(level + walk, 3)
             out.append((issued_h, sensor.id, _wire(scenario, sensor, issuer, issued_h, valid_h,
                                                    field, shown)))
         per_sensor.extend(out)

@@ -31,6 +31,8 @@ class Sensor:
     name_en: str = ""  # the display name in English; ``name`` is the Chinese one
     # Pairs rather than a dict so that the dataclass stays hashable and immutable.
     thresholds: tuple[tuple[str, float], ...] = ()
+    #: Registry links for nowcasts: ``upstream`` stations and the basin's ``rain_gauges``.
+    links: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
     def __post_init__(self) -> None:
         """Reject kinds the simulator has no model for."""
@@ -106,6 +108,8 @@ def huzhou() -> Network:
                 ("guaranteed_level_m", 5.00),
                 ("historical_max_m", 5.50),
             ),
+            links=(("upstream", ("rs-aj-01",)),
+                   ("rain_gauges", ("rg-aj-01", "rg-aj-02", "rg-dq-01", "rg-wx-02"))),
         ),
         # Taihu warning 3.80 m and 小梅口 guaranteed 4.30 m from DOMAIN.md (unverified);
         # 4.97 m is the 1999 Taihu mean-level record, used here as an unverified stand-in.
@@ -117,12 +121,16 @@ def huzhou() -> Network:
                 ("guaranteed_level_m", 4.30),
                 ("historical_max_m", 4.97),
             ),
+            links=(("upstream", ("wl-wx-01",)),
+                   ("rain_gauges", ("rg-aj-01", "rg-aj-02", "rg-dq-01", "rg-dq-02", "rg-wx-01",
+                                    "rg-wx-02", "rg-cx-01", "rg-nx-01"))),
         ),
         # Flood-limit level is illustrative, not the reservoir's official figure.
         Sensor(
             "rs-aj-01", "reservoir", "老石坎水库", "anji", 30.505, 119.490,
             name_en="Laoshikan reservoir",
             thresholds=(("flood_limit_m", 128.00),),
+            links=(("rain_gauges", ("rg-aj-01",)),),
         ),
         # Uniform-stage (creep) velocity for the tangent-angle rule: the model creeps at
         # ~0.04 mm/h before rain; 0.05 mm/h is this sensor's assumed long-term rate.
@@ -172,6 +180,7 @@ def registry(network: Network) -> dict[str, Any]:
                 "lon": s.lon,
                 "tz": s.tz,
                 **dict(s.thresholds),
+                **{key: list(ids) for key, ids in s.links},
             }
             for s in network.sensors
         ]

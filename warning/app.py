@@ -19,13 +19,14 @@ from warning.anomaly.trained import ModelError, ModelScorer
 from warning.config import Config
 from warning.kinds import kinds_from_config
 from warning.metrics import Metrics
+from warning.nowcast.model import Nowcaster, NowcastError
 from warning.pipeline.evaluate import state_ttl_ms
 from warning.pipeline.flow import Outputs, build_flow
 from warning.pipeline.ingest import Ingest
 from warning.pipeline.parse import LIVE_MIN_TS_MS, REPLAY_MIN_TS_MS, ParseSettings
 from warning.pipeline.steps import Steps
 from warning.records import parse_duration_ms, zone
-from warning.registry import load_registry
+from warning.registry import Registry, load_registry
 from warning.reload import Reloader
 from warning.rules.load import load_rules
 from warning.sinks.influx import InfluxSink
@@ -91,8 +92,19 @@ def setup(config: Config, metrics: Metrics | None = None, *, replay: bool = Fals
     steps = Steps(rules, registry, parse_duration_ms(p.lateness), metrics, kinds, p.timezone,
                     state_ttl_ms(p.state_ttl, p.lateness, rules),
                     faults=FaultSettings() if p.detectors else None,
-                    model=_model(config, kinds))
+                    model=_model(config, kinds), nowcast=_nowcast(config, registry))
     return Setup(config, settings, steps, metrics)
+
+
+def _nowcast(config: Config, registry: Registry) -> Nowcaster | None:
+    p = config.pipeline
+    if not p.nowcast_model:
+        return None
+    try:
+        return Nowcaster(config.path(p.nowcast_model), registry.sensors)
+    except (NowcastError, OSError, KeyError) as exc:
+        raise ConfigError([Problem("config", 0, "pipeline", "nowcast_model", str(exc))]
+                          ) from None
 
 
 def _model(config: Config, kinds: dict) -> ModelScorer | None:

@@ -16,6 +16,7 @@ from warning.anomaly.cli import anomaly_app
 from warning.authoring.calibrate_cli import calibrate
 from warning.config import Config, load_config
 from warning.notify.cli import notify_app
+from warning.nowcast.cli import forecast_app
 from warning.yamlfile import ConfigError
 
 if TYPE_CHECKING:
@@ -28,6 +29,7 @@ rules_app = typer.Typer(no_args_is_help=True, help="Check rule files.")
 app.add_typer(rules_app, name="rules")
 app.add_typer(notify_app, name="notify")
 app.add_typer(anomaly_app, name="anomaly")
+app.add_typer(forecast_app, name="forecast")
 err = Console(stderr=True)
 
 

@@ -86,6 +86,7 @@ class Pipeline:
     detectors: bool = True  # streaming anomaly detectors and sensor-fault warnings
     anomaly_model: str | None = None  # a folder made by 'anomaly train' (hot-reloaded)
     forecast_max_age: str = "6h"  # a forecast not renewed this long after its issue expires
+    nowcast_model: str | None = None  # a folder made by 'forecast train' (hot-reloaded)
 
 
 @dataclass

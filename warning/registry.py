@@ -13,6 +13,8 @@ from warning.yamlfile import Checker, LineDict, LineList, describe, load_yaml
 
 REQUIRED = ("id", "kind")
 STRING_KEYS = ("id", "kind", "region", "tz")
+#: Keys listing other sensors: a station's upstream stations and its basin's rain gauges.
+LINK_KEYS = ("upstream", "rain_gauges")
 #: What ids and regions are made of: safe as one MQTT topic level (no ``/ + #``, NUL).
 ID_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.")
 ID_RULE = "1-64 of A-Z a-z 0-9 - _ ."
@@ -64,6 +66,7 @@ def load_registry(path: str | Path | None, kinds: Mapping[str, Kind] = BUILTIN_K
     items: LineList = doc["sensors"]
     region_names = _region_names(doc, c)
     sensors: dict[str, dict[str, Any]] = {}
+    nodes: dict[str, LineDict] = {}
     for i, item in enumerate(items):
         node = c.mapping(item, f"sensor #{i + 1}", "", items.item_lines[i])
         if node is None:
@@ -95,6 +98,13 @@ def load_registry(path: str | Path | None, kinds: Mapping[str, Kind] = BUILTIN_K
             region = sensors[sid]["region"]
             if isinstance(region, str) and region in region_names:
                 sensors[sid]["region_names"] = region_names[region]
+            nodes[sid] = node
+    for sid, node in nodes.items():
+        for key in LINK_KEYS:
+            ids = node.get(key)
+            if key in node and not (isinstance(ids, list)
+                                    and all(isinstance(x, str) and x in sensors for x in ids)):
+                c.expect(node, key, f"sensor {sid!r}", "a list of registered sensor ids", ids)
     c.raise_if_any()
     return Registry(sensors, accept_unknown)
 

@@ -60,6 +60,14 @@ def build_flow(source: Source[Any], steps: Steps, outputs: Outputs,
     good = parsed.falses
     # Forecasts take the readings' path to their sensor's state, in source order.
     readings = op.filter("readings_only", good, lambda x: isinstance(x, Reading | Forecast))
+    if steps.nowcast is not None:
+        # Nowcasts need other sensors' readings (upstream, basin rain): one key for the
+        # network; a station's nowcast goes just before its reading.
+        nowcasts = op.stateful_map("nowcast", op.key_on("key_for_nowcast", readings,
+                                                        lambda _: "network"),
+                                   steps.nowcast.step)
+        readings = op.flat_map("with_nowcasts", op.key_rm("unkey_nowcast", nowcasts),
+                               lambda items: items)
 
     # stateful_map does not pass the key to the mapper; the shard rides in the value too.
     silence_in = op.flat_map_batch("to_no_data_shards", good, to_no_data_shards)

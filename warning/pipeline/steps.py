@@ -18,6 +18,7 @@ from warning.anomaly.neighbours import Neighbours, RegionState, has_drift_field,
 from warning.anomaly.trained import ModelScorer
 from warning.kinds import BUILTIN_KINDS, Kind
 from warning.metrics import Metrics
+from warning.nowcast.model import Nowcaster
 from warning.pipeline.evaluate import Evaluator, Outcome, SensorState, may_expire
 from warning.pipeline.nodata import SHARD_KEYS, Expire, NoDataWatch, ShardState, shard_of
 from warning.records import Forecast, Reading, Seen, Tick, WarningEvent
@@ -40,6 +41,8 @@ class Steps:
     faults: FaultSettings | None = field(default_factory=FaultSettings)
     #: Trained models scored per batch (warning/anomaly/trained.py), if any.
     model: ModelScorer | None = None
+    #: Learned nowcasts of water levels (warning/nowcast), if any.
+    nowcast: Nowcaster | None = None
 
     def __post_init__(self) -> None:
         self.monitor = Monitor(self.faults) if self.faults is not None else None
