@@ -55,6 +55,7 @@ class Outcome:
     seq_gap: int = 0
     duplicate: bool = False
     indicators: tuple[IndicatorRecord, ...] = ()
+    areas: tuple[Any, ...] = ()  # samples and marks for area rules (pipeline/areas.py)
 
 
 class Evaluator:
