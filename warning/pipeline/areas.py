@@ -24,6 +24,7 @@ from typing import Any
 
 from bytewax.operators import StatefulLogic
 
+from warning.anomaly.faults import HAZARD as FAULT_HAZARD
 from warning.pipeline import lifecycle
 from warning.records import Level, Reading, Tick, WarningEvent
 from warning.registry import Registry
@@ -139,6 +140,8 @@ class AreaSampler:
                     out.append(AreaSample(area, r.sensor_id, r.kind, now,
                                           {i.key: values[i.key] for i in inputs}))
         for e in events:
+            if e.hazard == FAULT_HAZARD:  # data quality is no hazard of the area
+                continue
             for area in self.registry.areas_of(e.subject, e.region):
                 if area in self.watched:
                     out.append(AreaMark(area, e.rule_id, e.hazard, e.subject, e.level, e.ts))

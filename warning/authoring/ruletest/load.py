@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
@@ -135,7 +136,7 @@ def _area_entries(doc: LineDict, c: Checker) -> list[dict[str, Any]]:
                                             for a in raw):
         c.expect(doc, "areas", "", "a list of areas with id and sensors", raw)
         return []
-    return [dict(a) for a in raw]
+    return [json.loads(json.dumps(a)) for a in raw]  # plain data, for the registry file
 
 
 def _rule_files(path: Path, doc: LineDict, c: Checker) -> list[Path]:
