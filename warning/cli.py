@@ -215,6 +215,7 @@ def rules_check(
     """Check rule files; print FILE:LINE: rule 'ID': KEY: expected ..., found ... per problem."""
     from warning.kinds import kinds_from_config
     from warning.registry import load_registry
+    from warning.rules.area_load import check_areas
     from warning.rules.load import load_rules
 
     try:
@@ -229,10 +230,13 @@ def rules_check(
             sensors = cfg.path(cfg.sensors)
         rs = load_rules(paths, kinds)
         if sensors:
-            load_registry(sensors, kinds)
+            problems = check_areas(rs.areas, load_registry(sensors, kinds))
+            if problems:
+                raise ConfigError(problems)
     except ConfigError as exc:
         _fail(exc)
-    typer.echo(f"{len(rs.rules)} rules OK")
+    typer.echo(f"{len(rs.rules)} rules OK" + (f", {len(rs.areas)} area rules OK"
+                                               if rs.areas else ""))
 
 
 @rules_app.command("test")

@@ -126,3 +126,49 @@ def test_area_rule_errors_have_file_and_line(tmp_path):
     assert (7, "levels.orange") in lines and (8, "levels.yellow") in lines
     assert "rain_mm" in str(exc.value) and "gas" in str(exc.value)
     assert set(BUILTIN_KINDS) >= {"gas", "rainfall"}
+
+
+def test_check_areas_against_the_registry(tmp_path):
+    from warning.registry import load_registry
+    from warning.rules.area_load import check_areas
+
+    reg = tmp_path / "sensors.yaml"
+    reg.write_text("""sensors:
+  - {id: g1, kind: rainfall, region: anji}
+  - {id: d1, kind: gas, region: cx}
+  - {id: d2, kind: gas, region: cx}
+areas:
+  - {id: unit1, name: Unit 1, sensors: [d1, d2], region: cx}
+""")
+    rules = tmp_path / "r.yaml"
+    rules.write_text("""rules:
+  - id: unit
+    hazard: gas_unit
+    area: [unit1, anji, nowhere]
+    levels:
+      orange: 'count(lel_pct >= 25) >= 2'
+""")
+    registry = load_registry(reg)
+    assert registry.members("unit1") == ("d1", "d2")
+    assert registry.areas_of("d1", "cx") == ("cx", "unit1")
+    problems = check_areas(load_rules([rules]).areas, registry)
+    assert [(p.line, p.key) for p in problems] == [(6, "area"), (4, "area")]
+    assert "expected sensors of gas in area 'anji'" in problems[0].message
+    assert "found only rainfall" in problems[0].message
+    assert "found unknown area 'nowhere'" in problems[1].message
+
+
+@pytest.mark.parametrize(("areas", "message"), [
+    ("[{id: u, sensors: [nope]}]", "found unknown sensor 'nope'"),
+    ("[{id: anji, sensors: [g1]}]", "unique among areas and regions"),
+    ("[{id: u, sensors: []}]", "a list of sensor ids"),
+    ("[{id: u, sensors: [g1], polygon: [[1, 2], [3, 4]]}]", "closed ring"),
+    ("[{id: 'a/b', sensors: [g1]}]", "1-64 of"),
+])
+def test_bad_registry_areas(tmp_path, areas, message):
+    from warning.registry import load_registry
+
+    reg = tmp_path / "sensors.yaml"
+    reg.write_text(f"sensors:\n  - {{id: g1, kind: rainfall, region: anji}}\nareas: {areas}\n")
+    with pytest.raises(ConfigError, match=message):
+        load_registry(reg)

@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from warning.kinds import Kind
 from warning.records import LEVEL_NAMES, Level
-from warning.registry import is_id
+from warning.registry import Registry, is_id
 from warning.rules.areas import Aggregate, area_unparse, check_area, parse_area
 from warning.rules.compile import Compiled, compile_node
 from warning.rules.expr import ExprError, Field, Indicator, Window, check, walk
 from warning.rules.template import Template
-from warning.yamlfile import Checker, LineDict
+from warning.yamlfile import Checker, LineDict, Problem
 
 AREA_RULE_KEYS = ("id", "hazard", "area", "for_kind", "fresh", "description", "source",
                   "levels", "for", "hold", "clear", "no_data", "values", "message",
@@ -30,6 +30,7 @@ class AreaInput:
     fields: frozenset[str]
     test: Compiled
     horizons: Mapping[str, int]
+    line: int = 0  # where it is first used, for `rules check`
 
 
 @dataclass(frozen=True)
@@ -104,7 +105,7 @@ def area_rule(node: LineDict, c: Checker, kinds: Mapping[str, Kind], index: int)
                 raise ExprError(f"expected an expression string, found {type(text).__name__}")
             tree = parse_area(text)
             for agg in check_area(tree, boolean):
-                _input(agg, known, inputs)
+                _input(agg, known, inputs, line)
         except ExprError as exc:
             c.add(line, where, key, str(exc))
             return None
@@ -172,7 +173,8 @@ def _aggregates_of(tree: Any) -> list[Aggregate]:
     return [s for s in area_walk(tree) if isinstance(s, Aggregate)]
 
 
-def _input(agg: Aggregate, kinds: Mapping[str, Kind], out: dict[str, AreaInput]) -> None:
+def _input(agg: Aggregate, kinds: Mapping[str, Kind], out: dict[str, AreaInput],
+           line: int) -> None:
     """Record the per-sensor expression of an aggregate with the kinds that have its fields."""
     from warning.rules.load import horizons_of
 
@@ -189,4 +191,27 @@ def _input(agg: Aggregate, kinds: Mapping[str, Kind], out: dict[str, AreaInput])
     check(agg.item, union, boolean=agg.func in ("count", "fraction"))
     if agg.key not in out:
         out[agg.key] = AreaInput(agg.key, fit, used, compile_node(agg.item),
-                                 horizons_of(agg.item))
+                                 horizons_of(agg.item), line)
+
+
+def check_areas(rules: Sequence[AreaRule], registry: Registry) -> list[Problem]:
+    """Return the problems of area rules against a registry: unknown areas, absent kinds."""
+    problems = []
+    regions = registry.regions()
+    known = sorted(set(registry.groups) | regions)
+    for rule in rules:
+        where = f"rule {rule.id!r}"
+        for area in rule.areas:
+            if area not in registry.groups and area not in regions:
+                problems.append(Problem(rule.file, rule.area_line, where, "area",
+                                        f"expected an area among {', '.join(known)} (regions "
+                                        f"and registry areas), found unknown area {area!r}"))
+                continue
+            has = {str((registry.get(m) or {}).get("kind")) for m in registry.members(area)}
+            for i in rule.inputs:
+                if not i.kinds & has:
+                    problems.append(Problem(
+                        rule.file, i.line, where, "area",
+                        f"expected sensors of {', '.join(sorted(i.kinds))} in area {area!r} "
+                        f"for {i.key!r}, found only {', '.join(sorted(has)) or 'none'}"))
+    return problems
