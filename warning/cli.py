@@ -18,7 +18,10 @@ from warning.notify.cli import notify_app
 from warning.yamlfile import ConfigError
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from warning.app import Setup
+    from warning.rules.area_load import AreaRule
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Multi-hazard early warning: MQTT readings, YAML rules, graded warnings.")
@@ -276,19 +279,21 @@ def rules_test(
 @rules_app.command("explain")
 def rules_explain(
     rule: Annotated[str, typer.Argument(help="Rule id.")],
-    sensor: Annotated[str, typer.Option("--sensor", help="Sensor id.")],
     at: Annotated[str, typer.Option("--at", help="RFC 3339 time, e.g. "
                                                   "2026-07-05T04:00:00+08:00.")],
     input: Annotated[Path, typer.Option("--input", exists=True, dir_okay=False,  # noqa: A002
                                         help="Readings, JSON Lines or CSV.")],
+    sensor: Annotated[str | None, typer.Option("--sensor", help="Sensor id.")] = None,
     rules: Annotated[list[Path] | None, typer.Option("--rules", help="Rule file or directory "
                                                      "(default: rules).")] = None,
     sensors: Annotated[Path | None, typer.Option("--sensors", help="Sensor registry.")] = None,
     config: Annotated[Path | None, typer.Option("--config", "-c",
                                                 help="Pipeline settings (lateness, kinds...).")
                       ] = None,
+    area: Annotated[str | None, typer.Option("--area", help="Area id, for an area rule "
+                                             "(default: its only area).")] = None,
 ) -> None:
-    """Replay a sensor's readings up to a time; show each condition's terms and the state."""
+    """Replay readings to a time; show each condition's terms, for area rules who counted."""
     from datetime import datetime
 
     from warning.app import for_files, setup
@@ -307,6 +312,13 @@ def rules_explain(
     except ConfigError as exc:
         _fail(exc)
     found = {r.id: r for r in s.steps.rules.rules}
+    areas = {r.id: r for r in s.steps.rules.areas}
+    if rule in areas:
+        _explain_area(areas[rule], area, moment, input, s)
+        return
+    if sensor is None:
+        typer.echo("--sensor: expected a sensor id for a sensor rule", err=True)
+        raise typer.Exit(1)
     if rule not in found:
         typer.echo(f"{rule}: expected a rule id among {', '.join(sorted(found))}", err=True)
         raise typer.Exit(1)
@@ -318,6 +330,28 @@ def rules_explain(
         typer.echo(str(exc), err=True)
         raise typer.Exit(1) from None
     for line in render(e, moment.tzinfo):
+        typer.echo(line)
+
+
+def _explain_area(rule: AreaRule, area: str | None, moment: datetime, input: Path,  # noqa: A002
+                  s: Setup) -> None:
+    """Explain an area rule for one of its areas (``rules explain RULE --area AREA``)."""
+    from warning.authoring.area_explain import explain_area, render_area
+    from warning.authoring.explain import read_readings
+
+    if area is None and len(rule.areas) == 1:
+        area = rule.areas[0]
+    if area is None:
+        typer.echo(f"--area: expected one of {', '.join(rule.areas)}", err=True)
+        raise typer.Exit(1)
+    try:
+        e = explain_area(rule, area, round(moment.timestamp() * 1000),
+                         read_readings(input, s.settings), s.steps.rules, s.steps.registry,
+                         s.steps.evaluator)
+    except ValueError as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(1) from None
+    for line in render_area(e, moment.tzinfo):
         typer.echo(line)
 
 

@@ -212,7 +212,7 @@ class AreaWatch:
             return self._release(state, area, horizon)
         if state.done is not None and item.ts <= state.done:
             state.late += 1
-            self._apply(state, item)  # counts from the next evaluation on
+            self.apply(state, item)  # counts from the next evaluation on
             return []
         state.pending.append((_order(item), item))
         if state.horizon is not None and item.ts <= state.horizon:
@@ -236,12 +236,13 @@ class AreaWatch:
             while i < len(ready) and ready[i][0][0] == t:
                 item = ready[i][1]
                 if not isinstance(item, int):
-                    self._apply(state, item)
+                    self.apply(state, item)
                 i += 1
             events.extend(self.evaluate(state, area, t))
         return events
 
-    def _apply(self, state: AreaState, item: AreaSample | AreaMark) -> None:
+    def apply(self, state: AreaState, item: AreaSample | AreaMark) -> None:
+        """Take a sample or mark into the area's state (without evaluating)."""
         if isinstance(item, AreaSample):
             old = state.sensors.get(item.sensor_id)
             if old is None or old[1] <= item.ts:

@@ -218,7 +218,7 @@ def area_unparse(node: Any) -> str:
         return "reporting()"
     if isinstance(node, WarningRef):
         args = ([f'"{node.hazard}"'] if node.hazard else []) + \
-            ([str(node.level)] if node.level else [])
+            ([Level(node.level).colour] if node.level else [])
         return f"{node.func}({', '.join(args)})"
     if isinstance(node, Arith):
         return f"({area_unparse(node.left)} {node.op} {area_unparse(node.right)})"
