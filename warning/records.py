@@ -115,6 +115,7 @@ class WarningEvent:
     instruction: str = ""
     certainty: str = "Observed"
     received_at: float = 0.0
+    area: str = ""  # set when the subject is an area (a region or a registry group)
 
     def to_dict(self, tz: tzinfo) -> dict[str, Any]:
         """Return the wire-format object of DESIGN.md (``level`` absent on ``cleared``)."""
@@ -137,6 +138,8 @@ class WarningEvent:
             instruction=self.instruction,
             certainty=self.certainty,
         )
+        if self.area:
+            out["area"] = self.area
         return out
 
 

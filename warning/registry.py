@@ -55,6 +55,15 @@ class Registry:
         return self.sensors.get(sensor_id) or {"id": sensor_id, "kind": kind, "name": sensor_id,
                                                "region": region}
 
+    def subject_attrs(self, subject: str) -> Mapping[str, Any] | None:
+        """Return a warning subject's attributes: a sensor's, else an area's (with polygon)."""
+        found = self.sensors.get(subject)
+        if found is not None:
+            return found
+        if subject in self.groups or subject in self.regions():
+            return self.area_attrs(subject)
+        return None
+
     def regions(self) -> frozenset[str]:
         """Return the regions of the registered sensors (each is an area)."""
         return frozenset(str(s.get("region", "")) for s in self.sensors.values())
@@ -74,8 +83,11 @@ class Registry:
         """Return what a message may say of an area: id, name, region, kind "area"."""
         group = self.groups.get(area)
         if group is not None:
-            return {"id": area, "name": group.name, "region": group.region or area,
-                    "kind": "area"}
+            out: dict[str, Any] = {"id": area, "name": group.name,
+                                   "region": group.region or area, "kind": "area"}
+            if group.polygon:
+                out["polygon"] = group.polygon
+            return out
         return {"id": area, "name": area, "region": area, "kind": "area"}
 
 

@@ -57,7 +57,7 @@ def event_from_wire(data: dict[str, Any]) -> WarningEvent:
             subject=str(data["subject"]), region=str(data["region"]), ts=parse_ts(data["ts"]),
             values=dict(data.get("values") or {}), message=str(data.get("message", "")),
             instruction=str(data.get("instruction", "")),
-            certainty=str(data.get("certainty", "Observed")))
+            certainty=str(data.get("certainty", "Observed")), area=str(data.get("area", "")))
     except (KeyError, TypeError, AttributeError) as exc:
         msg = f"expected a warning event with {exc}"
         raise ValueError(msg) from None

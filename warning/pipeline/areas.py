@@ -316,7 +316,7 @@ class AreaWatch:
             message = f"Cleared: {message}"
         return [WarningEvent(t.warning_id, t.event, sid, nd.hazard, t.level, t.previous, area,
                              attrs["region"], now, {}, message,
-                             nd.instruction if t.level else "", "Observed")]
+                             nd.instruction if t.level else "", "Observed", area=area)]
 
     def _event(self, rule: AreaRule, t: lifecycle.Transition, area: str, now: int,
                view: AreaView, silent: bool) -> WarningEvent:
@@ -336,7 +336,7 @@ class AreaWatch:
         instruction = rule.instruction.get(t.level, "") if t.level else ""
         return WarningEvent(t.warning_id, t.event, rule.id, rule.hazard, t.level, t.previous,
                             area, attrs["region"], now, values, message, instruction,
-                            "Observed")
+                            "Observed", area=area)
 
 
 def _number(v: Any) -> float | None:
