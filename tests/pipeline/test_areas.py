@@ -64,7 +64,7 @@ def mark(sid, hazard, level, t):
 
 def progress(area, t):
     members = ["d1", "d2"] if area == "unit_a" else ["g1", "g2", "wl"]
-    return [AreaProgress(area, m, t * MIN) for m in members]
+    return [AreaProgress(area, m, (t * MIN,)) for m in members]
 
 
 def run(watch, area, items):

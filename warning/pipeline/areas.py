@@ -47,10 +47,10 @@ class AreaSample:
 
 @dataclass(frozen=True, slots=True)
 class AreaTick:
-    """A watermark tick sent to one sensor's key, to come out behind that sensor's items."""
+    """A batch's watermark ticks sent to one sensor's key, to come out behind its items."""
 
     sensor_id: str
-    ts: int
+    ticks: tuple[int, ...]
     source: str = ""
 
 
@@ -60,8 +60,13 @@ class AreaProgress:
 
     area: str
     sensor_id: str
-    ts: int
+    ticks: tuple[int, ...]  # the tick times, the last the progress
     source: str = ""
+
+    @property
+    def ts(self) -> int:
+        """The event time the member has told everything up to."""
+        return self.ticks[-1]
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,7 +90,17 @@ class AreaSampler:
         self.watched = frozenset(a for r in self.rules for a in r.areas)
         #: Registered sensors of the watched areas: each gets the ticks (``AreaTick``).
         self.members = tuple(sorted({m for a in self.watched for m in registry.members(a)}))
+        self._areas_of: dict[tuple[str, str], tuple[str, ...]] = {}
         self._inputs: dict[tuple[str, str, str], tuple[tuple[str, tuple[AreaInput, ...]], ...]] = {}
+
+    def areas_of(self, sensor_id: str, region: str) -> tuple[str, ...]:
+        """Return the watched areas a sensor belongs to (cached)."""
+        key = (sensor_id, region)
+        found = self._areas_of.get(key)
+        if found is None:
+            found = self._areas_of[key] = tuple(
+                a for a in self.registry.areas_of(sensor_id, region) if a in self.watched)
+        return found
 
     def inputs(self, sensor_id: str, kind: str, region: str
                ) -> tuple[tuple[str, tuple[AreaInput, ...]], ...]:
@@ -94,9 +109,7 @@ class AreaSampler:
         found = self._inputs.get(key)
         if found is None:
             out = []
-            for area in self.registry.areas_of(sensor_id, region):
-                if area not in self.watched:
-                    continue
+            for area in self.areas_of(sensor_id, region):
                 seen: dict[str, AreaInput] = {}
                 for rule in self.rules:
                     if area in rule.areas and kind in rule.kinds:
@@ -110,13 +123,16 @@ class AreaSampler:
     def progress(self, t: AreaTick) -> tuple[AreaProgress, ...]:
         """Return the progress of a member sensor for each watched area it belongs to."""
         attrs = self.registry.get(t.sensor_id) or {}
-        return tuple(AreaProgress(a, t.sensor_id, t.ts, t.source)
-                     for a in self.registry.areas_of(t.sensor_id, str(attrs.get("region", "")))
-                     if a in self.watched)
+        return tuple(AreaProgress(a, t.sensor_id, t.ticks, t.source)
+                     for a in self.areas_of(t.sensor_id, str(attrs.get("region", ""))))
 
     def ticks(self, items: list[Any]) -> list[AreaTick]:
-        """The watermark ticks of a batch, one per member sensor of a watched area."""
-        return [AreaTick(m, i.ts, i.source) for i in items if isinstance(i, Tick)
+        """A batch's watermark ticks, one item per member sensor of a watched area and source."""
+        by_source: dict[str, list[int]] = {}
+        for i in items:
+            if isinstance(i, Tick):
+                by_source.setdefault(i.source, []).append(i.ts)
+        return [AreaTick(m, tuple(ts), src) for src, ts in by_source.items()
                 for m in self.members]
 
     def items(self, state: Any, r: Reading, accepted: bool, events: Iterable[WarningEvent]
@@ -142,9 +158,8 @@ class AreaSampler:
         for e in events:
             if e.hazard == FAULT_HAZARD:  # data quality is no hazard of the area
                 continue
-            for area in self.registry.areas_of(e.subject, e.region):
-                if area in self.watched:
-                    out.append(AreaMark(area, e.rule_id, e.hazard, e.subject, e.level, e.ts))
+            for area in self.areas_of(e.subject, e.region):
+                out.append(AreaMark(area, e.rule_id, e.hazard, e.subject, e.level, e.ts))
         return tuple(out)
 
 
@@ -158,6 +173,7 @@ class AreaState:
     #: (member sensor, source partition) -> event time it has told everything up to
     progress: dict[tuple[str, str], int] = field(default_factory=dict)
     horizon: int | None = None  # the slowest member's progress
+    points: set[int] = field(default_factory=set)  # tick times not yet evaluated
     started: int | None = None  # first evaluation time (silence counts from here at most)
     sensors: dict[str, tuple[str, int, dict[str, Any]]] = field(default_factory=dict)
     heard: dict[str, int] = field(default_factory=dict)  # kind -> newest reading time
@@ -186,6 +202,7 @@ class AreaWatch:
         for rule in rules.areas:
             for area in rule.areas:
                 self.by_area.setdefault(area, []).append(rule)
+        self.members = {a: registry.members(a) for a in self.by_area}
         self.keep_ms = max((max(r.fresh_ms, r.no_data.after_ms if r.no_data else 0)
                             for r in rules.areas), default=0)
         #: The view of each (area, rule) at its latest evaluation, for ``rules explain``.
@@ -197,7 +214,9 @@ class AreaWatch:
         if isinstance(item, AreaProgress):
             key = (item.sensor_id, item.source)
             state.progress[key] = max(item.ts, state.progress.get(key, item.ts))
-            members = self.registry.members(area)
+            state.points.update(t for t in item.ticks
+                                if state.horizon is None or t > state.horizon)
+            members = self.members.get(area, ())
             if not members:
                 return []
             sources = {src for _, src in state.progress}
@@ -208,7 +227,9 @@ class AreaWatch:
             if state.horizon is not None and horizon <= state.horizon:
                 return []
             state.horizon = horizon
-            state.pending.append((_order(horizon), horizon))
+            for t in sorted(p for p in state.points if p <= horizon):
+                state.pending.append((_order(t), t))  # every tick time is evaluated
+                state.points.discard(t)
             return self._release(state, area, horizon)
         if state.done is not None and item.ts <= state.done:
             state.late += 1
