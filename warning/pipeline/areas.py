@@ -407,7 +407,7 @@ class AreaLogic(StatefulLogic):
         late = self.state.late
         events = self.steps.area_watch_now().observe(self.state, area, item)
         if self.state.late != late:
-            self.steps.metrics.rejected.labels("area_late").inc()
+            self.steps.metrics.area_late.inc()
         return events, StatefulLogic.RETAIN
 
     def on_eof(self) -> tuple[list[WarningEvent], bool]:
