@@ -336,6 +336,8 @@ def rules_explain(
 def _explain_area(rule: AreaRule, area: str | None, moment: datetime, input: Path,  # noqa: A002
                   s: Setup) -> None:
     """Explain an area rule for one of its areas (``rules explain RULE --area AREA``)."""
+    from datetime import UTC
+
     from warning.authoring.area_explain import explain_area, render_area
     from warning.authoring.explain import read_readings
 
@@ -351,7 +353,7 @@ def _explain_area(rule: AreaRule, area: str | None, moment: datetime, input: Pat
     except ValueError as exc:
         typer.echo(str(exc), err=True)
         raise typer.Exit(1) from None
-    for line in render_area(e, moment.tzinfo):
+    for line in render_area(e, moment.tzinfo or UTC):
         typer.echo(line)
 
 

@@ -162,7 +162,7 @@ def area_rule(node: LineDict, c: Checker, kinds: Mapping[str, Kind], index: int)
     no_data = _no_data(node, where, c, hazard)
     if len(c.problems) > before:
         return None
-    return AreaRule(rid, hazard, tuple(areas), frozenset(known), fresh_ms, tuple(levels),
+    return AreaRule(str(rid), str(hazard), tuple(areas), frozenset(known), fresh_ms, tuple(levels),
                     tuple(inputs.values()), _duration(node, "for", where, c),
                     _duration(node, "hold", where, c), clear, no_data, tuple(values),
                     messages, instructions, c.file, node.line, node.line_of("area"))
@@ -178,7 +178,7 @@ def _input(agg: Aggregate, kinds: Mapping[str, Kind], out: dict[str, AreaInput],
     """Record the per-sensor expression of an aggregate with the kinds that have its fields."""
     from warning.rules.load import horizons_of
 
-    used = frozenset(s.name if isinstance(s, Field) else s.field for s in walk(agg.item)
+    used = frozenset(s.name if isinstance(s, Field) else str(s.field) for s in walk(agg.item)
                      if isinstance(s, Field | Window | Indicator) and
                      (isinstance(s, Field) or s.field is not None))
     fit = frozenset(k for k, spec in kinds.items() if used <= spec.field_names)

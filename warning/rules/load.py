@@ -127,8 +127,9 @@ class RuleSet:
     def horizons(self, kind: str) -> dict[str, int]:
         """Return, per field of ``kind``, the longest look-back of any rule or indicator."""
         out: dict[str, int] = {}
-        watchers = [*self.for_kind(kind), *(s for s in self.indicators if kind in s.kinds),
-                    *(i for a in self.areas for i in a.inputs if kind in i.kinds)]
+        watchers: list[Any] = [*self.for_kind(kind),
+                               *(s for s in self.indicators if kind in s.kinds),
+                               *(i for a in self.areas for i in a.inputs if kind in i.kinds)]
         for w in watchers:
             for name, ms in w.horizons.items():
                 out[name] = max(out.get(name, 0), ms)
