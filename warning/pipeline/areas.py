@@ -111,12 +111,15 @@ class AreaSampler:
             out = []
             for area in self.areas_of(sensor_id, region):
                 seen: dict[str, AreaInput] = {}
+                heard = False  # whether a rule of the area needs to hear this sensor at all
                 for rule in self.rules:
-                    if area in rule.areas and kind in rule.kinds:
+                    if area in rule.areas and kind in rule.kinds and rule.counts_sensors:
+                        heard = True
                         for i in rule.inputs:
                             if kind in i.kinds:
                                 seen.setdefault(i.key, i)
-                out.append((area, tuple(seen.values())))
+                if heard:
+                    out.append((area, tuple(seen.values())))
             found = self._inputs[key] = tuple(out)
         return found
 

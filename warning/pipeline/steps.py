@@ -106,8 +106,10 @@ class Steps:
             state = SensorState()
         outcome = self.evaluator.observe(state, reading)
         if self.area_sampler.rules and (outcome.reading is not None or outcome.events):
-            outcome = replace(outcome, areas=self.area_sampler.items(
-                state, reading, outcome.reading is not None, outcome.events))
+            items = self.area_sampler.items(state, reading, outcome.reading is not None,
+                                            outcome.events)
+            if items:
+                outcome = replace(outcome, areas=items)
         m = self.metrics
         if outcome.duplicate:
             m.duplicates.inc()

@@ -63,6 +63,8 @@ class AreaRule:
     file: str = ""
     line: int = 0
     area_line: int = 0
+    #: Whether the rule needs to hear its sensors (aggregates, ``reporting()``, ``no_data``).
+    counts_sensors: bool = True
 
     @property
     def silence_id(self) -> str:
@@ -158,6 +160,11 @@ def area_rule(node: LineDict, c: Checker, kinds: Mapping[str, Kind], index: int)
     for level, text in _per_level(node, "instruction", where, c).items():
         for lv in ([level] if level else list(Level)):
             instructions[lv] = text
+    from warning.rules.areas import Reporting, area_walk
+    trees = [cond.node for _, cond in levels] + [n for _, n in values] + \
+        ([clear.node] if clear else [])
+    counts = bool(inputs) or "no_data" in node or any(
+        isinstance(sub, Reporting) for t in trees for sub in area_walk(t))
     fresh_ms = _duration(node, "fresh", where, c, default=3_600_000)
     no_data = _no_data(node, where, c, hazard)
     if len(c.problems) > before:
@@ -165,7 +172,7 @@ def area_rule(node: LineDict, c: Checker, kinds: Mapping[str, Kind], index: int)
     return AreaRule(str(rid), str(hazard), tuple(areas), frozenset(known), fresh_ms, tuple(levels),
                     tuple(inputs.values()), _duration(node, "for", where, c),
                     _duration(node, "hold", where, c), clear, no_data, tuple(values),
-                    messages, instructions, c.file, node.line, node.line_of("area"))
+                    messages, instructions, c.file, node.line, node.line_of("area"), counts)
 
 
 def _aggregates_of(tree: Any) -> list[Aggregate]:
