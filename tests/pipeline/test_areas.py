@@ -223,3 +223,25 @@ def test_flow_gives_the_same_area_events_with_two_workers(tmp_path):
     assert one == [("2026-07-05T14:20:00+08:00", "county_rain", "raised", "yellow", "anji"),
                    ("2026-07-05T14:40:01+08:00", "county_rain", "escalated", "orange", "anji")]
     assert _flow_events(tmp_path, rows, 2) == one
+
+
+def test_hot_reload_through_the_step_keeps_the_area_state(watch, tmp_path):
+    from warning.metrics import Metrics
+    from warning.pipeline.areas import AreaLogic
+    from warning.pipeline.steps import Steps
+
+    f = tmp_path / "before.yaml"
+    f.write_text(RULES)
+    steps = Steps(load_rules([f]), watch.registry, 300_000, Metrics())
+    logic = AreaLogic(steps, None)
+    for item in [sample("d1", 1, **{"lel_pct >= 25": True}), *progress("unit_a", 1)]:
+        logic.on_item(("unit_a", item))
+    after = tmp_path / "after.yaml"
+    after.write_text(RULES.replace("orange: 'count(lel_pct >= 25) >= 2'",
+                                   "orange: 'count(lel_pct >= 25) >= 1'"))
+    steps.replace(load_rules([after]), watch.registry)
+    events = [e for item in progress("unit_a", 2) for e in logic.on_item(("unit_a", item))[0]]
+    assert [(e.rule_id, e.event, e.level) for e in events] == \
+        [("gas_unit", "escalated", Level.ORANGE)]  # the episode raised before the reload
+    snap = logic.snapshot()
+    assert snap.episodes["gas_unit"].level == Level.ORANGE and snap is not logic.state
