@@ -51,11 +51,22 @@ class Sensor:
 
 
 @dataclass(frozen=True)
+class Group:
+    """A named group of sensors: a catchment, a plant unit, a slope (an area of the registry)."""
+
+    id: str
+    name: str
+    members: tuple[str, ...]
+    region: str = ""
+
+
+@dataclass(frozen=True)
 class Network:
-    """A named set of sensors with unique ids."""
+    """A named set of sensors with unique ids, and named groups of them."""
 
     name: str
     sensors: tuple[Sensor, ...]
+    groups: tuple[Group, ...] = ()
 
     def __post_init__(self) -> None:
         """Reject duplicate sensor ids."""
@@ -64,6 +75,12 @@ class Network:
         if duplicates:
             msg = f"network {self.name}: duplicate sensor ids {duplicates}"
             raise ValueError(msg)
+        ids = set(counts)
+        for g in self.groups:
+            unknown = sorted(set(g.members) - ids)
+            if unknown:
+                msg = f"network {self.name}: group {g.id} names unknown sensors {unknown}"
+                raise ValueError(msg)
 
     def __iter__(self) -> Iterator[Sensor]:
         """Iterate over the sensors in declaration order."""
@@ -141,8 +158,21 @@ def huzhou() -> Network:
                name_en="Huzhou weather station"),
         Sensor("gs-cx-01", "gas", "长兴经开区气体探测器", "changxing", 30.990, 119.960,
                name_en="Changxing ETDZ gas detector"),
+        # A second detector on the same plant unit, ~40 m away: two detectors agreeing
+        # confirm a leak (rules/compound.yaml, gas_unit_corroborated).
+        Sensor("gs-cx-02", "gas", "长兴经开区气体探测器2", "changxing", 30.9903, 119.9603,
+               name_en="Changxing ETDZ gas detector 2"),
     )
-    return Network("huzhou", sensors)
+    groups = (
+        # Named sensor groups (registry `areas:`); regions are areas without being listed.
+        Group("cx_etdz_unit1", "长兴经开区 1号装置 Changxing ETDZ unit 1", ("gs-cx-01", "gs-cx-02"),
+              "changxing"),
+        Group("xitiaoxi_upper", "西苕溪上游 Upper Xitiaoxi catchment",
+              ("rg-aj-01", "rg-aj-02", "rs-aj-01"), "anji"),
+        Group("tianhuangping_slope", "天荒坪边坡 Tianhuangping slope", ("sl-aj-01", "rg-aj-01"),
+              "anji"),
+    )
+    return Network("huzhou", sensors, groups)
 
 
 #: Shipped networks by name; a scenario names one of these.
@@ -166,8 +196,8 @@ REGION_NAMES = {
 
 
 def registry(network: Network) -> dict[str, Any]:
-    """Return ``{"regions": {...}, "sensors": [...]}`` for ``network``, ready to dump as YAML."""
-    return {
+    """Return ``{"regions": {...}, "sensors": [...], "areas": [...]}`` for ``network``, to dump."""
+    out: dict[str, Any] = {
         "regions": {r: REGION_NAMES[r] for r in sorted({s.region for s in network.sensors})
                     if r in REGION_NAMES},
         "sensors": [
@@ -185,3 +215,7 @@ def registry(network: Network) -> dict[str, Any]:
             for s in network.sensors
         ]
     }
+    if network.groups:
+        out["areas"] = [{"id": g.id, "name": g.name, "sensors": list(g.members),
+                         "region": g.region} for g in network.groups]
+    return out

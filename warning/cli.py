@@ -20,8 +20,11 @@ from warning.nowcast.cli import forecast_app
 from warning.yamlfile import ConfigError
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from warning.app import Setup
     from warning.authoring.score import Score
+    from warning.rules.area_load import AreaRule
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Multi-hazard early warning: MQTT readings, YAML rules, graded warnings.")
@@ -255,6 +258,7 @@ def rules_check(
     from warning.kinds import kinds_from_config
     from warning.notify.routing_file import routing_languages
     from warning.registry import load_registry
+    from warning.rules.area_load import check_areas
     from warning.rules.load import load_rules
     from warning.rules.texts import language_problems
 
@@ -270,7 +274,9 @@ def rules_check(
             sensors = cfg.path(cfg.sensors)
         rs = load_rules(paths, kinds)
         if sensors:
-            load_registry(sensors, kinds)
+            problems = check_areas(rs.areas, load_registry(sensors, kinds))
+            if problems:
+                raise ConfigError(problems)
         if routing is None and cfg.notify is not None and cfg.notify.routing:
             routing = cfg.path(cfg.notify.routing)
         languages = routing_languages(routing) if routing else ()
@@ -280,7 +286,8 @@ def rules_check(
     except ConfigError as exc:
         _fail(exc)
     spoken = f" in {', '.join(languages)}" if languages else ""
-    typer.echo(f"{len(rs.rules)} rules OK{spoken}")
+    areas = f", {len(rs.areas)} area rules OK" if rs.areas else ""
+    typer.echo(f"{len(rs.rules)} rules OK{areas}{spoken}")
 
 
 @rules_app.command("test")
@@ -323,19 +330,21 @@ rules_app.command("calibrate")(calibrate)
 @rules_app.command("explain")
 def rules_explain(
     rule: Annotated[str, typer.Argument(help="Rule id.")],
-    sensor: Annotated[str, typer.Option("--sensor", help="Sensor id.")],
     at: Annotated[str, typer.Option("--at", help="RFC 3339 time, e.g. "
                                                   "2026-07-05T04:00:00+08:00.")],
     input: Annotated[Path, typer.Option("--input", exists=True, dir_okay=False,  # noqa: A002
                                         help="Readings, JSON Lines or CSV.")],
+    sensor: Annotated[str | None, typer.Option("--sensor", help="Sensor id.")] = None,
     rules: Annotated[list[Path] | None, typer.Option("--rules", help="Rule file or directory "
                                                      "(default: rules).")] = None,
     sensors: Annotated[Path | None, typer.Option("--sensors", help="Sensor registry.")] = None,
     config: Annotated[Path | None, typer.Option("--config", "-c",
                                                 help="Pipeline settings (lateness, kinds...).")
                       ] = None,
+    area: Annotated[str | None, typer.Option("--area", help="Area id, for an area rule "
+                                             "(default: its only area).")] = None,
 ) -> None:
-    """Replay a sensor's readings up to a time; show each condition's terms and the state."""
+    """Replay readings to a time; show each condition's terms, for area rules who counted."""
     from datetime import datetime
 
     from warning.app import for_files, setup
@@ -354,6 +363,13 @@ def rules_explain(
     except ConfigError as exc:
         _fail(exc)
     found = {r.id: r for r in s.steps.rules.rules}
+    areas = {r.id: r for r in s.steps.rules.areas}
+    if rule in areas:
+        _explain_area(areas[rule], area, moment, input, s)
+        return
+    if sensor is None:
+        typer.echo("--sensor: expected a sensor id for a sensor rule", err=True)
+        raise typer.Exit(1)
     if rule not in found:
         typer.echo(f"{rule}: expected a rule id among {', '.join(sorted(found))}", err=True)
         raise typer.Exit(1)
@@ -376,6 +392,30 @@ def _false_alarm_rates(result: Score, s: Setup, input: Path) -> dict:  # noqa: A
     spans = sensor_spans(read_readings(input, s.settings))
     years = sensor_years(spans, s.steps.rules.rules)
     return false_alarm_rates(result, years)
+
+
+def _explain_area(rule: AreaRule, area: str | None, moment: datetime, input: Path,  # noqa: A002
+                  s: Setup) -> None:
+    """Explain an area rule for one of its areas (``rules explain RULE --area AREA``)."""
+    from datetime import UTC
+
+    from warning.authoring.area_explain import explain_area, render_area
+    from warning.authoring.explain import read_readings
+
+    if area is None and len(rule.areas) == 1:
+        area = rule.areas[0]
+    if area is None:
+        typer.echo(f"--area: expected one of {', '.join(rule.areas)}", err=True)
+        raise typer.Exit(1)
+    try:
+        e = explain_area(rule, area, round(moment.timestamp() * 1000),
+                         read_readings(input, s.settings), s.steps.rules, s.steps.registry,
+                         s.steps.evaluator)
+    except ValueError as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(1) from None
+    for line in render_area(e, moment.tzinfo or UTC):
+        typer.echo(line)
 
 
 @rules_app.command("diff")

@@ -69,6 +69,10 @@ class Metrics:
         self.states_expired = Counter("hazard_sensor_states_expired_total",
                                       "Per-sensor states dropped after the state TTL.",
                                       registry=r)
+        self.area_late = Counter("hazard_area_items_late_total",
+                                 "Sensor values or warnings that reached an area after it had "
+                                 "judged their time (they count from its next evaluation).",
+                                 registry=r)
         self.rules_loaded = Gauge("hazard_rules_loaded", "Rules in force.", registry=r)
         self.reload_success = Gauge("hazard_rules_last_reload_success",
                                     "1 if the last reload of rule files succeeded.",

@@ -140,6 +140,7 @@ class WarningEvent:
     texts: dict[str, dict[str, Any]] = field(default_factory=dict)
     #: The value that decided the level: {name, value, op, threshold}; empty if none did.
     measure: dict[str, Any] = field(default_factory=dict)
+    area: str = ""  # set when the subject is an area (a region or a registry group)
 
     def to_dict(self, tz: tzinfo) -> dict[str, Any]:
         """Return the wire-format object of DESIGN.md (``level`` absent on ``cleared``)."""
@@ -166,6 +167,8 @@ class WarningEvent:
             out["texts"] = self.texts
         if self.measure:
             out["measure"] = self.measure
+        if self.area:
+            out["area"] = self.area
         return out
 
 

@@ -30,11 +30,24 @@ def is_id(value: object) -> bool:
 
 
 @dataclass(frozen=True)
+class Area:
+    """A named group of sensors declared in the registry, e.g. a catchment or a plant unit."""
+
+    id: str
+    name: str
+    members: frozenset[str]
+    region: str = ""  # the region it lies in, if one; CAP falls back to its polygon
+    polygon: tuple[tuple[float, float], ...] = ()  # [lat, lon] ring, closed, if declared
+
+
+@dataclass(frozen=True)
 class Registry:
     """Sensors by id; ``attrs`` holds every key of a sensor's entry, usable as ``sensor.KEY``."""
 
     sensors: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     accept_unknown: bool = False
+    #: Named groups of sensors (catchment, plant unit, slope): id -> Area. Regions are areas too.
+    groups: Mapping[str, Area] = field(default_factory=dict)
 
     def get(self, sensor_id: str) -> Mapping[str, Any] | None:
         """Return a sensor's attributes, or None if it is not registered."""
@@ -44,6 +57,41 @@ class Registry:
         """Return the attributes of a sensor, with defaults for an unregistered one."""
         return self.sensors.get(sensor_id) or {"id": sensor_id, "kind": kind, "name": sensor_id,
                                                "region": region}
+
+    def subject_attrs(self, subject: str) -> Mapping[str, Any] | None:
+        """Return a warning subject's attributes: a sensor's, else an area's (with polygon)."""
+        found = self.sensors.get(subject)
+        if found is not None:
+            return found
+        if subject in self.groups or subject in self.regions():
+            return self.area_attrs(subject)
+        return None
+
+    def regions(self) -> frozenset[str]:
+        """Return the regions of the registered sensors (each is an area)."""
+        return frozenset(str(s.get("region", "")) for s in self.sensors.values())
+
+    def areas_of(self, sensor_id: str, region: str) -> tuple[str, ...]:
+        """Return the areas a sensor belongs to: its region and the groups naming it."""
+        return (region, *(a.id for a in self.groups.values() if sensor_id in a.members))
+
+    def members(self, area: str) -> tuple[str, ...]:
+        """Return the registered sensors of an area (a group, else a region), sorted."""
+        group = self.groups.get(area)
+        if group is not None:
+            return tuple(sorted(group.members))
+        return tuple(sorted(i for i, s in self.sensors.items() if s.get("region") == area))
+
+    def area_attrs(self, area: str) -> dict[str, Any]:
+        """Return what a message may say of an area: id, name, region, kind "area"."""
+        group = self.groups.get(area)
+        if group is not None:
+            out: dict[str, Any] = {"id": area, "name": group.name,
+                                   "region": group.region or area, "kind": "area"}
+            if group.polygon:
+                out["polygon"] = group.polygon
+            return out
+        return {"id": area, "name": area, "region": area, "kind": "area"}
 
 
 def load_registry(path: str | Path | None, kinds: Mapping[str, Kind] = BUILTIN_KINDS,
@@ -105,8 +153,9 @@ def load_registry(path: str | Path | None, kinds: Mapping[str, Kind] = BUILTIN_K
             if key in node and not (isinstance(ids, list)
                                     and all(isinstance(x, str) and x in sensors for x in ids)):
                 c.expect(node, key, f"sensor {sid!r}", "a list of registered sensor ids", ids)
+    groups = _areas(doc, c, sensors)
     c.raise_if_any()
-    return Registry(sensors, accept_unknown)
+    return Registry(sensors, accept_unknown, groups)
 
 
 def place_name(attrs: Mapping[str, Any], subject: str, language: str) -> str:
@@ -155,3 +204,58 @@ def _region_names(doc: LineDict, c: Checker) -> dict[str, dict[str, str]]:
         return out
     c.expect(doc, "regions", "", "a mapping of region id to names per language", raw)
     return out
+
+
+AREA_KEYS = ("id", "name", "sensors", "region", "polygon", "description")
+
+
+def _areas(doc: LineDict, c: Checker, sensors: Mapping[str, Any]) -> dict[str, Area]:
+    """Read ``areas: [{id, name, sensors: [...], region?, polygon?}]`` (named sensor groups)."""
+    items = doc.get("areas")
+    if items is None:
+        return {}
+    if not isinstance(items, LineList):
+        c.expect(doc, "areas", "", "a list of areas", items)
+        return {}
+    regions = {str(s.get("region")) for s in sensors.values()}
+    out: dict[str, Area] = {}
+    for i, item in enumerate(items):
+        node = c.mapping(item, f"area #{i + 1}", "", items.item_lines[i])
+        if node is None:
+            continue
+        aid = node.get("id")
+        where = f"area {aid!r}" if isinstance(aid, str) else f"area #{i + 1}"
+        c.known_keys(node, AREA_KEYS, where, required=("id", "sensors"))
+        if "id" in node and not is_id(aid):
+            c.expect(node, "id", where, ID_RULE, aid)
+            continue
+        if aid in out or aid in regions:
+            c.add(node.line_of("id"), where, "id",
+                  "expected an id unique among areas and regions, found a repeat")
+        members = node.get("sensors")
+        if not isinstance(members, list) or not members \
+                or not all(isinstance(m, str) for m in members):
+            c.expect(node, "sensors", where, "a list of sensor ids", members)
+            continue
+        for m in members:
+            if m not in sensors:
+                c.add(node.line_of("sensors"), where, "sensors",
+                      f"expected ids of registered sensors, found unknown sensor {m!r}")
+        polygon = _polygon(node, where, c)
+        if isinstance(aid, str):
+            out[aid] = Area(aid, str(node.get("name", aid)), frozenset(members),
+                            str(node.get("region", "")), polygon)
+    return out
+
+
+def _polygon(node: LineDict, where: str, c: Checker) -> tuple[tuple[float, float], ...]:
+    raw = node.get("polygon")
+    if raw is None:
+        return ()
+    ok = isinstance(raw, list) and len(raw) >= 4 and all(
+        isinstance(p, list) and len(p) == 2 and all(
+            isinstance(v, int | float) and not isinstance(v, bool) for v in p) for p in raw)
+    if not ok or raw[0] != raw[-1]:
+        c.expect(node, "polygon", where, "a closed ring of at least 4 [lat, lon] points", raw)
+        return ()
+    return tuple((float(p[0]), float(p[1])) for p in raw)

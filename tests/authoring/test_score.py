@@ -261,8 +261,9 @@ def test_backtest_with_labels_writes_summary_and_table(tmp_path):
     assert summary["hazards"]["rainstorm"]["all"] == {
         "hits": 1, "misses": 1, "false_alarms": 0, "pod": 0.5, "far": 0.0, "csi": 0.5,
         "median_lead_s": -4500.0, "p10_lead_s": -4500.0, "worst_lead_s": -4500.0}
-    # rg-3's drizzle in Deqing (2.4 mm/h) is below every landslide level: no landslide episode.
-    assert summary["unlabelled_hazards"] == {"sensor_silence": 2}
+    # rg-3's drizzle in Deqing (2.4 mm/h) is below every landslide level: no landslide episode;
+    # area rules (rules/compound.yaml) judge the gauges' counties too: wuxing's integrated risk
+    assert summary["unlabelled_hazards"] == {"sensor_silence": 2, "integrated_risk": 1}
     assert "rainstorm" in result.output and "-1h15m" in result.output
 
 
@@ -302,7 +303,8 @@ def test_backtest_report_is_one_html_file_with_a_plot_per_episode(tmp_path):
     page = (tmp_path / "r.html").read_text()
     images = re.findall(r"src='data:image/png;base64,([A-Za-z0-9+/=]+)'", page)
     # 3 episodes (rainstorm rg-1, silence rg-2 and rg-3) + 1 missed label (rg-2)
-    assert len(images) == 4
+    # + 1 area episode of rules/compound.yaml (wuxing's integrated risk)
+    assert len(images) == 5
     assert all(base64.b64decode(i).startswith(b"\x89PNG") for i in images)
     assert "src='http" not in page and "<script" not in page  # self-contained
     assert "rainstorm/rg-1/20260704T210500Z" in page

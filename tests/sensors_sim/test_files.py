@@ -46,11 +46,13 @@ def test_cli_generate_and_registry(tmp_path: Path) -> None:
     result = runner.invoke(app, ["generate", "--scenario", "quiet", "--output", str(out),
                                  "--registry", str(reg)])
     assert result.exit_code == 0, result.output
-    assert len(out.read_text(encoding="utf-8").splitlines()) == 14 * 72
+    assert len(out.read_text(encoding="utf-8").splitlines()) == 15 * 72
     result = runner.invoke(app, ["registry", "--scenario", "quiet", "--output", str(reg2)])
     assert result.exit_code == 0, result.output
     assert reg.read_text(encoding="utf-8") == reg2.read_text(encoding="utf-8")
-    assert len(yaml.safe_load(reg.read_text(encoding="utf-8"))["sensors"]) == 14
+    doc = yaml.safe_load(reg.read_text(encoding="utf-8"))
+    assert len(doc["sensors"]) == 15
+    assert {a["id"] for a in doc["areas"]} >= {"cx_etdz_unit1", "xitiaoxi_upper"}
 
 
 def test_cli_unknown_scenario_exits_2(tmp_path: Path) -> None:

@@ -143,7 +143,7 @@ def serve(config: Annotated[Path, typer.Option("--config", "-c",
         metrics = Metrics()
         registry = metrics.registry
         stop = threading.Event()
-        start_router(cfg, stop, metrics, lambda sid: dict(sensors.get(sid) or {}))
+        start_router(cfg, stop, metrics, lambda sid: dict(sensors.subject_attrs(sid) or {}))
     except ConfigError as exc:
         _fail(exc)
     if cfg.metrics.enabled:

@@ -29,6 +29,8 @@ def labels_of(event: WarningEvent, attrs: dict[str, Any]) -> dict[str, str]:
            "subject": event.subject}
     if event.level is not None:
         out["level"] = event.level.colour
+    if event.area:
+        out["area"] = event.area
     out.update((f"sensor.{k}", str(v)) for k, v in attrs.items()
                if isinstance(v, str | int | float) and not isinstance(v, bool))
     return out

@@ -21,7 +21,7 @@ from warning.records import LEVEL_NAMES, Level, parse_duration_ms, zone
 from warning.yamlfile import Checker, ConfigError, LineDict, describe, load_yaml
 
 #: Labels every warning has; ``sensor.KEY`` reaches the subject's registry entry.
-LABELS = ("hazard", "rule_id", "region", "subject", "level")
+LABELS = ("hazard", "rule_id", "region", "subject", "level", "area")
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _NAME = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
 

@@ -59,7 +59,7 @@ def event_from_wire(data: dict[str, Any]) -> WarningEvent:
             instruction=str(data.get("instruction", "")),
             certainty=str(data.get("certainty", "Observed")),
             texts={str(k): dict(v) for k, v in (data.get("texts") or {}).items()},
-            measure=dict(data.get("measure") or {}))
+            measure=dict(data.get("measure") or {}), area=str(data.get("area", "")))
     except (KeyError, TypeError, AttributeError) as exc:
         msg = f"expected a warning event with {exc}"
         raise ValueError(msg) from None

@@ -63,6 +63,7 @@ class Outcome:
     duplicate: bool = False
     indicators: tuple[IndicatorRecord, ...] = ()
     forecast: Forecast | None = None  # a forecast taken into the state (to be stored)
+    areas: tuple[Any, ...] = ()  # samples and marks for area rules (pipeline/areas.py)
 
 
 class Evaluator:
@@ -356,6 +357,10 @@ def longest_memory_ms(rules: RuleSet) -> int:
                       rule.no_data.after_ms if rule.no_data else 0)
     for spec in rules.indicators:
         longest = max(longest, *spec.horizons.values())
+    for area_rule in rules.areas:  # area rules' per-sensor windows, for, hold and no_data
+        longest = max(longest, area_rule.for_ms, area_rule.hold_ms, area_rule.fresh_ms,
+                      area_rule.no_data.after_ms if area_rule.no_data else 0,
+                      *(ms for i in area_rule.inputs for ms in i.horizons.values()))
     return longest
 
 

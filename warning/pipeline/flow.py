@@ -15,7 +15,10 @@ Step ids (quoted) are the names bytewax snapshots state under; what each step do
    ├─▶ sightings + ticks ─▶ "watch_silence" (16 no-data shards)
    │        ├─▶ no-data warnings ────────────────────────────────────▶ warnings, store
    │        └─▶ expiries (quiet sensors) ─▶ back to "key_by_sensor"
-   └─▶ wet and level readings ─▶ "compare_neighbours" (one key) ─▶ drift ─▶ warnings, store
+   ├─▶ wet and level readings ─▶ "compare_neighbours" (one key) ─▶ drift ─▶ warnings, store
+   └─▶ ticks, once per member of a watched area ─▶ "key_by_sensor" (behind its readings)
+         "evaluate_rules" ─▶ per-sensor values, sensor warnings, member progress
+            ─▶ "key_by_area" ─▶ "evaluate_areas" (area rules, in event-time order) ─▶ warnings
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ from bytewax.dataflow import Dataflow
 from bytewax.inputs import Source
 from bytewax.outputs import Sink
 
+from warning.pipeline.areas import AreaLogic, area_key, is_area_item
 from warning.pipeline.steps import (
     Steps,
     expire_only,
@@ -78,8 +82,10 @@ def build_flow(source: Source[Any], steps: Steps, outputs: Outputs,
     # Sensors unheard for the state TTL: their states get the chance to drop themselves.
     expiries = op.filter_map("expiries", silence_out, expire_only)
 
-    keyed = op.key_on("key_by_sensor", op.merge("readings_and_expiries", readings, expiries),
-                      lambda r: r.sensor_id)
+    # Ticks for area rules pass each member sensor's key, behind its items (pipeline/areas.py).
+    area_ticks = op.flat_map_batch("to_area_members", good, steps.area_ticks)
+    keyed = op.key_on("key_by_sensor", op.merge("readings_and_expiries", readings, expiries,
+                                                area_ticks), lambda r: r.sensor_id)
     outcomes = op.stateful_map("evaluate_rules", keyed, steps.evaluate)
     results = op.flat_map("split_outcome", op.key_rm("unkey_outcome", outcomes),
                           split_outcome)
@@ -93,6 +99,12 @@ def build_flow(source: Source[Any], steps: Steps, outputs: Outputs,
         drift = op.stateful_map("compare_neighbours", by_region, steps.compare_neighbours)
         events = op.merge("with_drift", events, op.flat_map(
             "drift_events", op.key_rm("unkey_drift", drift), lambda events: events))
+    # Area rules: per-sensor values, sensor warnings and member progress re-keyed by area.
+    area_items = op.map("key_by_area", op.filter("area_items", results, is_area_item),
+                        area_key)
+    area_events = op.stateful("evaluate_areas", area_items,
+                              lambda resume: AreaLogic(steps, resume))
+    events = op.merge("with_areas", events, op.key_rm("unkey_areas", area_events))
     events = op.inspect("count_events", events, lambda _s, e: steps.count_event(e))
 
     stored = op.filter("readings_accepted", results, lambda x: isinstance(x, Reading))

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from warning.anomaly.faults import HAZARD as FAULT_HAZARD
@@ -19,6 +19,7 @@ from warning.anomaly.trained import ModelScorer
 from warning.kinds import BUILTIN_KINDS, Kind
 from warning.metrics import Metrics
 from warning.nowcast.model import Nowcaster
+from warning.pipeline.areas import AreaSampler, AreaTick, AreaWatch
 from warning.pipeline.evaluate import Evaluator, Outcome, SensorState, may_expire
 from warning.pipeline.nodata import SHARD_KEYS, Expire, NoDataWatch, ShardState, shard_of
 from warning.records import Forecast, Reading, Seen, Tick, WarningEvent
@@ -51,6 +52,7 @@ class Steps:
         self._accepted: dict[str, Any] = {}  # labelled counter per kind: labels() is slow
         self._pending: tuple[RuleSet, Registry] | None = None
         self.no_data = NoDataWatch(self.rules, self.registry, state_ttl_ms=self.state_ttl_ms)
+        self._areas()
         self.metrics.rules_loaded.set(len(self.rules.rules))
         self.metrics.init_hazards({r.hazard for r in self.rules.rules}
                                   | {r.no_data.hazard for r in self.rules.rules if r.no_data}
@@ -68,9 +70,24 @@ class Steps:
         self.evaluator = Evaluator(self.rules, self.registry, self.lateness_ms, self.kinds,
                                    self.timezone, self.monitor)
         self.no_data = NoDataWatch(self.rules, self.registry, state_ttl_ms=self.state_ttl_ms)
+        self._areas()
         self.metrics.rules_loaded.set(len(self.rules.rules))
 
-    def evaluate(self, state: SensorState | None, reading: Reading | Forecast | Expire
+    def _areas(self) -> None:
+        self.area_sampler = AreaSampler(self.rules, self.registry)
+        self.area_watch = AreaWatch(self.rules, self.registry)
+
+    def area_watch_now(self) -> AreaWatch:
+        """The area rules' logic, after any pending reload (the ``evaluate_areas`` step)."""
+        if self._pending is not None:
+            self._apply_pending()
+        return self.area_watch
+
+    def area_ticks(self, items: list[Reading | Tick]) -> list[AreaTick]:
+        """Watermark ticks, one for each registered member of an area an area rule watches."""
+        return self.area_sampler.ticks(items)
+
+    def evaluate(self, state: SensorState | None, reading: Reading | Forecast | Expire | AreaTick
                  ) -> tuple[SensorState | None, Outcome]:
         """The ``evaluate_rules`` step: one reading (or forecast) into one sensor's state.
 
@@ -79,6 +96,8 @@ class Steps:
         """
         if self._pending is not None:
             self._apply_pending()
+        if isinstance(reading, AreaTick):  # behind this sensor's items, to its areas
+            return state, Outcome(None, None, (), areas=self.area_sampler.progress(reading))
         if isinstance(reading, Expire):
             if state is not None and not may_expire(state, reading):
                 return state, _NOTHING
@@ -94,6 +113,11 @@ class Steps:
                 self.metrics.forecasts.labels(reading.kind).inc()
             return state, outcome
         outcome = self.evaluator.observe(state, reading)
+        if self.area_sampler.rules and (outcome.reading is not None or outcome.events):
+            items = self.area_sampler.items(state, reading, outcome.reading is not None,
+                                            outcome.events)
+            if items:
+                outcome = replace(outcome, areas=items)
         m = self.metrics
         if outcome.duplicate:
             m.duplicates.inc()
@@ -181,7 +205,7 @@ def to_regions(items: list[Reading | Tick]) -> list[tuple[str, list[Reading]]]:
 
 def split_outcome(outcome: Outcome) -> list[Any]:
     """An evaluation's events, indicators, accepted reading and rejection as items."""
-    out: list[Any] = [*outcome.events, *outcome.indicators]
+    out: list[Any] = [*outcome.events, *outcome.indicators, *outcome.areas]
     if outcome.reading is not None:
         out.append(outcome.reading)
     if outcome.forecast is not None:

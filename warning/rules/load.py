@@ -10,6 +10,7 @@ from typing import Any
 from warning.kinds import BUILTIN_KINDS, Kind
 from warning.records import LEVEL_NAMES, Level, parse_duration_ms
 from warning.registry import ID_RULE, is_id
+from warning.rules.area_load import AreaRule, area_rule
 from warning.rules.compile import Compiled, compile_node
 from warning.rules.expr import (
     Ahead,
@@ -128,6 +129,7 @@ class RuleSet:
 
     rules: tuple[Rule, ...]
     indicators: tuple[IndicatorSpec, ...] = ()
+    areas: tuple[AreaRule, ...] = ()  # rules whose subject is an area (rules/area_load.py)
 
     def for_kind(self, kind: str) -> tuple[Rule, ...]:
         """Return the rules that may apply to sensors of ``kind``."""
@@ -136,7 +138,9 @@ class RuleSet:
     def horizons(self, kind: str) -> dict[str, int]:
         """Return, per field of ``kind``, the longest look-back of any rule or indicator."""
         out: dict[str, int] = {}
-        watchers = [*self.for_kind(kind), *(s for s in self.indicators if kind in s.kinds)]
+        watchers: list[Any] = [*self.for_kind(kind),
+                               *(s for s in self.indicators if kind in s.kinds),
+                               *(i for a in self.areas for i in a.inputs if kind in i.kinds)]
         for w in watchers:
             for name, ms in w.horizons.items():
                 out[name] = max(out.get(name, 0), ms)
@@ -179,6 +183,7 @@ def load_rules(paths: Iterable[str | Path], kinds: Mapping[str, Kind] = BUILTIN_
     """Load and check every rule file; raise ConfigError listing every problem found."""
     problems = []
     rules: list[Rule] = []
+    areas: list[AreaRule] = []
     specs: list[IndicatorSpec] = []
     seen: dict[str, str] = {}
     files = rule_files(paths)
@@ -197,12 +202,15 @@ def load_rules(paths: Iterable[str | Path], kinds: Mapping[str, Kind] = BUILTIN_
                 checker.add(rule.line, f"rule {rule.id!r}", "id",
                             f"expected a unique id, found one already used in {seen[rule.id]}")
             seen.setdefault(rule.id, f"{path}:{rule.line}")
-            rules.append(rule)
+            if isinstance(rule, AreaRule):
+                areas.append(rule)
+            else:
+                rules.append(rule)
         specs.extend(_indicators_of(doc, checker, kinds))
         problems.extend(checker.problems)
     if problems:
         raise ConfigError(problems)
-    return RuleSet(tuple(rules), tuple(specs))
+    return RuleSet(tuple(rules), tuple(specs), tuple(areas))
 
 
 def _problem(file: str, message: str) -> Problem:
@@ -286,7 +294,7 @@ def _indicators_of(doc: Any, c: Checker, kinds: Mapping[str, Kind]) -> list[Indi
     return out
 
 
-def _rules_of(doc: Any, c: Checker, kinds: Mapping[str, Kind]) -> list[Rule]:
+def _rules_of(doc: Any, c: Checker, kinds: Mapping[str, Kind]) -> list[Rule | AreaRule]:
     if not isinstance(doc, LineDict) or ("rules" not in doc and "indicators" not in doc):
         c.add(getattr(doc, "line", 1), "", "rules",
               f"expected a mapping with a 'rules' list, found {describe(doc)}")
@@ -298,11 +306,11 @@ def _rules_of(doc: Any, c: Checker, kinds: Mapping[str, Kind]) -> list[Rule]:
     if not isinstance(items, LineList):
         c.expect(doc, "rules", "", "a list of rules", items)
         return []
-    out = []
+    out: list[Rule | AreaRule] = []
     for i, item in enumerate(items):
         node = c.mapping(item, f"rule #{i + 1}", "", items.item_lines[i])
         if node is not None:
-            rule = _rule(node, c, kinds, i)
+            rule = area_rule(node, c, kinds, i) if "area" in node else _rule(node, c, kinds, i)
             if rule is not None:
                 out.append(rule)
     return out

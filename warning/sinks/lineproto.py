@@ -66,7 +66,8 @@ def warning_line(e: WarningEvent) -> str:
               f"certainty={string_field(e.certainty)}"]
     fields += [f"v_{tag(k)}={float(v)!r}" for k, v in e.values.items()
                if isinstance(v, int | float) and v == v and abs(v) != float("inf")]
-    return (f"warning,rule_id={tag(e.rule_id)},hazard={tag(e.hazard)},region={tag(e.region)},"
+    area = f",area={tag(e.area)}" if e.area else ""  # area warnings: the area as a tag
+    return (f"warning{area},rule_id={tag(e.rule_id)},hazard={tag(e.hazard)},region={tag(e.region)},"
             f"subject={tag(e.subject)},event={e.event},level={level} {','.join(fields)} {e.ts}")
 
 

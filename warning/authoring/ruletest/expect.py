@@ -87,7 +87,7 @@ def _expected(item: LineDict, key: str, w: _Where, event_ids: Mapping[str, tuple
     subject = item.get("subject", sole)
     if subject not in registry:
         if "subject" in item:
-            bad("subject", f"a sensor of the case's sensors ({', '.join(registry)})")
+            bad("subject", f"a sensor or area of the case ({', '.join(registry)})")
         else:
             c.add(item.line, where, f"{key}.subject",
                   "expected this key when the case has several sensors, found it missing")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
@@ -21,7 +22,7 @@ from warning.registry import STRING_KEYS
 from warning.rules.load import RuleSet, load_rules
 from warning.yamlfile import Checker, ConfigError, LineDict, LineList, Problem, describe, load_yaml
 
-FILE_KEYS = ("rule_files", "sensors", "cases", "description")
+FILE_KEYS = ("rule_files", "sensors", "areas", "cases", "description")
 CASE_KEYS = ("name", "description", "sensors", "rules", "start", "interval", "series",
              "readings", "expect", "within", "no_other_events")
 READING_KEYS = ("sensor", "ts", "values")
@@ -49,6 +50,7 @@ class RuleTestFile:
     path: Path
     rule_files: tuple[Path, ...]
     cases: tuple[Case, ...]
+    areas: tuple[dict[str, Any], ...] = ()  # sensor groups of the registry, for area rules
 
 
 def find_test_files(paths: Iterable[str | Path]) -> list[Path]:
@@ -103,6 +105,7 @@ def _load_file(path: Path, kinds: Mapping[str, Kind]) -> RuleTestFile:
     sensors: list[dict[str, Any]] = []
     if "sensors" in doc:
         sensors = _sensor_entries(doc, "", c, kinds, {})
+    areas = _area_entries(doc, c)
     cases: list[Case] = []
     seen: dict[str, int] = {}
     for i, item in enumerate(doc["cases"]):
@@ -116,12 +119,24 @@ def _load_file(path: Path, kinds: Mapping[str, Kind]) -> RuleTestFile:
                   f"expected a unique case name, found one already used at line {seen[name]}")
         elif isinstance(name, str) and name:
             seen[name] = node.line_of("name")
-        case = _case(node, where, c, kinds, sensors, ruleset)
+        case = _case(node, where, c, kinds, sensors, ruleset, areas)
         if case is not None:
             cases.append(case)
     c.problems.sort(key=lambda p: p.line)
     c.raise_if_any()
-    return RuleTestFile(path, tuple(rule_files), tuple(cases))
+    return RuleTestFile(path, tuple(rule_files), tuple(cases), tuple(areas))
+
+
+def _area_entries(doc: LineDict, c: Checker) -> list[dict[str, Any]]:
+    """The file's ``areas:`` as registry entries (checked again when the case runs)."""
+    raw = doc.get("areas")
+    if raw is None:
+        return []
+    if not isinstance(raw, list) or not all(isinstance(a, dict) and isinstance(a.get("id"), str)
+                                            for a in raw):
+        c.expect(doc, "areas", "", "a list of areas with id and sensors", raw)
+        return []
+    return [json.loads(json.dumps(a)) for a in raw]  # plain data, for the registry file
 
 
 def _rule_files(path: Path, doc: LineDict, c: Checker) -> list[Path]:
@@ -193,7 +208,8 @@ def _plain(value: Any) -> Any:
 
 
 def _case(node: LineDict, where: str, c: Checker, kinds: Mapping[str, Kind],
-          file_sensors: list[dict[str, Any]], ruleset: RuleSet) -> Case | None:
+          file_sensors: list[dict[str, Any]], ruleset: RuleSet,
+          areas: list[dict[str, Any]] | None = None) -> Case | None:
     before = len(c.problems)
     c.known_keys(node, CASE_KEYS, where, required=("name", "start", "expect"))
     if "name" in node and not (isinstance(node["name"], str) and node["name"]):
@@ -219,12 +235,14 @@ def _case(node: LineDict, where: str, c: Checker, kinds: Mapping[str, Kind],
         c.expect(node, "no_other_events", where, "true or false", other)
 
     event_ids = {r.id: tuple(n for n, _ in r.values) for r in ruleset.rules if r.levels} | \
-        {r.silence_id: ("silent_minutes",) for r in ruleset.rules if r.no_data}
+        {r.silence_id: ("silent_minutes",) for r in ruleset.rules if r.no_data} | \
+        {r.id: tuple(n for n, _ in r.values) for r in ruleset.areas} | \
+        {r.silence_id: () for r in ruleset.areas if r.no_data}
     under_test = set(event_ids)
     if "rules" in node:
         raw = node["rules"]
         ids = [raw] if isinstance(raw, str) else raw
-        known = set(event_ids) | {r.id for r in ruleset.rules}
+        known = set(event_ids) | {r.id for r in ruleset.rules} | {r.id for r in ruleset.areas}
         if not isinstance(ids, list) or not ids or not all(isinstance(i, str) for i in ids):
             c.expect(node, "rules", where, "a rule id or a list of them", raw)
         else:
@@ -241,7 +259,9 @@ def _case(node: LineDict, where: str, c: Checker, kinds: Mapping[str, Kind],
     if "series" not in node and "readings" not in node:
         c.add(node.line, where, "series", "expected series, readings or both, found neither")
 
-    expect = expected_events(node, where, c, event_ids, registry, sole, base, within or 0)
+    subjects = {**registry, **{str(s.get("region")): {} for s in sensors},
+                **{a["id"]: {} for a in areas or ()}}  # area warnings name their area
+    expect = expected_events(node, where, c, event_ids, subjects, sole, base, within or 0)
     if len(c.problems) > before or start is None or start_at is None \
             or start_at.tzinfo is None:
         return None

@@ -54,8 +54,14 @@ def run_case(tf: RuleTestFile, case: Case, config: Config | None = None) -> Case
 
     with tempfile.TemporaryDirectory(prefix="ruletest-") as tmp:
         d = Path(tmp)
-        (d / "sensors.yaml").write_text(yaml.safe_dump({"sensors": list(case.sensors)},
-                                                       allow_unicode=True), encoding="utf-8")
+        registry: dict[str, Any] = {"sensors": list(case.sensors)}
+        ids = {s["id"] for s in case.sensors}
+        areas = [{**a, "sensors": [m for m in a.get("sensors", []) if m in ids]}
+                 for a in tf.areas]  # a case may use fewer sensors than the file
+        if any(a["sensors"] for a in areas):
+            registry["areas"] = [a for a in areas if a["sensors"]]
+        (d / "sensors.yaml").write_text(yaml.safe_dump(registry, allow_unicode=True),
+                                        encoding="utf-8")
         (d / "readings.jsonl").write_text("".join(json.dumps(r) + "\n" for r in case.readings),
                                           encoding="utf-8")
         cfg = dataclasses.replace(config or Config(), rules=[str(p) for p in tf.rule_files],

@@ -188,8 +188,9 @@ def _place(event: WarningEvent, sensor: Mapping[str, Any] | None,
     rid = str(event.region or sensor.get("region") or "unknown")
     zh, en = REGION_NAMES.get(rid, (rid, rid))
     region = settings.regions.get(rid) or Region(rid)
+    polygon = sensor.get("polygon")  # an area's own outline (a registry group) comes first
     region = Region(rid, region.name_zh or zh, region.name_en or en, region.code,
-                    region.polygon)
+                    tuple(polygon) if polygon else region.polygon)
     lat, lon = sensor.get("lat"), sensor.get("lon")
     ok = all(isinstance(v, int | float) and not isinstance(v, bool) for v in (lat, lon))
     names = {lang: str((event.texts.get(lang) or {}).get("place")

@@ -43,7 +43,7 @@ def render_backtest(warnings_jsonl: str | Path, registry: Registry, out_dir: str
     written = []
     events = read_events(warnings_jsonl)
     for event in events:
-        xml = feed.observe(event, registry.get(event.subject))
+        xml = feed.observe(event, registry.subject_attrs(event.subject))
         path = out / f"{identifier(event)}.xml"
         path.write_bytes(xml)
         written.append(path)

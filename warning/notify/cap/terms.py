@@ -35,6 +35,12 @@ HAZARDS: dict[str, Hazard] = {
     "sensor_silence": Hazard("传感器静默", "Sensor silence", ("Infra",)),
     "silence": Hazard("传感器静默", "Sensor silence", ("Infra",)),
     "sensor_fault": Hazard("传感器故障", "Sensor fault", ("Infra",)),
+    # Area rules (rules/compound.yaml): the subject is an area, not a sensor.
+    "flash_flood": Hazard("山洪", "Flash flood", ("Met", "Geo")),
+    "integrated_risk": Hazard("综合风险", "Integrated risk", ("Met", "Geo", "Safety")),
+    "gas_leak_unit": Hazard("装置气体泄漏（多探头确认）", "Gas leak confirmed in a plant unit",
+                            ("Safety", "Env")),
+    "area_silence": Hazard("区域监测中断", "Area monitoring silent", ("Infra",)),
 }
 
 LEVEL_ZH = {Level.BLUE: "蓝色", Level.YELLOW: "黄色", Level.ORANGE: "橙色", Level.RED: "红色"}
