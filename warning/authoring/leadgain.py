@@ -18,7 +18,7 @@ def lead_gain(before: Score, after: Score) -> list[tuple[str, ...]]:
     hazard, level, median before, median after, gain, p10 before, p10 after, FAR before and
     FAR after.
     """
-    out = []
+    out: list[tuple[str, ...]] = []
     for hazard, rows in after.rows.items():
         old_rows = before.rows.get(hazard, {})
         for name, new in rows.items():

@@ -20,8 +20,7 @@ from warning.notify.channels import Dispatcher
 from warning.notify.records import AuditRecord, Delivery, Notification
 from warning.notify.routing_file import Routing, load_routing
 from warning.notify.service import NotifyService
-from warning.records import IndicatorRecord, Reading, WarningEvent
-from warning.sinks.influx import InfluxSink
+from warning.sinks.influx import InfluxSink, Stored
 from warning.sinks.writers import make_writer
 
 log = logging.getLogger(__name__)
@@ -88,7 +87,7 @@ class InfluxAudit:
 
     def _run(self, stop: threading.Event) -> None:
         while not stop.wait(1.0):
-            batch: list[Reading | WarningEvent | IndicatorRecord | AuditRecord] = []
+            batch: list[Stored] = []
             while not self.queue.empty() and len(batch) < 5000:
                 batch.append(self.queue.get_nowait())
             try:

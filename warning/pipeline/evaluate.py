@@ -30,6 +30,7 @@ from warning.registry import Registry, place_name, region_name
 from warning.rules import forecasts
 from warning.rules.compile import Context
 from warning.rules.expr import Ahead, walk
+from warning.rules.forecasts import Track
 from warning.rules.functions import FWI_FIELDS
 from warning.rules.load import IndicatorSpec, Rule, RuleSet
 from warning.rules.windows import Series
@@ -48,8 +49,8 @@ class SensorState:
     episodes: dict[str, Episode] = field(default_factory=dict)
     fwi: DailyFWI | None = None
     health: Health | None = None  # detectors and faults (warning/anomaly), when enabled
-    forecasts: dict[str, forecasts.Track] = field(default_factory=dict)  # newest issue per field
-    nowcasts: dict[str, forecasts.Track] = field(default_factory=dict)  # the learned nowcast's
+    forecasts: dict[str, Track] = field(default_factory=dict)  # newest issue per field
+    nowcasts: dict[str, Track] = field(default_factory=dict)  # the learned nowcast's
 
 
 @dataclass(frozen=True)
@@ -112,9 +113,10 @@ class Evaluator:
         found = self._horizons.get(key)
         if found is None:
             found = {}
-            for w in (*(r for r in self.rules.for_kind(kind)
-                        if r.applies_to(sensor_id, kind, region)),
-                      *self.specs(sensor_id, kind, region)):
+            watchers: list[Rule | IndicatorSpec] = [
+                *(r for r in self.rules.for_kind(kind) if r.applies_to(sensor_id, kind, region)),
+                *self.specs(sensor_id, kind, region)]
+            for w in watchers:
                 for name, ms in w.horizons.items():
                     found[name] = max(found.get(name, 0), ms)
             spec = self.kinds.get(kind)

@@ -288,7 +288,7 @@ def _indicators_of(doc: Any, c: Checker, kinds: Mapping[str, Kind]) -> list[Indi
         regions = _names(node, "regions", where, c)
         sensors = _names(node, "sensors", where, c)
         if len(c.problems) == before:
-            out.append(IndicatorSpec(iid, kind_names, tuple(values),
+            out.append(IndicatorSpec(str(iid), kind_names, tuple(values),
                                      frozenset(regions) if regions else None,
                                      frozenset(sensors) if sensors else None, horizons))
     return out
@@ -447,7 +447,7 @@ def _rule(node: LineDict, c: Checker, kinds: Mapping[str, Kind], index: int) -> 
     if len(c.problems) > before:
         return None
     return Rule(
-        id=rid, hazard=hazard, kinds=kind_names, levels=tuple(levels),
+        id=str(rid), hazard=str(hazard), kinds=kind_names, levels=tuple(levels),
         for_ms=for_ms, hold_ms=hold_ms,
         clear=clear, no_data=no_data, values=tuple(values), message=messages,
         instruction=instructions, labels=labels, units=units, decisive=decisive,

@@ -191,12 +191,16 @@ def _place(event: WarningEvent, sensor: Mapping[str, Any] | None,
     polygon = sensor.get("polygon")  # an area's own outline (a registry group) comes first
     region = Region(rid, region.name_zh or zh, region.name_en or en, region.code,
                     tuple(polygon) if polygon else region.polygon)
-    lat, lon = sensor.get("lat"), sensor.get("lon")
-    ok = all(isinstance(v, int | float) and not isinstance(v, bool) for v in (lat, lon))
+    lat, lon = _coordinate(sensor.get("lat")), _coordinate(sensor.get("lon"))
+    ok = lat is not None and lon is not None
     names = {lang: str((event.texts.get(lang) or {}).get("place")
                        or place_name(sensor, event.subject, lang)) for lang in ("zh-CN", "en")}
-    return _Place(names, region,
-                  float(lat) if ok else None, float(lon) if ok else None)
+    return _Place(names, region, lat if ok else None, lon if ok else None)
+
+
+def _coordinate(value: Any) -> float | None:
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) \
+        else None
 
 
 def _measured(event: WarningEvent, lang: str) -> str:
@@ -236,9 +240,10 @@ def _texts(event: WarningEvent, place: _Place, tz: Any) -> dict[str, dict[str, s
         instr_en = "The warning is lifted; return to routine monitoring."
     else:
         resp = RESPONSE[lv]
+        was = LEVEL_ZH[prev] if prev is not None else ""
         state = {"raised": f"发布{hz.zh}{LEVEL_ZH[lv]}预警",
-                 "escalated": f"{hz.zh}预警由{LEVEL_ZH.get(prev, '')}升级为{LEVEL_ZH[lv]}",
-                 "deescalated": f"{hz.zh}预警由{LEVEL_ZH.get(prev, '')}降级为{LEVEL_ZH[lv]}",
+                 "escalated": f"{hz.zh}预警由{was}升级为{LEVEL_ZH[lv]}",
+                 "deescalated": f"{hz.zh}预警由{was}降级为{LEVEL_ZH[lv]}",
                  "confirmed": f"{hz.zh}{LEVEL_ZH[lv]}预警经实测确认",
                  }.get(event.event, f"{hz.zh}{LEVEL_ZH[lv]}预警")
         desc_zh = f"{when}，{where_zh}{state}，对应{resp}级应急响应。"
