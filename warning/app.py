@@ -84,7 +84,7 @@ def setup(config: Config, metrics: Metrics | None = None, *, check_future: bool 
                              else None)
     engine = Engine(rules, registry, parse_duration_ms(p.lateness), metrics, kinds, p.timezone,
                     state_ttl_ms(p.state_ttl, p.lateness, rules),
-                    faults=FaultSettings() if p.detectors else None,
+                    faults=FaultSettings(confirm=p.confirm) if p.detectors else None,
                     model=_model(config, kinds))
     return Setup(config, settings, engine, metrics)
 

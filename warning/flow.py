@@ -19,6 +19,7 @@ from bytewax.dataflow import Dataflow
 from bytewax.inputs import Source
 from bytewax.outputs import Sink
 
+from warning.anomaly.corroborate import Peer, peer_map
 from warning.anomaly.faults import HAZARD as FAULT_HAZARD
 from warning.anomaly.faults import FaultSettings
 from warning.anomaly.health import Monitor
@@ -66,6 +67,7 @@ class Engine:
         self._accepted: dict[str, Any] = {}  # labelled counter per kind: labels() is slow
         self._pending: tuple[RuleSet, Registry] | None = None
         self.silence = SilenceWatch(self.rules, self.registry, state_ttl_ms=self.state_ttl_ms)
+        self.peers = peer_map(self.registry.sensors) if self.faults is not None else {}
         self.metrics.rules_loaded.set(len(self.rules.rules))
         self.metrics.init_hazards({r.hazard for r in self.rules.rules}
                                   | {r.no_data.hazard for r in self.rules.rules if r.no_data}
@@ -83,17 +85,28 @@ class Engine:
         self.evaluator = Evaluator(self.rules, self.registry, self.lateness_ms, self.kinds,
                                    self.timezone, self.monitor)
         self.silence = SilenceWatch(self.rules, self.registry, state_ttl_ms=self.state_ttl_ms)
+        self.peers = peer_map(self.registry.sensors) if self.faults is not None else {}
         self.metrics.rules_loaded.set(len(self.rules.rules))
 
-    def evaluate(self, state: SensorState | None, reading: Reading | Expire
+    def to_sensors(self, item: Reading | Expire) -> list[tuple[str, Reading | Expire | Peer]]:
+        """Key an item by its sensor; a reading also goes to each sensor it may corroborate."""
+        out: list[tuple[str, Reading | Expire | Peer]] = [(item.sensor_id, item)]
+        if isinstance(item, Reading):
+            out.extend((sid, Peer(sid, item)) for sid in self.peers.get(item.sensor_id, ()))
+        return out
+
+    def evaluate(self, state: SensorState | None, reading: Reading | Expire | Peer
                  ) -> tuple[SensorState | None, Outcome]:
         """The ``evaluate_rules`` step: one reading into one sensor's state.
 
         An ``Expire`` drops the state (bytewax forgets a key whose state is None) when
-        ``may_expire`` allows.
+        ``may_expire`` allows; a ``Peer`` (a neighbour's reading) may confirm a held warning.
         """
         if self._pending is not None:
             self._apply_pending()
+        if isinstance(reading, Peer):
+            state = state or SensorState()
+            return state, self.evaluator.peer(state, reading)
         if isinstance(reading, Expire):
             if state is not None and not may_expire(state, reading):
                 return state, _NOTHING
@@ -211,8 +224,9 @@ def build_flow(source: Source[Any], engine: Engine, outputs: Outputs,
     # Sensors unheard for the state TTL: their states get the chance to drop themselves.
     expiries = op.filter_map("expiries", silence_out, _expire_only)
 
-    keyed = op.key_on("key_by_sensor", op.merge("readings_and_expiries", readings, expiries),
-                      lambda r: r.sensor_id)
+    # Each reading also reaches the sensors it may corroborate (warning/anomaly/corroborate.py).
+    keyed = op.flat_map("key_by_sensor", op.merge("readings_and_expiries", readings, expiries),
+                        engine.to_sensors)
     outcomes = op.stateful_map("evaluate_rules", keyed, engine.evaluate)
     results = op.flat_map("split_outcome", op.key_rm("unkey_outcome", outcomes),
                           _split_outcome)

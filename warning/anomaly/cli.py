@@ -121,6 +121,7 @@ def evaluate(
 
 def _evaluate_nab(root: Path, detectors: list[str] | None, results: list[str] | None) -> None:
     from warning.anomaly import corpus as corpora
+    from warning.anomaly import evaluate as ev
     from warning.anomaly import nab
     from warning.anomaly.detectors import DETECTORS
 
@@ -138,20 +139,24 @@ def _evaluate_nab(root: Path, detectors: list[str] | None, results: list[str] | 
                    f"{', '.join(unknown)}", err=True)
         raise typer.Exit(1)
     published = nab.published(root)
+    fixed = nab.published_thresholds(root)
     wins = sum(len(f.ranges) for f in files)
     typer.echo(f"NAB: {len(files)} series, {sum(f.values.size for f in files)} rows, {wins} "
                "windows; thresholds swept over every distinct score")
     typer.echo(f"{'detector':<28} {'profile':<19} {'threshold':>9} {'score':>7} "
-               f"{'published':>9} {'TP':>4} {'FN':>4} {'FP':>5}")
+               f"{'published':>9} {'at NAB thr':>10} {'TP':>4} {'FN':>4} {'FP':>5}")
     for name in names:
         runs.append((name, nab.run(files, lambda f, n=name: corpora.score_values(
             n, f.ts.tolist(), f.values.tolist())), None))
     for label, series, key in runs:
         for profile, r in nab.profiles(series):
             pub = published.get(key or "", {}).get(profile)
+            thr = fixed.get(key or "", {}).get(profile)
+            at = "-" if thr is None else \
+                f"{ev.at(series, thr, ev.PROFILES[profile]).score:.2f}"
             typer.echo(f"{label:<28} {profile:<19} {r.threshold:>9.4f} {r.score:>7.2f} "
-                       f"{'-' if pub is None else f'{pub:.2f}':>9} {r.tp:>4} {r.fn:>4} "
-                       f"{r.fp:>5}")
+                       f"{'-' if pub is None else f'{pub:.2f}':>9} {at:>10} {r.tp:>4} "
+                       f"{r.fn:>4} {r.fp:>5}")
 
 
 def _nab_folder(data: Path, labels: Path) -> list:
