@@ -143,7 +143,7 @@ def test_a_spike_scores_higher_than_ordinary_values(name: str) -> None:
 def test_unknown_detector_names_the_known_ones() -> None:
     """The error says what was expected and what was found."""
     with pytest.raises(ValueError, match="expected a detector among combined, cusum, default, "
-                       "random, robust_z, seasonal_ewma, surprise, threshold, "
+                       "quality, random, robust_z, seasonal_ewma, surprise, threshold, "
                        "found 'median'"):
         make("median")
 
