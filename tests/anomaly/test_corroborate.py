@@ -154,3 +154,27 @@ def test_route_takes_back_an_early_spike_fault_when_the_value_lasts(tmp_path: Pa
     assert faults == [("raised", _minutes(first["ts"])), ("cleared", _minutes(first["ts"]) + 5)]
     later = [e for e in result.events if e["hazard"] == "rainstorm" and e is not first]
     assert later and all(e["certainty"] == "Observed" for e in later)
+
+
+def test_support_needs_a_fresh_neighbour_moving_the_same_way() -> None:
+    """Too old, too small or the wrong way does not corroborate; a linked sensor can."""
+    from warning.anomaly.corroborate import PeerSeen, remember, support
+    from warning.anomaly.faults import FaultSettings
+    from warning.model import Reading
+
+    s = FaultSettings()
+    t = 1_780_000_000_000
+    old = {"b": PeerSeen(t - 20 * 60_000, "rainfall", {"rain_mm": 40.0})}
+    assert support(old, "rainfall", "rain_mm", 40.0, 0.0, t, s) == \
+        (None, "no neighbour reading within 15 min")
+    small = {"b": PeerSeen(t, "rainfall", {"rain_mm": 5.0})}
+    assert support(small, "rainfall", "rain_mm", 40.0, 0.0, t, s)[0] is None
+    level = {"w": PeerSeen(t, "water_level", {"level_m": 3.10}, {"level_m": 3.20})}
+    assert support(level, "water_level", "level_m", 4.0, 3.2, t, s)[0] is None  # it fell
+    linked = {"up": PeerSeen(t, "water_level", {"level_m": 3.30}, {"level_m": 3.20})}
+    assert support(linked, "reservoir", "level_m", 130.0, 126.0, t, s)[0] == \
+        "up level_m 3.3 (linked)"
+    peers: dict[str, PeerSeen] = {}
+    for ts, v in ((t, 3.2), (t + 300_000, 3.3), (t + 300_000, 3.3), (t, 9.9)):
+        remember(peers, Reading("w", "water_level", "r", ts, {"level_m": v}))
+    assert peers["w"].values == {"level_m": 3.3} and peers["w"].before == {"level_m": 3.2}

@@ -96,7 +96,10 @@ def remember(peers: dict[str, PeerSeen], r: Reading) -> None:
     seen = peers.get(r.sensor_id)
     if seen is not None and r.ts < seen.ts:
         return  # an older reading arriving late says nothing newer
-    before = dict(seen.values) if seen is not None else {}
+    if seen is not None and r.ts == seen.ts:
+        before = seen.before  # the same reading again (redelivered): keep what came before
+    else:
+        before = dict(seen.values) if seen is not None else {}
     peers[r.sensor_id] = PeerSeen(r.ts, r.kind, dict(r.values), before)
 
 
