@@ -38,6 +38,8 @@ def test_defaults(tmp_path):
      ["F:2: pipeline.lateness: expected a duration like 30s, 10m, 3h or 1d; found 'soon'"]),
     ("pipeline:\n  unknown_sensors: maybe\n",
      ["F:2: pipeline.unknown_sensors: expected one of reject, accept, found 'maybe'"]),
+    ("pipeline:\n  confirm: later\n",
+     ["F:2: pipeline.confirm: expected one of route, wait, found 'later'"]),
     ("rules: 5\n", ["F:1: rules: expected a list of texts, found 5"]),
     ("mqtt:\n  password: hunter2\n",
      ["F:2: mqtt.password: expected one of host, port, client_id, username, password_env, "

@@ -91,7 +91,7 @@ def setup(config: Config, metrics: Metrics | None = None, *, replay: bool = Fals
                              forecast_max_age_ms=parse_duration_ms(p.forecast_max_age))
     steps = Steps(rules, registry, parse_duration_ms(p.lateness), metrics, kinds, p.timezone,
                     state_ttl_ms(p.state_ttl, p.lateness, rules),
-                    faults=FaultSettings() if p.detectors else None,
+                    faults=FaultSettings(confirm=p.confirm) if p.detectors else None,
                     model=_model(config, kinds), nowcast=_nowcast(config, registry))
     return Setup(config, settings, steps, metrics)
 

@@ -84,6 +84,9 @@ class Pipeline:
     state_ttl: str = "20d"  # a sensor unheard this long (event time) loses its state
     watch_rules: bool = True
     detectors: bool = True  # streaming anomaly detectors and sensor-fault warnings
+    #: An uncorroborated extreme that raises orange or red: "route" it at once as Possible,
+    #: or "wait" one report interval for the next reading or a neighbour to confirm it.
+    confirm: str = "route"
     anomaly_model: str | None = None  # a folder made by 'anomaly train' (hot-reloaded)
     forecast_max_age: str = "6h"  # a forecast not renewed this long after its issue expires
     nowcast_model: str | None = None  # a folder made by 'forecast train' (hot-reloaded)
@@ -148,7 +151,8 @@ class Config:
 
 _DURATION_FIELDS = {"lateness", "tick", "idle_tick_after", "max_future", "timeout",
                     "snapshot_interval", "ack_link_ttl", "state_ttl"}
-_CHOICES = {"api": ("v1", "v2"), "unknown_sensors": ("reject", "accept"), "qos": (0, 1)}
+_CHOICES = {"api": ("v1", "v2"), "unknown_sensors": ("reject", "accept"), "qos": (0, 1),
+            "confirm": ("route", "wait")}
 
 
 def _build(cls: type, node: Any, c: Checker, where: str, line: int) -> Any:

@@ -125,7 +125,7 @@ def test_evaluate_nab_scores_shipped_results_next_to_published(tmp_path: Path) -
     rows = {tuple(ln.split()[:4]): ln.split() for ln in res.output.splitlines()}
     std = rows[("NAB", "results/mine", "standard", "0.9000")]
     # one window detected at its first row (worth 1), one FP row before any window (-0.11)
-    assert float(std[4]) == 94.5 and std[5] == "94.50" and std[6:] == ["1", "0", "1"]
+    assert float(std[4]) == 94.5 and std[5] == "94.50" and std[6:] == ["-", "1", "0", "1"]
     low_fp = rows[("NAB", "results/mine", "reward_low_FP_rate", "0.9000")]
     assert float(low_fp[4]) == 89.0
     assert any(ln.startswith("robust_z") for ln in res.output.splitlines())

@@ -11,7 +11,7 @@ from sensors_sim.files import write_readings, write_registry
 from sensors_sim.generate import generate
 from sensors_sim.scenario import Scenario
 from warning.app import run_backtest, setup
-from warning.config import Config
+from warning.config import Config, Pipeline
 from warning.metrics import Metrics
 
 RULES = Path(__file__).parents[2] / "rules"
@@ -26,14 +26,15 @@ class Backtest:
     metrics: Metrics
 
 
-def backtest(scenario: Scenario, folder: Path) -> Backtest:
+def backtest(scenario: Scenario, folder: Path, pipeline: Pipeline | None = None) -> Backtest:
     """Write the scenario and its registry to ``folder`` and run the shipped rules over it."""
     readings = folder / f"{scenario.name}.jsonl"
     registry = folder / f"{scenario.name}.sensors.yaml"
     write_readings(generate(scenario), readings)
     with registry.open("w", encoding="utf-8") as out:
         write_registry(scenario.network, out)
-    s = setup(Config(rules=[str(RULES)], sensors=str(registry)), Metrics())
+    s = setup(Config(rules=[str(RULES)], sensors=str(registry),
+                     pipeline=pipeline or Pipeline()), Metrics())
     output = folder / f"{scenario.name}.events.jsonl"
     rejected = folder / f"{scenario.name}.rejected.jsonl"
     run_backtest(s, readings, output, rejected=rejected)

@@ -79,6 +79,11 @@ def evaluate(
     nab: Annotated[Path | None, typer.Option(
         "--nab", help="A NAB checkout (data/, labels/combined_windows.json): score on NAB.")
                    ] = None,
+    lro: Annotated[Path | None, typer.Option(
+        "--lro", help="A folder with LRO_data/ and pyhydroqc/parameters.py (github "
+                      "AmberSJones/pyhydroqc): event precision/recall/F1 of fault detection "
+                      "against technician labels, with the range + persistence baseline.")
+                   ] = None,
     results: Annotated[list[str] | None, typer.Option(
         help="With --nab: score NAB's shipped result files of these detectors "
              "(results/NAME/), next to NAB's published scores.")] = None,
@@ -96,6 +101,9 @@ def evaluate(
 
     if nab is not None:
         _evaluate_nab(nab, detector, results)
+        return
+    if lro is not None:
+        _evaluate_lro(lro, detector or ["quality", "surprise"])
         return
     if data is not None:
         if labels is None:
@@ -121,13 +129,15 @@ def evaluate(
 
 def _evaluate_nab(root: Path, detectors: list[str] | None, results: list[str] | None) -> None:
     from warning.anomaly import corpus as corpora
+    from warning.anomaly import evaluate as ev
     from warning.anomaly import nab
     from warning.anomaly.detectors import DETECTORS
 
     try:
         files = nab.load(root)
-        runs = [(f"NAB results/{name}", nab.shipped(root, name, files), name)
-                for name in results or []]
+        runs: list[tuple[str, list[nab.Series], str | None]] = [
+            (f"NAB results/{name}", nab.shipped(root, name, files), name)
+            for name in results or []]
     except (ValueError, OSError) as exc:
         typer.echo(str(exc), err=True)
         raise typer.Exit(1) from None
@@ -138,20 +148,49 @@ def _evaluate_nab(root: Path, detectors: list[str] | None, results: list[str] | 
                    f"{', '.join(unknown)}", err=True)
         raise typer.Exit(1)
     published = nab.published(root)
+    fixed = nab.published_thresholds(root)
     wins = sum(len(f.ranges) for f in files)
     typer.echo(f"NAB: {len(files)} series, {sum(f.values.size for f in files)} rows, {wins} "
                "windows; thresholds swept over every distinct score")
     typer.echo(f"{'detector':<28} {'profile':<19} {'threshold':>9} {'score':>7} "
-               f"{'published':>9} {'TP':>4} {'FN':>4} {'FP':>5}")
+               f"{'published':>9} {'at NAB thr':>10} {'TP':>4} {'FN':>4} {'FP':>5}")
     for name in names:
-        runs.append((name, nab.run(files, lambda f, n=name: corpora.score_values(
-            n, f.ts.tolist(), f.values.tolist())), None))
+        def score(f: nab.NabFile, n: str = name) -> list[float]:
+            return corpora.score_values(n, f.ts.tolist(), f.values.tolist())
+
+        runs.append((name, nab.run(files, score), None))
     for label, series, key in runs:
         for profile, r in nab.profiles(series):
             pub = published.get(key or "", {}).get(profile)
+            thr = fixed.get(key or "", {}).get(profile)
+            at = "-" if thr is None else \
+                f"{ev.at(series, thr, ev.PROFILES[profile]).score:.2f}"
             typer.echo(f"{label:<28} {profile:<19} {r.threshold:>9.4f} {r.score:>7.2f} "
-                       f"{'-' if pub is None else f'{pub:.2f}':>9} {r.tp:>4} {r.fn:>4} "
-                       f"{r.fp:>5}")
+                       f"{'-' if pub is None else f'{pub:.2f}':>9} {at:>10} {r.tp:>4} "
+                       f"{r.fn:>4} {r.fp:>5}")
+
+
+def _evaluate_lro(root: Path, names: list[str]) -> None:
+    from warning.anomaly import lro
+    from warning.anomaly.detectors import DETECTORS
+
+    unknown = [d for d in names if d not in DETECTORS]
+    if unknown:
+        typer.echo(f"--detector: expected one of {', '.join(sorted(DETECTORS))}, found "
+                   f"{', '.join(unknown)}", err=True)
+        raise typer.Exit(1)
+    try:
+        corpus = lro.load(root)
+    except (ValueError, OSError, KeyError) as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(1) from None
+    typer.echo(f"LRO: {len(corpus)} labelled series, {sum(s.values.size for s in corpus)} rows; "
+               "events widened by 1 row (PyHydroQC's event metrics), detection at score >= 0.5")
+    typer.echo(f"{'detector':<18} {'-9999 rows':<10} {'precision':>9} {'recall':>6} "
+               f"{'F1':>5} {'TP':>4} {'FP':>5} {'FN':>4}")
+    for label, sentinels, (p, r, f1, tp, fp, fn) in lro.rows(corpus, names):
+        typer.echo(f"{label:<18} {sentinels:<10} {p:>9.2f} {r:>6.2f} {f1:>5.2f} {tp:>4} "
+                   f"{fp:>5} {fn:>4}")
 
 
 def _nab_folder(data: Path, labels: Path) -> list:

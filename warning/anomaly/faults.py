@@ -63,6 +63,14 @@ class FaultSettings:
     drift_k: float = 3.0  # drift: offset to neighbours, in field scales, held ...
     drift_hold: int = 6  # ... for this many readings in a row
     drift_alpha: float = 0.01  # drift: per-reading weight of the slow baselines
+    #: Certainty by corroboration (warning/anomaly/corroborate.py): a neighbour's reading this
+    #: close in event time that moved by this share of a spike candidate's departure makes it
+    #: real; ``confirm`` says what happens to an uncorroborated orange or red warning: "route"
+    #: (sent at once as Possible, with its spike fault) or "wait" (held one report interval
+    #: for the next reading or a neighbour to confirm it).
+    corroborate_ms: int = 900_000
+    corroborate_share: float = 0.3
+    confirm: str = "route"
 
     def stuck_run(self, change_rate: float, longest: int = 0) -> float:
         """Return the repeats that make a sensor stuck.
@@ -93,6 +101,7 @@ class ActiveFault:
     last: int
     field: str
     detail: str
+    early: bool = False  # a spike named on its candidate reading, before the next one
 
 
 #: The faults and the instruction in Chinese, for officers' messages.

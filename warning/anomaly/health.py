@@ -8,7 +8,7 @@ for each reading refused as late (a clock running hours behind is a fault, not l
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from copy import copy
 from dataclasses import dataclass, field
 from typing import Any
@@ -74,10 +74,20 @@ class Health:
 
 @dataclass(frozen=True)
 class Verdict:
-    """What one reading told about its sensor: suspect or not (and why), and fault events."""
+    """What one reading told about its sensor: suspect or not (and why), and fault events.
+
+    ``spike`` is the uncorroborated spike candidate that made it suspect, if one did:
+    (field, value, median).
+    """
 
     suspect: str | None
     events: tuple[WarningEvent, ...] = ()
+    spike: tuple[str, float, float] | None = None
+
+
+#: Given (field, value, median) of a spike candidate: who corroborates it (or None) and
+#: what the neighbours read.
+Support = Callable[[str, float, float], tuple[str | None, str]]
 
 
 _DECAY = 0.995  # about 200 readings of memory for the change rate
@@ -94,11 +104,18 @@ class Monitor:
         floor = faults.scale_of(name)
         return FieldWatch(RobustZ(self.settings.window, floor), Surprise(min_scale=floor))
 
-    def observe(self, h: Health, r: Reading, attrs: Mapping[str, Any]) -> Verdict:
-        """Score an accepted reading, diagnose faults, and return the verdict."""
+    def observe(self, h: Health, r: Reading, attrs: Mapping[str, Any],
+                support: Support | None = None) -> Verdict:
+        """Score an accepted reading, diagnose faults, and return the verdict.
+
+        With ``support``, a spike candidate that a neighbour corroborates is a real event:
+        learned, not suspect, never named a spike.
+        """
         s = self.settings
         evidence: list[tuple[str, str, str, dict[str, float | None]]] = []
         suspect: str | None = None
+        spike: tuple[str, float, float] | None = None
+        unsaid: set[str] = set()  # early-named faults the next reading took back
         values = r.values
         all_zero = bool(values) and all(v == 0 for k, v in values.items() if k not in ZERO_REST)
         for name, x in values.items():
@@ -110,16 +127,27 @@ class Monitor:
             z = w.robust.z(x)
             st = w.robust.stats()
             if w.pending_spike is not None:
+                early = h.active.get("spike")
                 if abs(z) < s.spike_z / 2:
                     evidence.append(("spike", name, f"{w.pending_spike:g} between "
                                      f"readings near {st[0]:g}" if st else "",
                                      {"spike_value": w.pending_spike}))
+                    if early is not None:
+                        early.early = False  # confirmed
+                elif early is not None and early.early and early.field == name:
+                    unsaid.add("spike")  # named early, but the value lasted: not a spike
                 w.pending_spike = None
             learn = True
-            if abs(z) >= s.spike_z and abs(w.prev_z) < s.spike_z / 2:
-                w.pending_spike = x
-                learn = False  # a spike must not move the baselines
-                suspect = suspect or f"{name} {x:g} is a spike candidate (robust z {z:.0f})"
+            if abs(z) >= s.spike_z and abs(w.prev_z) < s.spike_z / 2 and st is not None:
+                who, seen = support(name, x, st[0]) if support is not None else (None, "")
+                if who is None:
+                    w.pending_spike = x
+                    learn = False  # a spike must not move the baselines
+                    why = f"{name} {x:g} is a spike candidate (robust z {z:.0f})"
+                    if support is not None:
+                        why += f", not corroborated by neighbours ({seen})"
+                    suspect = suspect or why
+                    spike = spike or (name, x, st[0])
             fresh_zero = st is not None and min(w.robust.values) > 0 and st[0] > 0
             if x == 0 and name not in ZERO_REST and (w.zeros or fresh_zero):
                 w.zeros += 1
@@ -140,11 +168,27 @@ class Monitor:
         events: list[WarningEvent] = []
         for name, fld, detail, extra in evidence:
             events.extend(self._evidence(h, name, r, fld, detail, extra, attrs))
-        events.extend(self._clear(h, r, attrs, {e[0] for e in evidence}))
+        events.extend(self._clear(h, r, attrs, {e[0] for e in evidence}, unsaid))
         if suspect is None and h.active:
             suspect = "active fault " + ", ".join(sorted(h.active))
         h.suspect = suspect
-        return Verdict(suspect, tuple(events))
+        return Verdict(suspect, tuple(events), spike if suspect and spike else None)
+
+    def name_spike(self, h: Health, r: Reading, spike: tuple[str, float, float], why: str,
+                   attrs: Mapping[str, Any]) -> list[WarningEvent]:
+        """Raise the spike fault of an uncorroborated candidate now, with its warning."""
+        name, x, median = spike
+        out = self._evidence(h, "spike", r, name, f"{x:g} against readings near {median:g}, "
+                             f"not yet confirmed: {why}", {"spike_value": x}, attrs)
+        if out:
+            h.active["spike"].early = True
+        return out
+
+    def forgive_spike(self, h: Health, name: str) -> None:
+        """Drop a spike candidate that a neighbour has since corroborated."""
+        w = h.fields.get(name)
+        if w is not None:
+            w.pending_spike = None
 
     def late(self, h: Health, r: Reading, watermark: int, attrs: Mapping[str, Any]
              ) -> Verdict:
@@ -197,14 +241,14 @@ class Monitor:
         h.active[name] = fault
         return [event]
 
-    def _clear(self, h: Health, r: Reading, attrs: Mapping[str, Any], fresh: set[str]
-               ) -> list[WarningEvent]:
+    def _clear(self, h: Health, r: Reading, attrs: Mapping[str, Any], fresh: set[str],
+               unsaid: frozenset[str] | set[str] = frozenset()) -> list[WarningEvent]:
         out = []
         for name in sorted(h.active):
             if name in fresh:
                 continue
             fault = h.active[name]
-            if r.ts - fault.last >= self.settings.clear_after_ms:
+            if name in unsaid or r.ts - fault.last >= self.settings.clear_after_ms:
                 del h.active[name]
                 out.append(faults.cleared(name, fault, r.sensor_id, r.region, r.ts, attrs,
                                           r.received_at))

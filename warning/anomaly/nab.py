@@ -90,7 +90,7 @@ def shipped(root: Path, detector: str, corpus: list[NabFile]) -> list[Series]:
         if cols["anomaly_score"].size != f.values.size:
             raise ValueError(f"{path}: expected {f.values.size} rows as in data/{f.rel}, found "
                              f"{cols['anomaly_score'].size}")
-        out.append(Series(cols["anomaly_score"], ranges=f.ranges, name=f.rel))
+        out.append(Series(cols["anomaly_score"].tolist(), ranges=f.ranges, name=f.rel))
     return out
 
 
@@ -109,3 +109,12 @@ def published(root: Path) -> dict[str, dict[str, float]]:
     """Return NAB's published final scores (``results/final_results.json``), or {}."""
     path = root / "results" / "final_results.json"
     return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+
+
+def published_thresholds(root: Path) -> dict[str, dict[str, float]]:
+    """Return NAB's published thresholds per detector and profile (config/thresholds.json)."""
+    path = root / "config" / "thresholds.json"
+    if not path.is_file():
+        return {}
+    found = json.loads(path.read_text(encoding="utf-8"))
+    return {d: {p: float(v["threshold"]) for p, v in by.items()} for d, by in found.items()}

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field, replace
 from datetime import tzinfo
 from typing import Any
 
+from warning.anomaly.corroborate import Held, Peer, PeerSeen, remember, support
 from warning.anomaly.health import Health, Monitor, Verdict
 from warning.kinds import BUILTIN_KINDS, Kind
 from warning.lang import DEFAULT, LANGUAGES, pick, unit_word
@@ -51,6 +52,8 @@ class SensorState:
     health: Health | None = None  # detectors and faults (warning/anomaly), when enabled
     forecasts: dict[str, Track] = field(default_factory=dict)  # newest issue per field
     nowcasts: dict[str, Track] = field(default_factory=dict)  # the learned nowcast's
+    peers: dict[str, PeerSeen] = field(default_factory=dict)  # neighbours' latest readings
+    held: list[Held] = field(default_factory=list)  # warnings awaiting confirmation ("wait")
 
 
 @dataclass(frozen=True)
@@ -106,16 +109,19 @@ class Evaluator:
     def horizons(self, sensor_id: str, kind: str, region: str) -> dict[str, int]:
         """Return how far back each field of a sensor must be kept (cached).
 
-        Only the rules and indicators that watch the sensor count: a gauge on the plain does
-        not keep the 18 days of rain the hill counties' landslide rule looks at.
+        Only the rules, indicators and area rules that watch the sensor count: a gauge on the
+        plain does not keep the 18 days of rain the hill counties' landslide rule looks at.
         """
         key = (sensor_id, kind, region)
         found = self._horizons.get(key)
         if found is None:
             found = {}
-            watchers: list[Rule | IndicatorSpec] = [
+            areas = set(self.registry.areas_of(sensor_id, region))
+            watchers: list[Any] = [
                 *(r for r in self.rules.for_kind(kind) if r.applies_to(sensor_id, kind, region)),
-                *self.specs(sensor_id, kind, region)]
+                *self.specs(sensor_id, kind, region),
+                *(i for a in self.rules.areas if areas & set(a.areas) for i in a.inputs
+                  if kind in i.kinds)]
             for w in watchers:
                 for name, ms in w.horizons.items():
                     found[name] = max(found.get(name, 0), ms)
@@ -168,6 +174,8 @@ class Evaluator:
         if r.ts in state.recent_set:
             return Outcome(None, None, (), duplicate=True)
         gap = _count_gap(state, r.seq)
+        interval = min(max(r.ts - wm, 60_000), 3_600_000) if wm is not None and r.ts > wm \
+            else 300_000  # one report interval, for holding a warning ("wait")
         now = r.ts if wm is None or r.ts > wm else wm
         state.watermark = now
         state.recent_ts.append(r.ts)
@@ -193,10 +201,12 @@ class Evaluator:
             if rec is not None:
                 records.append(rec)
         verdict = self._diagnose(state, r, None, attrs)
+        released = self._resolve_by_reading(state, r) if state.held else []
         rules = self.applicable(r.sensor_id, r.kind, r.region)
         specs = self.specs(r.sensor_id, r.kind, r.region)
         if not rules and not specs:
-            return Outcome(r, None, verdict.events, gap, indicators=tuple(records))
+            return Outcome(r, None, (*verdict.events, *released), gap,
+                           indicators=tuple(records))
         if state.forecasts:
             forecasts.expire(state.forecasts, now)
         if state.nowcasts:
@@ -206,13 +216,65 @@ class Evaluator:
         for spec in specs:
             records.append(IndicatorRecord(r.sensor_id, r.kind, r.region, now, spec.id,
                                            {name: f(ctx) for name, f in spec.values}))
-        events = list(verdict.events)
+        events = [*verdict.events, *released]
         for rule in rules:
             event = self._evaluate(rule, state, ctx, r, attrs)
             if event is not None:
-                events.append(event if verdict.suspect is None else
-                              possible(event, verdict.suspect))
+                events.extend(self._certainty(state, r, event, verdict, attrs, interval))
         return Outcome(r, None, tuple(events), gap, indicators=tuple(records))
+
+    def _certainty(self, state: SensorState, r: Reading, event: WarningEvent, verdict: Verdict,
+                   attrs: Mapping[str, Any], interval: int) -> list[WarningEvent]:
+        """Return the event as it goes out: Observed, Possible with its spike fault, or held."""
+        if verdict.suspect is None:
+            return [event]
+        if verdict.spike is None or self.monitor is None or state.health is None:
+            return [possible(event, verdict.suspect)]
+        grave = event.event in ("raised", "escalated") and event.level is not None \
+            and event.level >= Level.ORANGE
+        if grave and self.monitor.settings.confirm == "wait":
+            name, x, median = verdict.spike
+            state.held.append(Held(event, verdict.suspect, name, x, median, r.ts,
+                                   r.ts + interval, r.kind))
+            return []
+        if not grave:
+            return [possible(event, verdict.suspect)]
+        named = self.monitor.name_spike(state.health, r, verdict.spike, verdict.suspect, attrs)
+        return [*named, possible(event, f"{verdict.suspect}; routed for confirmation")]
+
+    def _resolve_by_reading(self, state: SensorState, r: Reading) -> list[WarningEvent]:
+        """Release held warnings on the sensor's next reading: a spike named now, or confirmed."""
+        spike = state.health.active.get("spike") if state.health else None
+        named = spike is not None and spike.last == r.ts
+        out = [possible(h.event, f"{h.why}; the next reading fell back (spike)") if named
+               else _confirmed(h, "the next reading") for h in state.held]
+        state.held = []
+        return out
+
+    def peer(self, state: SensorState, p: Peer) -> Outcome:
+        """Take a neighbour's reading: it may confirm a held warning, or show it overdue."""
+        remember(state.peers, p.reading)
+        if not state.held or self.monitor is None or state.health is None:
+            return Outcome(None, None, ())
+        out: list[WarningEvent] = []
+        keep: list[Held] = []
+        s = self.monitor.settings
+        for h in state.held:
+            who, seen = support(state.peers, h.kind, h.field, h.value, h.median, h.ts, s)
+            if who is not None:
+                self.monitor.forgive_spike(state.health, h.field)
+                out.append(_confirmed(h, f"neighbour {who}"))
+            elif p.reading.ts > h.deadline:  # the sensor's next reading is overdue
+                at = Reading(h.event.subject, h.kind, h.event.region, h.ts, {h.field: h.value})
+                attrs = self.registry.attrs_for(h.event.subject, h.kind, h.event.region)
+                out.extend(self.monitor.name_spike(state.health, at, (h.field, h.value, h.median),
+                                                   h.why, attrs))
+                out.append(possible(h.event, f"{h.why}; no confirmation within one report "
+                                             f"interval ({seen})"))
+            else:
+                keep.append(h)
+        state.held = keep
+        return Outcome(None, None, tuple(out))
 
     def _diagnose(self, state: SensorState, r: Reading, late_watermark: int | None,
                   attrs: Mapping[str, Any] | None = None) -> Verdict:
@@ -225,7 +287,10 @@ class Evaluator:
             attrs = self.registry.attrs_for(r.sensor_id, r.kind, r.region)
         if late_watermark is not None:
             return self.monitor.late(state.health, r, late_watermark, attrs)
-        return self.monitor.observe(state.health, r, attrs)
+        s, peers = self.monitor.settings, state.peers
+        return self.monitor.observe(
+            state.health, r, attrs,
+            lambda name, x, median: support(peers, r.kind, name, x, median, r.ts, s))
 
     def _evaluate(self, rule: Rule, state: SensorState, ctx: Context, r: Reading,
                   attrs: Mapping[str, Any]) -> WarningEvent | None:
@@ -381,10 +446,24 @@ def state_ttl_ms(ttl: str, lateness: str, rules: RuleSet) -> int:
 _NO_VERDICT = Verdict(None)
 
 
+def _confirmed(h: Held, by: str) -> WarningEvent:
+    """Return a held event as it goes out once confirmed: Observed, saying by what."""
+    minutes = (h.deadline - h.ts) // 60_000
+    return replace(h.event, message=f"{h.event.message} [held up to {minutes} min for "
+                                    f"confirmation; confirmed by {by}]")
+
+
 def possible(event: WarningEvent, why: str) -> WarningEvent:
-    """Mark an event made on a suspect reading: CAP certainty ``Possible``, reason in text."""
-    return replace(event, certainty="Possible",
-                   message=f"{event.message} [certainty Possible: suspect reading, {why}]")
+    """Mark an event made on a suspect reading: CAP certainty ``Possible``, reason in text.
+
+    The English texts carry the detector's reason; the Chinese ones say the reading is in
+    doubt and awaits confirmation, in the officers' words.
+    """
+    note = {"en": f" [certainty Possible: suspect reading, {why}]",
+            "zh-CN": "（可能：读数存疑，未获邻近站点印证，待核实）"}
+    texts = {lang: {**t, "message": t.get("message", "") + note.get(lang, note["en"])}
+             for lang, t in event.texts.items()}
+    return replace(event, certainty="Possible", message=event.message + note["en"], texts=texts)
 
 
 def _seen_seq(state: SensorState, seq: int | None) -> bool:

@@ -84,8 +84,9 @@ def build_flow(source: Source[Any], steps: Steps, outputs: Outputs,
 
     # Ticks for area rules pass each member sensor's key, behind its items (pipeline/areas.py).
     area_ticks = op.flat_map_batch("to_area_members", good, steps.area_ticks)
-    keyed = op.key_on("key_by_sensor", op.merge("readings_and_expiries", readings, expiries,
-                                                area_ticks), lambda r: r.sensor_id)
+    # Each reading also reaches the sensors it may corroborate (warning/anomaly/corroborate.py).
+    keyed = op.flat_map("key_by_sensor", op.merge("readings_and_expiries", readings, expiries,
+                                                  area_ticks), steps.to_sensors)
     outcomes = op.stateful_map("evaluate_rules", keyed, steps.evaluate)
     results = op.flat_map("split_outcome", op.key_rm("unkey_outcome", outcomes),
                           split_outcome)

@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from warning.anomaly.corroborate import Peer, peer_map
 from warning.anomaly.faults import HAZARD as FAULT_HAZARD
 from warning.anomaly.faults import FaultSettings
 from warning.anomaly.health import Monitor
@@ -25,6 +26,10 @@ from warning.pipeline.nodata import SHARD_KEYS, Expire, NoDataWatch, ShardState,
 from warning.records import Forecast, Reading, Seen, Tick, WarningEvent
 from warning.registry import Registry
 from warning.rules.load import RuleSet
+
+#: What the keyed step takes for a sensor: its readings and forecasts, the no-data watch's
+#: expiries, and the area rules' ticks.
+Keyed = Reading | Forecast | Expire | AreaTick
 
 
 @dataclass
@@ -52,6 +57,7 @@ class Steps:
         self._accepted: dict[str, Any] = {}  # labelled counter per kind: labels() is slow
         self._pending: tuple[RuleSet, Registry] | None = None
         self.no_data = NoDataWatch(self.rules, self.registry, state_ttl_ms=self.state_ttl_ms)
+        self.peers = peer_map(self.registry.sensors) if self.faults is not None else {}
         self._areas()
         self.metrics.rules_loaded.set(len(self.rules.rules))
         self.metrics.init_hazards({r.hazard for r in self.rules.rules}
@@ -70,6 +76,7 @@ class Steps:
         self.evaluator = Evaluator(self.rules, self.registry, self.lateness_ms, self.kinds,
                                    self.timezone, self.monitor)
         self.no_data = NoDataWatch(self.rules, self.registry, state_ttl_ms=self.state_ttl_ms)
+        self.peers = peer_map(self.registry.sensors) if self.faults is not None else {}
         self._areas()
         self.metrics.rules_loaded.set(len(self.rules.rules))
 
@@ -87,17 +94,27 @@ class Steps:
         """Watermark ticks, one for each registered member of an area an area rule watches."""
         return self.area_sampler.ticks(items)
 
-    def evaluate(self, state: SensorState | None, reading: Reading | Forecast | Expire | AreaTick
+    def to_sensors(self, item: Keyed) -> list[tuple[str, Keyed | Peer]]:
+        """Key an item by its sensor; a reading also goes to each sensor it may corroborate."""
+        out: list[tuple[str, Keyed | Peer]] = [(item.sensor_id, item)]
+        if isinstance(item, Reading):
+            out.extend((sid, Peer(sid, item)) for sid in self.peers.get(item.sensor_id, ()))
+        return out
+
+    def evaluate(self, state: SensorState | None, reading: Keyed | Peer
                  ) -> tuple[SensorState | None, Outcome]:
         """The ``evaluate_rules`` step: one reading (or forecast) into one sensor's state.
 
         An ``Expire`` drops the state (bytewax forgets a key whose state is None) when
-        ``may_expire`` allows.
+        ``may_expire`` allows; a ``Peer`` (a neighbour's reading) may confirm a held warning.
         """
         if self._pending is not None:
             self._apply_pending()
         if isinstance(reading, AreaTick):  # behind this sensor's items, to its areas
             return state, Outcome(None, None, (), areas=self.area_sampler.progress(reading))
+        if isinstance(reading, Peer):
+            state = state or SensorState()
+            return state, self.evaluator.peer(state, reading)
         if isinstance(reading, Expire):
             if state is not None and not may_expire(state, reading):
                 return state, _NOTHING
