@@ -12,7 +12,7 @@ from warning.indicators.rainfall import (
     CAINE_1980,
     GUZZETTI_2008,
     HOUR_MS,
-    RainEvent,
+    RainSpell,
     antecedent_precipitation_index,
     critical_window,
     id_exceedance,
@@ -63,7 +63,7 @@ def test_dry_reports_no_events():
 
 def test_one_report_with_a_known_step():
     [event] = rain_events([T0], [5.0], H, step_ms=30 * 60_000)
-    assert event == RainEvent(T0 - 30 * 60_000, T0, 5.0, 0.5, 10.0)
+    assert event == RainSpell(T0 - 30 * 60_000, T0, 5.0, 0.5, 10.0)
 
 
 def test_one_report_without_a_step_has_no_duration():

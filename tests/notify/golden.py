@@ -19,7 +19,7 @@ import yaml
 from warning.config import Config
 from warning.notify.records import Notification
 from warning.notify.service import event_from_wire
-from warning.notify.templates import Message, render, sms_units
+from warning.notify.templates import Rendered, render, sms_units
 from warning.records import Level, WarningEvent, zone
 
 ROOT = Path(__file__).parents[2]
@@ -88,7 +88,7 @@ def notification(e: WarningEvent) -> Notification:
                         ack_url=None if kind == "resolved" else ACK, created_at=1783231200.0)
 
 
-def messages(e: WarningEvent) -> dict[tuple[str, str], Message]:
+def messages(e: WarningEvent) -> dict[tuple[str, str], Rendered]:
     """Render one event in every style and language."""
     n = notification(e)
     return {(style, lang): render(n, style, lang, TZ) for style in STYLES for lang in LANGUAGES}

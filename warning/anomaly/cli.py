@@ -135,7 +135,7 @@ def _evaluate_nab(root: Path, detectors: list[str] | None, results: list[str] | 
 
     try:
         files = nab.load(root)
-        runs: list[tuple[str, list[nab.Series], str | None]] = [
+        runs: list[tuple[str, list[nab.ScoredSeries], str | None]] = [
             (f"NAB results/{name}", nab.shipped(root, name, files), name)
             for name in results or []]
     except (ValueError, OSError) as exc:

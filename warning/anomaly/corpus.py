@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from warning.anomaly.detectors import make
-from warning.anomaly.evaluate import Series, probation
+from warning.anomaly.evaluate import ScoredSeries, probation
 
 STEP_MS = 300_000
 T0 = 1_780_000_000_000
@@ -143,7 +143,7 @@ def score_values(detector: str, ts: list[int], values: list[float], **params: fl
     return out
 
 
-def scored(detector: str, corpus: list[Labelled]) -> Iterator[Series]:
+def scored(detector: str, corpus: list[Labelled]) -> Iterator[ScoredSeries]:
     """Yield the corpus scored by a detector, ready for ``evaluate``."""
     for s in corpus:
-        yield Series(score(detector, s), s.anomalies)
+        yield ScoredSeries(score(detector, s), s.anomalies)

@@ -15,10 +15,10 @@
   null detector's raw score (``-A_FN`` per scorable window) and ``perfect = A_TP x windows``.
 
 >>> s = [0.0] * 1000; s[480] = 1.0  # window 480..580 around the label at 530
->>> round(normalised([Series(s, [530])], 0.5), 1)  # detected at the window's first row
+>>> round(normalised([ScoredSeries(s, [530])], 0.5), 1)  # detected at the window's first row
 100.0
 >>> s[480], s[520] = 0.0, 1.0  # 40 rows in: still early, worth a little less
->>> round(normalised([Series(s, [530])], 0.5), 1)
+>>> round(normalised([ScoredSeries(s, [530])], 0.5), 1)
 96.0
 """
 
@@ -47,7 +47,7 @@ PROFILES = {"standard": STANDARD, "reward_low_FP_rate": Profile(fp=0.22),
 
 
 @dataclass(frozen=True)
-class Series:
+class ScoredSeries:
     """One scored series: a detector's score per row and its labelled anomaly rows.
 
     ``ranges`` (inclusive row windows) overrides the windows built from ``anomalies``.
@@ -136,7 +136,7 @@ class Result:
     windows: int
 
 
-def _rows(corpus: Sequence[Series], profile: Profile
+def _rows(corpus: Sequence[ScoredSeries], profile: Profile
           ) -> tuple[np.ndarray, np.ndarray, np.ndarray, int, int]:
     scores, weights, wins = [], [], []
     total = scorable = 0
@@ -155,7 +155,7 @@ def _rows(corpus: Sequence[Series], profile: Profile
             np.concatenate(wins or [np.zeros(0, dtype=int)]), total, scorable)
 
 
-def sweep(corpus: Sequence[Series], profile: Profile = STANDARD
+def sweep(corpus: Sequence[ScoredSeries], profile: Profile = STANDARD
           ) -> tuple[np.ndarray, np.ndarray, np.ndarray, int, int]:
     """Return every threshold (descending, 1.1 first), its raw corpus score and detections.
 
@@ -182,7 +182,7 @@ def sweep(corpus: Sequence[Series], profile: Profile = STANDARD
     return thresholds, raws, detected, total, scorable
 
 
-def _result(corpus: Sequence[Series], profile: Profile, t: float, raw: float, total: int,
+def _result(corpus: Sequence[ScoredSeries], profile: Profile, t: float, raw: float, total: int,
             scorable: int) -> Result:
     tp = fp = 0
     for s in corpus:
@@ -199,14 +199,14 @@ def _result(corpus: Sequence[Series], profile: Profile, t: float, raw: float, to
     return Result(float(t), score, float(raw), tp, scorable - tp, fp, total)
 
 
-def best(corpus: Sequence[Series], profile: Profile = STANDARD) -> Result:
+def best(corpus: Sequence[ScoredSeries], profile: Profile = STANDARD) -> Result:
     """Return the result at the threshold that maximises the corpus score (NAB's optimiser)."""
     thresholds, raws, _, total, scorable = sweep(corpus, profile)
     i = int(np.argmax(raws))  # ties: the highest threshold, as NAB's stable sort keeps
     return _result(corpus, profile, thresholds[i], raws[i], total, scorable)
 
 
-def at(corpus: Sequence[Series], threshold: float, profile: Profile = STANDARD) -> Result:
+def at(corpus: Sequence[ScoredSeries], threshold: float, profile: Profile = STANDARD) -> Result:
     """Return the result at a given threshold."""
     x, w, k, total, scorable = _rows(corpus, profile)
     hit = x >= threshold
@@ -216,7 +216,7 @@ def at(corpus: Sequence[Series], threshold: float, profile: Profile = STANDARD) 
     return _result(corpus, profile, threshold, raw, total, scorable)
 
 
-def normalised(corpus: Sequence[Series], threshold: float, profile: Profile = STANDARD
+def normalised(corpus: Sequence[ScoredSeries], threshold: float, profile: Profile = STANDARD
                ) -> float:
     """Return the normalised corpus score at a threshold: null detector 0, perfect 100."""
     return at(corpus, threshold, profile).score

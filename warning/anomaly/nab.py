@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from warning.anomaly.evaluate import PROFILES, Result, Series, best
+from warning.anomaly.evaluate import PROFILES, Result, ScoredSeries, best
 
 
 @dataclass(frozen=True)
@@ -80,7 +80,7 @@ def load(root: Path) -> list[NabFile]:
     return out
 
 
-def shipped(root: Path, detector: str, corpus: list[NabFile]) -> list[Series]:
+def shipped(root: Path, detector: str, corpus: list[NabFile]) -> list[ScoredSeries]:
     """Return NAB's shipped result files of a detector as scored series."""
     out = []
     for f in corpus:
@@ -90,16 +90,16 @@ def shipped(root: Path, detector: str, corpus: list[NabFile]) -> list[Series]:
         if cols["anomaly_score"].size != f.values.size:
             raise ValueError(f"{path}: expected {f.values.size} rows as in data/{f.rel}, found "
                              f"{cols['anomaly_score'].size}")
-        out.append(Series(cols["anomaly_score"].tolist(), ranges=f.ranges, name=f.rel))
+        out.append(ScoredSeries(cols["anomaly_score"].tolist(), ranges=f.ranges, name=f.rel))
     return out
 
 
-def run(corpus: list[NabFile], score: Callable[[NabFile], list[float]]) -> list[Series]:
+def run(corpus: list[NabFile], score: Callable[[NabFile], list[float]]) -> list[ScoredSeries]:
     """Return the corpus scored by ``score`` (one score per row, in stream order)."""
-    return [Series(score(f), ranges=f.ranges, name=f.rel) for f in corpus]
+    return [ScoredSeries(score(f), ranges=f.ranges, name=f.rel) for f in corpus]
 
 
-def profiles(series: list[Series]) -> Iterator[tuple[str, Result]]:
+def profiles(series: list[ScoredSeries]) -> Iterator[tuple[str, Result]]:
     """Yield the best result under each of NAB's three profiles."""
     for name, profile in PROFILES.items():
         yield name, best(series, profile)

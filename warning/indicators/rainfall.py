@@ -23,7 +23,7 @@ GUZZETTI_2008 = (2.20, -0.44)  # valid for 0.1 < D < 1000 h
 
 
 @dataclass(frozen=True, slots=True)
-class RainEvent:
+class RainSpell:
     """A spell of rain: from the start of its first wet interval to its last wet report."""
 
     start_ms: int
@@ -121,7 +121,7 @@ def rain_events(
     dry_gap_ms: int,
     *,
     step_ms: int | None = None,
-) -> list[RainEvent]:
+) -> list[RainSpell]:
     """Split rain increments into events separated by at least ``dry_gap_ms`` without rain.
 
     An event starts where its first wet report's interval starts (the previous report) and
@@ -140,7 +140,7 @@ def rain_events(
         total = round(math.fsum(mm for _, _, mm in group), 9)
         duration_h = (end - start) / HOUR_MS
         intensity = total / duration_h if duration_h > 0 else math.inf
-        events.append(RainEvent(start, end, total, duration_h, intensity))
+        events.append(RainSpell(start, end, total, duration_h, intensity))
     return events
 
 

@@ -18,7 +18,7 @@ import apprise
 from prometheus_client import CollectorRegistry, Counter, Histogram
 
 from warning.notify.records import ChannelSpec, Delivery, Notification
-from warning.notify.templates import Message, level_of, render
+from warning.notify.templates import Rendered, level_of, render
 from warning.records import Level
 from warning.yamlfile import ConfigError, Problem
 
@@ -243,7 +243,7 @@ class Dispatcher:
                       n.notification_id, n.receiver, len(n.channels))
         return DeliveryOutcome(False, tuple(deliveries))
 
-    def _attempt(self, n: Notification, spec: ChannelSpec, message: Message,
+    def _attempt(self, n: Notification, spec: ChannelSpec, message: Rendered,
                  attempt: int) -> tuple[Delivery, bool]:
         """Make one attempt; the flag says retrying the channel is pointless (a bad URL)."""
         at, start = self.clock(), time.monotonic()

@@ -1,4 +1,4 @@
-"""Message templates: a notification rendered for one channel style and language (pure)."""
+"""Rendered templates: a notification rendered for one channel style and language (pure)."""
 
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ ELLIPSIS = "…"
 
 
 @dataclass(frozen=True, slots=True)
-class Message:
+class Rendered:
     """A rendered message: ``title`` may be empty (SMS), ``body`` is text or JSON (webhook)."""
 
     title: str
@@ -31,7 +31,7 @@ class Message:
 
 
 def render(n: Notification, style: str, language: str, tz: tzinfo, *, sms_segments: int = 2,
-           unacked_by: str | None = None, ack_wait_s: float | None = None) -> Message:
+           unacked_by: str | None = None, ack_wait_s: float | None = None) -> Rendered:
     """Render a notification as a message for one channel style and language.
 
     ``unacked_by`` and ``ack_wait_s`` say who did not acknowledge, and after how long, on an
@@ -52,12 +52,12 @@ def render(n: Notification, style: str, language: str, tz: tzinfo, *, sms_segmen
         raise ValueError(msg)
     v = _View(n, normalize(language), tz, unacked_by, ack_wait_s)
     if style == "sms":
-        return Message("", _sms(v, max(1, sms_segments)))
+        return Rendered("", _sms(v, max(1, sms_segments)))
     if style == "push":
-        return Message(v.title(), "\n".join(_push_lines(v)))
+        return Rendered(v.title(), "\n".join(_push_lines(v)))
     if style == "email":
-        return Message(v.title(), "\n".join(_email_lines(v)))
-    return Message(v.title(), _webhook(v))
+        return Rendered(v.title(), "\n".join(_email_lines(v)))
+    return Rendered(v.title(), _webhook(v))
 
 
 def sms_units(text: str) -> tuple[int, bool]:

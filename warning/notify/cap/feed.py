@@ -35,7 +35,7 @@ STATE_VERSION = 1
 
 
 @dataclass(frozen=True, slots=True)
-class Message:
+class FeedEntry:
     """One rendered CAP message held by the feed."""
 
     identifier: str
@@ -72,7 +72,7 @@ class CapFeed:
         self.title = title or f"{self.settings.sender_name_zh} 预警 / " \
                               f"{self.settings.sender_name_en} warnings"
         self.cancel_keep_ms = parse_duration_ms(cancel_keep) if cancel_keep else None
-        self._episodes: dict[str, list[Message]] = {}
+        self._episodes: dict[str, list[FeedEntry]] = {}
         self._changed_ms: int | None = None
         self._lock = threading.Lock()
 
@@ -88,14 +88,14 @@ class CapFeed:
             xml = render(event, sensor, earlier, self.settings)
             title, summary = _texts(xml, self.language)
             ref = message_ref(event, self.settings)
-            message = Message(ident, ref.sender, ref.sent, event.ts,
+            message = FeedEntry(ident, ref.sender, ref.sent, event.ts,
                               expires_ms(event, self.settings), MSG_TYPES[event.event],
                               title, summary, xml.decode())
             self._episodes[event.warning_id] = [*messages, message]
             self._changed_ms = max(self._changed_ms or event.ts, event.ts)
         return xml
 
-    def _until(self, messages: list[Message]) -> int:
+    def _until(self, messages: list[FeedEntry]) -> int:
         last = messages[-1]
         if last.msg_type == "Cancel" and self.cancel_keep_ms is not None:
             return min(last.expires_ms, last.sent_ms + self.cancel_keep_ms)
@@ -110,7 +110,7 @@ class CapFeed:
                 self._changed_ms = max(self._changed_ms or until, until)
         return gone
 
-    def active(self, now_ms: int) -> list[Message]:
+    def active(self, now_ms: int) -> list[FeedEntry]:
         """Return the newest message of each episode still in the feed, newest first."""
         with self._lock:
             latest = [ms[-1] for ms in self._episodes.values() if self._until(ms) > now_ms]
@@ -179,7 +179,7 @@ class CapFeed:
             msg = f"CAP feed state must be a mapping with version {STATE_VERSION}; found {found!r}"
             raise ValueError(msg)
         try:
-            episodes = {str(wid): [Message(**m) for m in ms]
+            episodes = {str(wid): [FeedEntry(**m) for m in ms]
                         for wid, ms in state["episodes"].items()}
         except (KeyError, TypeError, AttributeError) as exc:
             msg = f"CAP feed state episodes must map ids to lists of messages; found {exc}"
