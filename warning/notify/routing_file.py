@@ -422,89 +422,97 @@ class _Loader:
         channels = {n: ch for n, sub in self.entries(doc, "channels")
                     if (ch := self.channel(n, sub)) is not None}
         channels_known = {n: None for n in self.mapping(doc, "channels", "")}
-        people = {}
-        for name, sub in self.entries(doc, "people"):
-            where = f"person '{name}'"
-            self.c.known_keys(sub, ("display", "channels", "phone"), where,
-                              required=("channels",))
-            phone = str(sub.get("phone", ""))
-            if phone and not re.fullmatch(r"\+?\d{5,20}", phone):
-                self.c.expect(sub, "phone", where, "a mobile number such as +8613800000000",
-                              sub.get("phone"))
-            people[name] = Person(name, self.text(sub, "display", where, name) or name,
-                                  self.names(sub, "channels", where, channels_known, "channels"),
-                                  phone)
-        schedules = {}
-        for name, sub in self.entries(doc, "schedules"):
-            where = f"schedule '{name}'"
-            self.c.known_keys(sub, ("rotation", "handover", "period", "start"), where,
-                              required=("rotation", "start"))
-            rotation = self.names(sub, "rotation", where, people, "people")
-            period = self.duration(sub, "period", where, "1d")
-            if period % 86_400_000 or period == 0:
-                self.c.expect(sub, "period", where, "a whole number of days", sub.get("period"))
-            start = sub.get("start")
-            if isinstance(start, str):
-                try:
-                    start = date.fromisoformat(start)
-                except ValueError:
-                    start = None
-            if not isinstance(start, date) or isinstance(start, datetime):
-                self.c.expect(sub, "start", where, "a date YYYY-MM-DD", sub.get("start"))
-                start = date(2000, 1, 1)
-            if rotation:
-                schedules[name] = Schedule(rotation, self.local_time(sub, "handover", where)
-                                           if "handover" in sub else time(8, 0),
-                                           max(1, period // 86_400_000), start)
+        people = {name: self.person(name, sub, channels_known)
+                  for name, sub in self.entries(doc, "people")}
+        schedules = {name: sched for name, sub in self.entries(doc, "schedules")
+                     if (sched := self.schedule(name, sub, people)) is not None}
         receiver_nodes = self.mapping(doc, "receivers", "")
         receivers = {name: self.receiver(name, sub, channels_known, people, schedules,
                                          receiver_nodes)
                      for name, sub in self.entries(doc, "receivers")}
         route = self.route(self.mapping(doc, "route", "route"), "route", None, receivers)
-        mutes: list[Silence | Maintenance] = []
-        for i, node in enumerate(self.items(doc, "silences")):
-            where = f"silences[{i}]"
-            self.c.known_keys(node, ("match", "min_level", "starts", "ends", "comment",
-                                     "created_by"), where, required=("match", "starts", "ends"))
-            s = Silence(self.matcher(node, where), self.instant(node, "starts", where),
-                        self.instant(node, "ends", where), self.text(node, "comment", where, "")
-                        or "", self.text(node, "created_by", where, "") or "")
-            if s.ends_s <= s.starts_s and "ends" in node:
-                self.c.expect(node, "ends", where, "a time after starts", node["ends"])
-            mutes.append(s)
-        for i, node in enumerate(self.items(doc, "maintenance")):
-            where = f"maintenance[{i}]"
-            self.c.known_keys(node, ("match", "min_level", "days", "from", "to", "comment"),
-                              where, required=("match", "from", "to"))
-            days = self.names(node, "days", where) if "days" in node else DAYS
-            for d in days:
-                if d not in DAYS:
-                    self.c.expect(node, "days", where, f"days among {', '.join(DAYS)}", d)
-            start, end = self.local_time(node, "from", where), self.local_time(node, "to", where)
-            if end <= start and "to" in node:
-                self.c.expect(node, "to", where, "a time after from (same day)", node["to"])
-            if not node.get("match"):
-                self.c.add(node.line, where, "match", "expected at least one label: a window "
-                                                      "that mutes everything is a silence")
-            mutes.append(Maintenance(self.matcher(node, where),
-                                     frozenset(DAYS.index(d) for d in days if d in DAYS),
-                                     start, end, self.text(node, "comment", where, "") or ""))
-        inhibits = []
-        for i, node in enumerate(self.items(doc, "inhibit")):
-            where = f"inhibit[{i}]"
-            self.c.known_keys(node, ("source", "target", "equal"), where, required=("source",))
-            src = self.mapping(node, "source", f"{where}.source")
-            tgt = self.mapping(node, "target", f"{where}.target")
-            self.c.known_keys(src, ("match", "min_level"), f"{where}.source")
-            self.c.known_keys(tgt, ("match",), f"{where}.target")
-            equal = self.names(node, "equal", where) if "equal" in node else ("hazard", "region")
-            inhibits.append(Inhibit(self.matcher(src, f"{where}.source"),
-                                    self.matcher(tgt, f"{where}.target", with_level=False),
-                                    tuple(equal)))
+        mutes: list[Silence | Maintenance] = [
+            *(self.silence(node, f"silences[{i}]")
+              for i, node in enumerate(self.items(doc, "silences"))),
+            *(self.maintenance(node, f"maintenance[{i}]")
+              for i, node in enumerate(self.items(doc, "maintenance")))]
+        inhibits = [self.inhibit(node, f"inhibit[{i}]")
+                    for i, node in enumerate(self.items(doc, "inhibit"))]
         ack_level = self.level(doc, "ack_level", "") or Level.BLUE
         self.c.raise_if_any()
         return Routing(route, receivers, channels, people, schedules, tuple(mutes),
                        tuple(inhibits), timezone, ack_level)
+
+    def person(self, name: str, sub: LineDict, channels_known: dict[str, Any]) -> Person:
+        where = f"person '{name}'"
+        self.c.known_keys(sub, ("display", "channels", "phone"), where, required=("channels",))
+        phone = str(sub.get("phone", ""))
+        if phone and not re.fullmatch(r"\+?\d{5,20}", phone):
+            self.c.expect(sub, "phone", where, "a mobile number such as +8613800000000",
+                          sub.get("phone"))
+        return Person(name, self.text(sub, "display", where, name) or name,
+                      self.names(sub, "channels", where, channels_known, "channels"), phone)
+
+    def schedule(self, name: str, sub: LineDict, people: dict[str, Person]
+                 ) -> Schedule | None:
+        where = f"schedule '{name}'"
+        self.c.known_keys(sub, ("rotation", "handover", "period", "start"), where,
+                          required=("rotation", "start"))
+        rotation = self.names(sub, "rotation", where, people, "people")
+        period = self.duration(sub, "period", where, "1d")
+        if period % 86_400_000 or period == 0:
+            self.c.expect(sub, "period", where, "a whole number of days", sub.get("period"))
+        start = sub.get("start")
+        if isinstance(start, str):
+            try:
+                start = date.fromisoformat(start)
+            except ValueError:
+                start = None
+        if not isinstance(start, date) or isinstance(start, datetime):
+            self.c.expect(sub, "start", where, "a date YYYY-MM-DD", sub.get("start"))
+            start = date(2000, 1, 1)
+        if not rotation:
+            return None
+        return Schedule(rotation, self.local_time(sub, "handover", where)
+                        if "handover" in sub else time(8, 0), max(1, period // 86_400_000),
+                        start)
+
+    def silence(self, node: LineDict, where: str) -> Silence:
+        self.c.known_keys(node, ("match", "min_level", "starts", "ends", "comment",
+                                 "created_by"), where, required=("match", "starts", "ends"))
+        s = Silence(self.matcher(node, where), self.instant(node, "starts", where),
+                    self.instant(node, "ends", where), self.text(node, "comment", where, "")
+                    or "", self.text(node, "created_by", where, "") or "")
+        if s.ends_s <= s.starts_s and "ends" in node:
+            self.c.expect(node, "ends", where, "a time after starts", node["ends"])
+        return s
+
+    def maintenance(self, node: LineDict, where: str) -> Maintenance:
+        self.c.known_keys(node, ("match", "min_level", "days", "from", "to", "comment"),
+                          where, required=("match", "from", "to"))
+        days = self.names(node, "days", where) if "days" in node else DAYS
+        for d in days:
+            if d not in DAYS:
+                self.c.expect(node, "days", where, f"days among {', '.join(DAYS)}", d)
+        start, end = self.local_time(node, "from", where), self.local_time(node, "to", where)
+        if end <= start and "to" in node:
+            self.c.expect(node, "to", where, "a time after from (same day)", node["to"])
+        if not node.get("match"):
+            self.c.add(node.line, where, "match", "expected at least one label: a window "
+                                                  "that mutes everything is a silence")
+        return Maintenance(self.matcher(node, where),
+                           frozenset(DAYS.index(d) for d in days if d in DAYS),
+                           start, end, self.text(node, "comment", where, "") or "")
+
+    def inhibit(self, node: LineDict, where: str) -> Inhibit:
+        self.c.known_keys(node, ("source", "target", "equal"), where, required=("source",))
+        src = self.mapping(node, "source", f"{where}.source")
+        tgt = self.mapping(node, "target", f"{where}.target")
+        self.c.known_keys(src, ("match", "min_level"), f"{where}.source")
+        self.c.known_keys(tgt, ("match",), f"{where}.target")
+        equal = self.names(node, "equal", where) if "equal" in node else ("hazard", "region")
+        return Inhibit(self.matcher(src, f"{where}.source"),
+                       self.matcher(tgt, f"{where}.target", with_level=False), tuple(equal))
 
     def items(self, doc: LineDict, key: str) -> list[LineDict]:
         value = doc.get(key, [])
