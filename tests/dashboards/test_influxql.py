@@ -73,8 +73,11 @@ def test_every_variable_has_values(variables):
             assert found, f"{name}: variable {var} has no values"
     overview = variables["overview"]
     assert overview["region"] == ["anji", "changxing", "deqing", "nanxun", "wuxing"]
+    # with the area warnings of rules/compound.yaml: the storm's flash flood and counties'
+    # integrated risk; the silence of areas whose sensors the second run leaves out
     assert set(overview["hazard"]) == {"rainstorm", "landslide", "flood", "gas_leak",
-                                       "gas_toxic", "forest_fire"}
+                                       "gas_toxic", "forest_fire", "flash_flood",
+                                       "integrated_risk", "area_silence"}
     assert variables["hazard-slope"]["sensor"] == ["sl-aj-01"]
 
 

@@ -52,7 +52,7 @@ def test_storm_gives_the_hand_checked_events(tmp_path, registry_file):
     assert silence == storm.EXPECTED_SILENCE
     assert rejected == []
     assert _value(m, "hazard_readings_accepted_total", kind="rainfall") == len(storm.readings())
-    red = next(e for e in events if e.get("level") == "red")
+    red = next(e for e in events if e.get("level") == "red" and e["rule_id"] == "rainstorm")
     assert red["values"]["rain_3h_mm"] == 100.0
     assert red["message"] == "Wuxing gauge: 100.0 mm in 3 h, 136.0 mm in 6 h, 152.0 mm in 12 h"
     assert red["instruction"].startswith("Level-I response")

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from bytewax.operators import StatefulLogic
@@ -43,6 +43,7 @@ class AreaSample:
     kind: str
     ts: int
     values: dict[str, Any]
+    received_at: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +53,7 @@ class AreaTick:
     sensor_id: str
     ticks: tuple[int, ...]
     source: str = ""
+    received_at: float = 0.0  # arrival of the batch's newest reading (the delay metric)
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +64,7 @@ class AreaProgress:
     sensor_id: str
     ticks: tuple[int, ...]  # the tick times, the last the progress
     source: str = ""
+    received_at: float = 0.0
 
     @property
     def ts(self) -> int:
@@ -79,6 +82,7 @@ class AreaMark:
     subject: str
     level: Level | None
     ts: int
+    received_at: float = 0.0
 
 
 class AreaSampler:
@@ -126,16 +130,19 @@ class AreaSampler:
     def progress(self, t: AreaTick) -> tuple[AreaProgress, ...]:
         """Return the progress of a member sensor for each watched area it belongs to."""
         attrs = self.registry.get(t.sensor_id) or {}
-        return tuple(AreaProgress(a, t.sensor_id, t.ticks, t.source)
+        return tuple(AreaProgress(a, t.sensor_id, t.ticks, t.source, t.received_at)
                      for a in self.areas_of(t.sensor_id, str(attrs.get("region", ""))))
 
     def ticks(self, items: list[Any]) -> list[AreaTick]:
         """A batch's watermark ticks, one item per member sensor of a watched area and source."""
         by_source: dict[str, list[int]] = {}
+        received = 0.0
         for i in items:
             if isinstance(i, Tick):
                 by_source.setdefault(i.source, []).append(i.ts)
-        return [AreaTick(m, tuple(ts), src) for src, ts in by_source.items()
+            elif isinstance(i, Reading) and i.received_at > received:
+                received = i.received_at
+        return [AreaTick(m, tuple(ts), src, received) for src, ts in by_source.items()
                 for m in self.members]
 
     def items(self, state: Any, r: Reading, accepted: bool, events: Iterable[WarningEvent]
@@ -157,12 +164,14 @@ class AreaSampler:
                         if i.key not in values:
                             values[i.key] = i.test(ctx)
                     out.append(AreaSample(area, r.sensor_id, r.kind, now,
-                                          {i.key: values[i.key] for i in inputs}))
+                                          {i.key: values[i.key] for i in inputs},
+                                          r.received_at))
         for e in events:
             if e.hazard == FAULT_HAZARD:  # data quality is no hazard of the area
                 continue
             for area in self.areas_of(e.subject, e.region):
-                out.append(AreaMark(area, e.rule_id, e.hazard, e.subject, e.level, e.ts))
+                out.append(AreaMark(area, e.rule_id, e.hazard, e.subject, e.level, e.ts,
+                                    e.received_at))
         return tuple(out)
 
 
@@ -183,6 +192,7 @@ class AreaState:
     warnings: dict[tuple[str, str], tuple[str, Level]] = field(default_factory=dict)
     episodes: dict[str, lifecycle.Episode] = field(default_factory=dict)
     late: int = 0  # items that came after their time was evaluated
+    received_at: float = 0.0  # newest arrival behind the items, for the delay metric only
 
 
 def _order(item: Any) -> tuple[Any, ...]:
@@ -214,6 +224,8 @@ class AreaWatch:
     def observe(self, state: AreaState, area: str, item: AreaSample | AreaMark | AreaProgress
                 ) -> list[WarningEvent]:
         """Take one item; return the warning events of the times it allows to be evaluated."""
+        if item.received_at > state.received_at:
+            state.received_at = item.received_at
         if isinstance(item, AreaProgress):
             key = (item.sensor_id, item.source)
             state.progress[key] = max(item.ts, state.progress.get(key, item.ts))
@@ -297,6 +309,7 @@ class AreaWatch:
             for sid in [s for s, (_, ts, _) in state.sensors.items() if ts < cutoff]:
                 del state.sensors[sid]
         events = []
+        received = state.received_at
         for rule in self.by_area.get(area, ()):
             view = self.view(state, rule, now)
             self.last_view[(area, rule.id)] = (now, view)
@@ -315,7 +328,8 @@ class AreaWatch:
                                     clear_ok=clear_ok)
             _keep(state.episodes, rule.id, new)
             if t is not None:
-                events.append(self._event(rule, t, area, now, view, silent))
+                events.append(replace(self._event(rule, t, area, now, view, silent),
+                                      received_at=received))
             if rule.no_data is not None:
                 events.extend(self._silence(state, rule, area, now))
         return events
@@ -340,7 +354,8 @@ class AreaWatch:
             message = f"Cleared: {message}"
         return [WarningEvent(t.warning_id, t.event, sid, nd.hazard, t.level, t.previous, area,
                              attrs["region"], now, {}, message,
-                             nd.instruction if t.level else "", "Observed", area=area)]
+                             nd.instruction if t.level else "", "Observed",
+                             state.received_at, area=area)]
 
     def _event(self, rule: AreaRule, t: lifecycle.Transition, area: str, now: int,
                view: AreaView, silent: bool) -> WarningEvent:
