@@ -53,6 +53,8 @@ class Steps:
         self.metrics.rules_loaded.set(len(self.rules.rules))
         self.metrics.init_hazards({r.hazard for r in self.rules.rules}
                                   | {r.no_data.hazard for r in self.rules.rules if r.no_data}
+                                  | {r.hazard for r in self.rules.areas}
+                                  | {r.no_data.hazard for r in self.rules.areas if r.no_data}
                                   | ({FAULT_HAZARD} if self.faults is not None else set()))
 
     def replace(self, rules: RuleSet, registry: Registry) -> None:
