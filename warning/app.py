@@ -19,6 +19,7 @@ from warning.anomaly.trained import ModelError, ModelScorer
 from warning.config import Config
 from warning.kinds import kinds_from_config
 from warning.metrics import Metrics
+from warning.pipeline.areas import area_hold_ms
 from warning.pipeline.evaluate import state_ttl_ms
 from warning.pipeline.flow import Outputs, build_flow
 from warning.pipeline.ingest import Ingest
@@ -89,6 +90,7 @@ def setup(config: Config, metrics: Metrics | None = None, *, replay: bool = Fals
                              min_ts_ms=REPLAY_MIN_TS_MS if replay else LIVE_MIN_TS_MS)
     steps = Steps(rules, registry, parse_duration_ms(p.lateness), metrics, kinds, p.timezone,
                     state_ttl_ms(p.state_ttl, p.lateness, rules),
+                    area_hold_ms=area_hold_ms(p.area_hold, p.lateness),
                     faults=FaultSettings() if p.detectors else None,
                     model=_model(config, kinds))
     return Setup(config, settings, steps, metrics)

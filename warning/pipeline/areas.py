@@ -26,12 +26,13 @@ from bytewax.operators import StatefulLogic
 
 from warning.anomaly.faults import HAZARD as FAULT_HAZARD
 from warning.pipeline import lifecycle
-from warning.records import Level, Reading, Tick, WarningEvent
+from warning.records import Level, Reading, Tick, WarningEvent, parse_duration_ms
 from warning.registry import Registry
 from warning.rules.area_load import AreaInput, AreaRule
 from warning.rules.areas import AreaView, evaluate
 from warning.rules.compile import Context
 from warning.rules.load import RuleSet
+from warning.yamlfile import ConfigError, Problem
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,8 +89,11 @@ class AreaMark:
 class AreaSampler:
     """Computes, in a sensor's own state, what area rules need of it."""
 
-    def __init__(self, rules: RuleSet, registry: Registry):
+    def __init__(self, rules: RuleSet, registry: Registry, shift_ms: int = 0):
         self.rules = rules.areas
+        #: Ticks trail the newest reading by the lateness; area progress may trail it by
+        #: less (``pipeline.area_hold``): tick times are moved forward by the difference.
+        self.shift_ms = shift_ms
         self.registry = registry
         self.watched = frozenset(a for r in self.rules for a in r.areas)
         #: Registered sensors of the watched areas: each gets the ticks (``AreaTick``).
@@ -142,8 +146,9 @@ class AreaSampler:
                 by_source.setdefault(i.source, []).append(i.ts)
             elif isinstance(i, Reading) and i.received_at > received:
                 received = i.received_at
-        return [AreaTick(m, tuple(ts), src, received) for src, ts in by_source.items()
-                for m in self.members]
+        shift = self.shift_ms
+        return [AreaTick(m, tuple(t + shift for t in ts), src, received)
+                for src, ts in by_source.items() for m in self.members]
 
     def items(self, state: Any, r: Reading, accepted: bool, events: Iterable[WarningEvent]
               ) -> tuple[AreaSample | AreaMark, ...]:
@@ -210,6 +215,7 @@ class AreaWatch:
     """Evaluates the area rules of one area over its state; pure apart from the state."""
 
     def __init__(self, rules: RuleSet, registry: Registry):
+        self.rules = rules
         self.registry = registry
         self.by_area: dict[str, list[AreaRule]] = {}
         for rule in rules.areas:
@@ -397,6 +403,18 @@ def counted(view: AreaView, rule: AreaRule) -> dict[str, list[tuple[str, Any]]]:
 def snapshot(state: AreaState) -> AreaState:
     """Return an independent copy of an area's state for bytewax recovery."""
     return copy.deepcopy(state)
+
+
+def area_hold_ms(hold: str | None, lateness: str) -> int | None:
+    """Return ``pipeline.area_hold`` in ms (None: the lateness); raise ConfigError if longer."""
+    if hold is None:
+        return None
+    hold_ms, lateness_ms = parse_duration_ms(hold), parse_duration_ms(lateness)
+    if not 0 <= hold_ms <= lateness_ms:
+        raise ConfigError([Problem("config", 1, "", "pipeline.area_hold",
+                                   f"expected a duration of at most the lateness ({lateness}), "
+                                   f"found {hold!r}")])
+    return hold_ms
 
 
 def area_key(item: AreaSample | AreaMark | AreaProgress

@@ -41,6 +41,8 @@ class Steps:
     faults: FaultSettings | None = field(default_factory=FaultSettings)
     #: Trained models scored per batch (warning/anomaly/trained.py), if any.
     model: ModelScorer | None = None
+    #: How long area rules wait for out-of-order readings (None: the lateness).
+    area_hold_ms: int | None = None
 
     def __post_init__(self) -> None:
         self.monitor = Monitor(self.faults) if self.faults is not None else None
@@ -73,7 +75,8 @@ class Steps:
         self.metrics.rules_loaded.set(len(self.rules.rules))
 
     def _areas(self) -> None:
-        self.area_sampler = AreaSampler(self.rules, self.registry)
+        shift = 0 if self.area_hold_ms is None else self.lateness_ms - self.area_hold_ms
+        self.area_sampler = AreaSampler(self.rules, self.registry, max(0, shift))
         self.area_watch = AreaWatch(self.rules, self.registry)
 
     def area_watch_now(self) -> AreaWatch:
