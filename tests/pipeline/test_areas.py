@@ -9,8 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from warning.pipeline.area_watch import AreaState, AreaWatch
-from warning.pipeline.areas import AreaMark, AreaProgress, AreaSample
+from warning.pipeline.areas import AreaMark, AreaProgress, AreaSample, AreaState, AreaWatch
 from warning.records import Level
 from warning.registry import Area, Registry
 from warning.rules.load import load_rules
@@ -234,7 +233,7 @@ def test_flow_gives_the_same_area_events_with_two_workers(tmp_path):
 
 def test_hot_reload_through_the_step_keeps_the_area_state(watch, tmp_path):
     from warning.metrics import Metrics
-    from warning.pipeline.area_watch import AreaLogic
+    from warning.pipeline.areas import AreaLogic
     from warning.pipeline.steps import Steps
 
     f = tmp_path / "before.yaml"

@@ -13,8 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from typing import Any
 
-from warning.pipeline.area_watch import AreaState, AreaWatch
-from warning.pipeline.areas import AreaMark, AreaSample, AreaSampler
+from warning.pipeline.areas import AreaMark, AreaSample, AreaSampler, AreaState, AreaWatch
 from warning.pipeline.evaluate import Evaluator, SensorState
 from warning.records import Reading
 from warning.registry import Registry

@@ -31,8 +31,7 @@ from bytewax.dataflow import Dataflow
 from bytewax.inputs import Source
 from bytewax.outputs import Sink
 
-from warning.pipeline.area_watch import AreaLogic
-from warning.pipeline.areas import area_key, is_area_item
+from warning.pipeline.areas import AreaLogic, area_key, is_area_item
 from warning.pipeline.steps import (
     Steps,
     expire_only,

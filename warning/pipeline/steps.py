@@ -18,8 +18,7 @@ from warning.anomaly.neighbours import Neighbours, RegionState, has_drift_field,
 from warning.anomaly.trained import ModelScorer
 from warning.kinds import BUILTIN_KINDS, Kind
 from warning.metrics import Metrics
-from warning.pipeline.area_watch import AreaWatch
-from warning.pipeline.areas import AreaSampler, AreaTick
+from warning.pipeline.areas import AreaSampler, AreaTick, AreaWatch
 from warning.pipeline.evaluate import Evaluator, Outcome, SensorState, may_expire
 from warning.pipeline.nodata import SHARD_KEYS, Expire, NoDataWatch, ShardState, shard_of
 from warning.records import Reading, Seen, Tick, WarningEvent
