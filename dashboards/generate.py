@@ -32,11 +32,52 @@ JSON_DIR = HERE / "json"
 GAZETTEER_DIR = HERE / "gazetteer"
 
 
+REGIONS_FILE = HERE.parent / "deploy" / "regions.yaml"
+
+
 def simulator_registry() -> list[dict[str, Any]]:
     """The registry of the simulator's Huzhou network (the demo and the tests use it)."""
     from sensors_sim.network import load_network, registry
 
     return display_names(registry(load_network("huzhou"))["sensors"])
+
+
+def simulator_areas() -> list[dict[str, Any]]:
+    """The named sensor groups of the simulator's network (registry ``areas:``)."""
+    from sensors_sim.network import load_network, registry
+
+    return registry(load_network("huzhou")).get("areas", [])
+
+
+def load_areas(path: Path | None) -> list[dict[str, Any]]:
+    """Sensor groups from a registry YAML, or the simulator's when no path is given."""
+    if path is None:
+        return simulator_areas()
+    return yaml.safe_load(path.read_text(encoding="utf-8")).get("areas") or []
+
+
+def area_places(sensors: list[dict[str, Any]], groups: list[dict[str, Any]],
+                regions_file: Path = REGIONS_FILE) -> list[dict[str, Any]]:
+    """Areas for the map (regions of deploy/regions.yaml, sensor groups) with their centres."""
+    regions = (yaml.safe_load(regions_file.read_text(encoding="utf-8")) or {}).get(
+        "regions", {}) if regions_file.exists() else {}
+    places = [{"id": rid, "name": r.get("name_en") or rid,
+               "polygon": [list(p) for p in r.get("polygon", [])]}
+              for rid, r in sorted(regions.items())]
+    at = {s["id"]: (s["lat"], s["lon"]) for s in sensors if "lat" in s and "lon" in s}
+    for g in groups:
+        points = [list(at[m]) for m in g.get("sensors", []) if m in at]
+        places.append({"id": g["id"], "name": g.get("name", g["id"]),
+                       "polygon": [list(p) for p in g.get("polygon", [])],
+                       "points": points})
+    out = []
+    for p in places:
+        ring = p["polygon"][:-1] if p["polygon"] else p.get("points", [])
+        if ring:  # the centre: the mean of the ring's corners, or of the members
+            p["lat"] = round(sum(x[0] for x in ring) / len(ring), 4)
+            p["lon"] = round(sum(x[1] for x in ring) / len(ring), 4)
+            out.append(p)
+    return out
 
 
 def load_registry(path: Path | None) -> list[dict[str, Any]]:
@@ -67,18 +108,28 @@ def build_all(sensors: list[dict[str, Any]], rules_dir: Path = RULES_DIR,
     return boards
 
 
-def gazetteers(sensors: list[dict[str, Any]]) -> dict[str, Any]:
-    """Sensor positions for the geomap: a lookup table by id and a GeoJSON layer."""
+def gazetteers(sensors: list[dict[str, Any]], areas: list[dict[str, Any]] | None = None
+               ) -> dict[str, Any]:
+    """Positions for the geomap: a lookup by id (sensors, areas), sensor and outline layers."""
     located = [s for s in sensors if "lat" in s and "lon" in s]
     lookup = [{"key": s["id"], "latitude": s["lat"], "longitude": s["lon"],
                "name": s.get("name", s["id"])} for s in located]
+    lookup += [{"key": a["id"], "latitude": a["lat"], "longitude": a["lon"], "name": a["name"]}
+               for a in areas or ()]
+    outlines = {"type": "FeatureCollection", "features": [
+        {"type": "Feature", "id": a["id"],
+         "geometry": {"type": "Polygon",
+                      "coordinates": [[[lon, lat] for lat, lon in a["polygon"]]]},
+         "properties": {"id": a["id"], "name": a["name"]}}
+        for a in areas or () if a["polygon"]]}
     geojson = {"type": "FeatureCollection", "features": [
         {"type": "Feature", "id": s["id"],
          "geometry": {"type": "Point", "coordinates": [s["lon"], s["lat"]]},
          "properties": {"id": s["id"], "name": s.get("name", s["id"]),
                         "kind": s.get("kind"), "region": s.get("region")}}
         for s in located]}
-    return {"hazard-sensors.json": lookup, "hazard-sensors.geojson": geojson}
+    return {"hazard-sensors.json": lookup, "hazard-sensors.geojson": geojson,
+            "hazard-areas.geojson": outlines}
 
 
 def render(data: Any) -> str:
@@ -87,12 +138,14 @@ def render(data: Any) -> str:
 
 
 def outputs(sensors: list[dict[str, Any]], rules_dir: Path = RULES_DIR,
-            timezone: str = "Asia/Shanghai") -> dict[Path, str]:
+            timezone: str = "Asia/Shanghai", groups: list[dict[str, Any]] | None = None
+            ) -> dict[Path, str]:
     """Every generated file with its text."""
     files = {JSON_DIR / f"{name}.json": render(board)
              for name, board in build_all(sensors, rules_dir, timezone).items()}
     files.update({GAZETTEER_DIR / name: render(data)
-                  for name, data in gazetteers(sensors).items()})
+                  for name, data in gazetteers(sensors, area_places(
+                      sensors, groups if groups is not None else simulator_areas())).items()})
     return files
 
 
@@ -113,7 +166,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"schema (Grafana {GRAFANA_VERSION}): {line}", file=sys.stderr)
     if found:
         return 1
-    files = outputs(sensors, args.rules, args.timezone)
+    files = outputs(sensors, args.rules, args.timezone, load_areas(args.registry))
     stale = [path for path, content in files.items()
              if not path.exists() or path.read_text(encoding="utf-8") != content]
     if args.check:

@@ -44,6 +44,8 @@ UID = "hazard-overview"
 #: Where Grafana finds the sensors' coordinates (mounted by deploy/docker-compose.yml).
 GAZETTEER = "public/gazetteer/hazard-sensors.json"
 GEOJSON = "public/gazetteer/hazard-sensors.geojson"
+AREAS_GEOJSON = "public/gazetteer/hazard-areas.geojson"  # region and group outlines
+AREA = '"area" =~ /.+/'  # warnings whose subject is an area (docs/AREAS.md)
 FILTER = f"{REGION} AND {HAZARD} AND {SUBJECT}"
 ACTIVE = [(code, name) for code, name, _ in reversed(LEVELS) if code]
 
@@ -68,6 +70,12 @@ def worst_level_query() -> str:
     """The worst active level per subject (sensor), for the map."""
     return (f'SELECT max("level_code") AS "level_code" FROM ({state(FILTER)}) '
             'GROUP BY "subject"')
+
+
+def area_worst_query() -> str:
+    """The worst active level per area (area warnings, whatever the sensor variable says)."""
+    return (f'SELECT max("level_code") AS "level_code" FROM '
+            f'({state(REGION + " AND " + HAZARD + " AND " + AREA)}) GROUP BY "subject"')
 
 
 def regions_query() -> str:
@@ -114,6 +122,19 @@ def geomap() -> geomap_panel.Panel:
                                  "textBaseline": "bottom"})
     everything = _style(cb.ColorDimensionConfig().fixed("#8e8e8e"),
                         cb.ScaleDimensionConfig().fixed(5).min(2).max(15), 0.6)
+    outlines = _style(cb.ColorDimensionConfig().fixed("#5794f2"),
+                      cb.ScaleDimensionConfig().fixed(1).min(1).max(4), 0.1)
+    area_markers = _style(cb.ColorDimensionConfig().field("level_code").fixed("dark-green"),
+                          cb.ScaleDimensionConfig().fixed(16).min(10).max(24), 0.8,
+                          rotation=cb.ScalarDimensionConfig().fixed(0).min(-360).max(360)
+                          .mode(cm.ScalarDimensionMode.MOD),
+                          symbol=cb.ResourceDimensionConfig()
+                          .mode(cm.ResourceDimensionMode.FIXED)
+                          .fixed("img/icons/marker/square.svg"),
+                          text=cb.TextDimensionConfig().mode(cm.TextDimensionMode.FIELD)
+                          .field("subject").fixed(""),
+                          textConfig={"fontSize": 12, "offsetY": -16, "textAlign": "center",
+                                      "textBaseline": "bottom"})
     p = (geomap_panel.Panel().title("Sensors by worst active warning level")
          .view(geomap_panel.MapViewConfig().id("fit").all_layers(True).padding(5).zoom(9)
                .max_zoom(13))
@@ -127,10 +148,20 @@ def geomap() -> geomap_panel.Panel:
              .location(cb.FrameGeometrySource().mode(cm.FrameGeometrySourceMode.LOOKUP)
                        .lookup("subject").gazetteer(GAZETTEER))
              .filter_data({"id": "byRefId", "options": "A"})
-             .config({"showLegend": True, "style": markers})])
+             .config({"showLegend": True, "style": markers}),
+             cb.MapLayerOptions().type("geojson").name("Areas (regions, sensor groups)").config(
+                 {"src": AREAS_GEOJSON, "rules": [], "style": outlines}),
+             cb.MapLayerOptions().type("markers").name("Area warnings").tooltip(True)
+             .location(cb.FrameGeometrySource().mode(cm.FrameGeometrySourceMode.LOOKUP)
+                       .lookup("subject").gazetteer(GAZETTEER))
+             .filter_data({"id": "byRefId", "options": "B"})
+             .config({"showLegend": False, "style": area_markers})])
          .tooltip(geomap_panel.TooltipOptions().mode(gm.TooltipMode.DETAILS)))
-    return configure(p, [influx(worst_level_query(), table=True)],
-                     description="Each sensor's worst active warning level. " + _EXPLAIN +
+    return configure(p, [influx(worst_level_query(), table=True),
+                         influx(area_worst_query(), ref="B", table=True)],
+                     description="Each sensor's worst active warning level; area warnings "
+                     "(rules/compound.yaml) at the centre of their region or group outline. "
+                     + _EXPLAIN +
                      " Positions come from the sensor registry (dashboards/gazetteer).",
                      thresholds=LEVEL_STEPS, mappings=level_mappings(),
                      color=dm.FieldColorModeId.THRESHOLDS)

@@ -20,6 +20,7 @@ from warning.config import Config
 from warning.kinds import kinds_from_config
 from warning.metrics import Metrics
 from warning.nowcast.model import Nowcaster, NowcastError
+from warning.pipeline.areas import area_hold_ms
 from warning.pipeline.evaluate import state_ttl_ms
 from warning.pipeline.flow import Outputs, build_flow
 from warning.pipeline.ingest import Ingest
@@ -91,6 +92,7 @@ def setup(config: Config, metrics: Metrics | None = None, *, replay: bool = Fals
                              forecast_max_age_ms=parse_duration_ms(p.forecast_max_age))
     steps = Steps(rules, registry, parse_duration_ms(p.lateness), metrics, kinds, p.timezone,
                     state_ttl_ms(p.state_ttl, p.lateness, rules),
+                    area_hold_ms=area_hold_ms(p.area_hold, p.lateness),
                     faults=FaultSettings(confirm=p.confirm) if p.detectors else None,
                     model=_model(config, kinds), nowcast=_nowcast(config, registry))
     return Setup(config, settings, steps, metrics)

@@ -90,6 +90,10 @@ class Pipeline:
     anomaly_model: str | None = None  # a folder made by 'anomaly train' (hot-reloaded)
     forecast_max_age: str = "6h"  # a forecast not renewed this long after its issue expires
     nowcast_model: str | None = None  # a folder made by 'forecast train' (hot-reloaded)
+    #: How long area rules wait for a member's out-of-order readings (docs/AREAS.md); at
+    #: most lateness, which is the default. Shorter: area warnings sooner, the same events
+    #: as backtest only while no accepted reading comes more than this behind.
+    area_hold: str | None = None
 
 
 @dataclass
@@ -150,7 +154,7 @@ class Config:
 
 
 _DURATION_FIELDS = {"lateness", "tick", "idle_tick_after", "max_future", "timeout",
-                    "snapshot_interval", "ack_link_ttl", "state_ttl"}
+                    "snapshot_interval", "ack_link_ttl", "state_ttl", "area_hold"}
 _CHOICES = {"api": ("v1", "v2"), "unknown_sensors": ("reject", "accept"), "qos": (0, 1),
             "confirm": ("route", "wait")}
 

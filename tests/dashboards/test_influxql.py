@@ -73,8 +73,11 @@ def test_every_variable_has_values(variables):
             assert found, f"{name}: variable {var} has no values"
     overview = variables["overview"]
     assert overview["region"] == ["anji", "changxing", "deqing", "nanxun", "wuxing"]
+    # with the area warnings of rules/compound.yaml: the storm's flash flood and counties'
+    # integrated risk; the silence of areas whose sensors the second run leaves out
     assert set(overview["hazard"]) == {"rainstorm", "landslide", "flood", "gas_leak",
-                                       "gas_toxic", "forest_fire"}
+                                       "gas_toxic", "forest_fire", "flash_flood",
+                                       "integrated_risk", "area_silence"}
     assert variables["hazard-slope"]["sensor"] == ["sl-aj-01"]
 
 
@@ -87,6 +90,12 @@ def test_the_map_shows_each_sensor_at_its_worst_active_level(stored, client):
     assert worst["rg-aj-01"] == 4 and worst["wl-wx-01"] == 3 and worst["gs-cx-01"] == 0
     gazetteer = json.loads((ROOT / "dashboards/gazetteer/hazard-sensors.json").read_text())
     assert set(worst) <= {g["key"] for g in gazetteer}, "a sensor the map cannot place"
+    # Area warnings are drawn at their area's centre: Anji's flash flood and integrated risk.
+    areas = {r["subject"]: r["level_code"]
+             for r in data.rows("Sensors by worst active warning level", ref="B")}
+    assert areas["anji"] == 4 and set(areas) <= {g["key"] for g in gazetteer}
+    outlines = json.loads((ROOT / "dashboards/gazetteer/hazard-areas.geojson").read_text())
+    assert {f["id"] for f in outlines["features"]} >= {"anji", "wuxing"}
     regions = {r["region"]: r for r in data.rows("Regions ranked by risk")}
     assert regions["anji"]["worst"] == 4 and regions["anji"]["risk"] >= regions["wuxing"]["risk"]
     # Two days later the slope has failed (red) and the fire danger is extreme (red).

@@ -116,8 +116,14 @@ def test_live_storm_matches_backtest_on_every_output(tmp_path, broker, influxdb,
     # InfluxDB: every valid reading once, every event once.
     assert _count(influxdb, "SELECT count(rain_mm) FROM reading") == len(readings)
     assert _count(influxdb, "SELECT count(level_code) FROM warning") == len(expected)
-    red = influxdb.query("SELECT * FROM warning WHERE level = 'red'", db=influxdb.db)
+    red = influxdb.query("SELECT * FROM warning WHERE level = 'red' AND hazard = 'rainstorm'",
+                         db=influxdb.db)
     assert len(red) == 1 and red[0]["subject"] == "rg-1" and red[0]["v_rain_3h_mm"] == 100.0
+    # The county's integrated risk (rules/compound.yaml) is stored with its area as a tag.
+    area = influxdb.query("SELECT * FROM warning WHERE area = 'wuxing' AND level = 'red'",
+                          db=influxdb.db)
+    assert len(area) == 1 and area[0]["hazard"] == "integrated_risk" \
+        and area[0]["subject"] == "wuxing"
     assert red[0]["warning_id"] == "rainstorm/rg-1/20260704T210500Z"
     # Indicators: the shipped rain_accumulation spec, once per accepted rainfall reading.
     assert _count(influxdb, "SELECT count(rain_3h_mm) FROM indicator "

@@ -43,6 +43,10 @@ MIN = 60_000
 SENSORS = {"g1": "rainfall", "g2": "rainfall", "wl": "reservoir", "d1": "gas", "d2": "gas"}
 
 
+def watch_rules(watch):
+    return watch.rules
+
+
 @pytest.fixture
 def watch(tmp_path):
     f = tmp_path / "areas.yaml"
@@ -187,7 +191,7 @@ def test_reload_keeps_area_state(watch, tmp_path):
 ROOT = Path(__file__).parents[2]
 
 
-def _flow_events(tmp_path, rows, workers):
+def _flow_events(tmp_path, rows, workers, hold=None):
     from warning.app import run_backtest, setup
     from warning.config import Config
     from warning.metrics import Metrics
@@ -207,7 +211,9 @@ def _flow_events(tmp_path, rows, workers):
 """)
     inp = tmp_path / "in.jsonl"
     inp.write_text("".join(json.dumps(r) + "\n" for r in rows))
-    s = setup(Config(rules=[str(rules)], sensors=str(reg)), Metrics())
+    cfg = Config(rules=[str(rules)], sensors=str(reg))
+    cfg.pipeline.area_hold = hold
+    s = setup(cfg, Metrics())
     out = tmp_path / f"out{workers}.jsonl"
     run_backtest(s, inp, out, tmp_path / "rej.jsonl", workers=workers)
     return [(e["ts"], e["rule_id"], e["event"], e.get("level"), e["subject"])
@@ -245,3 +251,32 @@ def test_hot_reload_through_the_step_keeps_the_area_state(watch, tmp_path):
         [("gas_unit", "escalated", Level.ORANGE)]  # the episode raised before the reload
     snap = logic.snapshot()
     assert snap.episodes["gas_unit"].level == Level.ORANGE and snap is not logic.state
+
+
+def test_a_shorter_area_hold_gives_the_same_events_for_ordered_readings(tmp_path):
+    t0 = 1783231200
+    rows = [{"sensor_id": g, "kind": "rainfall", "ts": t0 + i * 300 + j,
+             "values": {"rain_mm": 6.0 if g != "g3" else 1.0}}
+            for i in range(40) for j, g in enumerate(("g1", "g2", "g3"))]
+    assert _flow_events(tmp_path, rows, 2, hold="0s") == _flow_events(tmp_path, rows, 1)
+
+
+def test_area_hold_longer_than_lateness_is_refused():
+    from warning.pipeline.areas import area_hold_ms
+    from warning.yamlfile import ConfigError
+
+    assert area_hold_ms(None, "5m") is None and area_hold_ms("30s", "5m") == 30_000
+    with pytest.raises(ConfigError, match="pipeline.area_hold: expected a duration of at most"):
+        area_hold_ms("10m", "5m")
+
+
+def test_ticks_reach_every_member_once_per_batch_shifted_by_the_hold(watch):
+    from warning.pipeline.areas import AreaSampler
+    from warning.records import Reading, Tick
+
+    sampler = AreaSampler(watch_rules(watch), watch.registry, shift_ms=240_000)
+    batch = [Reading("g1", "rainfall", "anji", 0, {"rain_mm": 1.0}, None, 5.0),
+             Tick(60_000), Tick(120_000)]
+    ticks = sampler.ticks(batch)
+    assert sorted(t.sensor_id for t in ticks) == sorted(SENSORS)
+    assert {t.ticks for t in ticks} == {(300_000, 360_000)} and ticks[0].received_at == 5.0

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from bytewax.operators import StatefulLogic
@@ -28,12 +28,13 @@ from warning.anomaly.faults import HAZARD as FAULT_HAZARD
 from warning.lang import DEFAULT, LANGUAGES, pick
 from warning.pipeline import lifecycle
 from warning.pipeline.evaluate import CLEARED
-from warning.records import Level, Reading, Tick, WarningEvent
+from warning.records import Level, Reading, Tick, WarningEvent, parse_duration_ms
 from warning.registry import Registry, place_name, region_name
 from warning.rules.area_load import AreaInput, AreaRule
 from warning.rules.areas import AreaView, evaluate
 from warning.rules.compile import Context
 from warning.rules.load import RuleSet
+from warning.yamlfile import ConfigError, Problem
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +46,7 @@ class AreaSample:
     kind: str
     ts: int
     values: dict[str, Any]
+    received_at: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +56,7 @@ class AreaTick:
     sensor_id: str
     ticks: tuple[int, ...]
     source: str = ""
+    received_at: float = 0.0  # arrival of the batch's newest reading (the delay metric)
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +67,7 @@ class AreaProgress:
     sensor_id: str
     ticks: tuple[int, ...]  # the tick times, the last the progress
     source: str = ""
+    received_at: float = 0.0
 
     @property
     def ts(self) -> int:
@@ -81,13 +85,17 @@ class AreaMark:
     subject: str
     level: Level | None
     ts: int
+    received_at: float = 0.0
 
 
 class AreaSampler:
     """Computes, in a sensor's own state, what area rules need of it."""
 
-    def __init__(self, rules: RuleSet, registry: Registry):
+    def __init__(self, rules: RuleSet, registry: Registry, shift_ms: int = 0):
         self.rules = rules.areas
+        #: Ticks trail the newest reading by the lateness; area progress may trail it by
+        #: less (``pipeline.area_hold``): tick times are moved forward by the difference.
+        self.shift_ms = shift_ms
         self.registry = registry
         self.watched = frozenset(a for r in self.rules for a in r.areas)
         #: Registered sensors of the watched areas: each gets the ticks (``AreaTick``).
@@ -128,17 +136,21 @@ class AreaSampler:
     def progress(self, t: AreaTick) -> tuple[AreaProgress, ...]:
         """Return the progress of a member sensor for each watched area it belongs to."""
         attrs = self.registry.get(t.sensor_id) or {}
-        return tuple(AreaProgress(a, t.sensor_id, t.ticks, t.source)
+        return tuple(AreaProgress(a, t.sensor_id, t.ticks, t.source, t.received_at)
                      for a in self.areas_of(t.sensor_id, str(attrs.get("region", ""))))
 
     def ticks(self, items: list[Any]) -> list[AreaTick]:
         """A batch's watermark ticks, one item per member sensor of a watched area and source."""
         by_source: dict[str, list[int]] = {}
+        received = 0.0
         for i in items:
             if isinstance(i, Tick):
                 by_source.setdefault(i.source, []).append(i.ts)
-        return [AreaTick(m, tuple(ts), src) for src, ts in by_source.items()
-                for m in self.members]
+            elif isinstance(i, Reading) and i.received_at > received:
+                received = i.received_at
+        shift = self.shift_ms
+        return [AreaTick(m, tuple(t + shift for t in ts), src, received)
+                for src, ts in by_source.items() for m in self.members]
 
     def items(self, state: Any, r: Reading, accepted: bool, events: Iterable[WarningEvent]
               ) -> tuple[AreaSample | AreaMark, ...]:
@@ -159,12 +171,14 @@ class AreaSampler:
                         if i.key not in values:
                             values[i.key] = i.test(ctx)
                     out.append(AreaSample(area, r.sensor_id, r.kind, now,
-                                          {i.key: values[i.key] for i in inputs}))
+                                          {i.key: values[i.key] for i in inputs},
+                                          r.received_at))
         for e in events:
             if e.hazard == FAULT_HAZARD:  # data quality is no hazard of the area
                 continue
             for area in self.areas_of(e.subject, e.region):
-                out.append(AreaMark(area, e.rule_id, e.hazard, e.subject, e.level, e.ts))
+                out.append(AreaMark(area, e.rule_id, e.hazard, e.subject, e.level, e.ts,
+                                    e.received_at))
         return tuple(out)
 
 
@@ -185,6 +199,7 @@ class AreaState:
     warnings: dict[tuple[str, str], tuple[str, Level]] = field(default_factory=dict)
     episodes: dict[str, lifecycle.Episode] = field(default_factory=dict)
     late: int = 0  # items that came after their time was evaluated
+    received_at: float = 0.0  # newest arrival behind the items, for the delay metric only
 
 
 def _order(item: Any) -> tuple[Any, ...]:
@@ -202,6 +217,7 @@ class AreaWatch:
     """Evaluates the area rules of one area over its state; pure apart from the state."""
 
     def __init__(self, rules: RuleSet, registry: Registry):
+        self.rules = rules
         self.registry = registry
         self.by_area: dict[str, list[AreaRule]] = {}
         for rule in rules.areas:
@@ -216,6 +232,8 @@ class AreaWatch:
     def observe(self, state: AreaState, area: str, item: AreaSample | AreaMark | AreaProgress
                 ) -> list[WarningEvent]:
         """Take one item; return the warning events of the times it allows to be evaluated."""
+        if item.received_at > state.received_at:
+            state.received_at = item.received_at
         if isinstance(item, AreaProgress):
             key = (item.sensor_id, item.source)
             state.progress[key] = max(item.ts, state.progress.get(key, item.ts))
@@ -299,6 +317,7 @@ class AreaWatch:
             for sid in [s for s, (_, ts, _) in state.sensors.items() if ts < cutoff]:
                 del state.sensors[sid]
         events = []
+        received = state.received_at
         for rule in self.by_area.get(area, ()):
             view = self.view(state, rule, now)
             self.last_view[(area, rule.id)] = (now, view)
@@ -317,7 +336,8 @@ class AreaWatch:
                                     clear_ok=clear_ok)
             _keep(state.episodes, rule.id, new)
             if t is not None:
-                events.append(self._event(rule, t, area, now, view, silent))
+                events.append(replace(self._event(rule, t, area, now, view, silent),
+                                      received_at=received))
             if rule.no_data is not None:
                 events.extend(self._silence(state, rule, area, now))
         return events
@@ -346,8 +366,8 @@ class AreaWatch:
                                  pick(nd.instruction, lang) if t.level else "")
         return [WarningEvent(t.warning_id, t.event, sid, nd.hazard, t.level, t.previous, area,
                              attrs["region"], now, {}, texts[DEFAULT]["message"],
-                             texts[DEFAULT]["instruction"], "Observed", texts=texts,
-                             area=area)]
+                             texts[DEFAULT]["instruction"], "Observed", state.received_at,
+                             texts=texts, area=area)]
 
     def _event(self, rule: AreaRule, t: lifecycle.Transition, area: str, now: int,
                view: AreaView, silent: bool) -> WarningEvent:
@@ -397,14 +417,21 @@ def _keep(episodes: dict[str, lifecycle.Episode], key: str, ep: lifecycle.Episod
         episodes[key] = ep
 
 
-def counted(view: AreaView, rule: AreaRule) -> dict[str, list[tuple[str, Any]]]:
-    """Return, per per-sensor expression of a rule, the sensors that counted and their values."""
-    return {i.key: view.values(i.key) for i in rule.inputs}
-
-
 def snapshot(state: AreaState) -> AreaState:
     """Return an independent copy of an area's state for bytewax recovery."""
     return copy.deepcopy(state)
+
+
+def area_hold_ms(hold: str | None, lateness: str) -> int | None:
+    """Return ``pipeline.area_hold`` in ms (None: the lateness); raise ConfigError if longer."""
+    if hold is None:
+        return None
+    hold_ms, lateness_ms = parse_duration_ms(hold), parse_duration_ms(lateness)
+    if not 0 <= hold_ms <= lateness_ms:
+        raise ConfigError([Problem("config", 1, "", "pipeline.area_hold",
+                                   f"expected a duration of at most the lateness ({lateness}), "
+                                   f"found {hold!r}")])
+    return hold_ms
 
 
 def area_key(item: AreaSample | AreaMark | AreaProgress

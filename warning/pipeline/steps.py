@@ -49,6 +49,8 @@ class Steps:
     model: ModelScorer | None = None
     #: Learned nowcasts of water levels (warning/nowcast), if any.
     nowcast: Nowcaster | None = None
+    #: How long area rules wait for out-of-order readings (None: the lateness).
+    area_hold_ms: int | None = None
 
     def __post_init__(self) -> None:
         self.monitor = Monitor(self.faults) if self.faults is not None else None
@@ -62,6 +64,8 @@ class Steps:
         self.metrics.rules_loaded.set(len(self.rules.rules))
         self.metrics.init_hazards({r.hazard for r in self.rules.rules}
                                   | {r.no_data.hazard for r in self.rules.rules if r.no_data}
+                                  | {r.hazard for r in self.rules.areas}
+                                  | {r.no_data.hazard for r in self.rules.areas if r.no_data}
                                   | ({FAULT_HAZARD} if self.faults is not None else set()))
 
     def replace(self, rules: RuleSet, registry: Registry) -> None:
@@ -81,7 +85,8 @@ class Steps:
         self.metrics.rules_loaded.set(len(self.rules.rules))
 
     def _areas(self) -> None:
-        self.area_sampler = AreaSampler(self.rules, self.registry)
+        shift = 0 if self.area_hold_ms is None else self.lateness_ms - self.area_hold_ms
+        self.area_sampler = AreaSampler(self.rules, self.registry, max(0, shift))
         self.area_watch = AreaWatch(self.rules, self.registry)
 
     def area_watch_now(self) -> AreaWatch:
