@@ -300,7 +300,7 @@ def longest_memory_ms(rules: RuleSet) -> int:
         longest = max(longest, rule.for_ms, rule.hold_ms, *rule.horizons.values(),
                       rule.no_data.after_ms if rule.no_data else 0)
     for spec in rules.indicators:
-        longest = max(longest, *spec.horizons.values())
+        longest = max([longest, *spec.horizons.values()])
     return longest
 
 

@@ -31,8 +31,11 @@ def test_shipped_rules_load():
             "silent_rain_gauge"} <= ids
     rain = next(r for r in rs.rules if r.id == "rainstorm")
     assert [(lv.colour, c.text) for lv, c in rain.levels] == [
-        ("red", "sum(rain_mm, 3h) >= 100"), ("orange", "sum(rain_mm, 3h) >= 50"),
+        ("red", "sum(rain_mm, 3h) >= 100 or sum(rain_mm, 2h) + forecast_sum(rain_mm, 1h) >= 100"),
+        ("orange", "sum(rain_mm, 3h) >= 50 or sum(rain_mm, 2h) + forecast_sum(rain_mm, 1h) >= 50"
+                   " or sum(rain_mm, 1h) + forecast_sum(rain_mm, 2h) >= 50"),
         ("yellow", "sum(rain_mm, 6h) >= 50"), ("blue", "sum(rain_mm, 12h) >= 50")]
+    assert rain.looks_ahead and not next(r for r in rs.rules if r.id == "water_rise").looks_ahead
 
 
 def _problems(tmp_path, text):
