@@ -86,7 +86,7 @@ def test_events_read_back_from_the_wire_format_equal_the_originals():
     ("not json", "w.jsonl:1: Expecting value"),
     ('{"warning_id": "w", "event": "opened", "rule_id": "r", "hazard": "h", "subject": "s",'
      ' "region": "x", "ts": "2026-07-05T00:00:00+08:00"}',
-     "1: expected event one of raised, escalated, deescalated, cleared; found 'opened'"),
+     "1: expected event one of raised, escalated, deescalated, confirmed, cleared; found 'opened'"),
     ('{"warning_id": "w", "event": "raised", "rule_id": "r", "hazard": "h", "subject": "s",'
      ' "region": "x", "ts": "2026-07-05T00:00:00"}', "has no UTC offset"),
 ])
