@@ -117,13 +117,29 @@ def publish_cmd(
     ] = None,
     tls: Annotated[bool, typer.Option(help="Use TLS with the system CA store.")] = False,
     seed: Annotated[int | None, typer.Option(help="Override the scenario's seed.")] = None,
+    forecasts: Annotated[
+        bool, typer.Option("--forecasts", help="Also publish forecasts, each at its issue time.")
+    ] = False,
 ) -> None:
     """Publish the scenario's readings to an MQTT broker, paced by event time."""
     sc = _load(scenario, seed)
+    messages = generate(sc)
+    if forecasts:
+        import heapq
+
+        from sensors_sim.forecasts import forecasts as scenario_forecasts
+        from sensors_sim.wire import parse_ts
+
+        def when(m: object) -> object:
+            if isinstance(m, dict):
+                return parse_ts(m["issued"] if "series" in m else m["ts"])
+            return parse_ts(m.ts)  # type: ignore[attr-defined]
+
+        messages = heapq.merge(scenario_forecasts(sc), messages, key=when)
     context = ssl.create_default_context(cafile=cafile) if (tls or cafile) else None
     try:
         count = publish(
-            generate(sc), host, port, topic_prefix=topic_prefix, speed=speed, qos=qos,
+            messages, host, port, topic_prefix=topic_prefix, speed=speed, qos=qos,
             username=username, password=password, tls=context, network=sc.network,
         )
     except (ConnectionError, TimeoutError, OSError) as exc:

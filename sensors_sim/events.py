@@ -57,6 +57,9 @@ class Level:
     gain_m: float = spec("gain_m", parse_number, default=0.0)
     lag_h: float = spec("lag", parse_hours, default=1.0)
     mode: str = spec("mode", _mode, default="flow")
+    # Storage only: the store drains with this time constant (outflow, evaporation); none:
+    # it keeps what it gets (a short event).
+    recession_h: float | None = spec("recession", parse_hours, default=None)
 
     @property
     def sensors(self) -> tuple[str, ...]:

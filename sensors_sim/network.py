@@ -215,7 +215,10 @@ def registry(network: Network) -> dict[str, Any]:
             for s in network.sensors
         ]
     }
-    if network.groups:
-        out["areas"] = [{"id": g.id, "name": g.name, "sensors": list(g.members),
-                         "region": g.region} for g in network.groups]
+    # A part of a network (a scenario's or a test's selection) keeps the groups it still has.
+    present = {s.id for s in network.sensors}
+    groups = [(g, [m for m in g.members if m in present]) for g in network.groups]
+    if any(members for _, members in groups):
+        out["areas"] = [{"id": g.id, "name": g.name, "sensors": members, "region": g.region}
+                        for g, members in groups if members]
     return out

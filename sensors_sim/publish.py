@@ -160,7 +160,11 @@ def publish(
     network: Network | None = None,
     timeout: float = 30.0,
 ) -> int:
-    """Publish readings to ``{prefix}/readings/{region}/{kind}/{id}``; return how many were sent."""
+    """Publish readings to ``{prefix}/readings/{region}/{kind}/{id}``; return how many were sent.
+
+    Forecasts among them (objects with ``issued`` and ``series``) go, at their issue time, to
+    ``{prefix}/forecasts/{region}/{kind}/{id}``.
+    """
     if qos not in (0, 1, 2):
         msg = f"qos must be 0, 1 or 2; got {qos!r}"
         raise ValueError(msg)
@@ -174,16 +178,21 @@ def publish(
     sent = 0
     try:
         for reading in readings:
+            forecast = not isinstance(reading, RawPayload) and "series" in reading
             if isinstance(reading, RawPayload):  # a malformed payload: topic from its sender
                 sensor_id, kind, ts = reading.sensor_id, reading.kind, reading.ts
             else:
-                sensor_id, kind, ts = reading["sensor_id"], reading["kind"], reading["ts"]
+                sensor_id, kind = reading["sensor_id"], reading["kind"]
+                ts = reading["issued"] if forecast else reading["ts"]
             if sensor_id not in regions:
                 msg = f"sensor {sensor_id!r} is not in the network, so its region is unknown"
                 raise ValueError(msg)
             if not pacer.wait(parse_ts(ts)):
                 break
             target = topic(topic_prefix, regions[sensor_id], kind, sensor_id)
+            if forecast:
+                target = target.replace(f"{topic_prefix}/readings/", f"{topic_prefix}/forecasts/",
+                                        1)
             _send(client, acks, target, encode(reading), qos, timeout)
             sent += 1
         _wait_for_acks(acks, sent, timeout)

@@ -35,7 +35,12 @@ def level(sensor: Sensor, ctx: Context, rng: np.random.Generator) -> dict[str, n
     else:
         basin = np.zeros(steps)
     routed = np.convolve(basin, unit_hydrograph(event.lag_h, ctx.step_h, steps))[:steps]
-    if event.mode == "storage":
+    if event.mode == "storage" and event.recession_h:
+        from scipy.signal import lfilter
+
+        keep = 1.0 - ctx.step_h / max(event.recession_h, ctx.step_h)
+        rise = lfilter([event.gain_m * ctx.step_h], [1.0, -keep], routed)
+    elif event.mode == "storage":
         rise = event.gain_m * np.cumsum(routed * ctx.step_h)
     else:
         rise = event.gain_m * routed

@@ -58,10 +58,27 @@ def test_explain_shows_terms_verdicts_and_the_hold(files):
         "2026-07-05T03:55:00+08:00",
         "48 readings up to then; the rule was last evaluated at 2026-07-05T03:55:00+08:00, "
         "with these values:",
-        "  red     no        sum(rain_mm, 3h) >= 100",
+        # without a forecast, the forecast branch is unknown: the level does not hold
+        "  red     unknown   sum(rain_mm, 3h) >= 100 or sum(rain_mm, 2h) + "
+        "forecast_sum(rain_mm, 1h) >= 100",
+        "            sum(rain_mm, 3h) >= 100 = false",
         "            sum(rain_mm, 3h) = 40",
-        "  orange  no        sum(rain_mm, 3h) >= 50",
+        "            (sum(rain_mm, 2h) + forecast_sum(rain_mm, 1h)) >= 100 = unknown",
+        "            (sum(rain_mm, 2h) + forecast_sum(rain_mm, 1h)) = unknown",
+        "            sum(rain_mm, 2h) = 0",
+        "            forecast_sum(rain_mm, 1h) = unknown",
+        "  orange  unknown   sum(rain_mm, 3h) >= 50 or sum(rain_mm, 2h) + "
+        "forecast_sum(rain_mm, 1h) >= 50 or sum(rain_mm, 1h) + forecast_sum(rain_mm, 2h) >= 50",
+        "            sum(rain_mm, 3h) >= 50 = false",
         "            sum(rain_mm, 3h) = 40",
+        "            (sum(rain_mm, 2h) + forecast_sum(rain_mm, 1h)) >= 50 = unknown",
+        "            (sum(rain_mm, 2h) + forecast_sum(rain_mm, 1h)) = unknown",
+        "            sum(rain_mm, 2h) = 0",
+        "            forecast_sum(rain_mm, 1h) = unknown",
+        "            (sum(rain_mm, 1h) + forecast_sum(rain_mm, 2h)) >= 50 = unknown",
+        "            (sum(rain_mm, 1h) + forecast_sum(rain_mm, 2h)) = unknown",
+        "            sum(rain_mm, 1h) = 0",
+        "            forecast_sum(rain_mm, 2h) = unknown",
         "  yellow  holds     sum(rain_mm, 6h) >= 50",
         "            sum(rain_mm, 6h) = 100",
         "  blue    holds     sum(rain_mm, 12h) >= 50",
@@ -80,10 +97,14 @@ def test_explain_shows_registry_terms_and_a_clear_condition_that_does_not_hold(f
     # 4.18 m at 04:30: below the blue line 4.2, above the clear line 4.15: blue stays.
     result = run_explain(files, "water_level", "wl-1", "2026-07-05T04:30:00+08:00")
     lines = result.output.splitlines()
-    blue = lines.index("  blue    no        level_m >= sensor.warning_level_m - 0.3")
-    assert lines[blue + 1:blue + 4] == ["            level_m = 4.18",
-                                        "            (sensor.warning_level_m - 0.3) = 4.2",
-                                        "            sensor.warning_level_m = 4.5"]
+    blue = lines.index("  blue    unknown   level_m >= sensor.warning_level_m - 0.3 or "
+                       "forecast_max(level_m, 3h) >= sensor.warning_level_m - 0.3")
+    assert lines[blue + 1:blue + 7] == [
+        "            level_m >= (sensor.warning_level_m - 0.3) = false",
+        "            level_m = 4.18", "            (sensor.warning_level_m - 0.3) = 4.2",
+        "            sensor.warning_level_m = 4.5",
+        "            forecast_max(level_m, 3h) >= (sensor.warning_level_m - 0.3) = unknown",
+        "            forecast_max(level_m, 3h) = unknown"]
     assert "  clear   no        level_m < sensor.warning_level_m - 0.35" in lines
     assert "            (sensor.warning_level_m - 0.35) = 4.15" in lines
     assert lines[-3:] == [

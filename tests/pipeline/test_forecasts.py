@@ -204,3 +204,15 @@ def test_cap_marks_an_expected_level_expected_and_likely():
                         Level.ORANGE, "rg-1", "wuxing", 0)
     assert (urgency(seen, CapSettings()), certainty(seen, CapSettings())) == \
         ("Immediate", "Observed")
+
+
+def test_ingest_routes_the_forecasts_topic_to_the_forecast_parser():
+    from warning.pipeline.ingest import Ingest
+
+    ingest = Ingest(SETTINGS, 300_000, 60_000)
+    reading = {"sensor_id": "rg-1", "kind": "rainfall", "ts": at(6), "values": {"rain_mm": 1}}
+    out = ingest.take([RawMessage(TOPIC, json.dumps(qpf(6, [1, 2])).encode(), 0),
+                       RawMessage("hazard/readings/wuxing/rainfall/rg-1",
+                                  json.dumps(reading).encode(), 0)])
+    assert [type(x).__name__ for x in out[:2]] == ["Forecast", "Reading"]
+    assert ingest.watermark.newest == out[1].ts  # a forecast's issue time is no event time

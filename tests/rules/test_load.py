@@ -36,6 +36,7 @@ def test_shipped_rules_load():
         ("orange", "sum(rain_mm, 3h) >= 50 or sum(rain_mm, 2h) + forecast_sum(rain_mm, 1h) >= 50"
                    " or sum(rain_mm, 1h) + forecast_sum(rain_mm, 2h) >= 50"),
         ("yellow", "sum(rain_mm, 6h) >= 50"), ("blue", "sum(rain_mm, 12h) >= 50")]
+    assert rain.looks_ahead and not next(r for r in rs.rules if r.id == "water_rise").looks_ahead
 
 
 def _problems(tmp_path, text):

@@ -156,3 +156,39 @@ def test_fault_scenario_publishes_raw_payloads_as_is(sim_broker: tuple[str, int]
     raw = [p for p in received["hazard/readings/nanxun/rainfall/rg-nx-01"] if p[:1] != b"{"
            or b'"ts":' not in p]
     assert raw
+
+
+@pytest.mark.integration
+def test_forecasts_go_to_the_forecasts_topic_at_their_issue_time(
+        sim_broker: tuple[str, int]) -> None:
+    """A forecast among the readings is published on hazard/forecasts/REGION/KIND/ID."""
+    host, port = sim_broker
+    scenario = load_scenario("quiet")
+    readings = list(generate(scenario))[:40]
+    fc = {"sensor_id": "rg-wx-01", "kind": "rainfall", "issuer": "sim-qpf",
+          "issued": readings[10]["ts"],
+          "series": [{"valid": readings[30]["ts"], "values": {"rain_mm": 2.0}}]}
+    got: list[tuple[str, bytes]] = []
+    subscribed, done = threading.Event(), threading.Event()
+
+    def on_message(client: mqtt.Client, userdata: object, message: mqtt.MQTTMessage) -> None:
+        got.append((message.topic, bytes(message.payload)))
+        if len(got) >= 41:
+            done.set()
+
+    sub = mqtt.Client(callback_api_version=CallbackAPIVersion.VERSION2)
+    sub.on_message = on_message
+    sub.on_subscribe = lambda *args: subscribed.set()
+    sub.connect(host, port)
+    sub.loop_start()
+    try:
+        sub.subscribe("hazard/#", qos=1)
+        assert subscribed.wait(10), "subscription was not acknowledged"
+        sent = publish([*readings[:10], fc, *readings[10:]], host, port, speed=0, qos=1,
+                       network=scenario.network)
+        assert sent == 41 and done.wait(30), f"received {len(got)} of 41"
+    finally:
+        sub.disconnect()
+        sub.loop_stop()
+    forecasts = [(t, p) for t, p in got if "/forecasts/" in t]
+    assert forecasts == [("hazard/forecasts/wuxing/rainfall/rg-wx-01", encode(fc))]

@@ -347,3 +347,24 @@ def test_spool_survives_a_restart_and_drains_in_the_new_process(own_influx, tmp_
     assert second.spooled() == [] and second.gauge() == 0
     assert times(own_influx, "reading") == [TS0 + i * MINUTE for i in range(12)]
     assert times(own_influx, "warning") == [TS0 + i * MINUTE for i in range(4)]
+
+
+def test_forecasts_land_per_valid_time_and_a_newer_issue_overwrites(influxdb, tmp_path, clock):
+    from warning.records import Forecast
+
+    store = Store(influxdb, tmp_path / "spool", clock)
+    old = Forecast("rg-1", "rainfall", "wuxing", "zj-qpf", TS0, TS0 + 360 * MINUTE,
+                   (TS0 + 60 * MINUTE, TS0 + 120 * MINUTE), {"rain_mm": (4.0, 9.5)})
+    new = Forecast("rg-1", "rainfall", "wuxing", "zj-qpf", TS0 + 60 * MINUTE,
+                   TS0 + 420 * MINUTE, (TS0 + 120 * MINUTE, TS0 + 180 * MINUTE),
+                   {"rain_mm": (12.0, 3.0)})
+    store.part.write_batch([old])
+    store.part.write_batch([new])
+    got = rows(influxdb, "SELECT rain_mm, issued, expires, issuer FROM forecast "
+                         "WHERE sensor_id = 'rg-1'")
+    # time = valid time; the 2 h point of the older issue was replaced by the newer issue's
+    assert [(r["time"], r["rain_mm"], r["issued"]) for r in got] == [
+        (TS0 + 60 * MINUTE, 4.0, TS0), (TS0 + 120 * MINUTE, 12.0, TS0 + 60 * MINUTE),
+        (TS0 + 180 * MINUTE, 3.0, TS0 + 60 * MINUTE)]
+    assert {r["issuer"] for r in got} == {"zj-qpf"}
+    assert got[-1]["expires"] == TS0 + 420 * MINUTE

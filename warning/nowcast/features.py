@@ -1,8 +1,10 @@
 """Nowcast features, computed the same way offline (training) and online (the flow).
 
-For a water-level station at the time of one of its readings: its level and its rise over the
-last 1 h and 3 h, each upstream station's level and 1 h rise, and the mean rain of its basin's
-gauges over the last 1, 3, 6, 12 and 24 h. Upstream stations and gauges are the registry's
+For a water-level station at the time of one of its readings: its level (the base the predicted
+change is added to, not a model input: a station's base level moves between seasons), its rise
+over the last 1 h and 3 h and its height above its lowest level of the last 24 h, the same rise
+and height of each upstream station, and the mean rain of its basin's gauges over the last 1, 3,
+6, 12 and 24 h. Upstream stations and gauges are the registry's
 ``upstream`` and ``rain_gauges`` links. Values are taken "as of" a time: the latest reading at or
 before it, within ``STALE_MS``; a feature that cannot be computed makes no row.
 """
@@ -19,7 +21,7 @@ H = 3_600_000
 STALE_MS = H
 RAIN_WINDOWS_H = (1, 3, 6, 12, 24)
 #: Raise when the feature definitions change; models of another version are refused.
-FEATURE_VERSION = 1
+FEATURE_VERSION = 2
 #: How much history the online state keeps.
 KEEP_MS = 25 * H
 
@@ -35,9 +37,9 @@ class Station:
     @property
     def feature_names(self) -> list[str]:
         """The names of its features, in order."""
-        names = ["level", "rise_1h", "rise_3h"]
+        names = ["level", "rise_1h", "rise_3h", "above_min_24h"]
         for u in self.upstream:
-            names += [f"up:{u}:level", f"up:{u}:rise_1h"]
+            names += [f"up:{u}:rise_1h", f"up:{u}:above_min_24h"]
         if self.rain_gauges:
             names += [f"rain_{w}h" for w in RAIN_WINDOWS_H]
         return names
@@ -85,6 +87,12 @@ class History:
                 del times[:cut]
                 del self.vals[sid][:cut]
 
+    def low(self, sensor_id: str, start: int, end: int) -> float | None:
+        """The lowest value read in ``[start, end]`` (None if none)."""
+        times = self.ts.get(sensor_id) or []
+        i, j = bisect_right(times, start - 1), bisect_right(times, end)
+        return min(self.vals[sensor_id][i:j]) if j > i else None
+
     def asof(self, sensor_id: str, t: int, stale_ms: int = STALE_MS) -> float | None:
         """The value of the latest reading at or before ``t`` (None if none or too old)."""
         times = self.ts.get(sensor_id)
@@ -100,32 +108,28 @@ def features_at(h: History, st: Station, t: int) -> list[float] | None:
     """The station's feature row at ``t``, or None when one is missing."""
     level, l1, l3 = (h.asof(st.sensor_id, t), h.asof(st.sensor_id, t - H),
                      h.asof(st.sensor_id, t - 3 * H))
-    if level is None or l1 is None or l3 is None:
+    low = h.low(st.sensor_id, t - 24 * H, t)
+    if level is None or l1 is None or l3 is None or low is None:
         return None
-    row = [level, level - l1, level - l3]
+    row = [level, level - l1, level - l3, level - low]
     for u in st.upstream:
-        now, before = h.asof(u, t), h.asof(u, t - H)
-        if now is None or before is None:
+        now, before, ulow = h.asof(u, t), h.asof(u, t - H), h.low(u, t - 24 * H, t)
+        if now is None or before is None or ulow is None:
             return None
-        row += [now, now - before]
+        row += [now - before, now - ulow]
     if st.rain_gauges:
         sums = []
         for w in RAIN_WINDOWS_H:
             per_gauge = []
             for g in st.rain_gauges:
-                # A gauge's running total: unchanged while it reports no rain, so "as of" may
-                # look back as far as the window (its first report counts as the start).
-                now, before = h.asof(g, t, 2 * H), h.asof(g, t - w * H, 25 * H)
+                # A gauge's running total (0 before its first report) at both ends.
+                now, before = h.asof(g, t, 2 * H), h.asof(g, t - w * H, KEEP_MS * 1000)
                 if now is None:
                     return None
-                per_gauge.append(now - (before if before is not None else _first(h, g)))
+                per_gauge.append(now - (before or 0.0))
             sums.append(sum(per_gauge) / len(per_gauge))
         row += sums
     return row
-
-
-def _first(h: History, sensor_id: str) -> float:
-    return h.vals[sensor_id][0] if h.vals.get(sensor_id) else 0.0
 
 
 def history_of(readings: Sequence[Mapping[str, Any]]) -> History:

@@ -3,8 +3,9 @@
 A model folder holds ``v1``, ``v2`` ... (``models.pkl`` and ``meta.json``: training period,
 feature version, per station its feature names and per horizon its skill) and ``LATEST``.
 Each regressor (scikit-learn ``HistGradientBoostingRegressor``) predicts the level's change
-``h`` hours ahead. Skill is measured on the last quarter of the period, held out from a fit on
-the first three quarters; the saved model is then refitted on all of it. A horizon whose RMSE
+``h`` hours ahead from the features after the first (the level itself, see features.py).
+Skill is measured on the last quarter of the period, held out from a fit on the first three
+quarters; the saved model is then refitted on all of it. A horizon whose RMSE
 does not beat persistence is flagged and not used (nor any longer horizon of that station).
 """
 
@@ -94,7 +95,7 @@ def evaluate(models: Mapping[int, Any], x: np.ndarray, future: np.ndarray,
         if ok.sum() < 10 or k not in models:
             continue
         obs = future[ok, j]
-        model = skill(obs, level[ok] + models[k].predict(x[ok]))
+        model = skill(obs, level[ok] + models[k].predict(x[ok, 1:]))
         persistence = skill(obs, level[ok])
         trend = skill(obs, level[ok] + rise[ok] * k)
         out[f"{k}h"] = {"rows": int(ok.sum()), "model": model, "persistence": persistence,
@@ -108,7 +109,7 @@ def fit(x: np.ndarray, future: np.ndarray, level_col: int) -> dict[int, Any]:
     for j, k in enumerate(HORIZONS_H):
         ok = ~np.isnan(future[:, j])
         if ok.sum() >= MIN_ROWS:
-            models[k] = _regressor().fit(x[ok], future[ok, j] - x[ok, level_col])
+            models[k] = _regressor().fit(x[ok, 1:], future[ok, j] - x[ok, level_col])
     return models
 
 
@@ -211,7 +212,7 @@ def load(folder: Path, registry: Mapping[str, Mapping[str, Any]]) -> Loaded:
 
 
 class Nowcaster:
-    """The flow's ``nowcast`` step: keeps recent readings, issues a nowcast per station reading."""
+    """The flow's nowcast steps: recent readings and feature rows, then predictions per batch."""
 
     def __init__(self, folder: Path, registry: Mapping[str, Mapping[str, Any]],
                  check_every_s: float = 30.0, clock: Callable[[], float] = time.monotonic):
@@ -239,34 +240,52 @@ class Nowcaster:
         self.watched = {s for sid in self.model.models for s in self.stations[sid].sensors}
         return True
 
-    def step(self, state: History | None, item: Any) -> tuple[History, list[Any]]:
-        """Take one reading (or pass a forecast through); a station's reading gets a nowcast."""
+    def features(self, state: History | None, item: Any
+                 ) -> tuple[History, tuple[Any, list[float] | None]]:
+        """The ``nowcast_features`` step (one key): note a reading; a station's gets its row."""
         state = state or History()
         if not isinstance(item, Reading) or item.sensor_id not in self.watched:
-            return state, [item]
-        try:
-            self.reload_if_new()
-        except (NowcastError, OSError, ValueError, KeyError):
-            pass  # keep the last good version
+            return state, (item, None)
         v = item.values
         if "level_m" in v:
             state.add(item.sensor_id, item.ts, v["level_m"], cumulative=False)
         elif "rain_mm" in v:
             state.add(item.sensor_id, item.ts, v["rain_mm"], cumulative=True)
         state.trim(item.ts - KEEP_MS)
-        fc = self.predict(state, item) if item.sensor_id in self.model.models else None
-        return state, [item] if fc is None else [fc, item]
+        if item.sensor_id not in self.model.models:
+            return state, (item, None)
+        return state, (item, features_at(state, self.stations[item.sensor_id], item.ts))
 
-    def predict(self, h: History, r: Reading) -> Forecast | None:
-        """The station's nowcast at this reading: levels at the horizons it may use."""
-        spec = self.model.meta["stations"][r.sensor_id]
-        row = features_at(h, self.stations[r.sensor_id], r.ts)
-        use = spec["horizons_used_h"]
-        if row is None or not use:
-            return None
-        x = np.asarray([row])
-        levels = tuple(round(row[0] + float(self.model.models[r.sensor_id][k].predict(x)[0]), 3)
-                       for k in use)
-        return Forecast(r.sensor_id, r.kind, r.region, f"nowcast-v{self.model.version}", r.ts,
-                        r.ts + EXPIRES_MS, tuple(r.ts + k * H for k in use),
-                        {"level_m": levels}, r.received_at)
+    def predict_batch(self, batch: list[tuple[Any, list[float] | None]]) -> list[Any]:
+        """The ``nowcasts`` step: one prediction call per station and horizon and batch.
+
+        Each station reading with a feature row is preceded by its nowcast (a Forecast issued
+        by ``nowcast-v<N>``: levels at the horizons the station may use).
+        """
+        try:
+            self.reload_if_new()
+        except (NowcastError, OSError, ValueError, KeyError):
+            pass  # keep the last good version
+        rows: dict[str, list[int]] = {}
+        for i, (item, row) in enumerate(batch):
+            if row is not None and item.sensor_id in self.model.models:
+                rows.setdefault(item.sensor_id, []).append(i)
+        made: dict[int, Forecast] = {}
+        for sid, idx in rows.items():
+            use = self.model.meta["stations"][sid]["horizons_used_h"]
+            if not use:
+                continue
+            x = np.asarray([batch[i][1] for i in idx])
+            ahead = np.column_stack([self.model.models[sid][k].predict(x[:, 1:]) for k in use])
+            for n, i in enumerate(idx):
+                r = batch[i][0]
+                levels = tuple(round(float(x[n, 0] + d), 3) for d in ahead[n])
+                made[i] = Forecast(sid, r.kind, r.region, f"nowcast-v{self.model.version}",
+                                   r.ts, r.ts + EXPIRES_MS, tuple(r.ts + k * H for k in use),
+                                   {"level_m": levels}, r.received_at)
+        out: list[Any] = []
+        for i, (item, _) in enumerate(batch):
+            if i in made:
+                out.append(made[i])
+            out.append(item)
+        return out

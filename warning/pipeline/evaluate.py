@@ -423,7 +423,7 @@ def longest_memory_ms(rules: RuleSet) -> int:
         longest = max(longest, rule.for_ms, rule.hold_ms, *rule.horizons.values(),
                       rule.no_data.after_ms if rule.no_data else 0)
     for spec in rules.indicators:
-        longest = max(longest, *spec.horizons.values())
+        longest = max([longest, *spec.horizons.values()])
     for area_rule in rules.areas:  # area rules' per-sensor windows, for, hold and no_data
         longest = max(longest, area_rule.for_ms, area_rule.hold_ms, area_rule.fresh_ms,
                       area_rule.no_data.after_ms if area_rule.no_data else 0,

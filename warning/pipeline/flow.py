@@ -67,11 +67,11 @@ def build_flow(source: Source[Any], steps: Steps, outputs: Outputs,
     if steps.nowcast is not None:
         # Nowcasts need other sensors' readings (upstream, basin rain): one key for the
         # network; a station's nowcast goes just before its reading.
-        nowcasts = op.stateful_map("nowcast", op.key_on("key_for_nowcast", readings,
-                                                        lambda _: "network"),
-                                   steps.nowcast.step)
-        readings = op.flat_map("with_nowcasts", op.key_rm("unkey_nowcast", nowcasts),
-                               lambda items: items)
+        rows = op.stateful_map("nowcast_features", op.key_on("key_for_nowcast", readings,
+                                                             lambda _: "network"),
+                               steps.nowcast.features)
+        readings = op.flat_map_batch("nowcasts", op.key_rm("unkey_nowcast", rows),
+                                     steps.nowcast.predict_batch)
 
     # stateful_map does not pass the key to the mapper; the shard rides in the value too.
     silence_in = op.flat_map_batch("to_no_data_shards", good, to_no_data_shards)
