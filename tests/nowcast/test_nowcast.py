@@ -145,3 +145,34 @@ def test_run_refuses_a_model_folder_that_is_not_one(tmp_path, short_season):
     assert result.exit_code == 1
     assert "nowcast_model: " in result.output and "expected a model folder with LATEST" \
         in result.output
+
+
+def test_a_new_version_is_hot_reloaded_and_a_refused_one_keeps_the_last(short_season,
+                                                                         tmp_path):
+    import shutil
+
+    from warning.nowcast.model import Nowcaster
+
+    model = tmp_path / "m"
+    registry = _registry(short_season / "one.yaml")
+    train(read_readings(short_season / "season.jsonl"), registry, model)
+    now = [0.0]
+    nc = Nowcaster(model, registry, check_every_s=10, clock=lambda: now[0])
+
+    def publish_version(n: int, **meta_changes) -> None:
+        shutil.copytree(model / "v1", model / f"v{n}")
+        meta = json.loads((model / f"v{n}" / "meta.json").read_text())
+        meta.update(version=n, **meta_changes)
+        (model / f"v{n}" / "meta.json").write_text(json.dumps(meta))
+        (model / "LATEST").write_text(f"v{n}")
+
+    publish_version(2)
+    assert not nc.reload_if_new() and nc.model.version == 1  # not checked before 10 s
+    now[0] = 11.0
+    assert nc.reload_if_new() and nc.model.version == 2
+    publish_version(3, feature_version=99)
+    now[0] = 22.0
+    with pytest.raises(NowcastError, match="expected feature version 2, found 99"):
+        nc.reload_if_new()
+    assert nc.model.version == 2
+    assert nc.predict_batch([]) == []  # the flow's step swallows the refusal, keeps v2
