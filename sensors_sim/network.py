@@ -58,6 +58,7 @@ class Group:
     name: str
     members: tuple[str, ...]
     region: str = ""
+    name_en: str = ""
 
 
 @dataclass(frozen=True)
@@ -165,12 +166,12 @@ def huzhou() -> Network:
     )
     groups = (
         # Named sensor groups (registry `areas:`); regions are areas without being listed.
-        Group("cx_etdz_unit1", "长兴经开区 1号装置 Changxing ETDZ unit 1", ("gs-cx-01", "gs-cx-02"),
-              "changxing"),
-        Group("xitiaoxi_upper", "西苕溪上游 Upper Xitiaoxi catchment",
-              ("rg-aj-01", "rg-aj-02", "rs-aj-01"), "anji"),
-        Group("tianhuangping_slope", "天荒坪边坡 Tianhuangping slope", ("sl-aj-01", "rg-aj-01"),
-              "anji"),
+        Group("cx_etdz_unit1", "长兴经开区1号装置", ("gs-cx-01", "gs-cx-02"), "changxing",
+              name_en="Changxing ETDZ unit 1"),
+        Group("xitiaoxi_upper", "西苕溪上游", ("rg-aj-01", "rg-aj-02", "rs-aj-01"), "anji",
+              name_en="Upper Xitiaoxi catchment"),
+        Group("tianhuangping_slope", "天荒坪边坡", ("sl-aj-01", "rg-aj-01"), "anji",
+              name_en="Tianhuangping slope"),
     )
     return Network("huzhou", sensors, groups)
 
@@ -219,6 +220,7 @@ def registry(network: Network) -> dict[str, Any]:
     present = {s.id for s in network.sensors}
     groups = [(g, [m for m in g.members if m in present]) for g in network.groups]
     if any(members for _, members in groups):
-        out["areas"] = [{"id": g.id, "name": g.name, "sensors": members, "region": g.region}
+        out["areas"] = [{"id": g.id, "name": {"zh-CN": g.name, "en": g.name_en}
+                         if g.name_en else g.name, "sensors": members, "region": g.region}
                         for g, members in groups if members]
     return out

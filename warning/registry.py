@@ -38,6 +38,7 @@ class Area:
     members: frozenset[str]
     region: str = ""  # the region it lies in, if one; CAP falls back to its polygon
     polygon: tuple[tuple[float, float], ...] = ()  # [lat, lon] ring, closed, if declared
+    names: Mapping[str, str] = field(default_factory=dict)  # display name per language
 
 
 @dataclass(frozen=True)
@@ -48,6 +49,8 @@ class Registry:
     accept_unknown: bool = False
     #: Named groups of sensors (catchment, plant unit, slope): id -> Area. Regions are areas too.
     groups: Mapping[str, Area] = field(default_factory=dict)
+    #: Regions' display names per language (registry ``regions:``): id -> language -> name.
+    region_names: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
 
     def get(self, sensor_id: str) -> Mapping[str, Any] | None:
         """Return a sensor's attributes, or None if it is not registered."""
@@ -86,12 +89,23 @@ class Registry:
         """Return what a message may say of an area: id, name, region, kind "area"."""
         group = self.groups.get(area)
         if group is not None:
-            out: dict[str, Any] = {"id": area, "name": group.name,
-                                   "region": group.region or area, "kind": "area"}
+            region = group.region or area
+            out: dict[str, Any] = {"id": area, "name": group.name, "region": region,
+                                   "kind": "area"}
+            if group.names:
+                out["names"] = dict(group.names)
             if group.polygon:
                 out["polygon"] = group.polygon
-            return out
-        return {"id": area, "name": area, "region": area, "kind": "area"}
+        else:  # a region: its own names
+            region = area
+            names = self.region_names.get(area, {})
+            out = {"id": area, "name": " ".join(dict.fromkeys(names.values())) or area,
+                   "region": area, "kind": "area"}
+            if names:
+                out["names"] = dict(names)
+        if region in self.region_names:
+            out["region_names"] = dict(self.region_names[region])
+        return out
 
 
 def load_registry(path: str | Path | None, kinds: Mapping[str, Kind] = BUILTIN_KINDS,
@@ -155,7 +169,7 @@ def load_registry(path: str | Path | None, kinds: Mapping[str, Kind] = BUILTIN_K
                 c.expect(node, key, f"sensor {sid!r}", "a list of registered sensor ids", ids)
     groups = _areas(doc, c, sensors)
     c.raise_if_any()
-    return Registry(sensors, accept_unknown, groups)
+    return Registry(sensors, accept_unknown, groups, region_names)
 
 
 def place_name(attrs: Mapping[str, Any], subject: str, language: str) -> str:
@@ -242,9 +256,11 @@ def _areas(doc: LineDict, c: Checker, sensors: Mapping[str, Any]) -> dict[str, A
                 c.add(node.line_of("sensors"), where, "sensors",
                       f"expected ids of registered sensors, found unknown sensor {m!r}")
         polygon = _polygon(node, where, c)
+        names = _names(node, where, c)
         if isinstance(aid, str):
-            out[aid] = Area(aid, str(node.get("name", aid)), frozenset(members),
-                            str(node.get("region", "")), polygon)
+            out[aid] = Area(aid, str(names.get("name") or node.get("name", aid)),
+                            frozenset(members), str(node.get("region", "")), polygon,
+                            names.get("names", {}))
     return out
 
 

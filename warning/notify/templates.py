@@ -155,8 +155,11 @@ class _View:
     def place(self) -> str:
         """Region and place name, or region and the number of places for a group."""
         if len(self.subjects) == 1:
-            name = self.name(self.events[0])
-            if name == self.events[0].subject:  # an unnamed sensor: its id, set apart
+            e = self.events[0]
+            if e.area and e.area == e.region:  # a region's own warning: the region is the place
+                return self.region()
+            name = self.name(e)
+            if name == e.subject:  # an unnamed sensor: its id, set apart
                 return f"{self.region()} {name}"
             return self.t["where"].format(region=self.region(), place=name)
         return f"{self.region()} {self.t['count'].format(n=len(self.subjects))}"
@@ -172,6 +175,8 @@ class _View:
 
     def name(self, e: WarningEvent) -> str:
         """The place of an event by its name; the sensor id only when no name is known."""
+        if e.area and e.area == e.region:  # a region's own warning: the region by name
+            return self.region_of(e.region)
         return self.text(e, "place") or e.subject
 
     def quantity(self, e: WarningEvent, key: str, value: float | None) -> str:

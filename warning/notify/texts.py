@@ -92,12 +92,16 @@ HAZARDS = {
     "zh-CN": {"rainstorm": "暴雨", "flood": "水位", "reservoir": "水库", "landslide": "地质灾害",
            "debris_flow": "泥石流", "forest_fire": "森林火险", "gas_leak": "可燃气体泄漏",
            "gas_toxic": "有毒气体", "gas_oxygen": "氧含量异常", "gas": "气体泄漏",
-           "sensor_silence": "传感器静默", "sensor_fault": "传感器故障", "pest": "病虫害"},
+           "sensor_silence": "传感器静默", "sensor_fault": "传感器故障", "pest": "病虫害",
+           "flash_flood": "山洪", "integrated_risk": "综合风险", "gas_leak_unit": "装置气体泄漏",
+           "area_silence": "区域监测中断"},
     "en": {"rainstorm": "Rainstorm", "flood": "Water level", "reservoir": "Reservoir",
            "landslide": "Geological hazard", "debris_flow": "Debris flow",
            "forest_fire": "Forest fire danger", "gas_leak": "Combustible gas",
            "gas_toxic": "Toxic gas", "gas_oxygen": "Oxygen level", "gas": "Gas leak",
-           "sensor_silence": "Sensor silent", "sensor_fault": "Sensor fault", "pest": "Pests"},
+           "sensor_silence": "Sensor silent", "sensor_fault": "Sensor fault", "pest": "Pests",
+           "flash_flood": "Flash flood", "integrated_risk": "Integrated risk",
+           "gas_leak_unit": "Plant-unit gas leak", "area_silence": "Area silent"},
 }
 
 #: Huzhou's districts and counties (the simulator's regions) and the other regions a shipped

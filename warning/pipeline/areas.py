@@ -401,8 +401,10 @@ NOBODY = {"zh-CN": "（区域内无监测点报送）", "en": " (no sensor of th
 def _texts(attrs: Mapping[str, Any], lang: str, message: str, instruction: str
            ) -> dict[str, Any]:
     """An area warning's officer-facing texts in one language."""
-    return {"message": message, "instruction": instruction,
-            "place": place_name(attrs, str(attrs.get("id", "")), lang),
+    # A region's warning names the region (its county) already: no place beside it.
+    place = "" if attrs.get("id") == attrs.get("region") else \
+        place_name(attrs, str(attrs.get("id", "")), lang)
+    return {"message": message, "instruction": instruction, "place": place,
             "region": region_name(attrs, lang), "labels": {}, "units": {}}
 
 

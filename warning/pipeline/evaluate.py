@@ -11,7 +11,7 @@ from typing import Any
 from warning.anomaly.corroborate import Held, Peer, PeerSeen, remember, support
 from warning.anomaly.health import Health, Monitor, Verdict
 from warning.kinds import BUILTIN_KINDS, Kind
-from warning.lang import DEFAULT, LANGUAGES, pick, unit_word
+from warning.lang import DEFAULT, LANGUAGES, LEVEL_WORDS, pick, unit_word
 from warning.pipeline import lifecycle
 from warning.pipeline.daily_fwi import NOON_TOLERANCE_MS, DailyFWI, fwi_step
 from warning.pipeline.lifecycle import Episode
@@ -384,8 +384,6 @@ EXPECTED = {"zh-CN": "预计{hours:g}小时内达到{level}预警标准：",
             "en": "Expected to reach {level} within {hours:g} h: "}
 #: How a warning confirmed by observations begins, per language.
 CONFIRMED = {"zh-CN": "已被实测证实：", "en": "Confirmed by observations: "}
-LEVEL_WORDS = {"zh-CN": {"blue": "蓝色", "yellow": "黄色", "orange": "橙色", "red": "红色"},
-               "en": {"blue": "blue", "yellow": "yellow", "orange": "orange", "red": "red"}}
 
 
 def decisive_measure(rule: Rule, level: Level | None, ctx: Context,
@@ -456,14 +454,15 @@ def _confirmed(h: Held, by: str) -> WarningEvent:
 def possible(event: WarningEvent, why: str) -> WarningEvent:
     """Mark an event made on a suspect reading: CAP certainty ``Possible``, reason in text.
 
-    The English texts carry the detector's reason; the Chinese ones say the reading is in
-    doubt and awaits confirmation, in the officers' words.
+    The reason goes to the log message and, per language, to ``texts[lang]["suspect"]`` (CAP
+    says it); notifications say "data suspect" from the certainty alone.
     """
-    note = {"en": f" [certainty Possible: suspect reading, {why}]",
-            "zh-CN": "（可能：读数存疑，未获邻近站点印证，待核实）"}
-    texts = {lang: {**t, "message": t.get("message", "") + note.get(lang, note["en"])}
+    suspect = {"en": f"suspect reading, {why}",
+               "zh-CN": "读数存疑，未获邻近站点印证，待核实"}
+    texts = {lang: {**t, "suspect": suspect.get(lang, suspect["en"])}
              for lang, t in event.texts.items()}
-    return replace(event, certainty="Possible", message=event.message + note["en"], texts=texts)
+    return replace(event, certainty="Possible", texts=texts,
+                   message=f"{event.message} [certainty Possible: {suspect['en']}]")
 
 
 def _seen_seq(state: SensorState, seq: int | None) -> bool:

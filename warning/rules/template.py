@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from warning.indicators.trend import format_eta
-from warning.lang import DEFAULT, pick
+from warning.lang import DEFAULT, LEVEL_WORDS, normalize, pick
 from warning.rules.compile import Context, compile_node
 from warning.rules.expr import ExprError, Node, check, parse
 
@@ -92,8 +92,11 @@ class Template:
             if isinstance(part, str):
                 out.append(part)
                 continue
-            _, spec, get = part
+            name, spec, get = part
             value = get(ctx, values, event)
+            if name == "level" and isinstance(value, str):  # the colour, in the text's words
+                value = LEVEL_WORDS.get(normalize(str(event.get("language") or DEFAULT)),
+                                        {}).get(value, value)
             if spec == "eta":  # hours until a threshold, said as a duty officer would
                 out.append(format_eta(value if isinstance(value, int | float) else None,
                                       str(event.get("language") or DEFAULT)))

@@ -258,6 +258,11 @@ def _texts(event: WarningEvent, place: _Place, tz: Any) -> dict[str, dict[str, s
     if message_en:
         desc_en += f" {message_en}" + ("" if message_en.endswith((".", "!", "?")) else ".")
     desc_en += f" Measured at {when}: {_measured(event, 'en')}."
+    if event.certainty == "Possible":
+        why = {lang: str((event.texts.get(lang) or {}).get("suspect") or "")
+               for lang in ("zh-CN", "en")}
+        desc_zh += f"可能性：{why['zh-CN'] or '读数存疑'}。"
+        desc_en += f" Certainty Possible: {why['en'] or 'suspect reading'}."
     return {
         "zh-CN": {"headline": headline_zh(event.event, hz, lv, prev, place.region.name_zh),
                   "description": desc_zh, "instruction": instr_zh,
