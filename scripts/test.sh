@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Run the whole test suite on a fresh machine: installs the servers the tests start
-# (Debian's mosquitto, influxdb, prometheus) and the Python packages, then lint and pytest.
+# (Debian's mosquitto, influxdb, prometheus) and the Python packages, then ruff, mypy and pytest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -19,4 +19,5 @@ fi
 # Packages may start system services on install; the tests start their own on free ports.
 python3 -m pip install -q --disable-pip-version-check -e ".[test]"
 python3 -m ruff check .
+python3 -m mypy
 python3 -m pytest -q --durations=25 "$@"

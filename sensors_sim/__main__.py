@@ -6,9 +6,9 @@ import ssl
 import sys
 import time
 from dataclasses import replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -130,10 +130,10 @@ def publish_cmd(
         from sensors_sim.forecasts import forecasts as scenario_forecasts
         from sensors_sim.wire import parse_ts
 
-        def when(m: object) -> object:
+        def when(m: Any) -> datetime:
             if isinstance(m, dict):
                 return parse_ts(m["issued"] if "series" in m else m["ts"])
-            return parse_ts(m.ts)  # type: ignore[attr-defined]
+            return parse_ts(m.ts)
 
         messages = heapq.merge(scenario_forecasts(sc), messages, key=when)
     context = ssl.create_default_context(cafile=cafile) if (tls or cafile) else None

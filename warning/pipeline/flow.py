@@ -67,10 +67,9 @@ def build_flow(source: Source[Any], steps: Steps, outputs: Outputs,
     if steps.nowcast is not None:
         # Nowcasts need other sensors' readings (upstream, basin rain): one key for the
         # network; a station's nowcast goes just before its reading.
-        rows = op.stateful_map("nowcast_features", op.key_on("key_for_nowcast", readings,
-                                                             lambda _: "network"),
-                               steps.nowcast.features)
-        readings = op.flat_map_batch("nowcasts", op.key_rm("unkey_nowcast", rows),
+        nowcast_rows = op.stateful_map("nowcast_features", op.key_on(
+            "key_for_nowcast", readings, lambda _: "network"), steps.nowcast.features)
+        readings = op.flat_map_batch("nowcasts", op.key_rm("unkey_nowcast", nowcast_rows),
                                      steps.nowcast.predict_batch)
 
     # stateful_map does not pass the key to the mapper; the shard rides in the value too.

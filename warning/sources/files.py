@@ -57,12 +57,13 @@ def read_forecasts(path: Path, ingest: Ingest) -> list[Forecast | Rejected]:
     now = time.time()
     with path.open("rb") as f:
         msgs = [RawMessage("", raw.rstrip(b"\r\n"), now) for raw in f if raw.strip()]
-    items = ingest.take(msgs, forecasts=True)
+    items = [x for x in ingest.take(msgs, forecasts=True) if isinstance(x, Forecast | Rejected)]
     return sorted(items, key=lambda x: x.issued if isinstance(x, Forecast) else -1)
 
 
-class _FilePartition(StatefulSourcePartition[Item, tuple[int, Any]]):
-    def __init__(self, path: Path, ingest: Ingest, batch: int, resume: tuple[int, Any] | None,
+class _FilePartition(StatefulSourcePartition[Item, tuple[Any, ...]]):
+    def __init__(self, path: Path, ingest: Ingest, batch: int,
+                 resume: tuple[Any, ...] | None,
                  progress: Callable[[int], None] | None,
                  forecasts: list[Forecast | Rejected] | None = None):
         self.forecasts = forecasts or []
@@ -88,7 +89,7 @@ class _FilePartition(StatefulSourcePartition[Item, tuple[int, Any]]):
         lines = self.file.readlines(self.batch * 120)
         if not lines:
             if self.next_forecast < len(self.forecasts):
-                rest = self.forecasts[self.next_forecast:]
+                rest: list[Item] = list(self.forecasts[self.next_forecast:])
                 self.next_forecast = len(self.forecasts)
                 return rest
             raise StopIteration
@@ -112,21 +113,24 @@ class _FilePartition(StatefulSourcePartition[Item, tuple[int, Any]]):
         fc, i = self.forecasts, self.next_forecast
         for item in items:
             if isinstance(item, Reading):
-                while i < len(fc) and (not isinstance(fc[i], Forecast) or fc[i].issued <= item.ts):
-                    out.append(fc[i])
+                while i < len(fc):
+                    f = fc[i]
+                    if isinstance(f, Forecast) and f.issued > item.ts:
+                        break
+                    out.append(f)
                     i += 1
             out.append(item)
         self.next_forecast = i
         return out
 
-    def snapshot(self) -> tuple[int, Any]:
+    def snapshot(self) -> tuple[Any, ...]:
         return (self.file.tell(), self.ingest.watermark, self.next_forecast)
 
     def close(self) -> None:
         self.file.close()
 
 
-class ReadingsFileSource(FixedPartitionedSource[Item, tuple[int, Any]]):
+class ReadingsFileSource(FixedPartitionedSource[Item, tuple[Any, ...]]):
     """Readings from one JSON Lines or CSV file, parsed, with event-time ticks interleaved."""
 
     def __init__(self, path: str | Path, make_ingest: Callable[[], Ingest], batch: int = 2000,
@@ -142,7 +146,7 @@ class ReadingsFileSource(FixedPartitionedSource[Item, tuple[int, Any]]):
         return [str(self.path)]
 
     def build_part(self, step_id: str, for_part: str,
-                   resume_state: tuple[int, Any] | None) -> _FilePartition:
+                   resume_state: tuple[Any, ...] | None) -> _FilePartition:
         ingest = self.make_ingest()
         forecasts = read_forecasts(self.forecasts, ingest) if self.forecasts else None
         return _FilePartition(self.path, ingest, self.batch, resume_state, self.progress,

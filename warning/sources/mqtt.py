@@ -28,10 +28,10 @@ from warning.config import MQTT
 from warning.metrics import Metrics
 from warning.mqtt import make_client
 from warning.pipeline.ingest import Ingest, Watermark
-from warning.records import RawMessage, Reading, Rejected, Tick
+from warning.records import Forecast, RawMessage, Reading, Rejected, Tick
 
 log = logging.getLogger(__name__)
-Item = Reading | Rejected | Tick
+Item = Reading | Forecast | Rejected | Tick
 
 
 class _MQTTPartition(StatefulSourcePartition[Item, Watermark]):
