@@ -77,8 +77,10 @@ def monitor_rates(readings: list[Reading]) -> list[tuple[str, float]]:
     t = time.perf_counter()
     for r in readings:
         nb.observe(region, r)
-    return [("Monitor.observe (3 detectors/field + faults)", monitor),
-            ("Neighbours.observe (drift, wet spells)", len(readings) / (time.perf_counter() - t))]
+    return [
+        ("Monitor.observe (3 detectors/field + faults)", monitor),
+        ("Neighbours.observe (drift, wet spells)", len(readings) / (time.perf_counter() - t)),
+    ]
 
 
 def sklearn_costs(readings: list[dict], folder: Path) -> list[tuple[str, float, float]]:
@@ -127,12 +129,21 @@ def main(argv: list[str] | None = None) -> None:
             f.write(payload + b"\n")
     write_registry(work.registry, registry)
     objs = [json.loads(p) for _, p in work.messages]
-    dicts = [{"sensor_id": o["sensor_id"], "kind": o["kind"], "ts": parse_ts(o["ts"]),
-              "values": o["values"]} for o in objs]
+    dicts = [
+        {
+            "sensor_id": o["sensor_id"],
+            "kind": o["kind"],
+            "ts": parse_ts(o["ts"]),
+            "values": o["values"],
+        }
+        for o in objs
+    ]
     readings = [Reading(d["sensor_id"], d["kind"], "r", d["ts"], d["values"]) for d in dicts]
 
-    print(f"workload: {len(objs):,} readings, {args.sensors} rain gauges + {args.stations} "
-          f"water levels; load average {load0} at start")
+    print(
+        f"workload: {len(objs):,} readings, {args.sensors} rain gauges + {args.stations} "
+        f"water levels; load average {load0} at start"
+    )
     series = corpus.synthetic(count=25, n=4000)
     values = [x for s in series for x in s.values]
     ts = [t for s in series for t in s.ts]
@@ -148,32 +159,50 @@ def main(argv: list[str] | None = None) -> None:
 
     base_cfg = pipeline_config(0, "bench-anomaly", registry)
     variants = [
-        ("detectors off (baseline)", dataclasses.replace(
-            base_cfg, pipeline=dataclasses.replace(base_cfg.pipeline, detectors=False))),
+        (
+            "detectors off (baseline)",
+            dataclasses.replace(
+                base_cfg, pipeline=dataclasses.replace(base_cfg.pipeline, detectors=False)
+            ),
+        ),
         ("detectors on (default)", base_cfg),
-        ("detectors on + IsolationForest", dataclasses.replace(
-            base_cfg, pipeline=dataclasses.replace(base_cfg.pipeline,
-                                                   anomaly_model=str(folder / "model")))),
+        (
+            "detectors on + IsolationForest",
+            dataclasses.replace(
+                base_cfg,
+                pipeline=dataclasses.replace(
+                    base_cfg.pipeline, anomaly_model=str(folder / "model")
+                ),
+            ),
+        ),
     ]
-    print(f"\n{'run_backtest, one worker':<40} {'readings/s':>10} {'x base':>7} "
-          f"{'CPU us/rd':>10} {'x base':>7} {'events':>7}")
+    print(
+        f"\n{'run_backtest, one worker':<40} {'readings/s':>10} {'x base':>7} "
+        f"{'CPU us/rd':>10} {'x base':>7} {'events':>7}"
+    )
     ratios: dict[str, list[tuple[float, float]]] = {}
     for r in range(args.rounds):
-        order = variants[r % len(variants):] + variants[:r % len(variants)]  # rotate
+        order = variants[r % len(variants) :] + variants[: r % len(variants)]  # rotate
         rows = {name: backtest_row(cfg, path, folder / "events.jsonl") for name, cfg in order}
         base_rate, base_cpu, _ = rows[variants[0][0]]
         for name, _ in variants:
             rate, cpu, events = rows[name]
             ratios.setdefault(name, []).append((rate / base_rate, cpu / base_cpu))
-            print(f"{name + f' #{r + 1}':<40} {rate:>10,.0f} {rate / base_rate:>7.2f} "
-                  f"{cpu:>10.0f} {cpu / base_cpu:>7.2f} {events:>7}")
+            print(
+                f"{name + f' #{r + 1}':<40} {rate:>10,.0f} {rate / base_rate:>7.2f} "
+                f"{cpu:>10.0f} {cpu / base_cpu:>7.2f} {events:>7}"
+            )
     print("median over rounds: throughput x baseline (wall), CPU per reading x baseline")
     for name, pairs in ratios.items():
-        print(f"  {name:<38} {statistics.median(p[0] for p in pairs):>10.2f} "
-              f"{statistics.median(p[1] for p in pairs):>10.2f}")
-    print(f"\ntotal {time.perf_counter() - started:.0f} s; load average "
-          f"{' '.join(f'{x:.2f}' for x in os.getloadavg())} at end (other processes on these "
-          f"cores skew every row)")
+        print(
+            f"  {name:<38} {statistics.median(p[0] for p in pairs):>10.2f} "
+            f"{statistics.median(p[1] for p in pairs):>10.2f}"
+        )
+    print(
+        f"\ntotal {time.perf_counter() - started:.0f} s; load average "
+        f"{' '.join(f'{x:.2f}' for x in os.getloadavg())} at end (other processes on these "
+        f"cores skew every row)"
+    )
     tmp.cleanup()
 
 

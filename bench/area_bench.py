@@ -72,25 +72,33 @@ def main(argv: list[str] | None = None) -> None:
             shutil.copy(f, plain / f.name)
     (heavy / "county_rain.yaml").write_text(COUNTY_RAIN)
     n = len(work.messages)
-    print(f"workload: {n:,} readings, {args.sensors:,} gauges + "
-          f"{max(1, args.sensors // 20)} stations in 5 regions; load average "
-          f"{os.getloadavg()[0]:.2f}")
+    print(
+        f"workload: {n:,} readings, {args.sensors:,} gauges + "
+        f"{max(1, args.sensors // 20)} stations in 5 regions; load average "
+        f"{os.getloadavg()[0]:.2f}"
+    )
     order = [("without areas", plain), ("shipped areas", shipped), ("heavy areas", heavy)]
     runs: dict[str, list[dict]] = {name: [] for name, _ in order}
     for r in range(args.rounds):
-        for name, rules in order[r % 3:] + order[:r % 3]:
-            runs[name].append(run_child(ROOT, readings, registry,
-                                        tmp / f"{r}-{rules.name}.jsonl", [str(rules)]))
-    print(f"\n{'row':<16} {'readings/s':>11} {'CPU us/rd':>10} {'added':>7} {'ratio':>6} "
-          f"{'events':>7}")
+        for name, rules in order[r % 3 :] + order[: r % 3]:
+            runs[name].append(
+                run_child(ROOT, readings, registry, tmp / f"{r}-{rules.name}.jsonl", [str(rules)])
+            )
+    print(
+        f"\n{'row':<16} {'readings/s':>11} {'CPU us/rd':>10} {'added':>7} {'ratio':>6} "
+        f"{'events':>7}"
+    )
     base = statistics.median(f["cpu"] / n * 1e6 for f in runs["without areas"])
     for name, rows in runs.items():
         cpu = statistics.median(f["cpu"] / n * 1e6 for f in rows)
         rate = statistics.median(n / f["wall"] for f in rows)
-        print(f"{name:<16} {rate:>11,.0f} {cpu:>10.1f} {cpu - base:>7.1f} {cpu / base:>6.3f} "
-              f"{rows[-1]['events']:>7}")
-        print(f"{'':<16} rounds (CPU us/rd): " +
-              ", ".join(f"{f['cpu'] / n * 1e6:.1f}" for f in rows))
+        print(
+            f"{name:<16} {rate:>11,.0f} {cpu:>10.1f} {cpu - base:>7.1f} {cpu / base:>6.3f} "
+            f"{rows[-1]['events']:>7}"
+        )
+        print(
+            f"{'':<16} rounds (CPU us/rd): " + ", ".join(f"{f['cpu'] / n * 1e6:.1f}" for f in rows)
+        )
 
 
 if __name__ == "__main__":

@@ -47,6 +47,7 @@ TARGET_PER_CORE = 50_000
 def pandas_pass(path: Path) -> tuple[float, float, int]:
     """Return wall and CPU seconds of the pandas pass, and how many window sums it made."""
     import pandas as pd
+
     cpu, started = time.process_time(), time.perf_counter()
     rows = []
     loads = json.loads
@@ -71,6 +72,7 @@ def child(readings: Path, registry: Path, out: Path, rules: list[str]) -> None:
     from pipeline_bench import pipeline_config
 
     from warning.app import run_backtest, setup
+
     cfg = pipeline_config(0, "bench-backtest", registry)
     if rules:
         cfg.rules = rules
@@ -81,12 +83,18 @@ def child(readings: Path, registry: Path, out: Path, rules: list[str]) -> None:
     print(json.dumps({"wall": wall, "cpu": cpu, "received": s.metrics.received._value.get()}))
 
 
-def run_child(checkout: Path, readings: Path, registry: Path, out: Path,
-              rules: list[str]) -> dict:
+def run_child(checkout: Path, readings: Path, registry: Path, out: Path, rules: list[str]) -> dict:
     """Run the backtest of ``checkout`` in a child process; return its figures."""
     env = dict(os.environ, PYTHONPATH=str(checkout))
-    cmd = [sys.executable, str(Path(__file__).resolve()), "--child", str(readings),
-           str(registry), str(out), *rules]
+    cmd = [
+        sys.executable,
+        str(Path(__file__).resolve()),
+        "--child",
+        str(readings),
+        str(registry),
+        str(out),
+        *rules,
+    ]
     done = subprocess.run(cmd, env=env, capture_output=True, text=True, check=True)
     figures = json.loads(done.stdout.strip().splitlines()[-1])
     figures["events_sha"] = hashlib.sha256(out.read_bytes()).hexdigest()[:12]
@@ -104,12 +112,18 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--messages", "-n", type=int, default=100_000)
     ap.add_argument("--sensors", "-s", type=int, default=1000, help="rain gauges")
     ap.add_argument("--rounds", type=int, default=1)
-    ap.add_argument("--compare", type=Path, action="append", default=[],
-                    help="another checkout to run the backtest of (e.g. the main branch)")
+    ap.add_argument(
+        "--compare",
+        type=Path,
+        action="append",
+        default=[],
+        help="another checkout to run the backtest of (e.g. the main branch)",
+    )
     ap.add_argument("--rules", action="append", default=[], help="rule files or folders")
     args = ap.parse_args(argv)
 
     from pipeline_bench import make_workload, write_registry
+
     work = make_workload(args.messages, args.sensors, max(1, args.sensors // 20), end=END)
     keep = tempfile.TemporaryDirectory(prefix="hazard-backtest-bench-")  # removed when main returns
     tmp = Path(keep.name)
@@ -119,8 +133,10 @@ def main(argv: list[str] | None = None) -> None:
     n = len(work.messages)
     rules = [str(Path(r).resolve()) for r in args.rules]
     checkouts = [ROOT, *[c.resolve() for c in args.compare]]
-    print(f"workload: {n:,} readings, {args.sensors:,} gauges + {max(1, args.sensors // 20)} "
-          f"stations, {work.steps} x 5-min reports; load average {os.getloadavg()[0]:.2f}")
+    print(
+        f"workload: {n:,} readings, {args.sensors:,} gauges + {max(1, args.sensors // 20)} "
+        f"stations, {work.steps} x 5-min reports; load average {os.getloadavg()[0]:.2f}"
+    )
     rows: dict[str, list[tuple[float, float, dict | None]]] = {}
     for _ in range(args.rounds):
         wall, cpu, made = pandas_pass(readings)
@@ -130,8 +146,10 @@ def main(argv: list[str] | None = None) -> None:
             rows.setdefault(f"backtest {checkout}", []).append((f["wall"], f["cpu"], f))
     print(f"pandas made {made:,} window sums ({len(WINDOWS_H)} windows x fields x readings)")
     base = statistics.median(n / w for w, _, _ in rows["pandas rolling sums"])
-    print(f"\n{'row':<48} {'readings/s':>11} {'x pandas':>9} {'CPU us/rd':>10} "
-          f"{'per core/s':>11} {'events':>7}  sha")
+    print(
+        f"\n{'row':<48} {'readings/s':>11} {'x pandas':>9} {'CPU us/rd':>10} "
+        f"{'per core/s':>11} {'events':>7}  sha"
+    )
     shas = set()
     for name, runs in rows.items():
         rate = statistics.median(n / w for w, _, _ in runs)
@@ -140,12 +158,16 @@ def main(argv: list[str] | None = None) -> None:
         events, sha = ("", "") if f is None else (f["events"], f["events_sha"])
         if f is not None:
             shas.add(sha)
-        print(f"{name[-48:]:<48} {rate:>11,.0f} {rate / base:>9.3f} {cpu_us:>10.1f} "
-              f"{1e6 / cpu_us:>11,.0f} {events:>7}  {sha}")
+        print(
+            f"{name[-48:]:<48} {rate:>11,.0f} {rate / base:>9.3f} {cpu_us:>10.1f} "
+            f"{1e6 / cpu_us:>11,.0f} {events:>7}  {sha}"
+        )
         if len(runs) > 1:
             print(f"{'':<48} rounds: " + ", ".join(f"{n / w:,.0f}" for w, _, _ in runs))
-    print(f"\ntargets: >= {TARGET_RATIO} x pandas, >= {TARGET_PER_CORE:,} readings/s per core;"
-          f" events identical across checkouts: {'yes' if len(shas) <= 1 else 'NO'}")
+    print(
+        f"\ntargets: >= {TARGET_RATIO} x pandas, >= {TARGET_PER_CORE:,} readings/s per core;"
+        f" events identical across checkouts: {'yes' if len(shas) <= 1 else 'NO'}"
+    )
 
 
 if __name__ == "__main__":

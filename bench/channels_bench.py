@@ -57,10 +57,23 @@ class Handler(BaseHTTPRequestHandler):
 
 
 def events(n: int) -> tuple[WarningEvent, ...]:
-    return tuple(WarningEvent(f"w-{i}", "raised", "rainstorm", "rainstorm", Level.ORANGE, None,
-                              f"rg-{i:04d}", "wuxing", T0 + i, {"rain_3h_mm": 50.0 + i},
-                              f"gauge {i}: {50 + i} mm in 3 h", "Level-II response.")
-                 for i in range(n))
+    return tuple(
+        WarningEvent(
+            f"w-{i}",
+            "raised",
+            "rainstorm",
+            "rainstorm",
+            Level.ORANGE,
+            None,
+            f"rg-{i:04d}",
+            "wuxing",
+            T0 + i,
+            {"rain_3h_mm": 50.0 + i},
+            f"gauge {i}: {50 + i} mm in 3 h",
+            "Level-II response.",
+        )
+        for i in range(n)
+    )
 
 
 def rate(fn, seconds: float, threads: int = 1) -> float:
@@ -91,32 +104,52 @@ def main() -> None:
     server.daemon_threads = True
     threading.Thread(target=server.serve_forever, daemon=True).start()
     url = f"json://127.0.0.1:{server.server_address[1]}/hook"
-    one = Notification("n-1", "duty", "li", (ChannelSpec("push", url, retries=1),), "firing",
-                       "hazard=rainstorm", events(1), ack_url="https://hw.example/a/x")
-    group = Notification("n-2", "duty", "li", (ChannelSpec("mail", url, style="email",
-                                                            retries=1),),
-                         "firing", "hazard=rainstorm", events(40))
+    one = Notification(
+        "n-1",
+        "duty",
+        "li",
+        (ChannelSpec("push", url, retries=1),),
+        "firing",
+        "hazard=rainstorm",
+        events(1),
+        ack_url="https://hw.example/a/x",
+    )
+    group = Notification(
+        "n-2",
+        "duty",
+        "li",
+        (ChannelSpec("mail", url, style="email", retries=1),),
+        "firing",
+        "hazard=rainstorm",
+        events(40),
+    )
     dispatcher = Dispatcher(TZ, ChannelMetrics(CollectorRegistry()))
     body = json.dumps({"title": "t", "message": render(one, "push", "zh", TZ).body})
     post_url = url.replace("json://", "http://")
 
     def post() -> None:
-        requests.post(post_url, data=body, headers={"Content-Type": "application/json"},
-                     timeout=5).raise_for_status()
+        requests.post(
+            post_url, data=body, headers={"Content-Type": "application/json"}, timeout=5
+        ).raise_for_status()
 
     def deliver(n: Notification):
         def go() -> None:
             if not dispatcher.deliver(n).ok:
                 raise RuntimeError("delivery failed")
+
         return go
 
-    print(f"# {platform.processor() or platform.machine()}, Python {platform.python_version()}, "
-          f"{args.seconds:g} s per row, {args.threads} delivering thread(s)")
+    print(
+        f"# {platform.processor() or platform.machine()}, Python {platform.python_version()}, "
+        f"{args.seconds:g} s per row, {args.threads} delivering thread(s)"
+    )
     base = rate(post, args.seconds)
-    rows = [("post", base),
-            ("render", rate(lambda: render(group, "push", "zh", TZ), args.seconds)),
-            ("dispatch", rate(deliver(one), args.seconds, args.threads)),
-            ("group", rate(deliver(group), args.seconds, args.threads))]
+    rows = [
+        ("post", base),
+        ("render", rate(lambda: render(group, "push", "zh", TZ), args.seconds)),
+        ("dispatch", rate(deliver(one), args.seconds, args.threads)),
+        ("group", rate(deliver(group), args.seconds, args.threads)),
+    ]
     print(f"{'row':10} {'per s':>10} {'vs post':>8}")
     for name, r in rows:
         print(f"{name:10} {r:10.0f} {r / base:8.2f}")

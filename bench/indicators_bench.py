@@ -53,8 +53,15 @@ def fwi_rate(seconds: float) -> float:
         for day in range(100):
             ts = (20_000 + day) * 86_400_000 + 12 * H
             rain.add(ts, 1.0)
-            fwi_step(st, Reading("ws", "weather", "r", ts, {"temp_c": 25.0, "rh_pct": 40.0,
-                                                             "wind_kmh": 15.0}), rain, attrs, tz)
+            fwi_step(
+                st,
+                Reading(
+                    "ws", "weather", "r", ts, {"temp_c": 25.0, "rh_pct": 40.0, "wind_kmh": 15.0}
+                ),
+                rain,
+                attrs,
+                tz,
+            )
         n += 100
     return n / (time.perf_counter() - started)
 
@@ -75,8 +82,11 @@ def main() -> None:
         ("time_to(level_m, sensor.warning_level_m)", "level_m", level),
         ("id_exceedance(rain_mm, 14.82, -0.39, 24h)", "rain_mm", rain),
         ("failure_in(displacement_mm, 24h)", "displacement_mm", slope),
-        ("tangent_angle(displacement_mm, sensor.uniform_velocity_mm_h, 6h)",
-         "displacement_mm", slope),
+        (
+            "tangent_angle(displacement_mm, sensor.uniform_velocity_mm_h, 6h)",
+            "displacement_mm",
+            slope,
+        ),
         ("stel(h2s_ppm)", "h2s_ppm", gas),
         ("twa(h2s_ppm)", "h2s_ppm", gas),
     ]

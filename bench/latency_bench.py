@@ -59,8 +59,9 @@ class Load:
 
     def __init__(self, port: int, gauges: int):
         self.gauges = gauges
-        self.client = paho.Client(CallbackAPIVersion.VERSION2, client_id="latency-publisher",
-                                  protocol=paho.MQTTv311)
+        self.client = paho.Client(
+            CallbackAPIVersion.VERSION2, client_id="latency-publisher", protocol=paho.MQTTv311
+        )
         self.client.max_inflight_messages_set(1000)
         self.client.max_queued_messages_set(0)
         self.client.connect("127.0.0.1", port)
@@ -84,17 +85,25 @@ class Load:
         ts = max(int(time.time() * 1000), self.last_ts.get(sid, 0) + 1)
         self.last_ts[sid] = ts
         mm = 0.1 if self.k % 7 == 0 else 0.0
-        payload = json.dumps({"sensor_id": sid, "kind": "rainfall", "ts": _iso(ts),
-                              "values": {"rain_mm": mm}}, separators=(",", ":")).encode()
+        payload = json.dumps(
+            {"sensor_id": sid, "kind": "rainfall", "ts": _iso(ts), "values": {"rain_mm": mm}},
+            separators=(",", ":"),
+        ).encode()
         self._publish(f"hazard/readings/{REGIONS[i % 5]}/rainfall/{sid}", payload)
 
     def probe(self) -> None:
         """Publish a reading that raises a red flood warning at once (a fresh station)."""
         sid = f"wl-probe-{self.probe_k:05d}"
         self.probe_k += 1
-        payload = json.dumps({"sensor_id": sid, "kind": "reservoir",
-                              "ts": _iso(int(time.time() * 1000)),
-                              "values": {"level_m": 9.0}}, separators=(",", ":")).encode()
+        payload = json.dumps(
+            {
+                "sensor_id": sid,
+                "kind": "reservoir",
+                "ts": _iso(int(time.time() * 1000)),
+                "values": {"level_m": 9.0},
+            },
+            separators=(",", ":"),
+        ).encode()
         self.sent_probes[sid] = time.time()
         self._publish(f"hazard/readings/wuxing/reservoir/{sid}", payload)
 
@@ -165,11 +174,22 @@ def main(argv: list[str] | None = None) -> None:
     keep = tempfile.TemporaryDirectory(prefix="hazard-latency-")  # removed when main returns
     tmp = Path(keep.name)
     probes = int(args.probes_per_s * args.seconds * len(args.fractions)) + 100
-    sensors = [{"id": f"rg-{i:04d}", "kind": "rainfall", "name": f"Gauge {i}",
-                "region": REGIONS[i % 5]} for i in range(args.gauges)]
-    sensors += [{"id": f"wl-probe-{k:05d}", "kind": "reservoir", "name": f"Probe {k}",
-                 "region": "wuxing", "warning_level_m": 3.0, "guaranteed_level_m": 3.5,
-                 "historical_max_m": 4.2} for k in range(probes)]
+    sensors = [
+        {"id": f"rg-{i:04d}", "kind": "rainfall", "name": f"Gauge {i}", "region": REGIONS[i % 5]}
+        for i in range(args.gauges)
+    ]
+    sensors += [
+        {
+            "id": f"wl-probe-{k:05d}",
+            "kind": "reservoir",
+            "name": f"Probe {k}",
+            "region": "wuxing",
+            "warning_level_m": 3.0,
+            "guaranteed_level_m": 3.5,
+            "historical_max_m": 4.2,
+        }
+        for k in range(probes)
+    ]
     write_registry(sensors, tmp / "sensors.yaml")
 
     with Broker(prefer="mosquitto") as broker:
@@ -177,9 +197,12 @@ def main(argv: list[str] | None = None) -> None:
         s = setup(cfg)
         sink = MQTTWarningSink(Publisher(cfg.mqtt), zone(cfg.pipeline.timezone))
         stop = threading.Event()
-        thread = threading.Thread(target=run_live, args=(s, stop),
-                                  kwargs={"outputs": Outputs(warnings=[sink]),
-                                          "serve_metrics": False}, daemon=True)
+        thread = threading.Thread(
+            target=run_live,
+            args=(s, stop),
+            kwargs={"outputs": Outputs(warnings=[sink]), "serve_metrics": False},
+            daemon=True,
+        )
         thread.start()
         m = s.metrics
         deadline = time.monotonic() + 30
@@ -204,21 +227,31 @@ def main(argv: list[str] | None = None) -> None:
                 raise RuntimeError("the pipeline did not drain the backlog")
         took = time.perf_counter() - (first or time.perf_counter())
         max_rate = args.backlog / took if took > 0 else 0.0
-        print(f"max rate: {args.backlog:,} readings drained in {took:.1f} s = "
-              f"{max_rate:,.0f} readings/s (publisher on the same cores)", flush=True)
+        print(
+            f"max rate: {args.backlog:,} readings drained in {took:.1f} s = "
+            f"{max_rate:,.0f} readings/s (publisher on the same cores)",
+            flush=True,
+        )
 
         # 2. Latency at each fraction of it.
-        print(f"\n{'fraction':>8} {'target/s':>9} {'sent/s':>8} {'probes':>7} {'seen':>5} "
-              f"{'p50 ms':>8} {'p99 ms':>8} {'max ms':>8}")
+        print(
+            f"\n{'fraction':>8} {'target/s':>9} {'sent/s':>8} {'probes':>7} {'seen':>5} "
+            f"{'p50 ms':>8} {'p99 ms':>8} {'max ms':>8}"
+        )
         for frac in args.fractions:
             before = set(load.sent_probes)
             sent_rate = load.run(max_rate * frac, args.seconds, args.probes_per_s)
             time.sleep(2.0)  # the last probes' warnings
             mine = [sid for sid in load.sent_probes if sid not in before]
-            lat = [(arrivals.at[sid] - load.sent_probes[sid]) * 1000 for sid in mine
-                   if sid in arrivals.at]
-            row = (f"{frac:>8.2f} {max_rate * frac:>9,.0f} {sent_rate:>8,.0f} {len(mine):>7} "
-                   f"{len(lat):>5}")
+            lat = [
+                (arrivals.at[sid] - load.sent_probes[sid]) * 1000
+                for sid in mine
+                if sid in arrivals.at
+            ]
+            row = (
+                f"{frac:>8.2f} {max_rate * frac:>9,.0f} {sent_rate:>8,.0f} {len(mine):>7} "
+                f"{len(lat):>5}"
+            )
             if lat:
                 row += f" {statistics.median(lat):>8.1f} {_pct(lat, 0.99):>8.1f} {max(lat):>8.1f}"
             print(row, flush=True)

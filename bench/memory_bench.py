@@ -55,8 +55,14 @@ def child(n: int, hours: float, every_s: int, evaluate_hours: float) -> dict:
     regions = {sid: REGIONS[i % len(REGIONS)] for i, sid in enumerate(ids)}
     # No registry file (100,000 entries exceed its size limit): unknown sensors are accepted
     # with the region of their readings, which the rules match on the same way.
-    s = setup(Config(rules=[str(ROOT / "rules")], pipeline=Pipeline(unknown_sensors="accept"),
-                     metrics=MetricsConfig(enabled=False)), replay=True)
+    s = setup(
+        Config(
+            rules=[str(ROOT / "rules")],
+            pipeline=Pipeline(unknown_sensors="accept"),
+            metrics=MetricsConfig(enabled=False),
+        ),
+        replay=True,
+    )
     engine = s.steps
     rnd = random.Random(1)
     storm = {sid: rnd.uniform(0.5, 3.0) if rnd.random() < 0.3 else 0.0 for sid in ids}
@@ -74,6 +80,7 @@ def child(n: int, hours: float, every_s: int, evaluate_hours: float) -> dict:
     horizons = engine.evaluator.horizons("rainfall")
     lateness = engine.lateness_ms
     from warning.pipeline.evaluate import SensorState
+
     for k in range(steps - evaluated):  # straight into the series, as evaluate would
         ts = T0 + k * step_ms
         for sid in ids:
@@ -99,9 +106,15 @@ def child(n: int, hours: float, every_s: int, evaluate_hours: float) -> dict:
     gc.collect()
     after = rss()
     points = sum(len(x) for st in states.values() for x in st.series.values()) / n
-    return {"sensors": n, "readings_per_sensor": steps, "evaluated_per_sensor": evaluated,
-            "rss_before": before, "rss_after": after, "bytes_per_sensor": (after - before) / n,
-            "points_per_sensor": points}
+    return {
+        "sensors": n,
+        "readings_per_sensor": steps,
+        "evaluated_per_sensor": evaluated,
+        "rss_before": before,
+        "rss_after": after,
+        "bytes_per_sensor": (after - before) / n,
+        "points_per_sensor": points,
+    }
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -112,27 +125,44 @@ def main(argv: list[str] | None = None) -> None:
         return
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--sensors", type=int, nargs="+", default=[1000, 10_000, 100_000])
-    ap.add_argument("--hours", type=float, default=25.0,
-                    help="event time in all (the 24 h I-D window and sums fill up)")
+    ap.add_argument(
+        "--hours",
+        type=float,
+        default=25.0,
+        help="event time in all (the 24 h I-D window and sums fill up)",
+    )
     ap.add_argument("--every", type=int, default=60, help="seconds between reports")
     ap.add_argument("--evaluate-hours", type=float, default=1.0)
-    ap.add_argument("--check", action="store_true",
-                    help="also 1,000 sensors with every reading evaluated")
+    ap.add_argument(
+        "--check", action="store_true", help="also 1,000 sensors with every reading evaluated"
+    )
     args = ap.parse_args(argv)
     runs = [(n, args.evaluate_hours) for n in args.sensors]
     if args.check:
         runs.append((1000, args.hours))
-    print(f"{'sensors':>8} {'readings':>9} {'evaluated':>9} {'points':>7} {'RSS before':>11} "
-          f"{'RSS after':>10} {'bytes/sensor':>13} {'x target':>9}")
+    print(
+        f"{'sensors':>8} {'readings':>9} {'evaluated':>9} {'points':>7} {'RSS before':>11} "
+        f"{'RSS after':>10} {'bytes/sensor':>13} {'x target':>9}"
+    )
     for n, ev in runs:
-        cmd = [sys.executable, str(Path(__file__).resolve()), "--child", str(n),
-               str(args.hours), str(args.every), str(ev)]
+        cmd = [
+            sys.executable,
+            str(Path(__file__).resolve()),
+            "--child",
+            str(n),
+            str(args.hours),
+            str(args.every),
+            str(ev),
+        ]
         out = subprocess.run(cmd, capture_output=True, text=True, check=True)
         r = json.loads(out.stdout.strip().splitlines()[-1])
-        print(f"{r['sensors']:>8,} {r['readings_per_sensor']:>9,} {r['evaluated_per_sensor']:>9,} "
-              f"{r['points_per_sensor']:>7,.0f} {r['rss_before'] / 2**20:>9,.0f} M "
-              f"{r['rss_after'] / 2**20:>8,.0f} M {r['bytes_per_sensor']:>13,.0f} "
-              f"{r['bytes_per_sensor'] / TARGET:>9.1f}", flush=True)
+        print(
+            f"{r['sensors']:>8,} {r['readings_per_sensor']:>9,} {r['evaluated_per_sensor']:>9,} "
+            f"{r['points_per_sensor']:>7,.0f} {r['rss_before'] / 2**20:>9,.0f} M "
+            f"{r['rss_after'] / 2**20:>8,.0f} M {r['bytes_per_sensor']:>13,.0f} "
+            f"{r['bytes_per_sensor'] / TARGET:>9.1f}",
+            flush=True,
+        )
     print(f"target: <= {TARGET:,} bytes per sensor reporting every 60 s with the shipped rules")
 
 

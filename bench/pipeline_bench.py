@@ -85,6 +85,7 @@ TARGET_BACKTEST = 50_000
 
 # --------------------------------------------------------------------------------- messages
 
+
 @dataclass
 class Workload:
     """The backlog: (topic, payload) in event-time order, and the registry entries."""
@@ -95,8 +96,9 @@ class Workload:
     start: datetime
 
 
-def make_workload(n: int, gauges: int, stations: int, seed: int = 7,
-                  end: datetime | None = None) -> Workload:
+def make_workload(
+    n: int, gauges: int, stations: int, seed: int = 7, end: datetime | None = None
+) -> Workload:
     """Return ``n`` wire-format readings of ``gauges`` rain gauges and ``stations`` level stations.
 
     Reports every 5 min, ending 10 min before now (so none is "in the future"). A storm crosses
@@ -107,18 +109,31 @@ def make_workload(n: int, gauges: int, stations: int, seed: int = 7,
     rnd = random.Random(seed)
     sensors: list[dict] = []
     for i in range(1, gauges + 1):
-        sensors.append({"id": f"rg-{i:04d}", "kind": "rainfall", "name": f"Rain gauge {i:04d}",
-                        "region": REGIONS[i % len(REGIONS)],
-                        "lat": round(30.4 + rnd.random() * 0.7, 4),
-                        "lon": round(119.4 + rnd.random() * 1.1, 4)})
+        sensors.append(
+            {
+                "id": f"rg-{i:04d}",
+                "kind": "rainfall",
+                "name": f"Rain gauge {i:04d}",
+                "region": REGIONS[i % len(REGIONS)],
+                "lat": round(30.4 + rnd.random() * 0.7, 4),
+                "lon": round(119.4 + rnd.random() * 1.1, 4),
+            }
+        )
     for i in range(1, stations + 1):
         warn = round(rnd.uniform(3.0, 5.0), 2)
-        sensors.append({"id": f"wl-{i:04d}", "kind": "reservoir", "name": f"Water level {i:04d}",
-                        "region": REGIONS[i % len(REGIONS)],
-                        "lat": round(30.4 + rnd.random() * 0.7, 4),
-                        "lon": round(119.4 + rnd.random() * 1.1, 4),
-                        "warning_level_m": warn, "guaranteed_level_m": round(warn + 0.5, 2),
-                        "historical_max_m": round(warn + 1.2, 2)})
+        sensors.append(
+            {
+                "id": f"wl-{i:04d}",
+                "kind": "reservoir",
+                "name": f"Water level {i:04d}",
+                "region": REGIONS[i % len(REGIONS)],
+                "lat": round(30.4 + rnd.random() * 0.7, 4),
+                "lon": round(119.4 + rnd.random() * 1.1, 4),
+                "warning_level_m": warn,
+                "guaranteed_level_m": round(warn + 0.5, 2),
+                "historical_max_m": round(warn + 1.2, 2),
+            }
+        )
     steps = max(1, math.ceil(n / len(sensors)))
     if end is None:
         now = datetime.now(UTC).replace(second=0, microsecond=0)
@@ -127,10 +142,16 @@ def make_workload(n: int, gauges: int, stations: int, seed: int = 7,
     peak, sigma = steps * 0.55, max(2.0, steps / 8)
 
     # Per-sensor parameters.
-    storm = {s["id"]: rnd.uniform(0.5, 7.0) if rnd.random() < 0.3 else 0.0
-             for s in sensors if s["kind"] == "rainfall"}
-    level = {s["id"]: (s["warning_level_m"] - rnd.uniform(0.2, 1.0), rnd.uniform(0.0, 2.2))
-             for s in sensors if s["kind"] == "reservoir"}
+    storm = {
+        s["id"]: rnd.uniform(0.5, 7.0) if rnd.random() < 0.3 else 0.0
+        for s in sensors
+        if s["kind"] == "rainfall"
+    }
+    level = {
+        s["id"]: (s["warning_level_m"] - rnd.uniform(0.2, 1.0), rnd.uniform(0.0, 2.2))
+        for s in sensors
+        if s["kind"] == "reservoir"
+    }
 
     messages: list[tuple[str, bytes]] = []
     for step in range(1, steps + 1):
@@ -147,8 +168,7 @@ def make_workload(n: int, gauges: int, stations: int, seed: int = 7,
             else:
                 base, amp = level[sid]
                 values = {"level_m": round(base + amp * rise + rnd.uniform(-0.01, 0.01), 2)}
-            payload = {"sensor_id": sid, "kind": s["kind"], "ts": ts, "seq": step,
-                       "values": values}
+            payload = {"sensor_id": sid, "kind": s["kind"], "ts": ts, "seq": step, "values": values}
             topic = f"{PREFIX}/readings/{s['region']}/{s['kind']}/{sid}"
             messages.append((topic, json.dumps(payload, separators=(",", ":")).encode()))
             if len(messages) == n:
@@ -170,9 +190,14 @@ def write_registry(sensors: list[dict], path: Path) -> None:
 
 # ------------------------------------------------------------------------------------- MQTT
 
+
 def _client(client_id: str, persistent: bool = True) -> paho.Client:
-    return paho.Client(CallbackAPIVersion.VERSION2, client_id=client_id,
-                       clean_session=not persistent, protocol=paho.MQTTv311)
+    return paho.Client(
+        CallbackAPIVersion.VERSION2,
+        client_id=client_id,
+        clean_session=not persistent,
+        protocol=paho.MQTTv311,
+    )
 
 
 def create_session(port: int, client_id: str, topic: str = TOPIC) -> None:
@@ -303,14 +328,20 @@ def raw_receive(port: int, n: int, timeout: float, client_id: str = RAW_ID) -> R
         last = time.perf_counter()
     client.disconnect()
     client.loop_stop()
-    return Row("raw paho, json.loads", count, last - started,
-               None if first is None else first - started, cpu=cpu,
-               note="" if finished else f"TIMEOUT after {timeout:.0f} s")
+    return Row(
+        "raw paho, json.loads",
+        count,
+        last - started,
+        None if first is None else first - started,
+        cpu=cpu,
+        note="" if finished else f"TIMEOUT after {timeout:.0f} s",
+    )
 
 
 def _total(counter) -> int:
-    return int(sum(s.value for m in counter.collect() for s in m.samples
-                   if s.name.endswith("_total")))
+    return int(
+        sum(s.value for m in counter.collect() for s in m.samples if s.name.endswith("_total"))
+    )
 
 
 RULES = [ROOT / "rules"]
@@ -318,11 +349,14 @@ RULES = [ROOT / "rules"]
 
 def pipeline_config(port: int, client_id: str, registry: Path) -> Config:
     """The run configuration of a bench pipeline: shipped rules, bench registry, no extras."""
-    return Config(rules=[str(r) for r in RULES], sensors=str(registry),
-                  mqtt=MQTT(host="127.0.0.1", port=port, client_id=client_id,
-                            topic_prefix=PREFIX),
-                  metrics=MetricsConfig(enabled=False),
-                  outputs=OutputsConfig(console=False), base_dir=str(ROOT))
+    return Config(
+        rules=[str(r) for r in RULES],
+        sensors=str(registry),
+        mqtt=MQTT(host="127.0.0.1", port=port, client_id=client_id, topic_prefix=PREFIX),
+        metrics=MetricsConfig(enabled=False),
+        outputs=OutputsConfig(console=False),
+        base_dir=str(ROOT),
+    )
 
 
 def pipeline_receive(s: Setup, n: int, outputs: Outputs, name: str, timeout: float) -> Row:
@@ -368,13 +402,20 @@ def pipeline_receive(s: Setup, n: int, outputs: Outputs, name: str, timeout: flo
     watcher.join(5)
     end = marks.get("done", returned)
     note = f"TIMEOUT after {timeout:.0f} s" if "timeout" in marks else ""
-    return Row(name, int(m.received._value.get()), end - started,
-               marks["first"] - started if "first" in marks else None,
-               _total(m.warning_events), _total(m.rejected), note,
-               marks.get("cpu", time.process_time()) - cpu)
+    return Row(
+        name,
+        int(m.received._value.get()),
+        end - started,
+        marks["first"] - started if "first" in marks else None,
+        _total(m.warning_events),
+        _total(m.rejected),
+        note,
+        marks.get("cpu", time.process_time()) - cpu,
+    )
 
 
 # ------------------------------------------------------------------------------- backtest
+
 
 def json_baseline(path: Path) -> Row:
     """Read the file and ``json.loads`` every line: the floor under any JSON Lines backtest."""
@@ -386,8 +427,9 @@ def json_baseline(path: Path) -> Row:
         for line in f:
             loads(line)
             count += 1
-    return Row("json.loads loop", count, time.perf_counter() - started,
-               cpu=time.process_time() - cpu)
+    return Row(
+        "json.loads loop", count, time.perf_counter() - started, cpu=time.process_time() - cpu
+    )
 
 
 def backtest(s: Setup, path: Path, out: Path) -> Row:
@@ -398,8 +440,15 @@ def backtest(s: Setup, path: Path, out: Path) -> Row:
     took = time.perf_counter() - started
     cpu = time.process_time() - cpu
     m = s.metrics
-    return Row("run_backtest", int(m.received._value.get()), took, None,
-               _total(m.warning_events), _total(m.rejected), cpu=cpu)
+    return Row(
+        "run_backtest",
+        int(m.received._value.get()),
+        took,
+        None,
+        _total(m.warning_events),
+        _total(m.rejected),
+        cpu=cpu,
+    )
 
 
 class _NoOpEngine:
@@ -413,6 +462,7 @@ class _NoOpEngine:
 
     def evaluate(self, state, reading):
         from warning.pipeline.evaluate import Outcome
+
         return (state or True), Outcome(reading, None, ())
 
     def watch_silence(self, state, _value):
@@ -439,7 +489,7 @@ class _ListSource(FixedPartitionedSource):
                 if self.i >= len(items):
                     raise StopIteration
                 self.i += batch
-                return items[self.i - batch:self.i]
+                return items[self.i - batch : self.i]
 
             def snapshot(self) -> None:
                 return None
@@ -452,6 +502,7 @@ def flow_floor(s: Setup, path: Path) -> Row:
     from bytewax.run import cli_main
 
     from warning.records import RawMessage
+
     now = time.time()
     with path.open("rb") as f:
         items = s.make_ingest().take([RawMessage("", line.rstrip(b"\n"), now) for line in f])
@@ -460,12 +511,18 @@ def flow_floor(s: Setup, path: Path) -> Row:
     started = time.perf_counter()
     cli_main(flow, workers_per_process=1)
     took = time.perf_counter() - started
-    return Row("floor: no-op steps", len(items), took, cpu=time.process_time() - cpu,
-               note="floor: the same build_flow over pre-parsed items (readings + ticks) with "
-                    "steps that do nothing: what bytewax itself costs")
+    return Row(
+        "floor: no-op steps",
+        len(items),
+        took,
+        cpu=time.process_time() - cpu,
+        note="floor: the same build_flow over pre-parsed items (readings + ticks) with "
+        "steps that do nothing: what bytewax itself costs",
+    )
 
 
 # --------------------------------------------------------------------------------- report
+
 
 def machine_info() -> list[tuple[str, str]]:
     """What the figures were measured on."""
@@ -478,18 +535,24 @@ def machine_info() -> list[tuple[str, str]]:
     except OSError:
         pass
     try:
-        mosq = subprocess.run(["mosquitto", "-h"], capture_output=True, text=True,
-                              timeout=5).stdout.splitlines()[0]
+        mosq = subprocess.run(
+            ["mosquitto", "-h"], capture_output=True, text=True, timeout=5
+        ).stdout.splitlines()[0]
     except (OSError, IndexError, subprocess.SubprocessError):
         mosq = "?"
-    return [("nproc", str(len(os.sched_getaffinity(0)))), ("cpu", cpu),
-            ("python", platform.python_version()),
-            ("bytewax", version("bytewax")), ("paho-mqtt", version("paho-mqtt")),
-            ("broker", mosq)]
+    return [
+        ("nproc", str(len(os.sched_getaffinity(0)))),
+        ("cpu", cpu),
+        ("python", platform.python_version()),
+        ("bytewax", version("bytewax")),
+        ("paho-mqtt", version("paho-mqtt")),
+        ("broker", mosq),
+    ]
 
 
-def print_report(info: list[tuple[str, str]], setup_rows: list[tuple[str, str]],
-                 live: list[Row], back: list[Row]) -> None:
+def print_report(
+    info: list[tuple[str, str]], setup_rows: list[tuple[str, str]], live: list[Row], back: list[Row]
+) -> None:
     """Print the machine, the workload and the results as tables."""
     from rich import box
     from rich.console import Console
@@ -502,17 +565,33 @@ def print_report(info: list[tuple[str, str]], setup_rows: list[tuple[str, str]],
     console.print(t)
 
     for title, rows, unit, check in (
-        (f"live: drain a QoS 1 backlog from Mosquitto (target >= {TARGET_LIVE_RATIO} x raw)",
-         live, "msg/s", _live_check),
-        (f"backtest: JSON Lines, one worker (target >= {TARGET_BACKTEST:,} readings/s)",
-         back, "readings/s", _back_check),
+        (
+            f"live: drain a QoS 1 backlog from Mosquitto (target >= {TARGET_LIVE_RATIO} x raw)",
+            live,
+            "msg/s",
+            _live_check,
+        ),
+        (
+            f"backtest: JSON Lines, one worker (target >= {TARGET_BACKTEST:,} readings/s)",
+            back,
+            "readings/s",
+            _back_check,
+        ),
     ):
         if not rows:
             continue
         t = Table(title=title, box=box.SIMPLE_HEAD, title_justify="left")
-        for col, just in (("consumer", "left"), ("items", "right"), ("wall s", "right"),
-                          (unit, "right"), ("x base", "right"), ("CPU us/item", "right"),
-                          ("events", "right"), ("rejected", "right"), ("target", "left")):
+        for col, just in (
+            ("consumer", "left"),
+            ("items", "right"),
+            ("wall s", "right"),
+            (unit, "right"),
+            ("x base", "right"),
+            ("CPU us/item", "right"),
+            ("events", "right"),
+            ("rejected", "right"),
+            ("target", "left"),
+        ):
             t.add_column(col, justify=just, no_wrap=True)
         notes = []
         ratios: dict[str, list[float]] = {}
@@ -523,18 +602,26 @@ def print_report(info: list[tuple[str, str]], setup_rows: list[tuple[str, str]],
                 mark = f" [{len(notes)}]"
             if r.base:
                 ratios.setdefault(r.name.split(" #")[0], []).append(r.rate / r.base)
-            t.add_row(r.name + mark, f"{r.count:,}", f"{r.seconds:.2f}", f"{r.rate:,.0f}",
-                      "base" if r.base is None else f"{r.rate / r.base:.2f}",
-                      "" if r.cpu_us is None else f"{r.cpu_us:.1f}",
-                      "" if r.events is None else f"{r.events:,}",
-                      "" if r.rejected is None else f"{r.rejected:,}",
-                      check(r, r.base) if r.base and not r.name.startswith("floor") else "")
+            t.add_row(
+                r.name + mark,
+                f"{r.count:,}",
+                f"{r.seconds:.2f}",
+                f"{r.rate:,.0f}",
+                "base" if r.base is None else f"{r.rate / r.base:.2f}",
+                "" if r.cpu_us is None else f"{r.cpu_us:.1f}",
+                "" if r.events is None else f"{r.events:,}",
+                "" if r.rejected is None else f"{r.rejected:,}",
+                check(r, r.base) if r.base and not r.name.startswith("floor") else "",
+            )
         console.print(t)
         for name, values in ratios.items():
             if len(values) > 1:
-                console.print(f"  {name}: median {statistics.median(values):.2f} x base over "
-                              f"{len(values)} rounds ({', '.join(f'{v:.2f}' for v in values)})",
-                              highlight=False, markup=False)
+                console.print(
+                    f"  {name}: median {statistics.median(values):.2f} x base over "
+                    f"{len(values)} rounds ({', '.join(f'{v:.2f}' for v in values)})",
+                    highlight=False,
+                    markup=False,
+                )
         for k, note in enumerate(notes, 1):
             console.print(f"  [{k}] {note}", highlight=False, markup=False)
 
@@ -549,22 +636,33 @@ def _back_check(r: Row, _base: float) -> str:
 
 # ----------------------------------------------------------------------------------- main
 
+
 def main(argv: list[str] | None = None) -> None:
     """Run every row against one broker and print the tables."""
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--messages", "-n", type=int, default=100_000, help="readings (N)")
     ap.add_argument("--sensors", "-s", type=int, default=1000, help="rain gauges (S)")
-    ap.add_argument("--stations", type=int, default=None,
-                    help="water-level stations (default S/20)")
-    ap.add_argument("--sink", action="store_true",
-                    help="add a pipeline row with the MQTT warning sink on")
+    ap.add_argument(
+        "--stations", type=int, default=None, help="water-level stations (default S/20)"
+    )
+    ap.add_argument(
+        "--sink", action="store_true", help="add a pipeline row with the MQTT warning sink on"
+    )
     ap.add_argument("--no-live", action="store_true", help="backtest rows only")
     ap.add_argument("--timeout", type=float, default=120.0, help="seconds per live consumer")
-    ap.add_argument("--rounds", type=int, default=1,
-                    help="repeat every consumer R times (one backlog per session, published "
-                         "up front); each pipeline row is compared with the raw row of its round")
-    ap.add_argument("--rules", type=Path, action="append",
-                    help="rule file or directory (default: the shipped rules/)")
+    ap.add_argument(
+        "--rounds",
+        type=int,
+        default=1,
+        help="repeat every consumer R times (one backlog per session, published "
+        "up front); each pipeline row is compared with the raw row of its round",
+    )
+    ap.add_argument(
+        "--rules",
+        type=Path,
+        action="append",
+        help="rule file or directory (default: the shipped rules/)",
+    )
     ap.add_argument("--no-floor", action="store_true", help="skip the bytewax floor row")
     ap.add_argument("--seed", type=int, default=7)
     args = ap.parse_args(argv)
@@ -585,17 +683,26 @@ def main(argv: list[str] | None = None) -> None:
     readings = tmpdir / "readings.jsonl"
     readings.write_bytes(b"".join(p + b"\n" for _, p in work.messages))
     setup_rows = [
-        ("workload", f"{n:,} readings, {args.sensors:,} rain gauges + {stations} water-level "
-                     f"stations, {work.steps} x 5-min reports from "
-                     f"{work.start.astimezone(CST):%Y-%m-%d %H:%M%z}"),
+        (
+            "workload",
+            f"{n:,} readings, {args.sensors:,} rain gauges + {stations} water-level "
+            f"stations, {work.steps} x 5-min reports from "
+            f"{work.start.astimezone(CST):%Y-%m-%d %H:%M%z}",
+        ),
         ("payload", f"{avg:.0f} bytes on average, e.g. {work.messages[0][1].decode()}"),
         ("generated in", f"{time.perf_counter() - t0:.1f} s"),
     ]
     import warning
+
     probe = setup(pipeline_config(0, "probe", registry))
-    setup_rows.append(("rules", f"{len(probe.steps.rules.rules)} rules from "
-                                f"{', '.join(str(r) for r in RULES)}; warning package from "
-                                f"{Path(warning.__file__).parent}"))
+    setup_rows.append(
+        (
+            "rules",
+            f"{len(probe.steps.rules.rules)} rules from "
+            f"{', '.join(str(r) for r in RULES)}; warning package from "
+            f"{Path(warning.__file__).parent}",
+        )
+    )
 
     live: list[Row] = []
     if not args.no_live:
@@ -608,9 +715,13 @@ def main(argv: list[str] | None = None) -> None:
             for cid in ids:
                 create_session(broker.port, cid)
             took = publish_backlog(broker.port, work.messages)
-            setup_rows.append(("backlog published",
-                               f"{n:,} QoS 1 messages x {len(ids)} sessions in {took:.1f} s "
-                               f"({n / took:,.0f} msg/s), before any measurement"))
+            setup_rows.append(
+                (
+                    "backlog published",
+                    f"{n:,} QoS 1 messages x {len(ids)} sessions in {took:.1f} s "
+                    f"({n / took:,.0f} msg/s), before any measurement",
+                )
+            )
             time.sleep(1.0)  # let the broker settle
 
             for r in range(args.rounds):
@@ -619,15 +730,23 @@ def main(argv: list[str] | None = None) -> None:
                 raw.name += tag
                 live.append(raw)
                 s = setup(pipeline_config(broker.port, f"{PIPE_ID}-{r}", registry))
-                live.append(pipeline_receive(s, n, Outputs(), f"pipeline, no sinks{tag}",
-                                             args.timeout))
+                live.append(
+                    pipeline_receive(s, n, Outputs(), f"pipeline, no sinks{tag}", args.timeout)
+                )
                 live[-1].base = raw.rate
                 if args.sink:
                     cfg = pipeline_config(broker.port, f"{SINK_ID}-{r}", registry)
                     s = setup(cfg)
                     sink = MQTTWarningSink(Publisher(cfg.mqtt), zone(cfg.pipeline.timezone))
-                    live.append(pipeline_receive(s, n, Outputs(warnings=[sink]),
-                                                 f"pipeline + MQTT sink{tag}", args.timeout))
+                    live.append(
+                        pipeline_receive(
+                            s,
+                            n,
+                            Outputs(warnings=[sink]),
+                            f"pipeline + MQTT sink{tag}",
+                            args.timeout,
+                        )
+                    )
                     live[-1].base = raw.rate
             setup_rows.append(("broker dropped", dropped.close()))
 
@@ -644,9 +763,14 @@ def main(argv: list[str] | None = None) -> None:
         back.append(flow_floor(s, readings))
         back[-1].base = back[0].rate
     setup_rows.append(("total bench time", f"{time.perf_counter() - t0:.0f} s"))
-    setup_rows.append(("load average", f"{load0} at start, "
-                       f"{' '.join(f'{x:.2f}' for x in os.getloadavg())} at end "
-                       f"(other processes on these cores skew every row)"))
+    setup_rows.append(
+        (
+            "load average",
+            f"{load0} at start, "
+            f"{' '.join(f'{x:.2f}' for x in os.getloadavg())} at end "
+            f"(other processes on these cores skew every row)",
+        )
+    )
     print_report(machine_info(), setup_rows, live, back)
     tmp.cleanup()
 

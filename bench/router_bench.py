@@ -44,15 +44,21 @@ FAST = {"group_wait: 30s": "group_wait: 1s", "group_interval: 5m": "group_interv
 def make_events(n: int, sensors: int, regions: int) -> list[dict]:
     rng = random.Random(7)
     out, t = [], T0
-    steps = [("raised", "yellow", None), ("escalated", "orange", "yellow"),
-             ("cleared", None, None)]
+    steps = [("raised", "yellow", None), ("escalated", "orange", "yellow"), ("cleared", None, None)]
     episode = 0
     while len(out) < n:
         s = rng.randrange(sensors)
         for kind, level, prev in steps:
             t += 0.5
-            e = event(f"w{episode}", kind, level, subject=f"rg-{s:05d}",
-                      region=f"r{s % regions}", ts_s=t, previous=prev)
+            e = event(
+                f"w{episode}",
+                kind,
+                level,
+                subject=f"rg-{s:05d}",
+                region=f"r{s % regions}",
+                ts_s=t,
+                previous=prev,
+            )
             out.append(e.to_dict(TZ))
             if rng.random() < 0.1:
                 out.append(e.to_dict(TZ))  # redelivered
@@ -136,8 +142,9 @@ def main() -> None:
     ap.add_argument("--regions", type=int, default=5)
     ap.add_argument("--no-service", action="store_true")
     args = ap.parse_args()
-    payloads = [json.dumps(e).encode() for e in make_events(args.events, args.sensors,
-                                                              args.regions)]
+    payloads = [
+        json.dumps(e).encode() for e in make_events(args.events, args.sensors, args.regions)
+    ]
     with tempfile.TemporaryDirectory() as tmp:
         base = bench_decode(payloads)
         print(f"{'row':<10}{'events/s':>12}{'x decode':>10}  notes")
@@ -146,8 +153,10 @@ def main() -> None:
         print(f"{'router':<10}{rate:>12,.0f}{rate / base:>10.2f}  {sent} notifications")
         if not args.no_service:
             rate, got = bench_service(payloads, Path(tmp))
-            print(f"{'service':<10}{rate:>12,.0f}{rate / base:>10.2f}  {got} requests "
-                  f"received by the loopback gateway")
+            print(
+                f"{'service':<10}{rate:>12,.0f}{rate / base:>10.2f}  {got} requests "
+                f"received by the loopback gateway"
+            )
 
 
 if __name__ == "__main__":

@@ -44,16 +44,20 @@ from tests.support.live_helpers import metric_total  # noqa: E402
 from warning.demo.broker import Broker, free_port  # noqa: E402
 
 TOPIC = "hazard/readings/#"
-EVALUATED = ("hazard_readings_accepted_total", "hazard_readings_duplicate_total",
-             "hazard_readings_rejected_total")
+EVALUATED = (
+    "hazard_readings_accepted_total",
+    "hazard_readings_duplicate_total",
+    "hazard_readings_rejected_total",
+)
 
 
 def _evaluated(port: int) -> float:
     return metric_total(port, *EVALUATED)
 
 
-def drain(messages, registry: Path, tmp: Path, processes: int, workers: int,
-          timeout: float) -> tuple[float, float]:
+def drain(
+    messages, registry: Path, tmp: Path, processes: int, workers: int, timeout: float
+) -> tuple[float, float]:
     """Return (seconds from first to last reading evaluated, seconds from start)."""
     n = len(messages)
     with Broker(prefer="mosquitto") as broker:
@@ -68,17 +72,35 @@ def drain(messages, registry: Path, tmp: Path, processes: int, workers: int,
         procs = []
         started = time.perf_counter()
         for i, port in enumerate(ports):
-            cfg = {"rules": [str(ROOT / "rules")], "sensors": str(registry),
-                   "mqtt": {"port": broker.port, "client_id": "bench"},
-                   "metrics": {"port": port}, "outputs": {"console": False},
-                   "pipeline": {"watch_rules": False}}
+            cfg = {
+                "rules": [str(ROOT / "rules")],
+                "sensors": str(registry),
+                "mqtt": {"port": broker.port, "client_id": "bench"},
+                "metrics": {"port": port},
+                "outputs": {"console": False},
+                "pipeline": {"watch_rules": False},
+            }
             path = tmp / f"p{processes}w{workers}-{i}.yaml"
             path.write_text(yaml.safe_dump(cfg))
             args = ["-i", str(i), "-a", peers] if processes > 1 else []
-            procs.append(subprocess.Popen(
-                [sys.executable, "-m", "warning", "run", "-c", str(path), "--workers",
-                 str(workers), *args], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                env=dict(os.environ)))
+            procs.append(
+                subprocess.Popen(
+                    [
+                        sys.executable,
+                        "-m",
+                        "warning",
+                        "run",
+                        "-c",
+                        str(path),
+                        "--workers",
+                        str(workers),
+                        *args,
+                    ],
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.DEVNULL,
+                    env=dict(os.environ),
+                )
+            )
         first = None
         try:
             while True:
@@ -108,8 +130,13 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--messages", "-n", type=int, default=60_000)
     ap.add_argument("--sensors", type=int, default=1000, help="rain gauges")
     ap.add_argument("--processes", type=int, nargs="+", default=[1, 2, 4])
-    ap.add_argument("--workers", type=int, nargs="*", default=[2, 4],
-                    help="rows of one process with this many workers")
+    ap.add_argument(
+        "--workers",
+        type=int,
+        nargs="*",
+        default=[2, 4],
+        help="rows of one process with this many workers",
+    )
     ap.add_argument("--timeout", type=float, default=600.0)
     args = ap.parse_args(argv)
     work = make_workload(args.messages, args.sensors, max(1, args.sensors // 20))
@@ -118,8 +145,7 @@ def main(argv: list[str] | None = None) -> None:
     registry = tmp / "sensors.yaml"
     write_registry(work.registry, registry)
     n = len(work.messages)
-    print(f"{n:,} QoS 1 readings, {args.sensors:,} gauges; load average "
-          f"{os.getloadavg()[0]:.2f}")
+    print(f"{n:,} QoS 1 readings, {args.sensors:,} gauges; load average {os.getloadavg()[0]:.2f}")
     print(f"{'row':<22} {'drain s':>8} {'readings/s':>11} {'x 1 process':>12} {'wall s':>7}")
     base = None
     rows = [(p, 1) for p in args.processes] + [(1, w) for w in args.workers]
@@ -127,10 +153,12 @@ def main(argv: list[str] | None = None) -> None:
         took, wall = drain(work.messages, registry, tmp, processes, workers, args.timeout)
         rate = n / took
         base = base or rate
-        name = f"{processes} process{'es' if processes > 1 else ''}" + \
-            (f", {workers} workers" if workers > 1 else "")
-        print(f"{name:<22} {took:>8.1f} {rate:>11,.0f} {rate / base:>12.2f} {wall:>7.1f}",
-              flush=True)
+        name = f"{processes} process{'es' if processes > 1 else ''}" + (
+            f", {workers} workers" if workers > 1 else ""
+        )
+        print(
+            f"{name:<22} {took:>8.1f} {rate:>11,.0f} {rate / base:>12.2f} {wall:>7.1f}", flush=True
+        )
     print("target: 2 processes >= 1.3 x one process")
 
 

@@ -30,16 +30,17 @@ def main() -> None:
     a = ap.parse_args()
     sim = scaled(load_scenario("typhoon"), a.sensors)
     end = sim.start + timedelta(minutes=a.minutes)
-    readings = list(itertools.takewhile(
-        lambda r: r["ts"] < end.isoformat(), generate(sim)))
+    readings = list(itertools.takewhile(lambda r: r["ts"] < end.isoformat(), generate(sim)))
     with Broker() as broker:
         started = time.monotonic()
         sent = publish(readings, "127.0.0.1", broker.port, speed=a.speed, network=sim.network)
         took = time.monotonic() - started
     need = a.sensors / 60
-    print(f"{sent:,} messages for {a.sensors:,} sensors ({a.minutes} min of event time at "
-          f"{a.speed:g}x) in {took:.1f} s: {sent / took:,.0f} msg/s published; real time at "
-          f"one report a minute needs {need:,.0f} msg/s: {sent / took / need:.1f}x that")
+    print(
+        f"{sent:,} messages for {a.sensors:,} sensors ({a.minutes} min of event time at "
+        f"{a.speed:g}x) in {took:.1f} s: {sent / took:,.0f} msg/s published; real time at "
+        f"one report a minute needs {need:,.0f} msg/s: {sent / took / need:.1f}x that"
+    )
 
 
 if __name__ == "__main__":

@@ -21,8 +21,10 @@ from warning.config import Config
 from warning.records import Reading
 
 ROOT = Path(__file__).parents[1]
-VALUES = {"rainfall": {"rain_mm": 0.2},
-          "weather": {"temp_c": 24.0, "rh_pct": 60.0, "wind_kmh": 12.0, "rain_mm": 0.0}}
+VALUES = {
+    "rainfall": {"rain_mm": 0.2},
+    "weather": {"temp_c": 24.0, "rh_pct": 60.0, "wind_kmh": 12.0, "rain_mm": 0.0},
+}
 
 
 def rss_kb() -> int:
@@ -38,10 +40,18 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sensors", type=int, default=200)
     ap.add_argument("--kind", default="rainfall", choices=sorted(VALUES))
-    ap.add_argument("--region", default="r", help="e.g. anji: a hill county the landslide "
-                    "rule (18-day windows) watches")
-    ap.add_argument("--hours", type=int, default=26, help="hours of readings (26: every "
-                    "window up to a day at its steady size; 19 x 24 for the landslide rule)")
+    ap.add_argument(
+        "--region",
+        default="r",
+        help="e.g. anji: a hill county the landslide rule (18-day windows) watches",
+    )
+    ap.add_argument(
+        "--hours",
+        type=int,
+        default=26,
+        help="hours of readings (26: every "
+        "window up to a day at its steady size; 19 x 24 for the landslide rule)",
+    )
     ap.add_argument("--step", type=int, default=1, help="minutes between readings")
     ap.add_argument("--rules", type=Path, default=ROOT / "rules", help="rule file or directory")
     args = ap.parse_args()
@@ -61,8 +71,10 @@ def main() -> None:
     gc.collect()
     per_sensor_rss = (rss_kb() - before) * 1024 / args.sensors
     pickled = len(pickle.dumps(states["s-0"]))
-    print(f"{args.kind} in {args.region}: {minutes // args.step} readings per sensor, one every "
-          f"{args.step} min, rules {args.rules}")
+    print(
+        f"{args.kind} in {args.region}: {minutes // args.step} readings per sensor, one every "
+        f"{args.step} min, rules {args.rules}"
+    )
     print(f"  pickled state: {pickled:,} bytes per sensor")
     print(f"  RSS: {per_sensor_rss:,.0f} bytes per sensor (over {args.sensors} sensors)")
     for name, series in states["s-0"].series.items():

@@ -56,20 +56,34 @@ def load_areas(path: Path | None) -> list[dict[str, Any]]:
     return yaml.safe_load(path.read_text(encoding="utf-8")).get("areas") or []
 
 
-def area_places(sensors: list[dict[str, Any]], groups: list[dict[str, Any]],
-                regions_file: Path = REGIONS_FILE) -> list[dict[str, Any]]:
+def area_places(
+    sensors: list[dict[str, Any]], groups: list[dict[str, Any]], regions_file: Path = REGIONS_FILE
+) -> list[dict[str, Any]]:
     """Areas for the map (regions of deploy/regions.yaml, sensor groups) with their centres."""
-    regions = (yaml.safe_load(regions_file.read_text(encoding="utf-8")) or {}).get(
-        "regions", {}) if regions_file.exists() else {}
-    places = [{"id": rid, "name": r.get("name_en") or rid,
-               "polygon": [list(p) for p in r.get("polygon", [])]}
-              for rid, r in sorted(regions.items())]
+    regions = (
+        (yaml.safe_load(regions_file.read_text(encoding="utf-8")) or {}).get("regions", {})
+        if regions_file.exists()
+        else {}
+    )
+    places = [
+        {
+            "id": rid,
+            "name": r.get("name_en") or rid,
+            "polygon": [list(p) for p in r.get("polygon", [])],
+        }
+        for rid, r in sorted(regions.items())
+    ]
     at = {s["id"]: (s["lat"], s["lon"]) for s in sensors if "lat" in s and "lon" in s}
     for g in groups:
         points = [list(at[m]) for m in g.get("sensors", []) if m in at]
-        places.append({"id": g["id"], "name": g.get("name", g["id"]),
-                       "polygon": [list(p) for p in g.get("polygon", [])],
-                       "points": points})
+        places.append(
+            {
+                "id": g["id"],
+                "name": g.get("name", g["id"]),
+                "polygon": [list(p) for p in g.get("polygon", [])],
+                "points": points,
+            }
+        )
     out = []
     for p in places:
         ring = p["polygon"][:-1] if p["polygon"] else p.get("points", [])
@@ -85,51 +99,95 @@ def load_registry(path: Path | None) -> list[dict[str, Any]]:
 
     Names given per language are shown as both, as operations staff read them.
     """
-    sensors = simulator_registry() if path is None else \
-        yaml.safe_load(path.read_text(encoding="utf-8"))["sensors"]
+    sensors = (
+        simulator_registry()
+        if path is None
+        else yaml.safe_load(path.read_text(encoding="utf-8"))["sensors"]
+    )
     return display_names(sensors)
 
 
 def display_names(sensors: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Names given per language shown as both: ``{zh-CN: 杭长桥, en: ...}`` as ``杭长桥 ...``."""
-    return [{**s, "name": " ".join(dict.fromkeys(map(str, s["name"].values())))}
-            if isinstance(s.get("name"), dict) else s for s in sensors]
+    return [
+        {**s, "name": " ".join(dict.fromkeys(map(str, s["name"].values())))}
+        if isinstance(s.get("name"), dict)
+        else s
+        for s in sensors
+    ]
 
 
-def build_all(sensors: list[dict[str, Any]], rules_dir: Path = RULES_DIR,
-              timezone: str = "Asia/Shanghai") -> dict[str, dict[str, Any]]:
+def build_all(
+    sensors: list[dict[str, Any]], rules_dir: Path = RULES_DIR, timezone: str = "Asia/Shanghai"
+) -> dict[str, dict[str, Any]]:
     """Every dashboard by file name (without ``.json``)."""
     rules, indicators = load_rule_files(rules_dir)
     ctx = Context(rules, indicators, sensors, timezone)
-    boards = {"overview": overview.build(timezone),
-              "warning-history": history.build(timezone),
-              "pipeline-health": health.build(timezone)}
+    boards = {
+        "overview": overview.build(timezone),
+        "warning-history": history.build(timezone),
+        "pipeline-health": health.build(timezone),
+    }
     boards.update({f"hazard-{name}": build(ctx) for name, build in BUILDERS.items()})
     return boards
 
 
-def gazetteers(sensors: list[dict[str, Any]], areas: list[dict[str, Any]] | None = None
-               ) -> dict[str, Any]:
+def gazetteers(
+    sensors: list[dict[str, Any]], areas: list[dict[str, Any]] | None = None
+) -> dict[str, Any]:
     """Positions for the geomap: a lookup by id (sensors, areas), sensor and outline layers."""
     located = [s for s in sensors if "lat" in s and "lon" in s]
-    lookup = [{"key": s["id"], "latitude": s["lat"], "longitude": s["lon"],
-               "name": s.get("name", s["id"])} for s in located]
-    lookup += [{"key": a["id"], "latitude": a["lat"], "longitude": a["lon"], "name": a["name"]}
-               for a in areas or ()]
-    outlines = {"type": "FeatureCollection", "features": [
-        {"type": "Feature", "id": a["id"],
-         "geometry": {"type": "Polygon",
-                      "coordinates": [[[lon, lat] for lat, lon in a["polygon"]]]},
-         "properties": {"id": a["id"], "name": a["name"]}}
-        for a in areas or () if a["polygon"]]}
-    geojson = {"type": "FeatureCollection", "features": [
-        {"type": "Feature", "id": s["id"],
-         "geometry": {"type": "Point", "coordinates": [s["lon"], s["lat"]]},
-         "properties": {"id": s["id"], "name": s.get("name", s["id"]),
-                        "kind": s.get("kind"), "region": s.get("region")}}
-        for s in located]}
-    return {"hazard-sensors.json": lookup, "hazard-sensors.geojson": geojson,
-            "hazard-areas.geojson": outlines}
+    lookup = [
+        {
+            "key": s["id"],
+            "latitude": s["lat"],
+            "longitude": s["lon"],
+            "name": s.get("name", s["id"]),
+        }
+        for s in located
+    ]
+    lookup += [
+        {"key": a["id"], "latitude": a["lat"], "longitude": a["lon"], "name": a["name"]}
+        for a in areas or ()
+    ]
+    outlines = {
+        "type": "FeatureCollection",
+        "features": [
+            {
+                "type": "Feature",
+                "id": a["id"],
+                "geometry": {
+                    "type": "Polygon",
+                    "coordinates": [[[lon, lat] for lat, lon in a["polygon"]]],
+                },
+                "properties": {"id": a["id"], "name": a["name"]},
+            }
+            for a in areas or ()
+            if a["polygon"]
+        ],
+    }
+    geojson = {
+        "type": "FeatureCollection",
+        "features": [
+            {
+                "type": "Feature",
+                "id": s["id"],
+                "geometry": {"type": "Point", "coordinates": [s["lon"], s["lat"]]},
+                "properties": {
+                    "id": s["id"],
+                    "name": s.get("name", s["id"]),
+                    "kind": s.get("kind"),
+                    "region": s.get("region"),
+                },
+            }
+            for s in located
+        ],
+    }
+    return {
+        "hazard-sensors.json": lookup,
+        "hazard-sensors.geojson": geojson,
+        "hazard-areas.geojson": outlines,
+    }
 
 
 def render(data: Any) -> str:
@@ -137,38 +195,56 @@ def render(data: Any) -> str:
     return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
 
 
-def outputs(sensors: list[dict[str, Any]], rules_dir: Path = RULES_DIR,
-            timezone: str = "Asia/Shanghai", groups: list[dict[str, Any]] | None = None
-            ) -> dict[Path, str]:
+def outputs(
+    sensors: list[dict[str, Any]],
+    rules_dir: Path = RULES_DIR,
+    timezone: str = "Asia/Shanghai",
+    groups: list[dict[str, Any]] | None = None,
+) -> dict[Path, str]:
     """Every generated file with its text."""
-    files = {JSON_DIR / f"{name}.json": render(board)
-             for name, board in build_all(sensors, rules_dir, timezone).items()}
-    files.update({GAZETTEER_DIR / name: render(data)
-                  for name, data in gazetteers(sensors, area_places(
-                      sensors, groups if groups is not None else simulator_areas())).items()})
+    files = {
+        JSON_DIR / f"{name}.json": render(board)
+        for name, board in build_all(sensors, rules_dir, timezone).items()
+    }
+    files.update(
+        {
+            GAZETTEER_DIR / name: render(data)
+            for name, data in gazetteers(
+                sensors, area_places(sensors, groups if groups is not None else simulator_areas())
+            ).items()
+        }
+    )
     return files
 
 
 def main(argv: list[str] | None = None) -> int:
     """Write (or with ``--check`` compare) the generated files."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--registry", type=Path, help="sensor registry YAML "
-                        "(default: the simulator's Huzhou network)")
+    parser.add_argument(
+        "--registry",
+        type=Path,
+        help="sensor registry YAML (default: the simulator's Huzhou network)",
+    )
     parser.add_argument("--rules", type=Path, default=RULES_DIR, help="rule directory")
     parser.add_argument("--timezone", default="Asia/Shanghai", help="dashboards' time zone")
     parser.add_argument("--check", action="store_true", help="exit 1 if any file is stale")
     args = parser.parse_args(argv)
     sensors = load_registry(args.registry)
-    found = [f"{name}.json: {problem}"
-             for name, board in build_all(sensors, args.rules, args.timezone).items()
-             for problem in problems(board)]
+    found = [
+        f"{name}.json: {problem}"
+        for name, board in build_all(sensors, args.rules, args.timezone).items()
+        for problem in problems(board)
+    ]
     for line in found:
         print(f"schema (Grafana {GRAFANA_VERSION}): {line}", file=sys.stderr)
     if found:
         return 1
     files = outputs(sensors, args.rules, args.timezone, load_areas(args.registry))
-    stale = [path for path, content in files.items()
-             if not path.exists() or path.read_text(encoding="utf-8") != content]
+    stale = [
+        path
+        for path, content in files.items()
+        if not path.exists() or path.read_text(encoding="utf-8") != content
+    ]
     if args.check:
         for path in stale:
             print(f"stale: {path} (run python -m dashboards.generate)", file=sys.stderr)

@@ -34,8 +34,13 @@ GRAFANA = dm.DataSourceRef(type_val="grafana", uid="-- Grafana --")
 TAG = "hazard-warning"
 
 #: Warning levels as stored (``level_code``) with their Grafana colours; 0 is "none".
-LEVELS = ((0, "none", "green"), (1, "blue", "blue"), (2, "yellow", "yellow"),
-          (3, "orange", "orange"), (4, "red", "red"))
+LEVELS = (
+    (0, "none", "green"),
+    (1, "blue", "blue"),
+    (2, "yellow", "yellow"),
+    (3, "orange", "orange"),
+    (4, "red", "red"),
+)
 LEVEL_COLOUR = {code: colour for code, _, colour in LEVELS}
 LEVEL_CODE = {name: code for code, name, _ in LEVELS}
 
@@ -51,9 +56,12 @@ def to_json(value: Any) -> Any:
 
 def steps(*pairs: tuple[float | None, str]) -> dm.ThresholdsConfig:
     """Absolute thresholds from ``(lower bound, colour)`` pairs; the first bound is None."""
-    return (db.ThresholdsConfig().mode(dm.ThresholdsMode.ABSOLUTE)
-            .steps([dm.Threshold(value=value, color=colour) for value, colour in pairs])
-            .build())
+    return (
+        db.ThresholdsConfig()
+        .mode(dm.ThresholdsMode.ABSOLUTE)
+        .steps([dm.Threshold(value=value, color=colour) for value, colour in pairs])
+        .build()
+    )
 
 
 LEVEL_STEPS = steps(*((None if code == 0 else code, colour) for code, _, colour in LEVELS))
@@ -61,9 +69,14 @@ LEVEL_STEPS = steps(*((None if code == 0 else code, colour) for code, _, colour 
 
 def value_names(names: dict[int, tuple[str, str | None]]) -> list[dm.ValueMapping]:
     """A value mapping: each code shown as its name (in its colour, if given)."""
-    return [dm.ValueMap(options={str(code): dm.ValueMappingResult(text=name, color=colour,
-                                                                  index=code)
-                                 for code, (name, colour) in names.items()})]
+    return [
+        dm.ValueMap(
+            options={
+                str(code): dm.ValueMappingResult(text=name, color=colour, index=code)
+                for code, (name, colour) in names.items()
+            }
+        )
+    ]
 
 
 def level_mappings() -> list[dm.ValueMapping]:
@@ -82,9 +95,13 @@ class InfluxQLQuery(cogvariants.Dataquery):
     columns: dict[str, str | bool] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"refId": self.ref_id, "datasource": INFLUX.to_json(),
-                               "query": self.query, "rawQuery": True,
-                               "resultFormat": self.result_format}
+        out: dict[str, Any] = {
+            "refId": self.ref_id,
+            "datasource": INFLUX.to_json(),
+            "query": self.query,
+            "rawQuery": True,
+            "resultFormat": self.result_format,
+        }
         if self.alias:
             out["alias"] = self.alias
         return {**out, **self.columns}
@@ -108,49 +125,70 @@ class InfluxQL(_Built):
     """Builder of :class:`InfluxQLQuery` for the SDK's ``targets``."""
 
 
-def influx(query: str, ref: str = "A", table: bool = False, alias: str | None = None
-           ) -> InfluxQL:
+def influx(query: str, ref: str = "A", table: bool = False, alias: str | None = None) -> InfluxQL:
     """An InfluxQL target (raw query mode)."""
     return InfluxQL(InfluxQLQuery(ref, query, "table" if table else "time_series", alias))
 
 
-def prom(expr: str, legend: str = "__auto", ref: str = "A", instant: bool = False
-         ) -> prometheus.Dataquery:
+def prom(
+    expr: str, legend: str = "__auto", ref: str = "A", instant: bool = False
+) -> prometheus.Dataquery:
     """A PromQL target; ``instant`` for stats and tables, else a range query."""
-    q = (prometheus.Dataquery().expr(expr).legend_format(legend).ref_id(ref)
-         .editor_mode(pm.QueryEditorMode.CODE).datasource(PROMETHEUS))
+    q = (
+        prometheus.Dataquery()
+        .expr(expr)
+        .legend_format(legend)
+        .ref_id(ref)
+        .editor_mode(pm.QueryEditorMode.CODE)
+        .datasource(PROMETHEUS)
+    )
     return q.instant() if instant else q.range()
 
 
-def override(name: str, properties: list[tuple[str, Any]], regexp: bool = False
-             ) -> tuple[dm.MatcherConfig, list[dm.DynamicConfigValue]]:
+def override(
+    name: str, properties: list[tuple[str, Any]], regexp: bool = False
+) -> tuple[dm.MatcherConfig, list[dm.DynamicConfigValue]]:
     """A field override: the field(s) by name (or regular expression) and what to set."""
     matcher = dm.MatcherConfig(id_val="byRegexp" if regexp else "byName", options=name)
-    return matcher, [dm.DynamicConfigValue(id_val=pid, value=value)
-                     for pid, value in properties]
+    return matcher, [dm.DynamicConfigValue(id_val=pid, value=value) for pid, value in properties]
 
 
 def level_column(name: str) -> tuple[dm.MatcherConfig, list[dm.DynamicConfigValue]]:
     """A field override: level codes by name, on their colour."""
-    return override(name, [("mappings", level_mappings()), ("thresholds", LEVEL_STEPS),
-                           ("color", dm.FieldColor(mode=dm.FieldColorModeId.THRESHOLDS)),
-                           ("custom.cellOptions", cm.TableColoredBackgroundCellOptions())])
+    return override(
+        name,
+        [
+            ("mappings", level_mappings()),
+            ("thresholds", LEVEL_STEPS),
+            ("color", dm.FieldColor(mode=dm.FieldColorModeId.THRESHOLDS)),
+            ("custom.cellOptions", cm.TableColoredBackgroundCellOptions()),
+        ],
+    )
 
 
 def fixed_colour(name: str, colour: str) -> tuple[dm.MatcherConfig, list[dm.DynamicConfigValue]]:
     """A field override: one fixed colour for the field (or series) called ``name``."""
-    return override(name, [("color", dm.FieldColor(mode=dm.FieldColorModeId.FIXED,
-                                                   fixed_color=colour))])
+    return override(
+        name, [("color", dm.FieldColor(mode=dm.FieldColorModeId.FIXED, fixed_color=colour))]
+    )
 
 
-def configure(p: Any, targets: list[Any], *, description: str = "", unit: str | None = None,
-              thresholds: dm.ThresholdsConfig | None = None,
-              mappings: list[dm.ValueMapping] | None = None,
-              overrides: list[tuple] | None = None,
-              transformations: list[dm.DataTransformerConfig] | None = None,
-              color: dm.FieldColorModeId | None = None, minimum: float | None = None,
-              maximum: float | None = None, decimals: int | None = None,
-              no_value: str | None = None) -> Any:
+def configure(
+    p: Any,
+    targets: list[Any],
+    *,
+    description: str = "",
+    unit: str | None = None,
+    thresholds: dm.ThresholdsConfig | None = None,
+    mappings: list[dm.ValueMapping] | None = None,
+    overrides: list[tuple] | None = None,
+    transformations: list[dm.DataTransformerConfig] | None = None,
+    color: dm.FieldColorModeId | None = None,
+    minimum: float | None = None,
+    maximum: float | None = None,
+    decimals: int | None = None,
+    no_value: str | None = None,
+) -> Any:
     """What every panel has: targets, datasource, field config, overrides, transformations."""
     p.datasource(INFLUX if not targets or isinstance(targets[0], InfluxQL) else PROMETHEUS)
     p.targets(targets).description(description).mappings(mappings or [])
@@ -158,65 +196,134 @@ def configure(p: Any, targets: list[Any], *, description: str = "", unit: str | 
         p.thresholds(_Built(thresholds))
     if color is not None:
         p.color_scheme(db.FieldColor().mode(color))
-    for setter, value in ((p.unit, unit), (p.min, minimum), (p.max, maximum),
-                          (p.decimals, decimals), (p.no_value, no_value)):
+    for setter, value in (
+        (p.unit, unit),
+        (p.min, minimum),
+        (p.max, maximum),
+        (p.decimals, decimals),
+        (p.no_value, no_value),
+    ):
         if value is not None:
             setter(value)
-    p.overrides([db.DashboardFieldConfigSourceOverrides().matcher(m).properties(props)
-                 for m, props in overrides or []])
+    p.overrides(
+        [
+            db.DashboardFieldConfigSourceOverrides().matcher(m).properties(props)
+            for m, props in overrides or []
+        ]
+    )
     return p.transformations(transformations or [])
 
 
-def _legend(mode: cm.LegendDisplayMode, calcs: tuple[str, ...], show: bool = True
-            ) -> cb.VizLegendOptions:
-    return (cb.VizLegendOptions().display_mode(mode).placement(cm.LegendPlacement.BOTTOM)
-            .show_legend(show).calcs(list(calcs)))
+def _legend(
+    mode: cm.LegendDisplayMode, calcs: tuple[str, ...], show: bool = True
+) -> cb.VizLegendOptions:
+    return (
+        cb.VizLegendOptions()
+        .display_mode(mode)
+        .placement(cm.LegendPlacement.BOTTOM)
+        .show_legend(show)
+        .calcs(list(calcs))
+    )
 
 
 def _tooltip(mode: cm.TooltipDisplayMode, sort: cm.SortOrder) -> cb.VizTooltipOptions:
     return cb.VizTooltipOptions().mode(mode).sort(sort)
 
 
-def timeseries(title: str, targets: list[Any], *, thresholds: dm.ThresholdsConfig | None = None,
-               bars: bool = False, steps_after: bool = False, points: bool = False,
-               legend_calcs: tuple[str, ...] = ("max",), **kw: Any) -> ts_panel.Panel:
+def timeseries(
+    title: str,
+    targets: list[Any],
+    *,
+    thresholds: dm.ThresholdsConfig | None = None,
+    bars: bool = False,
+    steps_after: bool = False,
+    points: bool = False,
+    legend_calcs: tuple[str, ...] = ("max",),
+    **kw: Any,
+) -> ts_panel.Panel:
     """A time series; threshold lines are drawn dashed when thresholds are given."""
-    p = (ts_panel.Panel().title(title)
-         .draw_style(cm.GraphDrawStyle.BARS if bars else cm.GraphDrawStyle.LINE)
-         .line_width(1).fill_opacity(60 if bars else 0).point_size(6).span_nulls(True)
-         .show_points(cm.VisibilityMode.ALWAYS if points else cm.VisibilityMode.NEVER)
-         .line_interpolation(cm.LineInterpolation.STEP_AFTER if steps_after
-                             else cm.LineInterpolation.LINEAR)
-         .thresholds_style(cb.GraphThresholdsStyleConfig().mode(
-             cm.GraphThresholdsStyleMode.DASHED if thresholds
-             else cm.GraphThresholdsStyleMode.OFF))
-         .legend(_legend(cm.LegendDisplayMode.TABLE, legend_calcs))
-         .tooltip(_tooltip(cm.TooltipDisplayMode.MULTI, cm.SortOrder.DESCENDING)))
-    return configure(p, targets, thresholds=thresholds or steps((None, "green")),
-                     color=dm.FieldColorModeId.PALETTE_CLASSIC, **kw)
+    p = (
+        ts_panel.Panel()
+        .title(title)
+        .draw_style(cm.GraphDrawStyle.BARS if bars else cm.GraphDrawStyle.LINE)
+        .line_width(1)
+        .fill_opacity(60 if bars else 0)
+        .point_size(6)
+        .span_nulls(True)
+        .show_points(cm.VisibilityMode.ALWAYS if points else cm.VisibilityMode.NEVER)
+        .line_interpolation(
+            cm.LineInterpolation.STEP_AFTER if steps_after else cm.LineInterpolation.LINEAR
+        )
+        .thresholds_style(
+            cb.GraphThresholdsStyleConfig().mode(
+                cm.GraphThresholdsStyleMode.DASHED
+                if thresholds
+                else cm.GraphThresholdsStyleMode.OFF
+            )
+        )
+        .legend(_legend(cm.LegendDisplayMode.TABLE, legend_calcs))
+        .tooltip(_tooltip(cm.TooltipDisplayMode.MULTI, cm.SortOrder.DESCENDING))
+    )
+    return configure(
+        p,
+        targets,
+        thresholds=thresholds or steps((None, "green")),
+        color=dm.FieldColorModeId.PALETTE_CLASSIC,
+        **kw,
+    )
 
 
-def stat(title: str, targets: list[Any], *, thresholds: dm.ThresholdsConfig | None = None,
-         calc: str = "lastNotNull", text_mode: str = "value_and_name", **kw: Any
-         ) -> stat_panel.Panel:
+def stat(
+    title: str,
+    targets: list[Any],
+    *,
+    thresholds: dm.ThresholdsConfig | None = None,
+    calc: str = "lastNotNull",
+    text_mode: str = "value_and_name",
+    **kw: Any,
+) -> stat_panel.Panel:
     """A stat panel coloured by its thresholds."""
-    p = (stat_panel.Panel().title(title)
-         .reduce_options(cb.ReduceDataOptions().calcs([calc]).fields("").values(False))
-         .color_mode(cm.BigValueColorMode.BACKGROUND).graph_mode(cm.BigValueGraphMode.NONE)
-         .justify_mode(cm.BigValueJustifyMode.AUTO).orientation(cm.VizOrientation.AUTO)
-         .text_mode(cm.BigValueTextMode(text_mode)).show_percent_change(False)
-         .wide_layout(True))
-    return configure(p, targets, thresholds=thresholds or steps((None, "green")),
-                     color=dm.FieldColorModeId.THRESHOLDS, **kw)
+    p = (
+        stat_panel.Panel()
+        .title(title)
+        .reduce_options(cb.ReduceDataOptions().calcs([calc]).fields("").values(False))
+        .color_mode(cm.BigValueColorMode.BACKGROUND)
+        .graph_mode(cm.BigValueGraphMode.NONE)
+        .justify_mode(cm.BigValueJustifyMode.AUTO)
+        .orientation(cm.VizOrientation.AUTO)
+        .text_mode(cm.BigValueTextMode(text_mode))
+        .show_percent_change(False)
+        .wide_layout(True)
+    )
+    return configure(
+        p,
+        targets,
+        thresholds=thresholds or steps((None, "green")),
+        color=dm.FieldColorModeId.THRESHOLDS,
+        **kw,
+    )
 
 
-def table(title: str, targets: list[Any], *, sort_by: str | None = None,
-          level_field: str | None = "level_code", **kw: Any) -> table_panel.Panel:
+def table(
+    title: str,
+    targets: list[Any],
+    *,
+    sort_by: str | None = None,
+    level_field: str | None = "level_code",
+    **kw: Any,
+) -> table_panel.Panel:
     """A table; the level field (if any) is shown by name on its level's colour."""
-    p = (table_panel.Panel().title(title).show_header(True).cell_height(cm.TableCellHeight.SM)
-         .footer(cb.TableFooterOptions().show(False).reducer(["sum"]))
-         .align(cm.FieldTextAlignment.AUTO).cell_options(cm.TableAutoCellOptions())
-         .inspect(False).filterable(True))
+    p = (
+        table_panel.Panel()
+        .title(title)
+        .show_header(True)
+        .cell_height(cm.TableCellHeight.SM)
+        .footer(cb.TableFooterOptions().show(False).reducer(["sum"]))
+        .align(cm.FieldTextAlignment.AUTO)
+        .cell_options(cm.TableAutoCellOptions())
+        .inspect(False)
+        .filterable(True)
+    )
     if sort_by:
         p.sort_by([cb.TableSortByFieldState().display_name(sort_by).desc(True)])
     overrides = list(kw.pop("overrides", []))
@@ -225,25 +332,40 @@ def table(title: str, targets: list[Any], *, sort_by: str | None = None,
     return configure(p, targets, overrides=overrides, **kw)
 
 
-def barchart_panel(title: str, targets: list[Any], *, x_field: str, **kw: Any
-                   ) -> barchart.Panel:
+def barchart_panel(title: str, targets: list[Any], *, x_field: str, **kw: Any) -> barchart.Panel:
     """A horizontal stacked bar chart of the numeric fields by ``x_field``."""
-    p = (barchart.Panel().title(title).x_field(x_field)
-         .orientation(cm.VizOrientation.HORIZONTAL).stacking(cm.StackingMode.NORMAL)
-         .show_value(cm.VisibilityMode.AUTO).bar_width(0.8).group_width(0.7)
-         .x_tick_label_rotation(0).fill_opacity(85).line_width(0)
-         .legend(_legend(cm.LegendDisplayMode.LIST, ()))
-         .tooltip(_tooltip(cm.TooltipDisplayMode.MULTI, cm.SortOrder.NONE)))
+    p = (
+        barchart.Panel()
+        .title(title)
+        .x_field(x_field)
+        .orientation(cm.VizOrientation.HORIZONTAL)
+        .stacking(cm.StackingMode.NORMAL)
+        .show_value(cm.VisibilityMode.AUTO)
+        .bar_width(0.8)
+        .group_width(0.7)
+        .x_tick_label_rotation(0)
+        .fill_opacity(85)
+        .line_width(0)
+        .legend(_legend(cm.LegendDisplayMode.LIST, ()))
+        .tooltip(_tooltip(cm.TooltipDisplayMode.MULTI, cm.SortOrder.NONE))
+    )
     return configure(p, targets, **kw)
 
 
 def state_timeline(title: str, targets: list[Any], **kw: Any) -> statetimeline.Panel:
     """Each series' value over time as coloured bands, merged where it does not change."""
-    p = (statetimeline.Panel().title(title).show_value(cm.VisibilityMode.NEVER)
-         .merge_values(True).row_height(0.8).align_value(cm.TimelineValueAlignment.LEFT)
-         .fill_opacity(80).line_width(0)
-         .legend(_legend(cm.LegendDisplayMode.LIST, (), show=False))
-         .tooltip(_tooltip(cm.TooltipDisplayMode.SINGLE, cm.SortOrder.NONE)))
+    p = (
+        statetimeline.Panel()
+        .title(title)
+        .show_value(cm.VisibilityMode.NEVER)
+        .merge_values(True)
+        .row_height(0.8)
+        .align_value(cm.TimelineValueAlignment.LEFT)
+        .fill_opacity(80)
+        .line_width(0)
+        .legend(_legend(cm.LegendDisplayMode.LIST, (), show=False))
+        .tooltip(_tooltip(cm.TooltipDisplayMode.SINGLE, cm.SortOrder.NONE))
+    )
     return configure(p, targets, **kw)
 
 
@@ -252,12 +374,18 @@ def text(title: str, markdown: str) -> text_panel.Panel:
     return text_panel.Panel().title(title).mode(tm.TextMode.MARKDOWN).content(markdown)
 
 
-def organize(exclude: list[str] | None = None, rename: dict[str, str] | None = None
-             ) -> dm.DataTransformerConfig:
+def organize(
+    exclude: list[str] | None = None, rename: dict[str, str] | None = None
+) -> dm.DataTransformerConfig:
     """The ``organize`` transformation: hide and rename fields."""
-    return dm.DataTransformerConfig(id_val="organize", options={
-        "excludeByName": {name: True for name in exclude or []}, "indexByName": {},
-        "renameByName": rename or {}})
+    return dm.DataTransformerConfig(
+        id_val="organize",
+        options={
+            "excludeByName": {name: True for name in exclude or []},
+            "indexByName": {},
+            "renameByName": rename or {},
+        },
+    )
 
 
 class Layout:
@@ -285,56 +413,127 @@ class Layout:
         """Start a row header (not collapsed) on a line of its own."""
         if self.x:
             self._newline()
-        self.panels.append(("row", db.Row(title).collapsed(False).id(len(self.panels) + 1)
-                            .grid_pos(dm.GridPos(h=1, w=24, x=0, y=self.y))))
+        self.panels.append(
+            (
+                "row",
+                db.Row(title)
+                .collapsed(False)
+                .id(len(self.panels) + 1)
+                .grid_pos(dm.GridPos(h=1, w=24, x=0, y=self.y)),
+            )
+        )
         self.line_height = 1
         self._newline()
         return self
 
 
-def variable(name: str, label: str, query: str, *, datasource: dm.DataSourceRef = INFLUX,
-             all_value: str | None = None) -> db.QueryVariable:
+def variable(
+    name: str,
+    label: str,
+    query: str,
+    *,
+    datasource: dm.DataSourceRef = INFLUX,
+    all_value: str | None = None,
+) -> db.QueryVariable:
     """A query variable, refreshed on dashboard load, with several values and "All"."""
-    v = (db.QueryVariable(name).label(label).query(query).datasource(datasource)
-         .refresh(dm.VariableRefresh.ON_DASHBOARD_LOAD).regex("")
-         .sort(dm.VariableSort.ALPHABETICAL_ASC).multi(True).include_all(True)
-         .hide(dm.VariableHide.DONT_HIDE).options([])
-         .current(dm.VariableOption(selected=True, text=["All"], value=["$__all"])))
+    v = (
+        db.QueryVariable(name)
+        .label(label)
+        .query(query)
+        .datasource(datasource)
+        .refresh(dm.VariableRefresh.ON_DASHBOARD_LOAD)
+        .regex("")
+        .sort(dm.VariableSort.ALPHABETICAL_ASC)
+        .multi(True)
+        .include_all(True)
+        .hide(dm.VariableHide.DONT_HIDE)
+        .options([])
+        .current(dm.VariableOption(selected=True, text=["All"], value=["$__all"]))
+    )
     return v.all_value(all_value) if all_value else v
 
 
-def annotation(name: str, query: str, colour: str, *, enable: bool = True
-               ) -> db.AnnotationQuery:
+def annotation(name: str, query: str, colour: str, *, enable: bool = True) -> db.AnnotationQuery:
     """An InfluxQL annotation query: each row a marker, text and tags from its columns."""
-    target = InfluxQLQuery("Anno", query, "table", columns={
-        "fromAnnotations": True, "textEditor": True, "textColumn": "message",
-        "tagsColumn": "hazard,level,event,subject", "titleColumn": "event"})
-    return (db.AnnotationQuery().name(name).datasource(INFLUX).enable(enable).hide(False)
-            .icon_color(colour).target(_Built(target)))
+    target = InfluxQLQuery(
+        "Anno",
+        query,
+        "table",
+        columns={
+            "fromAnnotations": True,
+            "textEditor": True,
+            "textColumn": "message",
+            "tagsColumn": "hazard,level,event,subject",
+            "titleColumn": "event",
+        },
+    )
+    return (
+        db.AnnotationQuery()
+        .name(name)
+        .datasource(INFLUX)
+        .enable(enable)
+        .hide(False)
+        .icon_color(colour)
+        .target(_Built(target))
+    )
 
 
 def builtin_annotation() -> db.AnnotationQuery:
     """Grafana's own annotations and alerts, hidden as Grafana adds it."""
-    return (db.AnnotationQuery().name("Annotations & Alerts").datasource(GRAFANA)
-            .enable(True).hide(True).icon_color("rgba(0, 211, 255, 1)").type("dashboard")
-            .built_in(1))
+    return (
+        db.AnnotationQuery()
+        .name("Annotations & Alerts")
+        .datasource(GRAFANA)
+        .enable(True)
+        .hide(True)
+        .icon_color("rgba(0, 211, 255, 1)")
+        .type("dashboard")
+        .built_in(1)
+    )
 
 
-def dashboard(uid: str, title: str, description: str, layout: Layout, *,
-              variables: Sequence[db.QueryVariable] | None = None,
-              annotations: list[db.AnnotationQuery] | None = None, tags: tuple[str, ...] = (),
-              time_from: str = "now-24h", refresh: str = "1m",
-              timezone: str = "Asia/Shanghai") -> dict[str, Any]:
+def dashboard(
+    uid: str,
+    title: str,
+    description: str,
+    layout: Layout,
+    *,
+    variables: Sequence[db.QueryVariable] | None = None,
+    annotations: list[db.AnnotationQuery] | None = None,
+    tags: tuple[str, ...] = (),
+    time_from: str = "now-24h",
+    refresh: str = "1m",
+    timezone: str = "Asia/Shanghai",
+) -> dict[str, Any]:
     """A whole dashboard as JSON, linked to the others by the common tag."""
-    d = (db.Dashboard(title).uid(uid).description(description).tags([TAG, *tags])
-         .timezone(timezone).readonly().tooltip(dm.DashboardCursorSync.CROSSHAIR)
-         .time(time_from, "now").refresh(refresh).version(1).fiscal_year_start_month(0)
-         .live_now(False)
-         .link(db.DashboardLink("Hazard dashboards").type(dm.DashboardLinkType.DASHBOARDS)
-               .tags([TAG]).as_dropdown(True).include_vars(True).keep_time(True)
-               .icon("external link").target_blank(False).tooltip("").url(""))
-         .variables(list[cogbuilder.Builder[dm.VariableModel]](variables or []))
-         .annotations([builtin_annotation(), *(annotations or [])]))
+    d = (
+        db.Dashboard(title)
+        .uid(uid)
+        .description(description)
+        .tags([TAG, *tags])
+        .timezone(timezone)
+        .readonly()
+        .tooltip(dm.DashboardCursorSync.CROSSHAIR)
+        .time(time_from, "now")
+        .refresh(refresh)
+        .version(1)
+        .fiscal_year_start_month(0)
+        .live_now(False)
+        .link(
+            db.DashboardLink("Hazard dashboards")
+            .type(dm.DashboardLinkType.DASHBOARDS)
+            .tags([TAG])
+            .as_dropdown(True)
+            .include_vars(True)
+            .keep_time(True)
+            .icon("external link")
+            .target_blank(False)
+            .tooltip("")
+            .url("")
+        )
+        .variables(list[cogbuilder.Builder[dm.VariableModel]](variables or []))
+        .annotations([builtin_annotation(), *(annotations or [])])
+    )
     for kind, p in layout.panels:
         if kind == "row":
             d.with_row(p)

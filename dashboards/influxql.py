@@ -20,14 +20,18 @@ HAZARD = '"hazard" =~ /^$hazard$/'
 
 def kinds(*names: str) -> str:
     """A filter on the ``kind`` tag."""
-    return f'"kind" = \'{names[0]}\'' if len(names) == 1 else \
-        '"kind" =~ /^(' + "|".join(names) + ')$/'
+    return (
+        f"\"kind\" = '{names[0]}'" if len(names) == 1 else '"kind" =~ /^(' + "|".join(names) + ")$/"
+    )
 
 
 def hazards(*names: str) -> str:
     """A filter on the ``hazard`` tag."""
-    return f'"hazard" = \'{names[0]}\'' if len(names) == 1 else \
-        '"hazard" =~ /^(' + "|".join(names) + ')$/'
+    return (
+        f"\"hazard\" = '{names[0]}'"
+        if len(names) == 1
+        else '"hazard" =~ /^(' + "|".join(names) + ")$/"
+    )
 
 
 def state(where: str, *tags: str) -> str:
@@ -37,8 +41,10 @@ def state(where: str, *tags: str) -> str:
     Further ``tags`` are kept in the result for an outer query to group by.
     """
     group = ", ".join(f'"{t}"' for t in ("rule_id", "subject", *tags))
-    return ('SELECT last("level_code") AS "level_code" FROM "warning" '
-            f'WHERE time <= ${{__to}}ms AND {where} GROUP BY {group}')
+    return (
+        'SELECT last("level_code") AS "level_code" FROM "warning" '
+        f"WHERE time <= ${{__to}}ms AND {where} GROUP BY {group}"
+    )
 
 
 def region_variable() -> QueryVariable:
@@ -49,8 +55,9 @@ def region_variable() -> QueryVariable:
 def sensor_variable(*kind_names: str) -> QueryVariable:
     """Sensors of the given kinds in the chosen regions."""
     where = REGION if not kind_names else f"{REGION} AND {kinds(*kind_names)}"
-    return variable("sensor", "Sensor",
-                    f'SHOW TAG VALUES FROM "reading" WITH KEY = "sensor_id" WHERE {where}')
+    return variable(
+        "sensor", "Sensor", f'SHOW TAG VALUES FROM "reading" WITH KEY = "sensor_id" WHERE {where}'
+    )
 
 
 def hazard_variable() -> QueryVariable:
@@ -64,13 +71,17 @@ def warning_annotations(where: str) -> list[AnnotationQuery]:
     One query for all events: Grafana colours all markers of a query alike, and a query per
     level would often be empty.
     """
-    query = ('SELECT "message", "level_code", "warning_id", "hazard", "level", "event", '
-             f'"subject" FROM "warning" WHERE $timeFilter AND {where}')
+    query = (
+        'SELECT "message", "level_code", "warning_id", "hazard", "level", "event", '
+        f'"subject" FROM "warning" WHERE $timeFilter AND {where}'
+    )
     return [annotation("Warning events", query, "orange")]
 
 
 def events_table_query(where: str, limit: int = 200) -> str:
     """The latest warning events, newest first, with the columns a duty officer reads."""
-    return ('SELECT "level_code", "event", "hazard", "subject", "region", "rule_id", '
-            f'"message", "instruction", "warning_id" FROM "warning" WHERE $timeFilter AND '
-            f'{where} ORDER BY time DESC LIMIT {limit}')
+    return (
+        'SELECT "level_code", "event", "hazard", "subject", "region", "rule_id", '
+        f'"message", "instruction", "warning_id" FROM "warning" WHERE $timeFilter AND '
+        f"{where} ORDER BY time DESC LIMIT {limit}"
+    )

@@ -21,9 +21,24 @@ ESCAPE_INFLUXQL = r"\\\g<1>"
 ESCAPE_PROMQL = r"\\\\\g<1>"
 _REGEX_SPECIAL = re.compile(r"([\\/^$*+?.()|{}\[\]])")
 #: Variables Grafana defines itself (the InfluxQL ``$timeFilter`` included).
-BUILTINS = frozenset({"timeFilter", "__interval", "__interval_ms", "__rate_interval",
-                      "__range", "__range_s", "__range_ms", "__from", "__to", "interval",
-                      "__dashboard", "__org", "__user", "__name"})
+BUILTINS = frozenset(
+    {
+        "timeFilter",
+        "__interval",
+        "__interval_ms",
+        "__rate_interval",
+        "__range",
+        "__range_s",
+        "__range_ms",
+        "__from",
+        "__to",
+        "interval",
+        "__dashboard",
+        "__org",
+        "__user",
+        "__name",
+    }
+)
 
 
 def references(text: str) -> set[str]:
@@ -60,16 +75,28 @@ def duration(ms: int) -> str:
     return f"{ms}ms"
 
 
-def interpolate(text: str, variables: Mapping[str, Sequence[str] | str], start_ms: int,
-                end_ms: int, interval: str = "1m", rate_interval: str = "1m",
-                promql: bool = False) -> str:
+def interpolate(
+    text: str,
+    variables: Mapping[str, Sequence[str] | str],
+    start_ms: int,
+    end_ms: int,
+    interval: str = "1m",
+    rate_interval: str = "1m",
+    promql: bool = False,
+) -> str:
     """Replace variables and macros; an unknown variable is an error (KeyError)."""
-    macros = {"timeFilter": f"time >= {start_ms}ms and time <= {end_ms}ms",
-              "__interval": interval, "interval": interval, "__rate_interval": rate_interval,
-              "__interval_ms": str(_ms(interval)), "__from": str(start_ms),
-              "__to": str(end_ms), "__range": duration(end_ms - start_ms),
-              "__range_s": str((end_ms - start_ms) // 1000),
-              "__range_ms": str(end_ms - start_ms)}
+    macros = {
+        "timeFilter": f"time >= {start_ms}ms and time <= {end_ms}ms",
+        "__interval": interval,
+        "interval": interval,
+        "__rate_interval": rate_interval,
+        "__interval_ms": str(_ms(interval)),
+        "__from": str(start_ms),
+        "__to": str(end_ms),
+        "__range": duration(end_ms - start_ms),
+        "__range_s": str((end_ms - start_ms) // 1000),
+        "__range_ms": str(end_ms - start_ms),
+    }
 
     def replace(m: re.Match[str]) -> str:
         name = m["braced"] or m["plain"] or m["old"]

@@ -31,8 +31,14 @@ OVERVIEW = HERE / "json" / "overview.json"
 GAZETTEER = HERE / "gazetteer" / "hazard-sensors.json"
 # Grafana's dark theme, roughly.
 BACKGROUND, PANEL, TEXT, GRID = "#111217", "#181b1f", "#ccccdc", "#2c3235"
-COLOURS = {"green": "#73bf69", "blue": "#5794f2", "yellow": "#fade2a", "orange": "#ff9830",
-           "red": "#f2495c", "grey": "#8e8e8e"}
+COLOURS = {
+    "green": "#73bf69",
+    "blue": "#5794f2",
+    "yellow": "#fade2a",
+    "orange": "#ff9830",
+    "red": "#f2495c",
+    "grey": "#8e8e8e",
+}
 LEVEL_HEX = {code: COLOURS[colour] for code, _, colour in LEVELS}
 LEVEL_NAME = {code: name for code, name, _ in LEVELS}
 
@@ -44,8 +50,7 @@ def _panel(board: dict[str, Any], title: str) -> dict[str, Any]:
 class Overview:
     """The overview's panels' data for one time range."""
 
-    def __init__(self, client: InfluxQL, start_ms: int, end_ms: int,
-                 board_path: Path = OVERVIEW):
+    def __init__(self, client: InfluxQL, start_ms: int, end_ms: int, board_path: Path = OVERVIEW):
         self.client = client
         self.board = json.loads(board_path.read_text(encoding="utf-8"))
         self.start_ms, self.end_ms = start_ms, end_ms
@@ -81,10 +86,27 @@ def _counts(fig: Any, grid: Any, data: Overview) -> None:
         ax.set_facecolor(LEVEL_HEX[code])
         ax.set_xticks([])
         ax.set_yticks([])
-        ax.text(0.5, 0.55, str(int(counts.get(name, 0))), ha="center", va="center",
-                fontsize=26, color="#111217", weight="bold", transform=ax.transAxes)
-        ax.text(0.5, 0.15, name, ha="center", va="center", fontsize=10, color="#111217",
-                transform=ax.transAxes)
+        ax.text(
+            0.5,
+            0.55,
+            str(int(counts.get(name, 0))),
+            ha="center",
+            va="center",
+            fontsize=26,
+            color="#111217",
+            weight="bold",
+            transform=ax.transAxes,
+        )
+        ax.text(
+            0.5,
+            0.15,
+            name,
+            ha="center",
+            va="center",
+            fontsize=10,
+            color="#111217",
+            transform=ax.transAxes,
+        )
         if i == 0:
             ax.set_title(title, color=TEXT, loc="left", fontsize=11, pad=8)
 
@@ -93,8 +115,13 @@ def _map(ax: Any, data: Overview, gazetteer: list[dict[str, Any]]) -> None:
     title = "Sensors by worst active warning level"
     _style(ax, title + " (preview: no base map)")
     places = {g["key"]: g for g in gazetteer}
-    ax.scatter([g["longitude"] for g in gazetteer], [g["latitude"] for g in gazetteer],
-               s=14, color=COLOURS["grey"], zorder=2)
+    ax.scatter(
+        [g["longitude"] for g in gazetteer],
+        [g["latitude"] for g in gazetteer],
+        s=14,
+        color=COLOURS["grey"],
+        zorder=2,
+    )
     labelled: list[tuple[float, float]] = []
     # The worst on top where markers overlap.
     for row in sorted(data.rows(title), key=lambda r: r["level_code"]):
@@ -107,9 +134,16 @@ def _map(ax: Any, data: Overview, gazetteer: list[dict[str, Any]]) -> None:
         # A label under the marker when another one already sits just above it.
         crowded = any(abs(x - a) < 0.08 and abs(y - b) < 0.03 for a, b in labelled)
         labelled.append((x, y))
-        ax.annotate(row["subject"], (x, y), textcoords="offset points",
-                    xytext=(0, -16 if crowded else 9), ha="center", fontsize=7, color=TEXT,
-                    zorder=4)
+        ax.annotate(
+            row["subject"],
+            (x, y),
+            textcoords="offset points",
+            xytext=(0, -16 if crowded else 9),
+            ha="center",
+            fontsize=7,
+            color=TEXT,
+            zorder=4,
+        )
     ax.set_xlabel("longitude", color=TEXT, fontsize=8)
     ax.set_ylabel("latitude", color=TEXT, fontsize=8)
     ax.grid(color=GRID, linewidth=0.5)
@@ -120,11 +154,20 @@ def _regions(ax: Any, data: Overview) -> None:
     title = "Regions ranked by risk"
     _style(ax, title)
     rows = sorted(data.rows(title), key=lambda r: r["risk"])
-    ax.barh([r["region"] for r in rows], [r["risk"] for r in rows],
-            color=[LEVEL_HEX[int(r["worst"])] for r in rows])
+    ax.barh(
+        [r["region"] for r in rows],
+        [r["risk"] for r in rows],
+        color=[LEVEL_HEX[int(r["worst"])] for r in rows],
+    )
     for i, r in enumerate(rows):
-        ax.text(r["risk"], i, f"  {r['risk']:.0f} ({r['active']:.0f} active)", va="center",
-                color=TEXT, fontsize=8)
+        ax.text(
+            r["risk"],
+            i,
+            f"  {r['risk']:.0f} ({r['active']:.0f} active)",
+            va="center",
+            color=TEXT,
+            fontsize=8,
+        )
     ax.set_xlabel("sum of active level codes (colour: worst level)", color=TEXT, fontsize=8)
     ax.margins(x=0.35)
 
@@ -143,8 +186,9 @@ def _by_hazard(ax: Any, data: Overview) -> None:
         widths = [table[h].get(name, 0) for h in hazards]
         ax.barh(hazards, widths, left=left, color=LEVEL_HEX[code], label=name)
         left = [a + b for a, b in zip(left, widths, strict=True)]
-    ax.legend(facecolor=PANEL, labelcolor=TEXT, fontsize=8, frameon=False, ncols=4,
-              loc="lower right")
+    ax.legend(
+        facecolor=PANEL, labelcolor=TEXT, fontsize=8, frameon=False, ncols=4, loc="lower right"
+    )
 
 
 def _events(ax: Any, data: Overview, timezone: str) -> None:
@@ -159,14 +203,30 @@ def _events(ax: Any, data: Overview, timezone: str) -> None:
         colour = LEVEL_HEX[code] if row["event"] != "cleared" else COLOURS["green"]
         y = 0.95 - i * 0.068
         ax.text(0.01, y, when, color=TEXT, fontsize=8, transform=ax.transAxes, va="top")
-        ax.text(0.13, y, f"{row['event']:<11} {LEVEL_NAME[code]:<6}", color=colour,
-                fontsize=8, transform=ax.transAxes, va="top", family="monospace")
-        ax.text(0.38, y, f"{row['hazard']} {row['subject']} ({row['region']})", color=TEXT,
-                fontsize=8, transform=ax.transAxes, va="top")
+        ax.text(
+            0.13,
+            y,
+            f"{row['event']:<11} {LEVEL_NAME[code]:<6}",
+            color=colour,
+            fontsize=8,
+            transform=ax.transAxes,
+            va="top",
+            family="monospace",
+        )
+        ax.text(
+            0.38,
+            y,
+            f"{row['hazard']} {row['subject']} ({row['region']})",
+            color=TEXT,
+            fontsize=8,
+            transform=ax.transAxes,
+            va="top",
+        )
 
 
-def render(data: Overview, output: Path, timezone: str = "Asia/Shanghai",
-           gazetteer_path: Path = GAZETTEER) -> Path:
+def render(
+    data: Overview, output: Path, timezone: str = "Asia/Shanghai", gazetteer_path: Path = GAZETTEER
+) -> Path:
     """Draw the overview to a PNG file."""
     import matplotlib
 
@@ -175,13 +235,29 @@ def render(data: Overview, output: Path, timezone: str = "Asia/Shanghai",
 
     gazetteer = json.loads(gazetteer_path.read_text(encoding="utf-8"))
     fig = plt.figure(figsize=(16, 11), facecolor=BACKGROUND, dpi=100)
-    grid = fig.add_gridspec(3, 4, height_ratios=[1, 4.2, 3.2], hspace=0.35, wspace=0.3,
-                            left=0.05, right=0.98, top=0.92, bottom=0.05)
+    grid = fig.add_gridspec(
+        3,
+        4,
+        height_ratios=[1, 4.2, 3.2],
+        hspace=0.35,
+        wspace=0.3,
+        left=0.05,
+        right=0.98,
+        top=0.92,
+        bottom=0.05,
+    )
     tz = ZoneInfo(timezone)
-    span = " to ".join(datetime.fromtimestamp(t / 1000, tz).strftime("%Y-%m-%d %H:%M")
-                       for t in (data.start_ms, data.end_ms))
-    fig.suptitle(f"{data.board['title']}   {span} ({timezone})   static preview, not Grafana",
-                 color=TEXT, fontsize=14, x=0.05, ha="left")
+    span = " to ".join(
+        datetime.fromtimestamp(t / 1000, tz).strftime("%Y-%m-%d %H:%M")
+        for t in (data.start_ms, data.end_ms)
+    )
+    fig.suptitle(
+        f"{data.board['title']}   {span} ({timezone})   static preview, not Grafana",
+        color=TEXT,
+        fontsize=14,
+        x=0.05,
+        ha="left",
+    )
     _counts(fig, grid, data)
     _map(fig.add_subplot(grid[1, 0:2]), data, gazetteer)
     _regions(fig.add_subplot(grid[1, 2:4]), data)

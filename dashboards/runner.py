@@ -21,8 +21,8 @@ Rows = list[dict[str, Any]]
 class Query:
     """One query of a dashboard: where it is, its datasource type and its text."""
 
-    where: str           # e.g. "panel 'Rain in 3 h' A", "variable region", "annotation ..."
-    datasource: str      # "influxdb" or "prometheus"
+    where: str  # e.g. "panel 'Rain in 3 h' A", "variable region", "annotation ..."
+    datasource: str  # "influxdb" or "prometheus"
     text: str
     table: bool = False  # InfluxQL result format (or a Prometheus instant query)
     panel: dict[str, Any] | None = None
@@ -40,8 +40,7 @@ class InfluxQL:
     def series(self, q: str) -> list[dict[str, Any]]:
         """The series of the first statement's result; raise RuntimeError on a query error."""
         data = urllib.parse.urlencode({"q": q, "db": self.database, "epoch": "ms"}).encode()
-        with urllib.request.urlopen(f"{self.url}/query", data=data,
-                                    timeout=self.timeout) as resp:
+        with urllib.request.urlopen(f"{self.url}/query", data=data, timeout=self.timeout) as resp:
             body = json.load(resp)
         result = body["results"][0]
         if "error" in result:
@@ -51,8 +50,11 @@ class InfluxQL:
 
     def rows(self, q: str) -> Rows:
         """Rows as dicts, with each series' tags added as columns (as Grafana's tables do)."""
-        return [dict(zip(s["columns"], values, strict=True)) | s.get("tags", {})
-                for s in self.series(q) for values in s["values"]]
+        return [
+            dict(zip(s["columns"], values, strict=True)) | s.get("tags", {})
+            for s in self.series(q)
+            for values in s["values"]
+        ]
 
 
 def queries(board: dict[str, Any]) -> Iterator[Query]:
@@ -62,20 +64,23 @@ def queries(board: dict[str, Any]) -> Iterator[Query]:
             yield Query(f"variable {v['name']}", v["datasource"]["type"], v["query"])
     for a in board["annotations"]["list"]:
         if not a.get("builtIn"):
-            yield Query(f"annotation {a['name']!r}", a["datasource"]["type"],
-                        a["target"]["query"],
-                        table=True)
+            yield Query(
+                f"annotation {a['name']!r}",
+                a["datasource"]["type"],
+                a["target"]["query"],
+                table=True,
+            )
     for p in board["panels"]:
         for t in p.get("targets", []):
             kind = t["datasource"]["type"]
             text = t["query"] if kind == "influxdb" else t["expr"]
             table = t.get("resultFormat") == "table" or bool(t.get("instant"))
-            yield Query(f"panel {p['title']!r} {t['refId']}", kind, text, table, p,
-                        t["refId"])
+            yield Query(f"panel {p['title']!r} {t['refId']}", kind, text, table, p, t["refId"])
 
 
-def resolve_variables(board: dict[str, Any], run: Callable[[str], list[str]], start_ms: int,
-                      end_ms: int) -> dict[str, list[str]]:
+def resolve_variables(
+    board: dict[str, Any], run: Callable[[str], list[str]], start_ms: int, end_ms: int
+) -> dict[str, list[str]]:
     """Every variable set to "All": its query's values, in the order of the variables."""
     values: dict[str, list[str]] = {}
     for v in board["templating"]["list"]:

@@ -26,11 +26,16 @@ VERSION_DIR = SCHEMA_DIR / f"grafana-{GRAFANA_VERSION}"
 #: Panel plugin ids whose schema file is named differently.
 KIND_FILES = {"state-timeline": "statetimeline", "status-history": "statushistory"}
 #: Datasource type -> (schema file, definition) of its query.
-QUERY_SCHEMAS = {"prometheus": ("prometheus", "dataquery"),
-                 "influxdb": ("hazard-extensions", "InfluxQLQuery")}
+QUERY_SCHEMAS = {
+    "prometheus": ("prometheus", "dataquery"),
+    "influxdb": ("hazard-extensions", "InfluxQLQuery"),
+}
 #: Geomap layer type -> definition of its ``config`` in the extension schema.
-LAYER_CONFIGS = {"markers": "MarkersConfig", "geojson": "GeoJSONConfig",
-                 "default": "DefaultBasemapConfig"}
+LAYER_CONFIGS = {
+    "markers": "MarkersConfig",
+    "geojson": "GeoJSONConfig",
+    "default": "DefaultBasemapConfig",
+}
 
 
 @cache
@@ -68,8 +73,9 @@ def _definitions(name: str) -> dict[str, Any]:
 @cache
 def validator(name: str, definition: str) -> Draft7Validator:
     """A validator for one definition of a schema file (``dashboard``, ``table``...)."""
-    return Draft7Validator({"$ref": f"#/definitions/{definition}",
-                            "definitions": _definitions(name)})
+    return Draft7Validator(
+        {"$ref": f"#/definitions/{definition}", "definitions": _definitions(name)}
+    )
 
 
 @cache
@@ -82,8 +88,11 @@ def panel_kinds() -> set[str]:
     """Panel plugin ids that have a schema here (``row`` is the dashboard's own)."""
     files = {p.name.removesuffix(".jsonschema.json") for p in VERSION_DIR.glob("*.jsonschema.json")}
     inverse = {v: k for k, v in KIND_FILES.items()}
-    return {inverse.get(f, f) for f in files
-            if "Options" in _load(f).get("definitions", {})} if files else set()
+    return (
+        {inverse.get(f, f) for f in files if "Options" in _load(f).get("definitions", {})}
+        if files
+        else set()
+    )
 
 
 def _kind_file(kind: str) -> str:
@@ -101,8 +110,9 @@ def custom_options(kind: str) -> dict[str, Any]:
     found = dict(fc.get("properties", {}))
     for part in fc.get("allOf", []):
         ref = part.get("$ref")
-        found.update(defs[ref.rsplit("/", 1)[1]].get("properties", {}) if ref
-                     else part.get("properties", {}))
+        found.update(
+            defs[ref.rsplit("/", 1)[1]].get("properties", {}) if ref else part.get("properties", {})
+        )
     return found
 
 
@@ -133,8 +143,10 @@ def _override_problems(kind: str, p: dict[str, Any], where: str) -> list[str]:
     for i, o in enumerate(p.get("fieldConfig", {}).get("overrides", [])):
         at = f"{where}.fieldConfig.overrides[{i}]"
         if o.get("matcher", {}).get("id") not in ids["fieldMatchers"]:
-            out.append(f"{at}.matcher.id: {o.get('matcher', {}).get('id')!r} is not a field "
-                       "matcher of @grafana/data")
+            out.append(
+                f"{at}.matcher.id: {o.get('matcher', {}).get('id')!r} is not a field "
+                "matcher of @grafana/data"
+            )
         for j, prop in enumerate(o.get("properties", [])):
             pid, value = prop.get("id", ""), prop.get("value")
             if pid.startswith("custom.") and pid[7:] in custom:
@@ -142,8 +154,10 @@ def _override_problems(kind: str, p: dict[str, Any], where: str) -> list[str]:
             elif pid in standard and pid != "custom":
                 check = _subschema(dash_defs, standard[pid])
             else:
-                out.append(f"{at}.properties[{j}].id: {pid!r} is not a field-config option of "
-                           f"a {kind} panel")
+                out.append(
+                    f"{at}.properties[{j}].id: {pid!r} is not a field-config option of "
+                    f"a {kind} panel"
+                )
                 continue
             out += _errors(check, value, f"{at}.properties[{j}].value")
     return out
@@ -165,12 +179,17 @@ def _geomap_problems(options: dict[str, Any], where: str) -> list[str]:
         if kind not in LAYER_CONFIGS:
             out.append(f"{where}.options.{at}.type: no schema for geomap layer {kind!r}")
             continue
-        out += _errors(validator("hazard-extensions", LAYER_CONFIGS[kind]),
-                       layer.get("config", {}), f"{where}.options.{at}.config")
+        out += _errors(
+            validator("hazard-extensions", LAYER_CONFIGS[kind]),
+            layer.get("config", {}),
+            f"{where}.options.{at}.config",
+        )
         matcher = layer.get("filterData")
         if matcher is not None and matcher.get("id") not in frames:
-            out.append(f"{where}.options.{at}.filterData.id: {matcher.get('id')!r} is not a "
-                       "frame matcher of @grafana/data")
+            out.append(
+                f"{where}.options.{at}.filterData.id: {matcher.get('id')!r} is not a "
+                "frame matcher of @grafana/data"
+            )
     return out
 
 
@@ -179,25 +198,34 @@ def panel_problems(p: dict[str, Any], where: str) -> list[str]:
     out = _errors(validator("dashboard", "Panel"), p, where)
     kind = p.get("type", "")
     if kind not in panel_kinds():
-        return [*out, f"{where}.type: {kind!r} is not a panel type of Grafana "
-                      f"{GRAFANA_VERSION}'s schema"]
+        return [
+            *out,
+            f"{where}.type: {kind!r} is not a panel type of Grafana {GRAFANA_VERSION}'s schema",
+        ]
     kind_file = _kind_file(kind)
     out += _errors(validator(kind_file, "Options"), p.get("options", {}), f"{where}.options")
     custom = p.get("fieldConfig", {}).get("defaults", {}).get("custom")
     if "FieldConfig" in _definitions(kind_file):
-        out += _errors(validator(kind_file, "FieldConfig"), custom or {},
-                       f"{where}.fieldConfig.defaults.custom")
+        out += _errors(
+            validator(kind_file, "FieldConfig"),
+            custom or {},
+            f"{where}.fieldConfig.defaults.custom",
+        )
     elif custom:
-        out.append(f"{where}.fieldConfig.defaults.custom: a {kind} panel has no custom "
-                   "field config")
+        out.append(
+            f"{where}.fieldConfig.defaults.custom: a {kind} panel has no custom field config"
+        )
     ds_type = p.get("datasource", {}).get("type", "")
     for i, t in enumerate(p.get("targets", [])):
-        out += _query_problems(t.get("datasource", {}).get("type", ds_type), t,
-                               f"{where}.targets[{i}]")
+        out += _query_problems(
+            t.get("datasource", {}).get("type", ds_type), t, f"{where}.targets[{i}]"
+        )
     for i, t in enumerate(p.get("transformations", [])):
         if t.get("id") not in grafana_ids()["transformations"]:
-            out.append(f"{where}.transformations[{i}].id: {t.get('id')!r} is not a "
-                       "transformation of @grafana/data")
+            out.append(
+                f"{where}.transformations[{i}].id: {t.get('id')!r} is not a "
+                "transformation of @grafana/data"
+            )
     out += _override_problems(kind, p, where)
     if kind == "geomap":
         out += _geomap_problems(p.get("options", {}), where)

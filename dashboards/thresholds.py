@@ -23,14 +23,32 @@ from dashboards.grafana import LEVEL_CODE, LEVEL_COLOUR, steps
 ROOT = Path(__file__).resolve().parents[1]
 RULES_DIR = ROOT / "rules"
 _CLAUSE = re.compile(r"^(?P<lhs>.+?)\s*(?P<op>>=|<=|==|!=|>|<)\s*(?P<rhs>[^<>=!]+)$")
-_OPS = {">=": operator.ge, ">": operator.gt, "<=": operator.le, "<": operator.lt,
-        "==": operator.eq, "!=": operator.ne}
-_ARITH = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul,
-          ast.Div: operator.truediv}
+_OPS = {
+    ">=": operator.ge,
+    ">": operator.gt,
+    "<=": operator.le,
+    "<": operator.lt,
+    "==": operator.eq,
+    "!=": operator.ne,
+}
+_ARITH = {
+    ast.Add: operator.add,
+    ast.Sub: operator.sub,
+    ast.Mult: operator.mul,
+    ast.Div: operator.truediv,
+}
 
 #: The daily FWI indicator is built in (no spec): its values and the rule functions for them.
-FWI_VALUES = {"ffmc": "ffmc()", "dmc": "dmc()", "dc": "dc()", "isi": "isi()", "bui": "bui()",
-              "fwi": "fwi()", "dsr": "dsr()", "danger_class": "fwi_class()"}
+FWI_VALUES = {
+    "ffmc": "ffmc()",
+    "dmc": "dmc()",
+    "dc": "dc()",
+    "isi": "isi()",
+    "bui": "bui()",
+    "fwi": "fwi()",
+    "dsr": "dsr()",
+    "danger_class": "fwi_class()",
+}
 
 
 @dataclass(frozen=True)
@@ -79,8 +97,12 @@ def _number(node: ast.AST, sensor: Mapping[str, Any]) -> float:
         return -_number(node.operand, sensor)
     if isinstance(node, ast.BinOp) and type(node.op) in _ARITH:
         return _ARITH[type(node.op)](_number(node.left, sensor), _number(node.right, sensor))
-    if (isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name)
-            and node.value.id == "sensor" and isinstance(sensor.get(node.attr), int | float)):
+    if (
+        isinstance(node, ast.Attribute)
+        and isinstance(node.value, ast.Name)
+        and node.value.id == "sensor"
+        and isinstance(sensor.get(node.attr), int | float)
+    ):
         return float(sensor[node.attr])
     msg = f"not a constant: {ast.dump(node)}"
     raise ValueError(msg)
@@ -106,8 +128,12 @@ def applies(rule: Mapping[str, Any], kind: str | None, sensor: Mapping[str, Any]
     return not (sensor.get("id") and rule.get("sensors") and sensor["id"] not in rule["sensors"])
 
 
-def bounds(rules: Iterable[Mapping[str, Any]], expr: str, kind: str | None = None,
-           sensor: Mapping[str, Any] | None = None) -> list[Bound]:
+def bounds(
+    rules: Iterable[Mapping[str, Any]],
+    expr: str,
+    kind: str | None = None,
+    sensor: Mapping[str, Any] | None = None,
+) -> list[Bound]:
     """Every level clause of the rules that compares ``expr`` with a number.
 
     Where a level holds on ``expr`` alone (a top-level ``or`` term) and also on ``expr`` joined
@@ -127,8 +153,7 @@ def bounds(rules: Iterable[Mapping[str, Any]], expr: str, kind: str | None = Non
                 m = _CLAUSE.match(clause.strip().strip("()"))
                 if not m or _norm(m["lhs"]) != want:
                     continue
-                if alone and not any(clause in t and not re.search(r"\sand\s", t)
-                                     for t in terms):
+                if alone and not any(clause in t and not re.search(r"\sand\s", t) for t in terms):
                     continue
                 value = _value(m["rhs"], sensor)
                 if value is not None:
@@ -173,5 +198,7 @@ def threshold_steps(found: list[Bound]) -> ThresholdsConfig:
 def describe(found: Iterable[Bound]) -> str:
     """The thresholds in words, e.g. ``orange >= 50 (rainstorm), red >= 100 (rainstorm)``."""
     names = {code: name for name, code in LEVEL_CODE.items()}
-    return ", ".join(f"{names[b.level]} {b.op} {b.value:g} ({b.rule_id})"
-                     for b in sorted(found, key=lambda b: (b.level, b.value)))
+    return ", ".join(
+        f"{names[b.level]} {b.op} {b.value:g} ({b.rule_id})"
+        for b in sorted(found, key=lambda b: (b.level, b.value))
+    )

@@ -38,22 +38,30 @@ from zoneinfo import ZoneInfo
 
 TZ = ZoneInfo("America/Los_Angeles")
 MM_PER_IN = 25.4
-MUKILTEO = {"muk-mvd": ("data/RALHS/waMVD116_rain.txt", "Marine View Drive"),
-            "muk-wtc": ("data/RALHS/waWatertonA_rain.txt", "Waterton Circle"),
-            "muk-mwwd": ("data/RALHS/waMWWD_rain.txt", "Mukilteo Wastewater"),
-            "muk-mlp": ("data/RALHS/waMLP_rain.txt", "Mukilteo Lighthouse Park")}
-NWS = {"kbfi": ("data/test/KBFI_t.txt", "Seattle, Boeing Field"),
-       "kpae": ("data/test/KPAE_t.txt", "Everett, Paine Field"),
-       "ksea": ("data/test/KSEA_t.txt", "Seattle-Tacoma Airport"),
-       "ktiw": ("data/test/KTIW_t.txt", "Tacoma Narrows Airport")}
+MUKILTEO = {
+    "muk-mvd": ("data/RALHS/waMVD116_rain.txt", "Marine View Drive"),
+    "muk-wtc": ("data/RALHS/waWatertonA_rain.txt", "Waterton Circle"),
+    "muk-mwwd": ("data/RALHS/waMWWD_rain.txt", "Mukilteo Wastewater"),
+    "muk-mlp": ("data/RALHS/waMLP_rain.txt", "Mukilteo Lighthouse Park"),
+}
+NWS = {
+    "kbfi": ("data/test/KBFI_t.txt", "Seattle, Boeing Field"),
+    "kpae": ("data/test/KPAE_t.txt", "Everett, Paine Field"),
+    "ksea": ("data/test/KSEA_t.txt", "Seattle-Tacoma Airport"),
+    "ktiw": ("data/test/KTIW_t.txt", "Tacoma Narrows Airport"),
+}
 DATES = "data/test/dates2011Muk.txt"
 LABEL_GAUGE = "kpae"
 
 
 def show(git_dir: Path, path: str) -> str:
     """Return a file of the snapshot's HEAD."""
-    return subprocess.run(["git", f"--git-dir={git_dir}", "show", f"HEAD:{path}"], check=True,
-                          capture_output=True, text=True).stdout
+    return subprocess.run(
+        ["git", f"--git-dir={git_dir}", "show", f"HEAD:{path}"],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
 
 
 def to_utc(local: datetime, previous: datetime | None) -> datetime:
@@ -95,14 +103,26 @@ def nws_rows(text: str) -> list[tuple[datetime, float]]:
 
 def write_readings(path: Path, series: dict[str, list[tuple[datetime, float]]]) -> int:
     """Write all gauges' readings in event-time order as wire-format JSON Lines."""
-    merged = sorted(((ts, sid, mm) for sid, rows in series.items() for ts, mm in rows),
-                    key=lambda r: (r[0], r[1]))
+    merged = sorted(
+        ((ts, sid, mm) for sid, rows in series.items() for ts, mm in rows),
+        key=lambda r: (r[0], r[1]),
+    )
     seq: dict[str, int] = {}
     with path.open("w", encoding="utf-8") as out:
         for ts, sid, mm in merged:
             seq[sid] = seq.get(sid, 0) + 1
-            out.write(json.dumps({"sensor_id": sid, "kind": "rainfall", "ts": ts.isoformat(),
-                                  "seq": seq[sid], "values": {"rain_mm": mm}}) + "\n")
+            out.write(
+                json.dumps(
+                    {
+                        "sensor_id": sid,
+                        "kind": "rainfall",
+                        "ts": ts.isoformat(),
+                        "seq": seq[sid],
+                        "values": {"rain_mm": mm},
+                    }
+                )
+                + "\n"
+            )
     return len(merged)
 
 
@@ -110,8 +130,10 @@ def write_registry(path: Path, gauges: dict[str, tuple[str, str]], region: str) 
     """Write a sensor registry placing every gauge in ``region``."""
     lines = ["sensors:"]
     for sid, (_, name) in gauges.items():
-        lines.append(f"  - {{id: {sid}, kind: rainfall, name: \"{name}\", region: {region}, "
-                     "tz: America/Los_Angeles}")
+        lines.append(
+            f'  - {{id: {sid}, kind: rainfall, name: "{name}", region: {region}, '
+            "tz: America/Los_Angeles}"
+        )
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
@@ -122,8 +144,9 @@ def usgs_spells(rows: list[tuple[datetime, float]]) -> list[tuple[datetime, date
         end = ts.replace(minute=0, second=0) + (timedelta(hours=1) if ts.minute else timedelta())
         hourly[end] = hourly.get(end, 0.0) + mm
     first, last = min(hourly), max(hourly)
-    hours = [first + timedelta(hours=i) for i in range(int((last - first).total_seconds()
-                                                           // 3600) + 1)]
+    hours = [
+        first + timedelta(hours=i) for i in range(int((last - first).total_seconds() // 3600) + 1)
+    ]
     rain = [hourly.get(h, 0.0) for h in hours]
     cum = [0.0]
     for mm in rain:
@@ -144,8 +167,10 @@ def usgs_spells(rows: list[tuple[datetime, float]]) -> list[tuple[datetime, date
 def main(git_dir: Path, out: Path) -> None:
     """Convert everything; print what was written."""
     out.mkdir(parents=True, exist_ok=True)
-    for name, gauges, parse in (("mukilteo_2015", MUKILTEO, mukilteo_rows),
-                                ("seattle_2010_2011", NWS, nws_rows)):
+    for name, gauges, parse in (
+        ("mukilteo_2015", MUKILTEO, mukilteo_rows),
+        ("seattle_2010_2011", NWS, nws_rows),
+    ):
         series = {sid: parse(show(git_dir, path)) for sid, (path, _) in gauges.items()}
         n = write_readings(out / f"{name}.jsonl", series)
         print(f"{out / name}.jsonl: {n} readings")
@@ -153,17 +178,33 @@ def main(git_dir: Path, out: Path) -> None:
         for region in ("puget_sound", "anji"):
             write_registry(out / f"sensors_{region}_{short}.yaml", gauges, region)
             if LABEL_GAUGE in gauges:  # the inventory's gauge alone: the others' readings
-                write_registry(out / f"sensors_{region}_{LABEL_GAUGE}.yaml",  # are rejected
-                               {LABEL_GAUGE: gauges[LABEL_GAUGE]}, region)
+                write_registry(
+                    out / f"sensors_{region}_{LABEL_GAUGE}.yaml",  # are rejected
+                    {LABEL_GAUGE: gauges[LABEL_GAUGE]},
+                    region,
+                )
     with (out / "mukilteo_2015_usgs_spells.labels.jsonl").open("w") as f:
         for sid, (path, _) in MUKILTEO.items():
             for a, b in usgs_spells(mukilteo_rows(show(git_dir, path))):
-                f.write(json.dumps({"type": "hazard", "subject": sid, "hazard": "landslide",
-                                    "onset": a.isoformat(), "end": b.isoformat(),
-                                    "level": "yellow",
-                                    "cause": "USGS 3-day/15-day threshold held"}) + "\n")
-    dates = [datetime.strptime(d.strip(), "%m/%d/%Y").date()
-             for d in show(git_dir, DATES).split() if d.strip()]
+                f.write(
+                    json.dumps(
+                        {
+                            "type": "hazard",
+                            "subject": sid,
+                            "hazard": "landslide",
+                            "onset": a.isoformat(),
+                            "end": b.isoformat(),
+                            "level": "yellow",
+                            "cause": "USGS 3-day/15-day threshold held",
+                        }
+                    )
+                    + "\n"
+                )
+    dates = [
+        datetime.strptime(d.strip(), "%m/%d/%Y").date()
+        for d in show(git_dir, DATES).split()
+        if d.strip()
+    ]
     with (out / "mukilteo_landslides_2010_2011.csv").open("w", newline="") as f:
         w = csv.writer(f)
         w.writerow(["date", "sensor_id", "place"])
@@ -172,13 +213,24 @@ def main(git_dir: Path, out: Path) -> None:
     with (out / "mukilteo_landslides_2010_2011.labels.jsonl").open("w") as f:
         for d in dates:
             start = datetime(d.year, d.month, d.day, tzinfo=TZ)
-            f.write(json.dumps({"type": "hazard", "subject": LABEL_GAUGE, "hazard": "landslide",
-                                "onset": start.isoformat(),
-                                "end": (start + timedelta(days=1)).isoformat(),
-                                "level": "yellow", "place": "Mukilteo bluffs"}) + "\n")
+            f.write(
+                json.dumps(
+                    {
+                        "type": "hazard",
+                        "subject": LABEL_GAUGE,
+                        "hazard": "landslide",
+                        "onset": start.isoformat(),
+                        "end": (start + timedelta(days=1)).isoformat(),
+                        "level": "yellow",
+                        "place": "Mukilteo bluffs",
+                    }
+                )
+                + "\n"
+            )
     print(f"{len(dates)} landslide dates -> {out}/mukilteo_landslides_2010_2011.*")
 
 
 if __name__ == "__main__":
-    main(Path(sys.argv[1]), Path(sys.argv[2]) if len(sys.argv) > 2 else
-         Path("/work/data/landslide"))
+    main(
+        Path(sys.argv[1]), Path(sys.argv[2]) if len(sys.argv) > 2 else Path("/work/data/landslide")
+    )

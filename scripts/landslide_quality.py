@@ -20,8 +20,7 @@ BEFORE_COMMIT = "d25607e"
 LEVELS = ("blue", "yellow", "orange", "red")
 SETS = {  # name: readings, labels, registry (kpae: the inventory's gauge alone)
     "mukilteo": ("mukilteo_2015.jsonl", "mukilteo_2015_usgs_spells.labels.jsonl", "mukilteo"),
-    "seattle": ("seattle_2010_2011.jsonl", "mukilteo_landslides_2010_2011.labels.jsonl",
-                "seattle"),
+    "seattle": ("seattle_2010_2011.jsonl", "mukilteo_landslides_2010_2011.labels.jsonl", "seattle"),
     "kpae": ("seattle_2010_2011.jsonl", "mukilteo_landslides_2010_2011.labels.jsonl", "kpae"),
 }
 RUNS = (("before", "anji"), ("after", "anji"), ("after", "puget_sound"))
@@ -33,17 +32,36 @@ def backtest(data: Path, run: Path, rules: Path, region: str, name: str) -> dict
     out = run / f"{rules.stem}_{region}_{name}.jsonl"
     summary = out.with_suffix(".summary.json")
     sensors = data / f"sensors_{region}_{registry}.yaml"
-    subprocess.run(["hazard-warning", "backtest", "--rules", str(rules), "--sensors",
-                    str(sensors), "--input", str(data / readings),
-                    "--output", str(out), "--labels", str(data / labels), "--tolerance", "1d",
-                    "--summary", str(summary), "--no-progress"],
-                   check=True, capture_output=True)
+    subprocess.run(
+        [
+            "hazard-warning",
+            "backtest",
+            "--rules",
+            str(rules),
+            "--sensors",
+            str(sensors),
+            "--input",
+            str(data / readings),
+            "--output",
+            str(out),
+            "--labels",
+            str(data / labels),
+            "--tolerance",
+            "1d",
+            "--summary",
+            str(summary),
+            "--no-progress",
+        ],
+        check=True,
+        capture_output=True,
+    )
     peaks: dict[str, int] = {}
     for line in out.read_text().splitlines():
         e = json.loads(line)
         if e["hazard"] == "landslide" and e.get("level"):
-            peaks[e["warning_id"]] = max(peaks.get(e["warning_id"], 0),
-                                         LEVELS.index(e["level"]) + 1)
+            peaks[e["warning_id"]] = max(
+                peaks.get(e["warning_id"], 0), LEVELS.index(e["level"]) + 1
+            )
     doc = json.loads(summary.read_text())
     doc["peaks"] = Counter(peaks.values())
     return doc
@@ -54,17 +72,26 @@ def main(data: Path) -> None:
     run = data / "run"
     run.mkdir(exist_ok=True)
     before = run / "before.yaml"
-    before.write_text(subprocess.run(
-        ["git", "-C", str(ROOT), "show", f"{BEFORE_COMMIT}:rules/landslide_rain.yaml"],
-        check=True, capture_output=True, text=True).stdout)
+    before.write_text(
+        subprocess.run(
+            ["git", "-C", str(ROOT), "show", f"{BEFORE_COMMIT}:rules/landslide_rain.yaml"],
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout
+    )
     after = run / "after.yaml"
     after.write_text((ROOT / "rules" / "landslide_rain.yaml").read_text())
     for name in SETS:
-        print(f"\n{name}: rule (gauges placed in) | sensor-years | episodes raised, peak "
-              "blue/yellow/orange/red | labels hit at >= blue, >= yellow | false alarms per "
-              "sensor-year at >= blue, >= yellow")
-        print("| rules | sensor-years | episodes (b/y/o/r) | hits >=blue | hits >=yellow "
-              "| FA/sensor-yr >=blue | FA/sensor-yr >=yellow |")
+        print(
+            f"\n{name}: rule (gauges placed in) | sensor-years | episodes raised, peak "
+            "blue/yellow/orange/red | labels hit at >= blue, >= yellow | false alarms per "
+            "sensor-year at >= blue, >= yellow"
+        )
+        print(
+            "| rules | sensor-years | episodes (b/y/o/r) | hits >=blue | hits >=yellow "
+            "| FA/sensor-yr >=blue | FA/sensor-yr >=yellow |"
+        )
         print("|---|---|---|---|---|---|---|")
         for which, region in RUNS:
             doc = backtest(data, run, before if which == "before" else after, region, name)
@@ -72,11 +99,13 @@ def main(data: Path) -> None:
             rates = doc["false_alarms_per_sensor_year"]["landslide"]
             p = doc["peaks"]
             n = rows["blue"]["hits"] + rows["blue"]["misses"]
-            print(f"| {which} ({region}) | {rates['sensor_years']:.2f} | {sum(p.values())} "
-                  f"({'/'.join(str(p.get(i, 0)) for i in range(1, 5))}) "
-                  f"| {rows['blue']['hits']}/{n} | {rows['yellow']['hits']}/{n} "
-                  f"| {rates['per_sensor_year']['blue']:.1f} "
-                  f"| {rates['per_sensor_year']['yellow']:.1f} |")
+            print(
+                f"| {which} ({region}) | {rates['sensor_years']:.2f} | {sum(p.values())} "
+                f"({'/'.join(str(p.get(i, 0)) for i in range(1, 5))}) "
+                f"| {rows['blue']['hits']}/{n} | {rows['yellow']['hits']}/{n} "
+                f"| {rates['per_sensor_year']['blue']:.1f} "
+                f"| {rates['per_sensor_year']['yellow']:.1f} |"
+            )
 
 
 if __name__ == "__main__":

@@ -33,8 +33,10 @@ def main() -> int:
             fixed = at(series, thresholds[detector][name]["threshold"], profile).score
             swept = best(series, profile).score
             worst = max(worst, abs(fixed - published[detector][name]))
-            print(f"{detector:<28} {name:<20} published {published[detector][name]:8.3f}  "
-                  f"ours {fixed:8.3f}  sweep {swept:8.3f}")
+            print(
+                f"{detector:<28} {name:<20} published {published[detector][name]:8.3f}  "
+                f"ours {fixed:8.3f}  sweep {swept:8.3f}"
+            )
     print(f"largest difference at NAB's thresholds: {worst:.2e}")
     return 0 if worst <= 1e-6 else 1
 

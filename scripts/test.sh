@@ -19,5 +19,6 @@ fi
 # Packages may start system services on install; the tests start their own on free ports.
 python3 -m pip install -q --disable-pip-version-check -e ".[test]"
 python3 -m ruff check .
+python3 -m ruff format --check .
 python3 -m mypy
 python3 -m pytest -q --durations=25 "$@"

@@ -56,8 +56,11 @@ def generate_cmd(
     ] = None,
     forecasts: Annotated[
         Path | None,
-        typer.Option("--forecasts", help="Also write forecasts with realistic errors (JSON Lines) "
-                     "here, for backtest --forecasts."),
+        typer.Option(
+            "--forecasts",
+            help="Also write forecasts with realistic errors (JSON Lines) "
+            "here, for backtest --forecasts.",
+        ),
     ] = None,
     perfect: Annotated[
         bool, typer.Option("--perfect-forecasts", help="Forecasts without errors (the truth).")
@@ -139,8 +142,16 @@ def publish_cmd(
     context = ssl.create_default_context(cafile=cafile) if (tls or cafile) else None
     try:
         count = publish(
-            messages, host, port, topic_prefix=topic_prefix, speed=speed, qos=qos,
-            username=username, password=password, tls=context, network=sc.network,
+            messages,
+            host,
+            port,
+            topic_prefix=topic_prefix,
+            speed=speed,
+            qos=qos,
+            username=username,
+            password=password,
+            tls=context,
+            network=sc.network,
         )
     except (ConnectionError, TimeoutError, OSError) as exc:
         typer.echo(f"error: {exc}", err=True)

@@ -94,16 +94,27 @@ def forecasts(scenario: Scenario, errors: ForecastErrors | None = None) -> Itera
                 edges = np.concatenate([[issued_h], valid_h]) - shift
                 amounts = np.diff(_cumulative(series, step_h, np.clip(edges, 0, end_h)))
                 factor = np.exp(rng.normal(0.0, errors.amount)) if errors.amount else 1.0
-                noise = np.exp(rng.normal(0.0, errors.amount / 2, len(amounts))) \
-                    if errors.amount else 1.0
+                noise = (
+                    np.exp(rng.normal(0.0, errors.amount / 2, len(amounts)))
+                    if errors.amount
+                    else 1.0
+                )
                 shown = np.round(np.maximum(amounts * factor * noise, 0.0), 1)
             else:
                 level = _level_at(series, step_h, np.clip(valid_h - shift, step_h, end_h))
-                walk = np.cumsum(rng.normal(0.0, errors.level_error, len(valid_h))) \
-                    if errors.level_error else 0.0
+                walk = (
+                    np.cumsum(rng.normal(0.0, errors.level_error, len(valid_h)))
+                    if errors.level_error
+                    else 0.0
+                )
                 shown = np.round(level + walk, 3)
-            out.append((issued_h, sensor.id, _wire(scenario, sensor, issuer, issued_h, valid_h,
-                                                   field, shown)))
+            out.append(
+                (
+                    issued_h,
+                    sensor.id,
+                    _wire(scenario, sensor, issuer, issued_h, valid_h, field, shown),
+                )
+            )
         per_sensor.extend(out)
     for *_, obj in sorted(per_sensor, key=lambda x: (x[0], x[1])):
         yield obj
@@ -114,15 +125,24 @@ def _stamp(scenario: Scenario, tz: str, hours: float) -> str:
     return when.astimezone(ZoneInfo(tz)).isoformat(timespec="seconds")
 
 
-def _wire(scenario: Scenario, sensor: Any, issuer: str, issued_h: float, valid_h: np.ndarray,
-          field: str, values: np.ndarray) -> dict[str, Any]:
+def _wire(
+    scenario: Scenario,
+    sensor: Any,
+    issuer: str,
+    issued_h: float,
+    valid_h: np.ndarray,
+    field: str,
+    values: np.ndarray,
+) -> dict[str, Any]:
     return {
         "sensor_id": sensor.id,
         "kind": sensor.kind,
         "issuer": issuer,
         "issued": _stamp(scenario, sensor.tz, issued_h),
-        "series": [{"valid": _stamp(scenario, sensor.tz, v), "values": {field: float(x)}}
-                   for v, x in zip(valid_h, values, strict=True)],
+        "series": [
+            {"valid": _stamp(scenario, sensor.tz, v), "values": {field: float(x)}}
+            for v, x in zip(valid_h, values, strict=True)
+        ],
     }
 
 

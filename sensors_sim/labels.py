@@ -108,8 +108,12 @@ def fire_levels(
         if 12 <= local.hour < 15 and local.date() not in done:
             done.add(local.date())
             codes, out = fwi.daily(
-                codes, float(values["temp_c"][i]), float(values["rh_pct"][i]),
-                float(values["wind_kmh"][i]), float(rain24[i]), local.month,
+                codes,
+                float(values["temp_c"][i]),
+                float(values["rh_pct"][i]),
+                float(values["wind_kmh"][i]),
+                float(rain24[i]),
+                local.month,
             )
             current, value = fwi.danger_class(out["fwi"]), out["fwi"]
         level[i], shown[i] = current, value
@@ -164,8 +168,11 @@ def _hazard_labels(
             "peak": _stamp(scenario, sensor, peak),
             "level": LEVELS[int(level[peak]) - 1],
             "end": _stamp(scenario, sensor, last),
-            "reached": {LEVELS[n - 1]: _stamp(scenario, sensor, first + int(np.argmax(part >= n)))
-                        for n in range(1, int(level[peak]) + 1) if (part >= n).any()},
+            "reached": {
+                LEVELS[n - 1]: _stamp(scenario, sensor, first + int(np.argmax(part >= n)))
+                for n in range(1, int(level[peak]) + 1)
+                if (part >= n).any()
+            },
             "criterion": criterion,
             "peak_values": {k: round(float(v[peak]), 3) for k, v in shown.items()},
         }
@@ -176,35 +183,55 @@ def _sensor_hazards(scenario: Scenario, sensor: Sensor, values: dict[str, np.nda
     if "rain_mm" in values:
         level, sums = rainstorm_levels(values["rain_mm"], step_h)
         yield from _hazard_labels(
-            scenario, sensor, "rainstorm", level,
-            "CMA: blue 12h>=50, yellow 6h>=50, orange 3h>=50, red 3h>=100 mm", sums,
+            scenario,
+            sensor,
+            "rainstorm",
+            level,
+            "CMA: blue 12h>=50, yellow 6h>=50, orange 3h>=50, red 3h>=100 mm",
+            sums,
         )
     thresholds = dict(sensor.thresholds)
     if sensor.kind == "reservoir":
         lv = values["level_m"]
         yield from _hazard_labels(
-            scenario, sensor, "flood", flood_levels(sensor, lv),
+            scenario,
+            sensor,
+            "flood",
+            flood_levels(sensor, lv),
             f"MWR: blue >= warning-{APPROACH_M}, yellow >= warning, orange >= guaranteed, "
-            "red >= historical max", {"level_m": lv}, "water_level",
+            "red >= historical max",
+            {"level_m": lv},
+            "water_level",
         )
         if "flood_limit_m" in thresholds:
             over = np.where(lv > thresholds["flood_limit_m"] + 1e-9, 2, 0)
             yield from _hazard_labels(
-                scenario, sensor, "flood", over, "level above flood-limit level (yellow)",
-                {"level_m": lv}, "flood_limit",
+                scenario,
+                sensor,
+                "flood",
+                over,
+                "level above flood-limit level (yellow)",
+                {"level_m": lv},
+                "flood_limit",
             )
     if sensor.kind == "slope" and "uniform_velocity_mm_h" in thresholds:
         d = values["displacement_mm"]
         yield from _hazard_labels(
-            scenario, sensor, "landslide",
+            scenario,
+            sensor,
+            "landslide",
             slope_levels(d, step_h, thresholds["uniform_velocity_mm_h"]),
             "tangent angle over 6 h: yellow > 45, orange >= 80, red >= 85 deg",
-            {"displacement_mm": d}, "slope_acceleration",
+            {"displacement_mm": d},
+            "slope_acceleration",
         )
     if sensor.kind == "weather":
         level, fwi_values = fire_levels(scenario, sensor, values)
         yield from _hazard_labels(
-            scenario, sensor, "forest_fire", level,
+            scenario,
+            sensor,
+            "forest_fire",
+            level,
             "daily FWI from the noon reading (Van Wagner 1987), EFFIS classes: blue moderate "
             ">= 11.2, yellow high >= 21.3, orange very high >= 38, red extreme >= 50",
             {"fwi": fwi_values},
@@ -215,7 +242,10 @@ def _sensor_hazards(scenario: Scenario, sensor: Sensor, values: dict[str, np.nda
                 v = values[field]
                 lvl = np.select([v >= second, v >= first], [4, 3], 0)
                 yield from _hazard_labels(
-                    scenario, sensor, GAS_HAZARD[field], lvl,
+                    scenario,
+                    sensor,
+                    GAS_HAZARD[field],
+                    lvl,
                     f"GB/T 50493: {field} first alarm {first} (orange), second {second} (red)",
                     {field: v},
                 )
@@ -263,8 +293,8 @@ def labels(scenario: Scenario) -> list[Label]:
                 if label is not None:
                     out.append(label)
     key: Callable[[Label], tuple[datetime, str, str]] = lambda lb: (  # noqa: E731
-        datetime.fromisoformat(lb["onset"]), lb["subject"], lb.get("hazard") or lb["fault"]
+        datetime.fromisoformat(lb["onset"]),
+        lb["subject"],
+        lb.get("hazard") or lb["fault"],
     )
     return sorted(out, key=key)
-
-

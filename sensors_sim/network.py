@@ -103,8 +103,7 @@ class Network:
 def huzhou() -> Network:
     """Return the reference Huzhou network: gauges, water levels, slope, weather and gas."""
 
-    def gauge(sid: str, name: str, name_en: str, region: str, lat: float, lon: float
-              ) -> Sensor:
+    def gauge(sid: str, name: str, name_en: str, region: str, lat: float, lon: float) -> Sensor:
         return Sensor(sid, "rainfall", name, region, lat, lon, name_en=name_en)
 
     # Coordinates are real place locations to about 1 km; they are not station surveys.
@@ -120,58 +119,132 @@ def huzhou() -> Network:
         # Warning level from DOMAIN.md (2016 flood report, derived, unverified); the
         # guaranteed and historical-maximum levels are illustrative placeholders.
         Sensor(
-            "wl-wx-01", "reservoir", "杭长桥", "wuxing", 30.866, 120.083, name_en="Hangchangqiao",
+            "wl-wx-01",
+            "reservoir",
+            "杭长桥",
+            "wuxing",
+            30.866,
+            120.083,
+            name_en="Hangchangqiao",
             thresholds=(
                 ("warning_level_m", 4.50),
                 ("guaranteed_level_m", 5.00),
                 ("historical_max_m", 5.50),
             ),
-            links=(("upstream", ("rs-aj-01",)),
-                   ("rain_gauges", ("rg-aj-01", "rg-aj-02", "rg-dq-01", "rg-wx-02"))),
+            links=(
+                ("upstream", ("rs-aj-01",)),
+                ("rain_gauges", ("rg-aj-01", "rg-aj-02", "rg-dq-01", "rg-wx-02")),
+            ),
         ),
         # Taihu warning 3.80 m and 小梅口 guaranteed 4.30 m from DOMAIN.md (unverified);
         # 4.97 m is the 1999 Taihu mean-level record, used here as an unverified stand-in.
         Sensor(
-            "wl-wx-02", "reservoir", "太湖小梅口", "wuxing", 30.937, 120.087,
+            "wl-wx-02",
+            "reservoir",
+            "太湖小梅口",
+            "wuxing",
+            30.937,
+            120.087,
             name_en="Xiaomeikou (Taihu)",
             thresholds=(
                 ("warning_level_m", 3.80),
                 ("guaranteed_level_m", 4.30),
                 ("historical_max_m", 4.97),
             ),
-            links=(("upstream", ("wl-wx-01",)),
-                   ("rain_gauges", ("rg-aj-01", "rg-aj-02", "rg-dq-01", "rg-dq-02", "rg-wx-01",
-                                    "rg-wx-02", "rg-cx-01", "rg-nx-01"))),
+            links=(
+                ("upstream", ("wl-wx-01",)),
+                (
+                    "rain_gauges",
+                    (
+                        "rg-aj-01",
+                        "rg-aj-02",
+                        "rg-dq-01",
+                        "rg-dq-02",
+                        "rg-wx-01",
+                        "rg-wx-02",
+                        "rg-cx-01",
+                        "rg-nx-01",
+                    ),
+                ),
+            ),
         ),
         # Flood-limit level is illustrative, not the reservoir's official figure.
         Sensor(
-            "rs-aj-01", "reservoir", "老石坎水库", "anji", 30.505, 119.490,
+            "rs-aj-01",
+            "reservoir",
+            "老石坎水库",
+            "anji",
+            30.505,
+            119.490,
             name_en="Laoshikan reservoir",
             thresholds=(("flood_limit_m", 128.00),),
             links=(("rain_gauges", ("rg-aj-01",)),),
         ),
         # Uniform-stage (creep) velocity for the tangent-angle rule: the model creeps at
         # ~0.04 mm/h before rain; 0.05 mm/h is this sensor's assumed long-term rate.
-        Sensor("sl-aj-01", "slope", "天荒坪边坡", "anji", 30.474, 119.606,
-               name_en="Tianhuangping slope",
-               thresholds=(("uniform_velocity_mm_h", 0.05),)),
-        Sensor("ws-wx-01", "weather", "湖州气象站", "wuxing", 30.867, 120.050,
-               name_en="Huzhou weather station"),
-        Sensor("gs-cx-01", "gas", "长兴经开区气体探测器", "changxing", 30.990, 119.960,
-               name_en="Changxing ETDZ gas detector"),
+        Sensor(
+            "sl-aj-01",
+            "slope",
+            "天荒坪边坡",
+            "anji",
+            30.474,
+            119.606,
+            name_en="Tianhuangping slope",
+            thresholds=(("uniform_velocity_mm_h", 0.05),),
+        ),
+        Sensor(
+            "ws-wx-01",
+            "weather",
+            "湖州气象站",
+            "wuxing",
+            30.867,
+            120.050,
+            name_en="Huzhou weather station",
+        ),
+        Sensor(
+            "gs-cx-01",
+            "gas",
+            "长兴经开区气体探测器",
+            "changxing",
+            30.990,
+            119.960,
+            name_en="Changxing ETDZ gas detector",
+        ),
         # A second detector on the same plant unit, ~40 m away: two detectors agreeing
         # confirm a leak (rules/compound.yaml, gas_unit_corroborated).
-        Sensor("gs-cx-02", "gas", "长兴经开区气体探测器2", "changxing", 30.9903, 119.9603,
-               name_en="Changxing ETDZ gas detector 2"),
+        Sensor(
+            "gs-cx-02",
+            "gas",
+            "长兴经开区气体探测器2",
+            "changxing",
+            30.9903,
+            119.9603,
+            name_en="Changxing ETDZ gas detector 2",
+        ),
     )
     groups = (
         # Named sensor groups (registry `areas:`); regions are areas without being listed.
-        Group("cx_etdz_unit1", "长兴经开区1号装置", ("gs-cx-01", "gs-cx-02"), "changxing",
-              name_en="Changxing ETDZ unit 1"),
-        Group("xitiaoxi_upper", "西苕溪上游", ("rg-aj-01", "rg-aj-02", "rs-aj-01"), "anji",
-              name_en="Upper Xitiaoxi catchment"),
-        Group("tianhuangping_slope", "天荒坪边坡", ("sl-aj-01", "rg-aj-01"), "anji",
-              name_en="Tianhuangping slope"),
+        Group(
+            "cx_etdz_unit1",
+            "长兴经开区1号装置",
+            ("gs-cx-01", "gs-cx-02"),
+            "changxing",
+            name_en="Changxing ETDZ unit 1",
+        ),
+        Group(
+            "xitiaoxi_upper",
+            "西苕溪上游",
+            ("rg-aj-01", "rg-aj-02", "rs-aj-01"),
+            "anji",
+            name_en="Upper Xitiaoxi catchment",
+        ),
+        Group(
+            "tianhuangping_slope",
+            "天荒坪边坡",
+            ("sl-aj-01", "rg-aj-01"),
+            "anji",
+            name_en="Tianhuangping slope",
+        ),
     )
     return Network("huzhou", sensors, groups)
 
@@ -191,16 +264,22 @@ def load_network(name: str) -> Network:
 
 #: Huzhou's districts and counties, by the region ids of the networks.
 REGION_NAMES = {
-    "wuxing": {"zh-CN": "吴兴区", "en": "Wuxing"}, "nanxun": {"zh-CN": "南浔区", "en": "Nanxun"},
+    "wuxing": {"zh-CN": "吴兴区", "en": "Wuxing"},
+    "nanxun": {"zh-CN": "南浔区", "en": "Nanxun"},
     "deqing": {"zh-CN": "德清县", "en": "Deqing"},
-    "changxing": {"zh-CN": "长兴县", "en": "Changxing"}, "anji": {"zh-CN": "安吉县", "en": "Anji"}}
+    "changxing": {"zh-CN": "长兴县", "en": "Changxing"},
+    "anji": {"zh-CN": "安吉县", "en": "Anji"},
+}
 
 
 def registry(network: Network) -> dict[str, Any]:
     """Return ``{"regions": {...}, "sensors": [...], "areas": [...]}`` for ``network``, to dump."""
     out: dict[str, Any] = {
-        "regions": {r: REGION_NAMES[r] for r in sorted({s.region for s in network.sensors})
-                    if r in REGION_NAMES},
+        "regions": {
+            r: REGION_NAMES[r]
+            for r in sorted({s.region for s in network.sensors})
+            if r in REGION_NAMES
+        },
         "sensors": [
             {
                 "id": s.id,
@@ -214,13 +293,20 @@ def registry(network: Network) -> dict[str, Any]:
                 **{key: list(ids) for key, ids in s.links},
             }
             for s in network.sensors
-        ]
+        ],
     }
     # A part of a network (a scenario's or a test's selection) keeps the groups it still has.
     present = {s.id for s in network.sensors}
     groups = [(g, [m for m in g.members if m in present]) for g in network.groups]
     if any(members for _, members in groups):
-        out["areas"] = [{"id": g.id, "name": {"zh-CN": g.name, "en": g.name_en}
-                         if g.name_en else g.name, "sensors": members, "region": g.region}
-                        for g, members in groups if members]
+        out["areas"] = [
+            {
+                "id": g.id,
+                "name": {"zh-CN": g.name, "en": g.name_en} if g.name_en else g.name,
+                "sensors": members,
+                "region": g.region,
+            }
+            for g, members in groups
+            if members
+        ]
     return out

@@ -42,8 +42,11 @@ def _panels(scenario: Scenario, found: list[dict[str, Any]]) -> list[tuple[str, 
     """Return ``(kind, sensor ids)`` per panel: all rain subjects together, others alone."""
     kinds = {s.id: s.kind for s in scenario.network}
     subjects = list(dict.fromkeys(lb["subject"] for lb in found))
-    rain = [s for s in subjects if any(lb["subject"] == s and lb.get("hazard") == "rainstorm"
-                                       for lb in found)]
+    rain = [
+        s
+        for s in subjects
+        if any(lb["subject"] == s and lb.get("hazard") == "rainstorm" for lb in found)
+    ]
     panels: list[tuple[str, list[str]]] = [("rainfall", rain)] if rain else []
     panels += [(kinds[s], [s]) for s in subjects if s not in rain]
     if not panels:  # nothing labelled: one sensor of each kind
@@ -64,8 +67,9 @@ def plot_scenario(scenario: Scenario, output: str | Path) -> Path:
     found = labels(scenario)
     data = _series(scenario)
     panels = _panels(scenario, found)
-    fig, axes = plt.subplots(len(panels), 1, figsize=(11, 2.3 * len(panels) + 0.8), sharex=True,
-                             squeeze=False)
+    fig, axes = plt.subplots(
+        len(panels), 1, figsize=(11, 2.3 * len(panels) + 0.8), sharex=True, squeeze=False
+    )
     for ax, (kind, ids) in zip(axes[:, 0], panels, strict=True):
         curves: dict[str, tuple[list[datetime], list[float]]] = {}
         for sid in ids:
@@ -97,8 +101,9 @@ def plot_scenario(scenario: Scenario, output: str | Path) -> Path:
             end = datetime.fromisoformat(lb["end"])
             if lb["type"] == "fault":
                 ax.axvspan(onset, end, color="grey", alpha=0.25)
-                ax.annotate(lb["fault"], (onset, 0.9), xycoords=("data", "axes fraction"),
-                            fontsize=7)
+                ax.annotate(
+                    lb["fault"], (onset, 0.9), xycoords=("data", "axes fraction"), fontsize=7
+                )
                 continue
             colour = COLOURS[lb["level"]]
             if len(ids) > 1:  # many gauges in one panel: mark onset and peak on each curve
@@ -112,8 +117,12 @@ def plot_scenario(scenario: Scenario, output: str | Path) -> Path:
             ax.axvline(onset, color=COLOURS[lb["onset_level"]], lw=0.8)
             ax.axvline(peak, color=colour, lw=1.4, ls=":")
             if len(ids) == 1:
-                ax.annotate(f"{lb['hazard']} {lb['onset_level']}->{lb['level']}", (onset, 0.05),
-                            xycoords=("data", "axes fraction"), fontsize=7)
+                ax.annotate(
+                    f"{lb['hazard']} {lb['onset_level']}->{lb['level']}",
+                    (onset, 0.05),
+                    xycoords=("data", "axes fraction"),
+                    fontsize=7,
+                )
         ax.set_ylabel(kind, fontsize=8)
         ax.legend(loc="upper left", fontsize=7, ncol=3)
         ax.grid(alpha=0.3)

@@ -90,8 +90,14 @@ class _Acks:
 
 
 def _connect(
-    host: str, port: int, acks: _Acks, *, username: str | None, password: str | None,
-    tls: ssl.SSLContext | None, timeout: float,
+    host: str,
+    port: int,
+    acks: _Acks,
+    *,
+    username: str | None,
+    password: str | None,
+    tls: ssl.SSLContext | None,
+    timeout: float,
 ) -> mqtt.Client:
     client = mqtt.Client(callback_api_version=CallbackAPIVersion.VERSION2)
     client.on_connect = acks.on_connect
@@ -191,8 +197,9 @@ def publish(
                 break
             target = topic(topic_prefix, regions[sensor_id], kind, sensor_id)
             if forecast:
-                target = target.replace(f"{topic_prefix}/readings/", f"{topic_prefix}/forecasts/",
-                                        1)
+                target = target.replace(
+                    f"{topic_prefix}/readings/", f"{topic_prefix}/forecasts/", 1
+                )
             _send(client, acks, target, encode(reading), qos, timeout)
             sent += 1
         _wait_for_acks(acks, sent, timeout)

@@ -61,9 +61,9 @@ def scaled(scenario: Scenario, sensors: int) -> Scenario:
 def _stamps(scenario: Scenario, tz: str) -> list[str]:
     zone = ZoneInfo(tz)
     return [
-        (scenario.start + (i + 1) * scenario.interval).astimezone(zone).isoformat(
-            timespec="seconds"
-        )
+        (scenario.start + (i + 1) * scenario.interval)
+        .astimezone(zone)
+        .isoformat(timespec="seconds")
         for i in range(scenario.steps)
     ]
 
@@ -82,13 +82,17 @@ def write_jsonl_fast(scenario: Scenario, out: TextIO) -> int:
     columns: list[list[list[str]]] = []
     for s in sensors:
         values = apply_value_faults(s, true[s.id], scenario)
-        heads.append(f'{{"sensor_id":{json.dumps(s.id, ensure_ascii=False)},'
-                     f'"kind":{json.dumps(s.kind, ensure_ascii=False)},"ts":"')
+        heads.append(
+            f'{{"sensor_id":{json.dumps(s.id, ensure_ascii=False)},'
+            f'"kind":{json.dumps(s.kind, ensure_ascii=False)},"ts":"'
+        )
         # repr() of a Python float is what json.dumps writes; + 0.0 turns -0.0 into 0.0.
-        columns.append([
-            [f'"{f}":{v!r}' for v in (np.asarray(values[f], dtype=float) + 0.0).tolist()]
-            for f in s.fields
-        ])
+        columns.append(
+            [
+                [f'"{f}":{v!r}' for v in (np.asarray(values[f], dtype=float) + 0.0).tolist()]
+                for f in s.fields
+            ]
+        )
     tzs = [stamps[s.tz] for s in sensors]
     count = 0
     for i in range(scenario.steps):

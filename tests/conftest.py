@@ -19,8 +19,18 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci" if os.environ.ge
 
 
 #: Fixtures that start a real server: a test using one is an integration test.
-SERVER_FIXTURES = frozenset({"broker", "influx_server", "influxdb", "own_influx", "sim_broker",
-                             "stored", "live", "receiver"})
+SERVER_FIXTURES = frozenset(
+    {
+        "broker",
+        "influx_server",
+        "influxdb",
+        "own_influx",
+        "sim_broker",
+        "stored",
+        "live",
+        "receiver",
+    }
+)
 
 
 def pytest_collection_modifyitems(items):

@@ -52,14 +52,20 @@ def _routing_example() -> dict:
 
 
 VALID = {
-    "rules": [yaml.safe_load(f.read_text()) for f in sorted((ROOT / "rules").glob("*.yaml"))
-              if not f.name.endswith(".test.yaml")],
+    "rules": [
+        yaml.safe_load(f.read_text())
+        for f in sorted((ROOT / "rules").glob("*.yaml"))
+        if not f.name.endswith(".test.yaml")
+    ],
     "registry": [storm.REGISTRY],
     "config": [yaml.safe_load((ROOT / "deploy" / "config.example.yaml").read_text())],
     "routing": [_routing_example()],
 }
-FUZZ = settings(max_examples=150, deadline=2000,
-                suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+FUZZ = settings(
+    max_examples=150,
+    deadline=2000,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
 
 
 def _load(which: str, text: str) -> Any:
@@ -70,16 +76,27 @@ def _load(which: str, text: str) -> Any:
             return LOADERS[which](path)
         except ConfigError as exc:
             for p in exc.problems:
-                assert p.file.startswith(d) and p.line >= 1, \
+                assert p.file.startswith(d) and p.line >= 1, (
                     f"expected a problem naming {path} and a line, found {p}"
+                )
             return exc
 
 
-SCALARS = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(allow_nan=True),
-                    st.text(max_size=20), st.sampled_from(["1h", "-5m", "0s", "red", "#", "a/b"]))
-VALUES = st.recursive(SCALARS, lambda inner: st.one_of(
-    st.lists(inner, max_size=4), st.dictionaries(st.text(max_size=10), inner, max_size=4)),
-    max_leaves=12)
+SCALARS = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(),
+    st.floats(allow_nan=True),
+    st.text(max_size=20),
+    st.sampled_from(["1h", "-5m", "0s", "red", "#", "a/b"]),
+)
+VALUES = st.recursive(
+    SCALARS,
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=4), st.dictionaries(st.text(max_size=10), inner, max_size=4)
+    ),
+    max_leaves=12,
+)
 
 
 def _paths(doc: Any, prefix: tuple = ()) -> list[tuple]:
@@ -136,7 +153,8 @@ def test_valid_files_load():
 
 
 BOMB = "a: &a [x, x, x, x, x, x, x, x, x, x]\n" + "".join(
-    f"{chr(98 + i)}: &{chr(98 + i)} [{', '.join(['*' + chr(97 + i)] * 10)}]\n" for i in range(8))
+    f"{chr(98 + i)}: &{chr(98 + i)} [{', '.join(['*' + chr(97 + i)] * 10)}]\n" for i in range(8)
+)
 
 
 @pytest.mark.parametrize("which", LOADERS)
@@ -169,8 +187,12 @@ def test_registry_refuses_unsafe_ids_and_regions(bad, key):
 
 @pytest.mark.parametrize("bad", ["rain/storm", "rain#", "+", "x" * 65])
 def test_rules_refuse_unsafe_hazards(bad):
-    rule = {"id": "r", "hazard": bad, "for_kind": "rainfall",
-            "levels": {"red": "sum(rain_mm, 1h) >= 1"}}
+    rule = {
+        "id": "r",
+        "hazard": bad,
+        "for_kind": "rainfall",
+        "levels": {"red": "sum(rain_mm, 1h) >= 1"},
+    }
     found = _load("rules", yaml.safe_dump({"rules": [rule]}))
     assert isinstance(found, ConfigError) and "hazard: expected a hazard name" in str(found)
 
@@ -178,18 +200,19 @@ def test_rules_refuse_unsafe_hazards(bad):
 @pytest.mark.parametrize("bad", INJECTIONS)
 def test_parser_refuses_unsafe_sensor_ids_and_regions(bad):
     from warning.kinds import BUILTIN_KINDS
+
     s = ParseSettings(Registry({}, accept_unknown=True), BUILTIN_KINDS, max_future_ms=None)
-    body = {"sensor_id": "rg-1", "kind": "rainfall", "ts": 1783231200,
-            "values": {"rain_mm": 1.0}}
-    by_id = parse_message(RawMessage("", json.dumps({**body, "sensor_id": bad}).encode(), 0.0),
-                          s)
+    body = {"sensor_id": "rg-1", "kind": "rainfall", "ts": 1783231200, "values": {"rain_mm": 1.0}}
+    by_id = parse_message(RawMessage("", json.dumps({**body, "sensor_id": bad}).encode(), 0.0), s)
     assert isinstance(by_id, Rejected) and by_id.reason in ("bad_id", "bad_type")
-    by_region = parse_message(RawMessage(f"hazard/readings/{bad}/rainfall/rg-1",
-                                         json.dumps(body).encode(), 0.0), s)
+    by_region = parse_message(
+        RawMessage(f"hazard/readings/{bad}/rainfall/rg-1", json.dumps(body).encode(), 0.0), s
+    )
     assert isinstance(by_region, Rejected), f"expected {bad!r} refused, found {by_region}"
     assert by_region.reason in ("bad_id", "topic_mismatch")
-    ok = parse_message(RawMessage("hazard/readings/wuxing/rainfall/rg-1",
-                                  json.dumps(body).encode(), 0.0), s)
+    ok = parse_message(
+        RawMessage("hazard/readings/wuxing/rainfall/rg-1", json.dumps(body).encode(), 0.0), s
+    )
     assert isinstance(ok, Reading) and ok.region == "wuxing"
 
 
@@ -197,27 +220,51 @@ def test_no_injected_region_reaches_a_warnings_topic(tmp_path, broker):
     """Readings under regions the broker accepts but we refuse raise no warning anywhere."""
     from tests.support.live_helpers import metric, start_pipeline, stop_pipeline, wait
     from warning.demo.broker import free_port
+
     port = free_port()
     config = tmp_path / "config.yaml"
-    config.write_text(yaml.safe_dump({
-        "rules": [str(ROOT / "rules")],
-        "mqtt": {"port": broker.port, "client_id": "inject-under-test"},
-        "pipeline": {"idle_tick_after": "1h", "unknown_sensors": "accept",
-                     "max_future": "3650d"},
-        "metrics": {"port": port}, "outputs": {"console": False}}))
+    config.write_text(
+        yaml.safe_dump(
+            {
+                "rules": [str(ROOT / "rules")],
+                "mqtt": {"port": broker.port, "client_id": "inject-under-test"},
+                "pipeline": {
+                    "idle_tick_after": "1h",
+                    "unknown_sensors": "accept",
+                    "max_future": "3650d",
+                },
+                "metrics": {"port": port},
+                "outputs": {"console": False},
+            }
+        )
+    )
     collector = Collector(broker.port, "#")
     proc, log = start_pipeline(tmp_path, config)
     regions = ["wu.xing-" + "a" * 60, "ä", "wu xing", "%2F"]  # topic levels MQTT allows
-    messages = [(f"hazard/readings/{r}/rainfall/rg-{i}",
-                 json.dumps({"sensor_id": f"rg-{i}", "kind": "rainfall",
-                             "ts": 1783231200 + 300 * k, "values": {"rain_mm": 60.0}}).encode())
-                for i, r in enumerate(regions) for k in range(4)]
+    messages = [
+        (
+            f"hazard/readings/{r}/rainfall/rg-{i}",
+            json.dumps(
+                {
+                    "sensor_id": f"rg-{i}",
+                    "kind": "rainfall",
+                    "ts": 1783231200 + 300 * k,
+                    "values": {"rain_mm": 60.0},
+                }
+            ).encode(),
+        )
+        for i, r in enumerate(regions)
+        for k in range(4)
+    ]
     try:
         wait(lambda: metric(port, "hazard_mqtt_connected") == 1, 30, "subscription")
         assert listening(port) == {LOOPBACK}  # the running pipeline's /metrics and /-/reload
         publish_all(broker.port, messages)
-        wait(lambda: metric(port, "hazard_readings_received_total") == len(messages), 30,
-             "the readings")
+        wait(
+            lambda: metric(port, "hazard_readings_received_total") == len(messages),
+            30,
+            "the readings",
+        )
         refused = metric(port, 'hazard_readings_rejected_total{reason="bad_id"}')
     finally:
         assert stop_pipeline(proc, log) == 0

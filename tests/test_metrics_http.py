@@ -68,8 +68,12 @@ def test_notify_endpoint_binds_loopback_by_default(tmp_path, broker):
     from warning.notify.serve import start as start_router
 
     port = free_port()
-    notify = Notify(routing=str(routing_file(tmp_path)), state_dir=str(tmp_path / "notify"),
-                    port=port, client_id="bind-test")
+    notify = Notify(
+        routing=str(routing_file(tmp_path)),
+        state_dir=str(tmp_path / "notify"),
+        port=port,
+        client_id="bind-test",
+    )
     assert notify.host == "127.0.0.1"
     stop = threading.Event()
     service = start_router(Config(mqtt=MQTT(port=broker.port), notify=notify), stop, Metrics())

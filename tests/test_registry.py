@@ -28,7 +28,10 @@ def test_names_per_language_for_sensors_and_regions(tmp_path):
     reg = _load(tmp_path, REGISTRY)
     aj, wx = reg.get("rg-aj-01"), reg.get("rg-wx-01")
     assert [place_name(aj, "rg-aj-01", lang) for lang in ("zh-CN", "en", "zh")] == [
-        "天荒坪", "Tianhuangping", "天荒坪"]
+        "天荒坪",
+        "Tianhuangping",
+        "天荒坪",
+    ]
     assert aj["name"] == "天荒坪 Tianhuangping"  # for logs, both
     assert (region_name(aj, "zh-CN"), region_name(aj, "en")) == ("安吉县", "Anji")
     # A single name serves every language; a region without names has none.
@@ -46,12 +49,21 @@ def test_the_simulator_registry_names_every_sensor_and_region_in_both_languages(
         assert s["id"] not in s["name"].values()
 
 
-@pytest.mark.parametrize(("old", "new", "message"), [
-    ("name: {zh-CN: 天荒坪, en: Tianhuangping}", "name: {zh-CN: 天荒坪, en: 3}",
-     "sensor 'rg-aj-01': name: expected a text, or a text per language"),
-    ("anji: {zh-CN: 安吉县, en: Anji}", "anji: 安吉县",
-     "region 'anji': expected a region id with a name per language"),
-])
+@pytest.mark.parametrize(
+    ("old", "new", "message"),
+    [
+        (
+            "name: {zh-CN: 天荒坪, en: Tianhuangping}",
+            "name: {zh-CN: 天荒坪, en: 3}",
+            "sensor 'rg-aj-01': name: expected a text, or a text per language",
+        ),
+        (
+            "anji: {zh-CN: 安吉县, en: Anji}",
+            "anji: 安吉县",
+            "region 'anji': expected a region id with a name per language",
+        ),
+    ],
+)
 def test_bad_names_are_located(tmp_path, old, new, message):
     with pytest.raises(ConfigError) as err:
         _load(tmp_path, REGISTRY.replace(old, new))

@@ -39,8 +39,7 @@ def test_watch_reloads_a_changed_file(tmp_path):
     assert "gas_combustible" not in {r.id for r in s.steps.rules.rules}
     s.steps._apply_pending()
     assert "gas_combustible" in {r.id for r in s.steps.rules.rules}
-    assert s.metrics.registry.get_sample_value("hazard_rules_loaded") == len(
-        s.steps.rules.rules)
+    assert s.metrics.registry.get_sample_value("hazard_rules_loaded") == len(s.steps.rules.rules)
 
 
 def test_broken_file_keeps_the_running_rules(tmp_path, caplog):
@@ -54,5 +53,4 @@ def test_broken_file_keeps_the_running_rules(tmp_path, caplog):
     assert Reloader(cfg, s.steps).reload() is False
     assert s.steps._pending is None
     assert s.metrics.registry.get_sample_value("hazard_rules_last_reload_success") == 0
-    assert "rainstorm.yaml:2: rule 'x': hazard: expected this key, found it missing" in \
-        caplog.text
+    assert "rainstorm.yaml:2: rule 'x': hazard: expected this key, found it missing" in caplog.text

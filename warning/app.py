@@ -57,8 +57,12 @@ class Setup:
 
     def make_ingest(self) -> Ingest:
         """Return a fresh per-partition ingest (parser and watermark)."""
-        return Ingest(self.settings, self.lateness_ms,
-                      parse_duration_ms(self.config.pipeline.tick), self.metrics.received)
+        return Ingest(
+            self.settings,
+            self.lateness_ms,
+            parse_duration_ms(self.config.pipeline.tick),
+            self.metrics.received,
+        )
 
 
 def for_files(config: Config, rules: Sequence[Path], sensors: Path | None) -> Config:
@@ -66,9 +70,12 @@ def for_files(config: Config, rules: Sequence[Path], sensors: Path | None) -> Co
 
     Without a registry every sensor is accepted, with its region taken from the readings.
     """
-    cfg = dataclasses.replace(config, rules=[str(Path(r).resolve()) for r in rules],
-                              sensors=str(Path(sensors).resolve()) if sensors else None,
-                              pipeline=dataclasses.replace(config.pipeline))
+    cfg = dataclasses.replace(
+        config,
+        rules=[str(Path(r).resolve()) for r in rules],
+        sensors=str(Path(sensors).resolve()) if sensors else None,
+        pipeline=dataclasses.replace(config.pipeline),
+    )
     if sensors is None:
         cfg.pipeline.unknown_sensors = "accept"
     return cfg
@@ -83,18 +90,34 @@ def setup(config: Config, metrics: Metrics | None = None, *, replay: bool = Fals
     metrics = metrics or Metrics()
     kinds = kinds_from_config(config.kinds)
     p = config.pipeline
-    registry = load_registry(config.path(config.sensors) if config.sensors else None, kinds,
-                             accept_unknown=p.unknown_sensors == "accept")
+    registry = load_registry(
+        config.path(config.sensors) if config.sensors else None,
+        kinds,
+        accept_unknown=p.unknown_sensors == "accept",
+    )
     rules = load_rules([config.path(r) for r in config.rules], kinds)
-    settings = ParseSettings(registry, kinds, config.mqtt.topic_prefix, p.max_payload_bytes,
-                             max_future_ms=None if replay else parse_duration_ms(p.max_future),
-                             min_ts_ms=REPLAY_MIN_TS_MS if replay else LIVE_MIN_TS_MS,
-                             forecast_max_age_ms=parse_duration_ms(p.forecast_max_age))
-    steps = Steps(rules, registry, parse_duration_ms(p.lateness), metrics, kinds, p.timezone,
-                    state_ttl_ms(p.state_ttl, p.lateness, rules),
-                    area_hold_ms=area_hold_ms(p.area_hold, p.lateness),
-                    faults=FaultSettings(confirm=p.confirm) if p.detectors else None,
-                    model=_model(config, kinds), nowcast=_nowcast(config, registry))
+    settings = ParseSettings(
+        registry,
+        kinds,
+        config.mqtt.topic_prefix,
+        p.max_payload_bytes,
+        max_future_ms=None if replay else parse_duration_ms(p.max_future),
+        min_ts_ms=REPLAY_MIN_TS_MS if replay else LIVE_MIN_TS_MS,
+        forecast_max_age_ms=parse_duration_ms(p.forecast_max_age),
+    )
+    steps = Steps(
+        rules,
+        registry,
+        parse_duration_ms(p.lateness),
+        metrics,
+        kinds,
+        p.timezone,
+        state_ttl_ms(p.state_ttl, p.lateness, rules),
+        area_hold_ms=area_hold_ms(p.area_hold, p.lateness),
+        faults=FaultSettings(confirm=p.confirm) if p.detectors else None,
+        model=_model(config, kinds),
+        nowcast=_nowcast(config, registry),
+    )
     return Setup(config, settings, steps, metrics)
 
 
@@ -105,8 +128,7 @@ def _nowcast(config: Config, registry: Registry) -> Nowcaster | None:
     try:
         return Nowcaster(config.path(p.nowcast_model), registry.sensors)
     except (NowcastError, OSError, KeyError) as exc:
-        raise ConfigError([Problem("config", 0, "pipeline", "nowcast_model", str(exc))]
-                          ) from None
+        raise ConfigError([Problem("config", 0, "pipeline", "nowcast_model", str(exc))]) from None
 
 
 def _model(config: Config, kinds: dict) -> ModelScorer | None:
@@ -114,11 +136,11 @@ def _model(config: Config, kinds: dict) -> ModelScorer | None:
     if not p.anomaly_model:
         return None
     try:
-        return ModelScorer(config.path(p.anomaly_model),
-                           {name: k.field_names for name, k in kinds.items()})
+        return ModelScorer(
+            config.path(p.anomaly_model), {name: k.field_names for name, k in kinds.items()}
+        )
     except (ModelError, OSError) as exc:
-        raise ConfigError([Problem("config", 0, "pipeline", "anomaly_model", str(exc))]
-                          ) from None
+        raise ConfigError([Problem("config", 0, "pipeline", "anomaly_model", str(exc))]) from None
 
 
 def _recovery(config: Config) -> dict:
@@ -133,11 +155,14 @@ def _recovery(config: Config) -> dict:
     directory = config.path(p.recovery_dir)
     if not any(directory.glob("part-*.sqlite3")):
         from bytewax.recovery import init_db_dir
+
         directory.mkdir(parents=True, exist_ok=True)
         init_db_dir(directory, 1)
     seconds = parse_duration_ms(p.snapshot_interval) / 1000
-    return {"recovery_config": RecoveryConfig(str(directory)),
-            "epoch_interval": timedelta(seconds=seconds)}
+    return {
+        "recovery_config": RecoveryConfig(str(directory)),
+        "epoch_interval": timedelta(seconds=seconds),
+    }
 
 
 def live_outputs(s: Setup, console_sink: ConsoleSink | None = None) -> Outputs:
@@ -158,8 +183,15 @@ def live_outputs(s: Setup, console_sink: ConsoleSink | None = None) -> Outputs:
         out.dead_letters.append(MQTTDeadLetterSink(publisher))
     if cfg.influx is not None:
         influx = cfg.influx
-        out.store.append(InfluxSink(lambda: make_writer(influx), cfg.path(influx.spool_dir),
-                                    influx.spool_max_bytes, s.metrics, influx.batch_size))
+        out.store.append(
+            InfluxSink(
+                lambda: make_writer(influx),
+                cfg.path(influx.spool_dir),
+                influx.spool_max_bytes,
+                s.metrics,
+                influx.batch_size,
+            )
+        )
     return out
 
 
@@ -172,18 +204,27 @@ def cluster_member(config: Config, process_id: int, addresses: Sequence[str]) ->
     readings to the one worker that keeps its state.
     """
     if not 0 <= process_id < len(addresses):
-        msg = f"process id must be in 0..{len(addresses) - 1} for {len(addresses)} addresses, " \
-              f"got {process_id}"
+        msg = (
+            f"process id must be in 0..{len(addresses) - 1} for {len(addresses)} addresses, "
+            f"got {process_id}"
+        )
         raise ValueError(msg)
     m = config.mqtt
-    mqtt = dataclasses.replace(m, client_id=f"{m.client_id}-{process_id}",
-                               share_group=m.share_group or m.client_id)
+    mqtt = dataclasses.replace(
+        m, client_id=f"{m.client_id}-{process_id}", share_group=m.share_group or m.client_id
+    )
     return dataclasses.replace(config, mqtt=mqtt)
 
 
-def run_live(s: Setup, stop: threading.Event, outputs: Outputs | None = None,
-             workers: int = 1, serve_metrics: bool = True, process_id: int | None = None,
-             addresses: Sequence[str] | None = None) -> None:
+def run_live(
+    s: Setup,
+    stop: threading.Event,
+    outputs: Outputs | None = None,
+    workers: int = 1,
+    serve_metrics: bool = True,
+    process_id: int | None = None,
+    addresses: Sequence[str] | None = None,
+) -> None:
     """Run the live pipeline until ``stop`` is set (SIGINT/SIGTERM set it too).
 
     With ``addresses`` (``host:port`` of every process, this one at ``process_id``) the
@@ -197,19 +238,28 @@ def run_live(s: Setup, stop: threading.Event, outputs: Outputs | None = None,
     reloader = Reloader(cfg, s.steps)
     if serve_metrics and cfg.metrics.enabled:
         s.metrics.serve(cfg.metrics.host, cfg.metrics.port, reload=reloader.reload)
-        log.info("metrics on http://%s:%d/metrics (POST /-/reload reloads the rules)",
-                 cfg.metrics.host, cfg.metrics.port)
+        log.info(
+            "metrics on http://%s:%d/metrics (POST /-/reload reloads the rules)",
+            cfg.metrics.host,
+            cfg.metrics.port,
+        )
     if cfg.pipeline.watch_rules:
         reloader.watch(stop)
     reloader.on_sighup()
     if cfg.notify is not None:
         from warning.notify.serve import start as start_router
 
-        reloader.notify = start_router(cfg, stop, s.metrics,
-                                       lambda sid: dict(s.steps.registry.get(sid) or {}))
-    source = MQTTSource(cfg.mqtt, s.make_ingest, s.metrics, stop,
-                        parse_duration_ms(cfg.pipeline.idle_tick_after),
-                        ack_on_snapshot=bool(cfg.pipeline.recovery_dir))
+        reloader.notify = start_router(
+            cfg, stop, s.metrics, lambda sid: dict(s.steps.registry.get(sid) or {})
+        )
+    source = MQTTSource(
+        cfg.mqtt,
+        s.make_ingest,
+        s.metrics,
+        stop,
+        parse_duration_ms(cfg.pipeline.idle_tick_after),
+        ack_on_snapshot=bool(cfg.pipeline.recovery_dir),
+    )
     flow = build_flow(source, s.steps, outputs or live_outputs(s))
     with StopOnSignals(stop):
         cli_main(flow, workers_per_process=workers, **cluster, **_recovery(cfg))
@@ -233,9 +283,16 @@ class StopOnSignals:
             signal.signal(sig, handler)  # type: ignore[arg-type]
 
 
-def run_backtest(s: Setup, input_path: Path, output: Path, rejected: Path | None = None,
-                 workers: int = 1, progress: Callable[[int], None] | None = None,
-                 indicators: Path | None = None, forecasts: Path | None = None) -> None:
+def run_backtest(
+    s: Setup,
+    input_path: Path,
+    output: Path,
+    rejected: Path | None = None,
+    workers: int = 1,
+    progress: Callable[[int], None] | None = None,
+    indicators: Path | None = None,
+    forecasts: Path | None = None,
+) -> None:
     """Run the same flow over a file of readings; events go to ``output`` in event-time order.
 
     ``forecasts``, a file of forecasts, are fed in by issue time among the readings.
@@ -247,8 +304,7 @@ def run_backtest(s: Setup, input_path: Path, output: Path, rejected: Path | None
         rejected.unlink(missing_ok=True)
     if indicators is not None:
         outputs.indicators.append(JsonLinesSink(indicators, tz, in_order=True))
-    source = ReadingsFileSource(input_path, s.make_ingest, progress=progress,
-                                forecasts=forecasts)
+    source = ReadingsFileSource(input_path, s.make_ingest, progress=progress, forecasts=forecasts)
     started = time.monotonic()
     cli_main(build_flow(source, s.steps, outputs), workers_per_process=workers)
     log.info("backtest took %.2f s", time.monotonic() - started)

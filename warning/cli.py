@@ -26,8 +26,11 @@ if TYPE_CHECKING:
     from warning.authoring.score import Score
     from warning.rules.area_load import AreaRule
 
-app = typer.Typer(add_completion=False, no_args_is_help=True,
-                  help="Multi-hazard early warning: MQTT readings, YAML rules, graded warnings.")
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    help="Multi-hazard early warning: MQTT readings, YAML rules, graded warnings.",
+)
 rules_app = typer.Typer(no_args_is_help=True, help="Check rule files.")
 app.add_typer(rules_app, name="rules")
 app.add_typer(notify_app, name="notify")
@@ -38,9 +41,9 @@ err = Console(stderr=True)
 
 def _logging(verbose: bool, quiet: bool = False) -> None:
     level = logging.DEBUG if verbose else logging.WARNING if quiet else logging.INFO
-    logging.basicConfig(level=level,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-                        stream=sys.stderr)
+    logging.basicConfig(
+        level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr
+    )
 
 
 def _fail(exc: ConfigError) -> NoReturn:
@@ -50,15 +53,24 @@ def _fail(exc: ConfigError) -> NoReturn:
 
 
 @app.command()
-def run(config: Annotated[Path, typer.Option("--config", "-c", help="Run configuration YAML.")],
-        workers: Annotated[int, typer.Option(help="bytewax workers in this process.")] = 1,
-        process_id: Annotated[int | None, typer.Option(
-            "--process-id", "-i", help="This process's index in --addresses (a cluster).")
-        ] = None,
-        addresses: Annotated[str | None, typer.Option(
-            "--addresses", "-a", help="host:port of every cluster process, ';'-separated; "
-            "each reads its share of the MQTT topic (docs/PERFORMANCE.md).")] = None,
-        verbose: bool = False) -> None:
+def run(
+    config: Annotated[Path, typer.Option("--config", "-c", help="Run configuration YAML.")],
+    workers: Annotated[int, typer.Option(help="bytewax workers in this process.")] = 1,
+    process_id: Annotated[
+        int | None,
+        typer.Option("--process-id", "-i", help="This process's index in --addresses (a cluster)."),
+    ] = None,
+    addresses: Annotated[
+        str | None,
+        typer.Option(
+            "--addresses",
+            "-a",
+            help="host:port of every cluster process, ';'-separated; "
+            "each reads its share of the MQTT topic (docs/PERFORMANCE.md).",
+        ),
+    ] = None,
+    verbose: bool = False,
+) -> None:
     """Run the live pipeline: MQTT in; warnings to console, MQTT and InfluxDB."""
     from warning.app import run_live, setup
 
@@ -69,8 +81,9 @@ def run(config: Annotated[Path, typer.Option("--config", "-c", help="Run configu
         _fail(exc)
     peers = [a.strip() for a in addresses.split(";") if a.strip()] if addresses else None
     if peers and not (process_id is not None and 0 <= process_id < len(peers)):
-        typer.echo(f"--process-id must be in 0..{len(peers) - 1} with {len(peers)} addresses",
-                   err=True)
+        typer.echo(
+            f"--process-id must be in 0..{len(peers) - 1} with {len(peers)} addresses", err=True
+        )
         raise typer.Exit(2)
     try:
         run_live(s, threading.Event(), workers=workers, process_id=process_id, addresses=peers)
@@ -82,42 +95,70 @@ def run(config: Annotated[Path, typer.Option("--config", "-c", help="Run configu
 def backtest(
     rules: Annotated[list[Path], typer.Option("--rules", help="Rule file or directory.")],
     output: Annotated[Path, typer.Option("--output", help="Warning events, JSON Lines.")],
-    input: Annotated[Path | None, typer.Option(  # noqa: A002
-        "--input", exists=True, dir_okay=False, help="Readings, JSON Lines or CSV.")] = None,
-    from_influx: Annotated[str | None, typer.Option(
-        "--from-influx", help="Read the readings back from this InfluxDB URL instead "
-        "(InfluxQL /query; credentials from --config's influx section).")] = None,
+    input: Annotated[
+        Path | None,
+        typer.Option(  # noqa: A002
+            "--input", exists=True, dir_okay=False, help="Readings, JSON Lines or CSV."
+        ),
+    ] = None,
+    from_influx: Annotated[
+        str | None,
+        typer.Option(
+            "--from-influx",
+            help="Read the readings back from this InfluxDB URL instead "
+            "(InfluxQL /query; credentials from --config's influx section).",
+        ),
+    ] = None,
     influx_db: Annotated[str, typer.Option(help="Database for --from-influx.")] = "hazard",
-    start: Annotated[str | None, typer.Option(help="With --from-influx: RFC 3339 start.")
-                     ] = None,
-    end: Annotated[str | None, typer.Option(help="With --from-influx: RFC 3339 end "
-                                            "(exclusive).")] = None,
+    start: Annotated[str | None, typer.Option(help="With --from-influx: RFC 3339 start.")] = None,
+    end: Annotated[
+        str | None, typer.Option(help="With --from-influx: RFC 3339 end (exclusive).")
+    ] = None,
     sensors: Annotated[Path | None, typer.Option("--sensors", help="Sensor registry.")] = None,
     rejected: Annotated[Path | None, typer.Option(help="Write rejected readings here.")] = None,
-    indicators: Annotated[Path | None, typer.Option(help="Write indicator records here.")
-                          ] = None,
-    config: Annotated[Path | None, typer.Option("--config", "-c",
-                                                help="Pipeline settings (lateness, kinds...).")
-                      ] = None,
+    indicators: Annotated[Path | None, typer.Option(help="Write indicator records here.")] = None,
+    config: Annotated[
+        Path | None, typer.Option("--config", "-c", help="Pipeline settings (lateness, kinds...).")
+    ] = None,
     workers: int = 1,
     progress: bool = True,
     verbose: bool = False,
-    labels: Annotated[Path | None, typer.Option(
-        "--labels", exists=True, dir_okay=False,
-        help="Ground truth, JSON Lines: subject, hazard, onset, end, level; score against it.")
+    labels: Annotated[
+        Path | None,
+        typer.Option(
+            "--labels",
+            exists=True,
+            dir_okay=False,
+            help="Ground truth, JSON Lines: subject, hazard, onset, end, level; score against it.",
+        ),
     ] = None,
-    summary: Annotated[Path | None, typer.Option("--summary", help="Write the scores as JSON "
-                                                 "(needs --labels).")] = None,
-    report: Annotated[Path | None, typer.Option("--report", help="Write an HTML report with a "
-                                                "plot per episode (needs --labels).")] = None,
-    tolerance: Annotated[str, typer.Option(help="How early before onset a warning counts.")
-                         ] = "1h",
-    forecasts: Annotated[Path | None, typer.Option(
-        "--forecasts", exists=True, dir_okay=False,
-        help="Forecasts, JSON Lines (docs/FORECASTS.md), fed in by issue time.")] = None,
-    baseline: Annotated[list[Path] | None, typer.Option(
-        "--baseline-rules", help="With --labels: also score this rule set (e.g. observed-only) "
-        "on the same input and show the lead time gained per level.")] = None,
+    summary: Annotated[
+        Path | None, typer.Option("--summary", help="Write the scores as JSON (needs --labels).")
+    ] = None,
+    report: Annotated[
+        Path | None,
+        typer.Option(
+            "--report", help="Write an HTML report with a plot per episode (needs --labels)."
+        ),
+    ] = None,
+    tolerance: Annotated[str, typer.Option(help="How early before onset a warning counts.")] = "1h",
+    forecasts: Annotated[
+        Path | None,
+        typer.Option(
+            "--forecasts",
+            exists=True,
+            dir_okay=False,
+            help="Forecasts, JSON Lines (docs/FORECASTS.md), fed in by issue time.",
+        ),
+    ] = None,
+    baseline: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--baseline-rules",
+            help="With --labels: also score this rule set (e.g. observed-only) "
+            "on the same input and show the lead time gained per level.",
+        ),
+    ] = None,
 ) -> None:
     """Run rules over recorded readings with the same dataflow as ``run``."""
     from warning.app import for_files, run_backtest, setup
@@ -130,26 +171,54 @@ def backtest(
     except ConfigError as exc:
         _fail(exc)
     if (input is None) == (from_influx is None):
-        raise typer.BadParameter("give exactly one of --input and --from-influx",
-                                 param_hint="--input/--from-influx")
-    readings = input if from_influx is None else _from_influx(cfg, from_influx, influx_db,
-                                                               start, end, output)
+        raise typer.BadParameter(
+            "give exactly one of --input and --from-influx", param_hint="--input/--from-influx"
+        )
+    readings = (
+        input
+        if from_influx is None
+        else _from_influx(cfg, from_influx, influx_db, start, end, output)
+    )
     assert readings is not None  # exactly one of the two, checked above
     size = readings.stat().st_size
-    bar = Progress("[progress.description]{task.description}", BarColumn(), DownloadColumn(),
-                   TimeRemainingColumn(), console=err, disable=not progress)
+    bar = Progress(
+        "[progress.description]{task.description}",
+        BarColumn(),
+        DownloadColumn(),
+        TimeRemainingColumn(),
+        console=err,
+        disable=not progress,
+    )
     with bar:
         task = bar.add_task("backtest", total=size)
-        run_backtest(s, readings, output, rejected, workers,
-                     progress=lambda done: bar.update(task, completed=done),
-                     indicators=indicators, forecasts=forecasts)
+        run_backtest(
+            s,
+            readings,
+            output,
+            rejected,
+            workers,
+            progress=lambda done: bar.update(task, completed=done),
+            indicators=indicators,
+            forecasts=forecasts,
+        )
     m = s.metrics
-    events = sum(v.value for metric in m.warning_events.collect() for v in metric.samples
-                 if v.name.endswith("_total"))
-    bad = sum(v.value for metric in m.rejected.collect() for v in metric.samples
-              if v.name.endswith("_total"))
-    err.print(f"{int(m.received._value.get())} readings, {int(bad)} rejected, "
-              f"{int(events)} warning events -> {output}", highlight=False)
+    events = sum(
+        v.value
+        for metric in m.warning_events.collect()
+        for v in metric.samples
+        if v.name.endswith("_total")
+    )
+    bad = sum(
+        v.value
+        for metric in m.rejected.collect()
+        for v in metric.samples
+        if v.name.endswith("_total")
+    )
+    err.print(
+        f"{int(m.received._value.get())} readings, {int(bad)} rejected, "
+        f"{int(events)} warning events -> {output}",
+        highlight=False,
+    )
     if truth is not None:
         result = _score(truth, tolerance_ms, s, readings, output, summary, report)
         if baseline:
@@ -158,25 +227,36 @@ def backtest(
         raise typer.BadParameter("needs --labels", param_hint="--baseline-rules")
 
 
-def _gain(truth: list, tolerance_ms: int, result: Score, cfg: Config, baseline: list[Path],
-          input: Path, sensors: Path | None, forecasts: Path | None) -> None:  # noqa: A002
+def _gain(
+    truth: list,
+    tolerance_ms: int,
+    result: Score,
+    cfg: Config,
+    baseline: list[Path],
+    input: Path,
+    sensors: Path | None,
+    forecasts: Path | None,
+) -> None:  # noqa: A002
     """Score the baseline rule set on the same input; print the lead gained per level."""
     from warning.authoring.diff import backtest_events
     from warning.authoring.leadgain import rich_gain_table
     from warning.authoring.score import score
 
     try:
-        before = score(truth, backtest_events(cfg, baseline, input, sensors, forecasts),
-                       tolerance_ms)
+        before = score(
+            truth, backtest_events(cfg, baseline, input, sensors, forecasts), tolerance_ms
+        )
     except ConfigError as exc:
         _fail(exc)
     names = ", ".join(str(p) for p in baseline)
-    Console().print(rich_gain_table(before, result, f"lead time against {names} "
-                                    "(before) on the same readings"))
+    Console().print(
+        rich_gain_table(before, result, f"lead time against {names} (before) on the same readings")
+    )
 
 
-def _from_influx(cfg: Config, url: str, database: str, start: str | None, end: str | None,
-                 output: Path) -> Path:
+def _from_influx(
+    cfg: Config, url: str, database: str, start: str | None, end: str | None, output: Path
+) -> Path:
     """Export the stored readings beside the output, so the replayed input can be seen."""
     import dataclasses
 
@@ -196,8 +276,9 @@ def _from_influx(cfg: Config, url: str, database: str, start: str | None, end: s
     return path
 
 
-def _labels(labels: Path | None, summary: Path | None, report: Path | None, tolerance: str
-            ) -> tuple[list | None, int]:
+def _labels(
+    labels: Path | None, summary: Path | None, report: Path | None, tolerance: str
+) -> tuple[list | None, int]:
     """Read the labels before the run, so that a bad file fails fast."""
     from warning.authoring.score import LabelError, read_labels
     from warning.records import parse_duration_ms
@@ -209,8 +290,9 @@ def _labels(labels: Path | None, summary: Path | None, report: Path | None, tole
     try:
         tolerance_ms = parse_duration_ms(tolerance)
     except (ValueError, ConfigError):
-        raise typer.BadParameter("expected a duration like 30m or 1h",
-                                 param_hint="--tolerance") from None
+        raise typer.BadParameter(
+            "expected a duration like 30m or 1h", param_hint="--tolerance"
+        ) from None
     try:
         return read_labels(labels), tolerance_ms
     except LabelError as exc:
@@ -218,8 +300,15 @@ def _labels(labels: Path | None, summary: Path | None, report: Path | None, tole
         raise typer.Exit(1) from None
 
 
-def _score(truth: list, tolerance_ms: int, s: Setup, input: Path,  # noqa: A002
-           output: Path, summary: Path | None, report: Path | None) -> Score:
+def _score(
+    truth: list,
+    tolerance_ms: int,
+    s: Setup,
+    input: Path,  # noqa: A002
+    output: Path,
+    summary: Path | None,
+    report: Path | None,
+) -> Score:
     import json
 
     from warning.authoring.score import read_events, rich_table, score
@@ -243,16 +332,26 @@ def _score(truth: list, tolerance_ms: int, s: Setup, input: Path,  # noqa: A002
 
 @rules_app.command("check")
 def rules_check(
-    paths: Annotated[list[Path] | None, typer.Argument(
-        help="Rule files or directories (default: the config's rules).")] = None,
-    sensors: Annotated[Path | None, typer.Option(
-        help="Sensor registry (default: the config's).")] = None,
-    config: Annotated[Path | None, typer.Option("--config", "-c",
-                                                help="Pipeline settings: kinds it declares, "
-                                                     "its rules and registry.")] = None,
-    routing: Annotated[Path | None, typer.Option(
-        help="Routing file: every language its channels send must have texts and value "
-             "labels (default: the config's notify.routing).")] = None,
+    paths: Annotated[
+        list[Path] | None,
+        typer.Argument(help="Rule files or directories (default: the config's rules)."),
+    ] = None,
+    sensors: Annotated[
+        Path | None, typer.Option(help="Sensor registry (default: the config's).")
+    ] = None,
+    config: Annotated[
+        Path | None,
+        typer.Option(
+            "--config", "-c", help="Pipeline settings: kinds it declares, its rules and registry."
+        ),
+    ] = None,
+    routing: Annotated[
+        Path | None,
+        typer.Option(
+            help="Routing file: every language its channels send must have texts and value "
+            "labels (default: the config's notify.routing)."
+        ),
+    ] = None,
 ) -> None:
     """Check rule files; print FILE:LINE: rule 'ID': KEY: expected ..., found ... per problem."""
     from warning.kinds import kinds_from_config
@@ -267,8 +366,9 @@ def rules_check(
         kinds = kinds_from_config(cfg.kinds)
         if not paths:
             if not cfg.rules:
-                raise typer.BadParameter("give rule files, or a --config that names them",
-                                         param_hint="PATHS")
+                raise typer.BadParameter(
+                    "give rule files, or a --config that names them", param_hint="PATHS"
+                )
             paths = [cfg.path(r) for r in cfg.rules]
         if sensors is None and cfg.sensors:
             sensors = cfg.path(cfg.sensors)
@@ -293,9 +393,9 @@ def rules_check(
 @rules_app.command("test")
 def rules_test(
     paths: Annotated[list[Path], typer.Argument(help="Test files (*.test.yaml) or directories.")],
-    config: Annotated[Path | None, typer.Option("--config", "-c",
-                                                help="Pipeline settings (lateness, kinds...).")
-                      ] = None,
+    config: Annotated[
+        Path | None, typer.Option("--config", "-c", help="Pipeline settings (lateness, kinds...).")
+    ] = None,
 ) -> None:
     """Run rule tests through the real flow: PASS/FAIL per case, a diff on failure, a summary."""
     from warning.authoring.ruletest import (
@@ -330,19 +430,28 @@ rules_app.command("calibrate")(calibrate)
 @rules_app.command("explain")
 def rules_explain(
     rule: Annotated[str, typer.Argument(help="Rule id.")],
-    at: Annotated[str, typer.Option("--at", help="RFC 3339 time, e.g. "
-                                                  "2026-07-05T04:00:00+08:00.")],
-    input: Annotated[Path, typer.Option("--input", exists=True, dir_okay=False,  # noqa: A002
-                                        help="Readings, JSON Lines or CSV.")],
+    at: Annotated[str, typer.Option("--at", help="RFC 3339 time, e.g. 2026-07-05T04:00:00+08:00.")],
+    input: Annotated[
+        Path,
+        typer.Option(
+            "--input",
+            exists=True,
+            dir_okay=False,  # noqa: A002
+            help="Readings, JSON Lines or CSV.",
+        ),
+    ],
     sensor: Annotated[str | None, typer.Option("--sensor", help="Sensor id.")] = None,
-    rules: Annotated[list[Path] | None, typer.Option("--rules", help="Rule file or directory "
-                                                     "(default: rules).")] = None,
+    rules: Annotated[
+        list[Path] | None, typer.Option("--rules", help="Rule file or directory (default: rules).")
+    ] = None,
     sensors: Annotated[Path | None, typer.Option("--sensors", help="Sensor registry.")] = None,
-    config: Annotated[Path | None, typer.Option("--config", "-c",
-                                                help="Pipeline settings (lateness, kinds...).")
-                      ] = None,
-    area: Annotated[str | None, typer.Option("--area", help="Area id, for an area rule "
-                                             "(default: its only area).")] = None,
+    config: Annotated[
+        Path | None, typer.Option("--config", "-c", help="Pipeline settings (lateness, kinds...).")
+    ] = None,
+    area: Annotated[
+        str | None,
+        typer.Option("--area", help="Area id, for an area rule (default: its only area)."),
+    ] = None,
 ) -> None:
     """Replay readings to a time; show each condition's terms, for area rules who counted."""
     from datetime import datetime
@@ -358,8 +467,12 @@ def rules_explain(
         typer.echo(f"--at: expected an RFC 3339 time with an offset, found {at!r}", err=True)
         raise typer.Exit(1)
     try:
-        s = setup(for_files(load_config(config) if config else Config(),
-                            rules or [Path("rules")], sensors), replay=True)
+        s = setup(
+            for_files(
+                load_config(config) if config else Config(), rules or [Path("rules")], sensors
+            ),
+            replay=True,
+        )
     except ConfigError as exc:
         _fail(exc)
     found = {r.id: r for r in s.steps.rules.rules}
@@ -375,8 +488,7 @@ def rules_explain(
         raise typer.Exit(1)
     at_ms = round(moment.timestamp() * 1000)
     try:
-        e = explain(found[rule], sensor, at_ms, read_readings(input, s.settings),
-                    s.steps.evaluator)
+        e = explain(found[rule], sensor, at_ms, read_readings(input, s.settings), s.steps.evaluator)
     except ValueError as exc:
         typer.echo(str(exc), err=True)
         raise typer.Exit(1) from None
@@ -394,8 +506,13 @@ def _false_alarm_rates(result: Score, s: Setup, input: Path) -> dict:  # noqa: A
     return false_alarm_rates(result, years)
 
 
-def _explain_area(rule: AreaRule, area: str | None, moment: datetime, input: Path,  # noqa: A002
-                  s: Setup) -> None:
+def _explain_area(
+    rule: AreaRule,
+    area: str | None,
+    moment: datetime,
+    input: Path,  # noqa: A002
+    s: Setup,
+) -> None:
     """Explain an area rule for one of its areas (``rules explain RULE --area AREA``)."""
     from datetime import UTC
 
@@ -408,9 +525,15 @@ def _explain_area(rule: AreaRule, area: str | None, moment: datetime, input: Pat
         typer.echo(f"--area: expected one of {', '.join(rule.areas)}", err=True)
         raise typer.Exit(1)
     try:
-        e = explain_area(rule, area, round(moment.timestamp() * 1000),
-                         read_readings(input, s.settings), s.steps.rules, s.steps.registry,
-                         s.steps.evaluator)
+        e = explain_area(
+            rule,
+            area,
+            round(moment.timestamp() * 1000),
+            read_readings(input, s.settings),
+            s.steps.rules,
+            s.steps.registry,
+            s.steps.evaluator,
+        )
     except ValueError as exc:
         typer.echo(str(exc), err=True)
         raise typer.Exit(1) from None
@@ -422,20 +545,40 @@ def _explain_area(rule: AreaRule, area: str | None, moment: datetime, input: Pat
 def rules_diff(
     old: Annotated[Path, typer.Argument(help="The old rule file or directory.")],
     new: Annotated[Path, typer.Argument(help="The new rule file or directory.")],
-    input: Annotated[Path, typer.Option("--input", exists=True, dir_okay=False,  # noqa: A002
-                                        help="Readings, JSON Lines or CSV.")],
+    input: Annotated[
+        Path,
+        typer.Option(
+            "--input",
+            exists=True,
+            dir_okay=False,  # noqa: A002
+            help="Readings, JSON Lines or CSV.",
+        ),
+    ],
     sensors: Annotated[Path | None, typer.Option("--sensors", help="Sensor registry.")] = None,
-    config: Annotated[Path | None, typer.Option("--config", "-c",
-                                                help="Pipeline settings (lateness, kinds...).")
-                      ] = None,
-    labels: Annotated[Path | None, typer.Option(
-        "--labels", exists=True, dir_okay=False,
-        help="Ground truth: also score both and show the lead time gained per level.")] = None,
-    forecasts: Annotated[Path | None, typer.Option(
-        "--forecasts", exists=True, dir_okay=False,
-        help="Forecasts, JSON Lines, fed to both runs.")] = None,
-    tolerance: Annotated[str, typer.Option(help="With --labels: how early before onset a "
-                                           "warning counts.")] = "1h",
+    config: Annotated[
+        Path | None, typer.Option("--config", "-c", help="Pipeline settings (lateness, kinds...).")
+    ] = None,
+    labels: Annotated[
+        Path | None,
+        typer.Option(
+            "--labels",
+            exists=True,
+            dir_okay=False,
+            help="Ground truth: also score both and show the lead time gained per level.",
+        ),
+    ] = None,
+    forecasts: Annotated[
+        Path | None,
+        typer.Option(
+            "--forecasts",
+            exists=True,
+            dir_okay=False,
+            help="Forecasts, JSON Lines, fed to both runs.",
+        ),
+    ] = None,
+    tolerance: Annotated[
+        str, typer.Option(help="With --labels: how early before onset a warning counts.")
+    ] = "1h",
 ) -> None:
     """Backtest both rule sets; list warning events that appear (+), disappear (-), change (~)."""
     from warning.authoring.diff import backtest_events, diff_events, render
@@ -454,9 +597,13 @@ def rules_diff(
         from warning.authoring.leadgain import rich_gain_table
         from warning.authoring.score import score
 
-        Console().print(rich_gain_table(score(truth, before, tolerance_ms),
-                                        score(truth, after, tolerance_ms),
-                                        f"lead time, {old} (before) -> {new} (after)"))
+        Console().print(
+            rich_gain_table(
+                score(truth, before, tolerance_ms),
+                score(truth, after, tolerance_ms),
+                f"lead time, {old} (before) -> {new} (after)",
+            )
+        )
 
 
 @app.command()
@@ -464,18 +611,21 @@ def demo(
     duration: Annotated[float | None, typer.Option(help="Stop after this many seconds.")] = None,
     speed: Annotated[float, typer.Option(help="Simulated seconds per real second.")] = 900.0,
     scenario: str = "storm",
-    influx_url: Annotated[str | None, typer.Option(help="Also store in this InfluxDB (v1).")
-                          ] = None,
-    broker: Annotated[str, typer.Option(help="mosquitto (if installed, the default) or amqtt.")
-                      ] = "mosquitto",
+    influx_url: Annotated[
+        str | None, typer.Option(help="Also store in this InfluxDB (v1).")
+    ] = None,
+    broker: Annotated[
+        str, typer.Option(help="mosquitto (if installed, the default) or amqtt.")
+    ] = "mosquitto",
     verbose: bool = False,
 ) -> None:
     """Run a broker, a simulated storm and the live pipeline, printing warnings as they happen."""
     from warning.demo.run import run_demo
 
     _logging(verbose, quiet=True)
-    run_demo(duration=duration, speed=speed, scenario=scenario, influx_url=influx_url,
-             broker=broker)
+    run_demo(
+        duration=duration, speed=speed, scenario=scenario, influx_url=influx_url, broker=broker
+    )
 
 
 cap_app = typer.Typer(no_args_is_help=True, help="CAP 1.2 alerts of warning events.")
@@ -484,12 +634,18 @@ app.add_typer(cap_app, name="cap")
 
 @cap_app.command("render")
 def cap_render(
-    input: Annotated[Path, typer.Option(  # noqa: A002
-        "--input", exists=True, dir_okay=False, help="Warning events, JSON Lines.")],
+    input: Annotated[
+        Path,
+        typer.Option(  # noqa: A002
+            "--input", exists=True, dir_okay=False, help="Warning events, JSON Lines."
+        ),
+    ],
     output: Annotated[Path, typer.Option("--output", help="Directory for the CAP files.")],
     sensors: Annotated[Path | None, typer.Option("--sensors", help="Sensor registry.")] = None,
-    regions: Annotated[Path | None, typer.Option(
-        "--regions", help="Region names and polygons (deploy/regions.yaml).")] = None,
+    regions: Annotated[
+        Path | None,
+        typer.Option("--regions", help="Region names and polygons (deploy/regions.yaml)."),
+    ] = None,
     sender: str = "hazard-warning@huzhou.example",
     status: Annotated[str, typer.Option(help="Actual, Exercise or Test.")] = "Actual",
     base_url: Annotated[str, typer.Option(help="Where the feed will be served.")] = "",

@@ -153,10 +153,23 @@ class Config:
         return Path(p) if Path(p).is_absolute() else Path(self.base_dir) / p
 
 
-_DURATION_FIELDS = {"lateness", "tick", "idle_tick_after", "max_future", "timeout",
-                    "snapshot_interval", "ack_link_ttl", "state_ttl", "area_hold"}
-_CHOICES = {"api": ("v1", "v2"), "unknown_sensors": ("reject", "accept"), "qos": (0, 1),
-            "confirm": ("route", "wait")}
+_DURATION_FIELDS = {
+    "lateness",
+    "tick",
+    "idle_tick_after",
+    "max_future",
+    "timeout",
+    "snapshot_interval",
+    "ack_link_ttl",
+    "state_ttl",
+    "area_hold",
+}
+_CHOICES = {
+    "api": ("v1", "v2"),
+    "unknown_sensors": ("reject", "accept"),
+    "qos": (0, 1),
+    "confirm": ("route", "wait"),
+}
 
 
 def _build(cls: type, node: Any, c: Checker, where: str, line: int) -> Any:
@@ -168,8 +181,12 @@ def _build(cls: type, node: Any, c: Checker, where: str, line: int) -> Any:
     for key in node:
         if key not in names:
             line_of = node.line_of(str(key)) if isinstance(node, LineDict) else line
-            c.add(line_of, "", f"{where}.{key}" if where else str(key),
-                  f"expected one of {', '.join(names)}, found unknown key {key!r}")
+            c.add(
+                line_of,
+                "",
+                f"{where}.{key}" if where else str(key),
+                f"expected one of {', '.join(names)}, found unknown key {key!r}",
+            )
     kwargs = {}
     for name in names:
         if name not in node:
@@ -184,8 +201,12 @@ def _build(cls: type, node: Any, c: Checker, where: str, line: int) -> Any:
             except ValueError as exc:
                 c.add(kline, "", key, f"expected {exc}")
         if name in _CHOICES and value not in _CHOICES[name]:
-            c.add(kline, "", key, f"expected one of {', '.join(map(str, _CHOICES[name]))}, "
-                                  f"found {describe(value)}")
+            c.add(
+                kline,
+                "",
+                key,
+                f"expected one of {', '.join(map(str, _CHOICES[name]))}, found {describe(value)}",
+            )
     return cls(**kwargs)
 
 
@@ -211,9 +232,12 @@ def _value(hint: Any, value: Any, c: Checker, key: str, line: int) -> Any:
             c.add(line, "", key, f"expected a mapping, found {describe(value)}")
             return {}
         return value
-    ok = {str: isinstance(value, str), bool: isinstance(value, bool),
-          int: isinstance(value, int) and not isinstance(value, bool),
-          float: isinstance(value, int | float) and not isinstance(value, bool)}[hint]
+    ok = {
+        str: isinstance(value, str),
+        bool: isinstance(value, bool),
+        int: isinstance(value, int) and not isinstance(value, bool),
+        float: isinstance(value, int | float) and not isinstance(value, bool),
+    }[hint]
     if not ok:
         c.add(line, "", key, f"expected {hint.__name__}, found {describe(value)}")
     return value
@@ -232,11 +256,12 @@ def load_config(path: str | Path | None) -> Config:
     c.raise_if_any()
     config.base_dir = str(Path(path).parent)
     # Secret and certificate files, like every other path, are relative to the config file.
-    for section, names in ((config.mqtt, ("password_file",)),
-                           (config.mqtt.tls, ("ca_file", "cert_file", "key_file")),
-                           (config.influx, ("password_file", "token_file", "ca_file")),
-                           (config.notify, ("routing", "state_dir", "ack_key_file",
-                                            "sms_inbound_token_file"))):
+    for section, names in (
+        (config.mqtt, ("password_file",)),
+        (config.mqtt.tls, ("ca_file", "cert_file", "key_file")),
+        (config.influx, ("password_file", "token_file", "ca_file")),
+        (config.notify, ("routing", "state_dir", "ack_key_file", "sms_inbound_token_file")),
+    ):
         for name in names if section is not None else ():
             if getattr(section, name):
                 setattr(section, name, str(config.path(getattr(section, name))))
@@ -248,13 +273,15 @@ def secret(env: str | None, file: str | None, what: str) -> str | None:
     if env:
         value = os.environ.get(env)
         if value is None:
-            raise ConfigError([Problem("<env>", 0, "", what,
-                                       f"expected environment variable {env} to be set")])
+            raise ConfigError(
+                [Problem("<env>", 0, "", what, f"expected environment variable {env} to be set")]
+            )
         return value
     if file:
         try:
             return Path(file).read_text(encoding="utf-8").strip()
         except OSError as exc:
-            raise ConfigError([Problem(file, 0, "", what, f"cannot read secret file: "
-                                                          f"{exc.strerror}")]) from None
+            raise ConfigError(
+                [Problem(file, 0, "", what, f"cannot read secret file: {exc.strerror}")]
+            ) from None
     return None

@@ -14,14 +14,28 @@ ANY = "*"
 _ALIASES = {"zh": "zh-CN", "zh-cn": "zh-CN", "zh-hans": "zh-CN", "en-us": "en", "en-gb": "en"}
 
 #: The colours of the four levels, as each language says them.
-LEVEL_WORDS = {"zh-CN": {"blue": "蓝色", "yellow": "黄色", "orange": "橙色", "red": "红色"},
-               "en": {"blue": "blue", "yellow": "yellow", "orange": "orange", "red": "red"}}
+LEVEL_WORDS = {
+    "zh-CN": {"blue": "蓝色", "yellow": "黄色", "orange": "橙色", "red": "红色"},
+    "en": {"blue": "blue", "yellow": "yellow", "orange": "orange", "red": "red"},
+}
 
 #: Units as written in rule files, and how each language says them.
 UNIT_WORDS: dict[str, dict[str, str]] = {
-    "zh-CN": {"mm": "毫米", "m": "米", "m/h": "米/小时", "mm/h": "毫米/小时", "h": "小时",
-              "deg": "度", "°": "度", "%LEL": "%LEL", "ppm": "ppm", "%vol": "%", "%": "%",
-              "x": "倍", "": ""},
+    "zh-CN": {
+        "mm": "毫米",
+        "m": "米",
+        "m/h": "米/小时",
+        "mm/h": "毫米/小时",
+        "h": "小时",
+        "deg": "度",
+        "°": "度",
+        "%LEL": "%LEL",
+        "ppm": "ppm",
+        "%vol": "%",
+        "%": "%",
+        "x": "倍",
+        "": "",
+    },
     "en": {"x": "times"},
 }
 

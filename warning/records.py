@@ -32,8 +32,12 @@ class Level(enum.IntEnum):
 LEVEL_NAMES = tuple(level.colour for level in Level)
 
 #: CAP 1.2 severity per level (DOMAIN.md).
-CAP_SEVERITY = {Level.BLUE: "Minor", Level.YELLOW: "Moderate", Level.ORANGE: "Severe",
-                Level.RED: "Extreme"}
+CAP_SEVERITY = {
+    Level.BLUE: "Minor",
+    Level.YELLOW: "Moderate",
+    Level.ORANGE: "Severe",
+    Level.RED: "Extreme",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -234,5 +238,9 @@ class IndicatorRecord:
 
     def to_dict(self, tz: tzinfo) -> dict[str, Any]:
         """Return ``{"sensor_id", "ts", "indicator", "values"}``."""
-        return {"sensor_id": self.sensor_id, "ts": format_ts(self.ts, tz),
-                "indicator": self.indicator, "values": self.values}
+        return {
+            "sensor_id": self.sensor_id,
+            "ts": format_ts(self.ts, tz),
+            "indicator": self.indicator,
+            "values": self.values,
+        }

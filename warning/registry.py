@@ -58,8 +58,12 @@ class Registry:
 
     def attrs_for(self, sensor_id: str, kind: str, region: str) -> Mapping[str, Any]:
         """Return the attributes of a sensor, with defaults for an unregistered one."""
-        return self.sensors.get(sensor_id) or {"id": sensor_id, "kind": kind, "name": sensor_id,
-                                               "region": region}
+        return self.sensors.get(sensor_id) or {
+            "id": sensor_id,
+            "kind": kind,
+            "name": sensor_id,
+            "region": region,
+        }
 
     def subject_attrs(self, subject: str) -> Mapping[str, Any] | None:
         """Return a warning subject's attributes: a sensor's, else an area's (with polygon)."""
@@ -90,8 +94,7 @@ class Registry:
         group = self.groups.get(area)
         if group is not None:
             region = group.region or area
-            out: dict[str, Any] = {"id": area, "name": group.name, "region": region,
-                                   "kind": "area"}
+            out: dict[str, Any] = {"id": area, "name": group.name, "region": region, "kind": "area"}
             if group.names:
                 out["names"] = dict(group.names)
             if group.polygon:
@@ -99,8 +102,12 @@ class Registry:
         else:  # a region: its own names
             region = area
             names = self.region_names.get(area, {})
-            out = {"id": area, "name": " ".join(dict.fromkeys(names.values())) or area,
-                   "region": area, "kind": "area"}
+            out = {
+                "id": area,
+                "name": " ".join(dict.fromkeys(names.values())) or area,
+                "region": area,
+                "kind": "area",
+            }
             if names:
                 out["names"] = dict(names)
         if region in self.region_names:
@@ -108,8 +115,9 @@ class Registry:
         return out
 
 
-def load_registry(path: str | Path | None, kinds: Mapping[str, Kind] = BUILTIN_KINDS,
-                  accept_unknown: bool = False) -> Registry:
+def load_registry(
+    path: str | Path | None, kinds: Mapping[str, Kind] = BUILTIN_KINDS, accept_unknown: bool = False
+) -> Registry:
     """Load ``sensors: [{id, kind, name, region, lat, lon, tz?, ...}]``; raise ConfigError.
 
     ``name`` is a text or a display name per language (``{zh-CN: 天荒坪, en: Tianhuangping}``);
@@ -122,8 +130,12 @@ def load_registry(path: str | Path | None, kinds: Mapping[str, Kind] = BUILTIN_K
     c = Checker(str(path))
     doc = load_yaml(path)
     if not isinstance(doc, LineDict) or not isinstance(doc.get("sensors"), LineList):
-        c.add(getattr(doc, "line", 1), "", "sensors",
-              f"expected a mapping with a 'sensors' list, found {describe(doc)}")
+        c.add(
+            getattr(doc, "line", 1),
+            "",
+            "sensors",
+            f"expected a mapping with a 'sensors' list, found {describe(doc)}",
+        )
         c.raise_if_any()
     items: LineList = doc["sensors"]
     region_names = _region_names(doc, c)
@@ -144,14 +156,16 @@ def load_registry(path: str | Path | None, kinds: Mapping[str, Kind] = BUILTIN_K
             elif key in ("id", "region") and key in node and not is_id(node[key]):
                 c.expect(node, key, where, ID_RULE, node[key])
         if isinstance(node.get("kind"), str) and node["kind"] not in kinds:
-            c.expect(node, "kind", where, f"a kind among {', '.join(sorted(kinds))}",
-                     node["kind"])
+            c.expect(node, "kind", where, f"a kind among {', '.join(sorted(kinds))}", node["kind"])
         names = _names(node, where, c)
         for key in ("lat", "lon"):
             value = node.get(key)
             bound = 90 if key == "lat" else 180
-            if key in node and (not isinstance(value, int | float) or isinstance(value, bool)
-                                or not -bound <= value <= bound):
+            if key in node and (
+                not isinstance(value, int | float)
+                or isinstance(value, bool)
+                or not -bound <= value <= bound
+            ):
                 c.expect(node, key, where, f"a number from -{bound} to {bound}", value)
         if isinstance(sid, str):
             if sid in sensors:
@@ -164,8 +178,9 @@ def load_registry(path: str | Path | None, kinds: Mapping[str, Kind] = BUILTIN_K
     for sid, node in nodes.items():
         for key in LINK_KEYS:
             ids = node.get(key)
-            if key in node and not (isinstance(ids, list)
-                                    and all(isinstance(x, str) and x in sensors for x in ids)):
+            if key in node and not (
+                isinstance(ids, list) and all(isinstance(x, str) and x in sensors for x in ids)
+            ):
                 c.expect(node, key, f"sensor {sid!r}", "a list of registered sensor ids", ids)
     groups = _areas(doc, c, sensors)
     c.raise_if_any()
@@ -185,12 +200,14 @@ def _names(node: LineDict, where: str, c: Checker) -> dict[str, Any]:
     value = node.get("name")
     if value is None or isinstance(value, str):
         return {}
-    if isinstance(value, Mapping) and value and all(
-            isinstance(k, str) and isinstance(v, str) and v for k, v in value.items()):
+    if (
+        isinstance(value, Mapping)
+        and value
+        and all(isinstance(k, str) and isinstance(v, str) and v for k, v in value.items())
+    ):
         names = {normalize(k): v for k, v in value.items()}
         return {"names": names, "name": " ".join(dict.fromkeys(names.values()))}
-    c.expect(node, "name", where, "a text, or a text per language ({zh-CN: ..., en: ...})",
-             value)
+    c.expect(node, "name", where, "a text, or a text per language ({zh-CN: ..., en: ...})", value)
     return {}
 
 
@@ -208,13 +225,21 @@ def _region_names(doc: LineDict, c: Checker) -> dict[str, dict[str, str]]:
     out: dict[str, dict[str, str]] = {}
     if isinstance(raw, Mapping):
         for rid, names in raw.items():
-            if is_id(rid) and isinstance(names, Mapping) and names and all(
-                    isinstance(k, str) and isinstance(v, str) and v for k, v in names.items()):
+            if (
+                is_id(rid)
+                and isinstance(names, Mapping)
+                and names
+                and all(isinstance(k, str) and isinstance(v, str) and v for k, v in names.items())
+            ):
                 out[rid] = {normalize(k): v for k, v in names.items()}
             else:
-                c.add(raw.line_of(str(rid)) if isinstance(raw, LineDict) else doc.line,
-                      f"region {rid!r}", "", "expected a region id with a name per language "
-                      f"({{zh-CN: ..., en: ...}}), found {describe(names)}")
+                c.add(
+                    raw.line_of(str(rid)) if isinstance(raw, LineDict) else doc.line,
+                    f"region {rid!r}",
+                    "",
+                    "expected a region id with a name per language "
+                    f"({{zh-CN: ..., en: ...}}), found {describe(names)}",
+                )
         return out
     c.expect(doc, "regions", "", "a mapping of region id to names per language", raw)
     return out
@@ -244,23 +269,39 @@ def _areas(doc: LineDict, c: Checker, sensors: Mapping[str, Any]) -> dict[str, A
             c.expect(node, "id", where, ID_RULE, aid)
             continue
         if aid in out or aid in regions:
-            c.add(node.line_of("id"), where, "id",
-                  "expected an id unique among areas and regions, found a repeat")
+            c.add(
+                node.line_of("id"),
+                where,
+                "id",
+                "expected an id unique among areas and regions, found a repeat",
+            )
         members = node.get("sensors")
-        if not isinstance(members, list) or not members \
-                or not all(isinstance(m, str) for m in members):
+        if (
+            not isinstance(members, list)
+            or not members
+            or not all(isinstance(m, str) for m in members)
+        ):
             c.expect(node, "sensors", where, "a list of sensor ids", members)
             continue
         for m in members:
             if m not in sensors:
-                c.add(node.line_of("sensors"), where, "sensors",
-                      f"expected ids of registered sensors, found unknown sensor {m!r}")
+                c.add(
+                    node.line_of("sensors"),
+                    where,
+                    "sensors",
+                    f"expected ids of registered sensors, found unknown sensor {m!r}",
+                )
         polygon = _polygon(node, where, c)
         names = _names(node, where, c)
         if isinstance(aid, str):
-            out[aid] = Area(aid, str(names.get("name") or node.get("name", aid)),
-                            frozenset(members), str(node.get("region", "")), polygon,
-                            names.get("names", {}))
+            out[aid] = Area(
+                aid,
+                str(names.get("name") or node.get("name", aid)),
+                frozenset(members),
+                str(node.get("region", "")),
+                polygon,
+                names.get("names", {}),
+            )
     return out
 
 
@@ -268,9 +309,16 @@ def _polygon(node: LineDict, where: str, c: Checker) -> tuple[tuple[float, float
     raw = node.get("polygon")
     if raw is None:
         return ()
-    ok = isinstance(raw, list) and len(raw) >= 4 and all(
-        isinstance(p, list) and len(p) == 2 and all(
-            isinstance(v, int | float) and not isinstance(v, bool) for v in p) for p in raw)
+    ok = (
+        isinstance(raw, list)
+        and len(raw) >= 4
+        and all(
+            isinstance(p, list)
+            and len(p) == 2
+            and all(isinstance(v, int | float) and not isinstance(v, bool) for v in p)
+            for p in raw
+        )
+    )
     if not ok or raw[0] != raw[-1]:
         c.expect(node, "polygon", where, "a closed ring of at least 4 [lat, lon] points", raw)
         return ()

@@ -65,12 +65,17 @@ class Reloader:
             try:
                 registry = load_registry(
                     self.config.path(self.config.sensors) if self.config.sensors else None,
-                    kinds, accept_unknown=self.config.pipeline.unknown_sensors == "accept")
+                    kinds,
+                    accept_unknown=self.config.pipeline.unknown_sensors == "accept",
+                )
                 rules = load_rules([self.config.path(r) for r in self.config.rules], kinds)
                 p = self.config.pipeline
                 state_ttl_ms(p.state_ttl, p.lateness, rules)  # new windows must fit the TTL
-                routing = (load_routing(self.config.notify.routing)
-                           if self.notify is not None and self.config.notify else None)
+                routing = (
+                    load_routing(self.config.notify.routing)
+                    if self.notify is not None and self.config.notify
+                    else None
+                )
             except ConfigError as exc:
                 for problem in exc.problems:
                     log.error("reload refused: %s", problem)
@@ -90,10 +95,12 @@ class Reloader:
 
     def watch(self, stop: threading.Event, every: float = 2.0) -> threading.Thread:
         """Poll the files in a background thread until ``stop`` is set."""
+
         def loop() -> None:
             while not stop.wait(every):
                 if self.changed():
                     self.reload()
+
         thread = threading.Thread(target=loop, name="rule-reloader", daemon=True)
         thread.start()
         return thread
@@ -101,5 +108,9 @@ class Reloader:
     def on_sighup(self) -> None:
         """Reload on SIGHUP (main thread only)."""
         if threading.current_thread() is threading.main_thread():
-            signal.signal(signal.SIGHUP, lambda *_: threading.Thread(
-                target=self.reload, name="sighup-reload", daemon=True).start())
+            signal.signal(
+                signal.SIGHUP,
+                lambda *_: threading.Thread(
+                    target=self.reload, name="sighup-reload", daemon=True
+                ).start(),
+            )

@@ -37,8 +37,12 @@ def _expanded_size(node: yaml.Node, sizes: dict[int, int]) -> int:
     key = id(node)
     if key in sizes:
         if sizes[key] < 0:
-            raise yaml.composer.ComposerError(None, None, "expected no alias inside its own "
-                                              "anchor, found a recursive one", node.start_mark)
+            raise yaml.composer.ComposerError(
+                None,
+                None,
+                "expected no alias inside its own anchor, found a recursive one",
+                node.start_mark,
+            )
         return sizes[key]
     sizes[key] = -1
     total = 1
@@ -50,8 +54,12 @@ def _expanded_size(node: yaml.Node, sizes: dict[int, int]) -> int:
             total += _expanded_size(k, sizes) + _expanded_size(v, sizes)
     if total > MAX_NODES:
         raise yaml.composer.ComposerError(
-            None, None, f"expected at most {MAX_NODES} nodes with aliases expanded, found "
-            f"more (an alias bomb?)", node.start_mark)
+            None,
+            None,
+            f"expected at most {MAX_NODES} nodes with aliases expanded, found "
+            f"more (an alias bomb?)",
+            node.start_mark,
+        )
     sizes[key] = total
     return total
 
@@ -76,10 +84,12 @@ class _Loader(yaml.SafeLoader):
             key = self.construct_object(key_node, deep=True)
             if not isinstance(key, str | int | float | bool) and key is not None:
                 raise yaml.constructor.ConstructorError(
-                    None, None, "expected a scalar key", key_node.start_mark)
+                    None, None, "expected a scalar key", key_node.start_mark
+                )
             if key in out:
                 raise yaml.constructor.ConstructorError(
-                    None, None, f"duplicate key {key!r}", key_node.start_mark)
+                    None, None, f"duplicate key {key!r}", key_node.start_mark
+                )
             out[key] = self.construct_object(value_node, deep=True)
             out.key_lines[str(key)] = key_node.start_mark.line + 1
         return out
@@ -92,8 +102,7 @@ class _Loader(yaml.SafeLoader):
 
 
 _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _Loader.construct_mapping)
-_Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG,
-                        _Loader.construct_sequence)
+_Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _Loader.construct_sequence)
 
 
 @dataclass(frozen=True)
@@ -152,15 +161,33 @@ def load_yaml(path: str | Path, max_bytes: int = 4 << 20) -> Any:
     try:
         size = path.stat().st_size
         if size > max_bytes:
-            raise ConfigError([Problem(str(path), 1, "", "", f"expected a file of at most "
-                                       f"{max_bytes} bytes, found {size}")])
+            raise ConfigError(
+                [
+                    Problem(
+                        str(path),
+                        1,
+                        "",
+                        "",
+                        f"expected a file of at most {max_bytes} bytes, found {size}",
+                    )
+                ]
+            )
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError([Problem(str(path), 1, "", "", f"cannot read: {exc}")]) from None
     deep = _too_deep_line(text)
     if deep:
-        raise ConfigError([Problem(str(path), deep, "", "", f"expected [ ] and {{ }} nested at "
-                                   f"most {MAX_FLOW_DEPTH} deep, found deeper")])
+        raise ConfigError(
+            [
+                Problem(
+                    str(path),
+                    deep,
+                    "",
+                    "",
+                    f"expected [ ] and {{ }} nested at most {MAX_FLOW_DEPTH} deep, found deeper",
+                )
+            ]
+        )
     try:
         return yaml.load(text, Loader=_Loader)  # noqa: S506 - _Loader is a SafeLoader
     except yaml.MarkedYAMLError as exc:
@@ -212,14 +239,19 @@ class Checker:
         self.add(line, where, key, f"expected a mapping, found {describe(node)}")
         return None
 
-    def known_keys(self, node: LineDict, allowed: Iterable[str], where: str,
-                   required: Iterable[str] = ()) -> None:
+    def known_keys(
+        self, node: LineDict, allowed: Iterable[str], where: str, required: Iterable[str] = ()
+    ) -> None:
         """Record unknown and missing keys of ``node``."""
         allowed = list(allowed)
         for key in node:
             if key not in allowed:
-                self.add(node.line_of(str(key)), where, str(key),
-                         f"expected one of {', '.join(allowed)}, found unknown key {key!r}")
+                self.add(
+                    node.line_of(str(key)),
+                    where,
+                    str(key),
+                    f"expected one of {', '.join(allowed)}, found unknown key {key!r}",
+                )
         for key in required:
             if key not in node:
                 self.add(node.line, where, key, "expected this key, found it missing")

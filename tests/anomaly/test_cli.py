@@ -29,8 +29,10 @@ def test_score_writes_one_streaming_score_per_row(tmp_path: Path) -> None:
     """Each score depends only on the rows up to it: a prefix scores the same."""
     src, out = tmp_path / "s.csv", tmp_path / "o.csv"
     values = _series(src)
-    res = runner.invoke(app, ["anomaly", "score", "--input", str(src), "--detector", "robust_z",
-                              "--output", str(out)])
+    res = runner.invoke(
+        app,
+        ["anomaly", "score", "--input", str(src), "--detector", "robust_z", "--output", str(out)],
+    )
     assert res.exit_code == 0, res.output
     rows = list(csv.DictReader(out.open()))
     assert list(rows[0]) == ["timestamp", "value", "anomaly_score"]
@@ -48,13 +50,27 @@ def test_score_reports_the_bad_line(tmp_path: Path) -> None:
     """A row that is not a number is named by file and line, expected against found."""
     src = tmp_path / "s.csv"
     src.write_text("timestamp,value\n2014-04-01 00:00:00,1.0\n2014-04-01 00:05:00,abc\n")
-    res = runner.invoke(app, ["anomaly", "score", "--input", str(src), "--output",
-                              str(tmp_path / "o.csv")])
+    res = runner.invoke(
+        app, ["anomaly", "score", "--input", str(src), "--output", str(tmp_path / "o.csv")]
+    )
     assert res.exit_code == 1
-    assert f"{src}:3: expected a timestamp and a number, found '2014-04-01 00:05:00','abc'" \
+    assert (
+        f"{src}:3: expected a timestamp and a number, found '2014-04-01 00:05:00','abc'"
         in res.output
-    res = runner.invoke(app, ["anomaly", "score", "--input", str(src), "--detector", "lstm",
-                              "--output", str(tmp_path / "o.csv")])
+    )
+    res = runner.invoke(
+        app,
+        [
+            "anomaly",
+            "score",
+            "--input",
+            str(src),
+            "--detector",
+            "lstm",
+            "--output",
+            str(tmp_path / "o.csv"),
+        ],
+    )
     assert res.exit_code == 1 and "found 'lstm'" in res.output
 
 
@@ -64,9 +80,21 @@ def test_evaluate_on_a_nab_folder(tmp_path: Path) -> None:
     _series(tmp_path / "data" / "g" / "s.csv", n=2000)
     labels = {"g/s.csv": ["2014-04-02 01:00:00"]}
     (tmp_path / "labels.json").write_text(json.dumps(labels))
-    res = runner.invoke(app, ["anomaly", "evaluate", "--data", str(tmp_path / "data"),
-                              "--labels", str(tmp_path / "labels.json"), "--detector",
-                              "robust_z", "--detector", "random"])
+    res = runner.invoke(
+        app,
+        [
+            "anomaly",
+            "evaluate",
+            "--data",
+            str(tmp_path / "data"),
+            "--labels",
+            str(tmp_path / "labels.json"),
+            "--detector",
+            "robust_z",
+            "--detector",
+            "random",
+        ],
+    )
     assert res.exit_code == 0, res.output
     assert "1 series, 2000 rows, 1 anomaly windows" in res.output
     line = next(ln for ln in res.output.splitlines() if ln.startswith("robust_z"))
@@ -85,11 +113,21 @@ def test_train_from_a_readings_file(tmp_path: Path) -> None:
     src = tmp_path / "r.jsonl"
     with src.open("w") as f:
         for i in range(200):
-            f.write(json.dumps({"sensor_id": "wl-1", "kind": "reservoir", "ts": 1.78e9 + i * 300,
-                                "values": {"level_m": 3.2 + (i % 3) * 0.01}}) + "\n")
+            f.write(
+                json.dumps(
+                    {
+                        "sensor_id": "wl-1",
+                        "kind": "reservoir",
+                        "ts": 1.78e9 + i * 300,
+                        "values": {"level_m": 3.2 + (i % 3) * 0.01},
+                    }
+                )
+                + "\n"
+            )
         f.write("not json\n")
-    res = runner.invoke(app, ["anomaly", "train", "--input", str(src), "--model",
-                              str(tmp_path / "m")])
+    res = runner.invoke(
+        app, ["anomaly", "train", "--input", str(src), "--model", str(tmp_path / "m")]
+    )
     assert res.exit_code == 0, res.output
     assert "model version 1" in res.output and "(200 rows)" in res.output
     assert (tmp_path / "m" / "v1" / "models.pkl").exists()
@@ -111,15 +149,29 @@ def _nab_checkout(root: Path) -> None:
             for i, r in enumerate(rows):  # a hit at the window's start (row 576), an FP in b
                 hit = (name == "a" and i == 576) or (name == "b" and i == 1500)
                 f.write(f"{r['timestamp']},{r['value']},{0.9 if hit else 0.1}\n")
-    (root / "results" / "final_results.json").write_text(json.dumps(
-        {"mine": {"standard": 94.5, "reward_low_FP_rate": 89.0, "reward_low_FN_rate": 96.3}}))
+    (root / "results" / "final_results.json").write_text(
+        json.dumps(
+            {"mine": {"standard": 94.5, "reward_low_FP_rate": 89.0, "reward_low_FN_rate": 96.3}}
+        )
+    )
 
 
 def test_evaluate_nab_scores_shipped_results_next_to_published(tmp_path: Path) -> None:
     """--nab --results: the three profiles, the swept threshold and NAB's published figure."""
     _nab_checkout(tmp_path)
-    res = runner.invoke(app, ["anomaly", "evaluate", "--nab", str(tmp_path), "--results",
-                              "mine", "--detector", "robust_z"])
+    res = runner.invoke(
+        app,
+        [
+            "anomaly",
+            "evaluate",
+            "--nab",
+            str(tmp_path),
+            "--results",
+            "mine",
+            "--detector",
+            "robust_z",
+        ],
+    )
     assert res.exit_code == 0, res.output
     assert "NAB: 2 series, 4000 rows, 1 windows" in res.output
     rows = {tuple(ln.split()[:4]): ln.split() for ln in res.output.splitlines()}
@@ -134,8 +186,10 @@ def test_evaluate_nab_scores_shipped_results_next_to_published(tmp_path: Path) -
 def test_evaluate_nab_names_what_is_wrong(tmp_path: Path) -> None:
     """A folder that is not NAB, a missing result file, an unknown detector: clear errors."""
     res = runner.invoke(app, ["anomaly", "evaluate", "--nab", str(tmp_path)])
-    assert res.exit_code == 1 and "expected a NAB checkout with labels/combined_windows.json" \
-        in res.output
+    assert (
+        res.exit_code == 1
+        and "expected a NAB checkout with labels/combined_windows.json" in res.output
+    )
     _nab_checkout(tmp_path)
     res = runner.invoke(app, ["anomaly", "evaluate", "--nab", str(tmp_path), "--results", "x"])
     assert res.exit_code == 1 and "x_a.csv" in res.output

@@ -25,8 +25,10 @@ QUIET = """
   - {type: weather, sensor: ws-wx-01, temp_mean_c: 28.5, temp_amp_c: 3.0, rh_mean_pct: 82}
 """
 #: Convective bursts after dry spells over both Anji and both Deqing gauges (mm/h).
-BURSTS = "[[0m, 0], [5m, 0], [6m, 360], [30m, 360], [31m, 10], [150m, 2], [151m, 400], " \
-         "[170m, 300], [200m, 10], [360m, 0]]"
+BURSTS = (
+    "[[0m, 0], [5m, 0], [6m, 360], [30m, 360], [31m, 10], [150m, 2], [151m, 400], "
+    "[170m, 300], [200m, 10], [360m, 0]]"
+)
 STORM = f"""
 name: burst_storm
 description: convective bursts after dry spells over four gauges of two regions.
@@ -57,9 +59,12 @@ events:
 
 def test_neighbours_are_same_kind_same_region_and_linked() -> None:
     """Rain gauges of a region corroborate each other; a linked sensor is heard too."""
-    reg = {"a": {"kind": "rainfall", "region": "r"}, "b": {"kind": "rainfall", "region": "r"},
-           "c": {"kind": "rainfall", "region": "q"},
-           "w": {"kind": "water_level", "region": "r", "linked": ["a", "up"]}}
+    reg = {
+        "a": {"kind": "rainfall", "region": "r"},
+        "b": {"kind": "rainfall", "region": "r"},
+        "c": {"kind": "rainfall", "region": "q"},
+        "w": {"kind": "water_level", "region": "r", "linked": ["a", "up"]},
+    }
     assert peer_map(reg) == {"a": ("b", "w"), "b": ("a",), "up": ("w",)}
 
 
@@ -83,13 +88,16 @@ def test_a_lone_spike_routes_its_warning_as_possible_with_its_fault(tmp_path: Pa
     """route: the orange warning goes out at once as Possible, its spike fault with it."""
     result = backtest(parse_scenario(SPIKE), tmp_path, Pipeline(confirm="route"))
     orange = [e for e in result.events if e["hazard"] == "rainstorm"]
-    fault = [e for e in result.events if e["rule_id"] == "sensor_fault_spike"
-             and e["event"] == "raised"]
+    fault = [
+        e for e in result.events if e["rule_id"] == "sensor_fault_spike" and e["event"] == "raised"
+    ]
     assert [e["level"] for e in orange] == ["orange"] and len(fault) == 1
     assert orange[0]["certainty"] == "Possible"
     assert fault[0]["ts"] == orange[0]["ts"]  # together, not one report later
-    why = "rain_mm 60 is a spike candidate (robust z 60), not corroborated by neighbours " \
-          "(rg-wx-02 rain_mm 0); routed for confirmation"
+    why = (
+        "rain_mm 60 is a spike candidate (robust z 60), not corroborated by neighbours "
+        "(rg-wx-02 rain_mm 0); routed for confirmation"
+    )
     assert why in orange[0]["message"]
     xml = render(event_from_wire(orange[0]), {"name": "Huzhou city"}, [], settings())
     doc = assert_valid(xml)
@@ -102,8 +110,9 @@ def test_a_lone_spike_waits_one_report_then_goes_out_with_its_fault(tmp_path: Pa
     """wait: the orange warning is held until the next reading; it fell back, so both go out."""
     result = backtest(parse_scenario(SPIKE), tmp_path, Pipeline(confirm="wait"))
     orange = [e for e in result.events if e["hazard"] == "rainstorm"]
-    fault = [e for e in result.events if e["rule_id"] == "sensor_fault_spike"
-             and e["event"] == "raised"]
+    fault = [
+        e for e in result.events if e["rule_id"] == "sensor_fault_spike" and e["event"] == "raised"
+    ]
     assert len(orange) == 1 and len(fault) == 1
     assert orange[0]["certainty"] == "Possible"
     assert "the next reading fell back (spike)" in orange[0]["message"]
@@ -136,8 +145,9 @@ events:
 def test_wait_holds_a_lone_extreme_until_the_neighbour_confirms_it(tmp_path: Path) -> None:
     """wait: the first orange is held one report; confirmed, it goes out Observed, no fault."""
     result = backtest(parse_scenario(CELL), tmp_path, Pipeline(confirm="wait"))
-    first = next(e for e in result.events if e["subject"] == "rg-wx-01"
-                 and e["hazard"] == "rainstorm")
+    first = next(
+        e for e in result.events if e["subject"] == "rg-wx-01" and e["hazard"] == "rainstorm"
+    )
     assert first["level"] in ("orange", "red") and first["certainty"] == "Observed"
     assert "held up to 5 min for confirmation; confirmed by" in first["message"]
     assert not [e for e in result.events if e["hazard"] == "sensor_fault"]
@@ -146,11 +156,15 @@ def test_wait_holds_a_lone_extreme_until_the_neighbour_confirms_it(tmp_path: Pat
 def test_route_takes_back_an_early_spike_fault_when_the_value_lasts(tmp_path: Path) -> None:
     """route: Possible at once with its fault; the next reading stays high, the fault clears."""
     result = backtest(parse_scenario(CELL), tmp_path, Pipeline(confirm="route"))
-    first = next(e for e in result.events if e["subject"] == "rg-wx-01"
-                 and e["hazard"] == "rainstorm")
+    first = next(
+        e for e in result.events if e["subject"] == "rg-wx-01" and e["hazard"] == "rainstorm"
+    )
     assert first["certainty"] == "Possible" and "routed for confirmation" in first["message"]
-    faults = [(e["event"], _minutes(e["ts"])) for e in result.events
-              if e["rule_id"] == "sensor_fault_spike"]
+    faults = [
+        (e["event"], _minutes(e["ts"]))
+        for e in result.events
+        if e["rule_id"] == "sensor_fault_spike"
+    ]
     assert faults == [("raised", _minutes(first["ts"])), ("cleared", _minutes(first["ts"]) + 5)]
     later = [e for e in result.events if e["hazard"] == "rainstorm" and e is not first]
     assert later and all(e["certainty"] == "Observed" for e in later)
@@ -165,15 +179,18 @@ def test_support_needs_a_fresh_neighbour_moving_the_same_way() -> None:
     s = FaultSettings()
     t = 1_780_000_000_000
     old = {"b": PeerSeen(t - 20 * 60_000, "rainfall", {"rain_mm": 40.0})}
-    assert support(old, "rainfall", "rain_mm", 40.0, 0.0, t, s) == \
-        (None, "no neighbour reading within 15 min")
+    assert support(old, "rainfall", "rain_mm", 40.0, 0.0, t, s) == (
+        None,
+        "no neighbour reading within 15 min",
+    )
     small = {"b": PeerSeen(t, "rainfall", {"rain_mm": 5.0})}
     assert support(small, "rainfall", "rain_mm", 40.0, 0.0, t, s)[0] is None
     level = {"w": PeerSeen(t, "water_level", {"level_m": 3.10}, {"level_m": 3.20})}
     assert support(level, "water_level", "level_m", 4.0, 3.2, t, s)[0] is None  # it fell
     linked = {"up": PeerSeen(t, "water_level", {"level_m": 3.30}, {"level_m": 3.20})}
-    assert support(linked, "reservoir", "level_m", 130.0, 126.0, t, s)[0] == \
-        "up level_m 3.3 (linked)"
+    assert (
+        support(linked, "reservoir", "level_m", 130.0, 126.0, t, s)[0] == "up level_m 3.3 (linked)"
+    )
     peers: dict[str, PeerSeen] = {}
     for ts, v in ((t, 3.2), (t + 300_000, 3.3), (t + 300_000, 3.3), (t, 9.9)):
         remember(peers, Reading("w", "water_level", "r", ts, {"level_m": v}))

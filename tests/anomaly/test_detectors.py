@@ -91,7 +91,7 @@ def test_state_stays_small(name: str) -> None:
         if i + 1 in (2000, 20_000):
             sizes.append(len(pickle.dumps(d)))
     assert sizes[1] <= sizes[0] + 64
-    assert sizes[1] < (8192 if name in ('surprise', 'default') else 2048), sizes
+    assert sizes[1] < (8192 if name in ("surprise", "default") else 2048), sizes
 
 
 def _rate(name: str, data: list[tuple[int, float]]) -> float:
@@ -142,9 +142,12 @@ def test_a_spike_scores_higher_than_ordinary_values(name: str) -> None:
 
 def test_unknown_detector_names_the_known_ones() -> None:
     """The error says what was expected and what was found."""
-    with pytest.raises(ValueError, match="expected a detector among combined, cusum, default, "
-                       "quality, random, robust_z, seasonal_ewma, surprise, threshold, "
-                       "found 'median'"):
+    with pytest.raises(
+        ValueError,
+        match="expected a detector among combined, cusum, default, "
+        "quality, random, robust_z, seasonal_ewma, surprise, threshold, "
+        "found 'median'",
+    ):
         make("median")
 
 

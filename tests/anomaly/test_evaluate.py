@@ -64,8 +64,10 @@ def test_the_sweep_finds_the_best_threshold_among_the_scores() -> None:
 def test_profiles_weigh_misses_and_false_alarms() -> None:
     """The low-FN profile scores a miss below zero harder; low-FP a false alarm."""
     s = [ScoredSeries(_with(900, 1500), [1000]), ScoredSeries(_with(), [1000])]
-    std, low_fp, low_fn = (at(s, 0.5, PROFILES[p]).score for p in
-                           ("standard", "reward_low_FP_rate", "reward_low_FN_rate"))
+    std, low_fp, low_fn = (
+        at(s, 0.5, PROFILES[p]).score
+        for p in ("standard", "reward_low_FP_rate", "reward_low_FN_rate")
+    )
     assert low_fp < std and low_fn > std  # one hit of two windows: FN weight 2 moves the null
 
 
@@ -89,8 +91,10 @@ def figures() -> dict[str, dict[str, float]]:
         for det in ("robust_z", "seasonal_ewma", "cusum", "combined", "threshold", "random"):
             r = best(list(corpus.scored(det, series)))
             out.setdefault(name, {})[det] = r.score
-            print(f"NAB-style {name:>9} {det:>13}: {r.score:6.1f} (threshold {r.threshold:.3f}, "
-                  f"TP {r.tp} FP {r.fp} FN {r.fn})")
+            print(
+                f"NAB-style {name:>9} {det:>13}: {r.score:6.1f} (threshold {r.threshold:.3f}, "
+                f"TP {r.tp} FP {r.fp} FN {r.fn})"
+            )
     return out
 
 

@@ -30,8 +30,10 @@ def _feed(m: Monitor, h: Health, readings: list[Reading]) -> list[tuple[int, str
 
 def _noisy_gas(n: int, seed: int = 1) -> list[Reading]:
     rng = random.Random(seed)
-    return [_gas(i, round(1.0 + rng.gauss(0, 0.2), 1), round(0.2 + rng.gauss(0, 0.05), 2))
-            for i in range(n)]
+    return [
+        _gas(i, round(1.0 + rng.gauss(0, 0.2), 1), round(0.2 + rng.gauss(0, 0.05), 2))
+        for i in range(n)
+    ]
 
 
 def test_clean_noisy_sensor_raises_nothing() -> None:
@@ -84,15 +86,19 @@ def test_stuck_needs_a_sensor_that_usually_changes() -> None:
     readings[60:80] = [_gas(i, 1.3, 0.21) for i in range(60, 80)]
     events = _feed(m, h, readings)
     assert events[0] == (66, "raised", "sensor_fault_stuck")
-    flat = [Reading("wl", "reservoir", "wx", T0 + i * STEP,
-                    {"level_m": 3.2 if i % 9 else 3.21}) for i in range(400)]
+    flat = [
+        Reading("wl", "reservoir", "wx", T0 + i * STEP, {"level_m": 3.2 if i % 9 else 3.21})
+        for i in range(400)
+    ]
     assert _feed(Monitor(), Health(), flat) == []
 
 
 def test_rain_gauge_zeros_are_rest_not_dropout() -> None:
     """Rain stopping after steady rain is neither dropout nor stuck."""
-    readings = [Reading("rg", "rainfall", "wx", T0 + i * STEP,
-                        {"rain_mm": 0.5 if i < 100 else 0.0}) for i in range(300)]
+    readings = [
+        Reading("rg", "rainfall", "wx", T0 + i * STEP, {"rain_mm": 0.5 if i < 100 else 0.0})
+        for i in range(300)
+    ]
     assert _feed(Monitor(), Health(), readings) == []
 
 

@@ -82,8 +82,10 @@ def test_loading_names_a_folder_without_the_data(tmp_path: Path) -> None:
     (tmp_path / "pyhydroqc").mkdir()
     (tmp_path / "pyhydroqc" / "parameters.py").write_text(
         "site_params = {\n    'Mendon': {\n        'temp': Parameters(max_range=28,\n"
-        "                           min_range=-2,\n                           persist=30,\n")
+        "                           min_range=-2,\n                           persist=30,\n"
+    )
     assert lro.parameters(tmp_path / "pyhydroqc" / "parameters.py") == {
-        ("Mendon", "temp"): (-2.0, 28.0, 30)}
+        ("Mendon", "temp"): (-2.0, 28.0, 30)
+    }
     with pytest.raises(OSError):
         lro.load(tmp_path)

@@ -32,8 +32,13 @@ T0 = 1_780_000_000_000
 def _engine(tmp_path: Path, text: str = RULES, faults: FaultSettings | None = None) -> Steps:
     f = tmp_path / "health.yaml"
     f.write_text(text)
-    return Steps(load_rules([f]), Registry({}, accept_unknown=True), 600_000, Metrics(),
-                  faults=faults or FaultSettings())
+    return Steps(
+        load_rules([f]),
+        Registry({}, accept_unknown=True),
+        600_000,
+        Metrics(),
+        faults=faults or FaultSettings(),
+    )
 
 
 def _run(engine: Steps, values: list[tuple[float, float]]) -> list[tuple[int, str, str]]:
@@ -41,15 +46,17 @@ def _run(engine: Steps, values: list[tuple[float, float]]) -> list[tuple[int, st
     for i, (lel, h2s) in enumerate(values):
         r = Reading("gs-1", "gas", "cx", T0 + i * 300_000, {"lel_pct": lel, "h2s_ppm": h2s})
         state, outcome = engine.evaluate(state, r)
-        out += [(i, e.rule_id, e.level.colour if e.level else "-") for e in outcome.events
-                if e.event != "cleared"]
+        out += [
+            (i, e.rule_id, e.level.colour if e.level else "-")
+            for e in outcome.events
+            if e.event != "cleared"
+        ]
     return out
 
 
 def _healthy(n: int) -> list[tuple[float, float]]:
     rng = random.Random(3)
-    return [(round(1 + rng.gauss(0, 0.2), 1), round(0.2 + rng.gauss(0, 0.04), 2))
-            for _ in range(n)]
+    return [(round(1 + rng.gauss(0, 0.2), 1), round(0.2 + rng.gauss(0, 0.04), 2)) for _ in range(n)]
 
 
 def test_fault_and_anomaly_drive_a_rule(tmp_path: Path) -> None:
@@ -74,16 +81,30 @@ def test_without_detectors_the_functions_are_unknown_and_never_fire(tmp_path: Pa
     assert _run(engine_off, values) == []
 
 
-@pytest.mark.parametrize(("condition", "problem"), [
-    ('fault("wobble")', "levels.red: expected fault() or fault(NAME) with NAME among spike, "
-                        "stuck, dropout, drift, clock_skew, found '\"wobble\"'"),
-    ("anomaly(rain_mm) > 0.5", "levels.red: expected a field among cl2_ppm, co_ppm, h2s_ppm, "
-                               "lel_pct, nh3_ppm, o2_pct, found unknown field 'rain_mm'"),
-    ("anomaly(lel_pct)", "levels.red: expected a condition (a comparison), found the number "
-                         "expression 'anomaly(lel_pct)'"),
-    ('"stuck" > 1', "levels.red: expected a number, found the string '\"stuck\"' outside "
-                    "fault()"),
-])
+@pytest.mark.parametrize(
+    ("condition", "problem"),
+    [
+        (
+            'fault("wobble")',
+            "levels.red: expected fault() or fault(NAME) with NAME among spike, "
+            "stuck, dropout, drift, clock_skew, found '\"wobble\"'",
+        ),
+        (
+            "anomaly(rain_mm) > 0.5",
+            "levels.red: expected a field among cl2_ppm, co_ppm, h2s_ppm, "
+            "lel_pct, nh3_ppm, o2_pct, found unknown field 'rain_mm'",
+        ),
+        (
+            "anomaly(lel_pct)",
+            "levels.red: expected a condition (a comparison), found the number "
+            "expression 'anomaly(lel_pct)'",
+        ),
+        (
+            '"stuck" > 1',
+            "levels.red: expected a number, found the string '\"stuck\"' outside fault()",
+        ),
+    ],
+)
 def test_loader_checks_the_functions(tmp_path: Path, condition: str, problem: str) -> None:
     """Mistakes are reported as FILE:LINE: rule 'ID': KEY: expected ..., found ...."""
     text = textwrap.dedent(f"""\
@@ -106,10 +127,15 @@ def test_fault_hazard_series_start_at_zero(tmp_path: Path) -> None:
     """Dashboards see sensor_fault at zero from start-up (and not when detectors are off)."""
     on = _engine(tmp_path)
     sample = on.metrics.registry.get_sample_value(
-        "hazard_warning_events_total", {"hazard": "sensor_fault", "level": "blue",
-                                        "event": "raised"})
+        "hazard_warning_events_total",
+        {"hazard": "sensor_fault", "level": "blue", "event": "raised"},
+    )
     assert sample == 0.0
     off = Steps(on.rules, on.registry, 600_000, Metrics(), faults=None)
-    assert off.metrics.registry.get_sample_value(
-        "hazard_warning_events_total", {"hazard": "sensor_fault", "level": "blue",
-                                        "event": "raised"}) is None
+    assert (
+        off.metrics.registry.get_sample_value(
+            "hazard_warning_events_total",
+            {"hazard": "sensor_fault", "level": "blue", "event": "raised"},
+        )
+        is None
+    )

@@ -22,9 +22,13 @@ from tests.sensors_sim.pipeline import backtest
 #: drift (+0.02 m/h on a 1 cm gauge): once 3 scales (3 cm) off its neighbour for 6 reports;
 #: stuck (a sensor whose readings change): 6 repeats or more, by how often its values change
 #: (7 for the weather station of sensor_faults: 35 min).
-MAX_DELAY = {"spike": timedelta(minutes=5), "dropout": timedelta(minutes=5),
-             "clock_skew": timedelta(0), "drift": timedelta(hours=3),
-             "stuck": timedelta(minutes=40)}
+MAX_DELAY = {
+    "spike": timedelta(minutes=5),
+    "dropout": timedelta(minutes=5),
+    "clock_skew": timedelta(0),
+    "drift": timedelta(hours=3),
+    "stuck": timedelta(minutes=40),
+}
 EARLIEST = timedelta(minutes=-5)
 
 #: Faults on sensors whose readings change, so that each one can be seen in the data.
@@ -65,9 +69,13 @@ def _delays(sc: Scenario, events: list[dict]) -> dict[tuple[str, str], timedelta
         if lb["type"] != "fault" or lb["fault"] not in MAX_DELAY:
             continue
         onset = _ts(lb["onset"])
-        hits = [_ts(e["ts"]) - onset for e in _raised_faults(events)
-                if e["subject"] == lb["subject"] and e["rule_id"] == f"sensor_fault_{lb['fault']}"
-                and _ts(e["ts"]) - onset >= EARLIEST]
+        hits = [
+            _ts(e["ts"]) - onset
+            for e in _raised_faults(events)
+            if e["subject"] == lb["subject"]
+            and e["rule_id"] == f"sensor_fault_{lb['fault']}"
+            and _ts(e["ts"]) - onset >= EARLIEST
+        ]
         out[(lb["fault"], lb["subject"])] = min(hits) if hits else None
     return out
 
@@ -78,8 +86,9 @@ def _shown(delay: timedelta | None) -> str:
 
 def _wrong(sc: Scenario, events: list[dict]) -> list[dict]:
     """Fault warnings that match no label (by subject and fault name)."""
-    named = {(lb["subject"], f"sensor_fault_{lb['fault']}") for lb in labels(sc)
-             if lb["type"] == "fault"}
+    named = {
+        (lb["subject"], f"sensor_fault_{lb['fault']}") for lb in labels(sc) if lb["type"] == "fault"
+    }
     return [e for e in _raised_faults(events) if (e["subject"], e["rule_id"]) not in named]
 
 
@@ -94,8 +103,7 @@ def test_sensor_faults_scenario_names_each_visible_fault_in_time(tmp_path: Path)
     delays = _delays(sc, result.events)
     for (fault, subject), delay in sorted(delays.items()):
         print(f"sensor_faults {fault:>10} {subject}: delay {_shown(delay)}")
-    assert {fault for fault, _ in delays} == {"spike", "stuck", "dropout", "drift",
-                                              "clock_skew"}
+    assert {fault for fault, _ in delays} == {"spike", "stuck", "dropout", "drift", "clock_skew"}
     for (fault, subject), delay in delays.items():
         assert delay is not None, f"{fault} on {subject} not named"
         assert EARLIEST <= delay <= MAX_DELAY[fault], (fault, delay)
@@ -140,8 +148,19 @@ def _quiet_days(days: int) -> Scenario:
     return parse_scenario(text.replace("name: quiet_day", f"name: quiet_{days}d"))
 
 
-@pytest.mark.parametrize("name", ["quiet_day", "quiet", "quiet_3d", "typhoon", "meiyu",
-                                  "storm", "plant_gas_leak", "dry_windy_fire_season"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "quiet_day",
+        "quiet",
+        "quiet_3d",
+        "typhoon",
+        "meiyu",
+        "storm",
+        "plant_gas_leak",
+        "dry_windy_fire_season",
+    ],
+)
 def test_no_fault_warning_on_healthy_sensors(tmp_path: Path, name: str) -> None:
     """Scenarios without injected faults raise no sensor_fault warning at all."""
     sc = _quiet_days(3) if name == "quiet_3d" else load_scenario(name)
@@ -178,10 +197,12 @@ def test_same_fault_warnings_with_two_workers_and_another_batch_size(tmp_path: P
         out = tmp_path / f"e{workers}_{batch}.jsonl"
         sink = JsonLinesSink(out, zone("Asia/Shanghai"), in_order=True)
         source = ReadingsFileSource(readings, s.make_ingest, batch=batch)
-        cli_main(build_flow(source, s.steps, Outputs(warnings=[sink])),
-                 workers_per_process=workers)
-        events = [e for e in map(json.loads, out.read_text().splitlines())
-                  if e["hazard"] == "sensor_fault"]
+        cli_main(build_flow(source, s.steps, Outputs(warnings=[sink])), workers_per_process=workers)
+        events = [
+            e
+            for e in map(json.loads, out.read_text().splitlines())
+            if e["hazard"] == "sensor_fault"
+        ]
         runs.append(sorted((e["ts"], e["rule_id"], e["subject"], e["event"]) for e in events))
     assert len(runs[0]) == 9  # 5 raised (spike, stuck, dropout, drift, clock_skew), 4 cleared
     assert runs[0] == runs[1] == runs[2]

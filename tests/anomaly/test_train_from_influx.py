@@ -26,11 +26,25 @@ def test_train_from_influx(tmp_path: Path, influxdb) -> None:
     settings = default_settings()
     readings = [parse_message(RawMessage("", r, time.time()), settings) for r in rows]
     V1Writer(Influx(url=influxdb.url, database=influxdb.db)).write(
-        "\n".join(reading_line(r) for r in readings).encode())
-    res = CliRunner().invoke(app, [
-        "anomaly", "train", "--from-influx", influxdb.url, "--influx-db", influxdb.db,
-        "--start", "2026-07-05T00:00:00+08:00", "--end", "2026-07-06T00:00:00+08:00",
-        "--model", str(tmp_path / "m")])
+        "\n".join(reading_line(r) for r in readings).encode()
+    )
+    res = CliRunner().invoke(
+        app,
+        [
+            "anomaly",
+            "train",
+            "--from-influx",
+            influxdb.url,
+            "--influx-db",
+            influxdb.db,
+            "--start",
+            "2026-07-05T00:00:00+08:00",
+            "--end",
+            "2026-07-06T00:00:00+08:00",
+            "--model",
+            str(tmp_path / "m"),
+        ],
+    )
     assert res.exit_code == 0, res.output
     assert f"({len(rows)} rows)" in res.output
     meta = json.loads((tmp_path / "m" / "v1" / "meta.json").read_text())
@@ -41,10 +55,21 @@ def test_train_from_influx(tmp_path: Path, influxdb) -> None:
 
 def test_train_from_unreachable_influx_says_so(tmp_path: Path) -> None:
     """No server: exit 1 with the reason, no model folder."""
-    res = CliRunner().invoke(app, [
-        "anomaly", "train", "--from-influx", "http://127.0.0.1:9", "--start",
-        "2026-07-05T00:00:00+08:00", "--end", "2026-07-06T00:00:00+08:00",
-        "--model", str(tmp_path / "m")])
+    res = CliRunner().invoke(
+        app,
+        [
+            "anomaly",
+            "train",
+            "--from-influx",
+            "http://127.0.0.1:9",
+            "--start",
+            "2026-07-05T00:00:00+08:00",
+            "--end",
+            "2026-07-06T00:00:00+08:00",
+            "--model",
+            str(tmp_path / "m"),
+        ],
+    )
     assert res.exit_code == 1
     assert "unreachable" in res.output
     assert not (tmp_path / "m").exists()

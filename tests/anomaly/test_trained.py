@@ -22,8 +22,14 @@ def _readings(n: int = 600, seed: int = 5) -> list[dict]:
     out = []
     for sid in ("wl-1", "wl-2"):
         for i in range(n):
-            out.append({"sensor_id": sid, "kind": "reservoir", "ts": T0 + i * 300_000,
-                        "values": {"level_m": round(3.2 + rng.gauss(0, 0.01), 2)}})
+            out.append(
+                {
+                    "sensor_id": sid,
+                    "kind": "reservoir",
+                    "ts": T0 + i * 300_000,
+                    "values": {"level_m": round(3.2 + rng.gauss(0, 0.01), 2)},
+                }
+            )
     return out
 
 
@@ -52,13 +58,17 @@ def test_a_model_on_other_features_is_refused(tmp_path: Path) -> None:
     meta = json.loads(meta_path.read_text())
     meta["groups"]["reservoir"]["features"] = ["level_m", "level_m_delta"]
     meta_path.write_text(json.dumps(meta))
-    with pytest.raises(ModelError, match=r"model 'reservoir': expected features \['level_m', "
-                       r"'level_m_delta', 'level_m_dev_1h'.*found \['level_m', 'level_m_delta'\]"):
+    with pytest.raises(
+        ModelError,
+        match=r"model 'reservoir': expected features \['level_m', "
+        r"'level_m_delta', 'level_m_dev_1h'.*found \['level_m', 'level_m_delta'\]",
+    ):
         trained.load(tmp_path / "m", KINDS)
     meta["feature_version"] = FEATURE_VERSION + 1
     meta_path.write_text(json.dumps(meta))
-    with pytest.raises(ModelError, match=f"expected feature version {FEATURE_VERSION}, found "
-                       f"{FEATURE_VERSION + 1}"):
+    with pytest.raises(
+        ModelError, match=f"expected feature version {FEATURE_VERSION}, found {FEATURE_VERSION + 1}"
+    ):
         trained.load(tmp_path / "m", KINDS)
     with pytest.raises(ModelError, match="expected fields of kind 'reservoir' among"):
         trained.train(_readings(), tmp_path / "n")

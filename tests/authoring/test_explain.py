@@ -29,23 +29,44 @@ REGISTRY = """sensors:
 @pytest.fixture
 def files(tmp_path):
     """The rainstorm and falling-river inputs of rules/rainstorm.test.yaml and water_level's."""
-    rows = [("rg-1", "rainfall", START + timedelta(minutes=5 * i), {"rain_mm": mm})
-            for i, mm in enumerate([5.0] * 20 + [0.0] * 135)]
-    rows += [("wl-1", "river", START + timedelta(minutes=15 * i), {"level_m": m})
-             for i, m in enumerate([4.55] * 2 + [4.30] * 8 + [4.18] * 12 + [4.10] * 4)]
+    rows = [
+        ("rg-1", "rainfall", START + timedelta(minutes=5 * i), {"rain_mm": mm})
+        for i, mm in enumerate([5.0] * 20 + [0.0] * 135)
+    ]
+    rows += [
+        ("wl-1", "river", START + timedelta(minutes=15 * i), {"level_m": m})
+        for i, m in enumerate([4.55] * 2 + [4.30] * 8 + [4.18] * 12 + [4.10] * 4)
+    ]
     rows.sort(key=lambda r: r[2])
-    (tmp_path / "in.jsonl").write_text("".join(
-        json.dumps({"sensor_id": s, "kind": k, "ts": t.isoformat(), "values": v}) + "\n"
-        for s, k, t, v in rows))
+    (tmp_path / "in.jsonl").write_text(
+        "".join(
+            json.dumps({"sensor_id": s, "kind": k, "ts": t.isoformat(), "values": v}) + "\n"
+            for s, k, t, v in rows
+        )
+    )
     (tmp_path / "sensors.yaml").write_text(REGISTRY)
     return tmp_path
 
 
 def run_explain(files, rule, sensor, at):
-    return runner.invoke(app, ["rules", "explain", rule, "--sensor", sensor, "--at", at,
-                               "--input", str(files / "in.jsonl"),
-                               "--rules", str(ROOT / "rules"),
-                               "--sensors", str(files / "sensors.yaml")])
+    return runner.invoke(
+        app,
+        [
+            "rules",
+            "explain",
+            rule,
+            "--sensor",
+            sensor,
+            "--at",
+            at,
+            "--input",
+            str(files / "in.jsonl"),
+            "--rules",
+            str(ROOT / "rules"),
+            "--sensors",
+            str(files / "sensors.yaml"),
+        ],
+    )
 
 
 def test_explain_shows_terms_verdicts_and_the_hold(files):
@@ -85,8 +106,7 @@ def test_explain_shows_terms_verdicts_and_the_hold(files):
         "            sum(rain_mm, 12h) = 100",
         "  clear   -         (no clear condition: the warning clears when no level holds)",
         "target: yellow (the highest level that holds)",
-        "state: orange since 2026-07-05T03:00:00+08:00, warning "
-        "rainstorm/rg-1/20260704T164500Z",
+        "state: orange since 2026-07-05T03:00:00+08:00, warning rainstorm/rg-1/20260704T164500Z",
         "  hold 1h: stays orange until 2026-07-05T04:00:00+08:00",
         "  held without a break: yellow since 2026-07-05T00:45:00+08:00, blue since "
         "2026-07-05T00:45:00+08:00",
@@ -97,20 +117,23 @@ def test_explain_shows_registry_terms_and_a_clear_condition_that_does_not_hold(f
     # 4.18 m at 04:30: below the blue line 4.2, above the clear line 4.15: blue stays.
     result = run_explain(files, "water_level", "wl-1", "2026-07-05T04:30:00+08:00")
     lines = result.output.splitlines()
-    blue = lines.index("  blue    unknown   level_m >= sensor.warning_level_m - 0.3 or "
-                       "forecast_max(level_m, 3h) >= sensor.warning_level_m - 0.3")
-    assert lines[blue + 1:blue + 7] == [
+    blue = lines.index(
+        "  blue    unknown   level_m >= sensor.warning_level_m - 0.3 or "
+        "forecast_max(level_m, 3h) >= sensor.warning_level_m - 0.3"
+    )
+    assert lines[blue + 1 : blue + 7] == [
         "            level_m >= (sensor.warning_level_m - 0.3) = false",
-        "            level_m = 4.18", "            (sensor.warning_level_m - 0.3) = 4.2",
+        "            level_m = 4.18",
+        "            (sensor.warning_level_m - 0.3) = 4.2",
         "            sensor.warning_level_m = 4.5",
         "            forecast_max(level_m, 3h) >= (sensor.warning_level_m - 0.3) = unknown",
-        "            forecast_max(level_m, 3h) = unknown"]
+        "            forecast_max(level_m, 3h) = unknown",
+    ]
     assert "  clear   no        level_m < sensor.warning_level_m - 0.35" in lines
     assert "            (sensor.warning_level_m - 0.35) = 4.15" in lines
     assert lines[-3:] == [
         "target: none (the highest level that holds)",
-        "state: blue since 2026-07-05T02:00:00+08:00, warning "
-        "water_level/wl-1/20260704T160000Z",
+        "state: blue since 2026-07-05T02:00:00+08:00, warning water_level/wl-1/20260704T160000Z",
         "  nothing holds, but the clear condition does not: stays blue until it does",
     ]
 
@@ -127,8 +150,13 @@ def test_explain_agrees_with_the_flow_at_every_event(files):
         if ev["rule_id"] not in rules:
             continue  # silence warnings come from the silence watch, not the rule state
         at = round(datetime.fromisoformat(ev["ts"]).timestamp() * 1000)
-        e = explain(rules[ev["rule_id"]], ev["subject"], at,
-                    read_readings(files / "in.jsonl", s.settings), s.steps.evaluator)
+        e = explain(
+            rules[ev["rule_id"]],
+            ev["subject"],
+            at,
+            read_readings(files / "in.jsonl", s.settings),
+            s.steps.evaluator,
+        )
         assert (e.episode.level.colour if e.episode.level else None) == ev.get("level"), ev
         checked += 1
     assert checked == 9  # rainstorm 6, water_level 3
@@ -144,14 +172,21 @@ def test_explain_of_a_silence_rule(files):
     ]
 
 
-@pytest.mark.parametrize(("args", "message"), [
-    (["nosuch", "rg-1", "2026-07-05T04:00:00+08:00"], "nosuch: expected a rule id among "),
-    (["water_level", "rg-1", "2026-07-05T04:00:00+08:00"],
-     "rule 'water_level' does not watch sensor 'rg-1' (kind rainfall, region wuxing): it is "
-     "for reservoir, river"),
-    (["rainstorm", "rg-1", "2026-07-05T04:00:00"],
-     "--at: expected an RFC 3339 time with an offset, found '2026-07-05T04:00:00'"),
-])
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["nosuch", "rg-1", "2026-07-05T04:00:00+08:00"], "nosuch: expected a rule id among "),
+        (
+            ["water_level", "rg-1", "2026-07-05T04:00:00+08:00"],
+            "rule 'water_level' does not watch sensor 'rg-1' (kind rainfall, region wuxing): it is "
+            "for reservoir, river",
+        ),
+        (
+            ["rainstorm", "rg-1", "2026-07-05T04:00:00"],
+            "--at: expected an RFC 3339 time with an offset, found '2026-07-05T04:00:00'",
+        ),
+    ],
+)
 def test_explain_errors(files, args, message):
     result = run_explain(files, *args)
     assert result.exit_code == 1

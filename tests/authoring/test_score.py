@@ -36,26 +36,63 @@ def ms(hours: float) -> int:
     return round((T0 + timedelta(hours=hours)).timestamp() * 1000)
 
 
-def label(subject: str, onset: float, end: float, level: str, hazard: str = "rainstorm",
-          **extra) -> dict:
-    return {"subject": subject, "hazard": hazard, "onset": at(onset), "end": at(end),
-            "level": level, **extra}
+def label(
+    subject: str, onset: float, end: float, level: str, hazard: str = "rainstorm", **extra
+) -> dict:
+    return {
+        "subject": subject,
+        "hazard": hazard,
+        "onset": at(onset),
+        "end": at(end),
+        "level": level,
+        **extra,
+    }
 
 
-def ep(wid: str, subject: str, steps: list[tuple[float, str]], cleared: float | None = None,
-       hazard: str = "rainstorm") -> list[dict]:
+def ep(
+    wid: str,
+    subject: str,
+    steps: list[tuple[float, str]],
+    cleared: float | None = None,
+    hazard: str = "rainstorm",
+) -> list[dict]:
     """Warning events of one episode: (hours, level) steps, then cleared."""
     out, previous = [], None
     for h, level in steps:
-        kind = "raised" if previous is None else (
-            "escalated" if "blue yellow orange red".split().index(level)
-            > "blue yellow orange red".split().index(previous) else "deescalated")
-        out.append({"warning_id": wid, "event": kind, "rule_id": hazard, "hazard": hazard,
-                    "level": level, "subject": subject, "ts": at(h)})
+        kind = (
+            "raised"
+            if previous is None
+            else (
+                "escalated"
+                if "blue yellow orange red".split().index(level)
+                > "blue yellow orange red".split().index(previous)
+                else "deescalated"
+            )
+        )
+        out.append(
+            {
+                "warning_id": wid,
+                "event": kind,
+                "rule_id": hazard,
+                "hazard": hazard,
+                "level": level,
+                "subject": subject,
+                "ts": at(h),
+            }
+        )
         previous = level
     if cleared is not None:
-        out.append({"warning_id": wid, "event": "cleared", "rule_id": hazard, "hazard": hazard,
-                    "previous_level": previous, "subject": subject, "ts": at(cleared)})
+        out.append(
+            {
+                "warning_id": wid,
+                "event": "cleared",
+                "rule_id": hazard,
+                "hazard": hazard,
+                "previous_level": previous,
+                "subject": subject,
+                "ts": at(cleared),
+            }
+        )
     return out
 
 
@@ -72,13 +109,19 @@ def labels_of(rows: list[dict], tmp_path: Path) -> list[Label]:
 #   L4 rg-4 blue   1..2    (no warning: miss)
 #                          E4 rg-5 yellow 3:00, clear 4        (no label: false alarm)
 #                          E5 rg-1 blue 20:00, clear 21        (after L1: false alarm)
-LABELS = [label("rg-1", 6, 12, "red", peak=at(9), scenario="storm", cause="convective"),
-          label("rg-2", 3, 5, "yellow"), label("rg-3", 10, 14, "orange"),
-          label("rg-4", 1, 2, "blue")]
-EVENTS = (ep("E1", "rg-1", [(5 + 5 / 60, "yellow"), (7.25, "orange"), (8.25, "red"),
-                            (12, "orange")], 16)
-          + ep("E2", "rg-2", [(2.5, "orange")], 4) + ep("E3", "rg-3", [(9, "blue")], 15)
-          + ep("E4", "rg-5", [(3, "yellow")], 4) + ep("E5", "rg-1", [(20, "blue")], 21))
+LABELS = [
+    label("rg-1", 6, 12, "red", peak=at(9), scenario="storm", cause="convective"),
+    label("rg-2", 3, 5, "yellow"),
+    label("rg-3", 10, 14, "orange"),
+    label("rg-4", 1, 2, "blue"),
+]
+EVENTS = (
+    ep("E1", "rg-1", [(5 + 5 / 60, "yellow"), (7.25, "orange"), (8.25, "red"), (12, "orange")], 16)
+    + ep("E2", "rg-2", [(2.5, "orange")], 4)
+    + ep("E3", "rg-3", [(9, "blue")], 15)
+    + ep("E4", "rg-5", [(3, "yellow")], 4)
+    + ep("E5", "rg-1", [(20, "blue")], 21)
+)
 
 # row: hits, misses, false alarms, leads (s), worked out by hand from the table above
 HAND = {
@@ -106,16 +149,28 @@ def test_hand_computed_contingency_tables(row, tmp_path):
 def test_ratios_and_lead_statistics(tmp_path):
     s = score(labels_of(LABELS, tmp_path), EVENTS, tolerance_ms=H)
     d = s.to_dict()["hazards"]["rainstorm"]
-    assert d["all"] == {"hits": 2, "misses": 2, "false_alarms": 2, "pod": 0.5, "far": 0.5,
-                        "csi": pytest.approx(2 / 6), "median_lead_s": -3150.0,
-                        "p10_lead_s": -7110.0, "worst_lead_s": -8100.0}
+    assert d["all"] == {
+        "hits": 2,
+        "misses": 2,
+        "false_alarms": 2,
+        "pod": 0.5,
+        "far": 0.5,
+        "csi": pytest.approx(2 / 6),
+        "median_lead_s": -3150.0,
+        "p10_lead_s": -7110.0,
+        "worst_lead_s": -8100.0,
+    }
     assert d["red"]["pod"] == 1.0 and d["red"]["far"] == 0.0 and d["red"]["csi"] == 1.0
     assert d["blue"]["median_lead_s"] == 3300.0 and d["blue"]["worst_lead_s"] == 1800.0
     assert d["orange"]["csi"] == pytest.approx(1 / 3)
     assert [f["warning_id"] for f in s.to_dict()["false_alarms"]] == ["E4", "E5"]
     out = {o["subject"]: (o["hit"], o["lead_s"]) for o in s.to_dict()["labels"]}
-    assert out == {"rg-1": (True, -8100.0), "rg-2": (True, 1800.0), "rg-3": (False, None),
-                   "rg-4": (False, None)}
+    assert out == {
+        "rg-1": (True, -8100.0),
+        "rg-2": (True, 1800.0),
+        "rg-3": (False, None),
+        "rg-4": (False, None),
+    }
 
 
 def test_levels_are_scored_against_when_the_label_reached_them(tmp_path):
@@ -125,8 +180,12 @@ def test_levels_are_scored_against_when_the_label_reached_them(tmp_path):
     lb = labels_of([label("rg-1", 6, 12, "red", reached=reached)], tmp_path)
     rows = score(lb, EVENTS, tolerance_ms=H).rows["rainstorm"]
     assert {k: r.leads_ms for k, r in rows.items()} == {
-        "all": [2700_000], "blue": [3300_000], "yellow": [5100_000], "orange": [-900_000],
-        "red": [2700_000]}
+        "all": [2700_000],
+        "blue": [3300_000],
+        "yellow": [5100_000],
+        "orange": [-900_000],
+        "red": [2700_000],
+    }
 
 
 def test_lead_distribution_has_a_tenth_percentile():
@@ -143,8 +202,17 @@ def test_lead_gain_compares_rows_of_two_scores(tmp_path):
     late = ep("A", "rg-1", [(7, "red")], 13)
     early = ep("B", "rg-1", [(5, "orange"), (5.5, "red")], 13) + ep("C", "rg-2", [(1, "red")], 2)
     rows = {r[1]: r for r in lead_gain(score(lb, late, H), score(lb, early, H))}
-    assert rows[">=red"] == ("rainstorm", ">=red", "-1h00m", "+30m", "+1h30m", "-1h00m", "+30m",
-                             "0.00", "0.50")
+    assert rows[">=red"] == (
+        "rainstorm",
+        ">=red",
+        "-1h00m",
+        "+30m",
+        "+1h30m",
+        "-1h00m",
+        "+30m",
+        "0.00",
+        "0.50",
+    )
 
 
 def test_bad_reached_times_name_the_line(tmp_path):
@@ -170,15 +238,17 @@ def test_tolerance_bounds_early_warnings(tmp_path):
 def test_active_warning_without_clear_covers_later_labels(tmp_path):
     # raised red long before the window and never cleared: a hit, lead from the raising
     events = ep("E", "rg-1", [(0, "red")])
-    labels = labels_of([label("rg-1", 10, 12, "orange"), label("rg-1", 20, 22, "red")],
-                       tmp_path)
+    labels = labels_of([label("rg-1", 10, 12, "orange"), label("rg-1", 20, 22, "red")], tmp_path)
     r = score(labels, events, tolerance_ms=H).rows["rainstorm"]["all"]
     assert (r.hits, r.misses, r.false_alarms, sorted(r.leads_ms)) == (2, 0, 0, [10 * H, 20 * H])
 
 
 def test_subject_and_hazard_must_match_and_other_hazards_are_not_scored(tmp_path):
-    events = (ep("A", "rg-2", [(5, "red")], 8) + ep("B", "rg-1", [(5, "red")], 8, "landslide")
-              + ep("C", "rg-9", [(1, "yellow")], 2, "sensor_silence"))
+    events = (
+        ep("A", "rg-2", [(5, "red")], 8)
+        + ep("B", "rg-1", [(5, "red")], 8, "landslide")
+        + ep("C", "rg-9", [(1, "yellow")], 2, "sensor_silence")
+    )
     s = score(labels_of([label("rg-1", 5, 7, "yellow")], tmp_path), events, tolerance_ms=H)
     r = s.rows["rainstorm"]["all"]
     assert (r.hits, r.misses, r.false_alarms) == (0, 1, 1)
@@ -204,9 +274,12 @@ def test_episodes_follow_warning_ids():
 
 def test_label_reader_tolerates_extra_keys_and_names_bad_lines(tmp_path):
     p = tmp_path / "l.jsonl"
-    p.write_text(json.dumps(label("rg-1", 1, 2, "red", peak=at(1.5), extra={"x": 1})) + "\n\n"
-                 + json.dumps({"subject": "rg-1", "hazard": "x", "onset": at(1),
-                               "level": "red"}) + "\n")
+    p.write_text(
+        json.dumps(label("rg-1", 1, 2, "red", peak=at(1.5), extra={"x": 1}))
+        + "\n\n"
+        + json.dumps({"subject": "rg-1", "hazard": "x", "onset": at(1), "level": "red"})
+        + "\n"
+    )
     with pytest.raises(LabelError, match=r"l.jsonl:3: end: expected this key"):
         read_labels(p)
     p.write_text(json.dumps(label("rg-1", 1, 2, "purple")) + "\n")
@@ -219,31 +292,78 @@ def test_label_reader_tolerates_extra_keys_and_names_bad_lines(tmp_path):
 def test_simulator_labels_hazards_are_read_and_faults_skipped(tmp_path):
     # the shape sensors_sim/labels.py writes
     p = tmp_path / "labels.jsonl"
-    p.write_text(json.dumps({
-        "type": "hazard", "hazard": "rainstorm", "subject": "rg-aj-01", "onset": at(3),
-        "onset_level": "blue", "peak": at(5), "level": "red", "end": at(9),
-        "criterion": "CMA ...", "peak_values": {"rain_3h_mm": 131.2}}) + "\n" + json.dumps({
-        "type": "fault", "fault": "malformed", "subject": "rg-cx-01", "onset": at(1),
-        "peak": at(1), "end": at(2), "level": None, "count": 6}) + "\n")
+    p.write_text(
+        json.dumps(
+            {
+                "type": "hazard",
+                "hazard": "rainstorm",
+                "subject": "rg-aj-01",
+                "onset": at(3),
+                "onset_level": "blue",
+                "peak": at(5),
+                "level": "red",
+                "end": at(9),
+                "criterion": "CMA ...",
+                "peak_values": {"rain_3h_mm": 131.2},
+            }
+        )
+        + "\n"
+        + json.dumps(
+            {
+                "type": "fault",
+                "fault": "malformed",
+                "subject": "rg-cx-01",
+                "onset": at(1),
+                "peak": at(1),
+                "end": at(2),
+                "level": None,
+                "count": 6,
+            }
+        )
+        + "\n"
+    )
     assert read_labels(p) == [Label("rg-aj-01", "rainstorm", ms(3), ms(9), 4, ms(5))]
 
 
 def test_table_rows_format():
     assert format_lead(-8100) == "-2h15m"
-    rows = table_rows(score([Label("rg-1", "rainstorm", ms(6), ms(12), 4)],
-                            EVENTS[:5], tolerance_ms=H))
-    assert rows[0] == ("rainstorm", "all", "1", "0", "0", "1.00", "0.00", "1.00", "-2h15m",
-                       "-2h15m", "-2h15m")
+    rows = table_rows(
+        score([Label("rg-1", "rainstorm", ms(6), ms(12), 4)], EVENTS[:5], tolerance_ms=H)
+    )
+    assert rows[0] == (
+        "rainstorm",
+        "all",
+        "1",
+        "0",
+        "0",
+        "1.00",
+        "0.00",
+        "1.00",
+        "-2h15m",
+        "-2h15m",
+        "-2h15m",
+    )
     assert [r[1] for r in rows] == ["all", ">=blue", ">=yellow", ">=orange", ">=red"]
 
 
 STORM_LABELS = [
     # rg-1's storm: heavy rain 07:00-10:00; red reached at 08:15 (1 h 15 min late)
-    {"subject": "rg-1", "hazard": "rainstorm", "onset": "2026-07-05T07:00:00+08:00",
-     "peak": "2026-07-05T09:30:00+08:00", "end": "2026-07-05T10:00:00+08:00", "level": "red"},
+    {
+        "subject": "rg-1",
+        "hazard": "rainstorm",
+        "onset": "2026-07-05T07:00:00+08:00",
+        "peak": "2026-07-05T09:30:00+08:00",
+        "end": "2026-07-05T10:00:00+08:00",
+        "level": "red",
+    },
     # rg-2 never reports: a miss
-    {"subject": "rg-2", "hazard": "rainstorm", "onset": "2026-07-05T07:00:00+08:00",
-     "end": "2026-07-05T10:00:00+08:00", "level": "yellow"},
+    {
+        "subject": "rg-2",
+        "hazard": "rainstorm",
+        "onset": "2026-07-05T07:00:00+08:00",
+        "end": "2026-07-05T10:00:00+08:00",
+        "level": "yellow",
+    },
 ]
 
 
@@ -251,16 +371,38 @@ def test_backtest_with_labels_writes_summary_and_table(tmp_path):
     (tmp_path / "sensors.yaml").write_text(yaml.safe_dump(storm.REGISTRY))
     storm.write_jsonl(tmp_path / "in.jsonl", storm.readings())
     storm.write_jsonl(tmp_path / "labels.jsonl", STORM_LABELS)
-    result = CliRunner().invoke(app, [
-        "backtest", "--rules", str(ROOT / "rules"), "--sensors", str(tmp_path / "sensors.yaml"),
-        "--input", str(tmp_path / "in.jsonl"), "--output", str(tmp_path / "out.jsonl"),
-        "--no-progress", "--labels", str(tmp_path / "labels.jsonl"),
-        "--summary", str(tmp_path / "summary.json")])
+    result = CliRunner().invoke(
+        app,
+        [
+            "backtest",
+            "--rules",
+            str(ROOT / "rules"),
+            "--sensors",
+            str(tmp_path / "sensors.yaml"),
+            "--input",
+            str(tmp_path / "in.jsonl"),
+            "--output",
+            str(tmp_path / "out.jsonl"),
+            "--no-progress",
+            "--labels",
+            str(tmp_path / "labels.jsonl"),
+            "--summary",
+            str(tmp_path / "summary.json"),
+        ],
+    )
     assert result.exit_code == 0, result.output
     summary = json.loads((tmp_path / "summary.json").read_text())
     assert summary["hazards"]["rainstorm"]["all"] == {
-        "hits": 1, "misses": 1, "false_alarms": 0, "pod": 0.5, "far": 0.0, "csi": 0.5,
-        "median_lead_s": -4500.0, "p10_lead_s": -4500.0, "worst_lead_s": -4500.0}
+        "hits": 1,
+        "misses": 1,
+        "false_alarms": 0,
+        "pod": 0.5,
+        "far": 0.0,
+        "csi": 0.5,
+        "median_lead_s": -4500.0,
+        "p10_lead_s": -4500.0,
+        "worst_lead_s": -4500.0,
+    }
     # rg-3's drizzle in Deqing (2.4 mm/h) is below every landslide level: no landslide episode;
     # area rules (rules/compound.yaml) judge the gauges' counties too: wuxing's integrated risk
     assert summary["unlabelled_hazards"] == {"sensor_silence": 2, "integrated_risk": 1}
@@ -270,9 +412,20 @@ def test_backtest_with_labels_writes_summary_and_table(tmp_path):
 def test_backtest_with_a_bad_labels_file_says_where_before_running(tmp_path):
     (tmp_path / "in.jsonl").write_text("")
     (tmp_path / "labels.jsonl").write_text('{"subject": "rg-1"}\n')
-    result = CliRunner().invoke(app, [
-        "backtest", "--rules", str(ROOT / "rules"), "--input", str(tmp_path / "in.jsonl"),
-        "--output", str(tmp_path / "o"), "--labels", str(tmp_path / "labels.jsonl")])
+    result = CliRunner().invoke(
+        app,
+        [
+            "backtest",
+            "--rules",
+            str(ROOT / "rules"),
+            "--input",
+            str(tmp_path / "in.jsonl"),
+            "--output",
+            str(tmp_path / "o"),
+            "--labels",
+            str(tmp_path / "labels.jsonl"),
+        ],
+    )
     assert result.exit_code == 1
     assert "labels.jsonl:1: hazard: expected this key" in result.output
     assert not (tmp_path / "o").exists()
@@ -280,9 +433,20 @@ def test_backtest_with_a_bad_labels_file_says_where_before_running(tmp_path):
 
 def test_summary_without_labels_is_refused(tmp_path):
     (tmp_path / "in.jsonl").write_text("")
-    result = CliRunner().invoke(app, [
-        "backtest", "--rules", str(ROOT / "rules"), "--input", str(tmp_path / "in.jsonl"),
-        "--output", str(tmp_path / "o"), "--summary", str(tmp_path / "s.json")])
+    result = CliRunner().invoke(
+        app,
+        [
+            "backtest",
+            "--rules",
+            str(ROOT / "rules"),
+            "--input",
+            str(tmp_path / "in.jsonl"),
+            "--output",
+            str(tmp_path / "o"),
+            "--summary",
+            str(tmp_path / "s.json"),
+        ],
+    )
     assert result.exit_code == 2
     assert "--labels" in result.output
 
@@ -294,11 +458,25 @@ def test_backtest_report_is_one_html_file_with_a_plot_per_episode(tmp_path):
     (tmp_path / "sensors.yaml").write_text(yaml.safe_dump(storm.REGISTRY))
     storm.write_jsonl(tmp_path / "in.jsonl", storm.readings())
     storm.write_jsonl(tmp_path / "labels.jsonl", STORM_LABELS)
-    result = CliRunner().invoke(app, [
-        "backtest", "--rules", str(ROOT / "rules"), "--sensors", str(tmp_path / "sensors.yaml"),
-        "--input", str(tmp_path / "in.jsonl"), "--output", str(tmp_path / "out.jsonl"),
-        "--no-progress", "--labels", str(tmp_path / "labels.jsonl"),
-        "--report", str(tmp_path / "r.html")])
+    result = CliRunner().invoke(
+        app,
+        [
+            "backtest",
+            "--rules",
+            str(ROOT / "rules"),
+            "--sensors",
+            str(tmp_path / "sensors.yaml"),
+            "--input",
+            str(tmp_path / "in.jsonl"),
+            "--output",
+            str(tmp_path / "out.jsonl"),
+            "--no-progress",
+            "--labels",
+            str(tmp_path / "labels.jsonl"),
+            "--report",
+            str(tmp_path / "r.html"),
+        ],
+    )
     assert result.exit_code == 0, result.output
     page = (tmp_path / "r.html").read_text()
     images = re.findall(r"src='data:image/png;base64,([A-Za-z0-9+/=]+)'", page)
@@ -335,13 +513,29 @@ def test_backtest_shows_the_lead_gained_over_a_baseline_rule_set(tmp_path):
     # the baseline warns on 3 h sums only, from orange up
     (tmp_path / "late.yaml").write_text(
         "rules:\n  - id: rainstorm\n    hazard: rainstorm\n    for_kind: rainfall\n"
-        "    levels:\n      red: \"sum(rain_mm, 3h) >= 100\"\n"
-        "      orange: \"sum(rain_mm, 3h) >= 50\"\n")
-    result = CliRunner().invoke(app, [
-        "backtest", "--rules", str(ROOT / "rules"), "--sensors", str(tmp_path / "sensors.yaml"),
-        "--input", str(tmp_path / "in.jsonl"), "--output", str(tmp_path / "out.jsonl"),
-        "--no-progress", "--labels", str(tmp_path / "labels.jsonl"),
-        "--baseline-rules", str(tmp_path / "late.yaml")], env={"COLUMNS": "200"})
+        '    levels:\n      red: "sum(rain_mm, 3h) >= 100"\n'
+        '      orange: "sum(rain_mm, 3h) >= 50"\n'
+    )
+    result = CliRunner().invoke(
+        app,
+        [
+            "backtest",
+            "--rules",
+            str(ROOT / "rules"),
+            "--sensors",
+            str(tmp_path / "sensors.yaml"),
+            "--input",
+            str(tmp_path / "in.jsonl"),
+            "--output",
+            str(tmp_path / "out.jsonl"),
+            "--no-progress",
+            "--labels",
+            str(tmp_path / "labels.jsonl"),
+            "--baseline-rules",
+            str(tmp_path / "late.yaml"),
+        ],
+        env={"COLUMNS": "200"},
+    )
     assert result.exit_code == 0, result.output
     gain = result.output.split("lead time against")[1]
     red = next(line.split() for line in gain.splitlines() if ">=red" in line)

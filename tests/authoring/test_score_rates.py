@@ -37,23 +37,48 @@ def test_spans_and_years_count_only_the_sensors_a_hazards_rules_watch():
 
 def _episode(wid: str, subject: str, start_h: float, levels: list[str], end_h: float) -> list:
     t = "2026-07-05T{:02d}:00:00+08:00"
-    events = [{"warning_id": wid, "rule_id": "landslide_rain", "hazard": "landslide",
-               "subject": subject, "event": "raised" if i == 0 else "escalated",
-               "level": lv, "ts": t.format(int(start_h) + i)} for i, lv in enumerate(levels)]
-    return [*events, {"warning_id": wid, "rule_id": "landslide_rain", "hazard": "landslide",
-                      "subject": subject, "event": "cleared", "ts": t.format(int(end_h))}]
+    events = [
+        {
+            "warning_id": wid,
+            "rule_id": "landslide_rain",
+            "hazard": "landslide",
+            "subject": subject,
+            "event": "raised" if i == 0 else "escalated",
+            "level": lv,
+            "ts": t.format(int(start_h) + i),
+        }
+        for i, lv in enumerate(levels)
+    ]
+    return [
+        *events,
+        {
+            "warning_id": wid,
+            "rule_id": "landslide_rain",
+            "hazard": "landslide",
+            "subject": subject,
+            "event": "cleared",
+            "ts": t.format(int(end_h)),
+        },
+    ]
 
 
 def test_rates_divide_each_rows_false_alarms_by_the_hazards_sensor_years():
     # One labelled landslide on g1 hit by episode A; B (blue) and C (blue then yellow) are
     # false alarms: 2 at >= blue, 1 at >= yellow, over 0.5 sensor-years.
     labels = [Label("g1", "landslide", 1_783_180_800_000, 1_783_184_400_000, 2)]
-    events = (_episode("A", "g1", 0, ["yellow"], 5) + _episode("B", "g2", 1, ["blue"], 3)
-              + _episode("C", "g2", 6, ["blue", "yellow"], 9))
+    events = (
+        _episode("A", "g1", 0, ["yellow"], 5)
+        + _episode("B", "g2", 1, ["blue"], 3)
+        + _episode("C", "g2", 6, ["blue", "yellow"], 9)
+    )
     s = score(labels, events, tolerance_ms=0)
     rates = false_alarm_rates(s, {"landslide": 0.5})
-    assert rates == {"landslide": {"sensor_years": 0.5, "per_sensor_year": {
-        "all": 4.0, "blue": 4.0, "yellow": 2.0, "orange": 0.0, "red": 0.0}}}
+    assert rates == {
+        "landslide": {
+            "sensor_years": 0.5,
+            "per_sensor_year": {"all": 4.0, "blue": 4.0, "yellow": 2.0, "orange": 0.0, "red": 0.0},
+        }
+    }
     assert false_alarm_rates(s, {})["landslide"]["per_sensor_year"]["all"] is None
 
 
@@ -61,14 +86,37 @@ def test_backtest_summary_and_table_have_false_alarms_per_sensor_year(tmp_path):
     (tmp_path / "sensors.yaml").write_text(yaml.safe_dump(storm.REGISTRY))
     storm.write_jsonl(tmp_path / "in.jsonl", storm.readings())
     # A rainstorm label on rg-3 that nothing warns: its quiet day is no false alarm either.
-    storm.write_jsonl(tmp_path / "labels.jsonl", [
-        {"subject": "rg-3", "hazard": "rainstorm", "onset": "2026-07-05T07:00:00+08:00",
-         "end": "2026-07-05T10:00:00+08:00", "level": "yellow"}])
-    result = CliRunner().invoke(app, [
-        "backtest", "--rules", str(ROOT / "rules"), "--sensors", str(tmp_path / "sensors.yaml"),
-        "--input", str(tmp_path / "in.jsonl"), "--output", str(tmp_path / "out.jsonl"),
-        "--no-progress", "--labels", str(tmp_path / "labels.jsonl"),
-        "--summary", str(tmp_path / "summary.json")])
+    storm.write_jsonl(
+        tmp_path / "labels.jsonl",
+        [
+            {
+                "subject": "rg-3",
+                "hazard": "rainstorm",
+                "onset": "2026-07-05T07:00:00+08:00",
+                "end": "2026-07-05T10:00:00+08:00",
+                "level": "yellow",
+            }
+        ],
+    )
+    result = CliRunner().invoke(
+        app,
+        [
+            "backtest",
+            "--rules",
+            str(ROOT / "rules"),
+            "--sensors",
+            str(tmp_path / "sensors.yaml"),
+            "--input",
+            str(tmp_path / "in.jsonl"),
+            "--output",
+            str(tmp_path / "out.jsonl"),
+            "--no-progress",
+            "--labels",
+            str(tmp_path / "labels.jsonl"),
+            "--summary",
+            str(tmp_path / "summary.json"),
+        ],
+    )
     assert result.exit_code == 0, result.output
     rates = json.loads((tmp_path / "summary.json").read_text())["false_alarms_per_sensor_year"]
     # rg-1 and rg-3 report from 00:00 to 15:55 (rg-2 never): 2 x 955 min of rainstorm watch.

@@ -73,36 +73,58 @@ def live(influx_server, tmp_path_factory):
     storm = load_scenario("storm")
     sensors = registry(storm.network)["sensors"]
     for s in sensors:
-        s.update({"uniform_velocity_mm_h": UNIFORM_VELOCITY[s["id"]]}
-                 if s["id"] in UNIFORM_VELOCITY else {})
+        s.update(
+            {"uniform_velocity_mm_h": UNIFORM_VELOCITY[s["id"]]}
+            if s["id"] in UNIFORM_VELOCITY
+            else {}
+        )
     (tmp / "sensors.yaml").write_text(yaml.safe_dump({"sensors": sensors}, allow_unicode=True))
     database = f"live_{uuid.uuid4().hex[:8]}"
     influx_server.create_database(database)
     metrics_port = free_port()
     readings = list(generate(storm))
     with Broker(prefer="mosquitto") as broker:
-        config = {"rules": [str(ROOT / "rules")], "sensors": "sensors.yaml",
-                  "mqtt": {"port": broker.port, "client_id": "dashboards-under-test"},
-                  "influx": {"url": influx_server.url, "database": database,
-                             "batch_size": 500, "spool_dir": "spool"},
-                  "pipeline": {"idle_tick_after": "1h"}, "metrics": {"port": metrics_port},
-                  "outputs": {"console": False}}
+        config = {
+            "rules": [str(ROOT / "rules")],
+            "sensors": "sensors.yaml",
+            "mqtt": {"port": broker.port, "client_id": "dashboards-under-test"},
+            "influx": {
+                "url": influx_server.url,
+                "database": database,
+                "batch_size": 500,
+                "spool_dir": "spool",
+            },
+            "pipeline": {"idle_tick_after": "1h"},
+            "metrics": {"port": metrics_port},
+            "outputs": {"console": False},
+        }
         (tmp / "config.yaml").write_text(yaml.safe_dump(config))
         proc, log = start_pipeline(tmp, tmp / "config.yaml")
         prom = Prometheus(prometheus_config(metrics_port))
         try:
-            wait(lambda: metric(metrics_port, "hazard_mqtt_connected") == 1, 30,
-                 "the pipeline to subscribe")
+            wait(
+                lambda: metric(metrics_port, "hazard_mqtt_connected") == 1,
+                30,
+                "the pipeline to subscribe",
+            )
             prom.start()
-            wait(lambda: prom.query('up{job="hazard-warning"} == 1'), 20,
-                 "Prometheus to scrape the pipeline")
+            wait(
+                lambda: prom.query('up{job="hazard-warning"} == 1'),
+                20,
+                "Prometheus to scrape the pipeline",
+            )
             published_at = time.time()
-            publish(iter(readings), "127.0.0.1", broker.port, speed=0, qos=1,
-                    network=storm.network)
-            wait(lambda: metric(metrics_port, "hazard_readings_received_total")
-                 == len(readings), 60, "the pipeline to take every reading")
-            wait(lambda: prom.query(f"hazard_readings_received_total == {len(readings)}"), 20,
-                 "Prometheus to see every reading")
+            publish(iter(readings), "127.0.0.1", broker.port, speed=0, qos=1, network=storm.network)
+            wait(
+                lambda: metric(metrics_port, "hazard_readings_received_total") == len(readings),
+                60,
+                "the pipeline to take every reading",
+            )
+            wait(
+                lambda: prom.query(f"hazard_readings_received_total == {len(readings)}"),
+                20,
+                "Prometheus to see every reading",
+            )
             done_at = time.time()
             time.sleep(3)  # a few more scrapes: rates over the end of the run need two samples
             yield Live(prom, published_at, done_at, len(readings))

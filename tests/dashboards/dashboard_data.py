@@ -35,8 +35,15 @@ AFTER_SENSORS = ("ws-wx-01", "sl-aj-01", "gs-cx-01")
 #: The Tianhuangping slope's uniform-stage velocity (the storm's creep rate). The simulator's
 #: registry has none, which leaves the tangent angle unknown.
 UNIFORM_VELOCITY = {"sl-aj-01": 0.05}
-MULTI_GAS = {"id": "gs-cx-02", "kind": "gas", "name": "Changxing ETDZ multi-gas detector",
-             "region": "changxing", "lat": 30.995, "lon": 119.97, "tz": "Asia/Shanghai"}
+MULTI_GAS = {
+    "id": "gs-cx-02",
+    "kind": "gas",
+    "name": "Changxing ETDZ multi-gas detector",
+    "region": "changxing",
+    "lat": 30.995,
+    "lon": 119.97,
+    "tz": "Asia/Shanghai",
+}
 
 
 @dataclass(frozen=True)
@@ -68,23 +75,32 @@ def multi_gas_readings(start: datetime, hours: int) -> list[dict]:
     rows = []
     for i in range(1, hours * 12 + 1):
         ts = start + timedelta(minutes=5 * i)
-        bump = math.exp(-(((i / 12) - 22) / 2) ** 2)
-        rows.append({"sensor_id": MULTI_GAS["id"], "kind": "gas", "ts": ts.isoformat(),
-                     "seq": i, "values": {"lel_pct": 0.5, "h2s_ppm": 0.1,
-                                          "co_ppm": round(2 + 9 * bump, 2), "cl2_ppm": 0.02,
-                                          "nh3_ppm": 1.0, "o2_pct": 20.9}})
+        bump = math.exp(-((((i / 12) - 22) / 2) ** 2))
+        rows.append(
+            {
+                "sensor_id": MULTI_GAS["id"],
+                "kind": "gas",
+                "ts": ts.isoformat(),
+                "seq": i,
+                "values": {
+                    "lel_pct": 0.5,
+                    "h2s_ppm": 0.1,
+                    "co_ppm": round(2 + 9 * bump, 2),
+                    "cl2_ppm": 0.02,
+                    "nh3_ppm": 1.0,
+                    "o2_pct": 20.9,
+                },
+            }
+        )
     return rows
 
 
-def store(readings: list[dict], sensors: list[dict], url: str, database: str,
-          work: Path) -> None:
+def store(readings: list[dict], sensors: list[dict], url: str, database: str, work: Path) -> None:
     """Run the pipeline's flow over readings with an InfluxDB sink, as a backtest."""
     work.mkdir(parents=True, exist_ok=True)
-    (work / "sensors.yaml").write_text(yaml.safe_dump({"sensors": sensors},
-                                                      allow_unicode=True))
+    (work / "sensors.yaml").write_text(yaml.safe_dump({"sensors": sensors}, allow_unicode=True))
     (work / "readings.jsonl").write_text("".join(json.dumps(r) + "\n" for r in readings))
-    s = setup(Config(rules=[str(ROOT / "rules")], sensors=str(work / "sensors.yaml")),
-              Metrics())
+    s = setup(Config(rules=[str(ROOT / "rules")], sensors=str(work / "sensors.yaml")), Metrics())
     influx = Influx(url=url, database=database)
     sink = InfluxSink(lambda: make_writer(influx), work / "spool", 1 << 30, s.metrics)
     source = ReadingsFileSource(work / "readings.jsonl", s.make_ingest)
@@ -103,5 +119,11 @@ def fill(url: str, database: str, work: Path) -> Stored:
     readings += multi_gas_readings(after.start, int(after.duration.total_seconds() // 3600))
     readings.sort(key=lambda r: datetime.fromisoformat(r["ts"]))
     store(readings, after_sensors, url, database, work / "after")
-    return Stored(url, database, _ms(storm.start), _ms(after.start + after.duration),
-                  _ms(storm.start + storm.duration), storm_sensors + [MULTI_GAS])
+    return Stored(
+        url,
+        database,
+        _ms(storm.start),
+        _ms(after.start + after.duration),
+        _ms(storm.start + storm.duration),
+        storm_sensors + [MULTI_GAS],
+    )

@@ -11,5 +11,6 @@ JSON_DIR = ROOT / "dashboards" / "json"
 
 def load_boards() -> dict[str, dict]:
     """Every checked-in dashboard by file stem."""
-    return {p.stem: json.loads(p.read_text(encoding="utf-8"))
-            for p in sorted(JSON_DIR.glob("*.json"))}
+    return {
+        p.stem: json.loads(p.read_text(encoding="utf-8")) for p in sorted(JSON_DIR.glob("*.json"))
+    }

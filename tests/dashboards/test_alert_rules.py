@@ -33,15 +33,25 @@ def test_alert_rules_unit_tests():
 
 
 def test_every_alert_is_unit_tested():
-    alerts = {r["alert"] for g in yaml.safe_load((PROMETHEUS_DIR / "alerts.yml").read_text())
-              ["groups"] for r in g["rules"]}
+    alerts = {
+        r["alert"]
+        for g in yaml.safe_load((PROMETHEUS_DIR / "alerts.yml").read_text())["groups"]
+        for r in g["rules"]
+    }
     tests = yaml.safe_load((PROMETHEUS_DIR / "alerts_test.yml").read_text())["tests"]
-    tested = {case["alertname"] for t in tests for case in t["alert_rule_test"]
-              if case.get("exp_alerts")}
+    tested = {
+        case["alertname"] for t in tests for case in t["alert_rule_test"] if case.get("exp_alerts")
+    }
     assert alerts == tested
-    assert alerts >= {"HazardIngestStalled", "HazardRejectionRatioHigh", "HazardSinkFailing",
-                      "HazardSpoolGrowing", "HazardMQTTDisconnected", "HazardWarningDelayHigh",
-                      "HazardNoRulesLoaded"}
+    assert alerts >= {
+        "HazardIngestStalled",
+        "HazardRejectionRatioHigh",
+        "HazardSinkFailing",
+        "HazardSpoolGrowing",
+        "HazardMQTTDisconnected",
+        "HazardWarningDelayHigh",
+        "HazardNoRulesLoaded",
+    }
 
 
 def test_deploy_prometheus_config_is_valid():
@@ -60,8 +70,9 @@ def compose() -> dict:
 
 def test_compose_brings_up_the_stack(compose):
     services = compose["services"]
-    assert {"mosquitto", "influxdb", "grafana", "prometheus", "pipeline", "simulator"} \
-        <= set(services)
+    assert {"mosquitto", "influxdb", "grafana", "prometheus", "pipeline", "simulator"} <= set(
+        services
+    )
     assert services["pipeline"]["build"]["dockerfile"] == "Dockerfile"
     assert (ROOT / "Dockerfile").exists()
     assert services["influxdb"]["image"].startswith("influxdb:1.8")

@@ -19,8 +19,12 @@ from dashboards.preview import Overview, render
 from dashboards.runner import InfluxQL, queries, resolve_variables, tag_values
 
 BOARDS = load_boards()
-CASES = [(name, q) for name, board in BOARDS.items() for q in queries(board)
-         if q.datasource == "influxdb"]
+CASES = [
+    (name, q)
+    for name, board in BOARDS.items()
+    for q in queries(board)
+    if q.datasource == "influxdb"
+]
 INTERVAL = "5m"  # what Grafana picks for about two days on a wide panel
 
 
@@ -32,14 +36,22 @@ def client(stored):
 @pytest.fixture(scope="module")
 def variables(stored, client):
     """Each dashboard's variables set to "All", resolved by running their queries."""
-    return {name: resolve_variables(board, tag_values(client), stored.start_ms, stored.end_ms)
-            for name, board in BOARDS.items() if board["uid"] != "hazard-pipeline"}
+    return {
+        name: resolve_variables(board, tag_values(client), stored.start_ms, stored.end_ms)
+        for name, board in BOARDS.items()
+        if board["uid"] != "hazard-pipeline"
+    }
 
 
 def _has_values(series: list[dict]) -> bool:
     """Some field (not the time, not a tag) of some row is not null."""
-    return any(v is not None for s in series for row in s["values"]
-               for c, v in zip(s["columns"], row, strict=True) if c != "time")
+    return any(
+        v is not None
+        for s in series
+        for row in s["values"]
+        for c, v in zip(s["columns"], row, strict=True)
+        if c != "time"
+    )
 
 
 @pytest.mark.parametrize(("name", "query"), CASES, ids=[f"{n}: {q.where}" for n, q in CASES])
@@ -75,9 +87,17 @@ def test_every_variable_has_values(variables):
     assert overview["region"] == ["anji", "changxing", "deqing", "nanxun", "wuxing"]
     # with the area warnings of rules/compound.yaml: the storm's flash flood and counties'
     # integrated risk; the silence of areas whose sensors the second run leaves out
-    assert set(overview["hazard"]) == {"rainstorm", "landslide", "flood", "gas_leak",
-                                       "gas_toxic", "forest_fire", "flash_flood",
-                                       "integrated_risk", "area_silence"}
+    assert set(overview["hazard"]) == {
+        "rainstorm",
+        "landslide",
+        "flood",
+        "gas_leak",
+        "gas_toxic",
+        "forest_fire",
+        "flash_flood",
+        "integrated_risk",
+        "area_silence",
+    }
     assert variables["hazard-slope"]["sensor"] == ["sl-aj-01"]
 
 
@@ -85,14 +105,17 @@ def test_the_map_shows_each_sensor_at_its_worst_active_level(stored, client):
     # At the storm's end (README): rg-aj-01 red (rainstorm and landslide), Hangchangqiao
     # orange (above its guaranteed level), the gas leak at gs-cx-01 cleared (level 0).
     data = Overview(client, stored.start_ms, stored.storm_end_ms)
-    worst = {r["subject"]: r["level_code"]
-             for r in data.rows("Sensors by worst active warning level")}
+    worst = {
+        r["subject"]: r["level_code"] for r in data.rows("Sensors by worst active warning level")
+    }
     assert worst["rg-aj-01"] == 4 and worst["wl-wx-01"] == 3 and worst["gs-cx-01"] == 0
     gazetteer = json.loads((ROOT / "dashboards/gazetteer/hazard-sensors.json").read_text())
     assert set(worst) <= {g["key"] for g in gazetteer}, "a sensor the map cannot place"
     # Area warnings are drawn at their area's centre: Anji's flash flood and integrated risk.
-    areas = {r["subject"]: r["level_code"]
-             for r in data.rows("Sensors by worst active warning level", ref="B")}
+    areas = {
+        r["subject"]: r["level_code"]
+        for r in data.rows("Sensors by worst active warning level", ref="B")
+    }
     assert areas["anji"] == 4 and set(areas) <= {g["key"] for g in gazetteer}
     outlines = json.loads((ROOT / "dashboards/gazetteer/hazard-areas.geojson").read_text())
     assert {f["id"] for f in outlines["features"]} >= {"anji", "wuxing"}
@@ -100,8 +123,9 @@ def test_the_map_shows_each_sensor_at_its_worst_active_level(stored, client):
     assert regions["anji"]["worst"] == 4 and regions["anji"]["risk"] >= regions["wuxing"]["risk"]
     # Two days later the slope has failed (red) and the fire danger is extreme (red).
     later = Overview(client, stored.start_ms, stored.end_ms)
-    worst = {r["subject"]: r["level_code"]
-             for r in later.rows("Sensors by worst active warning level")}
+    worst = {
+        r["subject"]: r["level_code"] for r in later.rows("Sensors by worst active warning level")
+    }
     assert worst["sl-aj-01"] == 4 and worst["ws-wx-01"] == 4
 
 

@@ -19,7 +19,8 @@ from dashboards.schema import validator
 BOARDS = load_boards()
 #: The dashboard schemaVersion of the targeted Grafana (the published schema's default).
 SCHEMA_VERSION = validator("dashboard", "Dashboard").schema["definitions"]["Dashboard"][
-    "properties"]["schemaVersion"]["default"]
+    "properties"
+]["schemaVersion"]["default"]
 PROVISIONING = ROOT / "dashboards" / "provisioning"
 # What Grafana shows as the display names of InfluxQL aliases ($tag_x) is not a variable.
 ALIAS_VARS = {"tag_sensor_id", "tag_subject", "tag_rule_id", "tag_hazard", "col", "m"}
@@ -44,17 +45,27 @@ def _targets(board):
 
 def test_checked_in_json_is_what_the_generator_writes():
     files = generate.outputs(generate.simulator_registry())
-    stale = [str(p.relative_to(ROOT)) for p, text in files.items()
-             if not p.exists() or p.read_text(encoding="utf-8") != text]
+    stale = [
+        str(p.relative_to(ROOT))
+        for p, text in files.items()
+        if not p.exists() or p.read_text(encoding="utf-8") != text
+    ]
     assert not stale, f"run python -m dashboards.generate: {stale}"
-    assert set(BOARDS) == {p.stem for p in files if p.suffix == ".json"
-                           and p.parent.name == "json"}
+    assert set(BOARDS) == {p.stem for p in files if p.suffix == ".json" and p.parent.name == "json"}
 
 
 def test_the_dashboards_asked_for_are_there():
     uids = {b["uid"] for b in BOARDS.values()}
-    assert uids == {"hazard-overview", "hazard-history", "hazard-pipeline", "hazard-rainfall",
-                    "hazard-water", "hazard-slope", "hazard-fire", "hazard-gas"}
+    assert uids == {
+        "hazard-overview",
+        "hazard-history",
+        "hazard-pipeline",
+        "hazard-rainfall",
+        "hazard-water",
+        "hazard-slope",
+        "hazard-fire",
+        "hazard-gas",
+    }
     assert len(uids) == len(BOARDS)
 
 
@@ -85,8 +96,12 @@ def test_dashboard_model(name):
             assert "defaults" in p["fieldConfig"] and "overrides" in p["fieldConfig"]
     for a, b in itertools.combinations(panels, 2):
         ga, gb = a["gridPos"], b["gridPos"]
-        overlap = (ga["x"] < gb["x"] + gb["w"] and gb["x"] < ga["x"] + ga["w"]
-                   and ga["y"] < gb["y"] + gb["h"] and gb["y"] < ga["y"] + ga["h"])
+        overlap = (
+            ga["x"] < gb["x"] + gb["w"]
+            and gb["x"] < ga["x"] + ga["w"]
+            and ga["y"] < gb["y"] + gb["h"]
+            and gb["y"] < ga["y"] + ga["h"]
+        )
         assert not overlap, f"{a['title']!r} overlaps {b['title']!r}"
 
 
@@ -117,13 +132,13 @@ def test_variables_referenced_are_defined(name):
         defined.append(v["name"])
     texts = [t.get("query") or t["expr"] for _, t in _targets(board)]
     texts += [t.get("legendFormat", "") for _, t in _targets(board)]
-    texts += [a["target"]["query"] for a in board["annotations"]["list"]
-              if not a.get("builtIn")]
+    texts += [a["target"]["query"] for a in board["annotations"]["list"] if not a.get("builtIn")]
     used = set().union(*(references(t) for t in texts)) - BUILTINS - ALIAS_VARS
     assert used <= set(defined), f"undefined: {used - set(defined)}"
     # Every variable is used somewhere (a filter that filters nothing misleads).
     assert set(defined) <= used | set().union(
-        *(references(v["query"]) for v in board["templating"]["list"]))
+        *(references(v["query"]) for v in board["templating"]["list"])
+    )
 
 
 def test_influx_queries_filter_by_variables_as_regular_expressions():
@@ -165,35 +180,68 @@ def _steps(board: str, title: str) -> list[tuple]:
 
 def test_thresholds_are_the_rules_thresholds():
     # The CMA rainstorm signals (rules/rainstorm.yaml) on the accumulation panels.
-    assert _steps("hazard-rainfall", "Rain in 3 h") == [(None, "green"), (50, "orange"),
-                                                        (100, "red")]
+    assert _steps("hazard-rainfall", "Rain in 3 h") == [
+        (None, "green"),
+        (50, "orange"),
+        (100, "red"),
+    ]
     assert _steps("hazard-rainfall", "Rain in 6 h") == [(None, "green"), (50, "yellow")]
     assert _steps("hazard-rainfall", "Rain in 12 h") == [(None, "green"), (50, "blue")]
     assert _steps("hazard-rainfall", "Rain in 1 h") == [(None, "green")]
     # Hangchangqiao's registry levels: warning 4.5 (blue from 0.3 below), guaranteed 5.0,
     # record 5.5; the Laoshikan reservoir's flood-limit level 128.0 (+0.5 orange).
     assert _steps("hazard-water", "杭长桥 Hangchangqiao (wl-wx-01)") == [
-        (None, "green"), (4.2, "blue"), (4.5, "yellow"), (5, "orange"), (5.5, "red")]
+        (None, "green"),
+        (4.2, "blue"),
+        (4.5, "yellow"),
+        (5, "orange"),
+        (5.5, "red"),
+    ]
     assert _steps("hazard-water", "老石坎水库 Laoshikan reservoir (rs-aj-01)") == [
-        (None, "green"), (128, "yellow"), (128.5, "orange")]
-    assert _steps("hazard-water", "Rate of rise") == [(None, "green"), (0.2, "blue"),
-                                                      (0.5, "yellow")]
+        (None, "green"),
+        (128, "yellow"),
+        (128.5, "orange"),
+    ]
+    assert _steps("hazard-water", "Rate of rise") == [
+        (None, "green"),
+        (0.2, "blue"),
+        (0.5, "yellow"),
+    ]
     # Slopes: velocity over 6 h, inverse-velocity hours (lower is worse), tangent angle.
     assert _steps("hazard-slope", "Velocity over 6 h") == [
-        (None, "green"), (0.1, "blue"), (0.5, "yellow"), (2, "orange")]
+        (None, "green"),
+        (0.1, "blue"),
+        (0.5, "yellow"),
+        (2, "orange"),
+    ]
     assert _steps("hazard-slope", "Forecast hours to failure (inverse velocity)") == [
-        (None, "red"), (24, "orange"), (72, "yellow"), (168, "green")]
+        (None, "red"),
+        (24, "orange"),
+        (72, "yellow"),
+        (168, "green"),
+    ]
     assert _steps("hazard-slope", "Improved tangent angle") == [
-        (None, "green"), (45, "yellow"), (80, "orange"), (85, "red")]
+        (None, "green"),
+        (45, "yellow"),
+        (80, "orange"),
+        (85, "red"),
+    ]
     # Fire danger classes and gas alarm levels (GB/T 50493-2019).
     assert _steps("hazard-fire", "Danger class") == [
-        (None, "green"), (2, "blue"), (3, "yellow"), (4, "orange"), (5, "red")]
+        (None, "green"),
+        (2, "blue"),
+        (3, "yellow"),
+        (4, "orange"),
+        (5, "red"),
+    ]
     assert _steps("hazard-gas", "Combustible gas") == [
-        (None, "green"), (10, "yellow"), (25, "orange"), (50, "red")]
-    assert _steps("hazard-gas", "H2S 15 min mean (STEL)") == [(None, "green"),
-                                                              (14.1, "orange")]
-    assert _steps("hazard-gas", "Oxygen") == [(None, "orange"), (19.5, "green"),
-                                              (23.5, "orange")]
+        (None, "green"),
+        (10, "yellow"),
+        (25, "orange"),
+        (50, "red"),
+    ]
+    assert _steps("hazard-gas", "H2S 15 min mean (STEL)") == [(None, "green"), (14.1, "orange")]
+    assert _steps("hazard-gas", "Oxygen") == [(None, "orange"), (19.5, "green"), (23.5, "orange")]
 
 
 @pytest.mark.parametrize("module", ["dashboards.interpolate", "dashboards.thresholds"])

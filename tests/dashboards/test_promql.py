@@ -40,15 +40,17 @@ def variables(live):
 def test_variables_have_values(variables):
     assert len(variables["instance"]) == 1
     # Hazards of the shipped rules (zero series from the start, README "Metrics").
-    assert {"rainstorm", "flood", "landslide", "gas_leak", "forest_fire"} <= \
-        set(variables["hazard"])
+    assert {"rainstorm", "flood", "landslide", "gas_leak", "forest_fire"} <= set(
+        variables["hazard"]
+    )
 
 
 @pytest.mark.parametrize("query", CASES, ids=[q.where for q in CASES])
 def test_query_returns_data(query, live, variables):
     start_ms, end_ms = int(live.published_at * 1000) - 5000, int(live.done_at * 1000) + 3000
-    expr = interpolate(query.text, variables, start_ms, end_ms, "1s", rate_interval="5s",
-                       promql=True)
+    expr = interpolate(
+        query.text, variables, start_ms, end_ms, "1s", rate_interval="5s", promql=True
+    )
     if query.table:
         result = live.prometheus.query(expr, at=end_ms / 1000)
         assert result, f"no data: {expr}"

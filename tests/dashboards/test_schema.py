@@ -44,16 +44,28 @@ def test_every_panel_type_transformation_and_option_used_exists_in_the_schema():
             defaults = p["fieldConfig"]["defaults"]
             options = {k for k in defaults if k != "custom"}
             options |= {f"custom.{k}" for k in defaults.get("custom", {})}
-            options |= {prop["id"] for o in p["fieldConfig"]["overrides"]
-                        for prop in o["properties"]}
+            options |= {
+                prop["id"] for o in p["fieldConfig"]["overrides"] for prop in o["properties"]
+            }
             assert options <= allowed, (p["title"], options - allowed)
             used_options |= options
     # The check saw what the dashboards use (a vacuous pass would prove nothing).
     assert {"timeseries", "stat", "table", "geomap", "barchart", "state-timeline"} <= used_kinds
-    assert {"organize", "joinByField", "groupBy", "calculateField", "sortBy"} <= \
-        used_transformations
-    assert {"unit", "thresholds", "mappings", "color", "custom.cellOptions",
-            "custom.drawStyle"} <= used_options
+    assert {
+        "organize",
+        "joinByField",
+        "groupBy",
+        "calculateField",
+        "sortBy",
+    } <= used_transformations
+    assert {
+        "unit",
+        "thresholds",
+        "mappings",
+        "color",
+        "custom.cellOptions",
+        "custom.drawStyle",
+    } <= used_options
 
 
 def _first(name, kind):
@@ -79,8 +91,9 @@ def _first_panel(board, kind):
 
 def test_a_wrong_type_fails():
     found = _broken(lambda b: _first_panel(b, "stat")["options"].update(wideLayout="yes"))
-    assert any(f.endswith("options.wideLayout: 'yes' is not of type 'boolean'")
-               for f in found), found
+    assert any(f.endswith("options.wideLayout: 'yes' is not of type 'boolean'") for f in found), (
+        found
+    )
     found = _broken(lambda b: b["panels"][0]["gridPos"].update(w="24"))
     assert any("gridPos.w" in f for f in found), found
 
@@ -92,29 +105,39 @@ def test_a_misnamed_field_config_option_fails():
 
     found = _broken(misname)
     assert any("custom" in f and "'cellOption' was unexpected" in f for f in found), found
-    found = _broken(lambda b: _first_panel(b, "table")["fieldConfig"]["overrides"][0][
-        "properties"].append({"id": "custom.cellOption", "value": {"type": "auto"}}))
+    found = _broken(
+        lambda b: _first_panel(b, "table")["fieldConfig"]["overrides"][0]["properties"].append(
+            {"id": "custom.cellOption", "value": {"type": "auto"}}
+        )
+    )
     assert any("'custom.cellOption' is not a field-config option" in f for f in found), found
+
     # A value outside the option's enumeration (Grafana 10 renamed color-background).
     def old_value(b):
         props = _first_panel(b, "table")["fieldConfig"]["overrides"][0]["properties"]
         next(p for p in props if p["id"] == "custom.cellOptions")["value"] = {
-            "type": "colored-background"}
+            "type": "colored-background"
+        }
 
     found = _broken(old_value)
     assert found and all("overrides[0].properties[3].value" in f for f in found), found
 
 
 def test_an_override_value_of_the_wrong_shape_fails():
-    found = _broken(lambda b: _first_panel(b, "table")["fieldConfig"]["overrides"][0][
-        "properties"].append({"id": "thresholds", "value": {"mode": "absolute",
-                                                            "steps": [{"value": 1}]}}))
+    found = _broken(
+        lambda b: _first_panel(b, "table")["fieldConfig"]["overrides"][0]["properties"].append(
+            {"id": "thresholds", "value": {"mode": "absolute", "steps": [{"value": 1}]}}
+        )
+    )
     assert any("'color' is a required property" in f for f in found), found
 
 
 def test_an_unknown_transformation_or_panel_type_fails():
-    found = _broken(lambda b: _first_panel(b, "table")["transformations"].append(
-        {"id": "organise", "options": {}}))
+    found = _broken(
+        lambda b: _first_panel(b, "table")["transformations"].append(
+            {"id": "organise", "options": {}}
+        )
+    )
     assert any("'organise' is not a transformation" in f for f in found), found
     found = _broken(lambda b: _first_panel(b, "barchart").update(type="bar-chart"))
     assert any("'bar-chart' is not a panel type" in f for f in found), found
@@ -123,17 +146,23 @@ def test_an_unknown_transformation_or_panel_type_fails():
 def test_queries_and_geomap_layers_are_checked():
     found = _broken(lambda b: _first_panel(b, "table")["targets"][0].update(rawQuery="true"))
     assert any("targets[0].rawQuery" in f for f in found), found
-    found = _broken(lambda b: _first_panel(b, "geomap")["options"]["layers"][1]["config"][
-        "style"]["rotation"].pop("min"))
-    assert any("layers[1].config.style.rotation: 'min' is a required property" in f
-               for f in found), found
-    found = _broken(lambda b: _first_panel(b, "geomap")["options"]["layers"][0].update(
-        type="heatmapp"))
+    found = _broken(
+        lambda b: _first_panel(b, "geomap")["options"]["layers"][1]["config"]["style"][
+            "rotation"
+        ].pop("min")
+    )
+    assert any(
+        "layers[1].config.style.rotation: 'min' is a required property" in f for f in found
+    ), found
+    found = _broken(
+        lambda b: _first_panel(b, "geomap")["options"]["layers"][0].update(type="heatmapp")
+    )
     assert any("no schema for geomap layer 'heatmapp'" in f for f in found), found
     found = _broken(lambda b: b["annotations"]["list"][1]["target"].pop("query"))
     assert any("'query' is a required property" in f for f in found), found
-    found = _broken(lambda b: _first_panel(b, "timeseries")["targets"][0].update(expr=1),
-                    name="pipeline-health")
+    found = _broken(
+        lambda b: _first_panel(b, "timeseries")["targets"][0].update(expr=1), name="pipeline-health"
+    )
     assert any("targets[0].expr: 1 is not of type 'string'" in f for f in found), found
 
 

@@ -42,17 +42,33 @@ def test_backlog_is_absorbed_within_bounded_memory(tmp_path, broker):
     port = free_port()
     rules = str(Path(__file__).parents[2] / "rules")
     config = tmp_path / "config.yaml"
-    config.write_text(yaml.safe_dump({
-        "rules": [rules], "mqtt": {"port": broker.port, "client_id": "burst-under-test",
-                                   "inbox_limit": INBOX_LIMIT, "publish_warnings": False},
-        "pipeline": {"idle_tick_after": "1h", "unknown_sensors": "accept"},
-        "metrics": {"port": port}, "outputs": {"console": False}}))
+    config.write_text(
+        yaml.safe_dump(
+            {
+                "rules": [rules],
+                "mqtt": {
+                    "port": broker.port,
+                    "client_id": "burst-under-test",
+                    "inbox_limit": INBOX_LIMIT,
+                    "publish_warnings": False,
+                },
+                "pipeline": {"idle_tick_after": "1h", "unknown_sensors": "accept"},
+                "metrics": {"port": port},
+                "outputs": {"console": False},
+            }
+        )
+    )
     start = int(time.time()) - 7 * 86_400
     messages = []
     for i in range(BACKLOG):
         sid = f"rg-{i % SENSORS}"
-        body = {"sensor_id": sid, "kind": "rainfall", "ts": start + 60 * (i // SENSORS),
-                "seq": i // SENSORS + 1, "values": {"rain_mm": 0.5}}
+        body = {
+            "sensor_id": sid,
+            "kind": "rainfall",
+            "ts": start + 60 * (i // SENSORS),
+            "seq": i // SENSORS + 1,
+            "values": {"rain_mm": 0.5},
+        }
         messages.append((f"hazard/readings/r1/rainfall/{sid}", json.dumps(body).encode()))
 
     proc, log = start_pipeline(tmp_path, config)
@@ -79,8 +95,11 @@ def test_backlog_is_absorbed_within_bounded_memory(tmp_path, broker):
     sampler = threading.Thread(target=sample, daemon=True)
     sampler.start()
     try:
-        wait(lambda: metric(port, "hazard_readings_received_total") == BACKLOG, 240,
-             "the whole backlog taken")
+        wait(
+            lambda: metric(port, "hazard_readings_received_total") == BACKLOG,
+            240,
+            "the whole backlog taken",
+        )
         took = time.monotonic() - started
         done.set()
         sampler.join()
@@ -90,12 +109,15 @@ def test_backlog_is_absorbed_within_bounded_memory(tmp_path, broker):
         done.set()
         assert stop_pipeline(proc, log) == 0
     peak = max(samples)
-    print(f"\n{BACKLOG} readings published in {published:.1f} s ({BACKLOG / published:.0f}/s), "
-          f"taken in {took:.1f} s ({BACKLOG / took:.0f}/s); RSS {baseline:.1f} MB at start, "
-          f"peak {peak:.1f} MB (+{peak - baseline:.1f}); inbox peak {max(inbox):.0f} of "
-          f"{INBOX_LIMIT}, full {full:.0f} times")
+    print(
+        f"\n{BACKLOG} readings published in {published:.1f} s ({BACKLOG / published:.0f}/s), "
+        f"taken in {took:.1f} s ({BACKLOG / took:.0f}/s); RSS {baseline:.1f} MB at start, "
+        f"peak {peak:.1f} MB (+{peak - baseline:.1f}); inbox peak {max(inbox):.0f} of "
+        f"{INBOX_LIMIT}, full {full:.0f} times"
+    )
     assert full and full > 0, "expected the burst to fill the inbox (else it proves nothing)"
     assert max(inbox) <= INBOX_LIMIT
-    assert peak - baseline <= RSS_BOUND_MB, \
+    assert peak - baseline <= RSS_BOUND_MB, (
         f"expected RSS growth within {RSS_BOUND_MB} MB, found {peak - baseline:.1f} MB"
+    )
     assert accepted == BACKLOG

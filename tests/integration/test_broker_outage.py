@@ -38,13 +38,15 @@ def test_publisher_keeps_warnings_while_the_broker_is_down(broker):
     got = collector.wait_for("hazard/warnings/", 200, 60)
     publisher.release()
     collector.close()
-    assert sorted({w["n"] for _, w in got}) == list(range(200)), \
+    assert sorted({w["n"] for _, w in got}) == list(range(200)), (
         f"expected the 200 events sent during the outage, found {len(got)}"
+    )
 
 
 def test_broker_restart_loses_nothing(tmp_path, broker, influxdb):
-    config, messages, expected, port = recoverable_case(tmp_path, broker, "outage-under-test",
-                                                        influxdb)
+    config, messages, expected, port = recoverable_case(
+        tmp_path, broker, "outage-under-test", influxdb
+    )
     third = len(messages) // 3
     collector = Collector(broker.port, "hazard/warnings/#", persistent=True)
     proc, log = start_pipeline(tmp_path, config)
@@ -54,14 +56,14 @@ def test_broker_restart_loses_nothing(tmp_path, broker, influxdb):
         wait(lambda: metric(port, "hazard_readings_received_total") == third, 30, "a third")
         # The second third reaches the broker; part of it is still queued or unacknowledged
         # for the pipeline's session when the broker goes down.
-        publish_all(broker.port, messages[third:2 * third])
+        publish_all(broker.port, messages[third : 2 * third])
         broker.pause()
         wait(lambda: metric(port, "hazard_mqtt_connected") == 0, 30, "connected = 0")
         time.sleep(2.0)  # the pipeline retries with backoff meanwhile
         broker.start()
         wait(lambda: metric(port, "hazard_mqtt_connected") == 1, 60, "connected = 1 again")
         assert metric(port, "hazard_mqtt_connects_total") >= 2
-        publish_all(broker.port, messages[2 * third:])
+        publish_all(broker.port, messages[2 * third :])
         wait(lambda: stored_readings(influxdb) == len(messages), 60, "every reading in InfluxDB")
         got = collector.wait_for("hazard/warnings/", len(expected), 30)
         time.sleep(1.0)  # late duplicates, if any, arrive before counting
@@ -70,10 +72,13 @@ def test_broker_restart_loses_nothing(tmp_path, broker, influxdb):
         assert stop_pipeline(proc, log) == 0
         collector.close()
     events = [w for _, w in collector.json("hazard/warnings/")]
-    assert sorted(set(normal(events))) == sorted(set(normal(expected))), \
+    assert sorted(set(normal(events))) == sorted(set(normal(expected))), (
         f"expected the backtest's {len(expected)} events, found {len(set(normal(events)))}"
-    print(f"{len(got)} warning messages for {len(expected)} events; "
-          f"{duplicates_dropped:.0f} redelivered readings recognised as duplicates")
+    )
+    print(
+        f"{len(got)} warning messages for {len(expected)} events; "
+        f"{duplicates_dropped:.0f} redelivered readings recognised as duplicates"
+    )
     assert stored_readings(influxdb) == len(messages)
     rows = influxdb.query("SELECT count(warning_id) FROM warning", db=influxdb.db)
     assert int(rows[0]["count"]) == len(expected)
@@ -114,9 +119,12 @@ def test_outbox_keeps_warnings_through_a_crash_while_the_broker_is_down(tmp_path
     import sys
 
     collector = Collector(broker.port, "hazard/warnings/#", persistent=True)
-    proc = subprocess.Popen([sys.executable, "-c", _CRASHING_PUBLISHER, str(broker.port),
-                             str(tmp_path / "outbox")], stdin=subprocess.PIPE,
-                            stdout=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", _CRASHING_PUBLISHER, str(broker.port), str(tmp_path / "outbox")],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert proc.stdout.readline().strip() == "connected"
         broker.pause()
@@ -132,7 +140,9 @@ def test_outbox_keeps_warnings_through_a_crash_while_the_broker_is_down(tmp_path
     got = collector.wait_for("hazard/warnings/", 50, 30)
     publisher.release()
     collector.close()
-    assert sorted({w["n"] for _, w in got}) == list(range(50)), \
+    assert sorted({w["n"] for _, w in got}) == list(range(50)), (
         f"expected the 50 events sent before the crash, found {len(got)}"
+    )
     from warning.sinks.outbox import Outbox
+
     assert Outbox(tmp_path / "outbox").pending == {}, "expected every PUBACK recorded"

@@ -27,14 +27,19 @@ def _start(tmp_path, config: dict, name: str, *args: str):
     path = tmp_path / f"{name}.yaml"
     path.write_text(yaml.safe_dump(config))
     log = (tmp_path / f"{name}.log").open("wb")
-    proc = subprocess.Popen([sys.executable, "-m", "warning", "run", "-c", str(path), *args],
-                            cwd=tmp_path, stdout=log, stderr=subprocess.STDOUT,
-                            env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "warning", "run", "-c", str(path), *args],
+        cwd=tmp_path,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
     return proc, log
 
 
-def _run(tmp_path, broker, base: dict, messages, expected_count: int, processes: int,
-         name: str) -> tuple[list[dict], list[float]]:
+def _run(
+    tmp_path, broker, base: dict, messages, expected_count: int, processes: int, name: str
+) -> tuple[list[dict], list[float]]:
     """Run ``processes`` pipeline processes, publish step by step, return events seen."""
     ports = [free_port() for _ in range(processes)]
     peers = ";".join(f"127.0.0.1:{free_port()}" for _ in range(processes))
@@ -42,17 +47,29 @@ def _run(tmp_path, broker, base: dict, messages, expected_count: int, processes:
     running = []
     try:
         for i, port in enumerate(ports):
-            cfg = {**base, "mqtt": {"port": broker.port, "client_id": name},
-                   "metrics": {"port": port}}
+            cfg = {
+                **base,
+                "mqtt": {"port": broker.port, "client_id": name},
+                "metrics": {"port": port},
+            }
             args = ("-i", str(i), "-a", peers) if processes > 1 else ()
             running.append(_start(tmp_path, cfg, f"{name}-{i}", *args))
-        wait(lambda: all(metric_total(p, "hazard_mqtt_connected") == 1 for p in ports), 60,
-             "every process to subscribe")
+        wait(
+            lambda: all(metric_total(p, "hazard_mqtt_connected") == 1 for p in ports),
+            60,
+            "every process to subscribe",
+        )
 
         def evaluated() -> float:
-            return sum(metric_total(p, "hazard_readings_accepted_total",
-                              "hazard_readings_duplicate_total",
-                              "hazard_readings_rejected_total") for p in ports)
+            return sum(
+                metric_total(
+                    p,
+                    "hazard_readings_accepted_total",
+                    "hazard_readings_duplicate_total",
+                    "hazard_readings_rejected_total",
+                )
+                for p in ports
+            )
 
         steps: dict[str, list] = {}
         for topic, payload in messages:
@@ -79,8 +96,12 @@ def _run(tmp_path, broker, base: dict, messages, expected_count: int, processes:
 def test_two_processes_give_the_same_events_as_one(tmp_path, broker):
     _, messages, expected = storm_case(tmp_path, {})
     rules = yaml.safe_load((tmp_path / "config.yaml").read_text())["rules"]
-    base = {"rules": rules, "sensors": "sensors.yaml", "pipeline": {"idle_tick_after": "1h"},
-            "outputs": {"console": False}}
+    base = {
+        "rules": rules,
+        "sensors": "sensors.yaml",
+        "pipeline": {"idle_tick_after": "1h"},
+        "outputs": {"console": False},
+    }
 
     one, _ = _run(tmp_path, broker, base, messages, len(expected), 1, "single")
     two, received = _run(tmp_path, broker, base, messages, len(expected), 2, "cluster")

@@ -24,8 +24,9 @@ from tests.support.mqtt_helpers import Collector, publish_all
 
 
 def test_kill_minus_nine_loses_nothing(tmp_path, broker, influxdb):
-    config, messages, expected, port = recoverable_case(tmp_path, broker, "crash-under-test",
-                                                        influxdb)
+    config, messages, expected, port = recoverable_case(
+        tmp_path, broker, "crash-under-test", influxdb
+    )
     third = len(messages) // 3
     collector = Collector(broker.port, "hazard/warnings/#")
 
@@ -34,12 +35,12 @@ def test_kill_minus_nine_loses_nothing(tmp_path, broker, influxdb):
     publish_all(broker.port, messages[:third])
     wait(lambda: metric(port, "hazard_readings_received_total") == third, 30, "a third")
     time.sleep(1.0)  # a few snapshots
-    publish_all(broker.port, messages[third:2 * third])
+    publish_all(broker.port, messages[third : 2 * third])
     proc.kill()  # SIGKILL in the middle of the second third
     proc.wait(10)
     log.close()
 
-    publish_all(broker.port, messages[2 * third:])  # while it is dead
+    publish_all(broker.port, messages[2 * third :])  # while it is dead
 
     proc, log = start_pipeline(tmp_path, config, "second")
     try:
@@ -56,8 +57,10 @@ def test_kill_minus_nine_loses_nothing(tmp_path, broker, influxdb):
     # The second run got the last third plus what the killed run had read but not yet
     # acknowledged (redelivered by the broker).
     redelivered = again - (len(messages) - 2 * third)
-    print(f"{len(got)} warning messages, {duplicates} repeated after the kill; "
-          f"{redelivered:.0f} readings redelivered")
+    print(
+        f"{len(got)} warning messages, {duplicates} repeated after the kill; "
+        f"{redelivered:.0f} readings redelivered"
+    )
     assert redelivered >= 0
     assert stored_readings(influxdb) == len(messages)
     warnings = influxdb.query("SELECT count(level_code) FROM warning", db=influxdb.db)

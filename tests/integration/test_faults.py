@@ -79,8 +79,10 @@ class Pipeline:
 def _stored(influx: InfluxDB) -> tuple[list[tuple[str, int]], list[tuple[str, str, int]]]:
     readings = influx.query("SELECT rain_mm, sensor_id FROM reading", db="faults")
     warnings = influx.query("SELECT warning_id, event FROM warning GROUP BY event", db="faults")
-    return ([(r["sensor_id"], r["time"]) for r in readings],
-            [(w["warning_id"], w["event"], w["time"]) for w in warnings])
+    return (
+        [(r["sensor_id"], r["time"]) for r in readings],
+        [(w["warning_id"], w["event"], w["time"]) for w in warnings],
+    )
 
 
 def _count(influx: InfluxDB) -> int:
@@ -130,17 +132,24 @@ def _settled(tmp_path, rx, expected: set[tuple[str, str]]) -> bool:
     return expected <= received and issued <= {d["notification_id"] for d in _delivered(rx)}
 
 
-def _notification_checks(rx, received: list, issued: set[str],
-                         expected: set[tuple[str, str]]) -> list[tuple[str, str, str]]:
+def _notification_checks(
+    rx, received: list, issued: set[str], expected: set[tuple[str, str]]
+) -> list[tuple[str, str, str]]:
     ids = [d["notification_id"] for d in _delivered(rx)]
     taken = [(r.warning_id, r.detail.split(" ")[0]) for r in received]
     return [
         ("requests the gateway refused (HTTP 500)", f"{rx.statuses.count(500)}", "> 0"),
-        ("warning events taken by the router", f"{len(taken)}",
-         f"== expected ({len(expected)}), each once"),
+        (
+            "warning events taken by the router",
+            f"{len(taken)}",
+            f"== expected ({len(expected)}), each once",
+        ),
         ("notifications issued by the router (audit)", f"{len(issued)}", ""),
-        ("notifications the gateway accepted", f"{len(ids)}",
-         f"{len(ids) - len(set(ids))} repeats"),
+        (
+            "notifications the gateway accepted",
+            f"{len(ids)}",
+            f"{len(ids) - len(set(ids))} repeats",
+        ),
         ("distinct notifications accepted", f"{len(set(ids))}", "== issued"),
     ]
 
@@ -149,20 +158,32 @@ def test_faults_lose_nothing(tmp_path, broker):
     influx = InfluxDB().start()
     influx.create_database("faults")
     port = free_port()
-    config, messages, expected = storm_case(tmp_path, {
-        "mqtt": {"port": broker.port, "client_id": "faults-under-test"},
-        "influx": {"url": influx.url, "database": "faults", "batch_size": 20,
-                   "timeout": "2s"},
-        "pipeline": {"idle_tick_after": "1h", "recovery_dir": "recovery",
-                     "snapshot_interval": "200ms"},
-        "metrics": {"port": port}, "outputs": {"console": False},
-        "notify": {"routing": "routing.yaml", "state_dir": "notify", "port": free_port(),
-                   "tick": "200ms"}}, quiet_gauges=QUIET_GAUGES)
+    config, messages, expected = storm_case(
+        tmp_path,
+        {
+            "mqtt": {"port": broker.port, "client_id": "faults-under-test"},
+            "influx": {"url": influx.url, "database": "faults", "batch_size": 20, "timeout": "2s"},
+            "pipeline": {
+                "idle_tick_after": "1h",
+                "recovery_dir": "recovery",
+                "snapshot_interval": "200ms",
+            },
+            "metrics": {"port": port},
+            "outputs": {"console": False},
+            "notify": {
+                "routing": "routing.yaml",
+                "state_dir": "notify",
+                "port": free_port(),
+                "tick": "200ms",
+            },
+        },
+        quiet_gauges=QUIET_GAUGES,
+    )
     rx_context = gateway()
     rx = rx_context.__enter__()
     (tmp_path / "routing.yaml").write_text(ROUTING.replace("PORT", str(rx.port)))
     size = len(messages) // CHUNKS + 1
-    chunks = [messages[i:i + size] for i in range(0, len(messages), size)]
+    chunks = [messages[i : i + size] for i in range(0, len(messages), size)]
     collector = Collector(broker.port, "hazard/warnings/#", persistent=True)
     p = Pipeline(tmp_path, config, port)
     faults: list[tuple[str, str]] = []
@@ -178,36 +199,50 @@ def test_faults_lose_nothing(tmp_path, broker):
 
         publish_all(broker.port, chunks[2])
         rx.status = 500
-        faults.append(("notification gateway answers HTTP 500",
-                       f"from here for about {OUTAGE_S} s (the InfluxDB outage)"))
+        faults.append(
+            (
+                "notification gateway answers HTTP 500",
+                f"from here for about {OUTAGE_S} s (the InfluxDB outage)",
+            )
+        )
         influx.stop()
         down = time.monotonic()
         publish_all(broker.port, chunks[3])
-        wait(lambda: metric(port, 'hazard_spool_bytes{sink="influx"}') not in (None, 0.0),
-             30, "batches in the spool")
+        wait(
+            lambda: metric(port, 'hazard_spool_bytes{sink="influx"}') not in (None, 0.0),
+            30,
+            "batches in the spool",
+        )
         p.kill()
         faults.append(("kill -9 of the pipeline", "during the InfluxDB outage, spool not empty"))
         p.start()
         time.sleep(max(0.0, OUTAGE_S - (time.monotonic() - down)))
         influx.start()
         rx.status = 200
-        faults.append((f"InfluxDB stopped for {time.monotonic() - down:.0f} s",
-                       "readings spooled to disk, then drained in order"))
+        faults.append(
+            (
+                f"InfluxDB stopped for {time.monotonic() - down:.0f} s",
+                "readings spooled to disk, then drained in order",
+            )
+        )
 
         publish_all(broker.port, chunks[4])
         broker.pause()
         wait(lambda: metric(port, "hazard_mqtt_connected") == 0, 30, "connected = 0")
         broker.start()
         wait(lambda: metric(port, "hazard_mqtt_connected") == 1, 60, "connected = 1")
-        faults.append(("Mosquitto restarted (persistence on)",
-                       "hazard_mqtt_connected went 0, then 1"))
+        faults.append(
+            ("Mosquitto restarted (persistence on)", "hazard_mqtt_connected went 0, then 1")
+        )
         publish_all(broker.port, chunks[5:] and [m for c in chunks[5:] for m in c])
 
         wait(lambda: _count(influx) == len(messages), 180, "every reading in InfluxDB")
         collector.wait_for("hazard/warnings/", len(expected), 60)
         # The router identifies an event by warning id, event, level and time.
-        routed = {(e["warning_id"], f"{e['event']}:{e.get('level', '-')}:{_ms(e['ts'])}")
-                  for e in expected}
+        routed = {
+            (e["warning_id"], f"{e['event']}:{e.get('level', '-')}:{_ms(e['ts'])}")
+            for e in expected
+        }
         wait(lambda: _settled(tmp_path, rx, routed), 180, "every event routed and delivered")
         time.sleep(1.0)  # late repeats, if any, arrive before counting
         duplicates = metric(port, "hazard_readings_duplicate_total") or 0
@@ -233,13 +268,19 @@ def test_faults_lose_nothing(tmp_path, broker):
         ("readings published (N)", f"{len(messages)}", ""),
         ("readings in InfluxDB", f"{len(readings)}", "== N"),
         ("distinct (sensor, ts) in InfluxDB", f"{len(set(readings))}", "== published set"),
-        ("readings taken per run", " + ".join(f"{r:.0f}" for r in p.received),
-         f"{sum(p.received) - len(messages):.0f} redelivered"),
+        (
+            "readings taken per run",
+            " + ".join(f"{r:.0f}" for r in p.received),
+            f"{sum(p.received) - len(messages):.0f} redelivered",
+        ),
         ("redelivered readings dropped as duplicates (last run)", f"{duplicates:.0f}", ""),
         ("warning events expected (backtest)", f"{len(want)}", ""),
         ("warning events in InfluxDB", f"{len(warnings)}", "== expected, each once"),
-        ("warning messages on MQTT", f"{len(on_mqtt)}",
-         f"{len(on_mqtt) - len(set(on_mqtt))} repeats"),
+        (
+            "warning messages on MQTT",
+            f"{len(on_mqtt)}",
+            f"{len(on_mqtt) - len(set(on_mqtt))} repeats",
+        ),
         ("distinct events on MQTT", f"{len(set(on_mqtt))}", "== expected"),
         ("warning messages left in the outbox", f"{left}", "== 0"),
         *_notification_checks(rx, received, issued, routed),
@@ -267,11 +308,11 @@ def test_faults_lose_nothing(tmp_path, broker):
 
 def _ms(ts: str) -> int:
     from datetime import datetime
+
     return round(datetime.fromisoformat(ts).timestamp() * 1000)
 
 
-def _table(faults: list[tuple[str, str]], checks: list[tuple[str, str, str]],
-           took: float) -> str:
+def _table(faults: list[tuple[str, str]], checks: list[tuple[str, str, str]], took: float) -> str:
     lines = ["", "| fault injected | while |", "|---|---|"]
     lines += [f"| {f} | {w} |" for f, w in faults]
     lines += ["", "| checked | count | expected |", "|---|---|---|"]

@@ -21,23 +21,48 @@ REPO = Path(__file__).resolve().parents[2]
 def test_fresh_venv_without_extras_runs_the_demo(tmp_path):
     venv = tmp_path / "venv"
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=120)
-    env = {"PATH": f"{venv / 'bin'}:/usr/bin:/bin", "HOME": os.environ.get("HOME", str(tmp_path)),
-           "COLUMNS": "200"}
+    env = {
+        "PATH": f"{venv / 'bin'}:/usr/bin:/bin",
+        "HOME": os.environ.get("HOME", str(tmp_path)),
+        "COLUMNS": "200",
+    }
     pip = subprocess.run(
-        [str(venv / "bin" / "pip"), "install", "-q", "--disable-pip-version-check", "-e",
-         str(REPO)], capture_output=True, text=True, timeout=900, env=env)
+        [
+            str(venv / "bin" / "pip"),
+            "install",
+            "-q",
+            "--disable-pip-version-check",
+            "-e",
+            str(REPO),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=900,
+        env=env,
+    )
     assert pip.returncode == 0, pip.stdout[-2000:] + pip.stderr[-2000:]
-    where = subprocess.run([str(venv / "bin" / "python"), "-c",
-                            "import warning, amqtt; print(warning.__file__)"],
-                           capture_output=True, text=True, timeout=60, env=env, cwd=tmp_path)
+    where = subprocess.run(
+        [str(venv / "bin" / "python"), "-c", "import warning, amqtt; print(warning.__file__)"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=env,
+        cwd=tmp_path,
+    )
     assert where.stdout.strip() == str(REPO / "warning" / "__init__.py"), where.stderr
     out = subprocess.run(
         [str(venv / "bin" / "hazard-warning"), "demo", "--broker", "amqtt", "--speed", "6000"],
-        capture_output=True, text=True, timeout=300, env=env, cwd=tmp_path)
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=env,
+        cwd=tmp_path,
+    )
     assert out.returncode == 0, out.stdout[-2000:] + out.stderr[-3000:]
     text = out.stdout
     assert "amqtt broker" in text
-    assert any("RED" in line and "ESCALATED" in line and "rainstorm" in line
-               for line in text.splitlines()), text
+    assert any(
+        "RED" in line and "ESCALATED" in line and "rainstorm" in line for line in text.splitlines()
+    ), text
     assert "SMS →" in text and "messages reached on-call officers' phones" in text, text
     assert "Traceback" not in out.stderr

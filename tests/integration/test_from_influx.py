@@ -28,16 +28,36 @@ def test_backtest_from_influx_equals_backtest_from_file(tmp_path, influxdb):
     V1Writer(Influx(url=influxdb.url, database=influxdb.db)).write("\n".join(lines).encode())
     (tmp_path / "sensors.yaml").write_text(yaml.safe_dump(storm.REGISTRY))
     storm.write_jsonl(tmp_path / "in.jsonl", rows)
-    common = ["backtest", "--rules", str(ROOT / "rules"), "--sensors",
-              str(tmp_path / "sensors.yaml"), "--no-progress"]
+    common = [
+        "backtest",
+        "--rules",
+        str(ROOT / "rules"),
+        "--sensors",
+        str(tmp_path / "sensors.yaml"),
+        "--no-progress",
+    ]
     runner = CliRunner()
-    from_file = runner.invoke(app, [*common, "--input", str(tmp_path / "in.jsonl"),
-                                    "--output", str(tmp_path / "file.jsonl")])
+    from_file = runner.invoke(
+        app,
+        [*common, "--input", str(tmp_path / "in.jsonl"), "--output", str(tmp_path / "file.jsonl")],
+    )
     assert from_file.exit_code == 0, from_file.output
-    from_db = runner.invoke(app, [*common, "--from-influx", influxdb.url, "--influx-db",
-                                  influxdb.db, "--start", "2026-07-05T00:00:00+08:00",
-                                  "--end", "2026-07-06T00:00:00+08:00",
-                                  "--output", str(tmp_path / "db.jsonl")])
+    from_db = runner.invoke(
+        app,
+        [
+            *common,
+            "--from-influx",
+            influxdb.url,
+            "--influx-db",
+            influxdb.db,
+            "--start",
+            "2026-07-05T00:00:00+08:00",
+            "--end",
+            "2026-07-06T00:00:00+08:00",
+            "--output",
+            str(tmp_path / "db.jsonl"),
+        ],
+    )
     assert from_db.exit_code == 0, from_db.output
     assert f"{len(rows)} readings read from {influxdb.url}" in from_db.output
     file_events = (tmp_path / "file.jsonl").read_text().splitlines()
@@ -49,9 +69,22 @@ def test_backtest_from_influx_equals_backtest_from_file(tmp_path, influxdb):
 
 
 def test_from_influx_unreachable_says_so(tmp_path):
-    result = CliRunner().invoke(app, [
-        "backtest", "--rules", str(ROOT / "rules"), "--from-influx", "http://127.0.0.1:9",
-        "--start", "2026-07-05T00:00:00+08:00", "--end", "2026-07-06T00:00:00+08:00",
-        "--output", str(tmp_path / "o.jsonl"), "--no-progress"])
+    result = CliRunner().invoke(
+        app,
+        [
+            "backtest",
+            "--rules",
+            str(ROOT / "rules"),
+            "--from-influx",
+            "http://127.0.0.1:9",
+            "--start",
+            "2026-07-05T00:00:00+08:00",
+            "--end",
+            "2026-07-06T00:00:00+08:00",
+            "--output",
+            str(tmp_path / "o.jsonl"),
+            "--no-progress",
+        ],
+    )
     assert result.exit_code == 1
     assert "--from-influx: InfluxDB unreachable" in result.output

@@ -41,8 +41,12 @@ def pipeline_config(tmp_path, broker, influxdb):
         "rules": [str(ROOT / "rules")],
         "sensors": "sensors.yaml",
         "mqtt": {"port": broker.port, "client_id": "pipeline-under-test"},
-        "influx": {"url": influxdb.url, "database": influxdb.db, "batch_size": 100,
-                   "spool_dir": "spool"},
+        "influx": {
+            "url": influxdb.url,
+            "database": influxdb.db,
+            "batch_size": 100,
+            "spool_dir": "spool",
+        },
         "pipeline": {"idle_tick_after": "1h"},
         "metrics": {"port": metrics_port},
         "outputs": {"console": True, "jsonl": "events.jsonl"},
@@ -52,8 +56,7 @@ def pipeline_config(tmp_path, broker, influxdb):
     return path, metrics_port
 
 
-def test_live_storm_matches_backtest_on_every_output(tmp_path, broker, influxdb,
-                                                     pipeline_config):
+def test_live_storm_matches_backtest_on_every_output(tmp_path, broker, influxdb, pipeline_config):
     config_path, metrics_port = pipeline_config
     readings = storm.readings()
 
@@ -61,35 +64,53 @@ def test_live_storm_matches_backtest_on_every_output(tmp_path, broker, influxdb,
     storm.write_jsonl(tmp_path / "storm.jsonl", readings)
     cfg = Config(rules=[str(ROOT / "rules")], sensors=str(tmp_path / "sensors.yaml"))
     run_backtest(setup(cfg), tmp_path / "storm.jsonl", tmp_path / "expected.jsonl")
-    expected = [json.loads(line) for line in (tmp_path / "expected.jsonl").read_text()
-                .splitlines()]
+    expected = [json.loads(line) for line in (tmp_path / "expected.jsonl").read_text().splitlines()]
     # The hand-checked storm is among them (with silence of the registered, mute ws-1).
-    assert [(e["ts"], e["event"], e.get("level"), e.get("previous_level"))
-            for e in expected if e["rule_id"] == "rainstorm"] == storm.EXPECTED_RG1
-    assert {e["subject"] for e in expected if e["hazard"] == "sensor_silence"} == \
-        {"rg-2", "rg-3", "ws-1"}
+    assert [
+        (e["ts"], e["event"], e.get("level"), e.get("previous_level"))
+        for e in expected
+        if e["rule_id"] == "rainstorm"
+    ] == storm.EXPECTED_RG1
+    assert {e["subject"] for e in expected if e["hazard"] == "sensor_silence"} == {
+        "rg-2",
+        "rg-3",
+        "ws-1",
+    }
 
     collector = Collector(broker.port, "hazard/warnings/#", "hazard/deadletter/#")
     proc, log = start_pipeline(tmp_path, config_path)
     try:
-        wait(lambda: metric(metrics_port, "hazard_mqtt_connected") == 1, 30,
-              "the pipeline to subscribe")
+        wait(
+            lambda: metric(metrics_port, "hazard_mqtt_connected") == 1,
+            30,
+            "the pipeline to subscribe",
+        )
         messages = []
         for i, r in enumerate(readings):
-            messages.append((f"hazard/readings/{region(r['sensor_id'])}/rainfall/"
-                             f"{r['sensor_id']}", json.dumps(r).encode()))
+            messages.append(
+                (
+                    f"hazard/readings/{region(r['sensor_id'])}/rainfall/{r['sensor_id']}",
+                    json.dumps(r).encode(),
+                )
+            )
             if i % 8 == 0 and i // 8 < len(MALFORMED):
                 topic, payload, _ = MALFORMED[i // 8]
                 messages.append((topic, payload))
         assert sum(1 for m in messages if m not in MALFORMED) >= len(readings)
         publish_all(broker.port, messages)
 
-        wait(lambda: metric(metrics_port, "hazard_readings_received_total") == len(messages),
-              60, "every message to be received")
+        wait(
+            lambda: metric(metrics_port, "hazard_readings_received_total") == len(messages),
+            60,
+            "every message to be received",
+        )
         warnings = collector.wait_for("hazard/warnings/", len(expected), 30)
         letters = collector.wait_for("hazard/deadletter/", len(MALFORMED), 30)
-        wait(lambda: _count(influxdb, "SELECT count(rain_mm) FROM reading") == len(readings),
-              30, "every reading in InfluxDB")
+        wait(
+            lambda: _count(influxdb, "SELECT count(rain_mm) FROM reading") == len(readings),
+            30,
+            "every reading in InfluxDB",
+        )
     finally:
         code = stop_pipeline(proc, log)
     output = (tmp_path / "pipeline.log").read_text()
@@ -116,20 +137,27 @@ def test_live_storm_matches_backtest_on_every_output(tmp_path, broker, influxdb,
     # InfluxDB: every valid reading once, every event once.
     assert _count(influxdb, "SELECT count(rain_mm) FROM reading") == len(readings)
     assert _count(influxdb, "SELECT count(level_code) FROM warning") == len(expected)
-    red = influxdb.query("SELECT * FROM warning WHERE level = 'red' AND hazard = 'rainstorm'",
-                         db=influxdb.db)
+    red = influxdb.query(
+        "SELECT * FROM warning WHERE level = 'red' AND hazard = 'rainstorm'", db=influxdb.db
+    )
     assert len(red) == 1 and red[0]["subject"] == "rg-1" and red[0]["v_rain_3h_mm"] == 100.0
     # The county's integrated risk (rules/compound.yaml) is stored with its area as a tag.
-    area = influxdb.query("SELECT * FROM warning WHERE area = 'wuxing' AND level = 'red'",
-                          db=influxdb.db)
-    assert len(area) == 1 and area[0]["hazard"] == "integrated_risk" \
-        and area[0]["subject"] == "wuxing"
+    area = influxdb.query(
+        "SELECT * FROM warning WHERE area = 'wuxing' AND level = 'red'", db=influxdb.db
+    )
+    assert (
+        len(area) == 1 and area[0]["hazard"] == "integrated_risk" and area[0]["subject"] == "wuxing"
+    )
     assert red[0]["warning_id"] == "rainstorm/rg-1/20260704T210500Z"
     # Indicators: the shipped rain_accumulation spec, once per accepted rainfall reading.
-    assert _count(influxdb, "SELECT count(rain_3h_mm) FROM indicator "
-                            "WHERE indicator = 'rain_accumulation'") == len(readings)
-    at_red = influxdb.query("SELECT rain_3h_mm FROM indicator WHERE sensor_id = 'rg-1' "
-                            "AND time = '2026-07-05T00:15:00Z'", db=influxdb.db)
+    assert _count(
+        influxdb, "SELECT count(rain_3h_mm) FROM indicator WHERE indicator = 'rain_accumulation'"
+    ) == len(readings)
+    at_red = influxdb.query(
+        "SELECT rain_3h_mm FROM indicator WHERE sensor_id = 'rg-1' "
+        "AND time = '2026-07-05T00:15:00Z'",
+        db=influxdb.db,
+    )
     assert at_red[0]["rain_3h_mm"] == 100.0
 
 

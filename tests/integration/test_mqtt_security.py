@@ -47,6 +47,7 @@ USER = "pipeline"
 
 # Certificates --------------------------------------------------------------------------
 
+
 @dataclass
 class PKI:
     dir: Path
@@ -64,18 +65,61 @@ def _openssl(cwd: Path, *args: str) -> None:
 
 
 def _ca(d: Path, name: str) -> None:
-    _openssl(d, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
-             "-keyout", f"{name}.key", "-out", f"{name}.crt", "-subj", f"/CN=hazard test {name}",
-             "-addext", "basicConstraints=critical,CA:TRUE",
-             "-addext", "keyUsage=critical,keyCertSign,cRLSign")
+    _openssl(
+        d,
+        "req",
+        "-x509",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-days",
+        "2",
+        "-keyout",
+        f"{name}.key",
+        "-out",
+        f"{name}.crt",
+        "-subj",
+        f"/CN=hazard test {name}",
+        "-addext",
+        "basicConstraints=critical,CA:TRUE",
+        "-addext",
+        "keyUsage=critical,keyCertSign,cRLSign",
+    )
 
 
 def _leaf(d: Path, name: str, ca: str, cn: str, ext: str) -> None:
     (d / f"{name}.ext").write_text(ext)
-    _openssl(d, "req", "-newkey", "rsa:2048", "-nodes", "-keyout", f"{name}.key",
-             "-out", f"{name}.csr", "-subj", f"/CN={cn}")
-    _openssl(d, "x509", "-req", "-in", f"{name}.csr", "-CA", f"{ca}.crt", "-CAkey", f"{ca}.key",
-             "-CAcreateserial", "-days", "2", "-out", f"{name}.crt", "-extfile", f"{name}.ext")
+    _openssl(
+        d,
+        "req",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-keyout",
+        f"{name}.key",
+        "-out",
+        f"{name}.csr",
+        "-subj",
+        f"/CN={cn}",
+    )
+    _openssl(
+        d,
+        "x509",
+        "-req",
+        "-in",
+        f"{name}.csr",
+        "-CA",
+        f"{ca}.crt",
+        "-CAkey",
+        f"{ca}.key",
+        "-CAcreateserial",
+        "-days",
+        "2",
+        "-out",
+        f"{name}.crt",
+        "-extfile",
+        f"{name}.ext",
+    )
 
 
 @pytest.fixture(scope="module")
@@ -84,18 +128,33 @@ def pki(tmp_path_factory) -> PKI:
     d = tmp_path_factory.mktemp("pki")
     _ca(d, "ca")
     _ca(d, "rogue-ca")
-    _leaf(d, "server", "ca", "127.0.0.1",
-          "basicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyEncipherment\n"
-          "extendedKeyUsage=serverAuth\nsubjectAltName=IP:127.0.0.1,DNS:localhost\n")
-    client_ext = "basicConstraints=CA:FALSE\nkeyUsage=digitalSignature\n" \
-                 "extendedKeyUsage=clientAuth\n"
+    _leaf(
+        d,
+        "server",
+        "ca",
+        "127.0.0.1",
+        "basicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyEncipherment\n"
+        "extendedKeyUsage=serverAuth\nsubjectAltName=IP:127.0.0.1,DNS:localhost\n",
+    )
+    client_ext = (
+        "basicConstraints=CA:FALSE\nkeyUsage=digitalSignature\nextendedKeyUsage=clientAuth\n"
+    )
     _leaf(d, "client", "ca", "hazard-pipeline", client_ext)
     _leaf(d, "rogue", "rogue-ca", "intruder", client_ext)
-    return PKI(d, d / "ca.crt", d / "server.crt", d / "server.key", d / "client.crt",
-               d / "client.key", d / "rogue.crt", d / "rogue.key")
+    return PKI(
+        d,
+        d / "ca.crt",
+        d / "server.crt",
+        d / "server.key",
+        d / "client.crt",
+        d / "client.key",
+        d / "rogue.crt",
+        d / "rogue.key",
+    )
 
 
 # Brokers -------------------------------------------------------------------------------
+
 
 class Mosquitto:
     """Mosquitto with one loopback listener and the given security settings."""
@@ -107,8 +166,10 @@ class Mosquitto:
         # As root, Mosquitto would switch to user "mosquitto", who cannot read pytest's
         # private temporary directories; "user root" keeps it as it is (ignored otherwise).
         user = "user root\n" if os.geteuid() == 0 else ""
-        self.conf.write_text(f"{user}listener {self.port} 127.0.0.1\n{settings}\n"
-                             f"{MOSQUITTO_LIMITS}log_type all\nconnection_messages true\n")
+        self.conf.write_text(
+            f"{user}listener {self.port} 127.0.0.1\n{settings}\n"
+            f"{MOSQUITTO_LIMITS}log_type all\nconnection_messages true\n"
+        )
         self.log = directory / "mosquitto.log"
         self.proc: subprocess.Popen[bytes] | None = None
 
@@ -116,8 +177,9 @@ class Mosquitto:
         path = mosquitto_path()
         assert path, "mosquitto is not installed"
         with self.log.open("wb") as log:
-            self.proc = subprocess.Popen([path, "-c", str(self.conf)], stdout=log,
-                                         stderr=subprocess.STDOUT)
+            self.proc = subprocess.Popen(
+                [path, "-c", str(self.conf)], stdout=log, stderr=subprocess.STDOUT
+            )
         deadline = time.monotonic() + 10
         while self.proc.poll() is None and time.monotonic() < deadline:
             try:
@@ -144,9 +206,11 @@ class Mosquitto:
 
 @pytest.fixture(scope="module")
 def tls_broker(pki, tmp_path_factory):
-    b = Mosquitto(tmp_path_factory.mktemp("tls-broker"),
-                  f"allow_anonymous true\ncafile {pki.ca}\ncertfile {pki.server_cert}\n"
-                  f"keyfile {pki.server_key}\nrequire_certificate true\n").start()
+    b = Mosquitto(
+        tmp_path_factory.mktemp("tls-broker"),
+        f"allow_anonymous true\ncafile {pki.ca}\ncertfile {pki.server_cert}\n"
+        f"keyfile {pki.server_key}\nrequire_certificate true\n",
+    ).start()
     yield b
     b.stop()
 
@@ -155,10 +219,14 @@ def tls_broker(pki, tmp_path_factory):
 def password_broker(tmp_path_factory):
     d = tmp_path_factory.mktemp("password-broker")
     passwd = shutil.which("mosquitto_passwd") or "/usr/bin/mosquitto_passwd"
-    subprocess.run([passwd, "-b", "-c", str(d / "passwd"), USER, PASSWORD], check=True,
-                   capture_output=True)
-    subprocess.run([passwd, "-b", str(d / "passwd"), "observer", "observer-pw"], check=True,
-                   capture_output=True)
+    subprocess.run(
+        [passwd, "-b", "-c", str(d / "passwd"), USER, PASSWORD], check=True, capture_output=True
+    )
+    subprocess.run(
+        [passwd, "-b", str(d / "passwd"), "observer", "observer-pw"],
+        check=True,
+        capture_output=True,
+    )
     assert PASSWORD not in (d / "passwd").read_text()  # stored hashed
     b = Mosquitto(d, f"allow_anonymous false\npassword_file {d / 'passwd'}\n").start()
     yield b
@@ -167,12 +235,14 @@ def password_broker(tmp_path_factory):
 
 # Clients -------------------------------------------------------------------------------
 
+
 def connect(cfg: MQTT, timeout: float = 10) -> tuple[paho.Client | None, str]:
     """Connect a make_client() client; return it running, or None and why it failed."""
     client = make_client(cfg, f"test-{uuid.uuid4().hex[:8]}", persistent=False)
     outcome: queue.SimpleQueue[str] = queue.SimpleQueue()
     client.on_connect = lambda _c, _u, _f, reason, _p: outcome.put(
-        "connected" if not reason.is_failure else f"refused: {reason}")
+        "connected" if not reason.is_failure else f"refused: {reason}"
+    )
     client.on_disconnect = lambda _c, _u, _f, reason, _p: outcome.put(f"disconnected: {reason}")
     try:
         client.connect(cfg.host, cfg.port, keepalive=10)
@@ -220,9 +290,11 @@ def round_trip(cfg: MQTT) -> bytes:
 
 # TLS -----------------------------------------------------------------------------------
 
+
 def test_tls_with_client_certificate_connects_and_receives(pki, tls_broker):
-    cfg = MQTT(port=tls_broker.port, tls=TLS(str(pki.ca), str(pki.client_cert),
-                                             str(pki.client_key)))
+    cfg = MQTT(
+        port=tls_broker.port, tls=TLS(str(pki.ca), str(pki.client_cert), str(pki.client_key))
+    )
     assert round_trip(cfg).startswith(b"hello hazard/test/")
 
 
@@ -233,17 +305,23 @@ def test_tls_without_or_with_an_untrusted_client_certificate_is_refused(pki, tls
     assert "peer did not return a certificate" in tls_broker.log_since(seen)
 
     seen = len(tls_broker.log.read_bytes())
-    rogue, why = connect(MQTT(port=tls_broker.port, tls=TLS(str(pki.ca), str(pki.rogue_cert),
-                                                             str(pki.rogue_key))), timeout=5)
+    rogue, why = connect(
+        MQTT(port=tls_broker.port, tls=TLS(str(pki.ca), str(pki.rogue_cert), str(pki.rogue_key))),
+        timeout=5,
+    )
     assert rogue is None, f"a certificate from an unknown CA must be refused ({why})"
     assert "certificate verify failed" in tls_broker.log_since(seen)
 
 
 def test_tls_server_certificate_is_verified(pki, tls_broker):
     # Trusting only the rogue CA, the client must refuse the broker's certificate.
-    client, why = connect(MQTT(port=tls_broker.port,
-                               tls=TLS(str(pki.dir / "rogue-ca.crt"), str(pki.client_cert),
-                                       str(pki.client_key))), timeout=5)
+    client, why = connect(
+        MQTT(
+            port=tls_broker.port,
+            tls=TLS(str(pki.dir / "rogue-ca.crt"), str(pki.client_cert), str(pki.client_key)),
+        ),
+        timeout=5,
+    )
     assert client is None and "CERTIFICATE_VERIFY_FAILED" in why
 
 
@@ -256,6 +334,7 @@ def test_plain_mqtt_to_the_tls_listener_fails(tls_broker):
 
 # Passwords -----------------------------------------------------------------------------
 
+
 def test_password_from_env_works(password_broker, monkeypatch):
     monkeypatch.setenv("TEST_MQTT_PASSWORD", PASSWORD)
     cfg = MQTT(port=password_broker.port, username=USER, password_env="TEST_MQTT_PASSWORD")
@@ -264,19 +343,19 @@ def test_password_from_env_works(password_broker, monkeypatch):
 
 def test_password_from_file_works(password_broker, tmp_path):
     (tmp_path / "mqtt.pass").write_text(PASSWORD + "\n")  # a trailing newline is stripped
-    cfg = MQTT(port=password_broker.port, username=USER,
-               password_file=str(tmp_path / "mqtt.pass"))
+    cfg = MQTT(port=password_broker.port, username=USER, password_file=str(tmp_path / "mqtt.pass"))
     assert round_trip(cfg).startswith(b"hello")
 
 
-@pytest.mark.parametrize("username,password", [(USER, WRONG), ("nobody", PASSWORD),
-                                               (None, None)])
-def test_wrong_or_missing_credentials_are_refused(password_broker, monkeypatch, username,
-                                                  password):
+@pytest.mark.parametrize("username,password", [(USER, WRONG), ("nobody", PASSWORD), (None, None)])
+def test_wrong_or_missing_credentials_are_refused(password_broker, monkeypatch, username, password):
     if password:
         monkeypatch.setenv("TEST_MQTT_PASSWORD", password)
-    cfg = MQTT(port=password_broker.port, username=username,
-               password_env="TEST_MQTT_PASSWORD" if password else None)
+    cfg = MQTT(
+        port=password_broker.port,
+        username=username,
+        password_env="TEST_MQTT_PASSWORD" if password else None,
+    )
     client, why = connect(cfg)
     assert client is None
     assert why == "refused: Not authorized", why
@@ -284,8 +363,18 @@ def test_wrong_or_missing_credentials_are_refused(password_broker, monkeypatch, 
 
 # The pipeline --------------------------------------------------------------------------
 
-GAS_REGISTRY = {"sensors": [{"id": "gs-1", "kind": "gas", "name": "Unit 3 detector",
-                             "region": "plant", "lat": 30.1, "lon": 120.2}]}
+GAS_REGISTRY = {
+    "sensors": [
+        {
+            "id": "gs-1",
+            "kind": "gas",
+            "name": "Unit 3 detector",
+            "region": "plant",
+            "lat": 30.1,
+            "lon": 120.2,
+        }
+    ]
+}
 
 
 def _wait(predicate, timeout: float, what: str, proc: subprocess.Popen, log: Path) -> None:
@@ -306,9 +395,13 @@ class Pipeline:
         self.log = cwd / f"pipeline-{uuid.uuid4().hex[:6]}.log"
         self.out = self.log.open("wb")
         args = [sys.executable, "-m", "warning", "run", "--config", str(config)]
-        self.proc = subprocess.Popen(args + (["--verbose"] if verbose else []), cwd=cwd,
-                                     stdout=self.out, stderr=subprocess.STDOUT,
-                                     env={**os.environ, "PYTHONUNBUFFERED": "1", **env})
+        self.proc = subprocess.Popen(
+            args + (["--verbose"] if verbose else []),
+            cwd=cwd,
+            stdout=self.out,
+            stderr=subprocess.STDOUT,
+            env={**os.environ, "PYTHONUNBUFFERED": "1", **env},
+        )
 
     def wait(self, predicate, timeout: float, what: str) -> None:
         _wait(predicate, timeout, what, self.proc, self.log)
@@ -327,9 +420,14 @@ class Pipeline:
 
 def _config(path: Path, mqtt: dict, metrics_port: int, influx: dict | None = None) -> Path:
     (path.parent / "sensors.yaml").write_text(yaml.safe_dump(GAS_REGISTRY))
-    cfg = {"rules": [str(ROOT / "rules")], "sensors": "sensors.yaml", "mqtt": mqtt,
-           "pipeline": {"idle_tick_after": "1h"}, "metrics": {"port": metrics_port},
-           "outputs": {"console": True}}
+    cfg = {
+        "rules": [str(ROOT / "rules")],
+        "sensors": "sensors.yaml",
+        "mqtt": mqtt,
+        "pipeline": {"idle_tick_after": "1h"},
+        "metrics": {"port": metrics_port},
+        "outputs": {"console": True},
+    }
     if influx is not None:
         cfg["influx"] = influx
     path.write_text(yaml.safe_dump(cfg))
@@ -338,8 +436,9 @@ def _config(path: Path, mqtt: dict, metrics_port: int, influx: dict | None = Non
 
 def _gas_reading(lel_pct: float) -> bytes:
     ts = datetime.now(UTC).replace(microsecond=0).isoformat()
-    return json.dumps({"sensor_id": "gs-1", "kind": "gas", "ts": ts, "seq": 1,
-                       "values": {"lel_pct": lel_pct}}).encode()
+    return json.dumps(
+        {"sensor_id": "gs-1", "kind": "gas", "ts": ts, "seq": 1, "values": {"lel_pct": lel_pct}}
+    ).encode()
 
 
 def _expect_red_gas_warning(cfg: MQTT, pipeline: Pipeline, metrics_port: int) -> dict:
@@ -352,12 +451,14 @@ def _expect_red_gas_warning(cfg: MQTT, pipeline: Pipeline, metrics_port: int) ->
     collector.on_subscribe = lambda *_: subscribed.put(True)
     collector.subscribe("hazard/warnings/#", qos=1)
     subscribed.get(timeout=10)
-    pipeline.wait(lambda: metric(metrics_port, "hazard_mqtt_connected") == 1, 30,
-                  "the pipeline to subscribe")
+    pipeline.wait(
+        lambda: metric(metrics_port, "hazard_mqtt_connected") == 1, 30, "the pipeline to subscribe"
+    )
     publisher, why = connect(cfg)
     assert publisher is not None, why
-    publisher.publish("hazard/readings/plant/gas/gs-1", _gas_reading(60.0),
-                      qos=1).wait_for_publish(10)
+    publisher.publish("hazard/readings/plant/gas/gs-1", _gas_reading(60.0), qos=1).wait_for_publish(
+        10
+    )
     try:
         topic, payload = got.get(timeout=30)
     except queue.Empty:
@@ -377,44 +478,63 @@ def test_pipeline_over_tls_turns_a_reading_into_a_warning(pki, tls_broker, tmp_p
     for p in (pki.ca, pki.client_cert, pki.client_key):
         shutil.copy(p, conf_dir / "certs" / p.name)
     metrics_port = free_port()
-    tls = {"ca_file": "certs/ca.crt", "cert_file": "certs/client.crt",
-           "key_file": "certs/client.key"}
-    config = _config(conf_dir / "config.yaml", {"port": tls_broker.port, "tls": tls,
-                                                "client_id": f"tls-{uuid.uuid4().hex[:6]}"},
-                     metrics_port)
+    tls = {
+        "ca_file": "certs/ca.crt",
+        "cert_file": "certs/client.crt",
+        "key_file": "certs/client.key",
+    }
+    config = _config(
+        conf_dir / "config.yaml",
+        {"port": tls_broker.port, "tls": tls, "client_id": f"tls-{uuid.uuid4().hex[:6]}"},
+        metrics_port,
+    )
     work = tmp_path / "work"
     work.mkdir()
     pipeline = Pipeline(config, work, {}, verbose=False)
     try:
         client_tls = TLS(str(pki.ca), str(pki.client_cert), str(pki.client_key))
-        warning = _expect_red_gas_warning(MQTT(port=tls_broker.port, tls=client_tls), pipeline,
-                                          metrics_port)
+        warning = _expect_red_gas_warning(
+            MQTT(port=tls_broker.port, tls=client_tls), pipeline, metrics_port
+        )
     finally:
         output = pipeline.stop()
     assert pipeline.proc.returncode == 0, output
     assert "Traceback" not in output
-    assert (warning["event"], warning["rule_id"], warning["level"], warning["subject"]) == \
-        ("raised", "gas_combustible", "red", "gs-1")
+    assert (warning["event"], warning["rule_id"], warning["level"], warning["subject"]) == (
+        "raised",
+        "gas_combustible",
+        "red",
+        "gs-1",
+    )
     assert warning["values"] == {"lel_pct": 60.0}
 
 
-def test_relative_secret_and_tls_paths_are_taken_from_the_config_directory(tmp_path,
-                                                                           monkeypatch):
+def test_relative_secret_and_tls_paths_are_taken_from_the_config_directory(tmp_path, monkeypatch):
     (tmp_path / "etc").mkdir()
     path = tmp_path / "etc" / "config.yaml"
-    path.write_text(yaml.safe_dump({
-        "mqtt": {"password_file": "mqtt.pass",
-                 "tls": {"ca_file": "ca.crt", "cert_file": "c.crt", "key_file": "c.key"}},
-        "influx": {"password_file": "influx.pass", "token_file": "/abs/token",
-                   "ca_file": "influx-ca.crt"}}))
+    path.write_text(
+        yaml.safe_dump(
+            {
+                "mqtt": {
+                    "password_file": "mqtt.pass",
+                    "tls": {"ca_file": "ca.crt", "cert_file": "c.crt", "key_file": "c.key"},
+                },
+                "influx": {
+                    "password_file": "influx.pass",
+                    "token_file": "/abs/token",
+                    "ca_file": "influx-ca.crt",
+                },
+            }
+        )
+    )
     monkeypatch.chdir(tmp_path)
     cfg = load_config(Path("etc/config.yaml"))
     etc = Path("etc")
     assert Path(cfg.mqtt.password_file) == etc / "mqtt.pass"
     assert cfg.mqtt.tls is not None
-    assert [Path(p) for p in (cfg.mqtt.tls.ca_file, cfg.mqtt.tls.cert_file,
-                              cfg.mqtt.tls.key_file)] == [etc / "ca.crt", etc / "c.crt",
-                                                           etc / "c.key"]
+    assert [
+        Path(p) for p in (cfg.mqtt.tls.ca_file, cfg.mqtt.tls.cert_file, cfg.mqtt.tls.key_file)
+    ] == [etc / "ca.crt", etc / "c.crt", etc / "c.key"]
     assert cfg.influx is not None
     assert Path(cfg.influx.password_file) == etc / "influx.pass"
     assert Path(cfg.influx.ca_file) == etc / "influx-ca.crt"
@@ -424,20 +544,34 @@ def test_relative_secret_and_tls_paths_are_taken_from_the_config_directory(tmp_p
 def test_pipeline_never_logs_the_passwords(password_broker, influxdb, tmp_path, monkeypatch):
     metrics_port = free_port()
     env = {"TEST_MQTT_PASSWORD": PASSWORD, "TEST_INFLUX_PASSWORD": "influx-" + PASSWORD}
-    config = _config(tmp_path / "config.yaml",
-                     {"port": password_broker.port, "username": USER,
-                      "password_env": "TEST_MQTT_PASSWORD",
-                      "client_id": f"pw-{uuid.uuid4().hex[:6]}"}, metrics_port,
-                     {"url": influxdb.url, "database": influxdb.db, "username": "pipeline",
-                      "password_env": "TEST_INFLUX_PASSWORD", "batch_size": 1})
+    config = _config(
+        tmp_path / "config.yaml",
+        {
+            "port": password_broker.port,
+            "username": USER,
+            "password_env": "TEST_MQTT_PASSWORD",
+            "client_id": f"pw-{uuid.uuid4().hex[:6]}",
+        },
+        metrics_port,
+        {
+            "url": influxdb.url,
+            "database": influxdb.db,
+            "username": "pipeline",
+            "password_env": "TEST_INFLUX_PASSWORD",
+            "batch_size": 1,
+        },
+    )
     monkeypatch.setenv("TEST_MQTT_PASSWORD", PASSWORD)  # for this test's own clients
     pipeline = Pipeline(config, tmp_path, env, verbose=True)
     try:
         cfg = MQTT(port=password_broker.port, username=USER, password_env="TEST_MQTT_PASSWORD")
         warning = _expect_red_gas_warning(cfg, pipeline, metrics_port)
         assert warning["rule_id"] == "gas_combustible"
-        pipeline.wait(lambda: influxdb.query("SELECT count(lel_pct) FROM reading",
-                                             db=influxdb.db) != [], 30, "the reading stored")
+        pipeline.wait(
+            lambda: influxdb.query("SELECT count(lel_pct) FROM reading", db=influxdb.db) != [],
+            30,
+            "the reading stored",
+        )
     finally:
         output = pipeline.stop()
     assert pipeline.proc.returncode == 0, output
@@ -446,14 +580,23 @@ def test_pipeline_never_logs_the_passwords(password_broker, influxdb, tmp_path, 
 
     # A wrong password: refused (and said so), but the secret is still never logged.
     metrics_port = free_port()
-    config = _config(tmp_path / "config-wrong.yaml",
-                     {"port": password_broker.port, "username": USER,
-                      "password_env": "TEST_MQTT_PASSWORD",
-                      "client_id": f"pw-{uuid.uuid4().hex[:6]}"}, metrics_port)
+    config = _config(
+        tmp_path / "config-wrong.yaml",
+        {
+            "port": password_broker.port,
+            "username": USER,
+            "password_env": "TEST_MQTT_PASSWORD",
+            "client_id": f"pw-{uuid.uuid4().hex[:6]}",
+        },
+        metrics_port,
+    )
     wrong = Pipeline(config, tmp_path, {"TEST_MQTT_PASSWORD": WRONG}, verbose=True)
     try:
-        wrong.wait(lambda: "refused the connection" in wrong.log.read_text(), 30,
-                   "the broker to refuse the pipeline")
+        wrong.wait(
+            lambda: "refused the connection" in wrong.log.read_text(),
+            30,
+            "the broker to refuse the pipeline",
+        )
     finally:
         output = wrong.stop()
     assert "Not authorized" in output

@@ -34,14 +34,22 @@ def test_reload_changes_a_threshold_and_keeps_state(tmp_path, broker):
     shutil.copy(ROOT / "rules" / "rainstorm.yaml", rule_file)
     (tmp_path / "sensors.yaml").write_text(yaml.safe_dump(storm.REGISTRY))
     port = free_port()
-    (tmp_path / "config.yaml").write_text(yaml.safe_dump({
-        "rules": ["rules"], "sensors": "sensors.yaml",
-        "mqtt": {"port": broker.port, "client_id": "reload-under-test"},
-        "pipeline": {"idle_tick_after": "1h", "watch_rules": False},
-        "metrics": {"port": port}, "outputs": {"console": False}}))
+    (tmp_path / "config.yaml").write_text(
+        yaml.safe_dump(
+            {
+                "rules": ["rules"],
+                "sensors": "sensors.yaml",
+                "mqtt": {"port": broker.port, "client_id": "reload-under-test"},
+                "pipeline": {"idle_tick_after": "1h", "watch_rules": False},
+                "metrics": {"port": port},
+                "outputs": {"console": False},
+            }
+        )
+    )
     rg1 = [r for r in storm.readings() if r["sensor_id"] == "rg-1"]
-    messages = [(f"hazard/readings/{region('rg-1')}/rainfall/rg-1", json.dumps(r).encode())
-                for r in rg1]
+    messages = [
+        (f"hazard/readings/{region('rg-1')}/rainfall/rg-1", json.dumps(r).encode()) for r in rg1
+    ]
     collector = Collector(broker.port, "hazard/warnings/#")
     proc, log = start_pipeline(tmp_path, tmp_path / "config.yaml")
     try:
@@ -51,14 +59,20 @@ def test_reload_changes_a_threshold_and_keeps_state(tmp_path, broker):
         assert [(w["event"], w["level"]) for _, w in first] == [("raised", "yellow")]
 
         # Orange at 30 mm in 3 h instead of 50: the next reading (37 mm) escalates.
-        rule_file.write_text(rule_file.read_text().replace(
-            'orange: "sum(rain_mm, 3h) >= 50"', 'orange: "sum(rain_mm, 3h) >= 30"'))
+        rule_file.write_text(
+            rule_file.read_text().replace(
+                'orange: "sum(rain_mm, 3h) >= 50"', 'orange: "sum(rain_mm, 3h) >= 30"'
+            )
+        )
         assert _post(port) == 200
         publish_all(broker.port, messages[73:74])
         got = collector.wait_for("hazard/warnings/", 2, 20)
         _, escalated = got[1]
-        assert (escalated["event"], escalated["level"], escalated["ts"]) == \
-            ("escalated", "orange", "2026-07-05T06:05:00+08:00")
+        assert (escalated["event"], escalated["level"], escalated["ts"]) == (
+            "escalated",
+            "orange",
+            "2026-07-05T06:05:00+08:00",
+        )
         # The same episode: the rule's lifecycle survived the reload.
         assert escalated["warning_id"] == first[0][1]["warning_id"]
 

@@ -17,18 +17,43 @@ def test_silence_when_all_input_stops(tmp_path, broker):
     rules = tmp_path / "rules"
     rules.mkdir()
     # Seconds instead of minutes, so that the wall clock can be waited for in a test.
-    (rules / "silence.yaml").write_text(yaml.safe_dump({"rules": [
-        {"id": "silent_gauge", "hazard": "sensor_silence", "for_kind": "rainfall",
-         "no_data": {"after": "3s", "level": "yellow"}}]}))
-    (tmp_path / "sensors.yaml").write_text(yaml.safe_dump({"sensors": [
-        {"id": "rg-1", "kind": "rainfall", "name": "One", "region": "wuxing"},
-        {"id": "rg-2", "kind": "rainfall", "name": "Two", "region": "wuxing"}]}))
+    (rules / "silence.yaml").write_text(
+        yaml.safe_dump(
+            {
+                "rules": [
+                    {
+                        "id": "silent_gauge",
+                        "hazard": "sensor_silence",
+                        "for_kind": "rainfall",
+                        "no_data": {"after": "3s", "level": "yellow"},
+                    }
+                ]
+            }
+        )
+    )
+    (tmp_path / "sensors.yaml").write_text(
+        yaml.safe_dump(
+            {
+                "sensors": [
+                    {"id": "rg-1", "kind": "rainfall", "name": "One", "region": "wuxing"},
+                    {"id": "rg-2", "kind": "rainfall", "name": "Two", "region": "wuxing"},
+                ]
+            }
+        )
+    )
     port = free_port()
-    (tmp_path / "config.yaml").write_text(yaml.safe_dump({
-        "rules": ["rules"], "sensors": "sensors.yaml",
-        "mqtt": {"port": broker.port, "client_id": "silence-under-test"},
-        "pipeline": {"lateness": "0s", "tick": "1s", "idle_tick_after": "1s"},
-        "metrics": {"port": port}, "outputs": {"console": False}}))
+    (tmp_path / "config.yaml").write_text(
+        yaml.safe_dump(
+            {
+                "rules": ["rules"],
+                "sensors": "sensors.yaml",
+                "mqtt": {"port": broker.port, "client_id": "silence-under-test"},
+                "pipeline": {"lateness": "0s", "tick": "1s", "idle_tick_after": "1s"},
+                "metrics": {"port": port},
+                "outputs": {"console": False},
+            }
+        )
+    )
     collector = Collector(broker.port, "hazard/warnings/#")
     proc, log = start_pipeline(tmp_path, tmp_path / "config.yaml")
     try:
@@ -36,9 +61,22 @@ def test_silence_when_all_input_stops(tmp_path, broker):
         now = int(time.time())
         for i in range(3):  # rg-1 reports for two seconds, rg-2 never
             ts = datetime.fromtimestamp(now + i, UTC).isoformat()
-            publish_all(broker.port, [("hazard/readings/wuxing/rainfall/rg-1", json.dumps(
-                {"sensor_id": "rg-1", "kind": "rainfall", "ts": ts,
-                 "values": {"rain_mm": 0.0}}).encode())])
+            publish_all(
+                broker.port,
+                [
+                    (
+                        "hazard/readings/wuxing/rainfall/rg-1",
+                        json.dumps(
+                            {
+                                "sensor_id": "rg-1",
+                                "kind": "rainfall",
+                                "ts": ts,
+                                "values": {"rain_mm": 0.0},
+                            }
+                        ).encode(),
+                    )
+                ],
+            )
             time.sleep(1)
         got = collector.wait_for("hazard/warnings/", 2, 20)
     finally:

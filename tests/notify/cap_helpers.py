@@ -16,8 +16,14 @@ ROOT = Path(__file__).parents[2]
 NS = {"cap": "urn:oasis:names:tc:emergency:cap:1.2", "atom": "http://www.w3.org/2005/Atom"}
 TZ = timezone(timedelta(hours=8))
 WID = "rainstorm/rg-1/20260704T210500Z"
-SENSOR = {"id": "rg-1", "kind": "rainfall", "name": "Wuxing gauge", "region": "wuxing",
-          "lat": 30.87, "lon": 120.09}
+SENSOR = {
+    "id": "rg-1",
+    "kind": "rainfall",
+    "name": "Wuxing gauge",
+    "region": "wuxing",
+    "lat": 30.87,
+    "lon": 120.09,
+}
 
 
 def ms(hh: int, mm: int = 0) -> int:
@@ -25,27 +31,62 @@ def ms(hh: int, mm: int = 0) -> int:
     return int(datetime(2026, 7, 5, hh, mm, tzinfo=TZ).timestamp() * 1000)
 
 
-def event(kind: str, level: Level | None, previous: Level | None, at: int, *,
-          wid: str = WID, rule_id: str = "rainstorm", hazard: str = "rainstorm",
-          subject: str = "rg-1", certainty: str = "Observed") -> WarningEvent:
-    texts = {"zh-CN": {"message": "吴兴雨量站：3小时雨量58毫米", "place": "吴兴雨量站",
-                       "instruction": "检查排水设施和下穿通道。" if level else "",
-                       "labels": {"rain_3h_mm": "3小时雨量"}, "units": {"rain_3h_mm": "毫米"}},
-             "en": {"message": "Wuxing gauge: 58 mm in 3 h", "place": "Wuxing gauge",
-                    "instruction": "Check drains and underpasses." if level else "",
-                    "labels": {"rain_3h_mm": "rain in 3 h"}, "units": {"rain_3h_mm": "mm"}}}
-    return WarningEvent(wid, kind, rule_id, hazard, level, previous, subject, "wuxing", at,
-                        {"rain_3h_mm": 57.5}, "Wuxing gauge: 58 mm in 3 h",
-                        "Check drains and underpasses." if level else "", certainty,
-                        texts=texts)
+def event(
+    kind: str,
+    level: Level | None,
+    previous: Level | None,
+    at: int,
+    *,
+    wid: str = WID,
+    rule_id: str = "rainstorm",
+    hazard: str = "rainstorm",
+    subject: str = "rg-1",
+    certainty: str = "Observed",
+) -> WarningEvent:
+    texts = {
+        "zh-CN": {
+            "message": "吴兴雨量站：3小时雨量58毫米",
+            "place": "吴兴雨量站",
+            "instruction": "检查排水设施和下穿通道。" if level else "",
+            "labels": {"rain_3h_mm": "3小时雨量"},
+            "units": {"rain_3h_mm": "毫米"},
+        },
+        "en": {
+            "message": "Wuxing gauge: 58 mm in 3 h",
+            "place": "Wuxing gauge",
+            "instruction": "Check drains and underpasses." if level else "",
+            "labels": {"rain_3h_mm": "rain in 3 h"},
+            "units": {"rain_3h_mm": "mm"},
+        },
+    }
+    return WarningEvent(
+        wid,
+        kind,
+        rule_id,
+        hazard,
+        level,
+        previous,
+        subject,
+        "wuxing",
+        at,
+        {"rain_3h_mm": 57.5},
+        "Wuxing gauge: 58 mm in 3 h",
+        "Check drains and underpasses." if level else "",
+        certainty,
+        texts=texts,
+    )
 
 
 def episode() -> list[WarningEvent]:
     """Raised yellow, escalated orange, escalated red, deescalated orange, cleared."""
     y, o, r = Level.YELLOW, Level.ORANGE, Level.RED
-    return [event("raised", y, None, ms(5, 5)), event("escalated", o, y, ms(7, 15)),
-            event("escalated", r, o, ms(8, 15)), event("deescalated", o, r, ms(12)),
-            event("cleared", None, o, ms(14, 30))]
+    return [
+        event("raised", y, None, ms(5, 5)),
+        event("escalated", o, y, ms(7, 15)),
+        event("escalated", r, o, ms(8, 15)),
+        event("deescalated", o, r, ms(12)),
+        event("cleared", None, o, ms(14, 30)),
+    ]
 
 
 @cache

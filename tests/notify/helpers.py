@@ -82,14 +82,29 @@ def routing(tmp: Path, port: int = 9) -> Routing:
     return load_routing(routing_file(tmp, port))
 
 
-def event(wid: str, kind: str, level: str | None, *, subject: str = "rg-1",
-          region: str = "wuxing", hazard: str = "rainstorm", ts_s: float = T0,
-          previous: str | None = None) -> WarningEvent:
+def event(
+    wid: str,
+    kind: str,
+    level: str | None,
+    *,
+    subject: str = "rg-1",
+    region: str = "wuxing",
+    hazard: str = "rainstorm",
+    ts_s: float = T0,
+    previous: str | None = None,
+) -> WarningEvent:
     """Build one warning event."""
     return WarningEvent(
-        warning_id=wid, event=kind, rule_id=hazard, hazard=hazard,
+        warning_id=wid,
+        event=kind,
+        rule_id=hazard,
+        hazard=hazard,
         level=Level.parse(level) if level else None,
         previous_level=Level.parse(previous) if previous else None,
-        subject=subject, region=region, ts=int(ts_s * 1000),
-        values={"rain_3h_mm": 57.5}, message=f"{subject}: 57 mm in 3 h",
-        instruction="Check drainage.")
+        subject=subject,
+        region=region,
+        ts=int(ts_s * 1000),
+        values={"rain_3h_mm": 57.5},
+        message=f"{subject}: 57 mm in 3 h",
+        instruction="Check drainage.",
+    )

@@ -30,8 +30,16 @@ def storm() -> list[AuditRecord]:
         AuditRecord(T, "issued", "w-1", "n-1", "duty", "li", None, "firing step 0"),
         AuditRecord(T + 1, "failed", "w-1", "n-1", "duty", "li", "sms", "HTTP 500"),
         AuditRecord(T + 2, "delivered", "w-1", "n-1", "duty", "li", "push", ""),
-        AuditRecord(T + 900, "escalated", "w-1", "n-2", "chief", "wang", None,
-                    "not acknowledged by li after 15 min"),
+        AuditRecord(
+            T + 900,
+            "escalated",
+            "w-1",
+            "n-2",
+            "chief",
+            "wang",
+            None,
+            "not acknowledged by li after 15 min",
+        ),
         AuditRecord(T + 905, "delivered", "w-1", "n-2", "chief", "wang", "sms", ""),
         AuditRecord(T + 960, "acknowledged", "w-1", "n-2", "chief", "wang", None, "via link"),
         AuditRecord(T + 30, "issued", "w-2", "n-3", "duty", "li", None, ""),
@@ -53,7 +61,10 @@ def test_records_survive_reopen_and_are_queryable(tmp_path):
         assert [r.at - T for r in window] == [1, 2, 30]
         since = datetime(2026, 7, 5, 14, 15, tzinfo=TZ)
         assert [r.action for r in log.query(warning_id="w-1", since=since)] == [
-            "escalated", "delivered", "acknowledged"]
+            "escalated",
+            "delivered",
+            "acknowledged",
+        ]
 
 
 def test_database_is_wal_with_full_sync_and_indexes(tmp_path):
@@ -85,11 +96,16 @@ def test_concurrent_writers_lose_nothing(tmp_path):
     log.close()
 
 
-@pytest.mark.parametrize(("record", "message"), [
-    (AuditRecord(T, "sent", "w-1"),
-     "audit action must be one of received, issued, delivered, failed"),
-    (AuditRecord(T, "issued", ""), "an audit record needs a warning_id; found ''"),
-])
+@pytest.mark.parametrize(
+    ("record", "message"),
+    [
+        (
+            AuditRecord(T, "sent", "w-1"),
+            "audit action must be one of received, issued, delivered, failed",
+        ),
+        (AuditRecord(T, "issued", ""), "an audit record needs a warning_id; found ''"),
+    ],
+)
 def test_bad_records_are_refused_and_nothing_is_written(tmp_path, record, message):
     with AuditLog(tmp_path / "a.sqlite") as log:
         with pytest.raises(ValueError, match=message):
@@ -97,22 +113,28 @@ def test_bad_records_are_refused_and_nothing_is_written(tmp_path, record, messag
         assert log.count() == 0
 
 
-@pytest.mark.parametrize(("record", "expected"), [
-    # tags and string fields escaped by the store's own helpers
-    (AuditRecord(T, "delivered", 'w"1', "n 1", "duty room,a=b", "李 四", "sms\\x", "a\nb"),
-     'notification,action=delivered,receiver=duty\\ room\\,a\\=b,channel=sms\\\\x '
-     'warning_id="w\\"1",notification_id="n 1",person="李 四",detail="a b" 1783231200000'),
-    # absent receiver, person and channel: no empty tags, no fields
-    (AuditRecord(T + 0.0004, "acknowledged", "w-1"),
-     'notification,action=acknowledged warning_id="w-1",detail="" 1783231200000'),
-])
+@pytest.mark.parametrize(
+    ("record", "expected"),
+    [
+        # tags and string fields escaped by the store's own helpers
+        (
+            AuditRecord(T, "delivered", 'w"1', "n 1", "duty room,a=b", "李 四", "sms\\x", "a\nb"),
+            "notification,action=delivered,receiver=duty\\ room\\,a\\=b,channel=sms\\\\x "
+            'warning_id="w\\"1",notification_id="n 1",person="李 四",detail="a b" 1783231200000',
+        ),
+        # absent receiver, person and channel: no empty tags, no fields
+        (
+            AuditRecord(T + 0.0004, "acknowledged", "w-1"),
+            'notification,action=acknowledged warning_id="w-1",detail="" 1783231200000',
+        ),
+    ],
+)
 def test_line_protocol(record, expected):
     assert audit_line(record) == expected
 
 
 def test_lines_keep_records_of_one_series_in_one_millisecond_apart():
-    same = [AuditRecord(T, "failed", "w-1", "n-1", "duty", None, "sms", str(i))
-            for i in range(3)]
+    same = [AuditRecord(T, "failed", "w-1", "n-1", "duty", None, "sms", str(i)) for i in range(3)]
     other = AuditRecord(T, "failed", "w-1", "n-1", "duty", None, "push")
     stamps = [line.rsplit(" ", 1)[1] for line in lines([*same, other])]
     assert stamps == ["1783231200000", "1783231200001", "1783231200002", "1783231200000"]
@@ -120,19 +142,23 @@ def test_lines_keep_records_of_one_series_in_one_millisecond_apart():
 
 @pytest.mark.integration
 def test_lines_are_stored_and_queryable_in_influxdb(influxdb):
-    records = storm() + [AuditRecord(T + 1, "failed", "w-1", "n-1", "duty", "li", "sms",
-                                     'second "try", same ms')]
+    records = storm() + [
+        AuditRecord(T + 1, "failed", "w-1", "n-1", "duty", "li", "sms", 'second "try", same ms')
+    ]
     V1Writer(Influx(url=influxdb.url, database=influxdb.db)).write(
-        "\n".join(lines(records)).encode())
-    rows = influxdb.query("SELECT * FROM notification WHERE warning_id = 'w-1'",
-                          db=influxdb.db)
+        "\n".join(lines(records)).encode()
+    )
+    rows = influxdb.query("SELECT * FROM notification WHERE warning_id = 'w-1'", db=influxdb.db)
     assert len(rows) == 7  # nothing overwritten
     failed = [r for r in rows if r["action"] == "failed"]
     assert [(r["time"], r["detail"]) for r in failed] == [
-        (round(T * 1000) + 1000, "HTTP 500"), (round(T * 1000) + 1001, 'second "try", same ms')]
+        (round(T * 1000) + 1000, "HTTP 500"),
+        (round(T * 1000) + 1001, 'second "try", same ms'),
+    ]
     by_channel = influxdb.query(
-        "SELECT count(warning_id) FROM notification WHERE action = 'delivered' "
-        "GROUP BY channel", db=influxdb.db)
+        "SELECT count(warning_id) FROM notification WHERE action = 'delivered' GROUP BY channel",
+        db=influxdb.db,
+    )
     assert {r["channel"]: r["count"] for r in by_channel} == {"push": 1, "sms": 1}
 
 
@@ -141,23 +167,41 @@ def test_cli_audit_table_and_json(tmp_path):
     with AuditLog(path) as log:
         log.record_all(storm())
     runner = CliRunner()
-    out = runner.invoke(app, ["notify", "audit", "--db", str(path), "--warning-id", "w-1",
-                              "--since", "2026-07-05T14:10"], env={"COLUMNS": "200"})
+    out = runner.invoke(
+        app,
+        [
+            "notify",
+            "audit",
+            "--db",
+            str(path),
+            "--warning-id",
+            "w-1",
+            "--since",
+            "2026-07-05T14:10",
+        ],
+        env={"COLUMNS": "200"},
+    )
     assert out.exit_code == 0, out.output
     assert "3 audit records" in out.output and "2026-07-05 14:15:00" in out.output
     assert "not acknowledged by li after 15 min" in out.output
-    out = runner.invoke(app, ["notify", "audit", "--db", str(path), "--json",
-                              "--action", "delivered"])
+    out = runner.invoke(
+        app, ["notify", "audit", "--db", str(path), "--json", "--action", "delivered"]
+    )
     rows = [json.loads(line) for line in out.output.splitlines()]
     assert [(r["channel"], r["time"]) for r in rows] == [
-        ("push", "2026-07-05T14:00:02.000+08:00"), ("sms", "2026-07-05T14:15:05.000+08:00")]
+        ("push", "2026-07-05T14:00:02.000+08:00"),
+        ("sms", "2026-07-05T14:15:05.000+08:00"),
+    ]
 
 
-@pytest.mark.parametrize(("args", "message"), [
-    (["--db", "missing.sqlite"], "expected an audit log file; found nothing at missing.sqlite"),
-    (["--since", "yesterday"], "expected an ISO time such as 2026-07-05T14:00"),
-    (["--action", "sent"], "expected one of received, issued, delivered"),
-])
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--db", "missing.sqlite"], "expected an audit log file; found nothing at missing.sqlite"),
+        (["--since", "yesterday"], "expected an ISO time such as 2026-07-05T14:00"),
+        (["--action", "sent"], "expected one of received, issued, delivered"),
+    ],
+)
 def test_cli_audit_errors_say_expected_and_found(tmp_path, monkeypatch, args, message):
     monkeypatch.chdir(tmp_path)
     AuditLog(tmp_path / "a.sqlite").close()
@@ -172,8 +216,13 @@ def test_console_script_prints_the_audit(tmp_path):
     with AuditLog(path) as log:
         log.record_all(storm())
     root = Path(__file__).resolve().parents[2]
-    done = subprocess.run([sys.executable, "-m", "warning", "notify", "audit", "--db",
-                           str(path), "--json"], capture_output=True, text=True, timeout=60,
-                          cwd=root, env={"PYTHONPATH": str(root), "PATH": "/usr/bin:/bin"})
+    done = subprocess.run(
+        [sys.executable, "-m", "warning", "notify", "audit", "--db", str(path), "--json"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=root,
+        env={"PYTHONPATH": str(root), "PATH": "/usr/bin:/bin"},
+    )
     assert done.returncode == 0, done.stderr
     assert len(done.stdout.splitlines()) == 7

@@ -31,13 +31,20 @@ def test_every_message_of_a_full_episode_validates_against_the_xsd():
 
 def test_msg_types_and_the_references_chain():
     docs = [assert_valid(x) for x in render_episode(episode(), {"rg-1": SENSOR}, settings())]
-    assert [_text(d, "cap:msgType") for d in docs] == ["Alert", "Update", "Update", "Update",
-                                                      "Cancel"]
+    assert [_text(d, "cap:msgType") for d in docs] == [
+        "Alert",
+        "Update",
+        "Update",
+        "Update",
+        "Cancel",
+    ]
     assert docs[0].find("cap:references", NS) is None
     for i, doc in enumerate(docs[1:], 1):
         # every earlier message, as sender,identifier,sent, oldest first
-        expected = [f"{_text(d, 'cap:sender')},{_text(d, 'cap:identifier')},"
-                    f"{_text(d, 'cap:sent')}" for d in docs[:i]]
+        expected = [
+            f"{_text(d, 'cap:sender')},{_text(d, 'cap:identifier')},{_text(d, 'cap:sent')}"
+            for d in docs[:i]
+        ]
         assert _text(doc, "cap:references").split(" ") == expected
     assert len({_text(d, "cap:identifier") for d in docs}) == 5
     assert {_text(d, "cap:incidents") for d in docs} == {"rainstorm.rg-1.20260704T210500Z"}
@@ -45,8 +52,7 @@ def test_msg_types_and_the_references_chain():
 
 def test_header_fields_and_times_follow_the_event_not_the_clock():
     s = settings()
-    doc = assert_valid(render(event("raised", Level.YELLOW, None, ms(5, 5) + 750),
-                              SENSOR, [], s))
+    doc = assert_valid(render(event("raised", Level.YELLOW, None, ms(5, 5) + 750), SENSOR, [], s))
     assert _text(doc, "cap:sender") == "hazard-warning@huzhou.example"
     assert _text(doc, "cap:status") == "Actual"
     assert _text(doc, "cap:scope") == "Public"
@@ -68,15 +74,18 @@ def test_validity_per_hazard_and_status_are_configurable():
     assert _text(cancel, "cap:info/cap:expires") == "2026-07-05T15:00:00+08:00"
 
 
-@pytest.mark.parametrize(("kind", "level", "previous", "severity", "response"), [
-    ("raised", Level.BLUE, None, "Minor", "Monitor"),
-    ("raised", Level.YELLOW, None, "Moderate", "Prepare"),
-    ("escalated", Level.ORANGE, Level.YELLOW, "Severe", "Execute"),
-    ("escalated", Level.RED, Level.ORANGE, "Extreme", "Execute"),
-    ("deescalated", Level.YELLOW, Level.RED, "Moderate", "Prepare"),
-    # a Cancel carries the severity of the level it cancels, and says all clear
-    ("cleared", None, Level.RED, "Extreme", "AllClear"),
-])
+@pytest.mark.parametrize(
+    ("kind", "level", "previous", "severity", "response"),
+    [
+        ("raised", Level.BLUE, None, "Minor", "Monitor"),
+        ("raised", Level.YELLOW, None, "Moderate", "Prepare"),
+        ("escalated", Level.ORANGE, Level.YELLOW, "Severe", "Execute"),
+        ("escalated", Level.RED, Level.ORANGE, "Extreme", "Execute"),
+        ("deescalated", Level.YELLOW, Level.RED, "Moderate", "Prepare"),
+        # a Cancel carries the severity of the level it cancels, and says all clear
+        ("cleared", None, Level.RED, "Extreme", "AllClear"),
+    ],
+)
 def test_severity_follows_the_domain_table(kind, level, previous, severity, response):
     doc = assert_valid(render(event(kind, level, previous, ms(9)), SENSOR, [], settings()))
     for info in doc.findall("cap:info", NS):
@@ -84,18 +93,27 @@ def test_severity_follows_the_domain_table(kind, level, previous, severity, resp
         assert _text(info, "cap:responseType") == response
 
 
-@pytest.mark.parametrize(("kind", "rule_id", "given", "urgency", "certainty"), [
-    ("raised", "rainstorm", "Observed", "Immediate", "Observed"),  # observed threshold
-    ("raised", "rainstorm", "Possible", "Immediate", "Possible"),  # raised on suspect data
-    ("raised", "rainstorm", "bogus", "Immediate", "Unknown"),  # not a CAP certainty
-    ("raised", "slope_failure_forecast", "Observed", "Expected", "Likely"),  # a forecast
-    ("raised", "slope_failure_forecast", "Possible", "Expected", "Possible"),
-    ("cleared", "rainstorm", "Observed", "Past", "Observed"),
-])
+@pytest.mark.parametrize(
+    ("kind", "rule_id", "given", "urgency", "certainty"),
+    [
+        ("raised", "rainstorm", "Observed", "Immediate", "Observed"),  # observed threshold
+        ("raised", "rainstorm", "Possible", "Immediate", "Possible"),  # raised on suspect data
+        ("raised", "rainstorm", "bogus", "Immediate", "Unknown"),  # not a CAP certainty
+        ("raised", "slope_failure_forecast", "Observed", "Expected", "Likely"),  # a forecast
+        ("raised", "slope_failure_forecast", "Possible", "Expected", "Possible"),
+        ("cleared", "rainstorm", "Observed", "Past", "Observed"),
+    ],
+)
 def test_urgency_and_certainty(kind, rule_id, given, urgency, certainty):
     level = None if kind == "cleared" else Level.ORANGE
-    e = event(kind, level, Level.ORANGE if level is None else None, ms(9), rule_id=rule_id,
-              certainty=given)
+    e = event(
+        kind,
+        level,
+        Level.ORANGE if level is None else None,
+        ms(9),
+        rule_id=rule_id,
+        certainty=given,
+    )
     doc = assert_valid(render(e, SENSOR, [], settings()))
     assert _text(doc, "cap:info/cap:urgency") == urgency
     assert _text(doc, "cap:info/cap:certainty") == certainty
@@ -131,26 +149,31 @@ def test_an_event_without_texts_keeps_english_out_of_the_chinese_block():
     assert _text(zh, "cap:instruction") == "请按I级应急响应预案处置。"
     assert _text(en, "cap:instruction") == "Check drains and underpasses."
     assert _text(zh, "cap:senderName") == "湖州市应急管理局"
-    params = {_text(p, "cap:valueName"): _text(p, "cap:value")
-              for p in en.findall("cap:parameter", NS)}
+    params = {
+        _text(p, "cap:valueName"): _text(p, "cap:value") for p in en.findall("cap:parameter", NS)
+    }
     assert params["warning_id"] == "rainstorm/rg-1/20260704T210500Z"
     assert params["level"] == "red" and params["previous_level"] == "orange"
     assert params["response_level"] == "I" and params["rule_id"] == "rainstorm"
 
 
-@pytest.mark.parametrize(("hazard", "categories", "zh"), [
-    ("rainstorm", ["Met"], "暴雨预警"),
-    ("flood", ["Met"], "洪水预警"),
-    ("landslide", ["Geo"], "地质灾害预警"),
-    ("forest_fire", ["Fire"], "森林火险预警"),
-    ("gas_leak", ["Safety", "Env"], "危化品气体泄漏预警"),
-    ("sensor_silence", ["Infra"], "传感器静默预警"),
-    ("sensor_fault", ["Infra"], "传感器故障预警"),
-    ("locust_swarm", ["Other"], "locust swarm预警"),  # unknown: named after its id
-])
+@pytest.mark.parametrize(
+    ("hazard", "categories", "zh"),
+    [
+        ("rainstorm", ["Met"], "暴雨预警"),
+        ("flood", ["Met"], "洪水预警"),
+        ("landslide", ["Geo"], "地质灾害预警"),
+        ("forest_fire", ["Fire"], "森林火险预警"),
+        ("gas_leak", ["Safety", "Env"], "危化品气体泄漏预警"),
+        ("sensor_silence", ["Infra"], "传感器静默预警"),
+        ("sensor_fault", ["Infra"], "传感器故障预警"),
+        ("locust_swarm", ["Other"], "locust swarm预警"),  # unknown: named after its id
+    ],
+)
 def test_categories_by_hazard(hazard, categories, zh):
-    doc = assert_valid(render(event("raised", Level.BLUE, None, ms(9), hazard=hazard),
-                              SENSOR, [], settings()))
+    doc = assert_valid(
+        render(event("raised", Level.BLUE, None, ms(9), hazard=hazard), SENSOR, [], settings())
+    )
     info = doc.find("cap:info", NS)
     assert [c.text for c in info.findall("cap:category", NS)] == categories
     assert _text(info, "cap:event") == zh
@@ -174,8 +197,10 @@ def test_area_has_a_circle_from_the_sensor_and_the_region_polygon():
         points = _text(area, "cap:polygon").split(" ")
         assert len(points) >= 4 and points[0] == points[-1]
         assert all(re.fullmatch(PAIR, p) for p in points)
-        geocodes = {_text(g, "cap:valueName"): _text(g, "cap:value")
-                    for g in area.findall("cap:geocode", NS)}
+        geocodes = {
+            _text(g, "cap:valueName"): _text(g, "cap:value")
+            for g in area.findall("cap:geocode", NS)
+        }
         assert geocodes == {"region": "wuxing", "GB/T 2260": "330502"}
     zh, en = (_text(a, "cap:areaDesc") for a in doc.findall("cap:info/cap:area", NS))
     assert (zh, en) == ("吴兴区 吴兴雨量站", "Wuxing gauge, Wuxing District")
@@ -201,18 +226,23 @@ def test_identifiers_are_safe_and_distinct():
     assert re.fullmatch(r"[A-Za-z0-9._-]+", ident)
     other = replace(e, warning_id="rule_x/sensor_1__2/20260704T210500Z")
     assert identifier(other) != ident
-    assert message_ref(e, CapSettings()).text() == \
-        f"hazard-warning@huzhou.example,{ident},2026-07-05T05:05:00+08:00"
+    assert (
+        message_ref(e, CapSettings()).text()
+        == f"hazard-warning@huzhou.example,{ident},2026-07-05T05:05:00+08:00"
+    )
     assert_valid(render(e, SENSOR, [], CapSettings()))
 
 
-@pytest.mark.parametrize(("kw", "words"), [
-    ({"status": "Draft"}, "found 'Draft'"),
-    ({"sender": "two words"}, "found 'two words'"),
-    ({"sender": "a,b"}, "found 'a,b'"),
-    ({"default_radius_km": 0}, "found 0"),
-    ({"validity": {"rainstorm": "soon"}}, "found 'soon'"),
-])
+@pytest.mark.parametrize(
+    ("kw", "words"),
+    [
+        ({"status": "Draft"}, "found 'Draft'"),
+        ({"sender": "two words"}, "found 'two words'"),
+        ({"sender": "a,b"}, "found 'a,b'"),
+        ({"default_radius_km": 0}, "found 0"),
+        ({"validity": {"rainstorm": "soon"}}, "found 'soon'"),
+    ],
+)
 def test_settings_say_what_was_expected_and_found(kw, words):
     with pytest.raises(ValueError, match=words):
         CapSettings(**kw)

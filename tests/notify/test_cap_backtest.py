@@ -21,10 +21,18 @@ from warning.records import zone
 
 
 def _run(*args: str) -> None:
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(
-        [str(ROOT), *filter(None, [os.environ.get("PYTHONPATH")])])}
-    done = subprocess.run([sys.executable, "-m", "warning", *args], env=env, cwd=ROOT,
-                          capture_output=True, text=True, timeout=300)
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([str(ROOT), *filter(None, [os.environ.get("PYTHONPATH")])]),
+    }
+    done = subprocess.run(
+        [sys.executable, "-m", "warning", *args],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert done.returncode == 0, done.stderr
 
 
@@ -36,10 +44,30 @@ def test_backtest_warnings_render_as_valid_cap(tmp_path, name):
     with sensors.open("w", encoding="utf-8") as out:
         write_registry(sc.network, out)
     warnings, out_dir = tmp_path / "warnings.jsonl", tmp_path / "cap"
-    _run("backtest", "--rules", str(ROOT / "rules"), "--input", str(readings), "--sensors",
-         str(sensors), "--output", str(warnings), "--no-progress")
-    _run("cap", "render", "--input", str(warnings), "--sensors", str(sensors), "--regions",
-         str(ROOT / "deploy" / "regions.yaml"), "--output", str(out_dir))
+    _run(
+        "backtest",
+        "--rules",
+        str(ROOT / "rules"),
+        "--input",
+        str(readings),
+        "--sensors",
+        str(sensors),
+        "--output",
+        str(warnings),
+        "--no-progress",
+    )
+    _run(
+        "cap",
+        "render",
+        "--input",
+        str(warnings),
+        "--sensors",
+        str(sensors),
+        "--regions",
+        str(ROOT / "deploy" / "regions.yaml"),
+        "--output",
+        str(out_dir),
+    )
 
     events = read_events(warnings)
     assert events, f"the {name} scenario raised no warnings"
@@ -48,8 +76,9 @@ def test_backtest_warnings_render_as_valid_cap(tmp_path, name):
     by_episode = defaultdict(list)
     for path in files:
         root = assert_valid(path.read_bytes())
-        wid = root.findtext("cap:info/cap:parameter[cap:valueName='warning_id']/cap:value",
-                            namespaces=NS)
+        wid = root.findtext(
+            "cap:info/cap:parameter[cap:valueName='warning_id']/cap:value", namespaces=NS
+        )
         by_episode[wid].append(root)
     for wid, roots in by_episode.items():
         roots.sort(key=lambda r: r.findtext("cap:sent", namespaces=NS))
@@ -59,17 +88,26 @@ def test_backtest_warnings_render_as_valid_cap(tmp_path, name):
         for i, r in enumerate(roots):
             refs = r.findtext("cap:references", default="", namespaces=NS).split()
             assert len(refs) == i, (wid, i)
-            assert all(ref.split(",")[1] == roots[j].findtext("cap:identifier", namespaces=NS)
-                       for j, ref in enumerate(refs))
+            assert all(
+                ref.split(",")[1] == roots[j].findtext("cap:identifier", namespaces=NS)
+                for j, ref in enumerate(refs)
+            )
     feed = etree.parse(str(out_dir / "feed.atom")).getroot()
     assert feed.tag == "{http://www.w3.org/2005/Atom}feed"
-    open_at_end = {wid for wid, roots in by_episode.items()
-                   if roots[-1].findtext("cap:msgType", namespaces=NS) != "Cancel"}
+    open_at_end = {
+        wid
+        for wid, roots in by_episode.items()
+        if roots[-1].findtext("cap:msgType", namespaces=NS) != "Cancel"
+    }
     entries = feed.findall("atom:entry", NS)
     assert len(entries) <= len(by_episode)
-    shown = {e.findtext("atom:content/cap:alert/cap:info/cap:parameter"
-                        "[cap:valueName='warning_id']/cap:value", namespaces=NS)
-             for e in entries}
+    shown = {
+        e.findtext(
+            "atom:content/cap:alert/cap:info/cap:parameter[cap:valueName='warning_id']/cap:value",
+            namespaces=NS,
+        )
+        for e in entries
+    }
     # every episode still open at the end of a 4-6 h scenario is in the feed (validity 6 h)
     assert open_at_end <= shown
     summary = {"events": len(events), "episodes": len(by_episode), "entries": len(entries)}
@@ -81,15 +119,23 @@ def test_events_read_back_from_the_wire_format_equal_the_originals():
         assert event_from_wire(json.loads(json.dumps(e.to_dict(zone("Asia/Shanghai"))))) == e
 
 
-@pytest.mark.parametrize(("line", "words"), [
-    ('{"event": "raised"}', "w.jsonl:1: expected a warning event with 'warning_id'"),
-    ("not json", "w.jsonl:1: Expecting value"),
-    ('{"warning_id": "w", "event": "opened", "rule_id": "r", "hazard": "h", "subject": "s",'
-     ' "region": "x", "ts": "2026-07-05T00:00:00+08:00"}',
-     "1: expected event one of raised, escalated, deescalated, confirmed, cleared; found 'opened'"),
-    ('{"warning_id": "w", "event": "raised", "rule_id": "r", "hazard": "h", "subject": "s",'
-     ' "region": "x", "ts": "2026-07-05T00:00:00"}', "has no UTC offset"),
-])
+@pytest.mark.parametrize(
+    ("line", "words"),
+    [
+        ('{"event": "raised"}', "w.jsonl:1: expected a warning event with 'warning_id'"),
+        ("not json", "w.jsonl:1: Expecting value"),
+        (
+            '{"warning_id": "w", "event": "opened", "rule_id": "r", "hazard": "h", "subject": "s",'
+            ' "region": "x", "ts": "2026-07-05T00:00:00+08:00"}',
+            "1: expected event one of raised, escalated, deescalated, confirmed, cleared; found 'opened'",
+        ),
+        (
+            '{"warning_id": "w", "event": "raised", "rule_id": "r", "hazard": "h", "subject": "s",'
+            ' "region": "x", "ts": "2026-07-05T00:00:00"}',
+            "has no UTC offset",
+        ),
+    ],
+)
 def test_bad_event_files_name_the_line(tmp_path, line, words):
     path = tmp_path / "w.jsonl"
     path.write_text(line + "\n", encoding="utf-8")

@@ -25,14 +25,33 @@ from warning.records import Level, WarningEvent, zone
 from warning.yamlfile import ConfigError
 
 TZ = zone("Asia/Shanghai")
-EVENT = WarningEvent("w-1", "raised", "rainstorm", "rainstorm", Level.ORANGE, Level.YELLOW,
-                     "rg-0042", "wuxing", 1783231200000, {"rain_3h_mm": 57.5},
-                     "湖州城区: 58 mm in 3 h", "Start level-II response.")
+EVENT = WarningEvent(
+    "w-1",
+    "raised",
+    "rainstorm",
+    "rainstorm",
+    Level.ORANGE,
+    Level.YELLOW,
+    "rg-0042",
+    "wuxing",
+    1783231200000,
+    {"rain_3h_mm": 57.5},
+    "湖州城区: 58 mm in 3 h",
+    "Start level-II response.",
+)
 
 
 def note(*channels: ChannelSpec, kind: str = "firing") -> Notification:
-    return Notification("n-1", "duty", "zhang", channels, kind, "hazard=rainstorm", (EVENT,),
-                        ack_url="https://hw.example/ack/abc")
+    return Notification(
+        "n-1",
+        "duty",
+        "zhang",
+        channels,
+        kind,
+        "hazard=rainstorm",
+        (EVENT,),
+        ack_url="https://hw.example/ack/abc",
+    )
 
 
 def spec(name: str, url: str, **kw) -> ChannelSpec:
@@ -58,8 +77,12 @@ def dispatcher(sleeps):
 
 
 def count(d: Dispatcher, channel: str, outcome: str) -> float:
-    return d.metrics.registry.get_sample_value("hazard_notification_attempts_total",
-                                               {"channel": channel, "outcome": outcome}) or 0.0
+    return (
+        d.metrics.registry.get_sample_value(
+            "hazard_notification_attempts_total", {"channel": channel, "outcome": outcome}
+        )
+        or 0.0
+    )
 
 
 def test_json_delivery_carries_the_rendered_push_message(receiver, dispatcher):
@@ -98,8 +121,7 @@ def test_other_apprise_schemes_reach_the_loopback_gateway(receiver, dispatcher, 
     assert text == render(note(), "sms", "zh", TZ).body
 
 
-def test_retry_succeeds_on_the_third_attempt_with_exponential_backoff(receiver, dispatcher,
-                                                                      sleeps):
+def test_retry_succeeds_on_the_third_attempt_with_exponential_backoff(receiver, dispatcher, sleeps):
     receiver.fail_next(2, 503)
     out = dispatcher.deliver(note(spec("sms", receiver.url(), retries=3, backoff_s=2.0)))
     assert out.ok
@@ -112,11 +134,19 @@ def test_retry_succeeds_on_the_third_attempt_with_exponential_backoff(receiver, 
 
 def test_failover_to_the_next_channel_after_the_first_returns_500(receiver, dispatcher, sleeps):
     receiver.fail_next(3, 500)
-    out = dispatcher.deliver(note(spec("primary", receiver.url(path="/primary"), retries=3),
-                                  spec("backup", receiver.url(path="/backup"), retries=2)))
+    out = dispatcher.deliver(
+        note(
+            spec("primary", receiver.url(path="/primary"), retries=3),
+            spec("backup", receiver.url(path="/backup"), retries=2),
+        )
+    )
     assert out.ok and out.channel == "backup"
     assert [(d.channel, d.attempt, d.ok) for d in out.deliveries] == [
-        ("primary", 1, False), ("primary", 2, False), ("primary", 3, False), ("backup", 1, True)]
+        ("primary", 1, False),
+        ("primary", 2, False),
+        ("primary", 3, False),
+        ("backup", 1, True),
+    ]
     assert "HTTP 500" in out.deliveries[0].error
     assert [r.path for r in receiver.requests] == ["/primary"] * 3 + ["/backup"]
     assert sleeps == [2.0, 4.0]  # backoff between retries, none before failing over
@@ -137,11 +167,19 @@ def test_hanging_gateway_times_out_within_the_channel_timeout(receiver, dispatch
 
 def test_all_channels_down_reports_no_success(dispatcher, sleeps):
     port = closed_port()
-    out = dispatcher.deliver(note(spec("a", f"json://127.0.0.1:{port}/a", retries=2),
-                                  spec("b", f"json://127.0.0.1:{port}/b", retries=2)))
+    out = dispatcher.deliver(
+        note(
+            spec("a", f"json://127.0.0.1:{port}/a", retries=2),
+            spec("b", f"json://127.0.0.1:{port}/b", retries=2),
+        )
+    )
     assert not out.ok and out.channel is None
     assert [(d.channel, d.attempt, d.ok) for d in out.deliveries] == [
-        ("a", 1, False), ("a", 2, False), ("b", 1, False), ("b", 2, False)]
+        ("a", 1, False),
+        ("a", 2, False),
+        ("b", 1, False),
+        ("b", 2, False),
+    ]
     assert all("Connection error" in d.error for d in out.deliveries)
     assert sleeps == [2.0, 2.0]
 
@@ -163,12 +201,15 @@ def test_a_url_apprise_cannot_load_fails_once_without_retries(dispatcher, sleeps
     assert sleeps == []
 
 
-def test_secret_from_env_never_appears_in_logs_or_errors(receiver, dispatcher, monkeypatch,
-                                                        caplog):
+def test_secret_from_env_never_appears_in_logs_or_errors(receiver, dispatcher, monkeypatch, caplog):
     token = "sk9Q2vX7LmA4pT0bR6eW1yZ3"
     monkeypatch.setenv("HW_GATEWAY_TOKEN", token)
-    url = resolve_url("duty-sms", receiver.url(
-        path="/robot/{env:HW_GATEWAY_TOKEN}", query="-access_token={env:HW_GATEWAY_TOKEN}"))
+    url = resolve_url(
+        "duty-sms",
+        receiver.url(
+            path="/robot/{env:HW_GATEWAY_TOKEN}", query="-access_token={env:HW_GATEWAY_TOKEN}"
+        ),
+    )
     assert token in url
     caplog.set_level(logging.DEBUG)
     receiver.fail_next(1, 500)
@@ -193,31 +234,44 @@ def test_secret_from_a_file_is_read_and_percent_encoded(tmp_path):
     assert resolve_url("mail", f"{{file:{whole}}}") == "json://u:p@127.0.0.1:9/x"
 
 
-@pytest.mark.parametrize(("url", "expected"), [
-    # an unset variable names the channel and the variable
-    ("json://h/{env:HW_NOT_SET_ANYWHERE}", "duty-sms: url: expected environment variable "
-                                           "HW_NOT_SET_ANYWHERE to be set"),
-    # an unreadable file names the channel and the file
-    ("json://h/{file:/nonexistent/secret}", "duty-sms: url: expected a readable secret file "
-                                            "/nonexistent/secret"),
-])
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        # an unset variable names the channel and the variable
+        (
+            "json://h/{env:HW_NOT_SET_ANYWHERE}",
+            "duty-sms: url: expected environment variable HW_NOT_SET_ANYWHERE to be set",
+        ),
+        # an unreadable file names the channel and the file
+        (
+            "json://h/{file:/nonexistent/secret}",
+            "duty-sms: url: expected a readable secret file /nonexistent/secret",
+        ),
+    ],
+)
 def test_missing_secret_is_a_clear_error_naming_the_channel(url, expected):
     with pytest.raises(ConfigError) as err:
         resolve_url("duty-sms", url)
     assert expected in str(err.value)
 
 
-@pytest.mark.parametrize(("url", "hidden", "kept"), [
-    # password in the user part: apprise's privacy form
-    ("json://user:hunter2@127.0.0.1:8080/hook", "hunter2", "user:****@127.0.0.1:8080"),
-    # a DingTalk-style token in the path
-    ("json://gw.example/robot/send/3f9a1c2e7b4d4e0a9c1b2d3e4f5a6b7c", "3f9a1c2e7b4d4e0a9c",
-     "gw.example/robot/send/****"),
-    # query parameters whose names say secret
-    ("json://gw.example/x?-sign=abc123&-region=wuxing", "abc123", "-region=wuxing"),
-    # not an apprise URL at all: nothing of it is shown
-    ("nosuch://secret-thing@h", "secret-thing", "nosuch://****"),
-])
+@pytest.mark.parametrize(
+    ("url", "hidden", "kept"),
+    [
+        # password in the user part: apprise's privacy form
+        ("json://user:hunter2@127.0.0.1:8080/hook", "hunter2", "user:****@127.0.0.1:8080"),
+        # a DingTalk-style token in the path
+        (
+            "json://gw.example/robot/send/3f9a1c2e7b4d4e0a9c1b2d3e4f5a6b7c",
+            "3f9a1c2e7b4d4e0a9c",
+            "gw.example/robot/send/****",
+        ),
+        # query parameters whose names say secret
+        ("json://gw.example/x?-sign=abc123&-region=wuxing", "abc123", "-region=wuxing"),
+        # not an apprise URL at all: nothing of it is shown
+        ("nosuch://secret-thing@h", "secret-thing", "nosuch://****"),
+    ],
+)
 def test_redact(url, hidden, kept):
     text = redact(url)
     assert hidden not in text and kept in text
@@ -253,24 +307,33 @@ def test_metrics_start_at_zero_for_every_channel():
     ChannelMetrics(registry, {"sms", "push"})
     for channel in ("sms", "push"):
         for outcome in ("ok", "failed", "timeout"):
-            assert registry.get_sample_value("hazard_notification_attempts_total",
-                                             {"channel": channel, "outcome": outcome}) == 0
-        assert registry.get_sample_value("hazard_notification_attempt_seconds_count",
-                                         {"channel": channel}) == 0
+            assert (
+                registry.get_sample_value(
+                    "hazard_notification_attempts_total", {"channel": channel, "outcome": outcome}
+                )
+                == 0
+            )
+        assert (
+            registry.get_sample_value(
+                "hazard_notification_attempt_seconds_count", {"channel": channel}
+            )
+            == 0
+        )
 
 
 def test_backoff_doubles_up_to_its_cap(sleeps):
     d = Dispatcher(TZ, sleep=sleeps.append, max_backoff_s=25)
-    out = d.deliver(note(spec("a", f"json://127.0.0.1:{closed_port()}/a", retries=5,
-                              backoff_s=10)))
+    out = d.deliver(note(spec("a", f"json://127.0.0.1:{closed_port()}/a", retries=5, backoff_s=10)))
     assert not out.ok and len(out.deliveries) == 5
     assert sleeps == [10, 20, 25, 25]
 
 
-def test_resolved_to_receivers_that_take_none_is_no_attempt_and_no_error(receiver, dispatcher,
-                                                                          caplog):
-    out = dispatcher.deliver(note(spec("sms", receiver.url(), send_resolved=False),
-                                  kind="resolved"))
+def test_resolved_to_receivers_that_take_none_is_no_attempt_and_no_error(
+    receiver, dispatcher, caplog
+):
+    out = dispatcher.deliver(
+        note(spec("sms", receiver.url(), send_resolved=False), kind="resolved")
+    )
     assert not out.ok and out.deliveries == () and receiver.requests == []
     assert not [r for r in caplog.records if r.levelno >= logging.WARNING]
 

@@ -45,16 +45,28 @@ def _parse_atom(data: bytes) -> etree._Element:
 
 def _entries(root) -> list[tuple[str, str]]:
     """(msgType, identifier) of each entry's embedded alert."""
-    return [(e.findtext("atom:content/cap:alert/cap:msgType", namespaces=NS),
-             e.findtext("atom:content/cap:alert/cap:identifier", namespaces=NS))
-            for e in root.findall("atom:entry", NS)]
+    return [
+        (
+            e.findtext("atom:content/cap:alert/cap:msgType", namespaces=NS),
+            e.findtext("atom:content/cap:alert/cap:identifier", namespaces=NS),
+        )
+        for e in root.findall("atom:entry", NS)
+    ]
 
 
 def test_the_feed_shows_the_newest_message_of_each_active_episode():
     feed = _feed()
     events = episode()
-    silent = event("raised", Level.YELLOW, None, ms(6), wid="silent_rain_gauge/rg-2/x",
-                   rule_id="silent_rain_gauge", hazard="sensor_silence", subject="rg-2")
+    silent = event(
+        "raised",
+        Level.YELLOW,
+        None,
+        ms(6),
+        wid="silent_rain_gauge/rg-2/x",
+        rule_id="silent_rain_gauge",
+        hazard="sensor_silence",
+        subject="rg-2",
+    )
     feed.observe(events[0], SENSOR)
     feed.observe(silent, None)
     feed.observe(events[1], SENSOR)
@@ -64,8 +76,9 @@ def test_the_feed_shows_the_newest_message_of_each_active_episode():
     assert root.findtext("atom:id", namespaces=NS) == f"{BASE}/cap/feed.atom"
     first = root.find("atom:entry", NS)
     assert first.findtext("atom:title", namespaces=NS) == "吴兴区暴雨预警升级为橙色"
-    assert first.find("atom:link", NS).get("href") == \
-        f"{BASE}/cap/alerts/{identifier(events[1])}.xml"
+    assert (
+        first.find("atom:link", NS).get("href") == f"{BASE}/cap/alerts/{identifier(events[1])}.xml"
+    )
     # the earlier message stays retrievable, so that references can be followed
     assert feed.alert(identifier(events[0])) is not None
 
@@ -89,8 +102,7 @@ def test_a_cancel_stays_until_its_own_expiry_or_the_keep_time():
         feed = _feed(cancel_keep=keep)
         for e in events:
             feed.observe(e, SENSOR)
-        assert _entries(_parse_atom(feed.atom(gone_at - 1))) == [
-            ("Cancel", identifier(events[-1]))]
+        assert _entries(_parse_atom(feed.atom(gone_at - 1))) == [("Cancel", identifier(events[-1]))]
         assert _entries(_parse_atom(feed.atom(gone_at))) == []
         assert feed.expire(gone_at) == [WID]
 
@@ -109,8 +121,9 @@ def test_the_feed_references_chain_matches_the_pure_renderer():
     from warning.notify.cap.alert import render_episode
 
     feed = _feed()
-    assert [feed.observe(e, SENSOR) for e in episode()] == \
-        render_episode(episode(), {"rg-1": SENSOR}, settings())
+    assert [feed.observe(e, SENSOR) for e in episode()] == render_episode(
+        episode(), {"rg-1": SENSOR}, settings()
+    )
 
 
 def test_state_round_trip_through_json():
@@ -126,8 +139,15 @@ def test_state_round_trip_through_json():
     assert restored.observe(events[3], SENSOR) == feed.observe(events[3], SENSOR)
 
 
-@pytest.mark.parametrize("state", [{}, {"version": 2, "episodes": {}}, [],
-                                   {"version": 1, "episodes": {"w": [{"identifier": "x"}]}}])
+@pytest.mark.parametrize(
+    "state",
+    [
+        {},
+        {"version": 2, "episodes": {}},
+        [],
+        {"version": 1, "episodes": {"w": [{"identifier": "x"}]}},
+    ],
+)
 def test_bad_state_is_refused_with_a_reason(state):
     with pytest.raises(ValueError, match="CAP feed state"):
         CapFeed.from_state(state)
@@ -143,8 +163,9 @@ def served():
     """The feed app on a real HTTP server on a free loopback port; the clock is fixed."""
     feed = _feed()
     now = {"s": ms(9) / 1000}
-    server = make_server("127.0.0.1", 0, feed_app(feed, BASE, clock=lambda: now["s"]),
-                         handler_class=_Quiet)
+    server = make_server(
+        "127.0.0.1", 0, feed_app(feed, BASE, clock=lambda: now["s"]), handler_class=_Quiet
+    )
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield feed, f"http://127.0.0.1:{server.server_port}", now
@@ -190,6 +211,8 @@ def test_the_feed_language_picks_the_info_block_for_titles():
     root = _parse_atom(feed.atom(ms(6)))
     assert root.get("{http://www.w3.org/XML/1998/namespace}lang") == "en"
     entry = root.find("atom:entry", NS)
-    assert entry.findtext("atom:title", namespaces=NS) == \
-        "Yellow rainstorm warning for Wuxing District"
+    assert (
+        entry.findtext("atom:title", namespaces=NS)
+        == "Yellow rainstorm warning for Wuxing District"
+    )
     assert entry.findtext("atom:summary", namespaces=NS).startswith("Yellow rainstorm warning")

@@ -23,8 +23,25 @@ from warning.rules.load import load_rules
 
 UPDATE = bool(os.environ.get("UPDATE_GOLDEN"))
 #: Latin tokens a Chinese text may hold: units, chemical formulas, index names, response levels.
-ZH_LATIN = {"ppm", "LEL", "FWI", "FFMC", "ISI", "BUI", "H2S", "NH3", "Cl2", "CO", "O2", "R²",
-            "UTC", "I", "II", "III", "IV"}
+ZH_LATIN = {
+    "ppm",
+    "LEL",
+    "FWI",
+    "FFMC",
+    "ISI",
+    "BUI",
+    "H2S",
+    "NH3",
+    "Cl2",
+    "CO",
+    "O2",
+    "R²",
+    "UTC",
+    "I",
+    "II",
+    "III",
+    "IV",
+}
 SNAKE = re.compile(r"\b[a-z][a-z0-9]*_[a-z0-9_]+\b")
 LATIN = re.compile(r"[A-Za-z][A-Za-z0-9²]*")
 CJK = re.compile(r"[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]")
@@ -36,8 +53,9 @@ def _check_file(path, text):
         path.parent.mkdir(exist_ok=True)
         path.write_text(text, encoding="utf-8")
     assert path.exists(), f"{path} missing: run with UPDATE_GOLDEN=1 and review it"
-    assert path.read_text(encoding="utf-8") == text, \
+    assert path.read_text(encoding="utf-8") == text, (
         f"{path} differs: run with UPDATE_GOLDEN=1 and review the diff"
+    )
 
 
 @pytest.mark.parametrize("rule_id", sorted({e.rule_id for e in events()}))

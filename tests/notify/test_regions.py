@@ -30,17 +30,26 @@ def test_a_point_outside_every_region():
     assert not any(contains(r.polygon, *shanghai) for r in regions.values())
 
 
-@pytest.mark.parametrize(("text", "words"), [
-    ("regions: []\n", "expected a mapping with a 'regions' mapping, found"),
-    ("regions:\n  a:\n    polygon: [[0, 0], [0, 1], [1, 1], [1, 0]]\n",
-     "3: region 'a': polygon: expected a closed ring"),
-    ("regions:\n  a:\n    polygon: [[0, 0], [0, 1], [0, 0]]\n",
-     "expected a list of at least 4 [lat, lon] points"),
-    ("regions:\n  a:\n    polygon: [[0, 0], [0, 1], [95, 1], [0, 0]]\n",
-     "expected point #3 as [lat, lon] in degrees, found [95, 1]"),
-    ("regions:\n  a:\n    name: A\n", "3: region 'a': name: expected one of name_zh"),
-    ("regions:\n  a:\n    code: 330502\n", "code: expected a text, found 330502"),
-])
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [
+        ("regions: []\n", "expected a mapping with a 'regions' mapping, found"),
+        (
+            "regions:\n  a:\n    polygon: [[0, 0], [0, 1], [1, 1], [1, 0]]\n",
+            "3: region 'a': polygon: expected a closed ring",
+        ),
+        (
+            "regions:\n  a:\n    polygon: [[0, 0], [0, 1], [0, 0]]\n",
+            "expected a list of at least 4 [lat, lon] points",
+        ),
+        (
+            "regions:\n  a:\n    polygon: [[0, 0], [0, 1], [95, 1], [0, 0]]\n",
+            "expected point #3 as [lat, lon] in degrees, found [95, 1]",
+        ),
+        ("regions:\n  a:\n    name: A\n", "3: region 'a': name: expected one of name_zh"),
+        ("regions:\n  a:\n    code: 330502\n", "code: expected a text, found 330502"),
+    ],
+)
 def test_bad_region_files_name_line_and_what_was_expected(tmp_path, text, words):
     path = tmp_path / "regions.yaml"
     path.write_text(text, encoding="utf-8")

@@ -30,12 +30,14 @@ def run(router, until, step=10.0, start=T0):
 def test_forty_gauges_in_two_regions_make_one_message_per_region(router):
     for i in range(40):
         region = "wuxing" if i < 25 else "nanxun"
-        router.ingest(event(f"w{i}", "raised", "yellow", subject=f"rg-{i}", region=region),
-                      {}, T0 + i * 0.5)
+        router.ingest(
+            event(f"w{i}", "raised", "yellow", subject=f"rg-{i}", region=region), {}, T0 + i * 0.5
+        )
     sent, _ = run(router, T0 + 60)
     assert [(n.group_key, len(n.events), n.kind) for _, n in sent] == [
         ("region-duty/hazard=rainstorm,region=wuxing", 25, "firing"),
-        ("region-duty/hazard=rainstorm,region=nanxun", 15, "firing")]
+        ("region-duty/hazard=rainstorm,region=nanxun", 15, "firing"),
+    ]
     # Sent group_wait (30 s) after the group's first warning (nanxun's at +12.5 s), on the
     # first tick after that.
     assert [t - T0 for t, _ in sent] == [30, 50]
@@ -61,8 +63,7 @@ def test_changes_wait_for_group_interval_and_reminders_for_repeat_interval(route
 def test_level_change_and_clear_are_news_and_the_group_ends(router):
     router.ingest(event("a", "raised", "yellow"), {}, T0)
     run(router, T0 + 30)
-    router.ingest(event("a", "escalated", "orange", previous="yellow", ts_s=T0 + 100), {},
-                  T0 + 100)
+    router.ingest(event("a", "escalated", "orange", previous="yellow", ts_s=T0 + 100), {}, T0 + 100)
     sent, _ = run(router, T0 + 400, start=T0 + 40)
     assert [(n.kind, n.events[0].level.colour) for _, n in sent] == [("firing", "orange")]
     router.ingest(event("a", "cleared", None, ts_s=T0 + 500), {}, T0 + 500)
@@ -77,8 +78,7 @@ def test_news_pending_counts_groups_whose_receiver_was_not_told_yet(router):
     assert router.news_pending(T0) == 1  # waiting for group_wait
     run(router, T0 + 30)
     assert router.news_pending(T0 + 30) == 0  # told
-    router.ingest(event("a", "escalated", "orange", previous="yellow", ts_s=T0 + 100), {},
-                  T0 + 100)
+    router.ingest(event("a", "escalated", "orange", previous="yellow", ts_s=T0 + 100), {}, T0 + 100)
     assert router.news_pending(T0 + 100) == 1  # waiting for group_interval
     run(router, T0 + 400, start=T0 + 40)
     router.ingest(event("a", "cleared", None, ts_s=T0 + 500), {}, T0 + 500)
@@ -108,15 +108,18 @@ def test_repeated_events_are_taken_once_even_after_the_episode_ended(router):
     assert run(router, T0 + 1000, start=T0 + 500)[0] == []
 
 
-@pytest.mark.parametrize(("subject", "attrs", "when", "muted"), [
-    # A silence on one gauge, inside and after its end.
-    ("rg-repair", {}, T0, "silence: gauge under repair"),
-    ("rg-repair", {}, T0 + 3 * 3600, ""),
-    # A weekly window (Wednesdays 09:00-11:00) for sensors whose registry operator is calib.
-    ("rg-5", {"operator": "calib"}, T0, "maintenance window: weekly calibration"),
-    ("rg-5", {"operator": "calib"}, T0 + 2 * 3600, ""),
-    ("rg-5", {"operator": "city"}, T0, ""),
-])
+@pytest.mark.parametrize(
+    ("subject", "attrs", "when", "muted"),
+    [
+        # A silence on one gauge, inside and after its end.
+        ("rg-repair", {}, T0, "silence: gauge under repair"),
+        ("rg-repair", {}, T0 + 3 * 3600, ""),
+        # A weekly window (Wednesdays 09:00-11:00) for sensors whose registry operator is calib.
+        ("rg-5", {"operator": "calib"}, T0, "maintenance window: weekly calibration"),
+        ("rg-5", {"operator": "calib"}, T0 + 2 * 3600, ""),
+        ("rg-5", {"operator": "city"}, T0, ""),
+    ],
+)
 def test_silences_and_maintenance_windows(router, subject, attrs, when, muted):
     router.ingest(event("a", "raised", "yellow", subject=subject), attrs, when)
     sent, audit = run(router, when + 60, start=when)
@@ -133,7 +136,8 @@ def test_a_red_warning_inhibits_lower_levels_of_the_same_hazard_in_its_area(rout
     told = sorted(e.warning_id for _, n in sent for e in n.events)
     assert told == ["gas", "other", "red"]
     assert [(r.warning_id, r.detail) for r in audit if r.action == "suppressed"] == [
-        ("yel", "inhibited by red (red)")]
+        ("yel", "inhibited by red (red)")
+    ]
 
 
 def test_escalation_goes_up_the_chain_when_nobody_acknowledges(router):
@@ -142,36 +146,43 @@ def test_escalation_goes_up_the_chain_when_nobody_acknowledges(router):
     assert [(round(t - T0), n.receiver, n.person, n.kind, n.step) for t, n in sent] == [
         (30, "region-duty", "zhang", "firing", 0),
         (30 + 900, "deputy", "wang", "escalation", 1),
-        (30 + 900 + 1800, "leader", "chen", "escalation", 2)]
+        (30 + 900 + 1800, "leader", "chen", "escalation", 2),
+    ]
     assert [r.receiver for r in audit if r.action == "escalated"] == ["deputy", "leader"]
     assert [(r.receiver, r.person, r.detail) for r in audit if r.action == "issued"] == [
-        ("region-duty", "zhang", "firing"), ("deputy", "wang", "escalation"),
-        ("leader", "chen", "escalation")]
+        ("region-duty", "zhang", "firing"),
+        ("deputy", "wang", "escalation"),
+        ("leader", "chen", "escalation"),
+    ]
 
 
 def test_no_escalation_after_an_acknowledgement_until_the_level_rises(router):
     router.ingest(event("a", "raised", "orange"), {}, T0)
-    (_, first), = run(router, T0 + 30)[0]
+    ((_, first),) = run(router, T0 + 30)[0]
     assert first.kind == "firing"
     records = router.acknowledge(first.notification_id, "zhang", "http", T0 + 300)
     assert [(r.action, r.warning_id, r.person, r.detail) for r in records] == [
-        ("acknowledged", "a", "zhang", "via http")]
+        ("acknowledged", "a", "zhang", "via http")
+    ]
     sent, _ = run(router, T0 + 3600, start=T0 + 310)
     assert sent == []
     # Red needs a new acknowledgement: escalates 15 min after it was sent.
-    router.ingest(event("a", "escalated", "red", previous="orange", ts_s=T0 + 3600), {},
-                  T0 + 3600)
+    router.ingest(event("a", "escalated", "red", previous="orange", ts_s=T0 + 3600), {}, T0 + 3600)
     sent, _ = run(router, T0 + 3600 + 1500, start=T0 + 3610)
-    assert [(n.receiver, n.kind) for _, n in sent] == [("region-duty", "firing"),
-                                                        ("deputy", "escalation")]
+    assert [(n.receiver, n.kind) for _, n in sent] == [
+        ("region-duty", "firing"),
+        ("deputy", "escalation"),
+    ]
 
 
 def test_blue_and_yellow_do_not_escalate_and_faults_go_to_maintenance(router):
     router.ingest(event("a", "raised", "yellow"), {}, T0)
     router.ingest(event("f", "raised", "yellow", hazard="sensor_fault", subject="wl-1"), {}, T0)
     sent, _ = run(router, T0 + 7200, step=30)
-    assert sorted((n.receiver, n.kind) for _, n in sent) == [("maint", "firing"),
-                                                             ("region-duty", "firing")]
+    assert sorted((n.receiver, n.kind) for _, n in sent) == [
+        ("maint", "firing"),
+        ("region-duty", "firing"),
+    ]
 
 
 def test_state_survives_a_restart_mid_wait_and_mid_escalation(tmp_path, router):
@@ -188,7 +199,7 @@ def test_state_survives_a_restart_mid_wait_and_mid_escalation(tmp_path, router):
 
 def test_a_queued_notification_round_trips_without_its_secrets(tmp_path, router):
     router.ingest(event("a", "raised", "orange"), {}, T0)
-    (_, note), = run(router, T0 + 30)[0]
+    ((_, note),) = run(router, T0 + 30)[0]
     data = json.loads(json.dumps(notification_to_state(note)))
     assert data["channels"] == ["duty", "backup"] and "json://" not in json.dumps(data)
     assert notification_from_state(data, router.routing) == note
@@ -196,12 +207,14 @@ def test_a_queued_notification_round_trips_without_its_secrets(tmp_path, router)
 
 def test_an_old_link_does_not_acknowledge_a_higher_level(router):
     router.ingest(event("a", "raised", "orange"), {}, T0)
-    (_, orange), = run(router, T0 + 30)[0]
+    ((_, orange),) = run(router, T0 + 30)[0]
     router.ingest(event("a", "escalated", "red", previous="orange", ts_s=T0 + 60), {}, T0 + 60)
     assert router.acknowledge(orange.notification_id, "zhang", "http", T0 + 70) == []
     sent, _ = run(router, T0 + 1400, start=T0 + 40)
-    assert [(n.receiver, n.kind) for _, n in sent] == [("region-duty", "firing"),
-                                                        ("deputy", "escalation")]
+    assert [(n.receiver, n.kind) for _, n in sent] == [
+        ("region-duty", "firing"),
+        ("deputy", "escalation"),
+    ]
 
 
 def test_warnings_are_routed_again_when_their_receiver_leaves_the_routing(tmp_path, router):

@@ -29,20 +29,27 @@ from warning.notify.serve import build_service
 pytestmark = pytest.mark.integration
 
 #: Short timers so the tests run in seconds: the same semantics as minutes in production.
-FAST = {"group_wait: 30s": "group_wait: 1s", "group_interval: 5m": "group_interval: 2s",
-        "{after: 15m, to: deputy}": "{after: 3s, to: deputy}",
-        "{after: 30m, to: leader}": "{after: 3s, to: leader}"}
+FAST = {
+    "group_wait: 30s": "group_wait: 1s",
+    "group_interval: 5m": "group_interval: 2s",
+    "{after: 15m, to: deputy}": "{after: 3s, to: deputy}",
+    "{after: 30m, to: leader}": "{after: 3s, to: leader}",
+}
 
 
 class Service:
     """A NotifyService with its HTTP endpoint, started and stopped by the test."""
 
-    def __init__(self, tmp_path, broker_port, receiver_port, text=ROUTING, notify=None,
-                 **replace):
+    def __init__(self, tmp_path, broker_port, receiver_port, text=ROUTING, notify=None, **replace):
         path = routing_file(tmp_path, receiver_port, text, **{**FAST, **replace})
-        self.cfg = Notify(routing=str(path), state_dir=str(tmp_path / "notify"),
-                          port=free_port(), tick="200ms", client_id="notify-test",
-                          **(notify or {}))
+        self.cfg = Notify(
+            routing=str(path),
+            state_dir=str(tmp_path / "notify"),
+            port=free_port(),
+            tick="200ms",
+            client_id="notify-test",
+            **(notify or {}),
+        )
         self.mqtt = MQTT(port=broker_port)
         self.stop = threading.Event()
         self.service, self.app = build_service(self.cfg, load_routing(path), self.mqtt.topic_prefix)
@@ -63,8 +70,13 @@ class Service:
 
 
 def publish_events(port, events):
-    publish_all(port, [(f"hazard/warnings/{e.region}/{e.hazard}",
-                        json.dumps(e.to_dict(TZ)).encode()) for e in events])
+    publish_all(
+        port,
+        [
+            (f"hazard/warnings/{e.region}/{e.hazard}", json.dumps(e.to_dict(TZ)).encode())
+            for e in events
+        ],
+    )
 
 
 def on_call():
@@ -73,6 +85,7 @@ def on_call():
     from datetime import time as dtime
 
     from warning.notify.routing_file import Schedule
+
     return Schedule(("zhang", "li"), dtime(8, 30), 1, date(2026, 6, 1)).on_call(time.time(), TZ)
 
 
@@ -84,8 +97,17 @@ def test_forty_gauges_one_message_per_region_delivered_once(tmp_path, broker, re
     svc = Service(tmp_path, broker.port, receiver.port)
     try:
         now = time.time()  # the feed expires alerts 6 h after their time
-        events = [event(f"w{i}", "raised", "yellow", subject=f"rg-{i:02d}", ts_s=now,
-                        region="wuxing" if i < 25 else "nanxun") for i in range(40)]
+        events = [
+            event(
+                f"w{i}",
+                "raised",
+                "yellow",
+                subject=f"rg-{i:02d}",
+                ts_s=now,
+                region="wuxing" if i < 25 else "nanxun",
+            )
+            for i in range(40)
+        ]
         publish_events(broker.port, events)
         wait(lambda: len(receiver.requests) >= 2, what="two messages")
         time.sleep(2.5)  # a further group interval: nothing new to say
@@ -96,7 +118,8 @@ def test_forty_gauges_one_message_per_region_delivered_once(tmp_path, broker, re
         delivered = svc.audit("delivered")
         assert sorted(r.warning_id for r in delivered) == sorted(f"w{i}" for i in range(40))
         assert {(r.receiver, r.person, r.channel) for r in delivered} == {
-            ("region-duty", on_call(), "duty")}
+            ("region-duty", on_call(), "duty")
+        }
         # The CAP feed on the same endpoint holds one entry per active warning.
         with urllib.request.urlopen(f"{svc.service.base_url}/cap/feed.atom") as answer:
             feed = answer.read().decode()
@@ -109,9 +132,13 @@ def test_forty_gauges_one_message_per_region_delivered_once(tmp_path, broker, re
 def test_escalation_without_acknowledgement_and_none_after_one(tmp_path, broker, receiver):
     svc = Service(tmp_path, broker.port, receiver.port)
     try:
-        publish_events(broker.port, [event("esc", "raised", "orange", subject="rg-1"),
-                                     event("ack", "raised", "orange", subject="rg-2",
-                                           region="nanxun")])
+        publish_events(
+            broker.port,
+            [
+                event("esc", "raised", "orange", subject="rg-1"),
+                event("ack", "raised", "orange", subject="rg-2", region="nanxun"),
+            ],
+        )
         wait(lambda: paths(receiver).count("/duty") >= 2, what="first messages")
         # Officer of nanxun follows the signed link in the message; wuxing's does nothing.
         nanxun = next(r.json() for r in receiver.requests if "rg-2" in r.json()["message"])
@@ -141,11 +168,13 @@ def test_escalation_without_acknowledgement_and_none_after_one(tmp_path, broker,
         nid, person, _ = svc.service.store.code(code)
         past = int(time.time()) - 1
         old = signing.short_code(svc.service.key, nid, person, past)
-        svc.service.store.commit(svc.service.store.state(), 0, [], time.time() - 5,
-                                 [(old, nid, person, past)])
+        svc.service.store.commit(
+            svc.service.store.state(), 0, [], time.time() - 5, [(old, nid, person, past)]
+        )
         with pytest.raises(urllib.error.HTTPError) as err:
-            urllib.request.urlopen(urllib.request.Request(f"{svc.service.base_url}/a/{old}",
-                                                          data=b"", method="POST"))
+            urllib.request.urlopen(
+                urllib.request.Request(f"{svc.service.base_url}/a/{old}", data=b"", method="POST")
+            )
         assert err.value.code == 410
         # The long signed links of earlier versions still work the same way.
         longer = signing.ack_link(svc.service.base_url, svc.service.key, nid, on_call(), past)
@@ -161,9 +190,14 @@ def test_failover_and_nothing_lost_while_every_channel_is_down(tmp_path, broker,
     # The on-call officer's first channel answers 500 three times (its retries): the backup
     # channel takes the message.
     receiver.fail_next(3)
-    svc = Service(tmp_path, broker.port, receiver.port,
-                  **{"li:    {display: 李娜, channels: [duty]}":
-                     "li:    {display: 李娜, channels: [duty, backup]}"})
+    svc = Service(
+        tmp_path,
+        broker.port,
+        receiver.port,
+        **{
+            "li:    {display: 李娜, channels: [duty]}": "li:    {display: 李娜, channels: [duty, backup]}"
+        },
+    )
     try:
         publish_events(broker.port, [event("a", "raised", "yellow")])
         wait(lambda: "/backup" in paths(receiver), what="failover to backup")
@@ -182,8 +216,7 @@ def test_failover_and_nothing_lost_while_every_channel_is_down(tmp_path, broker,
         svc.close()
 
 
-def test_state_survives_a_restart_without_repeating_or_losing_a_message(tmp_path, broker,
-                                                                       receiver):
+def test_state_survives_a_restart_without_repeating_or_losing_a_message(tmp_path, broker, receiver):
     svc = Service(tmp_path, broker.port, receiver.port)
     publish_events(broker.port, [event("a", "raised", "orange")])
     wait(lambda: paths(receiver) == ["/duty"], what="first message")
@@ -221,16 +254,20 @@ def test_acknowledgement_by_mqtt_and_a_malformed_event_is_refused(tmp_path, brok
 
 
 def test_the_router_started_from_a_run_config_copies_its_audit_to_influxdb(
-        tmp_path, broker, receiver, influxdb):
+    tmp_path, broker, receiver, influxdb
+):
     from warning.config import Config, Influx
     from warning.metrics import Metrics
     from warning.notify.serve import start as start_router
 
     path = routing_file(tmp_path, receiver.port, ROUTING, **FAST)
-    cfg = Config(mqtt=MQTT(port=broker.port),
-                 influx=Influx(url=influxdb.url, database=influxdb.db),
-                 notify=Notify(routing=str(path), state_dir=str(tmp_path / "notify"),
-                               port=free_port(), tick="200ms"))
+    cfg = Config(
+        mqtt=MQTT(port=broker.port),
+        influx=Influx(url=influxdb.url, database=influxdb.db),
+        notify=Notify(
+            routing=str(path), state_dir=str(tmp_path / "notify"), port=free_port(), tick="200ms"
+        ),
+    )
     stop = threading.Event()
     metrics = Metrics()
     service = start_router(cfg, stop, metrics)
@@ -238,11 +275,16 @@ def test_the_router_started_from_a_run_config_copies_its_audit_to_influxdb(
         assert service.intake.subscribed.wait(10)
         publish_events(broker.port, [event("a", "raised", "yellow", ts_s=time.time())])
         wait(lambda: service.audit_log.query(action="delivered"), what="delivery")
+
         def stored():
             return influxdb.query('SELECT * FROM "notification"', db=influxdb.db)
+
         wait(lambda: len(stored()) >= 3, what="audit records in InfluxDB")
         assert sorted((r["action"], r["warning_id"]) for r in stored()) == [
-            ("delivered", "a"), ("issued", "a"), ("received", "a")]
+            ("delivered", "a"),
+            ("issued", "a"),
+            ("received", "a"),
+        ]
         with urllib.request.urlopen(f"{service.base_url}/healthz") as answer:
             assert answer.read() == b"ok\n"
         assert metrics.registry.get_sample_value("hazard_notifications_delivered_total") == 1
@@ -254,21 +296,28 @@ def test_the_router_started_from_a_run_config_copies_its_audit_to_influxdb(
 PHONES = {"zhang": "+86 138 0000 0001", "li": "+86 138 0000 0002"}
 
 
-def test_an_sms_reply_acknowledges_through_the_gateway_webhook(tmp_path, broker, receiver,
-                                                                monkeypatch):
+def test_an_sms_reply_acknowledges_through_the_gateway_webhook(
+    tmp_path, broker, receiver, monkeypatch
+):
     monkeypatch.setenv("HW_SMS_INBOUND", "inbound-token-0123456789")
-    svc = Service(tmp_path, broker.port, receiver.port,
-                  notify={"sms_inbound_token_env": "HW_SMS_INBOUND"},
-                  **{"zhang: {display: 张伟, channels: [duty, backup]}":
-                     "zhang: {display: 张伟, channels: [duty, backup], phone: '+8613800000001'}",
-                     "li:    {display: 李娜, channels: [duty]}":
-                     "li:    {display: 李娜, channels: [duty], phone: '13800000002'}"})
+    svc = Service(
+        tmp_path,
+        broker.port,
+        receiver.port,
+        notify={"sms_inbound_token_env": "HW_SMS_INBOUND"},
+        **{
+            "zhang: {display: 张伟, channels: [duty, backup]}": "zhang: {display: 张伟, channels: [duty, backup], phone: '+8613800000001'}",
+            "li:    {display: 李娜, channels: [duty]}": "li:    {display: 李娜, channels: [duty], phone: '13800000002'}",
+        },
+    )
 
     def reply(sender, text, token="inbound-token-0123456789"):
         request = urllib.request.Request(
-            f"{svc.service.base_url}/sms/inbound", method="POST",
+            f"{svc.service.base_url}/sms/inbound",
+            method="POST",
             data=json.dumps({"from": sender, "text": text}).encode(),
-            headers={"Content-Type": "application/json", "Authorization": f"Bearer {token}"})
+            headers={"Content-Type": "application/json", "Authorization": f"Bearer {token}"},
+        )
         try:
             with urllib.request.urlopen(request) as answer:
                 return answer.status

@@ -22,38 +22,68 @@ INSTRUCTIONS = {"zh": INSTRUCTION_ZH, "en": INSTRUCTION}
 def texts(i: int, level: Level | None) -> dict:
     """An event's texts as the engine writes them from a rule file with both languages."""
     m = f"{4.5 + i / 100:.2f}"
-    return {"zh-CN": {"message": f"杭长桥{i}：水位{m}米", "place": f"杭长桥{i}",
-                      "instruction": "" if level is None else INSTRUCTION_ZH,
-                      "labels": {"level_m": "水位", "rise_m_per_h": "每小时涨幅"},
-                      "units": {"level_m": "米", "rise_m_per_h": "米/小时"}},
-            "en": {"message": f"Hangchangqiao {i}: level {m} m", "place": f"Hangchangqiao {i}",
-                   "instruction": "" if level is None else INSTRUCTION,
-                   "labels": {"level_m": "level", "rise_m_per_h": "rise"},
-                   "units": {"level_m": "m", "rise_m_per_h": "m/h"}}}
+    return {
+        "zh-CN": {
+            "message": f"杭长桥{i}：水位{m}米",
+            "place": f"杭长桥{i}",
+            "instruction": "" if level is None else INSTRUCTION_ZH,
+            "labels": {"level_m": "水位", "rise_m_per_h": "每小时涨幅"},
+            "units": {"level_m": "米", "rise_m_per_h": "米/小时"},
+        },
+        "en": {
+            "message": f"Hangchangqiao {i}: level {m} m",
+            "place": f"Hangchangqiao {i}",
+            "instruction": "" if level is None else INSTRUCTION,
+            "labels": {"level_m": "level", "rise_m_per_h": "rise"},
+            "units": {"level_m": "m", "rise_m_per_h": "m/h"},
+        },
+    }
 
 
-def event(i: int = 42, level: Level | None = Level.ORANGE, region: str = "wuxing",
-          event: str = "raised", **kw) -> WarningEvent:
+def event(
+    i: int = 42,
+    level: Level | None = Level.ORANGE,
+    region: str = "wuxing",
+    event: str = "raised",
+    **kw,
+) -> WarningEvent:
     value = 4.5 + i / 100
-    measure = {"name": "level_m", "value": value, "op": ">=", "threshold": 4.5,
-               "level": level.colour} if level else {}
+    measure = (
+        {"name": "level_m", "value": value, "op": ">=", "threshold": 4.5, "level": level.colour}
+        if level
+        else {}
+    )
     kw.setdefault("texts", texts(i, level))
-    return WarningEvent(f"w-{i}", event, "water_level", "flood", level,
-                        Level.ORANGE if level is None else None, f"wl-{i:02d}", region,
-                        T0 + i * 60_000, {"level_m": value, "rise_m_per_h": 0.12},
-                        f"Hangchangqiao {i}: level {value:.2f} m",
-                        "" if level is None else INSTRUCTION, measure=measure, **kw)
+    return WarningEvent(
+        f"w-{i}",
+        event,
+        "water_level",
+        "flood",
+        level,
+        Level.ORANGE if level is None else None,
+        f"wl-{i:02d}",
+        region,
+        T0 + i * 60_000,
+        {"level_m": value, "rise_m_per_h": 0.12},
+        f"Hangchangqiao {i}: level {value:.2f} m",
+        "" if level is None else INSTRUCTION,
+        measure=measure,
+        **kw,
+    )
 
 
 def note(events, kind="firing", step=0, ack=ACK) -> Notification:
-    return Notification("n-7", "duty", "li", (), kind, "hazard=flood", tuple(events), step=step,
-                        ack_url=ack)
+    return Notification(
+        "n-7", "duty", "li", (), kind, "hazard=flood", tuple(events), step=step, ack_url=ack
+    )
 
 
 ONE = [event()]
 # A storm: 40 gauges in two districts, three of them red.
-GROUP = [event(i, Level.RED if i % 13 == 0 else Level.ORANGE, ["wuxing", "nanxun"][i % 2])
-         for i in range(40)]
+GROUP = [
+    event(i, Level.RED if i % 13 == 0 else Level.ORANGE, ["wuxing", "nanxun"][i % 2])
+    for i in range(40)
+]
 CLEARED = [event(i, None, event="cleared") for i in range(3)]
 
 LEVEL = {"zh": ("橙色预警(II级)", "红色预警(I级)"), "en": ("ORANGE (II)", "RED (I)")}
@@ -62,12 +92,15 @@ HAZARD = {"zh": "水位", "en": "Water level"}
 
 @pytest.mark.parametrize("language", ["zh", "en"])
 @pytest.mark.parametrize("style", ["sms", "push", "email"])
-@pytest.mark.parametrize(("events", "worst", "place"), [
-    # one station: its region and name
-    (ONE, 0, {"zh": "吴兴区杭长桥42", "en": "Hangchangqiao 42, Wuxing"}),
-    # 40 gauges: the worst level, the regions and the count
-    (GROUP, 1, {"zh": "南浔区、吴兴区 40处", "en": "Nanxun, Wuxing 40 sites"}),
-])
+@pytest.mark.parametrize(
+    ("events", "worst", "place"),
+    [
+        # one station: its region and name
+        (ONE, 0, {"zh": "吴兴区杭长桥42", "en": "Hangchangqiao 42, Wuxing"}),
+        # 40 gauges: the worst level, the regions and the count
+        (GROUP, 1, {"zh": "南浔区、吴兴区 40处", "en": "Nanxun, Wuxing 40 sites"}),
+    ],
+)
 def test_firing_message_says_level_hazard_place_and_ack(style, language, events, worst, place):
     m = render(note(events), style, language, TZ)
     text = m.title + "\n" + m.body
@@ -107,14 +140,18 @@ def test_sms_group_lists_the_worst_subjects_first_and_says_how_many_more():
 
 def test_sms_with_room_carries_time_values_and_instruction():
     body = render(note(ONE), "sms", "en", TZ, sms_segments=3).body
-    assert body == ("[ORANGE (II)] Water level Hangchangqiao 42, Wuxing 07-05 14:42 level 4.92 m "
-                    f"(orange at 4.5) rise 0.12 m/h {INSTRUCTION} Ack: {ACK}")
+    assert body == (
+        "[ORANGE (II)] Water level Hangchangqiao 42, Wuxing 07-05 14:42 level 4.92 m "
+        f"(orange at 4.5) rise 0.12 m/h {INSTRUCTION} Ack: {ACK}"
+    )
 
 
 def test_sms_zh_in_the_order_an_officer_reads_it():
     body = render(note(ONE), "sms", "zh-CN", TZ, sms_segments=2).body
-    assert body == ("【橙色预警(II级)】水位 吴兴区杭长桥42 07-05 14:42 水位4.92米(橙色标准4.5) "
-                    f"每小时涨幅0.12米/小时 {INSTRUCTION_ZH} 确认:{ACK}")
+    assert body == (
+        "【橙色预警(II级)】水位 吴兴区杭长桥42 07-05 14:42 水位4.92米(橙色标准4.5) "
+        f"每小时涨幅0.12米/小时 {INSTRUCTION_ZH} 确认:{ACK}"
+    )
 
 
 def test_sms_keeps_measurement_and_action_before_time_and_other_values():
@@ -155,30 +192,36 @@ def test_event_time_is_shown_in_the_configured_zone():
     assert "Time: 2026-07-05 06:42 (UTC+0000)" in utc
 
 
-@pytest.mark.parametrize(("language", "expected"), [
-    ("zh", "第1级升级：li 15分钟内未确认"),
-    ("en", "Escalation step 1: not acknowledged by li after 15 min"),
-])
+@pytest.mark.parametrize(
+    ("language", "expected"),
+    [
+        ("zh", "第1级升级：li 15分钟内未确认"),
+        ("en", "Escalation step 1: not acknowledged by li after 15 min"),
+    ],
+)
 @pytest.mark.parametrize("style", ["sms", "push", "email"])
 def test_escalation_says_who_did_not_acknowledge(language, expected, style):
-    m = render(note(ONE, "escalation", step=1), style, language, TZ, unacked_by="li",
-               ack_wait_s=900)
+    m = render(
+        note(ONE, "escalation", step=1), style, language, TZ, unacked_by="li", ack_wait_s=900
+    )
     assert expected in m.body and ACK in m.body
     assert ("升级1" if language == "zh" else "ESCALATION 1") in m.title + m.body
 
 
 @pytest.mark.parametrize("style", ["sms", "push", "email"])
-@pytest.mark.parametrize(("language", "tag"), [("zh", "【解除】水位橙色预警解除"),
-                                              ("en", "[CLEARED] Water level ORANGE warning "
-                                                     "cleared")])
+@pytest.mark.parametrize(
+    ("language", "tag"),
+    [("zh", "【解除】水位橙色预警解除"), ("en", "[CLEARED] Water level ORANGE warning cleared")],
+)
 def test_resolved_is_a_clear_message_without_ack_or_instruction(style, language, tag):
     m = render(note(CLEARED, "resolved"), style, language, TZ)
     assert tag in m.title + m.body
     assert ACK not in m.body and INSTRUCTIONS[language] not in m.body
 
 
-@pytest.mark.parametrize(("language", "tag"), [("zh", "【提醒·橙色预警(II级)】"),
-                                              ("en", "[REMINDER ORANGE (II)]")])
+@pytest.mark.parametrize(
+    ("language", "tag"), [("zh", "【提醒·橙色预警(II级)】"), ("en", "[REMINDER ORANGE (II)]")]
+)
 def test_reminder_is_tagged(language, tag):
     assert render(note(ONE, "reminder"), "push", language, TZ).title.startswith(tag)
 
@@ -192,16 +235,21 @@ def test_webhook_is_json_with_the_notification_and_wire_format_events():
     m = render(note(GROUP, "escalation", step=2), "webhook", "zh", TZ)
     doc = json.loads(m.body)
     assert {k: doc[k] for k in ("notification_id", "kind", "step", "level", "ack_url")} == {
-        "notification_id": "n-7", "kind": "escalation", "step": 2, "level": "red",
-        "ack_url": ACK}
+        "notification_id": "n-7",
+        "kind": "escalation",
+        "step": 2,
+        "level": "red",
+        "ack_url": ACK,
+    }
     by_id = {e["warning_id"]: e for e in doc["events"]}
     assert by_id == {e.warning_id: e.to_dict(TZ) for e in GROUP}
     assert doc["events"][0]["level"] == "red"
 
 
 def test_unknown_hazard_region_and_unnamed_sensor_show_their_ids():
-    e = WarningEvent("w", "raised", "pest_x", "pest_x", Level.BLUE, None, "trap-1", "taihu",
-                     T0, {"count_n": 3.0})
+    e = WarningEvent(
+        "w", "raised", "pest_x", "pest_x", Level.BLUE, None, "trap-1", "taihu", T0, {"count_n": 3.0}
+    )
     m = render(note([e]), "push", "zh", TZ)
     assert m.title == "【蓝色预警(IV级)】pest_x taihu trap-1"
     assert "count_n" not in m.body  # a value without a label is never shown
@@ -213,10 +261,13 @@ def test_an_event_without_texts_in_the_language_never_mixes_in_another():
     assert INSTRUCTION not in body and "Hangchangqiao" not in body
 
 
-@pytest.mark.parametrize(("args", "message"), [
-    (("fax", "zh"), "style must be one of sms, push, email, webhook; found 'fax'"),
-    (("sms", "fr"), "language must be one of zh-CN, en; found 'fr'"),
-])
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("fax", "zh"), "style must be one of sms, push, email, webhook; found 'fax'"),
+        (("sms", "fr"), "language must be one of zh-CN, en; found 'fr'"),
+    ],
+)
 def test_bad_style_or_language_says_expected_and_found(args, message):
     with pytest.raises(ValueError, match=message):
         render(note(ONE), *args, TZ)

@@ -32,11 +32,20 @@ def test_features_are_level_rises_upstream_and_basin_rain():
         h.add("rg-2", t, 0.5 if i > 24 else 0.0, cumulative=True)  # 6 mm/h in the last hour
     st = Station("wl-1", ("wl-0",), ("rg-1", "rg-2"))
     row = features_at(h, st, T0 + 3 * H)
-    assert st.feature_names == ["level", "rise_1h", "rise_3h", "above_min_24h",
-                                "up:wl-0:rise_1h", "up:wl-0:above_min_24h", "rain_1h", "rain_3h",
-                                "rain_6h", "rain_12h", "rain_24h"]
-    assert row == pytest.approx([4.36, 0.12, 0.36, 0.36, 0.24, 0.72, 9.0, 21.0, 21.5, 21.5,
-                                 21.5])
+    assert st.feature_names == [
+        "level",
+        "rise_1h",
+        "rise_3h",
+        "above_min_24h",
+        "up:wl-0:rise_1h",
+        "up:wl-0:above_min_24h",
+        "rain_1h",
+        "rain_3h",
+        "rain_6h",
+        "rain_12h",
+        "rain_24h",
+    ]
+    assert row == pytest.approx([4.36, 0.12, 0.36, 0.36, 0.24, 0.72, 9.0, 21.0, 21.5, 21.5, 21.5])
     assert features_at(h, st, T0 + H) is None  # no level 3 h before
 
 
@@ -73,8 +82,17 @@ def test_training_writes_versions_with_period_features_and_skill(short_season, t
     assert (done.version, (tmp_path / "m" / "LATEST").read_text()) == (1, "v1")
     assert meta["start"] < meta["end"] and list(meta["stations"]) == ["wl-wx-01"]
     spec = meta["stations"]["wl-wx-01"]
-    assert spec["features"] == ["level", "rise_1h", "rise_3h", "above_min_24h", "rain_1h",
-                                "rain_3h", "rain_6h", "rain_12h", "rain_24h"]
+    assert spec["features"] == [
+        "level",
+        "rise_1h",
+        "rise_3h",
+        "above_min_24h",
+        "rain_1h",
+        "rain_3h",
+        "rain_6h",
+        "rain_12h",
+        "rain_24h",
+    ]
     assert set(spec["skill"]) == {f"{k}h" for k in range(1, 7)}
     for s in spec["skill"].values():
         assert set(s) >= {"model", "persistence", "trend", "beats_persistence"}
@@ -87,10 +105,13 @@ def test_training_writes_versions_with_period_features_and_skill(short_season, t
     # a changed registry (other links) makes other features: the model is refused
     changed = dict(registry)
     changed["wl-wx-01"] = {**registry["wl-wx-01"], "rain_gauges": []}
-    with pytest.raises(NowcastError, match=r"expected features \['level', 'rise_1h', "
-                                           r"'rise_3h', 'above_min_24h'\] .*found "
-                                           r"\['level', 'rise_1h', 'rise_3h', "
-                                           r"'above_min_24h', 'rain_1h'"):
+    with pytest.raises(
+        NowcastError,
+        match=r"expected features \['level', 'rise_1h', "
+        r"'rise_3h', 'above_min_24h'\] .*found "
+        r"\['level', 'rise_1h', 'rise_3h', "
+        r"'above_min_24h', 'rain_1h'",
+    ):
         load(tmp_path / "m", changed)
     assert train(readings, registry, tmp_path / "m").version == 2
     assert (tmp_path / "m" / "LATEST").read_text() == "v2"
@@ -99,8 +120,15 @@ def test_training_writes_versions_with_period_features_and_skill(short_season, t
 def test_a_model_that_does_not_beat_persistence_is_not_used(tmp_path):
     rng = np.random.default_rng(3)
     walk = 4.0 + np.cumsum(rng.normal(0, 0.01, 14 * 288))  # a random walk: persistence is best
-    readings = [{"sensor_id": "wl-9", "kind": "river", "ts": T0 + i * 300_000,
-                 "values": {"level_m": float(v)}} for i, v in enumerate(walk)]
+    readings = [
+        {
+            "sensor_id": "wl-9",
+            "kind": "river",
+            "ts": T0 + i * 300_000,
+            "values": {"level_m": float(v)},
+        }
+        for i, v in enumerate(walk)
+    ]
     done = train(readings, {"wl-9": {"kind": "river"}}, tmp_path / "m")
     spec = done.meta["stations"]["wl-9"]
     assert not spec["skill"]["1h"]["beats_persistence"]
@@ -109,46 +137,87 @@ def test_a_model_that_does_not_beat_persistence_is_not_used(tmp_path):
 
 def test_backtest_with_a_nowcast_model_gives_predicted_values(short_season, tmp_path):
     model = tmp_path / "m"
-    train(read_readings(short_season / "season.jsonl"), _registry(short_season / "one.yaml"),
-          model)
+    train(read_readings(short_season / "season.jsonl"), _registry(short_season / "one.yaml"), model)
     (tmp_path / "rules.yaml").write_text(
         "indicators:\n  - id: ahead\n    for_kind: reservoir\n    values:\n"
-        "      in_1h: \"predicted(level_m, 1h)\"\n")
+        '      in_1h: "predicted(level_m, 1h)"\n'
+    )
     (tmp_path / "config.yaml").write_text(f"pipeline:\n  nowcast_model: {model}\n")
-    args = ["backtest", "--rules", str(tmp_path / "rules.yaml"), "--sensors",
-            str(short_season / "one.yaml"), "--input", str(short_season / "season.jsonl"),
-            "--config", str(tmp_path / "config.yaml"), "--no-progress"]
-    result = CliRunner().invoke(app, [*args, "--output", str(tmp_path / "a.jsonl"),
-                                      "--indicators", str(tmp_path / "a.ind.jsonl")])
+    args = [
+        "backtest",
+        "--rules",
+        str(tmp_path / "rules.yaml"),
+        "--sensors",
+        str(short_season / "one.yaml"),
+        "--input",
+        str(short_season / "season.jsonl"),
+        "--config",
+        str(tmp_path / "config.yaml"),
+        "--no-progress",
+    ]
+    result = CliRunner().invoke(
+        app,
+        [
+            *args,
+            "--output",
+            str(tmp_path / "a.jsonl"),
+            "--indicators",
+            str(tmp_path / "a.ind.jsonl"),
+        ],
+    )
     assert result.exit_code == 0, result.output
     rows = [json.loads(x) for x in (tmp_path / "a.ind.jsonl").read_text().splitlines()]
     values = [r["values"]["in_1h"] for r in rows if r["sensor_id"] == "wl-wx-01"]
     assert values[0] is None  # no 3 h of level yet: no nowcast
     assert sum(v is not None for v in values) > 0.9 * len(values)
-    levels = {r["ts"]: r for r in read_readings(short_season / "season.jsonl")
-              if r["sensor_id"] == "wl-wx-01"}
+    levels = {
+        r["ts"]: r
+        for r in read_readings(short_season / "season.jsonl")
+        if r["sensor_id"] == "wl-wx-01"
+    }
     assert len(levels) == len(values)
     # the same readings give the same nowcasts
-    CliRunner().invoke(app, [*args, "--output", str(tmp_path / "b.jsonl"),
-                             "--indicators", str(tmp_path / "b.ind.jsonl")])
+    CliRunner().invoke(
+        app,
+        [
+            *args,
+            "--output",
+            str(tmp_path / "b.jsonl"),
+            "--indicators",
+            str(tmp_path / "b.ind.jsonl"),
+        ],
+    )
     assert (tmp_path / "a.ind.jsonl").read_text() == (tmp_path / "b.ind.jsonl").read_text()
 
 
 def test_run_refuses_a_model_folder_that_is_not_one(tmp_path, short_season):
     (tmp_path / "config.yaml").write_text(f"pipeline:\n  nowcast_model: {tmp_path}\n")
     (tmp_path / "rules.yaml").write_text("rules: []\n")
-    result = CliRunner().invoke(app, [
-        "backtest", "--rules", str(tmp_path / "rules.yaml"), "--sensors",
-        str(short_season / "one.yaml"), "--input", str(short_season / "season.jsonl"),
-        "--config", str(tmp_path / "config.yaml"), "--output", str(tmp_path / "o.jsonl"),
-        "--no-progress"])
+    result = CliRunner().invoke(
+        app,
+        [
+            "backtest",
+            "--rules",
+            str(tmp_path / "rules.yaml"),
+            "--sensors",
+            str(short_season / "one.yaml"),
+            "--input",
+            str(short_season / "season.jsonl"),
+            "--config",
+            str(tmp_path / "config.yaml"),
+            "--output",
+            str(tmp_path / "o.jsonl"),
+            "--no-progress",
+        ],
+    )
     assert result.exit_code == 1
-    assert "nowcast_model: " in result.output and "expected a model folder with LATEST" \
-        in result.output
+    assert (
+        "nowcast_model: " in result.output
+        and "expected a model folder with LATEST" in result.output
+    )
 
 
-def test_a_new_version_is_hot_reloaded_and_a_refused_one_keeps_the_last(short_season,
-                                                                         tmp_path):
+def test_a_new_version_is_hot_reloaded_and_a_refused_one_keeps_the_last(short_season, tmp_path):
     import shutil
 
     from warning.nowcast.model import Nowcaster

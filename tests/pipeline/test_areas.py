@@ -51,9 +51,13 @@ def watch_rules(watch):
 def watch(tmp_path):
     f = tmp_path / "areas.yaml"
     f.write_text(RULES)
-    registry = Registry({s: {"id": s, "kind": k, "region": "anji" if k != "gas" else "cx"}
-                         for s, k in SENSORS.items()},
-                        groups={"unit_a": Area("unit_a", "Unit A", frozenset({"d1", "d2"}))})
+    registry = Registry(
+        {
+            s: {"id": s, "kind": k, "region": "anji" if k != "gas" else "cx"}
+            for s, k in SENSORS.items()
+        },
+        groups={"unit_a": Area("unit_a", "Unit A", frozenset({"d1", "d2"}))},
+    )
     return AreaWatch(load_rules([f]), registry)
 
 
@@ -77,78 +81,133 @@ def run(watch, area, items):
     for item in items:
         events.extend(watch.observe(state, area, item))
     events.extend(watch.flush(state, area))
-    return [(e.ts // MIN, e.rule_id, e.event, e.level.colour if e.level else None)
-            for e in events], state
+    return [
+        (e.ts // MIN, e.rule_id, e.event, e.level.colour if e.level else None) for e in events
+    ], state
 
 
 FLOOD = [
-    sample("g1", 1, **{WET: True}), sample("g2", 1, **{WET: False}),
+    sample("g1", 1, **{WET: True}),
+    sample("g2", 1, **{WET: False}),
     sample("wl", 2, **{RISE: False}),
     mark("g1", "rainstorm", Level.ORANGE, 3),
-    sample("wl", 4, **{RISE: True}),            # orange: rainstorm orange and a rise
-    sample("g2", 5, **{WET: True}),             # red: two gauges wet as well
+    sample("wl", 4, **{RISE: True}),  # orange: rainstorm orange and a rise
+    sample("g2", 5, **{WET: True}),  # red: two gauges wet as well
     *progress("anji", 5),
-    mark("g1", "rainstorm", None, 20),          # the rainstorm clears: so does the flood
+    mark("g1", "rainstorm", None, 20),  # the rainstorm clears: so does the flood
     *progress("anji", 20),
 ]
 
 
-@pytest.mark.parametrize(("items", "expected"), [
-    pytest.param(FLOOD, [
-        (3, "integrated", "raised", "yellow"),
-        (4, "flash_flood", "raised", "orange"),
-        (5, "flash_flood", "escalated", "red"),
-        (20, "flash_flood", "cleared", None),
-        (20, "integrated", "cleared", None),
-    ], id="flash flood needs the rainstorm and a rise"),
-    pytest.param([
-        mark("g1", "rainstorm", Level.YELLOW, 1), mark("wl", "water_level", Level.BLUE, 2),
-        mark("wl", "water_level", Level.YELLOW, 3), mark("g2", "landslide", Level.ORANGE, 4),
-        mark("g1", "rainstorm", None, 9), mark("wl", "water_level", None, 10),
-        *progress("anji", 10),
-    ], [
-        (1, "integrated", "raised", "yellow"),
-        (3, "integrated", "escalated", "orange"),  # two hazards at yellow or above
-        # at 9 the rainstorm clears, but landslide and water level still make two
-        (10, "integrated", "deescalated", "yellow"),
-    ], id="integrated risk escalates with two hazards at yellow"),
-])
+@pytest.mark.parametrize(
+    ("items", "expected"),
+    [
+        pytest.param(
+            FLOOD,
+            [
+                (3, "integrated", "raised", "yellow"),
+                (4, "flash_flood", "raised", "orange"),
+                (5, "flash_flood", "escalated", "red"),
+                (20, "flash_flood", "cleared", None),
+                (20, "integrated", "cleared", None),
+            ],
+            id="flash flood needs the rainstorm and a rise",
+        ),
+        pytest.param(
+            [
+                mark("g1", "rainstorm", Level.YELLOW, 1),
+                mark("wl", "water_level", Level.BLUE, 2),
+                mark("wl", "water_level", Level.YELLOW, 3),
+                mark("g2", "landslide", Level.ORANGE, 4),
+                mark("g1", "rainstorm", None, 9),
+                mark("wl", "water_level", None, 10),
+                *progress("anji", 10),
+            ],
+            [
+                (1, "integrated", "raised", "yellow"),
+                (3, "integrated", "escalated", "orange"),  # two hazards at yellow or above
+                # at 9 the rainstorm clears, but landslide and water level still make two
+                (10, "integrated", "deescalated", "yellow"),
+            ],
+            id="integrated risk escalates with two hazards at yellow",
+        ),
+    ],
+)
 def test_compound_rules(watch, items, expected):
     got, _ = run(watch, "anji", items)
     assert [g for g in got if g[1] != "flash_flood.no_data"] == expected
 
 
-@pytest.mark.parametrize(("items", "expected"), [
-    pytest.param([sample("d1", 1, **{"lel_pct >= 25": True}),
-                  sample("d2", 2, **{"lel_pct >= 25": False}), *progress("unit_a", 2)],
-                 [(1, "gas_unit", "raised", "yellow")], id="one detector alone: yellow"),
-    pytest.param([sample("d1", 1, **{"lel_pct >= 25": True}),
-                  sample("d2", 2, **{"lel_pct >= 25": True}), *progress("unit_a", 2)],
-                 [(1, "gas_unit", "raised", "yellow"), (2, "gas_unit", "escalated", "orange")],
-                 id="two detectors agree: orange"),
-    pytest.param([sample("d1", 1, **{"lel_pct >= 25": True}),
-                  sample("d2", 2, **{"lel_pct >= 25": True}), *progress("unit_a", 2),
-                  sample("d1", 30, **{"lel_pct >= 25": True}), *progress("unit_a", 30)],
-                 [(1, "gas_unit", "raised", "yellow"), (2, "gas_unit", "escalated", "orange"),
-                  (30, "gas_unit", "deescalated", "yellow")],
-                 id="a detector unheard for longer than fresh no longer counts"),
-])
+@pytest.mark.parametrize(
+    ("items", "expected"),
+    [
+        pytest.param(
+            [
+                sample("d1", 1, **{"lel_pct >= 25": True}),
+                sample("d2", 2, **{"lel_pct >= 25": False}),
+                *progress("unit_a", 2),
+            ],
+            [(1, "gas_unit", "raised", "yellow")],
+            id="one detector alone: yellow",
+        ),
+        pytest.param(
+            [
+                sample("d1", 1, **{"lel_pct >= 25": True}),
+                sample("d2", 2, **{"lel_pct >= 25": True}),
+                *progress("unit_a", 2),
+            ],
+            [(1, "gas_unit", "raised", "yellow"), (2, "gas_unit", "escalated", "orange")],
+            id="two detectors agree: orange",
+        ),
+        pytest.param(
+            [
+                sample("d1", 1, **{"lel_pct >= 25": True}),
+                sample("d2", 2, **{"lel_pct >= 25": True}),
+                *progress("unit_a", 2),
+                sample("d1", 30, **{"lel_pct >= 25": True}),
+                *progress("unit_a", 30),
+            ],
+            [
+                (1, "gas_unit", "raised", "yellow"),
+                (2, "gas_unit", "escalated", "orange"),
+                (30, "gas_unit", "deescalated", "yellow"),
+            ],
+            id="a detector unheard for longer than fresh no longer counts",
+        ),
+    ],
+)
 def test_gas_corroboration(watch, items, expected):
     assert run(watch, "unit_a", items)[0] == expected
 
 
-@pytest.mark.parametrize(("items", "expected"), [
-    pytest.param([sample("d1", 1, **{"lel_pct >= 25": True}), *progress("unit_a", 1),
-                  *progress("unit_a", 12)],
-                 [(1, "gas_unit", "raised", "yellow"), (12, "gas_unit", "cleared", None)],
-                 id="all sensors silent: the rule without no_data clears"),
-    pytest.param([sample("g1", 1, **{WET: False}), *progress("anji", 30),
-                  *progress("anji", 61), sample("g1", 70, **{WET: False}),
-                  *progress("anji", 70)],
-                 [(61, "flash_flood.no_data", "raised", "yellow"),
-                  (70, "flash_flood.no_data", "cleared", None)],
-                 id="all sensors silent: the rule's own no-data warning, cleared on return"),
-])
+@pytest.mark.parametrize(
+    ("items", "expected"),
+    [
+        pytest.param(
+            [
+                sample("d1", 1, **{"lel_pct >= 25": True}),
+                *progress("unit_a", 1),
+                *progress("unit_a", 12),
+            ],
+            [(1, "gas_unit", "raised", "yellow"), (12, "gas_unit", "cleared", None)],
+            id="all sensors silent: the rule without no_data clears",
+        ),
+        pytest.param(
+            [
+                sample("g1", 1, **{WET: False}),
+                *progress("anji", 30),
+                *progress("anji", 61),
+                sample("g1", 70, **{WET: False}),
+                *progress("anji", 70),
+            ],
+            [
+                (61, "flash_flood.no_data", "raised", "yellow"),
+                (70, "flash_flood.no_data", "cleared", None),
+            ],
+            id="all sensors silent: the rule's own no-data warning, cleared on return",
+        ),
+    ],
+)
 def test_silence_of_an_area(watch, items, expected):
     area = items[0].area
     assert run(watch, area, items)[0] == expected
@@ -177,15 +236,19 @@ def test_reload_keeps_area_state(watch, tmp_path):
         watch.observe(state, "anji", item)
     watch.observe(state, "anji", progress("anji", 5)[0])
     events = [e for item in progress("anji", 5) for e in watch.observe(state, "anji", item)]
-    assert [(e.rule_id, e.level) for e in events if e.rule_id == "flash_flood"] == \
-        [("flash_flood", Level.ORANGE), ("flash_flood", Level.RED)]
+    assert [(e.rule_id, e.level) for e in events if e.rule_id == "flash_flood"] == [
+        ("flash_flood", Level.ORANGE),
+        ("flash_flood", Level.RED),
+    ]
     f = tmp_path / "again.yaml"
-    f.write_text(RULES.replace("count(sum(rain_mm, 3h) >= 50) >= 2",
-                               "count(sum(rain_mm, 3h) >= 50) >= 3"))
+    f.write_text(
+        RULES.replace("count(sum(rain_mm, 3h) >= 50) >= 2", "count(sum(rain_mm, 3h) >= 50) >= 3")
+    )
     again = AreaWatch(load_rules([f]), watch.registry)
     later = [e for item in progress("anji", 6) for e in again.observe(state, "anji", item)]
-    assert [(e.event, e.level) for e in later if e.rule_id == "flash_flood"] == \
-        [("deescalated", Level.ORANGE)]  # same episode, judged by the new rule
+    assert [(e.event, e.level) for e in later if e.rule_id == "flash_flood"] == [
+        ("deescalated", Level.ORANGE)
+    ]  # same episode, judged by the new rule
 
 
 ROOT = Path(__file__).parents[2]
@@ -197,8 +260,15 @@ def _flow_events(tmp_path, rows, workers, hold=None):
     from warning.metrics import Metrics
 
     reg = tmp_path / "sensors.yaml"
-    reg.write_text(yaml.safe_dump({"sensors": [
-        {"id": s, "kind": "rainfall", "region": "anji"} for s in ("g1", "g2", "g3")]}))
+    reg.write_text(
+        yaml.safe_dump(
+            {
+                "sensors": [
+                    {"id": s, "kind": "rainfall", "region": "anji"} for s in ("g1", "g2", "g3")
+                ]
+            }
+        )
+    )
     rules = tmp_path / "county.yaml"
     rules.write_text("""rules:
   - id: county_rain
@@ -216,18 +286,29 @@ def _flow_events(tmp_path, rows, workers, hold=None):
     s = setup(cfg, Metrics())
     out = tmp_path / f"out{workers}.jsonl"
     run_backtest(s, inp, out, tmp_path / "rej.jsonl", workers=workers)
-    return [(e["ts"], e["rule_id"], e["event"], e.get("level"), e["subject"])
-            for e in map(json.loads, out.read_text().splitlines())]
+    return [
+        (e["ts"], e["rule_id"], e["event"], e.get("level"), e["subject"])
+        for e in map(json.loads, out.read_text().splitlines())
+    ]
 
 
 def test_flow_gives_the_same_area_events_with_two_workers(tmp_path):
     t0 = 1783231200  # 2026-07-05 14:00 +08:00
-    rows = [{"sensor_id": g, "kind": "rainfall", "ts": t0 + i * 300 + j,
-             "values": {"rain_mm": 6.0 if g != "g3" else 1.0}}
-            for i in range(40) for j, g in enumerate(("g1", "g2", "g3"))]
+    rows = [
+        {
+            "sensor_id": g,
+            "kind": "rainfall",
+            "ts": t0 + i * 300 + j,
+            "values": {"rain_mm": 6.0 if g != "g3" else 1.0},
+        }
+        for i in range(40)
+        for j, g in enumerate(("g1", "g2", "g3"))
+    ]
     one = _flow_events(tmp_path, rows, 1)
-    assert one == [("2026-07-05T14:20:00+08:00", "county_rain", "raised", "yellow", "anji"),
-                   ("2026-07-05T14:40:01+08:00", "county_rain", "escalated", "orange", "anji")]
+    assert one == [
+        ("2026-07-05T14:20:00+08:00", "county_rain", "raised", "yellow", "anji"),
+        ("2026-07-05T14:40:01+08:00", "county_rain", "escalated", "orange", "anji"),
+    ]
     assert _flow_events(tmp_path, rows, 2) == one
 
 
@@ -243,21 +324,30 @@ def test_hot_reload_through_the_step_keeps_the_area_state(watch, tmp_path):
     for item in [sample("d1", 1, **{"lel_pct >= 25": True}), *progress("unit_a", 1)]:
         logic.on_item(("unit_a", item))
     after = tmp_path / "after.yaml"
-    after.write_text(RULES.replace("orange: 'count(lel_pct >= 25) >= 2'",
-                                   "orange: 'count(lel_pct >= 25) >= 1'"))
+    after.write_text(
+        RULES.replace("orange: 'count(lel_pct >= 25) >= 2'", "orange: 'count(lel_pct >= 25) >= 1'")
+    )
     steps.replace(load_rules([after]), watch.registry)
     events = [e for item in progress("unit_a", 2) for e in logic.on_item(("unit_a", item))[0]]
-    assert [(e.rule_id, e.event, e.level) for e in events] == \
-        [("gas_unit", "escalated", Level.ORANGE)]  # the episode raised before the reload
+    assert [(e.rule_id, e.event, e.level) for e in events] == [
+        ("gas_unit", "escalated", Level.ORANGE)
+    ]  # the episode raised before the reload
     snap = logic.snapshot()
     assert snap.episodes["gas_unit"].level == Level.ORANGE and snap is not logic.state
 
 
 def test_a_shorter_area_hold_gives_the_same_events_for_ordered_readings(tmp_path):
     t0 = 1783231200
-    rows = [{"sensor_id": g, "kind": "rainfall", "ts": t0 + i * 300 + j,
-             "values": {"rain_mm": 6.0 if g != "g3" else 1.0}}
-            for i in range(40) for j, g in enumerate(("g1", "g2", "g3"))]
+    rows = [
+        {
+            "sensor_id": g,
+            "kind": "rainfall",
+            "ts": t0 + i * 300 + j,
+            "values": {"rain_mm": 6.0 if g != "g3" else 1.0},
+        }
+        for i in range(40)
+        for j, g in enumerate(("g1", "g2", "g3"))
+    ]
     assert _flow_events(tmp_path, rows, 2, hold="0s") == _flow_events(tmp_path, rows, 1)
 
 
@@ -275,8 +365,11 @@ def test_ticks_reach_every_member_once_per_batch_shifted_by_the_hold(watch):
     from warning.records import Reading, Tick
 
     sampler = AreaSampler(watch_rules(watch), watch.registry, shift_ms=240_000)
-    batch = [Reading("g1", "rainfall", "anji", 0, {"rain_mm": 1.0}, None, 5.0),
-             Tick(60_000), Tick(120_000)]
+    batch = [
+        Reading("g1", "rainfall", "anji", 0, {"rain_mm": 1.0}, None, 5.0),
+        Tick(60_000),
+        Tick(120_000),
+    ]
     ticks = sampler.ticks(batch)
     assert sorted(t.sensor_id for t in ticks) == sorted(SENSORS)
     assert {t.ticks for t in ticks} == {(300_000, 360_000)} and ticks[0].received_at == 5.0

@@ -27,8 +27,7 @@ RULE = """rules:
 @pytest.fixture
 def evaluator(tmp_path: Path) -> Evaluator:
     (tmp_path / "r.yaml").write_text(RULE)
-    return Evaluator(load_rules([tmp_path / "r.yaml"]), Registry({}, accept_unknown=True),
-                     LATENESS)
+    return Evaluator(load_rules([tmp_path / "r.yaml"]), Registry({}, accept_unknown=True), LATENESS)
 
 
 def reading(minute: float, mm: float = 0.0, seq: int | None = None):
@@ -44,8 +43,10 @@ def run(evaluator: Evaluator, steps):
 
 def kinds(outcomes):
     """What became of each reading: accepted, duplicate, or the rejection's reason."""
-    return ["duplicate" if o.duplicate else o.rejected.reason if o.rejected else "accepted"
-            for o in outcomes]
+    return [
+        "duplicate" if o.duplicate else o.rejected.reason if o.rejected else "accepted"
+        for o in outcomes
+    ]
 
 
 ORDER_CASES = [
@@ -53,12 +54,21 @@ ORDER_CASES = [
     ("in order", [(0, 1), (5, 2), (10, 3)], ["accepted"] * 3),
     ("the same timestamp twice is a duplicate", [(0, 1), (0, 1)], ["accepted", "duplicate"]),
     ("late within the allowance is still taken", [(0, 1), (20, 3), (15, 2)], ["accepted"] * 3),
-    ("later than the allowance is rejected as late", [(0, 1), (20, 2), (5, 3)],
-     ["accepted", "accepted", "late"]),
-    ("a late reading with a seq already sent is a redelivery, not a clock fault",
-     [(0, 1), (20, 2), (5, 1)], ["accepted", "accepted", "duplicate"]),
-    ("a late duplicate without seq is late", [(0, None), (20, None), (0, None)],
-     ["accepted", "accepted", "late"]),
+    (
+        "later than the allowance is rejected as late",
+        [(0, 1), (20, 2), (5, 3)],
+        ["accepted", "accepted", "late"],
+    ),
+    (
+        "a late reading with a seq already sent is a redelivery, not a clock fault",
+        [(0, 1), (20, 2), (5, 1)],
+        ["accepted", "accepted", "duplicate"],
+    ),
+    (
+        "a late duplicate without seq is late",
+        [(0, None), (20, None), (0, None)],
+        ["accepted", "accepted", "late"],
+    ),
 ]
 
 
@@ -87,27 +97,37 @@ def test_sequence_gaps(evaluator, note, seqs, gaps):
 RULE_CASES = [
     # (note, rain per 5-minute report, events as (report index, event, level))
     ("6 mm in the hour is below every level", [0.5] * 12, []),
-    ("10 mm in the hour raises yellow at the report that reaches it", [2.0] * 5,
-     [(4, "raised", "yellow")]),
+    (
+        "10 mm in the hour raises yellow at the report that reaches it",
+        [2.0] * 5,
+        [(4, "raised", "yellow")],
+    ),
     ("20 mm escalates to orange", [5.0] * 4, [(1, "raised", "yellow"), (3, "escalated", "orange")]),
-    ("rain leaving the window steps down, then clears", [10.0] + [0.0] * 12,
-     [(0, "raised", "yellow"), (12, "cleared", None)]),
+    (
+        "rain leaving the window steps down, then clears",
+        [10.0] + [0.0] * 12,
+        [(0, "raised", "yellow"), (12, "cleared", None)],
+    ),
 ]
 
 
 @pytest.mark.parametrize("note,rain,want", RULE_CASES, ids=[c[0] for c in RULE_CASES])
 def test_rules_and_lifecycle(evaluator, note, rain, want):
     _, outcomes = run(evaluator, [reading(5 * i, mm) for i, mm in enumerate(rain)])
-    got = [(i, e.event, e.level.colour if e.level else None)
-           for i, o in enumerate(outcomes) for e in o.events]
+    got = [
+        (i, e.event, e.level.colour if e.level else None)
+        for i, o in enumerate(outcomes)
+        for e in o.events
+    ]
     assert got == want, note
 
 
 def test_a_late_reading_enters_the_windows_in_its_place_and_is_evaluated_on_arrival(evaluator):
     # 9 mm on time, then a late 1 mm (within the allowance) that completes 10 mm in the hour:
     # it is inserted at its own time and the evaluation on its arrival raises yellow.
-    state, outcomes = run(evaluator, [reading(0, 9.0), reading(10, 0.0), reading(5, 1.0),
-                                      reading(15, 0.0)])
+    state, outcomes = run(
+        evaluator, [reading(0, 9.0), reading(10, 0.0), reading(5, 1.0), reading(15, 0.0)]
+    )
     assert [[e.event for e in o.events] for o in outcomes] == [[], [], ["raised"], []]
     ts, mm = state.series["rain_mm"].window(T0 - 60 * M, T0 + 15 * M)
     assert list(ts) == [T0, T0 + 5 * M, T0 + 10 * M, T0 + 15 * M]

@@ -44,11 +44,15 @@ def _value(metrics, name, **labels):
 
 def test_storm_gives_the_hand_checked_events(tmp_path, registry_file):
     events, rejected, m = backtest(tmp_path, registry_file, storm.readings())
-    rain = [(e["ts"], e["event"], e.get("level"), e.get("previous_level"))
-            for e in events if e["rule_id"] == "rainstorm"]
+    rain = [
+        (e["ts"], e["event"], e.get("level"), e.get("previous_level"))
+        for e in events
+        if e["rule_id"] == "rainstorm"
+    ]
     assert rain == storm.EXPECTED_RG1
-    silence = [(e["ts"], e["event"], e["subject"]) for e in events
-               if e["hazard"] == "sensor_silence"]
+    silence = [
+        (e["ts"], e["event"], e["subject"]) for e in events if e["hazard"] == "sensor_silence"
+    ]
     assert silence == storm.EXPECTED_SILENCE
     assert rejected == []
     assert _value(m, "hazard_readings_accepted_total", kind="rainfall") == len(storm.readings())
@@ -57,8 +61,7 @@ def test_storm_gives_the_hand_checked_events(tmp_path, registry_file):
     assert red["message"] == "Wuxing gauge: 100.0 mm in 3 h, 136.0 mm in 6 h, 152.0 mm in 12 h"
     assert red["instruction"].startswith("Level-I response")
     assert red["warning_id"] == "rainstorm/rg-1/20260704T210500Z"
-    assert {e["warning_id"] for e in events if e["rule_id"] == "rainstorm"} == \
-        {red["warning_id"]}
+    assert {e["warning_id"] for e in events if e["rule_id"] == "rainstorm"} == {red["warning_id"]}
 
 
 def test_events_are_in_event_time_order(tmp_path, registry_file):

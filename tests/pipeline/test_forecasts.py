@@ -45,14 +45,20 @@ def at(hours: float) -> str:
 
 
 def qpf(issued: float, amounts: list[float], **extra) -> dict:
-    return {"sensor_id": "rg-1", "kind": "rainfall", "issuer": "zj-qpf", "issued": at(issued),
-            "series": [{"valid": at(issued + i + 1), "values": {"rain_mm": a}}
-                       for i, a in enumerate(amounts)], **extra}
+    return {
+        "sensor_id": "rg-1",
+        "kind": "rainfall",
+        "issuer": "zj-qpf",
+        "issued": at(issued),
+        "series": [
+            {"valid": at(issued + i + 1), "values": {"rain_mm": a}} for i, a in enumerate(amounts)
+        ],
+        **extra,
+    }
 
 
 def test_a_forecast_parses_into_valid_times_and_columns():
-    f = parse_forecast(RawMessage(TOPIC, json.dumps(qpf(6, [12, 60, 60])).encode(), 0),
-                       SETTINGS)
+    f = parse_forecast(RawMessage(TOPIC, json.dumps(qpf(6, [12, 60, 60])).encode(), 0), SETTINGS)
     assert isinstance(f, Forecast)
     assert (f.sensor_id, f.region, f.issuer) == ("rg-1", "wuxing", "zj-qpf")
     issued = round((T0 + timedelta(hours=6)).timestamp() * 1000)
@@ -75,12 +81,22 @@ MALFORMED = [
     (_bad(series=None), "missing_field", "required key 'series'"),
     (_bad(series=[]), "bad_series", "non-empty list"),
     (_bad(series=[{"valid": at(7)}]), "bad_series", "series[0] must be an object"),
-    (_bad(series=[{"valid": at(8), "values": {"rain_mm": 1}},
-                  {"valid": at(7), "values": {"rain_mm": 1}}]),
-     "bad_series", "series[1]: valid time"),
+    (
+        _bad(
+            series=[
+                {"valid": at(8), "values": {"rain_mm": 1}},
+                {"valid": at(7), "values": {"rain_mm": 1}},
+            ]
+        ),
+        "bad_series",
+        "series[1]: valid time",
+    ),
     (_bad(series=[{"valid": at(5), "values": {"rain_mm": 1}}]), "bad_series", "after the issue"),
-    (_bad(series=[{"valid": at(7), "values": {"rain_mm": -3}}]), "out_of_range",
-     "series[0]: rain_mm=-3"),
+    (
+        _bad(series=[{"valid": at(7), "values": {"rain_mm": -3}}]),
+        "out_of_range",
+        "series[0]: rain_mm=-3",
+    ),
     (_bad(series=[{"valid": at(7), "values": {"level_m": 3}}]), "unknown_field", "series[0]"),
     (_bad(series=[{"valid": "soon", "values": {"rain_mm": 1}}]), "bad_timestamp", "series[0]"),
     (_bad(issued="yesterday"), "bad_timestamp", "'yesterday'"),
@@ -100,18 +116,29 @@ def test_malformed_forecasts_are_rejected_with_a_reason(obj, reason, detail):
 
 
 def test_forecast_topic_must_match_the_payload():
-    r = parse_forecast(RawMessage("hazard/forecasts/wuxing/rainfall/rg-2",
-                                  json.dumps(qpf(6, [1])).encode(), 0), SETTINGS)
+    r = parse_forecast(
+        RawMessage("hazard/forecasts/wuxing/rainfall/rg-2", json.dumps(qpf(6, [1])).encode(), 0),
+        SETTINGS,
+    )
     assert isinstance(r, Rejected) and r.reason == "topic_mismatch"
-    r = parse_forecast(RawMessage("hazard/readings/wuxing/rainfall/rg-1",
-                                  json.dumps(qpf(6, [1])).encode(), 0), SETTINGS)
+    r = parse_forecast(
+        RawMessage("hazard/readings/wuxing/rainfall/rg-1", json.dumps(qpf(6, [1])).encode(), 0),
+        SETTINGS,
+    )
     assert isinstance(r, Rejected) and "hazard/forecasts/REGION/KIND/ID" in r.detail
 
 
 def fc(issued: int, expires: int, values: tuple[float, ...] = (1.0,)) -> Forecast:
-    return Forecast("rg-1", "rainfall", "wuxing", "qpf", issued, expires,
-                    tuple(issued + (i + 1) * H for i in range(len(values))),
-                    {"rain_mm": values})
+    return Forecast(
+        "rg-1",
+        "rainfall",
+        "wuxing",
+        "qpf",
+        issued,
+        expires,
+        tuple(issued + (i + 1) * H for i in range(len(values))),
+        {"rain_mm": values},
+    )
 
 
 def test_newest_issue_wins_and_stale_forecasts_are_refused():
@@ -153,23 +180,39 @@ def test_backtest_with_forecasts_warns_expected_then_confirms_in_one_episode(tmp
     (tmp_path / "rules.yaml").write_text(RULES)
     storm.write_jsonl(tmp_path / "in.jsonl", storm.readings())
     # rg-1 gets 12 mm/h to 07:00, then 60 mm/h: the 06:00 issue sees the burst coming
-    fcs = write_jsonl(tmp_path / "fc.jsonl", [
-        qpf(6, [12, 60, 60, 0, 0, 0]), {"sensor_id": "rg-1", "kind": "rainfall", "issuer": "zj-qpf",
-                               "issued": at(6), "series": []}])
+    fcs = write_jsonl(
+        tmp_path / "fc.jsonl",
+        [
+            qpf(6, [12, 60, 60, 0, 0, 0]),
+            {
+                "sensor_id": "rg-1",
+                "kind": "rainfall",
+                "issuer": "zj-qpf",
+                "issued": at(6),
+                "series": [],
+            },
+        ],
+    )
     cfg = Config(rules=[str(tmp_path / "rules.yaml")], sensors=str(tmp_path / "sensors.yaml"))
     s = setup(cfg, Metrics())
     out, rej = tmp_path / "out.jsonl", tmp_path / "rej.jsonl"
     run_backtest(s, tmp_path / "in.jsonl", out, rej, forecasts=fcs)
     events = [json.loads(x) for x in out.read_text().splitlines()]
-    mine = [(e["ts"], e["event"], e.get("level"), e["certainty"]) for e in events
-            if e["rule_id"] == "rain_ahead"]
+    mine = [
+        (e["ts"], e["event"], e.get("level"), e["certainty"])
+        for e in events
+        if e["rule_id"] == "rain_ahead"
+    ]
     # 06:00 (the issue, delivered before that reading): 12 mm in the last hour + 12 + 60 mm
     # forecast in the next 2 h >= 50;
     # 07:15: 52 mm observed in 3 h: the same warning, now observed
-    assert mine[:2] == [("2026-07-05T06:00:00+08:00", "raised", "orange", "Likely"),
-                        ("2026-07-05T07:15:00+08:00", "confirmed", "orange", "Observed")]
-    raised, confirmed = (e for e in events if e["rule_id"] == "rain_ahead"
-                         and e["event"] in ("raised", "confirmed"))
+    assert mine[:2] == [
+        ("2026-07-05T06:00:00+08:00", "raised", "orange", "Likely"),
+        ("2026-07-05T07:15:00+08:00", "confirmed", "orange", "Observed"),
+    ]
+    raised, confirmed = (
+        e for e in events if e["rule_id"] == "rain_ahead" and e["event"] in ("raised", "confirmed")
+    )
     assert raised["warning_id"] == confirmed["warning_id"]
     assert raised["message"].startswith("Expected to reach orange within 2 h: ")
     assert raised["values"]["forecast_sum_rain_mm_2h"] == pytest.approx(72.0)
@@ -184,26 +227,53 @@ def test_without_forecasts_the_same_rule_warns_only_when_observed(tmp_path):
     (tmp_path / "sensors.yaml").write_text(yaml.safe_dump(storm.REGISTRY))
     (tmp_path / "rules.yaml").write_text(RULES)
     storm.write_jsonl(tmp_path / "in.jsonl", storm.readings())
-    result = CliRunner().invoke(app, [
-        "backtest", "--rules", str(tmp_path / "rules.yaml"), "--sensors",
-        str(tmp_path / "sensors.yaml"), "--input", str(tmp_path / "in.jsonl"), "--output",
-        str(tmp_path / "out.jsonl"), "--no-progress"])
+    result = CliRunner().invoke(
+        app,
+        [
+            "backtest",
+            "--rules",
+            str(tmp_path / "rules.yaml"),
+            "--sensors",
+            str(tmp_path / "sensors.yaml"),
+            "--input",
+            str(tmp_path / "in.jsonl"),
+            "--output",
+            str(tmp_path / "out.jsonl"),
+            "--no-progress",
+        ],
+    )
     assert result.exit_code == 0, result.output
     first = json.loads((tmp_path / "out.jsonl").read_text().splitlines()[0])
-    assert (first["ts"], first["event"], first["certainty"]) == \
-        ("2026-07-05T07:15:00+08:00", "raised", "Observed")
+    assert (first["ts"], first["event"], first["certainty"]) == (
+        "2026-07-05T07:15:00+08:00",
+        "raised",
+        "Observed",
+    )
 
 
 def test_cap_marks_an_expected_level_expected_and_likely():
     from warning.records import Level, WarningEvent
 
-    e = WarningEvent("w", "raised", "rain_ahead", "rainstorm", Level.ORANGE, None, "rg-1",
-                     "wuxing", 0, certainty="Likely")
+    e = WarningEvent(
+        "w",
+        "raised",
+        "rain_ahead",
+        "rainstorm",
+        Level.ORANGE,
+        None,
+        "rg-1",
+        "wuxing",
+        0,
+        certainty="Likely",
+    )
     assert (urgency(e, CapSettings()), certainty(e, CapSettings())) == ("Expected", "Likely")
-    seen = WarningEvent("w", "confirmed", "rain_ahead", "rainstorm", Level.ORANGE,
-                        Level.ORANGE, "rg-1", "wuxing", 0)
-    assert (urgency(seen, CapSettings()), certainty(seen, CapSettings())) == \
-        ("Immediate", "Observed")
+    seen = WarningEvent(
+        "w", "confirmed", "rain_ahead", "rainstorm", Level.ORANGE, Level.ORANGE, "rg-1", "wuxing", 0
+    )
+    assert (urgency(seen, CapSettings()), certainty(seen, CapSettings())) == (
+        "Immediate",
+        "Observed",
+    )
 
 
 def test_ingest_routes_the_forecasts_topic_to_the_forecast_parser():
@@ -211,8 +281,11 @@ def test_ingest_routes_the_forecasts_topic_to_the_forecast_parser():
 
     ingest = Ingest(SETTINGS, 300_000, 60_000)
     reading = {"sensor_id": "rg-1", "kind": "rainfall", "ts": at(6), "values": {"rain_mm": 1}}
-    out = ingest.take([RawMessage(TOPIC, json.dumps(qpf(6, [1, 2])).encode(), 0),
-                       RawMessage("hazard/readings/wuxing/rainfall/rg-1",
-                                  json.dumps(reading).encode(), 0)])
+    out = ingest.take(
+        [
+            RawMessage(TOPIC, json.dumps(qpf(6, [1, 2])).encode(), 0),
+            RawMessage("hazard/readings/wuxing/rainfall/rg-1", json.dumps(reading).encode(), 0),
+        ]
+    )
     assert [type(x).__name__ for x in out[:2]] == ["Forecast", "Reading"]
     assert ingest.watermark.newest == out[1].ts  # a forecast's issue time is no event time

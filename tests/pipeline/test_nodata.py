@@ -50,16 +50,27 @@ def replay(watch: NoDataWatch, items, shard: str | None = None):
 CASES = [
     # (note, items in arrival order, events as (event, subject, minute stamped))
     ("steady reports: nothing", [seen(0), tick(0), seen(10), tick(10), seen(20), tick(20)], []),
-    ("30 min unheard raises, stamped at last reading + 30 min, whatever the tick spacing",
-     [seen(0), tick(0), tick(45)], [("raised", "rg-1", 30)]),
-    ("raised once, not again on every later tick",
-     [seen(0), tick(0), tick(40), tick(50), tick(90)], [("raised", "rg-1", 30)]),
-    ("the sensor's return clears it, stamped at the reading",
-     [seen(0), tick(0), tick(40), seen(55), tick(55)],
-     [("raised", "rg-1", 30), ("cleared", "rg-1", 55)]),
+    (
+        "30 min unheard raises, stamped at last reading + 30 min, whatever the tick spacing",
+        [seen(0), tick(0), tick(45)],
+        [("raised", "rg-1", 30)],
+    ),
+    (
+        "raised once, not again on every later tick",
+        [seen(0), tick(0), tick(40), tick(50), tick(90)],
+        [("raised", "rg-1", 30)],
+    ),
+    (
+        "the sensor's return clears it, stamped at the reading",
+        [seen(0), tick(0), tick(40), seen(55), tick(55)],
+        [("raised", "rg-1", 30), ("cleared", "rg-1", 55)],
+    ),
     ("a sighting older than the last one changes nothing", [seen(10), seen(5), tick(35)], []),
-    ("a tick that goes back in time is ignored", [seen(0), tick(40), tick(20)],
-     [("raised", "rg-1", 30)]),
+    (
+        "a tick that goes back in time is ignored",
+        [seen(0), tick(40), tick(20)],
+        [("raised", "rg-1", 30)],
+    ),
 ]
 
 
@@ -88,8 +99,9 @@ def test_a_quiet_unregistered_sensor_expires_once_and_is_forgotten(rules):
     watch = NoDataWatch(rules, Registry({}, accept_unknown=True), state_ttl_ms=24 * 60 * M)
     state = watch.new_state(shard_of("rg-1"))
     watch.observe(state, seen(0))
-    assert [e.event for e in watch.observe(state, tick(40)) if not isinstance(e, Expire)] \
-        == ["raised"]
+    assert [e.event for e in watch.observe(state, tick(40)) if not isinstance(e, Expire)] == [
+        "raised"
+    ]
     later = watch.observe(state, tick(24 * 60))
     assert later == [Expire("rg-1", "rainfall", "anji", T0)]
     assert "rg-1" in state.sensors, "its silence warning is active: kept to clear it later"

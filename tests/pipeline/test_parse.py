@@ -24,8 +24,9 @@ def parse(t, payload):
     return parse_message(RawMessage(t, payload, NOW), SETTINGS)
 
 
-@pytest.mark.parametrize(("t", "payload", "reason"), MALFORMED,
-                         ids=[f"{i}-{m[2]}" for i, m in enumerate(MALFORMED)])
+@pytest.mark.parametrize(
+    ("t", "payload", "reason"), MALFORMED, ids=[f"{i}-{m[2]}" for i, m in enumerate(MALFORMED)]
+)
 def test_malformed_is_rejected_with_reason(t, payload, reason):
     out = parse(t, payload)
     assert isinstance(out, Rejected), out
@@ -38,17 +39,24 @@ def test_corpus_covers_every_parse_reason():
     assert len(MALFORMED) >= 30
     # "late" and stale/superseded forecasts are decided per sensor in the engine, not by the
     # parser; "bad_series" is a forecast's (tests/forecast/test_wire.py covers forecasts).
-    assert set(REASONS) - set(covered) == {"late", "bad_series", "superseded_forecast",
-                                           "stale_forecast"}
+    assert set(REASONS) - set(covered) == {
+        "late",
+        "bad_series",
+        "superseded_forecast",
+        "stale_forecast",
+    }
 
 
-@pytest.mark.parametrize(("ts", "expected_ms"), [
-    ("2026-07-05T14:00:00+08:00", 1783231200000),
-    ("2026-07-05T06:00:00Z", 1783231200000),
-    ("2026-07-05T06:00:00.250+00:00", 1783231200250),
-    (1783231200, 1783231200000),
-    (1783231200.5, 1783231200500),
-])
+@pytest.mark.parametrize(
+    ("ts", "expected_ms"),
+    [
+        ("2026-07-05T14:00:00+08:00", 1783231200000),
+        ("2026-07-05T06:00:00Z", 1783231200000),
+        ("2026-07-05T06:00:00.250+00:00", 1783231200250),
+        (1783231200, 1783231200000),
+        (1783231200.5, 1783231200500),
+    ],
+)
 def test_timestamps(ts, expected_ms):
     assert parse_ts(ts) == expected_ms
 
@@ -65,8 +73,9 @@ def test_file_sources_skip_topic_checks():
 
 def test_unknown_sensor_accepted_when_configured():
     s = ParseSettings(Registry({}, accept_unknown=True), BUILTIN_KINDS)
-    out = parse_message(RawMessage(topic(sensor="x-9", region="deqing"), obj(sensor_id="x-9"),
-                                   NOW), s)
+    out = parse_message(
+        RawMessage(topic(sensor="x-9", region="deqing"), obj(sensor_id="x-9"), NOW), s
+    )
     assert isinstance(out, Reading) and out.region == "deqing"
 
 
@@ -78,14 +87,19 @@ def test_any_bytes_give_reading_or_rejection(payload):
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=20),
-    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner,
-                                                                max_size=4),
-    max_leaves=20)
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4)
+    ),
+    max_leaves=20,
+)
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.dictionaries(st.sampled_from(["sensor_id", "kind", "ts", "seq", "values", "x"]),
-                       json_values, max_size=6))
+@given(
+    st.dictionaries(
+        st.sampled_from(["sensor_id", "kind", "ts", "seq", "values", "x"]), json_values, max_size=6
+    )
+)
 def test_any_json_object_gives_reading_or_rejection(d):
     out = parse(topic(), json.dumps(d).encode())
     assert isinstance(out, Reading | Rejected)

@@ -42,12 +42,15 @@ rules:
     for_kind: rainfall
     levels: {yellow: "sum(rain_mm, 1h) >= 10"}
 """
-SILENCE_RULES = QUIET_RULES + """
+SILENCE_RULES = (
+    QUIET_RULES
+    + """
   - id: silent
     hazard: sensor_silence
     for_kind: rainfall
     no_data: 30m
 """
+)
 
 
 def test_shard_expires_once_and_forgets_unregistered_sensors(tmp_path):
@@ -58,8 +61,10 @@ def test_shard_expires_once_and_forgets_unregistered_sensors(tmp_path):
     watch.observe(state, Seen("rg-reg", "rainfall", "r", 0))
     assert watch.observe(state, Tick(2 * H - 1)) == []
     out = watch.observe(state, Tick(2 * H))
-    assert sorted(out, key=lambda e: e.sensor_id) == [Expire("rg-reg", "rainfall", "r", 0),
-                                                      Expire("rg-x", "rainfall", "r", 0)]
+    assert sorted(out, key=lambda e: e.sensor_id) == [
+        Expire("rg-reg", "rainfall", "r", 0),
+        Expire("rg-x", "rainfall", "r", 0),
+    ]
     assert set(state.sensors) == {"rg-reg"}  # the registered one stays known
     assert watch.observe(state, Tick(3 * H)) == []  # once per silence
     watch.observe(state, Seen("rg-reg", "rainfall", "r", 4 * H))
@@ -67,8 +72,9 @@ def test_shard_expires_once_and_forgets_unregistered_sensors(tmp_path):
 
 
 def test_shard_keeps_a_sensor_whose_silence_warning_is_active(tmp_path):
-    watch = NoDataWatch(_rules(tmp_path, SILENCE_RULES), Registry({}, True), shards=1,
-                         state_ttl_ms=2 * H)
+    watch = NoDataWatch(
+        _rules(tmp_path, SILENCE_RULES), Registry({}, True), shards=1, state_ttl_ms=2 * H
+    )
     state = ShardState()
     watch.observe(state, Seen("rg-x", "rainfall", "r", 0))
     out = watch.observe(state, Tick(5 * H))  # one big step: raised and expired together
@@ -78,11 +84,14 @@ def test_shard_keeps_a_sensor_whose_silence_warning_is_active(tmp_path):
     assert [e.event for e in back] == ["cleared"]
 
 
-@pytest.mark.parametrize(("watermark", "episodes", "drop"), [
-    (0, {}, True),                   # unheard since the cutoff, nothing active: drop
-    (H, {}, False),                  # a reading came after the shard decided: keep
-    (0, {"wet": "an episode"}, False),  # a warning raised or pending: keep
-])
+@pytest.mark.parametrize(
+    ("watermark", "episodes", "drop"),
+    [
+        (0, {}, True),  # unheard since the cutoff, nothing active: drop
+        (H, {}, False),  # a reading came after the shard decided: keep
+        (0, {"wet": "an episode"}, False),  # a warning raised or pending: keep
+    ],
+)
 def test_state_drops_only_when_quiet(watermark, episodes, drop):
     state = SensorState(watermark=watermark, episodes=dict(episodes))
     assert may_expire(state, Expire("rg-x", "rainfall", "r", 0)) is drop
@@ -90,8 +99,9 @@ def test_state_drops_only_when_quiet(watermark, episodes, drop):
 
 def test_engine_drops_state_and_counts(tmp_path):
     m = Metrics()
-    engine = Steps(_rules(tmp_path, QUIET_RULES), Registry({}, True), 300_000, m,
-                    state_ttl_ms=2 * H)
+    engine = Steps(
+        _rules(tmp_path, QUIET_RULES), Registry({}, True), 300_000, m, state_ttl_ms=2 * H
+    )
     state, _ = engine.evaluate(None, Reading("rg-x", "rainfall", "r", 0, {"rain_mm": 1.0}))
     assert engine.evaluate(state, Expire("rg-x", "rainfall", "r", 0))[0] is None
     assert m.states_expired._value.get() == 1
@@ -106,8 +116,13 @@ def test_ttl_must_outlast_the_rules():
 
 
 def _reading(sid: str, ts_s: int, seq: int) -> dict:
-    return {"sensor_id": sid, "kind": "rainfall", "ts": ts_s, "seq": seq,
-            "values": {"rain_mm": 0.1}}
+    return {
+        "sensor_id": sid,
+        "kind": "rainfall",
+        "ts": ts_s,
+        "seq": seq,
+        "values": {"rain_mm": 0.1},
+    }
 
 
 def test_backtest_drops_a_vanished_sensor_and_clears_silence_on_return(tmp_path):
@@ -122,8 +137,7 @@ def test_backtest_drops_a_vanished_sensor_and_clears_silence_on_return(tmp_path)
     rows, seq = [], {"rg-a": 0, "rg-b": 0, "rg-c": 0}
     for minute in range(0, 22 * 1440, 10):
         for sid in seq:
-            if (sid == "rg-a" and minute >= 1440) or (sid == "rg-c" and
-                                                      1440 <= minute < 21 * 1440):
+            if (sid == "rg-a" and minute >= 1440) or (sid == "rg-c" and 1440 <= minute < 21 * 1440):
                 continue
             seq[sid] += 1
             rows.append(_reading(sid, t0 + 60 * minute, seq[sid]))
@@ -134,8 +148,9 @@ def test_backtest_drops_a_vanished_sensor_and_clears_silence_on_return(tmp_path)
     events = [json.loads(x) for x in (tmp_path / "out.jsonl").read_text().splitlines()]
 
     def silence(sid: str) -> list[str]:
-        return [e["event"] for e in events
-                if e["subject"] == sid and e["hazard"] == "sensor_silence"]
+        return [
+            e["event"] for e in events if e["subject"] == sid and e["hazard"] == "sensor_silence"
+        ]
 
     assert 1 <= s.metrics.states_expired._value.get() <= 2  # rg-a's for sure
     assert silence("rg-a") == ["raised"]

@@ -20,61 +20,77 @@ GAUGES = {  # sensor -> per-sensor values by expression text; g4 has not reporte
     "g4": ("rainfall", {RAIN: None, WET: None}),
     "wl": ("reservoir", {"delta(level_m, 1h)": 0.4}),
 }
-KINDS = {RAIN: frozenset({"rainfall"}), WET: frozenset({"rainfall"}),
-         "delta(level_m, 1h)": frozenset({"reservoir"})}
-WARNINGS = {("rainstorm", "g1"): Level.ORANGE, ("rainstorm", "g2"): Level.YELLOW,
-            ("water_level", "wl"): Level.YELLOW, ("gas_leak", "x"): Level.BLUE}
+KINDS = {
+    RAIN: frozenset({"rainfall"}),
+    WET: frozenset({"rainfall"}),
+    "delta(level_m, 1h)": frozenset({"reservoir"}),
+}
+WARNINGS = {
+    ("rainstorm", "g1"): Level.ORANGE,
+    ("rainstorm", "g2"): Level.YELLOW,
+    ("water_level", "wl"): Level.YELLOW,
+    ("gas_leak", "x"): Level.BLUE,
+}
 
 
 def view(sensors=GAUGES, warnings=WARNINGS):
     return AreaView(sensors, warnings, KINDS, frozenset({"rainfall", "reservoir"}))
 
 
-@pytest.mark.parametrize(("text", "expected"), [
-    (f"count({WET})", 2.0),                     # g4 unknown does not count
-    (f"fraction({WET})", 2 / 3),                # of the 3 gauges with a known value
-    (f"max({RAIN})", 62.0),
-    (f"min({RAIN})", 12.0),
-    (f"mean({RAIN})", (62 + 50 + 12) / 3),
-    (f"quantile({RAIN}, 0.5)", 50.0),
-    (f"quantile({RAIN}, 0.75)", 56.0),          # linear between 50 and 62
-    ("max(delta(level_m, 1h))", 0.4),           # only the reservoir computes it
-    ("reporting()", 5.0),
-    ('level("rainstorm")', 3.0),
-    ('level("landslide")', 0.0),
-    ('warned("rainstorm", yellow)', 2.0),
-    ('warned("rainstorm", orange)', 1.0),
-    ("hazards(yellow)", 2.0),                   # rainstorm and water_level; gas_leak is blue
-    ("hazards(blue)", 3.0),
-    (f"count({WET}) >= 2 and level(\"rainstorm\") >= orange", True),
-    (f"count({WET}) >= 3 or max({RAIN}) > 60", True),
-    (f"(max({RAIN}) - min({RAIN})) / 2", 25.0),
-])
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (f"count({WET})", 2.0),  # g4 unknown does not count
+        (f"fraction({WET})", 2 / 3),  # of the 3 gauges with a known value
+        (f"max({RAIN})", 62.0),
+        (f"min({RAIN})", 12.0),
+        (f"mean({RAIN})", (62 + 50 + 12) / 3),
+        (f"quantile({RAIN}, 0.5)", 50.0),
+        (f"quantile({RAIN}, 0.75)", 56.0),  # linear between 50 and 62
+        ("max(delta(level_m, 1h))", 0.4),  # only the reservoir computes it
+        ("reporting()", 5.0),
+        ('level("rainstorm")', 3.0),
+        ('level("landslide")', 0.0),
+        ('warned("rainstorm", yellow)', 2.0),
+        ('warned("rainstorm", orange)', 1.0),
+        ("hazards(yellow)", 2.0),  # rainstorm and water_level; gas_leak is blue
+        ("hazards(blue)", 3.0),
+        (f'count({WET}) >= 2 and level("rainstorm") >= orange', True),
+        (f"count({WET}) >= 3 or max({RAIN}) > 60", True),
+        (f"(max({RAIN}) - min({RAIN})) / 2", 25.0),
+    ],
+)
 def test_aggregates(text, expected):
     assert evaluate(parse_area(text), view()) == pytest.approx(expected)
 
 
-@pytest.mark.parametrize(("text", "expected"), [
-    (f"count({WET})", 0.0),
-    (f"fraction({WET})", None),   # nobody reporting: unknown, so conditions stay false
-    (f"max({RAIN})", None),
-    (f"max({RAIN}) >= 50", None),
-    ('level("rainstorm")', 0.0),
-])
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (f"count({WET})", 0.0),
+        (f"fraction({WET})", None),  # nobody reporting: unknown, so conditions stay false
+        (f"max({RAIN})", None),
+        (f"max({RAIN}) >= 50", None),
+        ('level("rainstorm")', 0.0),
+    ],
+)
 def test_aggregates_of_a_silent_area(text, expected):
     assert evaluate(parse_area(text), view({}, {})) == expected
 
 
-@pytest.mark.parametrize(("text", "message"), [
-    ("rain_mm > 3", "inside an aggregate"),
-    ("count(rain_mm)", "count() over a condition"),
-    (f"max({WET}) > 1", "max() over a number expression"),
-    ("quantile(rain_mm, 1.5) > 1", "Q a number from 0 to 1"),
-    ('level(rainstorm) > 1', 'level("HAZARD")'),
-    ('warned("x", purple) > 1', "LEVEL among blue"),
-    ("count(count(rain_mm > 1) > 1) > 1", "per-sensor expression inside count()"),
-    (f"max({RAIN})", "a condition"),
-])
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("rain_mm > 3", "inside an aggregate"),
+        ("count(rain_mm)", "count() over a condition"),
+        (f"max({WET}) > 1", "max() over a number expression"),
+        ("quantile(rain_mm, 1.5) > 1", "Q a number from 0 to 1"),
+        ("level(rainstorm) > 1", 'level("HAZARD")'),
+        ('warned("x", purple) > 1', "LEVEL among blue"),
+        ("count(count(rain_mm > 1) > 1) > 1", "per-sensor expression inside count()"),
+        (f"max({RAIN})", "a condition"),
+    ],
+)
 def test_bad_area_expressions(text, message):
     with pytest.raises(ValueError, match=message.replace("(", r"\(").replace(")", r"\)")):
         check_area(parse_area(text), boolean=True)
@@ -158,13 +174,16 @@ areas:
     assert "found unknown area 'nowhere'" in problems[1].message
 
 
-@pytest.mark.parametrize(("areas", "message"), [
-    ("[{id: u, sensors: [nope]}]", "found unknown sensor 'nope'"),
-    ("[{id: anji, sensors: [g1]}]", "unique among areas and regions"),
-    ("[{id: u, sensors: []}]", "a list of sensor ids"),
-    ("[{id: u, sensors: [g1], polygon: [[1, 2], [3, 4]]}]", "closed ring"),
-    ("[{id: 'a/b', sensors: [g1]}]", "1-64 of"),
-])
+@pytest.mark.parametrize(
+    ("areas", "message"),
+    [
+        ("[{id: u, sensors: [nope]}]", "found unknown sensor 'nope'"),
+        ("[{id: anji, sensors: [g1]}]", "unique among areas and regions"),
+        ("[{id: u, sensors: []}]", "a list of sensor ids"),
+        ("[{id: u, sensors: [g1], polygon: [[1, 2], [3, 4]]}]", "closed ring"),
+        ("[{id: 'a/b', sensors: [g1]}]", "1-64 of"),
+    ],
+)
 def test_bad_registry_areas(tmp_path, areas, message):
     from warning.registry import load_registry
 

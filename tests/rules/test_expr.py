@@ -25,8 +25,10 @@ PARSES = [
     ("round(mean(temp_c, 1d), 1) > 30", "round(mean(temp_c, 1d), 1) > 30"),
     ("rate(level_m, 30m) > 1e-1", "rate(level_m, 30m) > 0.1"),  # exponent
     ("count(rain_mm, 1h) == 0", "count(rain_mm, 1h) == 0"),
-    ("time_to(level_m, sensor.warning_level_m) < 2",
-     "time_to(level_m, sensor.warning_level_m, 1h) < 2"),  # default duration shown
+    (
+        "time_to(level_m, sensor.warning_level_m) < 2",
+        "time_to(level_m, sensor.warning_level_m, 1h) < 2",
+    ),  # default duration shown
     ("failure_in(displacement_mm, 12h) < 24", "failure_in(displacement_mm, 12h) < 24"),
     ("fwi_class() >= 3", "fwi_class() >= 3"),
     ("id_exceedance(rain_mm, 14.82, -0.39) >= 1", "id_exceedance(rain_mm, 14.82, -0.39, 3d) >= 1"),
@@ -44,25 +46,36 @@ ERRORS = [
     ("sum(rain_mm) > 1", "expected sum(FIELD, DURATION), found 1 argument(s)"),
     ("sum(3, 3h) > 1", "expected sum(FIELD, DURATION) with a field name first, found '3'"),
     ("sum() > 1", "expected sum(FIELD, DURATION) with a field name first, found no arguments"),
-    ("sum(rain_mm, 5) > 1",
-     "expected sum(FIELD, DURATION) with a positive duration such as 3h, found '5'"),
-    ("rate(level_m, 0h) > 1",
-     "expected rate(FIELD, DURATION) with a positive duration such as 3h, found '0s'"),
+    (
+        "sum(rain_mm, 5) > 1",
+        "expected sum(FIELD, DURATION) with a positive duration such as 3h, found '5'",
+    ),
+    (
+        "rate(level_m, 0h) > 1",
+        "expected rate(FIELD, DURATION) with a positive duration such as 3h, found '0s'",
+    ),
     ("last(level_m, 1h, 2h) > 1", "expected last(FIELD[, DURATION]), found 3 argument(s)"),
-    ("median(x, 1h) > 1", "expected a function among abs, anomaly, api, bui, count, dc, delta, "
-                          "dmc, dsr, failure_fit, failure_in, fault, ffmc, forecast_at, "
-                          "forecast_max, forecast_sum, fwi, fwi_class, id_exceedance, isi, "
-                          "last, max, mean, min, predicted, rate, round, stel, sum, tangent_angle, "
-                          "time_to, twa, found unknown function 'median'"),
+    (
+        "median(x, 1h) > 1",
+        "expected a function among abs, anomaly, api, bui, count, dc, delta, "
+        "dmc, dsr, failure_fit, failure_in, fault, ffmc, forecast_at, "
+        "forecast_max, forecast_sum, fwi, fwi_class, id_exceedance, isi, "
+        "last, max, mean, min, predicted, rate, round, stel, sum, tangent_angle, "
+        "time_to, twa, found unknown function 'median'",
+    ),
     ("fwi(1) > 1", "expected fwi() without arguments, found 1"),
-    ("time_to(level_m) < 2",
-     "expected time_to(FIELD, NUMBER[, DURATION]), found 1 argument(s)"),
+    ("time_to(level_m) < 2", "expected time_to(FIELD, NUMBER[, DURATION]), found 1 argument(s)"),
     ("stel(3) > 1", "expected stel(FIELD) with a field name first, found '3'"),
-    ("time_to(level_m, 3h) < 1",
-     "expected time_to(FIELD, NUMBER[, DURATION]) with a number, found '3h'"),
-    ("id_exceedance(rain_mm, 1, 2, 3) > 1", "expected id_exceedance(FIELD, NUMBER, NUMBER"
-                                            "[, DURATION]) with a positive duration such as "
-                                            "3h, found '3'"),
+    (
+        "time_to(level_m, 3h) < 1",
+        "expected time_to(FIELD, NUMBER[, DURATION]) with a number, found '3h'",
+    ),
+    (
+        "id_exceedance(rain_mm, 1, 2, 3) > 1",
+        "expected id_exceedance(FIELD, NUMBER, NUMBER"
+        "[, DURATION]) with a positive duration such as "
+        "3h, found '3'",
+    ),
     ("abs(1, 2) > 0", "expected abs() with 1 argument(s), found 2"),
     ("x >", "expected a valid expression at column 3, found the end of the expression"),
     ("x >= 5 5", "expected a valid expression at column 8, found '5'"),
@@ -85,15 +98,23 @@ def test_errors(text, message):
 
 CHECKS = [
     ("snow_mm > 1", True, "expected a field among rain_mm, found unknown field 'snow_mm'"),
-    ("sum(snow_mm, 1h) > 1", True,
-     "expected a field among rain_mm, found unknown field 'snow_mm'"),
-    ("sum(rain_mm, 1h)", True,
-     "expected a condition (a comparison), found the number expression 'sum(rain_mm, 1h)'"),
+    ("sum(snow_mm, 1h) > 1", True, "expected a field among rain_mm, found unknown field 'snow_mm'"),
+    (
+        "sum(rain_mm, 1h)",
+        True,
+        "expected a condition (a comparison), found the number expression 'sum(rain_mm, 1h)'",
+    ),
     ("rain_mm > 1", False, "expected a number expression, found the condition 'rain_mm > 1'"),
-    ("rain_mm + 3h > 1", True,
-     "expected a number, found the duration '3h' outside a window function"),
-    ("fwi() > 10", True,
-     "expected fwi() on a kind with temp_c, rh_pct, wind_kmh, rain_mm, found one with rain_mm"),
+    (
+        "rain_mm + 3h > 1",
+        True,
+        "expected a number, found the duration '3h' outside a window function",
+    ),
+    (
+        "fwi() > 10",
+        True,
+        "expected fwi() on a kind with temp_c, rh_pct, wind_kmh, rain_mm, found one with rain_mm",
+    ),
 ]
 
 
@@ -129,8 +150,7 @@ EVALS = [
     ("last(level_m, 1h)", {"level_m": [(0, 1)], "x": [(5, 0)]}, {}, None),  # stale
     ("mean(level_m, 1h)", {}, {}, None),
     ("sum(rain_mm, 1h)", {}, {}, 0.0),  # no rain recorded is zero rain
-    ("level_m >= sensor.warning_level_m", {"level_m": [(0, 4.5)]},
-     {"warning_level_m": 4.5}, True),
+    ("level_m >= sensor.warning_level_m", {"level_m": [(0, 4.5)]}, {"warning_level_m": 4.5}, True),
     ("level_m >= sensor.warning_level_m", {"level_m": [(0, 4.5)]}, {}, None),  # no key
     ("level_m >= sensor.name", {"level_m": [(0, 4.5)]}, {"name": "x"}, None),  # not a number
     ("level_m / 0", {"level_m": [(0, 4.5)]}, {}, None),

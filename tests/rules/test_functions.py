@@ -14,14 +14,18 @@ M = 60_000
 
 @st.composite
 def series(draw, max_size=200):
-    gaps = draw(st.lists(st.sampled_from([1, 5, 5, 5, 10, 60, 400]), min_size=1,
-                         max_size=max_size))
+    gaps = draw(st.lists(st.sampled_from([1, 5, 5, 5, 10, 60, 400]), min_size=1, max_size=max_size))
     ts, t = [], 0
     for g in gaps:
         t += g * M
         ts.append(t)
-    values = draw(st.lists(st.one_of(st.just(0.0), st.floats(0, 50, allow_nan=False)),
-                           min_size=len(ts), max_size=len(ts)))
+    values = draw(
+        st.lists(
+            st.one_of(st.just(0.0), st.floats(0, 50, allow_nan=False)),
+            min_size=len(ts),
+            max_size=len(ts),
+        )
+    )
     return ts, values
 
 

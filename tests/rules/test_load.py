@@ -26,16 +26,30 @@ rules:
 def test_shipped_rules_load():
     rs = load_rules([ROOT / "rules"])
     ids = {r.id for r in rs.rules}
-    assert {"rainstorm", "water_level", "slope_velocity", "gas_combustible", "fire_danger",
-            "landslide_rain", "slope_failure_forecast", "slope_tangent", "gas_h2s_exposure",
-            "silent_rain_gauge"} <= ids
+    assert {
+        "rainstorm",
+        "water_level",
+        "slope_velocity",
+        "gas_combustible",
+        "fire_danger",
+        "landslide_rain",
+        "slope_failure_forecast",
+        "slope_tangent",
+        "gas_h2s_exposure",
+        "silent_rain_gauge",
+    } <= ids
     rain = next(r for r in rs.rules if r.id == "rainstorm")
     # The CMA criteria on observed rain, orange and red also "expected within 1-2 h".
     assert [(lv.colour, c.text) for lv, c in rain.levels] == [
         ("red", "sum(rain_mm, 3h) >= 100 or sum(rain_mm, 2h) + forecast_sum(rain_mm, 1h) >= 100"),
-        ("orange", "sum(rain_mm, 3h) >= 50 or sum(rain_mm, 2h) + forecast_sum(rain_mm, 1h) >= 50"
-                   " or sum(rain_mm, 1h) + forecast_sum(rain_mm, 2h) >= 50"),
-        ("yellow", "sum(rain_mm, 6h) >= 50"), ("blue", "sum(rain_mm, 12h) >= 50")]
+        (
+            "orange",
+            "sum(rain_mm, 3h) >= 50 or sum(rain_mm, 2h) + forecast_sum(rain_mm, 1h) >= 50"
+            " or sum(rain_mm, 1h) + forecast_sum(rain_mm, 2h) >= 50",
+        ),
+        ("yellow", "sum(rain_mm, 6h) >= 50"),
+        ("blue", "sum(rain_mm, 12h) >= 50"),
+    ]
     assert rain.looks_ahead and not next(r for r in rs.rules if r.id == "water_rise").looks_ahead
 
 
@@ -53,64 +67,135 @@ CASES = [
     ("- a\n", ["F:1: rules: expected a mapping with a 'rules' list, found a list"]),
     ("rules: 3\n", ["F:1: rules: expected a list of rules, found 3"]),
     ("rules:\n  - 3\n", ["F:2: rule #1: expected a mapping, found 3"]),
-    (GOOD + "    colour: red\n",
-     ["F:8: rule 'r1': colour: expected one of id, hazard, for_kind, description, source, "
-      "regions, sensors, levels, for, hold, clear, no_data, values, message, instruction, "
-      "found unknown key 'colour'"]),
-    (GOOD.replace("    hazard: rainstorm\n", ""),
-     ["F:2: rule 'r1': hazard: expected this key, found it missing"]),
-    (GOOD.replace("for_kind: rainfall", "for_kind: rainfal"),
-     ["F:4: rule 'r1': for_kind: expected a kind among gas, rainfall, reservoir, river, slope, "
-      "weather, found 'rainfal'"]),
-    (GOOD.replace("red:", "purple:"),
-     ["F:6: rule 'r1': levels.purple: expected a level among blue, yellow, orange, red, "
-      "found 'purple'"]),
-    (GOOD.replace(">= 100", ">= 10"),
-     ["F:7: rule 'r1': levels.orange: expected a condition that can be the highest to hold, "
-      "found one that never is: whenever it holds, the higher level red holds too"]),
-    (GOOD.replace('"sum(rain_mm, 3h) >= 50"', '"sum(rain_mm, 3h) >= 50 and '
-                                              'sum(rain_mm, 3h) < 40"'),
-     ["F:7: rule 'r1': levels.orange: expected a condition that can be the highest to hold, "
-      "found one that never is: the bounds on sum(rain_mm, 3h) exclude every value"]),
-    (GOOD.replace("sum(rain_mm, 3h) >= 100", "sum(snow_mm, 3h) >= 100"),
-     ["F:6: rule 'r1': levels.red: expected a field among rain_mm, found unknown field 'snow_mm'"]),
-    (GOOD.replace("sum(rain_mm, 3h) >= 100", "sum(rain_mm, 3h) >="),
-     ["F:6: rule 'r1': levels.red: expected a valid expression at column 18, found the end of the "
-      "expression"]),
-    (GOOD + "    hold: 1x\n",
-     ["F:8: rule 'r1': hold: expected a duration like 30s, 10m, 3h or 1d, found '1x'"]),
-    (GOOD + "    for: 10\n",
-     ["F:8: rule 'r1': for: expected a duration like 30s, 10m, 3h or 1d, found 10"]),
-    (GOOD + "    clear: \"sum(rain_mm, 3h)\"\n",
-     ["F:8: rule 'r1': clear: expected a condition (a comparison), found the number "
-      "expression 'sum(rain_mm, 3h)'"]),
-    (GOOD + "    message: \"{sum(rain_mm, 3h):.0q}\"\n",
-     ["F:8: rule 'r1': message: expected a format spec such as .1f in {sum(rain_mm, 3h):.0q}, "
-      "found '.0q'"]),
-    (GOOD + "    message: \"{bogus_value}\"\n",
-     ["F:8: rule 'r1': message: expected a field among rain_mm, found unknown field "
-      "'bogus_value'"]),
-    (GOOD + "    instruction: {purple: go}\n",
-     ["F:8: rule 'r1': instruction.purple: expected a level (blue, yellow, orange, red) or a "
-      "language (zh-CN, en) with a text, found 'purple': 'go'"]),
-    (GOOD + "    no_data: {after: 10m, level: pink}\n",
-     ["F:8: rule 'r1': level: expected a level among blue, yellow, orange, red, found 'pink'"]),
-    (GOOD + "    no_data: {level: red}\n",
-     ["F:8: rule 'r1': after: expected this key, found it missing"]),
-    (GOOD + "    values: {x: \"rain_mm > 1\"}\n",
-     ["F:8: rule 'r1': values.x: expected a number expression, found the condition "
-      "'rain_mm > 1'"]),
-    (GOOD + GOOD.replace("rules:\n", ""),
-     ["F:8: rule 'r1': id: expected a unique id, found one already used in F:2"]),
-    ("rules:\n  - id: r1\n    hazard: x\n    for_kind: rainfall\n",
-     ["F:2: rule 'r1': levels: expected levels, no_data or both, found neither"]),
-    ("rules:\n  - id: 'a b'\n    hazard: x\n    for_kind: rainfall\n    no_data: 5m\n",
-     ["F:2: rule 'a b': id: expected an id of letters, digits, - and _, found 'a b'"]),
-    ("rules:\n  - {id: r, hazard: x, for_kind: rainfall, levels: {red: '1 > 2'}, "
-     "levels: {}}\n", ["F:2: invalid YAML: duplicate key 'levels'"]),
-    ("rules:\n  - !!python/object/apply:os.system ['echo pwned']\n",
-     ["F:2: invalid YAML: could not determine a constructor for the tag "
-      "'tag:yaml.org,2002:python/object/apply:os.system'"]),
+    (
+        GOOD + "    colour: red\n",
+        [
+            "F:8: rule 'r1': colour: expected one of id, hazard, for_kind, description, source, "
+            "regions, sensors, levels, for, hold, clear, no_data, values, message, instruction, "
+            "found unknown key 'colour'"
+        ],
+    ),
+    (
+        GOOD.replace("    hazard: rainstorm\n", ""),
+        ["F:2: rule 'r1': hazard: expected this key, found it missing"],
+    ),
+    (
+        GOOD.replace("for_kind: rainfall", "for_kind: rainfal"),
+        [
+            "F:4: rule 'r1': for_kind: expected a kind among gas, rainfall, reservoir, river, slope, "
+            "weather, found 'rainfal'"
+        ],
+    ),
+    (
+        GOOD.replace("red:", "purple:"),
+        [
+            "F:6: rule 'r1': levels.purple: expected a level among blue, yellow, orange, red, "
+            "found 'purple'"
+        ],
+    ),
+    (
+        GOOD.replace(">= 100", ">= 10"),
+        [
+            "F:7: rule 'r1': levels.orange: expected a condition that can be the highest to hold, "
+            "found one that never is: whenever it holds, the higher level red holds too"
+        ],
+    ),
+    (
+        GOOD.replace(
+            '"sum(rain_mm, 3h) >= 50"', '"sum(rain_mm, 3h) >= 50 and sum(rain_mm, 3h) < 40"'
+        ),
+        [
+            "F:7: rule 'r1': levels.orange: expected a condition that can be the highest to hold, "
+            "found one that never is: the bounds on sum(rain_mm, 3h) exclude every value"
+        ],
+    ),
+    (
+        GOOD.replace("sum(rain_mm, 3h) >= 100", "sum(snow_mm, 3h) >= 100"),
+        [
+            "F:6: rule 'r1': levels.red: expected a field among rain_mm, found unknown field 'snow_mm'"
+        ],
+    ),
+    (
+        GOOD.replace("sum(rain_mm, 3h) >= 100", "sum(rain_mm, 3h) >="),
+        [
+            "F:6: rule 'r1': levels.red: expected a valid expression at column 18, found the end of the "
+            "expression"
+        ],
+    ),
+    (
+        GOOD + "    hold: 1x\n",
+        ["F:8: rule 'r1': hold: expected a duration like 30s, 10m, 3h or 1d, found '1x'"],
+    ),
+    (
+        GOOD + "    for: 10\n",
+        ["F:8: rule 'r1': for: expected a duration like 30s, 10m, 3h or 1d, found 10"],
+    ),
+    (
+        GOOD + '    clear: "sum(rain_mm, 3h)"\n',
+        [
+            "F:8: rule 'r1': clear: expected a condition (a comparison), found the number "
+            "expression 'sum(rain_mm, 3h)'"
+        ],
+    ),
+    (
+        GOOD + '    message: "{sum(rain_mm, 3h):.0q}"\n',
+        [
+            "F:8: rule 'r1': message: expected a format spec such as .1f in {sum(rain_mm, 3h):.0q}, "
+            "found '.0q'"
+        ],
+    ),
+    (
+        GOOD + '    message: "{bogus_value}"\n',
+        [
+            "F:8: rule 'r1': message: expected a field among rain_mm, found unknown field "
+            "'bogus_value'"
+        ],
+    ),
+    (
+        GOOD + "    instruction: {purple: go}\n",
+        [
+            "F:8: rule 'r1': instruction.purple: expected a level (blue, yellow, orange, red) or a "
+            "language (zh-CN, en) with a text, found 'purple': 'go'"
+        ],
+    ),
+    (
+        GOOD + "    no_data: {after: 10m, level: pink}\n",
+        ["F:8: rule 'r1': level: expected a level among blue, yellow, orange, red, found 'pink'"],
+    ),
+    (
+        GOOD + "    no_data: {level: red}\n",
+        ["F:8: rule 'r1': after: expected this key, found it missing"],
+    ),
+    (
+        GOOD + '    values: {x: "rain_mm > 1"}\n',
+        [
+            "F:8: rule 'r1': values.x: expected a number expression, found the condition "
+            "'rain_mm > 1'"
+        ],
+    ),
+    (
+        GOOD + GOOD.replace("rules:\n", ""),
+        ["F:8: rule 'r1': id: expected a unique id, found one already used in F:2"],
+    ),
+    (
+        "rules:\n  - id: r1\n    hazard: x\n    for_kind: rainfall\n",
+        ["F:2: rule 'r1': levels: expected levels, no_data or both, found neither"],
+    ),
+    (
+        "rules:\n  - id: 'a b'\n    hazard: x\n    for_kind: rainfall\n    no_data: 5m\n",
+        ["F:2: rule 'a b': id: expected an id of letters, digits, - and _, found 'a b'"],
+    ),
+    (
+        "rules:\n  - {id: r, hazard: x, for_kind: rainfall, levels: {red: '1 > 2'}, levels: {}}\n",
+        ["F:2: invalid YAML: duplicate key 'levels'"],
+    ),
+    (
+        "rules:\n  - !!python/object/apply:os.system ['echo pwned']\n",
+        [
+            "F:2: invalid YAML: could not determine a constructor for the tag "
+            "'tag:yaml.org,2002:python/object/apply:os.system'"
+        ],
+    ),
 ]
 
 

@@ -29,8 +29,7 @@ def window_ratio(ts, vals, now, a, b, dry_gap_ms=ID_DRY_GAP_MS, min_duration_h=1
         return None
     gaps = np.diff(t)
     gaps = gaps[gaps > 0]
-    step = int(np.partition(gaps, (gaps.size - 1) // 2)[(gaps.size - 1) // 2]) \
-        if gaps.size else 0
+    step = int(np.partition(gaps, (gaps.size - 1) // 2)[(gaps.size - 1) // 2]) if gaps.size else 0
     span = np.minimum(np.diff(t, prepend=t[0] - step), step)
     wet = mm > 0
     if not wet.any():
@@ -43,7 +42,7 @@ def window_ratio(ts, vals, now, a, b, dry_gap_ms=ID_DRY_GAP_MS, min_duration_h=1
     starts, rain = starts[first:], rain[first:]
     rain_to_now = np.round(np.cumsum(rain[::-1])[::-1], 9)
     duration_h = np.maximum((now - starts) / H, min_duration_h)
-    return float(((rain_to_now / duration_h) / (a * duration_h ** b)).max())
+    return float(((rain_to_now / duration_h) / (a * duration_h**b)).max())
 
 
 def same_ratio(got, want):
@@ -64,10 +63,19 @@ def test_pow_paths_may_differ_by_one_ulp_and_still_compare_equal():
 def arrivals(draw):
     """Readings as they arrive: mostly in order, some late, with long dry spells and bursts."""
     n = draw(st.integers(1, 150))
-    gaps = draw(st.lists(st.sampled_from([1, 5, 5, 5, 5, 10, 60, 400]), min_size=n,
-                         max_size=n))
-    rain = draw(st.lists(st.one_of(st.just(0.0), st.just(0.0), st.sampled_from([0.1, 0.2]),
-                                   st.floats(0, 50, allow_nan=False)), min_size=n, max_size=n))
+    gaps = draw(st.lists(st.sampled_from([1, 5, 5, 5, 5, 10, 60, 400]), min_size=n, max_size=n))
+    rain = draw(
+        st.lists(
+            st.one_of(
+                st.just(0.0),
+                st.just(0.0),
+                st.sampled_from([0.1, 0.2]),
+                st.floats(0, 50, allow_nan=False),
+            ),
+            min_size=n,
+            max_size=n,
+        )
+    )
     late = draw(st.lists(st.booleans(), min_size=n, max_size=n))
     ts, t = [], 0
     for g in gaps:

@@ -33,8 +33,10 @@ def backtest(scenario: Scenario, folder: Path, pipeline: Pipeline | None = None)
     write_readings(generate(scenario), readings)
     with registry.open("w", encoding="utf-8") as out:
         write_registry(scenario.network, out)
-    s = setup(Config(rules=[str(RULES)], sensors=str(registry),
-                     pipeline=pipeline or Pipeline()), Metrics())
+    s = setup(
+        Config(rules=[str(RULES)], sensors=str(registry), pipeline=pipeline or Pipeline()),
+        Metrics(),
+    )
     output = folder / f"{scenario.name}.events.jsonl"
     rejected = folder / f"{scenario.name}.rejected.jsonl"
     run_backtest(s, readings, output, rejected=rejected)

@@ -13,10 +13,20 @@ from sensors_sim.__main__ import app
 from sensors_sim.files import write_readings
 
 READINGS = [
-    {"sensor_id": "rg-wx-01", "kind": "rainfall", "ts": "2026-07-05T12:05:00+08:00", "seq": 1,
-     "values": {"rain_mm": 1.2}},
-    {"sensor_id": "gs-cx-01", "kind": "gas", "ts": "2026-07-05T12:05:00+08:00", "seq": 1,
-     "values": {"lel_pct": 0.8, "h2s_ppm": 0.2}},
+    {
+        "sensor_id": "rg-wx-01",
+        "kind": "rainfall",
+        "ts": "2026-07-05T12:05:00+08:00",
+        "seq": 1,
+        "values": {"rain_mm": 1.2},
+    },
+    {
+        "sensor_id": "gs-cx-01",
+        "kind": "gas",
+        "ts": "2026-07-05T12:05:00+08:00",
+        "seq": 1,
+        "values": {"lel_pct": 0.8, "h2s_ppm": 0.2},
+    },
 ]
 
 
@@ -43,8 +53,9 @@ def test_cli_generate_and_registry(tmp_path: Path) -> None:
     """``generate`` writes readings and the registry; ``registry`` writes the same YAML."""
     runner = CliRunner()
     out, reg, reg2 = tmp_path / "quiet.jsonl", tmp_path / "sensors.yaml", tmp_path / "s2.yaml"
-    result = runner.invoke(app, ["generate", "--scenario", "quiet", "--output", str(out),
-                                 "--registry", str(reg)])
+    result = runner.invoke(
+        app, ["generate", "--scenario", "quiet", "--output", str(out), "--registry", str(reg)]
+    )
     assert result.exit_code == 0, result.output
     assert len(out.read_text(encoding="utf-8").splitlines()) == 15 * 72
     result = runner.invoke(app, ["registry", "--scenario", "quiet", "--output", str(reg2)])

@@ -35,11 +35,14 @@ def test_every_forecast_is_accepted_by_the_pipeline_and_runs_are_identical():
 def test_without_errors_the_rain_forecast_is_the_rain_that_falls():
     sc = load_scenario("typhoon")
     true = simulate(sc)["rg-aj-01"]["rain_mm"]
-    fc = next(f for f in forecasts(sc, PERFECT) if f["sensor_id"] == "rg-aj-01"
-              and f["issued"].startswith("2026-08-10T06:00"))
+    fc = next(
+        f
+        for f in forecasts(sc, PERFECT)
+        if f["sensor_id"] == "rg-aj-01" and f["issued"].startswith("2026-08-10T06:00")
+    )
     hourly = [s["values"]["rain_mm"] for s in fc["series"]]
     # reports 73..84 fall in 06:00-07:00 (report i stamped at (i + 1) x 5 min)
-    expected = [round(float(true[72 + 12 * k: 84 + 12 * k].sum()), 1) for k in range(12)]
+    expected = [round(float(true[72 + 12 * k : 84 + 12 * k].sum()), 1) for k in range(12)]
     assert hourly == expected
 
 
@@ -51,8 +54,13 @@ def test_realistic_errors_grow_with_lead_time():
         if f["sensor_id"] != "wl-wx-01":
             continue
         for k, step in enumerate(f["series"], 1):
-            i = round((np.datetime64(step["valid"][:19]) - np.datetime64("2026-06-20T00:00"))
-                      / np.timedelta64(5, "m")) - 1
+            i = (
+                round(
+                    (np.datetime64(step["valid"][:19]) - np.datetime64("2026-06-20T00:00"))
+                    / np.timedelta64(5, "m")
+                )
+                - 1
+            )
             if 0 <= i < len(true):
                 errors[k].append(step["values"]["level_m"] - true[i])
     rmse = [float(np.sqrt(np.mean(np.square(errors[k])))) for k in (1, 6, 12)]

@@ -153,21 +153,29 @@ def test_fault_scenario_publishes_raw_payloads_as_is(sim_broker: tuple[str, int]
         sub.loop_stop()
         sub.disconnect()
     assert dict(received) == dict(expected)
-    raw = [p for p in received["hazard/readings/nanxun/rainfall/rg-nx-01"] if p[:1] != b"{"
-           or b'"ts":' not in p]
+    raw = [
+        p
+        for p in received["hazard/readings/nanxun/rainfall/rg-nx-01"]
+        if p[:1] != b"{" or b'"ts":' not in p
+    ]
     assert raw
 
 
 @pytest.mark.integration
 def test_forecasts_go_to_the_forecasts_topic_at_their_issue_time(
-        sim_broker: tuple[str, int]) -> None:
+    sim_broker: tuple[str, int],
+) -> None:
     """A forecast among the readings is published on hazard/forecasts/REGION/KIND/ID."""
     host, port = sim_broker
     scenario = load_scenario("quiet")
     readings = list(generate(scenario))[:40]
-    fc = {"sensor_id": "rg-wx-01", "kind": "rainfall", "issuer": "sim-qpf",
-          "issued": readings[10]["ts"],
-          "series": [{"valid": readings[30]["ts"], "values": {"rain_mm": 2.0}}]}
+    fc = {
+        "sensor_id": "rg-wx-01",
+        "kind": "rainfall",
+        "issuer": "sim-qpf",
+        "issued": readings[10]["ts"],
+        "series": [{"valid": readings[30]["ts"], "values": {"rain_mm": 2.0}}],
+    }
     got: list[tuple[str, bytes]] = []
     subscribed, done = threading.Event(), threading.Event()
 
@@ -184,8 +192,14 @@ def test_forecasts_go_to_the_forecasts_topic_at_their_issue_time(
     try:
         sub.subscribe("hazard/#", qos=1)
         assert subscribed.wait(10), "subscription was not acknowledged"
-        sent = publish([*readings[:10], fc, *readings[10:]], host, port, speed=0, qos=1,
-                       network=scenario.network)
+        sent = publish(
+            [*readings[:10], fc, *readings[10:]],
+            host,
+            port,
+            speed=0,
+            qos=1,
+            network=scenario.network,
+        )
         assert sent == 41 and done.wait(30), f"received {len(got)} of 41"
     finally:
         sub.disconnect()

@@ -55,8 +55,10 @@ def test_scenario_loads_from_a_path(tmp_path: Path) -> None:
         # An event for a sensor that does not exist.
         (("sensor: wl-wx-01", "sensor: wl-xx-99"), "'wl-xx-99' is not in network"),
         # A level station without its base level.
-        (("  - {type: level, sensor: rs-aj-01, base_m: 126.0}\n", ""),
-         "'rs-aj-01' needs exactly one"),
+        (
+            ("  - {type: level, sensor: rs-aj-01, base_m: 126.0}\n", ""),
+            "'rs-aj-01' needs exactly one",
+        ),
         # Rain cannot fall on a gas detector.
         (("events:\n", f"events:\n{GAS_RAIN}"), "expected kind ['rainfall', 'weather']"),
         # Unknown event type.

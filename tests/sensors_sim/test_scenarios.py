@@ -95,8 +95,9 @@ def test_rainstorm_labels_agree_with_the_rain_sums_in_the_file() -> None:
     for label in labels(sc):
         if label["hazard"] != "rainstorm":
             continue
-        rain = np.array([r["values"]["rain_mm"] for r in readings
-                         if r["sensor_id"] == label["subject"]])
+        rain = np.array(
+            [r["values"]["rain_mm"] for r in readings if r["sensor_id"] == label["subject"]]
+        )
         level, _ = rainstorm_levels(rain, step_h)
         assert ["blue", "yellow", "orange", "red"][int(level.max()) - 1] == label["level"]
         sums3 = np.convolve(rain, np.ones(36))[: len(rain)]
@@ -131,8 +132,12 @@ def test_typhoon_labels_cover_the_cascade() -> None:
     assert by["slope_acceleration", "sl-aj-01"]["hazard"] == "landslide"
     assert ("flood_limit", "rs-aj-01") in by
     assert by["slope_acceleration", "sl-aj-01"]["level"] == "red"
-    assert onset["rainstorm", "rg-aj-01"] < onset["water_level", "wl-wx-01"] < \
-        onset["flood_limit", "rs-aj-01"] < onset["slope_acceleration", "sl-aj-01"]
+    assert (
+        onset["rainstorm", "rg-aj-01"]
+        < onset["water_level", "wl-wx-01"]
+        < onset["flood_limit", "rs-aj-01"]
+        < onset["slope_acceleration", "sl-aj-01"]
+    )
 
 
 def test_quiet_day_has_no_labels() -> None:
@@ -144,9 +149,22 @@ def test_fault_scenario_labels_every_fault_once() -> None:
     """Each kind of fault appears once, with the messages it affected."""
     found = labels(load_scenario("sensor_faults"))
     faults = Counter(lb["fault"] for lb in found if lb["type"] == "fault")
-    assert faults == Counter({f: 1 for f in ("stuck", "spike", "dropout", "drift", "silent",
-                                              "clock_skew", "duplicate", "out_of_order",
-                                              "malformed")})
+    assert faults == Counter(
+        {
+            f: 1
+            for f in (
+                "stuck",
+                "spike",
+                "dropout",
+                "drift",
+                "silent",
+                "clock_skew",
+                "duplicate",
+                "out_of_order",
+                "malformed",
+            )
+        }
+    )
     assert [lb for lb in found if lb["type"] == "hazard"] == []
 
 
@@ -162,8 +180,9 @@ def test_fault_scenario_stream_shows_each_fault() -> None:
             parse_ts(parsed["ts"]) and parsed["values"].items()  # noqa: B018
     seqs = [r["seq"] for r in out if not isinstance(r, RawPayload) and r["sensor_id"] == "rg-aj-02"]
     assert seqs != sorted(seqs) and sorted(seqs) == list(range(1, sc.steps + 1))
-    dup = Counter(r["seq"] for r in out
-                  if not isinstance(r, RawPayload) and r["sensor_id"] == "rg-wx-02")
+    dup = Counter(
+        r["seq"] for r in out if not isinstance(r, RawPayload) and r["sensor_id"] == "rg-wx-02"
+    )
     assert sum(1 for c in dup.values() if c == 2) == 12
     cx = [r for r in out if not isinstance(r, RawPayload) and r["sensor_id"] == "rg-cx-01"]
     assert len(cx) == sc.steps - 18
@@ -193,8 +212,14 @@ def test_fwi_matches_the_reference_table_chained_day_to_day() -> None:
     codes = Codes()
     with table.open(encoding="utf-8") as f:
         for row in csv.DictReader(f):
-            codes, out = daily(codes, float(row["TEMP"]), float(row["RH"]), float(row["WS"]),
-                               float(row["PREC"]), int(row["MON"]))
+            codes, out = daily(
+                codes,
+                float(row["TEMP"]),
+                float(row["RH"]),
+                float(row["WS"]),
+                float(row["PREC"]),
+                int(row["MON"]),
+            )
             for key, value in out.items():
                 assert abs(value - float(row[key.upper()])) <= 0.1, (row, key, value)
 
@@ -203,16 +228,17 @@ def test_fault_events_are_checked_strictly() -> None:
     """Unknown fault types, reversed times and foreign fields are refused with the place."""
     from sensors_sim.scenario import ScenarioError, parse_scenario
 
-    head = ('name: t\nnetwork: huzhou\nstart: "2026-06-03T08:00:00+08:00"\nduration: 1h\n'
-            "interval: 5m\nseed: 1\nevents:\n"
-            "  - {type: level, sensor: wl-wx-01, base_m: 3}\n"
-            "  - {type: level, sensor: wl-wx-02, base_m: 3}\n"
-            "  - {type: level, sensor: rs-aj-01, base_m: 120}\n")
+    head = (
+        'name: t\nnetwork: huzhou\nstart: "2026-06-03T08:00:00+08:00"\nduration: 1h\n'
+        "interval: 5m\nseed: 1\nevents:\n"
+        "  - {type: level, sensor: wl-wx-01, base_m: 3}\n"
+        "  - {type: level, sensor: wl-wx-02, base_m: 3}\n"
+        "  - {type: level, sensor: rs-aj-01, base_m: 120}\n"
+    )
     bad = {
         "{type: fault, sensor: rg-wx-01, fault: gremlin, start: 0m, end: 5m}": "gremlin",
         "{type: fault, sensor: rg-wx-01, fault: stuck, start: 10m, end: 5m}": "'end'",
-        "{type: fault, sensor: rg-wx-01, fault: stuck, start: 0m, end: 5m, field: level_m}":
-            "level_m",
+        "{type: fault, sensor: rg-wx-01, fault: stuck, start: 0m, end: 5m, field: level_m}": "level_m",
     }
     for line, needle in bad.items():
         with pytest.raises(ScenarioError, match=needle):

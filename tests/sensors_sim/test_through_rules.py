@@ -39,16 +39,24 @@ def _check_against_labels(scenario_name: str, tmp_path) -> None:
     assert hazards
     for label in hazards:
         tolerance = TOLERANCE.get(label["what"], timedelta(0))
-        mine = [e for e in result.events
-                if e["rule_id"] in RULES_FOR[label["what"]] and e["subject"] == label["subject"]
-                and e["hazard"] == label["hazard"]
-                and e["event"] in ("raised", "escalated")]
+        mine = [
+            e
+            for e in result.events
+            if e["rule_id"] in RULES_FOR[label["what"]]
+            and e["subject"] == label["subject"]
+            and e["hazard"] == label["hazard"]
+            and e["event"] in ("raised", "escalated")
+        ]
         onset = datetime.fromisoformat(label["onset"])
         peak = datetime.fromisoformat(label["peak"])
         raised = [e for e in mine if datetime.fromisoformat(e["ts"]) <= onset + tolerance]
         assert raised, f"no warning for {label} by onset + {tolerance}"
-        reached = [e for e in mine if datetime.fromisoformat(e["ts"]) <= peak + tolerance
-                   and _rank(e["level"]) >= _rank(label["level"])]
+        reached = [
+            e
+            for e in mine
+            if datetime.fromisoformat(e["ts"]) <= peak + tolerance
+            and _rank(e["level"]) >= _rank(label["level"])
+        ]
         assert reached, f"level {label['level']} not reached for {label} by peak + {tolerance}"
 
 
@@ -99,12 +107,15 @@ def test_malformed_payloads_are_all_rejected_and_counted(tmp_path) -> None:
     (label,) = [lb for lb in labels(sc) if lb.get("fault") == "malformed"]
     bad = [r for r in result.rejected if r.get("reason") != "late"]
     assert len(bad) == label["count"] == len(MALFORMED)
-    assert all(r["reason"] and "rg-nx-01" in r["payload"] or r["reason"] == "bad_json"
-               for r in bad)
+    assert all(r["reason"] and "rg-nx-01" in r["payload"] or r["reason"] == "bad_json" for r in bad)
     counted = Counter({r["reason"]: 0 for r in bad})
     for reason in counted:
-        counted[reason] = result.metrics.registry.get_sample_value(
-            "hazard_readings_rejected_total", {"reason": reason}) or 0
+        counted[reason] = (
+            result.metrics.registry.get_sample_value(
+                "hazard_readings_rejected_total", {"reason": reason}
+            )
+            or 0
+        )
     assert sum(counted.values()) == len(bad)
 
 
@@ -113,8 +124,14 @@ def test_fault_scenario_silent_gauge_raises_a_silence_warning(tmp_path) -> None:
     sc = load_scenario("sensor_faults")
     result = backtest(sc, tmp_path)
     (label,) = [lb for lb in labels(sc) if lb.get("fault") == "silent"]
-    silence = [e for e in result.events if e["hazard"] == "sensor_silence"
-               and e["subject"] == label["subject"] and e["event"] == "raised"]
+    silence = [
+        e
+        for e in result.events
+        if e["hazard"] == "sensor_silence"
+        and e["subject"] == label["subject"]
+        and e["event"] == "raised"
+    ]
     assert silence
-    assert datetime.fromisoformat(silence[0]["ts"]) <= \
-        datetime.fromisoformat(label["onset"]) + timedelta(minutes=30)
+    assert datetime.fromisoformat(silence[0]["ts"]) <= datetime.fromisoformat(
+        label["onset"]
+    ) + timedelta(minutes=30)

@@ -24,8 +24,10 @@ from warning.demo.broker import free_port
 from warning.sinks.writers import V1Writer, V2Writer, WriteError, make_writer
 
 TS0 = 1783231200000
-BODY = (f"reading,sensor_id=rg-1,kind=rainfall,region=wuxing rain_mm=1.5,seq=1i {TS0}\n"
-        f"reading,sensor_id=rg-2,kind=rainfall,region=nanxun rain_mm=0.25 {TS0 + 1}").encode()
+BODY = (
+    f"reading,sensor_id=rg-1,kind=rainfall,region=wuxing rain_mm=1.5,seq=1i {TS0}\n"
+    f"reading,sensor_id=rg-2,kind=rainfall,region=nanxun rain_mm=0.25 {TS0 + 1}"
+).encode()
 
 
 class Recorder:
@@ -41,14 +43,23 @@ class Recorder:
             def do_POST(self) -> None:  # noqa: N802 - http.server's naming
                 length = int(self.headers.get("Content-Length", 0))
                 url = urllib.parse.urlsplit(self.path)
-                recorder.requests.append({
-                    "method": "POST", "path": url.path,
-                    "query": dict(urllib.parse.parse_qsl(url.query)),
-                    "headers": dict(self.headers.items()),
-                    "body": self.rfile.read(length)})
+                recorder.requests.append(
+                    {
+                        "method": "POST",
+                        "path": url.path,
+                        "query": dict(urllib.parse.parse_qsl(url.query)),
+                        "headers": dict(self.headers.items()),
+                        "body": self.rfile.read(length),
+                    }
+                )
                 time.sleep(recorder.delay)
-                body = b"" if recorder.status == 204 else json.dumps(
-                    {"code": "invalid", "message": f"status {recorder.status}"}).encode()
+                body = (
+                    b""
+                    if recorder.status == 204
+                    else json.dumps(
+                        {"code": "invalid", "message": f"status {recorder.status}"}
+                    ).encode()
+                )
                 try:
                     self.send_response(recorder.status)
                     self.send_header("Content-Type", "application/json")
@@ -65,8 +76,7 @@ class Recorder:
         self.server.daemon_threads = True
         self.server.block_on_close = False
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        self.thread = threading.Thread(target=self.server.serve_forever, args=(0.02,),
-                                       daemon=True)
+        self.thread = threading.Thread(target=self.server.serve_forever, args=(0.02,), daemon=True)
         self.thread.start()
 
     def close(self) -> None:
@@ -87,23 +97,28 @@ def basic(user: str, password: str) -> str:
 
 # V1 against the real InfluxDB 1.x --------------------------------------------------------
 
+
 def test_v1_writes_lines_with_ms_precision(influxdb):
     writer = make_writer(Influx(url=influxdb.url, database=influxdb.db))
     assert isinstance(writer, V1Writer)
     writer.write(BODY)
     rows = influxdb.query("SELECT rain_mm, seq, sensor_id FROM reading", db=influxdb.db)
-    assert [(r["time"], r["sensor_id"], r["rain_mm"], r["seq"]) for r in rows] == \
-        [(TS0, "rg-1", 1.5, 1), (TS0 + 1, "rg-2", 0.25, None)]
+    assert [(r["time"], r["sensor_id"], r["rain_mm"], r["seq"]) for r in rows] == [
+        (TS0, "rg-1", 1.5, 1),
+        (TS0 + 1, "rg-2", 0.25, None),
+    ]
     writer.close()
 
 
 def test_v1_writes_into_the_configured_retention_policy(influxdb):
-    influxdb.query(f'CREATE RETENTION POLICY "short" ON "{influxdb.db}" DURATION 3650d '
-                   "REPLICATION 1", db="")
+    influxdb.query(
+        f'CREATE RETENTION POLICY "short" ON "{influxdb.db}" DURATION 3650d REPLICATION 1', db=""
+    )
     V1Writer(Influx(url=influxdb.url, database=influxdb.db, retention_policy="short")).write(BODY)
     assert influxdb.query("SELECT count(rain_mm) FROM reading", db=influxdb.db) == []
-    rows = influxdb.query(f'SELECT count(rain_mm) FROM "{influxdb.db}"."short"."reading"',
-                          db=influxdb.db)
+    rows = influxdb.query(
+        f'SELECT count(rain_mm) FROM "{influxdb.db}"."short"."reading"', db=influxdb.db
+    )
     assert rows[0]["count"] == 2
 
 
@@ -155,23 +170,30 @@ def _count(server) -> int:
 
 def test_v1_basic_auth_from_env_or_file_is_accepted(auth_influx, monkeypatch, tmp_path):
     monkeypatch.setenv("TEST_INFLUX_PASSWORD", "pipe-pw")
-    V1Writer(Influx(url=auth_influx.url, username="pipeline",
-                    password_env="TEST_INFLUX_PASSWORD")).write(BODY)
+    V1Writer(
+        Influx(url=auth_influx.url, username="pipeline", password_env="TEST_INFLUX_PASSWORD")
+    ).write(BODY)
     assert _count(auth_influx) == 2
     (tmp_path / "influx.pass").write_text("pipe-pw\n")
-    V1Writer(Influx(url=auth_influx.url, username="pipeline",
-                    password_file=str(tmp_path / "influx.pass"))).write(
-        BODY.replace(b"rg-", b"xx-"))
+    V1Writer(
+        Influx(
+            url=auth_influx.url, username="pipeline", password_file=str(tmp_path / "influx.pass")
+        )
+    ).write(BODY.replace(b"rg-", b"xx-"))
     assert _count(auth_influx) == 4
 
 
 @pytest.mark.parametrize("username,password", [("pipeline", "wrong"), (None, None)])
-def test_v1_wrong_or_missing_credentials_are_refused(auth_influx, monkeypatch, username,
-                                                     password):
+def test_v1_wrong_or_missing_credentials_are_refused(auth_influx, monkeypatch, username, password):
     if password:
         monkeypatch.setenv("TEST_INFLUX_PASSWORD", password)
-    writer = V1Writer(Influx(url=auth_influx.url, username=username,
-                             password_env="TEST_INFLUX_PASSWORD" if password else None))
+    writer = V1Writer(
+        Influx(
+            url=auth_influx.url,
+            username=username,
+            password_env="TEST_INFLUX_PASSWORD" if password else None,
+        )
+    )
     with pytest.raises(WriteError) as refused:
         writer.write(BODY)
     # Wrong credentials are an operator's mistake to fix, not bad data: keep retrying.
@@ -182,11 +204,24 @@ def test_v1_wrong_or_missing_credentials_are_refused(auth_influx, monkeypatch, u
 def test_v1_request_shape(recorder, monkeypatch):
     V1Writer(Influx(url=recorder.url, database="hazard db")).write(BODY)
     monkeypatch.setenv("TEST_INFLUX_PASSWORD", "p:w d")
-    V1Writer(Influx(url=recorder.url + "/", database="hazard", retention_policy="raw",
-                    username="pipeline", password_env="TEST_INFLUX_PASSWORD")).write(BODY)
+    V1Writer(
+        Influx(
+            url=recorder.url + "/",
+            database="hazard",
+            retention_policy="raw",
+            username="pipeline",
+            password_env="TEST_INFLUX_PASSWORD",
+        )
+    ).write(BODY)
     monkeypatch.setenv("TEST_INFLUX_TOKEN", "tok-123")
-    V1Writer(Influx(url=recorder.url, username="pipeline", password_env="TEST_INFLUX_PASSWORD",
-                    token_env="TEST_INFLUX_TOKEN")).write(BODY)
+    V1Writer(
+        Influx(
+            url=recorder.url,
+            username="pipeline",
+            password_env="TEST_INFLUX_PASSWORD",
+            token_env="TEST_INFLUX_TOKEN",
+        )
+    ).write(BODY)
     anonymous, with_user, with_token = recorder.requests
     assert anonymous["path"] == "/write"
     assert anonymous["query"] == {"db": "hazard db", "precision": "ms"}
@@ -199,9 +234,19 @@ def test_v1_request_shape(recorder, monkeypatch):
     assert with_token["headers"]["Authorization"] == "Token tok-123"  # a token wins
 
 
-@pytest.mark.parametrize("status,retry", [(500, True), (503, True), (429, True),
-                                          (400, False), (401, True), (403, True),
-                                          (404, True), (413, False)])
+@pytest.mark.parametrize(
+    "status,retry",
+    [
+        (500, True),
+        (503, True),
+        (429, True),
+        (400, False),
+        (401, True),
+        (403, True),
+        (404, True),
+        (413, False),
+    ],
+)
 def test_v1_status_decides_retry(recorder, status, retry):
     recorder.status = status
     with pytest.raises(WriteError) as exc:
@@ -219,6 +264,7 @@ def test_v1_timeout_is_retryable(recorder):
 
 
 # V2 against a recording loopback server --------------------------------------------------
+
 
 def v2(recorder, **kw) -> V2Writer:
     writer = make_writer(Influx(url=recorder.url, api="v2", **kw))
@@ -249,8 +295,13 @@ def test_v2_token_from_file(recorder, tmp_path):
 def test_v2_defaults_for_influxdb_1_8_compatibility(recorder, monkeypatch):
     # No bucket: database/retention_policy; no org: "-"; no token: "Token user:password".
     monkeypatch.setenv("TEST_INFLUX_PASSWORD", "pipe-pw")
-    v2(recorder, database="hazard", retention_policy="autogen", username="pipeline",
-       password_env="TEST_INFLUX_PASSWORD").write(BODY)
+    v2(
+        recorder,
+        database="hazard",
+        retention_policy="autogen",
+        username="pipeline",
+        password_env="TEST_INFLUX_PASSWORD",
+    ).write(BODY)
     v2(recorder, database="hazard").write(BODY)
     compat, anonymous = recorder.requests
     assert compat["query"] == {"org": "-", "bucket": "hazard/autogen", "precision": "ms"}
@@ -259,9 +310,19 @@ def test_v2_defaults_for_influxdb_1_8_compatibility(recorder, monkeypatch):
     assert "Authorization" not in anonymous["headers"]
 
 
-@pytest.mark.parametrize("status,retry", [(500, True), (503, True), (429, True),
-                                          (400, False), (401, True), (403, True),
-                                          (404, True), (413, False)])
+@pytest.mark.parametrize(
+    "status,retry",
+    [
+        (500, True),
+        (503, True),
+        (429, True),
+        (400, False),
+        (401, True),
+        (403, True),
+        (404, True),
+        (413, False),
+    ],
+)
 def test_v2_status_decides_retry(recorder, monkeypatch, status, retry):
     monkeypatch.setenv("TEST_INFLUX_TOKEN", "t")
     recorder.status = status
@@ -273,8 +334,7 @@ def test_v2_status_decides_retry(recorder, monkeypatch, status, retry):
 
 def test_v2_connection_refused_and_timeout_are_retryable(recorder):
     with pytest.raises(WriteError) as refused:
-        make_writer(Influx(url=f"http://127.0.0.1:{free_port()}", api="v2",
-                           bucket="b")).write(BODY)
+        make_writer(Influx(url=f"http://127.0.0.1:{free_port()}", api="v2", bucket="b")).write(BODY)
     assert refused.value.retry is True
     recorder.delay = 1.0
     started = time.monotonic()

@@ -7,14 +7,34 @@ from __future__ import annotations
 
 import json
 
-REGISTRY = {"sensors": [
-    {"id": "rg-1", "kind": "rainfall", "name": "Gauge one", "region": "wuxing",
-     "lat": 30.87, "lon": 120.09},
-    {"id": "rg-2", "kind": "rainfall", "name": "Gauge two", "region": "nanxun",
-     "lat": 30.88, "lon": 120.42},
-    {"id": "ws-1", "kind": "weather", "name": "Weather one", "region": "anji",
-     "lat": 30.63, "lon": 119.68},
-]}
+REGISTRY = {
+    "sensors": [
+        {
+            "id": "rg-1",
+            "kind": "rainfall",
+            "name": "Gauge one",
+            "region": "wuxing",
+            "lat": 30.87,
+            "lon": 120.09,
+        },
+        {
+            "id": "rg-2",
+            "kind": "rainfall",
+            "name": "Gauge two",
+            "region": "nanxun",
+            "lat": 30.88,
+            "lon": 120.42,
+        },
+        {
+            "id": "ws-1",
+            "kind": "weather",
+            "name": "Weather one",
+            "region": "anji",
+            "lat": 30.63,
+            "lon": 119.68,
+        },
+    ]
+}
 TS = "2026-07-05T14:00:00+08:00"
 
 
@@ -23,8 +43,7 @@ def topic(kind: str = "rainfall", sensor: str = "rg-1", region: str = "wuxing") 
 
 
 def obj(**changes) -> bytes:
-    base = {"sensor_id": "rg-1", "kind": "rainfall", "ts": TS, "seq": 1,
-            "values": {"rain_mm": 1.0}}
+    base = {"sensor_id": "rg-1", "kind": "rainfall", "ts": TS, "seq": 1, "values": {"rain_mm": 1.0}}
     for key, value in changes.items():
         if value is _DROP:
             base.pop(key)
@@ -52,10 +71,24 @@ MALFORMED: list[tuple[str, bytes, str]] = [
     (topic(), b"x" * (10 * 1024 * 1024), "too_large"),
     (topic(), raw('{"a":' * 50 + "1" + "}" * 50), "too_deep"),
     (topic(), raw("[" * 60_000), "too_deep"),
-    (topic(), raw('{"sensor_id": "rg-1", "kind": "rainfall", "ts": "' + TS +
-                  '", "values": {"rain_mm": NaN}}'), "not_finite"),
-    (topic(), raw('{"sensor_id": "rg-1", "kind": "rainfall", "ts": "' + TS +
-                  '", "values": {"rain_mm": Infinity}}'), "not_finite"),
+    (
+        topic(),
+        raw(
+            '{"sensor_id": "rg-1", "kind": "rainfall", "ts": "'
+            + TS
+            + '", "values": {"rain_mm": NaN}}'
+        ),
+        "not_finite",
+    ),
+    (
+        topic(),
+        raw(
+            '{"sensor_id": "rg-1", "kind": "rainfall", "ts": "'
+            + TS
+            + '", "values": {"rain_mm": Infinity}}'
+        ),
+        "not_finite",
+    ),
     (topic(), obj(sensor_id=_DROP), "missing_field"),
     (topic(), obj(ts=_DROP), "missing_field"),
     (topic(), obj(values=_DROP), "missing_field"),
@@ -69,8 +102,11 @@ MALFORMED: list[tuple[str, bytes, str]] = [
     (topic(), obj(seq="7"), "bad_type"),
     (topic(), obj(values={"rain_mm": -0.5}), "out_of_range"),
     (topic(), obj(values={"rain_mm": 1e9}), "out_of_range"),
-    (topic("weather", "ws-1", "anji"),
-     obj(sensor_id="ws-1", kind="weather", values={"rh_pct": 150.0}), "out_of_range"),
+    (
+        topic("weather", "ws-1", "anji"),
+        obj(sensor_id="ws-1", kind="weather", values={"rh_pct": 150.0}),
+        "out_of_range",
+    ),
     (topic(), obj(ts="2099-01-01T00:00:00+08:00"), "future_timestamp"),
     (topic(), obj(ts="yesterday"), "bad_timestamp"),
     (topic(), obj(ts="2026-07-05T14:00:00"), "bad_timestamp"),

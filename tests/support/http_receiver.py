@@ -61,8 +61,9 @@ def gateway():
         def _any(self) -> None:
             size = int(self.headers.get("Content-Length") or 0)
             body = self.rfile.read(size)
-            status = rx.answer(Request(self.command, self.path, dict(self.headers), body,
-                                       time.monotonic()))
+            status = rx.answer(
+                Request(self.command, self.path, dict(self.headers), body, time.monotonic())
+            )
             if rx.hang_s:
                 rx.release.wait(rx.hang_s)
             try:

@@ -33,8 +33,12 @@ def metric_total(port: int, *names: str) -> float:
         text = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=2).read()
     except OSError:
         return 0.0
-    return sum(sample.value for family in text_string_to_metric_families(text.decode())
-               for sample in family.samples if sample.name in names)
+    return sum(
+        sample.value
+        for family in text_string_to_metric_families(text.decode())
+        for sample in family.samples
+        if sample.name in names
+    )
 
 
 def wait(predicate, timeout: float = 20.0, what: str = "condition") -> None:
@@ -54,16 +58,19 @@ def normal(events) -> list[str]:
 
 def region(sensor_id: str) -> str:
     """The storm registry's region of a sensor (quiet gauges stand in anji)."""
-    return next((s["region"] for s in storm.REGISTRY["sensors"] if s["id"] == sensor_id),
-                "anji")
+    return next((s["region"] for s in storm.REGISTRY["sensors"] if s["id"] == sensor_id), "anji")
 
 
 def start_pipeline(tmp_path, config, name: str = "pipeline"):
     """Start ``hazard-warning run`` as a subprocess logging to ``<name>.log``."""
     log = (tmp_path / f"{name}.log").open("wb")
-    proc = subprocess.Popen([sys.executable, "-m", "warning", "run", "--config", str(config)],
-                            cwd=tmp_path, stdout=log, stderr=subprocess.STDOUT,
-                            env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "warning", "run", "--config", str(config)],
+        cwd=tmp_path,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
     return proc, log
 
 
@@ -100,13 +107,19 @@ def storm_case(tmp_path, config: dict, quiet_gauges: int = 0) -> tuple:
     cfg = Config(rules=[rules], sensors=str(tmp_path / "sensors.yaml"))
     run_backtest(setup(cfg), tmp_path / "storm.jsonl", tmp_path / "expected.jsonl")
     expected = [json.loads(x) for x in (tmp_path / "expected.jsonl").read_text().splitlines()]
-    messages = [(f"hazard/readings/{region(r['sensor_id'])}/rainfall/{r['sensor_id']}",
-                 json.dumps(r).encode()) for r in readings]
+    messages = [
+        (
+            f"hazard/readings/{region(r['sensor_id'])}/rainfall/{r['sensor_id']}",
+            json.dumps(r).encode(),
+        )
+        for r in readings
+    ]
     return path, messages, expected
 
 
-def recoverable_case(tmp_path, broker, client_id: str, influxdb=None,
-                     snapshot_interval: str = "200ms") -> tuple:
+def recoverable_case(
+    tmp_path, broker, client_id: str, influxdb=None, snapshot_interval: str = "200ms"
+) -> tuple:
     """The storm case for a pipeline that must survive a crash or restart.
 
     A persistent MQTT session (``client_id``), a recovery directory, InfluxDB if given, and
@@ -115,10 +128,16 @@ def recoverable_case(tmp_path, broker, client_id: str, influxdb=None,
     from warning.demo.broker import free_port
 
     port = free_port()
-    config = {"mqtt": {"port": broker.port, "client_id": client_id},
-              "pipeline": {"idle_tick_after": "1h", "recovery_dir": "recovery",
-                           "snapshot_interval": snapshot_interval},
-              "metrics": {"port": port}, "outputs": {"console": False}}
+    config = {
+        "mqtt": {"port": broker.port, "client_id": client_id},
+        "pipeline": {
+            "idle_tick_after": "1h",
+            "recovery_dir": "recovery",
+            "snapshot_interval": snapshot_interval,
+        },
+        "metrics": {"port": port},
+        "outputs": {"console": False},
+    }
     if influxdb is not None:
         config["influx"] = {"url": influxdb.url, "database": influxdb.db, "batch_size": 50}
     path, messages, expected = storm_case(tmp_path, config)

@@ -20,8 +20,11 @@ class Collector:
     def __init__(self, port: int, *topics: str, persistent: bool = False):
         self.messages: list[tuple[str, bytes]] = []
         self.lock = threading.Lock()
-        self.client = paho.Client(CallbackAPIVersion.VERSION2, client_id=f"collector-{id(self)}",
-                                  clean_session=not persistent)
+        self.client = paho.Client(
+            CallbackAPIVersion.VERSION2,
+            client_id=f"collector-{id(self)}",
+            clean_session=not persistent,
+        )
         self.client.reconnect_delay_set(min_delay=1, max_delay=2)
         self.client.on_message = self._on_message
         subscribed = threading.Event()
@@ -60,7 +63,7 @@ def publish_all(port: int, messages: list[tuple[str, bytes]]) -> None:
     client.connect("127.0.0.1", port)
     client.loop_start()
     for start in range(0, len(messages), 10_000):  # paho has 65,535 message ids
-        infos = [client.publish(t, p, qos=1) for t, p in messages[start:start + 10_000]]
+        infos = [client.publish(t, p, qos=1) for t, p in messages[start : start + 10_000]]
         for info in infos:
             info.wait_for_publish(30)
     client.disconnect()

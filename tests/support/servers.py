@@ -39,8 +39,11 @@ class Server:
     def launch(self, *args: str) -> None:
         """Start the binary with ``args`` and wait until it is ready (30 s at most)."""
         binary = shutil.which(self.name) or f"/usr/bin/{self.name}"
-        self.proc = subprocess.Popen([binary, *args], stdout=subprocess.DEVNULL,
-                                     stderr=(self.dir / f"{self.name}.log").open("wb"))
+        self.proc = subprocess.Popen(
+            [binary, *args],
+            stdout=subprocess.DEVNULL,
+            stderr=(self.dir / f"{self.name}.log").open("wb"),
+        )
         wait_for_port(self.port, 30)
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
@@ -122,16 +125,19 @@ class Prometheus(Server):
     def start(self) -> Prometheus:
         conf = self.dir / "prometheus.yml"
         conf.write_text(yaml.safe_dump(self.config))
-        self.launch(f"--config.file={conf}", f"--storage.tsdb.path={self.dir / 'data'}",
-                    f"--web.listen-address=127.0.0.1:{self.port}", "--log.level=warn")
+        self.launch(
+            f"--config.file={conf}",
+            f"--storage.tsdb.path={self.dir / 'data'}",
+            f"--web.listen-address=127.0.0.1:{self.port}",
+            "--log.level=warn",
+        )
         return self
 
     def api(self, path: str, **params: Any) -> Any:
         """GET an API path; return ``data``, or raise RuntimeError with Prometheus' error."""
         query = urllib.parse.urlencode(params, doseq=True)
         try:
-            with urllib.request.urlopen(f"{self.url}/api/v1/{path}?{query}",
-                                        timeout=10) as resp:
+            with urllib.request.urlopen(f"{self.url}/api/v1/{path}?{query}", timeout=10) as resp:
                 body = json.load(resp)
         except urllib.error.HTTPError as exc:
             body = json.load(exc)
@@ -145,7 +151,6 @@ class Prometheus(Server):
         params = {"query": expr} | ({"time": at} if at is not None else {})
         return self.api("query", **params)["result"]
 
-    def query_range(self, expr: str, start: float, end: float, step: float
-                    ) -> list[dict[str, Any]]:
+    def query_range(self, expr: str, start: float, end: float, step: float) -> list[dict[str, Any]]:
         """A range query's result matrix."""
         return self.api("query_range", query=expr, start=start, end=end, step=step)["result"]

@@ -18,14 +18,34 @@ from datetime import datetime, timedelta, timezone
 TZ = timezone(timedelta(hours=8))
 START = datetime(2026, 7, 5, tzinfo=TZ)
 
-REGISTRY = {"sensors": [
-    {"id": "rg-1", "kind": "rainfall", "name": "Wuxing gauge", "region": "wuxing",
-     "lat": 30.87, "lon": 120.09},
-    {"id": "rg-2", "kind": "rainfall", "name": "Nanxun gauge", "region": "nanxun",
-     "lat": 30.88, "lon": 120.42},
-    {"id": "rg-3", "kind": "rainfall", "name": "Deqing gauge", "region": "deqing",
-     "lat": 30.54, "lon": 119.96},
-]}
+REGISTRY = {
+    "sensors": [
+        {
+            "id": "rg-1",
+            "kind": "rainfall",
+            "name": "Wuxing gauge",
+            "region": "wuxing",
+            "lat": 30.87,
+            "lon": 120.09,
+        },
+        {
+            "id": "rg-2",
+            "kind": "rainfall",
+            "name": "Nanxun gauge",
+            "region": "nanxun",
+            "lat": 30.88,
+            "lon": 120.42,
+        },
+        {
+            "id": "rg-3",
+            "kind": "rainfall",
+            "name": "Deqing gauge",
+            "region": "deqing",
+            "lat": 30.54,
+            "lon": 119.96,
+        },
+    ]
+}
 
 EXPECTED_RG1 = [
     ("2026-07-05T05:05:00+08:00", "raised", "yellow", None),
@@ -57,8 +77,15 @@ def readings(hours: int = 16) -> list[dict]:
             if sid == "rg-3" and 2 * 12 <= i < 4 * 12:
                 continue
             seq[sid] += 1
-            out.append({"sensor_id": sid, "kind": "rainfall", "ts": ts, "seq": seq[sid],
-                        "values": {"rain_mm": mm}})
+            out.append(
+                {
+                    "sensor_id": sid,
+                    "kind": "rainfall",
+                    "ts": ts,
+                    "seq": seq[sid],
+                    "values": {"rain_mm": mm},
+                }
+            )
     return out
 
 
@@ -66,12 +93,33 @@ def with_quiet_gauges(n: int, storm: list[dict]) -> tuple[dict, list[dict]]:
     """Return the registry with ``n`` more gauges (anji, 0.1 mm every 5 min) and all readings
     in event-time order; this drizzle (1.2 mm/h) stays below every landslide level, and none
     goes silent."""
-    registry = {"sensors": [*REGISTRY["sensors"], *(
-        {"id": f"rg-q{k}", "kind": "rainfall", "name": f"Quiet gauge {k}", "region": "anji",
-         "lat": 30.63, "lon": 119.68} for k in range(n))]}
-    quiet = [{"sensor_id": f"rg-q{k}", "kind": "rainfall",
-              "ts": (START + timedelta(minutes=5 * i)).isoformat(), "seq": i + 1,
-              "values": {"rain_mm": 0.1}} for i in range(16 * 12) for k in range(n)]
+    registry = {
+        "sensors": [
+            *REGISTRY["sensors"],
+            *(
+                {
+                    "id": f"rg-q{k}",
+                    "kind": "rainfall",
+                    "name": f"Quiet gauge {k}",
+                    "region": "anji",
+                    "lat": 30.63,
+                    "lon": 119.68,
+                }
+                for k in range(n)
+            ),
+        ]
+    }
+    quiet = [
+        {
+            "sensor_id": f"rg-q{k}",
+            "kind": "rainfall",
+            "ts": (START + timedelta(minutes=5 * i)).isoformat(),
+            "seq": i + 1,
+            "values": {"rain_mm": 0.1},
+        }
+        for i in range(16 * 12)
+        for k in range(n)
+    ]
     rows = sorted([*storm, *quiet], key=lambda r: r["ts"])  # stable: storm order kept
     return registry, rows
 

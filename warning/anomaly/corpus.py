@@ -60,8 +60,7 @@ def synthetic(count: int = 24, n: int = 4032, seed: int = 1) -> list[Labelled]:
     for k in range(count):
         rng = random.Random(seed * 1000 + k)
         level, amp, sigma = rng.uniform(5, 50), rng.uniform(0, 5), rng.uniform(0.2, 1.0)
-        x = [level + amp * math.sin(2 * math.pi * i / 288) + rng.gauss(0, sigma)
-             for i in range(n)]
+        x = [level + amp * math.sin(2 * math.pi * i / 288) + rng.gauss(0, sigma) for i in range(n)]
         first = probation(n) + 100
         spots = sorted(rng.sample(range(first, n - 200), 2))
         if spots[1] - spots[0] < 400:
@@ -69,8 +68,14 @@ def synthetic(count: int = 24, n: int = 4032, seed: int = 1) -> list[Labelled]:
         kinds = [SYNTHETIC_KINDS[(2 * k + j) % len(SYNTHETIC_KINDS)] for j in range(2)]
         for at, kind in zip(spots, kinds, strict=True):
             _inject(x, at, kind, sigma, rng)
-        out.append(Labelled(f"synthetic_{k:02d}_{'+'.join(kinds)}",
-                            [T0 + i * STEP_MS for i in range(n)], x, spots))
+        out.append(
+            Labelled(
+                f"synthetic_{k:02d}_{'+'.join(kinds)}",
+                [T0 + i * STEP_MS for i in range(n)],
+                x,
+                spots,
+            )
+        )
     return out
 
 
@@ -113,15 +118,22 @@ def simulated() -> list[Labelled]:
         values = apply_value_faults(sensor, true[sensor.id], sc)
         for name in sensor.fields:
             changed = values[name] != true[sensor.id][name]
-            onsets = [round(f.start_h / step_h) - 1 for f in faults
-                      if f.field in (None, name)
-                      and changed[round(f.start_h / step_h) - 1:round(f.end_h / step_h)].any()]
+            onsets = [
+                round(f.start_h / step_h) - 1
+                for f in faults
+                if f.field in (None, name)
+                and changed[round(f.start_h / step_h) - 1 : round(f.end_h / step_h)].any()
+            ]
             if onsets:
                 v = values[name]
-                out.append(Labelled(f"{sensor.id}.{name}",
-                                    [start + (i + 1) * int(step_h * 3_600_000)
-                                     for i in range(len(v))],
-                                    [float(a) for a in v], sorted(onsets)))
+                out.append(
+                    Labelled(
+                        f"{sensor.id}.{name}",
+                        [start + (i + 1) * int(step_h * 3_600_000) for i in range(len(v))],
+                        [float(a) for a in v],
+                        sorted(onsets),
+                    )
+                )
     return out
 
 
@@ -130,8 +142,7 @@ def score(detector: str, series: Labelled, **params: float) -> list[float]:
     return score_values(detector, series.ts, series.values, **params)
 
 
-def score_values(detector: str, ts: list[int], values: list[float], **params: float
-                 ) -> list[float]:
+def score_values(detector: str, ts: list[int], values: list[float], **params: float) -> list[float]:
     """Run a detector over values in stream order; the threshold baseline learns in probation."""
     if detector == "threshold":
         params = {"learn": probation(len(values)), **params}

@@ -74,8 +74,10 @@ def peer_map(sensors: Mapping[str, Mapping[str, Any]]) -> dict[str, tuple[str, .
     for members in groups.values():
         for receiver in members:
             here = sensors[receiver]
-            others = sorted((m for m in members if m != receiver),
-                            key=lambda m: (_distance(here, sensors[m]), m))
+            others = sorted(
+                (m for m in members if m != receiver),
+                key=lambda m: (_distance(here, sensors[m]), m),
+            )
             for sender in others[:MAX_PEERS]:
                 out.setdefault(sender, []).append(receiver)
     for receiver, attrs in sensors.items():
@@ -104,8 +106,15 @@ def remember(peers: dict[str, PeerSeen], r: Reading) -> None:
     peers[r.sensor_id] = PeerSeen(r.ts, r.kind, dict(r.values), before)
 
 
-def support(peers: Mapping[str, PeerSeen], kind: str, name: str, x: float, median: float,
-            ts: int, s: FaultSettings) -> tuple[str | None, str]:
+def support(
+    peers: Mapping[str, PeerSeen],
+    kind: str,
+    name: str,
+    x: float,
+    median: float,
+    ts: int,
+    s: FaultSettings,
+) -> tuple[str | None, str]:
     """Return (who corroborates, what the neighbours read) for a spike candidate of ``name``.
 
     >>> s = FaultSettings()
@@ -134,5 +143,6 @@ def support(peers: Mapping[str, PeerSeen], kind: str, name: str, x: float, media
                 moved = v - (0.0 if f in ZERO_REST else p.before.get(f, v))
                 if moved * departure > 0 and abs(moved) >= s.spike_z / 2 * scale_of(f):
                     return f"{sid} {f} {v:g} (linked)", f"{sid} {f} {v:g}"
-    return None, ", ".join(seen) if seen else \
-        f"no neighbour reading within {s.corroborate_ms // 60_000} min"
+    return None, ", ".join(
+        seen
+    ) if seen else f"no neighbour reading within {s.corroborate_ms // 60_000} min"

@@ -45,8 +45,12 @@ class RobustZ(Detector):
         self._stats: tuple[float, float] | None = None  # cached (median, scale)
 
     def __getstate__(self) -> dict:
-        return {"window": self.window, "min_scale": self.min_scale, "z_half": self.z_half,
-                "values": list(self.values)}
+        return {
+            "window": self.window,
+            "min_scale": self.min_scale,
+            "z_half": self.z_half,
+            "values": list(self.values),
+        }
 
     def __setstate__(self, state: dict) -> None:
         self.window, self.min_scale = state["window"], state["min_scale"]
@@ -93,8 +97,14 @@ class SeasonalEWMA(Detector):
     name = "seasonal_ewma"
     __slots__ = ("alpha", "min_scale", "z_half", "warmup", "offset_ms", "mean", "var", "n")
 
-    def __init__(self, alpha: float = 0.1, min_scale: float = 1e-3, z_half: float = 5.0,
-                 warmup: int = 3, utc_offset_h: float = 8.0):
+    def __init__(
+        self,
+        alpha: float = 0.1,
+        min_scale: float = 1e-3,
+        z_half: float = 5.0,
+        warmup: int = 3,
+        utc_offset_h: float = 8.0,
+    ):
         self.alpha = alpha
         self.min_scale = min_scale
         self.z_half = z_half
@@ -156,8 +166,9 @@ class Cusum(Detector):
     name = "cusum"
     __slots__ = ("alpha", "min_scale", "k", "h", "mean", "var", "n", "pos", "neg")
 
-    def __init__(self, alpha: float = 0.02, min_scale: float = 1e-3, k: float = 0.5,
-                 h: float = 5.0):
+    def __init__(
+        self, alpha: float = 0.02, min_scale: float = 1e-3, k: float = 0.5, h: float = 5.0
+    ):
         self.alpha = alpha
         self.min_scale = min_scale
         self.k = k
@@ -178,8 +189,13 @@ class Cusum(Detector):
     def __deepcopy__(self, memo: dict) -> Cusum:
         out = Cusum.__new__(Cusum)
         out.alpha, out.min_scale, out.k, out.h = self.alpha, self.min_scale, self.k, self.h
-        out.mean, out.var, out.n, out.pos, out.neg = (self.mean, self.var, self.n, self.pos,
-                                                      self.neg)
+        out.mean, out.var, out.n, out.pos, out.neg = (
+            self.mean,
+            self.var,
+            self.n,
+            self.pos,
+            self.neg,
+        )
         return out
 
     def _sums(self, x: float) -> tuple[float, float]:
@@ -218,8 +234,11 @@ class Combined(Detector):
     __slots__ = ("parts",)
 
     def __init__(self, min_scale: float = 1e-3):
-        self.parts = (RobustZ(min_scale=min_scale), SeasonalEWMA(min_scale=min_scale),
-                      Cusum(min_scale=min_scale))
+        self.parts = (
+            RobustZ(min_scale=min_scale),
+            SeasonalEWMA(min_scale=min_scale),
+            Cusum(min_scale=min_scale),
+        )
 
     def __getstate__(self) -> dict:
         return {"parts": self.parts}
@@ -264,10 +283,10 @@ class RandomScore(Detector):
         z = (self.state + _GOLDEN) & _MASK
         z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & _MASK
         z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & _MASK
-        return (z ^ (z >> 31)) / 2.0 ** 64
+        return (z ^ (z >> 31)) / 2.0**64
 
 
-_MASK = 2 ** 64 - 1
+_MASK = 2**64 - 1
 _GOLDEN = 0x9E3779B97F4A7C15
 
 
@@ -311,14 +330,17 @@ class Threshold(Detector):
 from warning.anomaly.quality import Quality  # noqa: E402  (it uses RobustZ)
 
 #: The streaming detectors run on every reading, by name.
-STREAMING: dict[str, type[Detector]] = {c.name: c for c in (RobustZ, SeasonalEWMA, Cusum,
-                                                                Surprise)}
+STREAMING: dict[str, type[Detector]] = {c.name: c for c in (RobustZ, SeasonalEWMA, Cusum, Surprise)}
 #: Every detector, baselines included (for ``anomaly score`` and the evaluation); ``default``
 #: is ``surprise``, what ``anomaly(field)`` gives; ``quality`` is the data-quality judge.
-DETECTORS: dict[str, type[Detector]] = {**STREAMING, Combined.name: Combined,
-                                        RandomScore.name: RandomScore,
-                                        Threshold.name: Threshold, Quality.name: Quality,
-                                        "default": Surprise}
+DETECTORS: dict[str, type[Detector]] = {
+    **STREAMING,
+    Combined.name: Combined,
+    RandomScore.name: RandomScore,
+    Threshold.name: Threshold,
+    Quality.name: Quality,
+    "default": Surprise,
+}
 
 
 def make(name: str, **params: float) -> Detector:

@@ -42,8 +42,11 @@ class Profile:
 
 STANDARD = Profile()
 #: NAB's three application profiles (``config/profiles.json``).
-PROFILES = {"standard": STANDARD, "reward_low_FP_rate": Profile(fp=0.22),
-            "reward_low_FN_rate": Profile(fn=2.0)}
+PROFILES = {
+    "standard": STANDARD,
+    "reward_low_FP_rate": Profile(fp=0.22),
+    "reward_low_FN_rate": Profile(fn=2.0),
+}
 
 
 @dataclass(frozen=True)
@@ -107,19 +110,20 @@ def windows(n: int, anomalies: Sequence[int]) -> list[tuple[int, int]]:
     return out
 
 
-def row_weights(n: int, wins: Sequence[tuple[int, int]], profile: Profile = STANDARD
-                ) -> tuple[np.ndarray, np.ndarray]:
+def row_weights(
+    n: int, wins: Sequence[tuple[int, int]], profile: Profile = STANDARD
+) -> tuple[np.ndarray, np.ndarray]:
     """Return each row's sweep score and window index (-1 outside), NAB's ``calcSweepScore``."""
     i = np.arange(n)
     weight = np.full(n, -profile.fp)
     win = np.full(n, -1)
     for k, (s, e) in enumerate(wins):
-        rows = i[s:e + 1]
-        weight[s:e + 1] = sigmoid(-(e - rows + 1) / (e - s + 1)) * profile.tp / MAX_TP
-        win[s:e + 1] = k
+        rows = i[s : e + 1]
+        weight[s : e + 1] = sigmoid(-(e - rows + 1) / (e - s + 1)) * profile.tp / MAX_TP
+        win[s : e + 1] = k
         nxt = wins[k + 1][0] if k + 1 < len(wins) else n
-        after = i[e + 1:nxt]
-        weight[e + 1:nxt] = sigmoid((after - e) / max(e - s, 1)) * profile.fp
+        after = i[e + 1 : nxt]
+        weight[e + 1 : nxt] = sigmoid((after - e) / max(e - s, 1)) * profile.fp
     return weight, win
 
 
@@ -136,8 +140,9 @@ class Result:
     windows: int
 
 
-def _rows(corpus: Sequence[ScoredSeries], profile: Profile
-          ) -> tuple[np.ndarray, np.ndarray, np.ndarray, int, int]:
+def _rows(
+    corpus: Sequence[ScoredSeries], profile: Profile
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, int, int]:
     scores, weights, wins = [], [], []
     total = scorable = 0
     for s in corpus:
@@ -151,12 +156,18 @@ def _rows(corpus: Sequence[ScoredSeries], profile: Profile
         wins.append(k[p:])
         scorable += len(set(k[p:][k[p:] >= 0].tolist()))
         total += len(ws)
-    return (np.concatenate(scores or [np.zeros(0)]), np.concatenate(weights or [np.zeros(0)]),
-            np.concatenate(wins or [np.zeros(0, dtype=int)]), total, scorable)
+    return (
+        np.concatenate(scores or [np.zeros(0)]),
+        np.concatenate(weights or [np.zeros(0)]),
+        np.concatenate(wins or [np.zeros(0, dtype=int)]),
+        total,
+        scorable,
+    )
 
 
-def sweep(corpus: Sequence[ScoredSeries], profile: Profile = STANDARD
-          ) -> tuple[np.ndarray, np.ndarray, np.ndarray, int, int]:
+def sweep(
+    corpus: Sequence[ScoredSeries], profile: Profile = STANDARD
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, int, int]:
     """Return every threshold (descending, 1.1 first), its raw corpus score and detections.
 
     Also returns the number of windows and of scorable windows (with a row after probation).
@@ -182,8 +193,14 @@ def sweep(corpus: Sequence[ScoredSeries], profile: Profile = STANDARD
     return thresholds, raws, detected, total, scorable
 
 
-def _result(corpus: Sequence[ScoredSeries], profile: Profile, t: float, raw: float, total: int,
-            scorable: int) -> Result:
+def _result(
+    corpus: Sequence[ScoredSeries],
+    profile: Profile,
+    t: float,
+    raw: float,
+    total: int,
+    scorable: int,
+) -> Result:
     tp = fp = 0
     for s in corpus:
         x = np.asarray(s.scores, dtype=float)
@@ -216,7 +233,8 @@ def at(corpus: Sequence[ScoredSeries], threshold: float, profile: Profile = STAN
     return _result(corpus, profile, threshold, raw, total, scorable)
 
 
-def normalised(corpus: Sequence[ScoredSeries], threshold: float, profile: Profile = STANDARD
-               ) -> float:
+def normalised(
+    corpus: Sequence[ScoredSeries], threshold: float, profile: Profile = STANDARD
+) -> float:
     """Return the normalised corpus score at a threshold: null detector 0, perfect 100."""
     return at(corpus, threshold, profile).score

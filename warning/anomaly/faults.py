@@ -21,15 +21,27 @@ HAZARD = "sensor_fault"
 #: Every fault this package diagnoses.
 FAULTS = ("spike", "stuck", "dropout", "drift", "clock_skew")
 LEVEL = Level.BLUE
-INSTRUCTION = ("Maintenance: inspect the sensor; treat its readings as suspect until this "
-               "warning clears.")
+INSTRUCTION = (
+    "Maintenance: inspect the sensor; treat its readings as suspect until this warning clears."
+)
 
 #: The smallest meaningful change per field (about the reporting resolution, in the field's
 #: unit): scale floors for detectors, so that a flat series does not make noise look infinite.
 FIELD_SCALE: dict[str, float] = {
-    "rain_mm": 1.0, "level_m": 0.01, "inflow_m3s": 1.0, "outflow_m3s": 1.0,
-    "displacement_mm": 0.1, "tilt_deg": 0.01, "temp_c": 0.3, "rh_pct": 2.0, "wind_kmh": 2.0,
-    "lel_pct": 0.5, "h2s_ppm": 0.1, "co_ppm": 1.0, "cl2_ppm": 0.05, "nh3_ppm": 1.0,
+    "rain_mm": 1.0,
+    "level_m": 0.01,
+    "inflow_m3s": 1.0,
+    "outflow_m3s": 1.0,
+    "displacement_mm": 0.1,
+    "tilt_deg": 0.01,
+    "temp_c": 0.3,
+    "rh_pct": 2.0,
+    "wind_kmh": 2.0,
+    "lel_pct": 0.5,
+    "h2s_ppm": 0.1,
+    "co_ppm": 1.0,
+    "cl2_ppm": 0.05,
+    "nh3_ppm": 1.0,
     "o2_pct": 0.1,
 }
 #: Fields whose rest state is zero (a dry gauge, calm air): zeros and repeats are normal, so
@@ -105,45 +117,108 @@ class ActiveFault:
 
 
 #: The faults and the instruction in Chinese, for officers' messages.
-FAULTS_ZH = {"spike": "跳变", "stuck": "卡值", "dropout": "掉线", "drift": "漂移",
-             "clock_skew": "时钟偏差"}
+FAULTS_ZH = {
+    "spike": "跳变",
+    "stuck": "卡值",
+    "dropout": "掉线",
+    "drift": "漂移",
+    "clock_skew": "时钟偏差",
+}
 INSTRUCTION_ZH = "维护：检修该传感器；预警解除前，其读数视为可疑。"
 
 
-def _texts(name: str, subject: str, attrs: Mapping[str, Any], field: str, cleared: bool
-           ) -> dict[str, dict[str, Any]]:
+def _texts(
+    name: str, subject: str, attrs: Mapping[str, Any], field: str, cleared: bool
+) -> dict[str, dict[str, Any]]:
     """Return a fault event's texts for officers, in Chinese and English (no field keys)."""
     zh = f"{place_name(attrs, subject, 'zh-CN')}：传感器{FAULTS_ZH.get(name, '')}故障"
-    en = f"{place_name(attrs, subject, 'en')}: sensor fault ({name.replace('_', ' ')}) on " \
-         f"{field.replace('_', ' ')}"
-    return {"zh-CN": {"message": ("已解除：" + zh) if cleared else zh,
-                      "instruction": "" if cleared else INSTRUCTION_ZH,
-                      "place": place_name(attrs, subject, "zh-CN"),
-                      "region": region_name(attrs, "zh-CN"), "labels": {}, "units": {}},
-            "en": {"message": ("Cleared: " + en) if cleared else en,
-                   "instruction": "" if cleared else INSTRUCTION,
-                   "place": place_name(attrs, subject, "en"),
-                   "region": region_name(attrs, "en"), "labels": {}, "units": {}}}
+    en = (
+        f"{place_name(attrs, subject, 'en')}: sensor fault ({name.replace('_', ' ')}) on "
+        f"{field.replace('_', ' ')}"
+    )
+    return {
+        "zh-CN": {
+            "message": ("已解除：" + zh) if cleared else zh,
+            "instruction": "" if cleared else INSTRUCTION_ZH,
+            "place": place_name(attrs, subject, "zh-CN"),
+            "region": region_name(attrs, "zh-CN"),
+            "labels": {},
+            "units": {},
+        },
+        "en": {
+            "message": ("Cleared: " + en) if cleared else en,
+            "instruction": "" if cleared else INSTRUCTION,
+            "place": place_name(attrs, subject, "en"),
+            "region": region_name(attrs, "en"),
+            "labels": {},
+            "units": {},
+        },
+    }
 
 
-def raised(name: str, subject: str, region: str, ts: int, field: str, detail: str,
-           values: Mapping[str, float | None], attrs: Mapping[str, Any],
-           received_at: float = 0.0) -> tuple[ActiveFault, WarningEvent]:
+def raised(
+    name: str,
+    subject: str,
+    region: str,
+    ts: int,
+    field: str,
+    detail: str,
+    values: Mapping[str, float | None],
+    attrs: Mapping[str, Any],
+    received_at: float = 0.0,
+) -> tuple[ActiveFault, WarningEvent]:
     """Return the new fault episode and its ``raised`` warning event."""
     rule_id = f"{HAZARD}_{name}"
     wid = warning_id(rule_id, subject, ts)
     message = f"{place_name(attrs, subject, DEFAULT)}: sensor fault {name} on {field}: {detail}"
-    event = WarningEvent(wid, "raised", rule_id, HAZARD, LEVEL, None, subject, region, ts,
-                         {f"fault_{name}": 1.0, **values}, message, INSTRUCTION, "Observed",
-                         received_at, _texts(name, subject, attrs, field, False))
+    event = WarningEvent(
+        wid,
+        "raised",
+        rule_id,
+        HAZARD,
+        LEVEL,
+        None,
+        subject,
+        region,
+        ts,
+        {f"fault_{name}": 1.0, **values},
+        message,
+        INSTRUCTION,
+        "Observed",
+        received_at,
+        _texts(name, subject, attrs, field, False),
+    )
     return ActiveFault(wid, ts, ts, field, detail), event
 
 
-def cleared(name: str, fault: ActiveFault, subject: str, region: str, ts: int,
-            attrs: Mapping[str, Any], received_at: float = 0.0) -> WarningEvent:
+def cleared(
+    name: str,
+    fault: ActiveFault,
+    subject: str,
+    region: str,
+    ts: int,
+    attrs: Mapping[str, Any],
+    received_at: float = 0.0,
+) -> WarningEvent:
     """Return the ``cleared`` event of a fault episode."""
-    message = (f"Cleared: {place_name(attrs, subject, DEFAULT)}: sensor fault {name} on "
-               f"{fault.field} (no evidence since the reading at its last sign)")
-    return WarningEvent(fault.warning_id, "cleared", f"{HAZARD}_{name}", HAZARD, None, LEVEL,
-                        subject, region, ts, {f"fault_{name}": 0.0}, message, "", "Observed",
-                        received_at, _texts(name, subject, attrs, fault.field, True))
+    message = (
+        f"Cleared: {place_name(attrs, subject, DEFAULT)}: sensor fault {name} on "
+        f"{fault.field} (no evidence since the reading at its last sign)"
+    )
+    return WarningEvent(
+        fault.warning_id,
+        "cleared",
+        f"{HAZARD}_{name}",
+        HAZARD,
+        None,
+        LEVEL,
+        subject,
+        region,
+        ts,
+        {f"fault_{name}": 0.0},
+        message,
+        "",
+        "Observed",
+        received_at,
+        _texts(name, subject, attrs, fault.field, True),
+    )

@@ -40,8 +40,13 @@ class FieldWatch:
         self.surprise.learn_one(x, ts)
 
     def __deepcopy__(self, memo: dict) -> FieldWatch:
-        return FieldWatch(self.robust.__deepcopy__(memo), self.surprise.__deepcopy__(memo),
-                          self.prev_z, self.pending_spike, self.zeros)
+        return FieldWatch(
+            self.robust.__deepcopy__(memo),
+            self.surprise.__deepcopy__(memo),
+            self.prev_z,
+            self.pending_spike,
+            self.zeros,
+        )
 
 
 @dataclass
@@ -61,11 +66,18 @@ class Health:
 
     def __deepcopy__(self, memo: dict) -> Health:
         # bytewax deep-copies state at every snapshot; the generic deepcopy took ~260 us.
-        return Health({k: w.__deepcopy__(memo) for k, w in self.fields.items()},
-                      dict(self.scores),
-                      None if self.previous is None else dict(self.previous), self.run,
-                      self.longest, self.seen, self.changes, self.weight,
-                      {k: copy(f) for k, f in self.active.items()}, self.suspect)
+        return Health(
+            {k: w.__deepcopy__(memo) for k, w in self.fields.items()},
+            dict(self.scores),
+            None if self.previous is None else dict(self.previous),
+            self.run,
+            self.longest,
+            self.seen,
+            self.changes,
+            self.weight,
+            {k: copy(f) for k, f in self.active.items()},
+            self.suspect,
+        )
 
     def has_fault(self, name: str | None = None) -> bool:
         """Return True if a fault (or the named one) is active."""
@@ -104,8 +116,9 @@ class Monitor:
         floor = faults.scale_of(name)
         return FieldWatch(RobustZ(self.settings.window, floor), Surprise(min_scale=floor))
 
-    def observe(self, h: Health, r: Reading, attrs: Mapping[str, Any],
-                support: Support | None = None) -> Verdict:
+    def observe(
+        self, h: Health, r: Reading, attrs: Mapping[str, Any], support: Support | None = None
+    ) -> Verdict:
         """Score an accepted reading, diagnose faults, and return the verdict.
 
         With ``support``, a spike candidate that a neighbour corroborates is a real event:
@@ -129,9 +142,14 @@ class Monitor:
             if w.pending_spike is not None:
                 early = h.active.get("spike")
                 if abs(z) < s.spike_z / 2:
-                    evidence.append(("spike", name, f"{w.pending_spike:g} between "
-                                     f"readings near {st[0]:g}" if st else "",
-                                     {"spike_value": w.pending_spike}))
+                    evidence.append(
+                        (
+                            "spike",
+                            name,
+                            f"{w.pending_spike:g} between readings near {st[0]:g}" if st else "",
+                            {"spike_value": w.pending_spike},
+                        )
+                    )
                     if early is not None:
                         early.early = False  # confirmed
                 elif early is not None and early.early and early.field == name:
@@ -153,10 +171,17 @@ class Monitor:
                 w.zeros += 1
                 learn = False  # keep the baseline of the healthy sensor
                 suspect = suspect or f"{name} dropped to zero"
-                if st is not None and \
-                        w.zeros >= (1 if all_zero and len(values) > 1 else s.dropout_min_zeros):
-                    evidence.append(("dropout", name, f"reads 0 against a median of "
-                                     f"{st[0]:g}", {"baseline": st[0]}))
+                if st is not None and w.zeros >= (
+                    1 if all_zero and len(values) > 1 else s.dropout_min_zeros
+                ):
+                    evidence.append(
+                        (
+                            "dropout",
+                            name,
+                            f"reads 0 against a median of {st[0]:g}",
+                            {"baseline": st[0]},
+                        )
+                    )
             else:
                 w.zeros = 0
             if s.suspect_score is not None and score >= s.suspect_score:
@@ -174,12 +199,25 @@ class Monitor:
         h.suspect = suspect
         return Verdict(suspect, tuple(events), spike if suspect and spike else None)
 
-    def name_spike(self, h: Health, r: Reading, spike: tuple[str, float, float], why: str,
-                   attrs: Mapping[str, Any]) -> list[WarningEvent]:
+    def name_spike(
+        self,
+        h: Health,
+        r: Reading,
+        spike: tuple[str, float, float],
+        why: str,
+        attrs: Mapping[str, Any],
+    ) -> list[WarningEvent]:
         """Raise the spike fault of an uncorroborated candidate now, with its warning."""
         name, x, median = spike
-        out = self._evidence(h, "spike", r, name, f"{x:g} against readings near {median:g}, "
-                             f"not yet confirmed: {why}", {"spike_value": x}, attrs)
+        out = self._evidence(
+            h,
+            "spike",
+            r,
+            name,
+            f"{x:g} against readings near {median:g}, not yet confirmed: {why}",
+            {"spike_value": x},
+            attrs,
+        )
         if out:
             h.active["spike"].early = True
         return out
@@ -190,21 +228,27 @@ class Monitor:
         if w is not None:
             w.pending_spike = None
 
-    def late(self, h: Health, r: Reading, watermark: int, attrs: Mapping[str, Any]
-             ) -> Verdict:
+    def late(self, h: Health, r: Reading, watermark: int, attrs: Mapping[str, Any]) -> Verdict:
         """Diagnose a reading refused as late: hours behind its own sensor is clock skew."""
         behind = watermark - r.ts
         if behind < self.settings.skew_ms:
             return Verdict(None)
         hours = behind / 3_600_000
         at = Reading(r.sensor_id, r.kind, r.region, watermark, r.values, r.seq, r.received_at)
-        events = self._evidence(h, "clock_skew", at, "ts",
-                                f"stamped {hours:.1f} h behind the sensor's own latest reading",
-                                {"skew_h": round(-hours, 3)}, attrs)
+        events = self._evidence(
+            h,
+            "clock_skew",
+            at,
+            "ts",
+            f"stamped {hours:.1f} h behind the sensor's own latest reading",
+            {"skew_h": round(-hours, 3)},
+            attrs,
+        )
         return Verdict("clock_skew", tuple(events))
 
-    def _stuck(self, h: Health, values: Mapping[str, float], all_zero: bool,
-               evidence: list) -> None:
+    def _stuck(
+        self, h: Health, values: Mapping[str, float], all_zero: bool, evidence: list
+    ) -> None:
         s = self.settings
         prev, h.previous = h.previous, {k: v for k, v in values.items() if k not in ZERO_REST}
         if not h.previous:
@@ -225,24 +269,43 @@ class Monitor:
         needed = s.stuck_run(rate, h.longest)
         if h.run >= needed:
             shown = ", ".join(f"{k} {v:g}" for k, v in h.previous.items())
-            evidence.append(("stuck", ",".join(h.previous), f"{shown} repeated {h.run} times "
-                             f"(changes {rate:.0%} of readings)",
-                             {"repeats": float(h.run), "change_rate": round(rate, 4)}))
+            evidence.append(
+                (
+                    "stuck",
+                    ",".join(h.previous),
+                    f"{shown} repeated {h.run} times (changes {rate:.0%} of readings)",
+                    {"repeats": float(h.run), "change_rate": round(rate, 4)},
+                )
+            )
 
-    def _evidence(self, h: Health, name: str, r: Reading, fld: str, detail: str,
-                  extra: Mapping[str, float | None], attrs: Mapping[str, Any]
-                  ) -> list[WarningEvent]:
+    def _evidence(
+        self,
+        h: Health,
+        name: str,
+        r: Reading,
+        fld: str,
+        detail: str,
+        extra: Mapping[str, float | None],
+        attrs: Mapping[str, Any],
+    ) -> list[WarningEvent]:
         found = h.active.get(name)
         if found is not None:
             found.last = max(found.last, r.ts)
             return []
-        fault, event = faults.raised(name, r.sensor_id, r.region, r.ts, fld, detail, extra,
-                                     attrs, r.received_at)
+        fault, event = faults.raised(
+            name, r.sensor_id, r.region, r.ts, fld, detail, extra, attrs, r.received_at
+        )
         h.active[name] = fault
         return [event]
 
-    def _clear(self, h: Health, r: Reading, attrs: Mapping[str, Any], fresh: set[str],
-               unsaid: frozenset[str] | set[str] = frozenset()) -> list[WarningEvent]:
+    def _clear(
+        self,
+        h: Health,
+        r: Reading,
+        attrs: Mapping[str, Any],
+        fresh: set[str],
+        unsaid: frozenset[str] | set[str] = frozenset(),
+    ) -> list[WarningEvent]:
         out = []
         for name in sorted(h.active):
             if name in fresh:
@@ -250,6 +313,7 @@ class Monitor:
             fault = h.active[name]
             if name in unsaid or r.ts - fault.last >= self.settings.clear_after_ms:
                 del h.active[name]
-                out.append(faults.cleared(name, fault, r.sensor_id, r.region, r.ts, attrs,
-                                          r.received_at))
+                out.append(
+                    faults.cleared(name, fault, r.sensor_id, r.region, r.ts, attrs, r.received_at)
+                )
         return out

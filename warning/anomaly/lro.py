@@ -21,8 +21,13 @@ from pathlib import Path
 
 import numpy as np
 
-SITES = {"BlackSmithFork": "BlacksmithFork", "MainStreet": "MainStreet", "Mendon": "Mendon",
-         "TonyGrove": "TonyGrove", "WaterLab": "Waterlab"}
+SITES = {
+    "BlackSmithFork": "BlacksmithFork",
+    "MainStreet": "MainStreet",
+    "Mendon": "Mendon",
+    "TonyGrove": "TonyGrove",
+    "WaterLab": "Waterlab",
+}
 VARIABLES = ("temp", "cond", "ph", "do")
 
 
@@ -44,8 +49,11 @@ def parameters(path: Path) -> dict[tuple[str, str], tuple[float, float, int]]:
     out: dict[tuple[str, str], tuple[float, float, int]] = {}
     site = ""
     for line_site, var, hi, lo, persist in re.findall(
-            r"^    '(\w+)': \{|'(\w+)' ?: Parameters\(max_range=([-\d.]+),\s*min_range=([-\d.]+),"
-            r"\s*persist=(\d+)", text, flags=re.M):
+        r"^    '(\w+)': \{|'(\w+)' ?: Parameters\(max_range=([-\d.]+),\s*min_range=([-\d.]+),"
+        r"\s*persist=(\d+)",
+        text,
+        flags=re.M,
+    ):
         if line_site:
             site = line_site
         else:
@@ -68,8 +76,11 @@ def load(root: Path, year: int = 2019) -> list[LroSeries]:
             labels = frame[f"{var}_qual"].notna().to_numpy()
             if labels.any():
                 lo, hi, persist = params[(key, var)]
-                out.append(LroSeries(f"{site}.{var}", frame[var].to_numpy(dtype=float), labels,
-                                     lo, hi, persist))
+                out.append(
+                    LroSeries(
+                        f"{site}.{var}", frame[var].to_numpy(dtype=float), labels, lo, hi, persist
+                    )
+                )
     if not out:
         raise ValueError(f"{root}: expected LRO_data/<Site>{year}.csv with labels, found none")
     return out
@@ -84,7 +95,7 @@ def baseline(s: LroSeries) -> np.ndarray:
     for i in np.flatnonzero(same):  # run length of repeats ending at each row
         run[i] = run[i - 1] + 1
     for i in np.flatnonzero(run >= s.persist - 1):
-        out[i - run[i]:i + 1] = True
+        out[i - run[i] : i + 1] = True
     return out
 
 
@@ -92,7 +103,7 @@ def events(flags: np.ndarray, wf: int = 1) -> np.ndarray:
     """Return the rows of flagged events widened by ``wf`` rows each side."""
     kernel = np.ones(2 * wf + 1, dtype=int)
     wide = np.convolve(flags.astype(int), kernel, mode="same") > 0
-    wide[:wf] = wide[len(wide) - wf:] = False
+    wide[:wf] = wide[len(wide) - wf :] = False
     return wide
 
 
@@ -110,8 +121,9 @@ def event_counts(labels: np.ndarray, detected: np.ndarray, wf: int = 1) -> tuple
     return tp, fp, fn
 
 
-def score(corpus: list[LroSeries], detect: Callable[[LroSeries], np.ndarray],
-          drop_sentinels: bool) -> tuple[int, int, int]:
+def score(
+    corpus: list[LroSeries], detect: Callable[[LroSeries], np.ndarray], drop_sentinels: bool
+) -> tuple[int, int, int]:
     """Return the corpus's event counts for a detector (True per flagged row)."""
     from warning.anomaly.quality import SENTINELS
 
@@ -123,8 +135,9 @@ def score(corpus: list[LroSeries], detect: Callable[[LroSeries], np.ndarray],
     return int(total[0]), int(total[1]), int(total[2])
 
 
-def streaming(name: str, threshold: float = 0.5, **params: float
-              ) -> Callable[[LroSeries], np.ndarray]:
+def streaming(
+    name: str, threshold: float = 0.5, **params: float
+) -> Callable[[LroSeries], np.ndarray]:
     """Return a detect function running a streaming detector (``quality`` gets the ranges)."""
     from warning.anomaly.detectors import make
 

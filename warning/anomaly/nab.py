@@ -32,8 +32,7 @@ def _stamps(texts: list[str] | np.ndarray, where: str) -> np.ndarray:
     try:
         return np.array(texts, dtype="datetime64[ms]").astype(np.int64)
     except ValueError as exc:
-        raise ValueError(f"{where}: expected timestamps like 2014-04-01 00:00:00 ({exc})") \
-            from None
+        raise ValueError(f"{where}: expected timestamps like 2014-04-01 00:00:00 ({exc})") from None
 
 
 def _read_csv(path: Path, columns: tuple[str, ...]) -> dict[str, np.ndarray]:
@@ -45,15 +44,17 @@ def _read_csv(path: Path, columns: tuple[str, ...]) -> dict[str, np.ndarray]:
         raise ValueError(f"{path}: {exc}") from None
     missing = [c for c in columns if c not in frame.columns]
     if missing:
-        raise ValueError(f"{path}:1: expected columns {', '.join(columns)}, missing "
-                         f"{', '.join(missing)}")
+        raise ValueError(
+            f"{path}:1: expected columns {', '.join(columns)}, missing {', '.join(missing)}"
+        )
     out = {"timestamp": _stamps(frame["timestamp"].str.replace(" ", "T").to_numpy(), str(path))}
     for c in columns[1:]:
         col = pd.to_numeric(frame[c], errors="coerce").to_numpy(dtype=float)
         bad = np.flatnonzero(np.isnan(col))
         if bad.size:
-            raise ValueError(f"{path}:{bad[0] + 2}: expected a number in {c}, found "
-                             f"{frame[c].iloc[bad[0]]!r}")
+            raise ValueError(
+                f"{path}:{bad[0] + 2}: expected a number in {c}, found {frame[c].iloc[bad[0]]!r}"
+            )
         out[c] = col
     return out
 
@@ -62,8 +63,9 @@ def load(root: Path) -> list[NabFile]:
     """Return every labelled series of a NAB checkout, in name order."""
     labels = root / "labels" / "combined_windows.json"
     if not labels.is_file():
-        raise ValueError(f"{root}: expected a NAB checkout with {labels.relative_to(root)}, "
-                         "found none")
+        raise ValueError(
+            f"{root}: expected a NAB checkout with {labels.relative_to(root)}, found none"
+        )
     marked = json.loads(labels.read_text(encoding="utf-8"))
     out = []
     for rel in sorted(marked):
@@ -88,8 +90,10 @@ def shipped(root: Path, detector: str, corpus: list[NabFile]) -> list[ScoredSeri
         path = root / "results" / detector / group / f"{detector}_{name}"
         cols = _read_csv(path, ("timestamp", "anomaly_score"))
         if cols["anomaly_score"].size != f.values.size:
-            raise ValueError(f"{path}: expected {f.values.size} rows as in data/{f.rel}, found "
-                             f"{cols['anomaly_score'].size}")
+            raise ValueError(
+                f"{path}: expected {f.values.size} rows as in data/{f.rel}, found "
+                f"{cols['anomaly_score'].size}"
+            )
         out.append(ScoredSeries(cols["anomaly_score"].tolist(), ranges=f.ranges, name=f.rel))
     return out
 

@@ -76,7 +76,7 @@ class RegionState:
     peers: dict[str, Peer] = field(default_factory=dict)
     gauges: dict[str, Gauge] = field(default_factory=dict)
     wet_until: int = 0
-    counted_at: int = -(2 ** 62)  # event time of the last count of wet gauges
+    counted_at: int = -(2**62)  # event time of the last count of wet gauges
 
 
 def region_key(r: Reading) -> str:
@@ -97,8 +97,9 @@ def is_wet(r: Reading) -> bool:
 class Neighbours:
     """The drift diagnosis; settings and registry only, state lives in ``RegionState``."""
 
-    def __init__(self, settings: FaultSettings,
-                 attrs_for: Callable[[str, str, str], Mapping[str, Any]]):
+    def __init__(
+        self, settings: FaultSettings, attrs_for: Callable[[str, str, str], Mapping[str, Any]]
+    ):
         self.settings = settings
         self.attrs_for = attrs_for
 
@@ -107,8 +108,10 @@ class Neighbours:
         g = state.gauges.get(r.sensor_id)
         if g is None:
             g = state.gauges[r.sensor_id] = Gauge()
-        if g.add(r.ts, r.values.get("rain_mm", 0.0)) < WET_MM or \
-                r.ts - state.counted_at < WET_RECOUNT_MS:
+        if (
+            g.add(r.ts, r.values.get("rain_mm", 0.0)) < WET_MM
+            or r.ts - state.counted_at < WET_RECOUNT_MS
+        ):
             return
         state.counted_at = r.ts  # a count visits every gauge: at most once per 5 min
         wet = sum(1 for other in state.gauges.values() if other.add(r.ts, 0.0) >= WET_MM)
@@ -138,9 +141,15 @@ class Neighbours:
                 me.baseline[name], me.change[name] = x, 0.0
                 continue
             change = me.change[name] = x - base
-            others = [p.change[name] for sid, p in state.peers.items()
-                      if p.group == me.group and sid != r.sensor_id and p.n >= WARMUP
-                      and name in p.change and r.ts - p.ts <= FRESH_MS]
+            others = [
+                p.change[name]
+                for sid, p in state.peers.items()
+                if p.group == me.group
+                and sid != r.sensor_id
+                and p.n >= WARMUP
+                and name in p.change
+                and r.ts - p.ts <= FRESH_MS
+            ]
             limit = s.drift_k * faults.scale_of(name)
             off = 0.0
             if others and me.n >= WARMUP and not wet:
@@ -151,21 +160,32 @@ class Neighbours:
                 a = max(s.drift_alpha, 1 / me.n)
                 me.baseline[name] = base + a * (x - base)
             if me.held[name] >= s.drift_hold and evidence is None:
-                evidence = (f"{name} moved {change:+.3g} against its neighbours' "
-                            f"{median(others):+.3g} for {me.held[name]} readings",
-                            {"offset": round(off, 6), "neighbours": float(len(others))})
+                evidence = (
+                    f"{name} moved {change:+.3g} against its neighbours' "
+                    f"{median(others):+.3g} for {me.held[name]} readings",
+                    {"offset": round(off, 6), "neighbours": float(len(others))},
+                )
                 fld = name
         attrs = self.attrs_for(r.sensor_id, r.kind, r.region)
         if evidence is not None:
             if me.active is None:
-                me.active, event = faults.raised("drift", r.sensor_id, r.region, r.ts, fld,
-                                                 evidence[0], evidence[1], attrs,
-                                                 r.received_at)
+                me.active, event = faults.raised(
+                    "drift",
+                    r.sensor_id,
+                    r.region,
+                    r.ts,
+                    fld,
+                    evidence[0],
+                    evidence[1],
+                    attrs,
+                    r.received_at,
+                )
                 return [event]
             me.active.last = r.ts
             return []
         if me.active is not None and r.ts - me.active.last >= s.clear_after_ms:
             done, me.active = me.active, None
-            return [faults.cleared("drift", done, r.sensor_id, r.region, r.ts, attrs,
-                                   r.received_at)]
+            return [
+                faults.cleared("drift", done, r.sensor_id, r.region, r.ts, attrs, r.received_at)
+            ]
         return []

@@ -39,12 +39,30 @@ class Quality(Detector):
     """Sentinel, spike, stuck and dropout signs of a sensor fault, per value."""
 
     name = "quality"
-    __slots__ = ("spike_z", "stuck_min", "stuck_chance", "low", "high", "robust", "last", "run",
-                 "changes", "weight", "pending")
+    __slots__ = (
+        "spike_z",
+        "stuck_min",
+        "stuck_chance",
+        "low",
+        "high",
+        "robust",
+        "last",
+        "run",
+        "changes",
+        "weight",
+        "pending",
+    )
 
-    def __init__(self, window: int = 32, spike_z: float = 15.0, stuck_min: int = 30,
-                 stuck_chance: float = 1e-4, min_scale: float = 1e-3,
-                 low: float = -math.inf, high: float = math.inf):
+    def __init__(
+        self,
+        window: int = 32,
+        spike_z: float = 15.0,
+        stuck_min: int = 30,
+        stuck_chance: float = 1e-4,
+        min_scale: float = 1e-3,
+        low: float = -math.inf,
+        high: float = math.inf,
+    ):
         from warning.anomaly.detectors import RobustZ  # detectors registers this class
 
         self.spike_z, self.stuck_min, self.stuck_chance = spike_z, stuck_min, stuck_chance

@@ -31,8 +31,23 @@ from warning.anomaly.base import Detector
 _LOG_FLOOR = math.log(1e-10)
 _NAN = float("nan")
 _SQRT2 = math.sqrt(2.0)
-_PARAMS = ("bins", "order", "slots", "rate", "short", "alpha", "warm", "tol", "smooth",
-           "smooth_tol", "rest", "base", "min_scale", "floor", "half")
+_PARAMS = (
+    "bins",
+    "order",
+    "slots",
+    "rate",
+    "short",
+    "alpha",
+    "warm",
+    "tol",
+    "smooth",
+    "smooth_tol",
+    "rest",
+    "base",
+    "min_scale",
+    "floor",
+    "half",
+)
 _STATE = ("lo", "hi", "sm", "smlo", "smhi", "hist", "keys", "buf", "m", "v", "n", "last")
 
 
@@ -42,11 +57,24 @@ class Surprise(Detector):
     name = "surprise"
     __slots__ = (*_PARAMS, *_STATE, "table", "_cache")
 
-    def __init__(self, bins: tuple[int, ...] = (16,), order: int = 3, slots: int = 512,
-                 rate: float = 0.3, short: int = 10, alpha: float = 0.0003, warm: int = 150,
-                 tol: float = 0.02, smooth: float = 0.1, smooth_tol: float = 0.01,
-                 rest: int = 75, base: float = 0.3, min_scale: float = 1e-9,
-                 floor: float = 0.5, half: float = 0.05):
+    def __init__(
+        self,
+        bins: tuple[int, ...] = (16,),
+        order: int = 3,
+        slots: int = 512,
+        rate: float = 0.3,
+        short: int = 10,
+        alpha: float = 0.0003,
+        warm: int = 150,
+        tol: float = 0.02,
+        smooth: float = 0.1,
+        smooth_tol: float = 0.01,
+        rest: int = 75,
+        base: float = 0.3,
+        min_scale: float = 1e-9,
+        floor: float = 0.5,
+        half: float = 0.05,
+    ):
         self.bins, self.order, self.slots, self.rate = tuple(bins), order, slots, rate
         self.short, self.alpha, self.warm, self.tol = short, alpha, warm, tol
         self.smooth, self.smooth_tol, self.rest, self.base = smooth, smooth_tol, rest, base
@@ -101,7 +129,7 @@ class Surprise(Detector):
             p = table[slot]
             errs += 1.0 if p != p else min(abs(x - p) / width, 1.0)
         raw = errs / len(self.keys)
-        recent = self.buf[-(self.short - 1):] if self.short > 1 else []
+        recent = self.buf[-(self.short - 1) :] if self.short > 1 else []
         mean = (sum(recent) + raw) / (len(recent) + 1)
         sm = self.sm + self.smooth * (x - self.sm)
         if self.n - self.last < self.rest:
@@ -134,8 +162,7 @@ class Surprise(Detector):
         """Take ``x`` into the range, the context table, the likelihood and the rest."""
         x = float(x)
         c = self._cache
-        score, raw, mean, lo, hi, sm = c[2] if c and c[0] == x and c[1] == self.n \
-            else self._step(x)
+        score, raw, mean, lo, hi, sm = c[2] if c and c[0] == x and c[1] == self.n else self._step(x)
         self._cache = None
         if score >= self.base:
             self.last = self.n

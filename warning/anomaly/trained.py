@@ -55,8 +55,9 @@ class Featurizer:
 
     recent: dict[str, deque[tuple[int, float]]] = field(default_factory=dict)
 
-    def row(self, ts: int, values: Mapping[str, float], fields: Sequence[str],
-            utc_offset_h: float = 8.0) -> list[float] | None:
+    def row(
+        self, ts: int, values: Mapping[str, float], fields: Sequence[str], utc_offset_h: float = 8.0
+    ) -> list[float] | None:
         """Take a reading and return its feature row (None when a field is missing)."""
         out: list[float] = []
         for f in sorted(fields):
@@ -96,13 +97,21 @@ def read_readings(path: Path) -> list[dict[str, Any]]:
 
     out = []
     with path.open(encoding="utf-8", newline="") as f:
-        rows: Iterable[Any] = (csv_row_to_object(r) for r in csv.DictReader(f)) \
-            if path.suffix == ".csv" else (_json(line) for line in f)
+        rows: Iterable[Any] = (
+            (csv_row_to_object(r) for r in csv.DictReader(f))
+            if path.suffix == ".csv"
+            else (_json(line) for line in f)
+        )
         for obj in rows:
             try:
-                out.append({"sensor_id": obj["sensor_id"], "kind": obj["kind"],
-                            "ts": parse_ts(obj["ts"]),
-                            "values": {k: float(v) for k, v in obj["values"].items()}})
+                out.append(
+                    {
+                        "sensor_id": obj["sensor_id"],
+                        "kind": obj["kind"],
+                        "ts": parse_ts(obj["ts"]),
+                        "values": {k: float(v) for k, v in obj["values"].items()},
+                    }
+                )
             except (KeyError, TypeError, ValueError, AttributeError):
                 continue
     return out
@@ -115,8 +124,9 @@ def _json(line: str) -> Any:
         return None
 
 
-def influx_readings(url: str, database: str, start: str | None, end: str | None
-                    ) -> list[dict[str, Any]]:
+def influx_readings(
+    url: str, database: str, start: str | None, end: str | None
+) -> list[dict[str, Any]]:
     """Read readings back from InfluxDB (InfluxQL), as ``backtest --from-influx`` does."""
     import tempfile
 
@@ -132,8 +142,9 @@ def influx_readings(url: str, database: str, start: str | None, end: str | None
         return read_readings(path)
 
 
-def train(readings: list[dict[str, Any]], folder: Path, per: str = "kind",
-          n_estimators: int = 100) -> Version:
+def train(
+    readings: list[dict[str, Any]], folder: Path, per: str = "kind", n_estimators: int = 100
+) -> Version:
     """Fit one IsolationForest per kind (or sensor) and write it as the next version."""
     from sklearn import __version__ as sklearn_version
     from sklearn.ensemble import IsolationForest
@@ -164,20 +175,32 @@ def train(readings: list[dict[str, Any]], folder: Path, per: str = "kind",
         est = IsolationForest(n_estimators=n_estimators, random_state=0).fit(np.asarray(data))
         models[group] = est
         kf = sorted(fields[kind_of[group]])
-        groups[group] = {"kind": kind_of[group], "fields": kf, "features": feature_names(kf),
-                         "rows": len(data)}
+        groups[group] = {
+            "kind": kind_of[group],
+            "fields": kf,
+            "features": feature_names(kf),
+            "rows": len(data),
+        }
     if not models:
         msg = f"expected at least {MIN_ROWS} complete readings of one {per}, found fewer"
         raise ValueError(msg)
     folder.mkdir(parents=True, exist_ok=True)
-    number = 1 + max((int(p.name[1:]) for p in folder.glob("v*") if p.name[1:].isdigit()),
-                     default=0)
+    number = 1 + max(
+        (int(p.name[1:]) for p in folder.glob("v*") if p.name[1:].isdigit()), default=0
+    )
     path = folder / f"v{number}"
     path.mkdir()
     stamps = [r["ts"] for r in readings]
-    meta = {"version": number, "feature_version": FEATURE_VERSION, "per": per,
-            "start": _iso(min(stamps)), "end": _iso(max(stamps)), "rows": len(readings),
-            "sklearn": sklearn_version, "groups": groups}
+    meta = {
+        "version": number,
+        "feature_version": FEATURE_VERSION,
+        "per": per,
+        "start": _iso(min(stamps)),
+        "end": _iso(max(stamps)),
+        "rows": len(readings),
+        "sklearn": sklearn_version,
+        "groups": groups,
+    }
     with (path / "models.pkl").open("wb") as f:
         pickle.dump(models, f)
     (path / "meta.json").write_text(json.dumps(meta, indent=2), encoding="utf-8")
@@ -205,26 +228,34 @@ def load(folder: Path, kinds: Mapping[str, Iterable[str]]) -> Loaded:
     """Load the folder's LATEST version; refuse one built on other features than this code's."""
     latest = folder / "LATEST"
     if not latest.exists():
-        msg = f"{folder}: expected a model folder with LATEST (made by 'anomaly train'), " \
-              f"found {sorted(p.name for p in folder.iterdir()) if folder.is_dir() else 'none'}"
+        msg = (
+            f"{folder}: expected a model folder with LATEST (made by 'anomaly train'), "
+            f"found {sorted(p.name for p in folder.iterdir()) if folder.is_dir() else 'none'}"
+        )
         raise ModelError(msg)
     path = folder / latest.read_text(encoding="utf-8").strip()
     meta = json.loads((path / "meta.json").read_text(encoding="utf-8"))
     if meta.get("feature_version") != FEATURE_VERSION:
-        msg = (f"{path}: expected feature version {FEATURE_VERSION}, found "
-               f"{meta.get('feature_version')!r}: retrain with this code")
+        msg = (
+            f"{path}: expected feature version {FEATURE_VERSION}, found "
+            f"{meta.get('feature_version')!r}: retrain with this code"
+        )
         raise ModelError(msg)
     for group, g in meta["groups"].items():
         spec = kinds.get(g["kind"])
         if spec is None or not set(g["fields"]) <= set(spec):
-            msg = (f"{path}: model {group!r}: expected fields of kind {g['kind']!r} among "
-                   f"{sorted(spec) if spec is not None else 'no declared kind'}, found "
-                   f"{g['fields']}")
+            msg = (
+                f"{path}: model {group!r}: expected fields of kind {g['kind']!r} among "
+                f"{sorted(spec) if spec is not None else 'no declared kind'}, found "
+                f"{g['fields']}"
+            )
             raise ModelError(msg)
         expected = feature_names(g["fields"])
         if expected != g["features"]:
-            msg = (f"{path}: model {group!r}: expected features {expected}, found "
-                   f"{g['features']}: retrain with this code")
+            msg = (
+                f"{path}: model {group!r}: expected features {expected}, found "
+                f"{g['features']}: retrain with this code"
+            )
             raise ModelError(msg)
     with (path / "models.pkl").open("rb") as f:
         models = pickle.load(f)  # noqa: S301 - our own files, written by train()
@@ -234,8 +265,13 @@ def load(folder: Path, kinds: Mapping[str, Iterable[str]]) -> Loaded:
 class ModelScorer:
     """The flow's steps for trained models: features per sensor, then scores per batch."""
 
-    def __init__(self, folder: Path, kinds: Mapping[str, Iterable[str]],
-                 check_every_s: float = 30.0, clock: Callable[[], float] = time.monotonic):
+    def __init__(
+        self,
+        folder: Path,
+        kinds: Mapping[str, Iterable[str]],
+        check_every_s: float = 30.0,
+        clock: Callable[[], float] = time.monotonic,
+    ):
         self.folder = folder
         self.kinds = {k: sorted(v) for k, v in kinds.items()}
         self.check_every_s = check_every_s
@@ -244,8 +280,9 @@ class ModelScorer:
         self._checked = clock()
         self._latest = (folder / "LATEST").read_text(encoding="utf-8")
 
-    def features(self, state: Featurizer | None, r: Reading
-                 ) -> tuple[Featurizer, tuple[str, list[float], Reading] | None]:
+    def features(
+        self, state: Featurizer | None, r: Reading
+    ) -> tuple[Featurizer, tuple[str, list[float], Reading] | None]:
         """The ``model_features`` step (keyed by sensor): a reading's feature row."""
         state = state or Featurizer()
         group = r.kind if self.model.per == "kind" else r.sensor_id
@@ -268,8 +305,7 @@ class ModelScorer:
         self._latest = latest
         return True
 
-    def score_batch(self, items: list[tuple[str, list[float], Reading]]
-                    ) -> list[IndicatorRecord]:
+    def score_batch(self, items: list[tuple[str, list[float], Reading]]) -> list[IndicatorRecord]:
         """The ``score_models`` step: one ``score_samples`` call per group and batch."""
         try:
             self.reload_if_new()
@@ -286,7 +322,14 @@ class ModelScorer:
                 continue
             scores = -est.score_samples(np.asarray([row for row, _ in pairs]))
             for (_, r), s in zip(pairs, scores, strict=True):
-                out.append(IndicatorRecord(r.sensor_id, r.kind, r.region, r.ts, INDICATOR,
-                                           {"model_score": round(float(s), 6),
-                                            "model_version": version}))
+                out.append(
+                    IndicatorRecord(
+                        r.sensor_id,
+                        r.kind,
+                        r.region,
+                        r.ts,
+                        INDICATOR,
+                        {"model_score": round(float(s), 6), "model_version": version},
+                    )
+                )
         return out

@@ -45,8 +45,15 @@ class AreaExplanation:
     level: str | None  # the rule's level then, per its lifecycle
 
 
-def explain_area(rule: AreaRule, area: str, at: int, readings: Iterable[Reading],
-                 rules: RuleSet, registry: Registry, evaluator: Evaluator) -> AreaExplanation:
+def explain_area(
+    rule: AreaRule,
+    area: str,
+    at: int,
+    readings: Iterable[Reading],
+    rules: RuleSet,
+    registry: Registry,
+    evaluator: Evaluator,
+) -> AreaExplanation:
     """Replay readings up to ``at`` and explain ``rule`` for ``area``; ValueError if unknown."""
     if area not in rule.areas:
         msg = f"{area}: expected an area of rule {rule.id} ({', '.join(rule.areas)})"
@@ -78,20 +85,33 @@ def explain_area(rule: AreaRule, area: str, at: int, readings: Iterable[Reading]
     counted = tuple((i.key, tuple(view.values(i.key))) for i in rule.inputs)
     warned = tuple(sorted((h, subj, lv.colour) for (h, subj), lv in view.warnings.items()))
     ep = state.episodes.get(rule.id)
-    return AreaExplanation(rule, area, at, last, levels, tuple(terms.items()), counted, warned,
-                           ep.level.colour if ep is not None and ep.level else None)
+    return AreaExplanation(
+        rule,
+        area,
+        at,
+        last,
+        levels,
+        tuple(terms.items()),
+        counted,
+        warned,
+        ep.level.colour if ep is not None and ep.level else None,
+    )
 
 
 def render_area(e: AreaExplanation, tz: tzinfo) -> list[str]:
     """Render an area explanation as text lines."""
+
     def when(ms: int) -> str:
         return datetime.fromtimestamp(ms / 1000, tz).isoformat()
 
-    out = [f"rule {e.rule.id} ({e.rule.hazard}) for area {e.area} at {when(e.at)}",
-           f"  evaluated at {when(e.evaluated_at)}" if e.evaluated_at is not None
-           else "  no reading at or before this time",
-           f"  level: {e.level or 'none'}  (sensors count if heard within "
-           f"{e.rule.fresh_ms // 60_000} min)"]
+    out = [
+        f"rule {e.rule.id} ({e.rule.hazard}) for area {e.area} at {when(e.at)}",
+        f"  evaluated at {when(e.evaluated_at)}"
+        if e.evaluated_at is not None
+        else "  no reading at or before this time",
+        f"  level: {e.level or 'none'}  (sensors count if heard within "
+        f"{e.rule.fresh_ms // 60_000} min)",
+    ]
     for level, text, result in e.levels:
         out.append(f"  {level}: {text}  -> {_shown(result)}")
     for text, value in e.terms:

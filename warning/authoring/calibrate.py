@@ -85,9 +85,12 @@ class Cumulative:
     slope: float
 
 
-def antecedent_rain(rain: Mapping[str, tuple[Sequence[int], Sequence[float]]],
-                    landslides: Sequence[Landslide], recent_ms: int = 72 * HOUR_MS,
-                    before_ms: int = 360 * HOUR_MS) -> list[tuple[Landslide, float, float]]:
+def antecedent_rain(
+    rain: Mapping[str, tuple[Sequence[int], Sequence[float]]],
+    landslides: Sequence[Landslide],
+    recent_ms: int = 72 * HOUR_MS,
+    before_ms: int = 360 * HOUR_MS,
+) -> list[tuple[Landslide, float, float]]:
     """Return ``(landslide, P3, P15)`` at the end of each landslide's day, with rain records.
 
     Sums cover ``(end - recent, end]`` and the ``before_ms`` ahead of it, as ``sum`` does.
@@ -109,9 +112,13 @@ def antecedent_rain(rain: Mapping[str, tuple[Sequence[int], Sequence[float]]],
     return out
 
 
-def fit_cumulative(points: Sequence[tuple[Landslide, float, float]],
-                   probabilities: Sequence[float], slope: float, bootstrap: int = 1000,
-                   seed: int = 0) -> tuple[tuple[Cumulative, ...], float, float]:
+def fit_cumulative(
+    points: Sequence[tuple[Landslide, float, float]],
+    probabilities: Sequence[float],
+    slope: float,
+    bootstrap: int = 1000,
+    seed: int = 0,
+) -> tuple[tuple[Cumulative, ...], float, float]:
     """Fit the intercept A of P3 = A - B P15 at each probability; return them, mean and sd.
 
     >>> pts = [(None, 10.0 + k, 30.0) for k in range(-3, 4)]  # index 30.1 + k
@@ -131,13 +138,21 @@ def fit_cumulative(points: Sequence[tuple[Landslide, float, float]],
         m, s = _gaussian_of(index[rng.integers(0, len(index), len(index))])
         boot.append([m + s * q for q in z])
     sd = np.std(np.array(boot), axis=0, ddof=1) if len(boot) > 1 else [math.nan] * len(z)
-    return (tuple(Cumulative(p, mu + sigma * q, float(sd[i]), slope)
-                  for i, (p, q) in enumerate(zip(probabilities, z, strict=True))), mu, sigma)
+    return (
+        tuple(
+            Cumulative(p, mu + sigma * q, float(sd[i]), slope)
+            for i, (p, q) in enumerate(zip(probabilities, z, strict=True))
+        ),
+        mu,
+        sigma,
+    )
 
 
-def triggering_conditions(rain: Mapping[str, tuple[Sequence[int], Sequence[float]]],
-                          landslides: Sequence[Landslide], dry_gap_ms: int
-                          ) -> tuple[list[Condition], list[tuple[Landslide, str]]]:
+def triggering_conditions(
+    rain: Mapping[str, tuple[Sequence[int], Sequence[float]]],
+    landslides: Sequence[Landslide],
+    dry_gap_ms: int,
+) -> tuple[list[Condition], list[tuple[Landslide, str]]]:
     """Return each landslide's triggering condition, and those without one with the reason.
 
     The triggering event is the latest rain event at the landslide's gauge that is still
@@ -184,23 +199,27 @@ def _gaussian_of(residuals: np.ndarray) -> tuple[float, float]:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", OptimizeWarning)  # the covariance is not used
-            (_, m, s), _ = curve_fit(gauss, grid, density, p0=(density.max(), mu, sd),
-                                     maxfev=5000)
+            (_, m, s), _ = curve_fit(gauss, grid, density, p0=(density.max(), mu, sd), maxfev=5000)
     except RuntimeError:  # no convergence: the sample moments are the fallback
         return mu, sd
     return float(m), abs(float(s))
 
 
-def _fit_once(log_d: np.ndarray, log_e: np.ndarray, probabilities: Sequence[float]
-              ) -> tuple[float, list[float], float, float]:
+def _fit_once(
+    log_d: np.ndarray, log_e: np.ndarray, probabilities: Sequence[float]
+) -> tuple[float, list[float], float, float]:
     gamma, intercept = np.polyfit(log_d, log_e, 1)
     mu, sigma = _gaussian_of(log_e - (intercept + gamma * log_d))
     shifts = [mu + sigma * NormalDist().inv_cdf(p) for p in probabilities]
     return float(gamma), [float(10 ** (intercept + s)) for s in shifts], mu, sigma
 
 
-def fit_thresholds(conditions: Sequence[Condition], probabilities: Sequence[float],
-                   bootstrap: int = 1000, seed: int = 0) -> Fit:
+def fit_thresholds(
+    conditions: Sequence[Condition],
+    probabilities: Sequence[float],
+    bootstrap: int = 1000,
+    seed: int = 0,
+) -> Fit:
     """Fit E = alpha D^gamma at each exceedance probability (fractions, e.g. 0.05).
 
     >>> conds = [Condition(None, 10 * d ** 0.5 * f, d)
@@ -210,8 +229,9 @@ def fit_thresholds(conditions: Sequence[Condition], probabilities: Sequence[floa
     (0.47, True)
     """
     if len(conditions) < 3:
-        msg = ("expected at least 3 triggering conditions to fit a threshold, found "
-               f"{len(conditions)}")
+        msg = (
+            f"expected at least 3 triggering conditions to fit a threshold, found {len(conditions)}"
+        )
         raise ValueError(msg)
     for p in probabilities:
         if not 0 < p < 1:
@@ -224,8 +244,10 @@ def fit_thresholds(conditions: Sequence[Condition], probabilities: Sequence[floa
         raise ValueError(msg)
     gamma, alphas, mu, sigma = _fit_once(log_d, log_e, probabilities)
     if not sigma > 1e-9:
-        msg = ("the triggering conditions lie on one line (no spread of residuals): "
-               "exceedance probabilities cannot be told apart")
+        msg = (
+            "the triggering conditions lie on one line (no spread of residuals): "
+            "exceedance probabilities cannot be told apart"
+        )
         raise ValueError(msg)
     rng = np.random.default_rng(seed)
     boot_g, boot_a = [], []
@@ -237,10 +259,14 @@ def fit_thresholds(conditions: Sequence[Condition], probabilities: Sequence[floa
         boot_g.append(g)
         boot_a.append(a)
     g_sd = float(np.std(boot_g, ddof=1)) if len(boot_g) > 1 else math.nan
-    a_sd = (np.std(np.array(boot_a), axis=0, ddof=1) if len(boot_a) > 1
-            else [math.nan] * len(probabilities))
-    thresholds = tuple(Threshold(p, alphas[i], gamma, float(a_sd[i]), g_sd)
-                       for i, p in enumerate(probabilities))
+    a_sd = (
+        np.std(np.array(boot_a), axis=0, ddof=1)
+        if len(boot_a) > 1
+        else [math.nan] * len(probabilities)
+    )
+    thresholds = tuple(
+        Threshold(p, alphas[i], gamma, float(a_sd[i]), g_sd) for i, p in enumerate(probabilities)
+    )
     return Fit(thresholds, tuple(conditions), mu, sigma, len(boot_g))
 
 
@@ -254,9 +280,15 @@ def _head(rule_id: str, regions: Sequence[str], source: str) -> list[str]:
     return [*lines, f'    source: "{source}"', "    levels:"]
 
 
-def snippet(fit: Fit, levels: Mapping[str, float], rule_id: str, regions: Sequence[str],
-            window_h: int, provenance: Sequence[str],
-            cumulative: Sequence[Cumulative] = ()) -> str:
+def snippet(
+    fit: Fit,
+    levels: Mapping[str, float],
+    rule_id: str,
+    regions: Sequence[str],
+    window_h: int,
+    provenance: Sequence[str],
+    cumulative: Sequence[Cumulative] = (),
+) -> str:
     """Return a rule file: one I-D level per candidate threshold, provenance as comments.
 
     ``levels`` maps level names to exceedance probabilities of ``fit`` (and of
@@ -264,13 +296,17 @@ def snippet(fit: Fit, levels: Mapping[str, float], rule_id: str, regions: Sequen
     """
     by_p = {t.probability: t for t in fit.thresholds}
     lines = [f"# {line}" for line in provenance]
-    lines += ["# Frequentist method (Brunetti et al. 2010; Peruccacci et al. 2012):",
-              "# E = alpha D^gamma (E mm, D h) fitted to the triggering conditions, shifted to",
-              "# the exceedance probability; I-D form I = alpha D^(gamma - 1). Bootstrap sd:"]
+    lines += [
+        "# Frequentist method (Brunetti et al. 2010; Peruccacci et al. 2012):",
+        "# E = alpha D^gamma (E mm, D h) fitted to the triggering conditions, shifted to",
+        "# the exceedance probability; I-D form I = alpha D^(gamma - 1). Bootstrap sd:",
+    ]
     for name, p in levels.items():
         t = by_p[p]
-        lines.append(f"#   {name}: T{p * 100:g}%  alpha {t.alpha:.3f} +- {t.alpha_sd:.3f}, "
-                     f"gamma {t.gamma:.3f} +- {t.gamma_sd:.3f}")
+        lines.append(
+            f"#   {name}: T{p * 100:g}%  alpha {t.alpha:.3f} +- {t.alpha_sd:.3f}, "
+            f"gamma {t.gamma:.3f} +- {t.gamma_sd:.3f}"
+        )
     source = f"calibrated: {provenance[0] if provenance else ''}"
     lines += ["rules:", *_head(rule_id, regions, source)]
     for name in sorted(levels, key=ORDER.index):
@@ -278,33 +314,51 @@ def snippet(fit: Fit, levels: Mapping[str, float], rule_id: str, regions: Sequen
         lines.append(f'      {name}: "id_exceedance(rain_mm, {a:.4g}, {b:.4g}, {window_h}h) >= 1"')
     lowest = min(levels, key=lambda n: levels[n])
     a, b = by_p[levels[lowest]].id_form
-    lines += ["    hold: 3h", "    values:",
-              f'      ratio: "id_exceedance(rain_mm, {a:.4g}, {b:.4g}, {window_h}h)"',
-              f'    message: "{{sensor.name}}: event rain at {{ratio:.2f}} x the calibrated '
-              f'T{levels[lowest] * 100:g}% threshold"']
+    lines += [
+        "    hold: 3h",
+        "    values:",
+        f'      ratio: "id_exceedance(rain_mm, {a:.4g}, {b:.4g}, {window_h}h)"',
+        f'    message: "{{sensor.name}}: event rain at {{ratio:.2f}} x the calibrated '
+        f'T{levels[lowest] * 100:g}% threshold"',
+    ]
     if cumulative:
         lines += _cumulative_rule(cumulative, levels, f"{rule_id}_cumulative", regions, source)
     return "\n".join(lines) + "\n"
 
 
-def _cumulative_rule(cumulative: Sequence[Cumulative], levels: Mapping[str, float],
-                     rule_id: str, regions: Sequence[str], source: str) -> list[str]:
+def _cumulative_rule(
+    cumulative: Sequence[Cumulative],
+    levels: Mapping[str, float],
+    rule_id: str,
+    regions: Sequence[str],
+    source: str,
+) -> list[str]:
     by_p = {c.probability: c for c in cumulative}
     b = cumulative[0].slope
     p15 = "(sum(rain_mm, 18d) - sum(rain_mm, 3d))"
-    lines = ["", "  # Cumulative 3-day/15-day threshold P3 >= A - B P15 (Chleborad 2000's form),",
-             f"  # slope B = {b:g} held, intercept A fitted to the landslides' P3 + B P15 "
-             "(bootstrap sd):"]
+    lines = [
+        "",
+        "  # Cumulative 3-day/15-day threshold P3 >= A - B P15 (Chleborad 2000's form),",
+        f"  # slope B = {b:g} held, intercept A fitted to the landslides' P3 + B P15 "
+        "(bootstrap sd):",
+    ]
     for name, p in levels.items():
         c = by_p[p]
-        lines.append(f"  #   {name}: T{p * 100:g}%  A {c.intercept_mm:.1f} +- "
-                     f"{c.intercept_sd:.1f} mm")
+        lines.append(
+            f"  #   {name}: T{p * 100:g}%  A {c.intercept_mm:.1f} +- {c.intercept_sd:.1f} mm"
+        )
     lines += _head(rule_id, regions, source)
     for name in sorted(levels, key=ORDER.index):
         a = by_p[levels[name]].intercept_mm
-        lines.append(f'      {name}: "sum(rain_mm, 3d) > 0 and sum(rain_mm, 3d) >= {a:.1f} - '
-                     f'{b:g} * {p15}"')
-    return [*lines, "    hold: 3h", "    values:", '      p3_mm: "sum(rain_mm, 3d)"',
-            f'      p15_mm: "{p15}"',
-            '    message: "{sensor.name}: {p3_mm:.0f} mm in 3 days after {p15_mm:.0f} mm in the '
-            '15 days before"']
+        lines.append(
+            f'      {name}: "sum(rain_mm, 3d) > 0 and sum(rain_mm, 3d) >= {a:.1f} - {b:g} * {p15}"'
+        )
+    return [
+        *lines,
+        "    hold: 3h",
+        "    values:",
+        '      p3_mm: "sum(rain_mm, 3d)"',
+        f'      p15_mm: "{p15}"',
+        '    message: "{sensor.name}: {p3_mm:.0f} mm in 3 days after {p15_mm:.0f} mm in the '
+        '15 days before"',
+    ]

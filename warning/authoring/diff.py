@@ -75,8 +75,7 @@ def diff_events(old: Iterable[Mapping[str, Any]], new: Iterable[Mapping[str, Any
             changes.append((k[2], len(changes), Change(CHANGED, e["ts"], k[0], k[1], o, e)))
     for k, rest in before.items():
         for o in rest:
-            changes.append((k[2], len(changes), Change(DISAPPEARED, o["ts"], k[0], k[1], o,
-                                                       None)))
+            changes.append((k[2], len(changes), Change(DISAPPEARED, o["ts"], k[0], k[1], o, None)))
     changes.sort(key=lambda x: (x[0], x[2].rule_id, x[2].subject, x[1]))
     return Diff(tuple(c for _, _, c in changes), unchanged)
 
@@ -100,18 +99,30 @@ def render(d: Diff) -> list[str]:
     subj_w = max((len(c.subject) for c in d.changes), default=0)
     lines = []
     for c in d.changes:
-        what = (_what(c.new) if c.kind == APPEARED else _what(c.old) if c.kind == DISAPPEARED
-                else f"{_what(c.old)} -> {_what(c.new)}")
-        lines.append(f"{MARKS[c.kind]} {c.ts}  {c.rule_id:<{rule_w}}  {c.subject:<{subj_w}}  "
-                     f"{what}")
-    lines.append(f"{d.unchanged} unchanged, {d.count(APPEARED)} appeared, "
-                 f"{d.count(DISAPPEARED)} disappeared, {d.count(CHANGED)} changed")
+        what = (
+            _what(c.new)
+            if c.kind == APPEARED
+            else _what(c.old)
+            if c.kind == DISAPPEARED
+            else f"{_what(c.old)} -> {_what(c.new)}"
+        )
+        lines.append(
+            f"{MARKS[c.kind]} {c.ts}  {c.rule_id:<{rule_w}}  {c.subject:<{subj_w}}  {what}"
+        )
+    lines.append(
+        f"{d.unchanged} unchanged, {d.count(APPEARED)} appeared, "
+        f"{d.count(DISAPPEARED)} disappeared, {d.count(CHANGED)} changed"
+    )
     return lines
 
 
-def backtest_events(config: Config, rules: Sequence[Path], input_path: Path,
-                    sensors: Path | None, forecasts: Path | None = None
-                    ) -> list[dict[str, Any]]:
+def backtest_events(
+    config: Config,
+    rules: Sequence[Path],
+    input_path: Path,
+    sensors: Path | None,
+    forecasts: Path | None = None,
+) -> list[dict[str, Any]]:
     """Run one rule set over the readings with the real flow; return its warning events."""
     import json
 

@@ -78,8 +78,9 @@ def read_readings(path: Path, settings: ParseSettings) -> Iterator[Reading]:
             yield item
 
 
-def explain(rule: Rule, sensor_id: str, at: int, readings: Iterable[Reading],
-            evaluator: Evaluator) -> Explanation:
+def explain(
+    rule: Rule, sensor_id: str, at: int, readings: Iterable[Reading], evaluator: Evaluator
+) -> Explanation:
     """Replay ``sensor_id``'s readings up to ``at`` and report ``rule``'s conditions and state."""
     state = SensorState()
     count = 0
@@ -94,20 +95,34 @@ def explain(rule: Rule, sensor_id: str, at: int, readings: Iterable[Reading],
     kind = kind or str(registered.get("kind", ""))
     region = region or str(registered.get("region", "unknown"))
     if not rule.applies_to(sensor_id, kind, region):
-        msg = (f"rule {rule.id!r} does not watch sensor {sensor_id!r} (kind {kind or '?'}, "
-               f"region {region}): it is for {', '.join(rule.kinds)}"
-               + (f" in {', '.join(sorted(rule.regions))}" if rule.regions else "")
-               + (f", sensors {', '.join(sorted(rule.sensors))}" if rule.sensors else ""))
+        msg = (
+            f"rule {rule.id!r} does not watch sensor {sensor_id!r} (kind {kind or '?'}, "
+            f"region {region}): it is for {', '.join(rule.kinds)}"
+            + (f" in {', '.join(sorted(rule.regions))}" if rule.regions else "")
+            + (f", sensors {', '.join(sorted(rule.sensors))}" if rule.sensors else "")
+        )
         raise ValueError(msg)
     attrs = evaluator.registry.attrs_for(sensor_id, kind, region)
     now = state.watermark if state.watermark is not None else at
     ctx = Context(state.series, attrs, now, state.fwi.latest if state.fwi else None)
     levels = tuple(report(level.colour, cond, ctx) for level, cond in rule.levels)
-    target = next((level for (level, _), rep in zip(rule.levels, levels, strict=True)
-                   if rep.result is True), None)
+    target = next(
+        (level for (level, _), rep in zip(rule.levels, levels, strict=True) if rep.result is True),
+        None,
+    )
     clear = report("clear", rule.clear, ctx) if rule.clear else None
-    return Explanation(rule, sensor_id, attrs, at, count, state.watermark, levels, clear,
-                       target, state.episodes.get(rule.id, lifecycle.QUIET))
+    return Explanation(
+        rule,
+        sensor_id,
+        attrs,
+        at,
+        count,
+        state.watermark,
+        levels,
+        clear,
+        target,
+        state.episodes.get(rule.id, lifecycle.QUIET),
+    )
 
 
 def report(name: str, cond: Condition, ctx: Context) -> ConditionReport:
@@ -119,8 +134,9 @@ def report(name: str, cond: Condition, ctx: Context) -> ConditionReport:
         text = unparse(node)
         if text not in terms:
             terms[text] = _value(node, ctx)
-    return ConditionReport(name, cond.text, cond.test(ctx),
-                           tuple(Term(t, v) for t, v in terms.items()))
+    return ConditionReport(
+        name, cond.text, cond.test(ctx), tuple(Term(t, v) for t, v in terms.items())
+    )
 
 
 def _value(node: Node, ctx: Context) -> Any:
@@ -129,18 +145,23 @@ def _value(node: Node, ctx: Context) -> Any:
 
 def render(e: Explanation, tz: tzinfo) -> list[str]:
     """Return the lines ``rules explain`` prints."""
+
     def when(ms: int) -> str:
         return datetime.fromtimestamp(ms / 1000, tz).isoformat()
 
     rule = e.rule
     name = e.attrs.get("name", e.sensor_id)
-    out = [f"{rule.id} ({rule.hazard}) for {e.sensor_id} {name} "
-           f"({e.attrs.get('kind', '?')}, {e.attrs.get('region', 'unknown')}) at {when(e.at)}"]
+    out = [
+        f"{rule.id} ({rule.hazard}) for {e.sensor_id} {name} "
+        f"({e.attrs.get('kind', '?')}, {e.attrs.get('region', 'unknown')}) at {when(e.at)}"
+    ]
     if e.evaluated_at is None:
         out.append(f"no reading of {e.sensor_id} at or before then: every window is empty")
     elif rule.levels:
-        out.append(f"{e.readings} readings up to then; the rule was last evaluated at "
-                   f"{when(e.evaluated_at)}, with these values:")
+        out.append(
+            f"{e.readings} readings up to then; the rule was last evaluated at "
+            f"{when(e.evaluated_at)}, with these values:"
+        )
     else:
         out.append(f"{e.readings} readings up to then, the last at {when(e.evaluated_at)}")
     width = max([len(r.name) for r in e.levels] + [5])
@@ -148,22 +169,29 @@ def render(e: Explanation, tz: tzinfo) -> list[str]:
         out.append(f"  {rep.name:<{width}}  {_verdict(rep.result):<9} {rep.text}")
         out.extend(f"  {'':<{width}}    {t.text} = {_shown(t.value)}" for t in rep.terms)
     if rule.levels and e.clear is None:
-        out.append(f"  {'clear':<{width}}  -         (no clear condition: the warning clears "
-                   f"when no level holds)")
+        out.append(
+            f"  {'clear':<{width}}  -         (no clear condition: the warning clears "
+            f"when no level holds)"
+        )
     if rule.levels:
-        out.append(f"target: {e.target.colour if e.target else 'none'} (the highest level "
-                   f"that holds)")
+        out.append(
+            f"target: {e.target.colour if e.target else 'none'} (the highest level that holds)"
+        )
     out.extend(_lifecycle(e, when))
     if rule.no_data is not None:
         nd = rule.no_data
-        line = (f"no data: after {format_duration_ms(nd.after_ms)} the silence warning "
-                f"{rule.silence_id} ({nd.level.colour}) is raised")
+        line = (
+            f"no data: after {format_duration_ms(nd.after_ms)} the silence warning "
+            f"{rule.silence_id} ({nd.level.colour}) is raised"
+        )
         if e.evaluated_at is not None:
             silent = e.at - e.evaluated_at
             due = e.evaluated_at + nd.after_ms
             line += f"; silent {format_offset(silent)[1:]} at {when(e.at)}: " + (
-                f"due at {when(due)}, raised once event time passes it" if silent >= nd.after_ms
-                else f"not yet (due at {when(due)} if nothing comes)")
+                f"due at {when(due)}, raised once event time passes it"
+                if silent >= nd.after_ms
+                else f"not yet (due at {when(due)} if nothing comes)"
+            )
         out.append(line)
     return out
 
@@ -174,25 +202,35 @@ def _lifecycle(e: Explanation, when: Any) -> list[str]:
         return []
     for_, hold = format_offset(rule.for_ms)[1:], format_offset(rule.hold_ms)[1:]
     own = {level for level, _ in rule.levels}
-    held = [f"{Level(i + 1).colour} since {when(s)}" for i, s in enumerate(ep.since)
-            if s is not None and Level(i + 1) in own]
-    out = [f"state: {ep.level.colour} since {when(ep.level_since)}, warning {ep.warning_id}"
-           if ep.level else "state: quiet, no warning"]
+    held = [
+        f"{Level(i + 1).colour} since {when(s)}"
+        for i, s in enumerate(ep.since)
+        if s is not None and Level(i + 1) in own
+    ]
+    out = [
+        f"state: {ep.level.colour} since {when(ep.level_since)}, warning {ep.warning_id}"
+        if ep.level
+        else "state: quiet, no warning"
+    ]
     now = e.evaluated_at if e.evaluated_at is not None else e.at
     if target is not None and (ep.level is None or target > ep.level):
         since = ep.since[target - 1]
         if since is not None:
             due = since + rule.for_ms
-            out.append(f"  {target.colour} has held since {when(since)}; for {for_}: "
-                       f"{'raised' if ep.level is None else 'escalated'} at the first "
-                       f"evaluation from {when(due)} if it still holds")
+            out.append(
+                f"  {target.colour} has held since {when(since)}; for {for_}: "
+                f"{'raised' if ep.level is None else 'escalated'} at the first "
+                f"evaluation from {when(due)} if it still holds"
+            )
     elif ep.level is not None and (target is None or target < ep.level):
         until = ep.level_since + rule.hold_ms
         if now < until:
             out.append(f"  hold {hold}: stays {ep.level.colour} until {when(until)}")
         elif target is None and e.clear is not None and e.clear.result is not True:
-            out.append(f"  nothing holds, but the clear condition does not: stays "
-                       f"{ep.level.colour} until it does")
+            out.append(
+                f"  nothing holds, but the clear condition does not: stays "
+                f"{ep.level.colour} until it does"
+            )
     if held:
         out.append(f"  held without a break: {', '.join(reversed(held))}")
     return out

@@ -25,13 +25,25 @@ def lead_gain(before: Score, after: Score) -> list[tuple[str, ...]]:
             old = old_rows.get(name)
             if old is None or not (old.hits or old.false_alarms or new.hits or new.false_alarms):
                 continue
-            gain = None if old.median_lead_s is None or new.median_lead_s is None \
+            gain = (
+                None
+                if old.median_lead_s is None or new.median_lead_s is None
                 else new.median_lead_s - old.median_lead_s
+            )
             level = "all" if name == "all" else f">={name}"
-            out.append((hazard, level, format_lead(old.median_lead_s),
-                        format_lead(new.median_lead_s), format_lead(gain),
-                        format_lead(old.p10_lead_s), format_lead(new.p10_lead_s),
-                        format_ratio(old.far), format_ratio(new.far)))
+            out.append(
+                (
+                    hazard,
+                    level,
+                    format_lead(old.median_lead_s),
+                    format_lead(new.median_lead_s),
+                    format_lead(gain),
+                    format_lead(old.p10_lead_s),
+                    format_lead(new.p10_lead_s),
+                    format_ratio(old.far),
+                    format_ratio(new.far),
+                )
+            )
     return out
 
 
@@ -39,10 +51,20 @@ def rich_gain_table(before: Score, after: Score, title: str) -> Any:
     """``lead_gain`` as a rich Table for the console."""
     from rich.table import Table
 
-    t = Table(title=title, box=None, pad_edge=False, title_justify="left",
-              header_style="bold underline")
-    heads = ("hazard", "level", "lead med before", "after", "gain", "lead p10 before", "after",
-             "FAR before", "after")
+    t = Table(
+        title=title, box=None, pad_edge=False, title_justify="left", header_style="bold underline"
+    )
+    heads = (
+        "hazard",
+        "level",
+        "lead med before",
+        "after",
+        "gain",
+        "lead p10 before",
+        "after",
+        "FAR before",
+        "after",
+    )
     for i, h in enumerate(heads):
         t.add_column(h, justify="left" if i < 2 else "right", no_wrap=True)
     for cells in lead_gain(before, after):

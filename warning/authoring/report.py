@@ -48,8 +48,9 @@ class Panel:
     value_names: frozenset[str] = frozenset()  # the episode's event values: fields shown first
 
 
-def panels(result: Score, events: Iterable[Mapping[str, Any]], data_end_ms: float | None
-           ) -> list[Panel]:
+def panels(
+    result: Score, events: Iterable[Mapping[str, Any]], data_end_ms: float | None
+) -> list[Panel]:
     """One panel per episode (time order), then one per missed label that no episode touched."""
     out = []
     labels = [o.label for o in result.outcomes]
@@ -63,8 +64,14 @@ def panels(result: Score, events: Iterable[Mapping[str, Any]], data_end_ms: floa
     for e in events:
         names.setdefault(e["warning_id"], set()).update(e.get("values") or {})
     for ep in episodes(events):
-        mine = tuple(lb for lb in labels if lb.subject == ep.subject and lb.hazard == ep.hazard
-                     and ep.start <= lb.end and ep.cleared >= lb.onset - tol)
+        mine = tuple(
+            lb
+            for lb in labels
+            if lb.subject == ep.subject
+            and lb.hazard == ep.hazard
+            and ep.start <= lb.end
+            and ep.cleared >= lb.onset - tol
+        )
         end = ep.cleared if ep.cleared != INF else (data_end_ms or ep.steps[-1][0])
         times = [ep.start, end, *(lb.onset for lb in mine), *(lb.end for lb in mine)]
         if ep.cleared == INF:
@@ -80,17 +87,34 @@ def panels(result: Score, events: Iterable[Mapping[str, Any]], data_end_ms: floa
         right = max(times) + MARGIN_MS
         if data_end_ms is not None:  # not far past the data
             right = max(min(right, data_end_ms + MARGIN_MS / 8), max(times))
-        out.append(Panel(f"{ep.warning_id}  ({ep.hazard}, peak {LEVEL_NAMES[ep.peak - 1]})",
-                         ep.subject, min(times) - MARGIN_MS, right, (ep,),
-                         mine, verdict + verdict_end, data_end_ms or INF,
-                         frozenset(names.get(ep.warning_id, ()))))
+        out.append(
+            Panel(
+                f"{ep.warning_id}  ({ep.hazard}, peak {LEVEL_NAMES[ep.peak - 1]})",
+                ep.subject,
+                min(times) - MARGIN_MS,
+                right,
+                (ep,),
+                mine,
+                verdict + verdict_end,
+                data_end_ms or INF,
+                frozenset(names.get(ep.warning_id, ())),
+            )
+        )
     out.sort(key=lambda p: p.episodes[0].hazard not in result.rows)  # scored ones first
     for o in result.outcomes:
         if not o.hit and not o.episodes:
             lb = o.label
-            out.append(Panel(f"missed: {lb.hazard} {LEVEL_NAMES[lb.level - 1]} label on "
-                             f"{lb.subject}", lb.subject, lb.onset - tol - MARGIN_MS,
-                             lb.end + MARGIN_MS, (), (lb,), "miss (no warning)"))
+            out.append(
+                Panel(
+                    f"missed: {lb.hazard} {LEVEL_NAMES[lb.level - 1]} label on {lb.subject}",
+                    lb.subject,
+                    lb.onset - tol - MARGIN_MS,
+                    lb.end + MARGIN_MS,
+                    (),
+                    (lb,),
+                    "miss (no warning)",
+                )
+            )
     return out
 
 
@@ -105,8 +129,10 @@ def _verdict(ep: Episode, o: Any, tolerance_ms: int) -> str:
     if mine is not None:
         return f"{name} label hit by this warning, lead {_lead(lb.onset - mine)}"
     if o.hit:
-        return (f"overlaps {a} {name} label hit by another warning (lead {_lead(o.lead_ms)}); "
-                f"this one stayed below {name}")
+        return (
+            f"overlaps {a} {name} label hit by another warning (lead {_lead(o.lead_ms)}); "
+            f"this one stayed below {name}"
+        )
     return f"overlaps {a} {name} label but stays below its level: the label is a miss"
 
 
@@ -118,6 +144,7 @@ def _ordered_fields(series: Mapping[str, Any], hints: frozenset[str]) -> list[st
     >>> _ordered_fields({"level_m": 0, "inflow_m3s": 0}, frozenset({"rise_m_per_h"}))
     ['inflow_m3s', 'level_m']
     """
+
     def named(field: str) -> bool:
         stem = field.rsplit("_", 1)[0]
         return any(h == field or h.startswith(stem + "_") for h in hints)
@@ -141,11 +168,16 @@ def _broken(points: Sequence[tuple[int, float]], dt: Any) -> tuple[list, list]:
 
 def _lead(ms: int | None) -> str:
     from warning.authoring.score import format_lead
+
     return format_lead(ms / 1000 if ms is not None else None)
 
 
-def plot_panel(panel: Panel, series: Mapping[str, Sequence[tuple[int, float]]],
-               registry_entry: Mapping[str, Any], tz: tzinfo) -> bytes:
+def plot_panel(
+    panel: Panel,
+    series: Mapping[str, Sequence[tuple[int, float]]],
+    registry_entry: Mapping[str, Any],
+    tz: tzinfo,
+) -> bytes:
     """Draw one panel: up to three fields, thresholds, warning spans and labels; PNG bytes."""
     import matplotlib
 
@@ -156,10 +188,14 @@ def plot_panel(panel: Panel, series: Mapping[str, Sequence[tuple[int, float]]],
     def dt(ms: float) -> datetime:
         return datetime.fromtimestamp(ms / 1000, UTC).astimezone(tz)
 
-    fields = [f for f in _ordered_fields(series, panel.value_names)
-              if any(panel.start_ms <= t <= panel.end_ms for t, _ in series[f])][:3] or [""]
-    fig, axes = plt.subplots(len(fields), 1, figsize=(11, 2.2 + 1.6 * len(fields)),
-                             sharex=True, squeeze=False)
+    fields = [
+        f
+        for f in _ordered_fields(series, panel.value_names)
+        if any(panel.start_ms <= t <= panel.end_ms for t, _ in series[f])
+    ][:3] or [""]
+    fig, axes = plt.subplots(
+        len(fields), 1, figsize=(11, 2.2 + 1.6 * len(fields)), sharex=True, squeeze=False
+    )
     for ax, name in zip(axes[:, 0], fields, strict=True):
         points = [(t, v) for t, v in series.get(name, ()) if panel.start_ms <= t <= panel.end_ms]
         _plot_field(ax, name, points, dt)
@@ -178,12 +214,20 @@ def plot_panel(panel: Panel, series: Mapping[str, Sequence[tuple[int, float]]],
     return buf.getvalue()
 
 
-def _plot_field(ax: Any, name: str, points: list[tuple[int, float]],
-                dt: Callable[[float], datetime]) -> None:
+def _plot_field(
+    ax: Any, name: str, points: list[tuple[int, float]], dt: Callable[[float], datetime]
+) -> None:
     """One field's readings; rain also as its running total, on a second axis."""
     if not points:
-        ax.text(0.5, 0.5, "no readings from this sensor in this span", ha="center",
-                va="center", transform=ax.transAxes, color="#666")
+        ax.text(
+            0.5,
+            0.5,
+            "no readings from this sensor in this span",
+            ha="center",
+            va="center",
+            transform=ax.transAxes,
+            color="#666",
+        )
         return
     xs, ys = [dt(t) for t, _ in points], [v for _, v in points]
     ax.plot(*_broken(points, dt), color="#222", lw=1.2, drawstyle="steps-pre")
@@ -209,8 +253,15 @@ def _plot_thresholds(ax: Any, name: str, registry_entry: Mapping[str, Any]) -> N
     for key, value in sorted(registry_entry.items()):
         if name and key.endswith("_" + name) and isinstance(value, int | float):
             ax.axhline(value, color="#555", lw=0.8, ls=(0, (6, 3)))
-            ax.annotate(key, (1, value), xycoords=("axes fraction", "data"), fontsize=7,
-                        ha="right", va="bottom", color="#555")
+            ax.annotate(
+                key,
+                (1, value),
+                xycoords=("axes fraction", "data"),
+                fontsize=7,
+                ha="right",
+                va="bottom",
+                color="#555",
+            )
 
 
 def _plot_warnings(ax: Any, panel: Panel, dt: Callable[[float], datetime]) -> None:
@@ -234,19 +285,33 @@ def _annotate_moments(top: Any, panel: Panel, dt: Callable[[float], datetime]) -
     for lb in panel.labels:
         for ms, text in ((lb.onset, "onset"), (lb.peak, "peak"), (lb.end, "end")):
             if ms is not None:
-                top.annotate(f"{text} ({LEVEL_NAMES[lb.level - 1]})", (dt(ms), ymax),
-                             rotation=90, fontsize=8, ha="right", va="top",
-                             xytext=(-2, -2), textcoords="offset points")
+                top.annotate(
+                    f"{text} ({LEVEL_NAMES[lb.level - 1]})",
+                    (dt(ms), ymax),
+                    rotation=90,
+                    fontsize=8,
+                    ha="right",
+                    va="top",
+                    xytext=(-2, -2),
+                    textcoords="offset points",
+                )
     for ep in panel.episodes:
         for ts, level in ep.steps:
-            top.annotate(LEVEL_NAMES[level - 1], (dt(ts), top.get_ylim()[0]), fontsize=7,
-                         xytext=(2, 2), textcoords="offset points", color="#333")
+            top.annotate(
+                LEVEL_NAMES[level - 1],
+                (dt(ts), top.get_ylim()[0]),
+                fontsize=7,
+                xytext=(2, 2),
+                textcoords="offset points",
+                color="#333",
+            )
 
 
 def _table(header: Sequence[str], rows: Iterable[Sequence[str]], cls: str = "") -> str:
     head = "".join(f"<th>{html.escape(h)}</th>" for h in header)
-    body = "".join("<tr>" + "".join(f"<td>{html.escape(str(c))}</td>" for c in r) + "</tr>"
-                   for r in rows)
+    body = "".join(
+        "<tr>" + "".join(f"<td>{html.escape(str(c))}</td>" for c in r) + "</tr>" for r in rows
+    )
     return f"<table class='{cls}'><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
@@ -260,19 +325,32 @@ figure{margin:16px 0;border-top:1px solid #ddd;padding-top:8px} img{max-width:10
 """
 
 
-def render_html(result: Score, figures: Sequence[tuple[Panel, bytes]], tz: tzinfo,
-                source: str) -> str:
+def render_html(
+    result: Score, figures: Sequence[tuple[Panel, bytes]], tz: tzinfo, source: str
+) -> str:
     """The report as one HTML document."""
+
     def local(ms: float) -> str:
         return datetime.fromtimestamp(ms / 1000, UTC).astimezone(tz).strftime("%Y-%m-%d %H:%M")
 
-    label_rows = [(o.label.hazard, o.label.subject, LEVEL_NAMES[o.label.level - 1],
-                   local(o.label.onset), local(o.label.end),
-                   "hit" if o.hit else "miss",
-                   local(o.warned_ms) if o.warned_ms is not None else "-", _lead(o.lead_ms),
-                   ", ".join(o.episodes) or "-") for o in result.outcomes]
-    fa_rows = [(e.hazard, e.subject, e.warning_id, local(e.start), LEVEL_NAMES[e.peak - 1])
-               for e in result.false_alarms]
+    label_rows = [
+        (
+            o.label.hazard,
+            o.label.subject,
+            LEVEL_NAMES[o.label.level - 1],
+            local(o.label.onset),
+            local(o.label.end),
+            "hit" if o.hit else "miss",
+            local(o.warned_ms) if o.warned_ms is not None else "-",
+            _lead(o.lead_ms),
+            ", ".join(o.episodes) or "-",
+        )
+        for o in result.outcomes
+    ]
+    fa_rows = [
+        (e.hazard, e.subject, e.warning_id, local(e.start), LEVEL_NAMES[e.peak - 1])
+        for e in result.false_alarms
+    ]
     parts = [
         "<!doctype html><html><head><meta charset='utf-8'><title>Backtest report</title>",
         f"<style>{CSS}</style></head><body><h1>Backtest report</h1>",
@@ -280,30 +358,48 @@ def render_html(result: Score, figures: Sequence[tuple[Panel, bytes]], tz: tzinf
         f"{_lead(result.tolerance_ms)[1:]} before onset. Rows <i>&gt;=level</i> count labels "
         "and warnings of at least that level; lead = onset - warning time (negative: late). "
         "FA: false alarms.</p>",
-        "<h2>Scores</h2>", _table(TABLE_HEADER, table_rows(result), "num"),
+        "<h2>Scores</h2>",
+        _table(TABLE_HEADER, table_rows(result), "num"),
     ]
     if result.unlabelled:
-        parts.append("<p class='note'>Not scored (no labels): " + html.escape(", ".join(
-            f"{h} ({n} episodes)" for h, n in sorted(result.unlabelled.items()))) + "</p>")
-    parts += ["<h2>Labels</h2>", _table(("hazard", "subject", "level", "onset", "end",
-                                         "outcome", "warned", "lead", "episodes"), label_rows)]
+        parts.append(
+            "<p class='note'>Not scored (no labels): "
+            + html.escape(
+                ", ".join(f"{h} ({n} episodes)" for h, n in sorted(result.unlabelled.items()))
+            )
+            + "</p>"
+        )
+    parts += [
+        "<h2>Labels</h2>",
+        _table(
+            ("hazard", "subject", "level", "onset", "end", "outcome", "warned", "lead", "episodes"),
+            label_rows,
+        ),
+    ]
     if fa_rows:
-        parts += ["<h2>False alarms</h2>",
-                  _table(("hazard", "subject", "warning id", "raised", "peak"), fa_rows)]
-    parts.append("<h2>Episodes</h2><p class='note'>Bands: warning level in force; dashed line: "
-                 "labelled onset, dotted: end, dash-dot: peak.</p>")
+        parts += [
+            "<h2>False alarms</h2>",
+            _table(("hazard", "subject", "warning id", "raised", "peak"), fa_rows),
+        ]
+    parts.append(
+        "<h2>Episodes</h2><p class='note'>Bands: warning level in force; dashed line: "
+        "labelled onset, dotted: end, dash-dot: peak.</p>"
+    )
     for panel, png in figures:
         data = base64.b64encode(png).decode("ascii")
-        parts.append(f"<figure><img alt='{html.escape(panel.title, quote=True)}' "
-                     f"src='data:image/png;base64,{data}'><figcaption class='note'>"
-                     f"{html.escape(panel.title)}: {html.escape(panel.verdict)}</figcaption>"
-                     "</figure>")
+        parts.append(
+            f"<figure><img alt='{html.escape(panel.title, quote=True)}' "
+            f"src='data:image/png;base64,{data}'><figcaption class='note'>"
+            f"{html.escape(panel.title)}: {html.escape(panel.verdict)}</figcaption>"
+            "</figure>"
+        )
     parts.append("</body></html>\n")
     return "".join(parts)
 
 
-def write_report(path: Path, result: Score, events: list[dict[str, Any]], input_path: Path,
-                 setup: Any) -> None:
+def write_report(
+    path: Path, result: Score, events: list[dict[str, Any]], input_path: Path, setup: Any
+) -> None:
     """Read the subject's series from ``input_path``, draw every panel, write the HTML file."""
     from warning.authoring.explain import read_readings
     from warning.records import zone

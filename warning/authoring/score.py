@@ -143,10 +143,17 @@ class Row:
 
     def to_dict(self) -> dict[str, Any]:
         """The row for the JSON summary."""
-        return {"hits": self.hits, "misses": self.misses, "false_alarms": self.false_alarms,
-                "pod": self.pod, "far": self.far, "csi": self.csi,
-                "median_lead_s": self.median_lead_s, "p10_lead_s": self.p10_lead_s,
-                "worst_lead_s": self.worst_lead_s}
+        return {
+            "hits": self.hits,
+            "misses": self.misses,
+            "false_alarms": self.false_alarms,
+            "pod": self.pod,
+            "far": self.far,
+            "csi": self.csi,
+            "median_lead_s": self.median_lead_s,
+            "p10_lead_s": self.p10_lead_s,
+            "worst_lead_s": self.worst_lead_s,
+        }
 
 
 @dataclass(frozen=True)
@@ -174,18 +181,34 @@ class Score:
         """The JSON summary (for CI)."""
         return {
             "tolerance_s": self.tolerance_ms / 1000,
-            "hazards": {h: {name: row.to_dict() for name, row in rows.items()}
-                        for h, rows in self.rows.items()},
-            "labels": [{"subject": o.label.subject, "hazard": o.label.hazard,
-                        "onset": _iso(o.label.onset), "end": _iso(o.label.end),
-                        "level": LEVEL_NAMES[o.label.level - 1], "hit": o.hit,
-                        "warned": _iso(o.warned_ms) if o.warned_ms is not None else None,
-                        "lead_s": o.lead_ms / 1000 if o.lead_ms is not None else None,
-                        "episodes": list(o.episodes)} for o in self.outcomes],
-            "false_alarms": [{"warning_id": e.warning_id, "hazard": e.hazard,
-                              "subject": e.subject, "raised": _iso(e.start),
-                              "peak_level": LEVEL_NAMES[e.peak - 1]}
-                             for e in self.false_alarms],
+            "hazards": {
+                h: {name: row.to_dict() for name, row in rows.items()}
+                for h, rows in self.rows.items()
+            },
+            "labels": [
+                {
+                    "subject": o.label.subject,
+                    "hazard": o.label.hazard,
+                    "onset": _iso(o.label.onset),
+                    "end": _iso(o.label.end),
+                    "level": LEVEL_NAMES[o.label.level - 1],
+                    "hit": o.hit,
+                    "warned": _iso(o.warned_ms) if o.warned_ms is not None else None,
+                    "lead_s": o.lead_ms / 1000 if o.lead_ms is not None else None,
+                    "episodes": list(o.episodes),
+                }
+                for o in self.outcomes
+            ],
+            "false_alarms": [
+                {
+                    "warning_id": e.warning_id,
+                    "hazard": e.hazard,
+                    "subject": e.subject,
+                    "raised": _iso(e.start),
+                    "peak_level": LEVEL_NAMES[e.peak - 1],
+                }
+                for e in self.false_alarms
+            ],
             "unlabelled_hazards": dict(self.unlabelled),
         }
 
@@ -209,6 +232,7 @@ def _percentile(values: list[int], q: float) -> float:
 
 def _iso(ms: float) -> str:
     from datetime import UTC
+
     return datetime.fromtimestamp(ms / 1000, UTC).isoformat().replace("+00:00", "Z")
 
 
@@ -249,8 +273,15 @@ def label_from_dict(obj: Mapping[str, Any]) -> Label:
         moments = tuple(sorted((parse_level(k), parse_time(v)) for k, v in reached.items()))
     except ValueError as exc:
         raise ValueError(f"reached: {exc}") from None
-    return Label(str(obj["subject"]), str(obj["hazard"]), onset, end, parse_level(obj["level"]),
-                 peak, moments)
+    return Label(
+        str(obj["subject"]),
+        str(obj["hazard"]),
+        onset,
+        end,
+        parse_level(obj["level"]),
+        peak,
+        moments,
+    )
 
 
 def read_labels(path: Path) -> list[Label]:
@@ -293,8 +324,17 @@ def episodes(events: Iterable[Mapping[str, Any]]) -> list[Episode]:
             continue
         meta.setdefault(wid, e)
         steps.setdefault(wid, []).append((ts, parse_level(e["level"])))
-    out = [Episode(wid, str(m["rule_id"]), str(m["hazard"]), str(m["subject"]),
-                   tuple(steps[wid]), cleared.get(wid, INF)) for wid, m in meta.items()]
+    out = [
+        Episode(
+            wid,
+            str(m["rule_id"]),
+            str(m["hazard"]),
+            str(m["subject"]),
+            tuple(steps[wid]),
+            cleared.get(wid, INF),
+        )
+        for wid, m in meta.items()
+    ]
     return sorted(out, key=lambda ep: (ep.start, ep.warning_id))
 
 
@@ -308,8 +348,9 @@ def _overlaps(ep: Episode, lo: int, hi: int) -> bool:
     return ep.start <= hi and ep.cleared >= lo
 
 
-def score(labels: list[Label], events: Iterable[Mapping[str, Any]],
-          tolerance_ms: int = 3_600_000) -> Score:
+def score(
+    labels: list[Label], events: Iterable[Mapping[str, Any]], tolerance_ms: int = 3_600_000
+) -> Score:
     """Score warning events against labels (see the module docstring)."""
     eps = episodes(events)
     hazards = sorted({lb.hazard for lb in labels})
@@ -334,10 +375,15 @@ def score(labels: list[Label], events: Iterable[Mapping[str, Any]],
                 row.hits += 1
                 row.leads_ms.append(moment - warned)
             if name == "all":
-                outcomes.append(LabelOutcome(
-                    lb, warned is not None, warned,
-                    moment - warned if warned is not None else None,
-                    tuple(ep.warning_id for ep in mine if _overlaps(ep, lo, hi))))
+                outcomes.append(
+                    LabelOutcome(
+                        lb,
+                        warned is not None,
+                        warned,
+                        moment - warned if warned is not None else None,
+                        tuple(ep.warning_id for ep in mine if _overlaps(ep, lo, hi)),
+                    )
+                )
     false_alarms = []
     unlabelled: dict[str, int] = {}
     for ep in eps:
@@ -351,8 +397,12 @@ def score(labels: list[Label], events: Iterable[Mapping[str, Any]],
         for name in LEVEL_NAMES:
             need = int(Level.parse(name))
             stretches = ep.stretches(need)
-            if stretches and not any(a <= lb.end and b >= lb.onset - tolerance_ms
-                                     for a, b in stretches for lb in truth if lb.level >= need):
+            if stretches and not any(
+                a <= lb.end and b >= lb.onset - tolerance_ms
+                for a, b in stretches
+                for lb in truth
+                if lb.level >= need
+            ):
                 rows[ep.hazard][name].false_alarms += 1
     return Score(tolerance_ms, rows, outcomes, false_alarms, unlabelled)
 
@@ -376,8 +426,19 @@ def format_ratio(value: float | None) -> str:
     return "-" if value is None else f"{value:.2f}"
 
 
-TABLE_HEADER = ("hazard", "level", "hits", "misses", "FA", "POD", "FAR", "CSI", "lead med",
-                "lead p10", "lead min")
+TABLE_HEADER = (
+    "hazard",
+    "level",
+    "hits",
+    "misses",
+    "FA",
+    "POD",
+    "FAR",
+    "CSI",
+    "lead med",
+    "lead p10",
+    "lead min",
+)
 
 
 def table_rows(s: Score) -> list[tuple[str, ...]]:
@@ -388,10 +449,21 @@ def table_rows(s: Score) -> list[tuple[str, ...]]:
             if name != "all" and not (r.hits or r.misses or r.false_alarms):
                 continue
             level = "all" if name == "all" else f">={name}"
-            out.append((hazard, level, str(r.hits), str(r.misses), str(r.false_alarms),
-                        format_ratio(r.pod), format_ratio(r.far), format_ratio(r.csi),
-                        format_lead(r.median_lead_s), format_lead(r.p10_lead_s),
-                        format_lead(r.worst_lead_s)))
+            out.append(
+                (
+                    hazard,
+                    level,
+                    str(r.hits),
+                    str(r.misses),
+                    str(r.false_alarms),
+                    format_ratio(r.pod),
+                    format_ratio(r.far),
+                    format_ratio(r.csi),
+                    format_lead(r.median_lead_s),
+                    format_lead(r.p10_lead_s),
+                    format_lead(r.worst_lead_s),
+                )
+            )
     return out
 
 
@@ -399,15 +471,20 @@ def rich_table(s: Score) -> Any:
     """The summary as a rich Table for the console."""
     from rich.table import Table
 
-    t = Table(title=f"backtest score (tolerance {format_lead(s.tolerance_ms / 1000)[1:]}; "
-                    "FA: false alarms, lead: level reached - warning)", box=None,
-              pad_edge=False, title_justify="left", header_style="bold underline")
+    t = Table(
+        title=f"backtest score (tolerance {format_lead(s.tolerance_ms / 1000)[1:]}; "
+        "FA: false alarms, lead: level reached - warning)",
+        box=None,
+        pad_edge=False,
+        title_justify="left",
+        header_style="bold underline",
+    )
     for i, h in enumerate(TABLE_HEADER):
         t.add_column(h, justify="left" if i < 2 else "right", no_wrap=True)
     for cells in table_rows(s):
         t.add_row(*cells)
     if s.unlabelled:
         t.caption = "not scored (no labels): " + ", ".join(
-            f"{h} ({n} episodes)" for h, n in sorted(s.unlabelled.items()))
+            f"{h} ({n} episodes)" for h, n in sorted(s.unlabelled.items())
+        )
     return t
-

@@ -20,13 +20,17 @@ def sensor_spans(readings: Iterable[Any]) -> dict[str, tuple[str, str, int, int]
     spans: dict[str, tuple[str, str, int, int]] = {}
     for r in readings:
         old = spans.get(r.sensor_id)
-        spans[r.sensor_id] = ((r.kind, r.region, r.ts, r.ts) if old is None else
-                              (old[0], old[1], min(old[2], r.ts), max(old[3], r.ts)))
+        spans[r.sensor_id] = (
+            (r.kind, r.region, r.ts, r.ts)
+            if old is None
+            else (old[0], old[1], min(old[2], r.ts), max(old[3], r.ts))
+        )
     return spans
 
 
-def sensor_years(spans: Mapping[str, tuple[str, str, int, int]], rules: Iterable[Any]
-                 ) -> dict[str, float]:
+def sensor_years(
+    spans: Mapping[str, tuple[str, str, int, int]], rules: Iterable[Any]
+) -> dict[str, float]:
     """Return, per hazard, the years of record of the sensors its rules watch.
 
     >>> from types import SimpleNamespace as NS
@@ -38,10 +42,12 @@ def sensor_years(spans: Mapping[str, tuple[str, str, int, int]], rules: Iterable
     watched: dict[str, set[str]] = {}
     for rule in rules:
         watched.setdefault(rule.hazard, set()).update(
-            sid for sid, (kind, region, _, _) in spans.items()
-            if rule.applies_to(sid, kind, region))
-    return {hazard: sum(spans[sid][3] - spans[sid][2] for sid in sids) / YEAR_MS
-            for hazard, sids in sorted(watched.items())}
+            sid for sid, (kind, region, _, _) in spans.items() if rule.applies_to(sid, kind, region)
+        )
+    return {
+        hazard: sum(spans[sid][3] - spans[sid][2] for sid in sids) / YEAR_MS
+        for hazard, sids in sorted(watched.items())
+    }
 
 
 def false_alarm_rates(s: Score, years: Mapping[str, float]) -> dict[str, dict[str, Any]]:
@@ -53,9 +59,13 @@ def false_alarm_rates(s: Score, years: Mapping[str, float]) -> dict[str, dict[st
     out: dict[str, dict[str, Any]] = {}
     for hazard, rows in s.rows.items():
         yrs = years.get(hazard, 0.0)
-        out[hazard] = {"sensor_years": round(yrs, 4), "per_sensor_year": {
-            name: (round(row.false_alarms / yrs, 3) if yrs > 0 else None)
-            for name, row in rows.items()}}
+        out[hazard] = {
+            "sensor_years": round(yrs, 4),
+            "per_sensor_year": {
+                name: (round(row.false_alarms / yrs, 3) if yrs > 0 else None)
+                for name, row in rows.items()
+            },
+        }
     return out
 
 
@@ -63,13 +73,21 @@ def rate_table(rates: Mapping[str, Mapping[str, Any]]) -> Any:
     """The false alarms per sensor-year as a rich Table for the console."""
     from rich.table import Table
 
-    t = Table(title="false alarms per sensor-year", box=None, pad_edge=False,
-              title_justify="left", header_style="bold underline")
+    t = Table(
+        title="false alarms per sensor-year",
+        box=None,
+        pad_edge=False,
+        title_justify="left",
+        header_style="bold underline",
+    )
     t.add_column("hazard", no_wrap=True)
     t.add_column("sensor-years", justify="right")
     for name in ROWS:
         t.add_column(name if name == "all" else f">={name}", justify="right")
     for hazard, r in rates.items():
-        t.add_row(hazard, f"{r['sensor_years']:.2f}",
-                  *("-" if v is None else f"{v:.1f}" for v in r["per_sensor_year"].values()))
+        t.add_row(
+            hazard,
+            f"{r['sensor_years']:.2f}",
+            *("-" if v is None else f"{v:.1f}" for v in r["per_sensor_year"].values()),
+        )
     return t

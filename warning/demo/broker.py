@@ -54,14 +54,14 @@ def wait_for_port(port: int, timeout: float = 10.0, host: str = "127.0.0.1") -> 
 def mosquitto_path() -> str | None:
     """Return the Mosquitto binary, if installed."""
     return shutil.which("mosquitto") or (
-        "/usr/sbin/mosquitto" if Path("/usr/sbin/mosquitto").exists() else None)
+        "/usr/sbin/mosquitto" if Path("/usr/sbin/mosquitto").exists() else None
+    )
 
 
 class Broker:
     """A broker on a free loopback port; ``stop()`` ends it."""
 
-    def __init__(self, port: int | None = None, extra_conf: str = "",
-                 prefer: str = "mosquitto"):
+    def __init__(self, port: int | None = None, extra_conf: str = "", prefer: str = "mosquitto"):
         self.port = port or free_port()
         self.kind = "mosquitto" if prefer == "mosquitto" and mosquitto_path() else "amqtt"
         self._proc: subprocess.Popen[bytes] | None = None
@@ -76,15 +76,19 @@ class Broker:
             conf = Path(self._dir.name) / "mosquitto.conf"
             # As root, Mosquitto would switch to its own user, which cannot write our folder.
             user = "user root\n" if os.geteuid() == 0 else ""
-            conf.write_text(f"{user}listener {self.port} 127.0.0.1\nallow_anonymous true\n"
-                            f"persistence true\npersistence_location {self._dir.name}/\n"
-                            f"{MOSQUITTO_LIMITS}{self.extra_conf}")
+            conf.write_text(
+                f"{user}listener {self.port} 127.0.0.1\nallow_anonymous true\n"
+                f"persistence true\npersistence_location {self._dir.name}/\n"
+                f"{MOSQUITTO_LIMITS}{self.extra_conf}"
+            )
             # Its log goes to a file: an unread pipe fills up (64 KiB of connection lines)
             # and then the broker blocks on its next log line, stalling every client.
             with (Path(self._dir.name) / "mosquitto.log").open("wb") as log_file:
                 self._proc = subprocess.Popen(
                     [mosquitto_path() or "mosquitto", "-c", str(conf)],
-                    stdout=subprocess.DEVNULL, stderr=log_file)
+                    stdout=subprocess.DEVNULL,
+                    stderr=log_file,
+                )
         else:
             self._start_amqtt()
         wait_for_port(self.port)
@@ -96,9 +100,12 @@ class Broker:
 
         logging.getLogger("amqtt").setLevel(logging.CRITICAL)  # it logs every probe connect
 
-        config = {"listeners": {"default": {"type": "tcp", "bind": f"127.0.0.1:{self.port}"}},
-                  "plugins": {"amqtt.plugins.authentication.AnonymousAuthPlugin":
-                              {"allow_anonymous": True}}}
+        config = {
+            "listeners": {"default": {"type": "tcp", "bind": f"127.0.0.1:{self.port}"}},
+            "plugins": {
+                "amqtt.plugins.authentication.AnonymousAuthPlugin": {"allow_anonymous": True}
+            },
+        }
         ready = threading.Event()
 
         def serve() -> None:

@@ -89,12 +89,12 @@ class Gateway:
         text = str(data.get("message") or data.get("body") or "")
         if channel == "webhook":
             text = data.get("title") or text[:200]
-        self.console.print(f"  [bold magenta]{channel.upper()} → {escape(who)}[/]: "
-                           f"{escape(text)}", highlight=False)
+        self.console.print(
+            f"  [bold magenta]{channel.upper()} → {escape(who)}[/]: {escape(text)}", highlight=False
+        )
 
     def __enter__(self) -> Gateway:
-        threading.Thread(target=self.server.serve_forever, name="demo-gateway",
-                         daemon=True).start()
+        threading.Thread(target=self.server.serve_forever, name="demo-gateway", daemon=True).start()
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -86,7 +86,21 @@ def format_eta(hours: float | None, language: str = "en") -> str:
     return w["about"] + w["d"].format(d) + (w["h"].format(h) if h else "")
 
 
-_ETA_EN = {"never": "not approaching", "now": "now", "under": "under 1 min", "about": "about",
-           "min": " {} min", "h": " {} h", "d": " {} d"}
-_ETA_ZH = {"never": "不会达到", "now": "已达到", "under": "不到1分钟", "about": "约",
-           "min": "{}分钟", "h": "{}小时", "d": "{}天"}
+_ETA_EN = {
+    "never": "not approaching",
+    "now": "now",
+    "under": "under 1 min",
+    "about": "about",
+    "min": " {} min",
+    "h": " {} h",
+    "d": " {} d",
+}
+_ETA_ZH = {
+    "never": "不会达到",
+    "now": "已达到",
+    "under": "不到1分钟",
+    "about": "约",
+    "min": "{}分钟",
+    "h": "{}小时",
+    "d": "{}天",
+}

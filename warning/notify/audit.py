@@ -11,8 +11,16 @@ from pathlib import Path
 from warning.notify.records import AUDIT_ACTIONS, AuditRecord
 from warning.sinks.lineproto import string_field, tag
 
-_COLUMNS = ("at", "action", "warning_id", "notification_id", "receiver", "person", "channel",
-            "detail")
+_COLUMNS = (
+    "at",
+    "action",
+    "warning_id",
+    "notification_id",
+    "receiver",
+    "person",
+    "channel",
+    "detail",
+)
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS audit (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -63,20 +71,30 @@ class AuditLog:
             self._db.execute("BEGIN IMMEDIATE")
             try:
                 self._db.executemany(
-                    f"INSERT INTO audit ({', '.join(_COLUMNS)}) VALUES ({marks})", rows)
+                    f"INSERT INTO audit ({', '.join(_COLUMNS)}) VALUES ({marks})", rows
+                )
             except BaseException:
                 self._db.execute("ROLLBACK")
                 raise
             self._db.execute("COMMIT")
 
-    def query(self, warning_id: str | None = None, since: float | datetime | None = None,
-              until: float | datetime | None = None, action: str | None = None,
-              receiver: str | None = None, limit: int | None = None) -> list[AuditRecord]:
+    def query(
+        self,
+        warning_id: str | None = None,
+        since: float | datetime | None = None,
+        until: float | datetime | None = None,
+        action: str | None = None,
+        receiver: str | None = None,
+        limit: int | None = None,
+    ) -> list[AuditRecord]:
         """Return matching records, oldest first; ``since`` is inclusive, ``until`` exclusive."""
         where: list[str] = []
         args: list[str | float] = []
-        for column, value in (("warning_id", warning_id), ("action", action),
-                              ("receiver", receiver)):
+        for column, value in (
+            ("warning_id", warning_id),
+            ("action", action),
+            ("receiver", receiver),
+        ):
             if value is not None:
                 where.append(f"{column} = ?")
                 args.append(value)
@@ -141,11 +159,17 @@ def audit_line(r: AuditRecord, ts_ms: int | None = None) -> str:
     notification,action=delivered,receiver=duty\=a,channel=sms
     warning_id="w 1",notification_id="n,1",detail="said \"ok\"" 1783231200500
     """
-    tags = "".join(f",{k}={tag(v)}" for k, v in (("action", r.action), ("receiver", r.receiver),
-                                                  ("channel", r.channel)) if v)
+    tags = "".join(
+        f",{k}={tag(v)}"
+        for k, v in (("action", r.action), ("receiver", r.receiver), ("channel", r.channel))
+        if v
+    )
     fields = [f"warning_id={string_field(r.warning_id)}"]
-    fields += [f"{k}={string_field(v)}" for k, v in (("notification_id", r.notification_id),
-                                                     ("person", r.person)) if v is not None]
+    fields += [
+        f"{k}={string_field(v)}"
+        for k, v in (("notification_id", r.notification_id), ("person", r.person))
+        if v is not None
+    ]
     fields.append(f"detail={string_field(r.detail)}")
     ts = round(r.at * 1000) if ts_ms is None else ts_ms
     return f"notification{tags} {','.join(fields)} {ts}"

@@ -26,8 +26,10 @@ log = logging.getLogger(__name__)
 
 _REF = re.compile(r"\{(env|file):([^{}]+)\}")
 # Path segments and query values that look like access tokens: long, letters and digits.
-_TOKEN = re.compile(r"(?<![A-Za-z0-9_-])(?=[A-Za-z0-9_-]*\d)(?=[A-Za-z0-9_-]*[A-Za-z])"
-                    r"[A-Za-z0-9_-]{20,}")
+_TOKEN = re.compile(
+    r"(?<![A-Za-z0-9_-])(?=[A-Za-z0-9_-]*\d)(?=[A-Za-z0-9_-]*[A-Za-z])"
+    r"[A-Za-z0-9_-]{20,}"
+)
 _URLISH = re.compile(r"(?:[a-z][a-z0-9+.-]*://|(?<=\s)/|^/)\S*")
 _SECRET_KEYS = re.compile(r"(?i)token|key|secret|sign|pass|auth|sid")
 _STATUS = re.compile(r"error=(\d{3})\b")
@@ -54,9 +56,28 @@ class _Secrets:
 
 SECRETS = _Secrets()
 # Query parameters of apprise itself, whose values are settings, not secrets.
-_SETTINGS = {"method", "overflow", "format", "rto", "cto", "retry", "wait", "optional",
-             "priority", "mode", "image", "verify", "emojis", "store", "tz", "lang", "avatar",
-             "discovery", "batch", "name"}
+_SETTINGS = {
+    "method",
+    "overflow",
+    "format",
+    "rto",
+    "cto",
+    "retry",
+    "wait",
+    "optional",
+    "priority",
+    "mode",
+    "image",
+    "verify",
+    "emojis",
+    "store",
+    "tz",
+    "lang",
+    "avatar",
+    "discovery",
+    "batch",
+    "name",
+}
 
 
 def remember_secret(value: str) -> None:
@@ -74,8 +95,11 @@ def remember_secret(value: str) -> None:
     except ValueError:
         return
     pieces = [password or "", *parts.path.split("/")]
-    pieces += [v for k, v in parse_qsl(parts.query, keep_blank_values=True)
-               if k.lstrip("+-:").lower() not in _SETTINGS]
+    pieces += [
+        v
+        for k, v in parse_qsl(parts.query, keep_blank_values=True)
+        if k.lstrip("+-:").lower() not in _SETTINGS
+    ]
     for piece in pieces:
         if len(piece) >= 6:
             SECRETS.add(unquote(piece))
@@ -103,8 +127,10 @@ def redact(url: str) -> str:
         scheme = url.split("://", 1)[0] if "://" in url else "?"
         return f"{scheme[:16]}://{MASK} (not a valid apprise URL)"
     parts = urlsplit(scrub(plugin.url(privacy=True)))
-    query = [(k, MASK if v and _SECRET_KEYS.search(k) else v) for k, v in parse_qsl(
-        parts.query, keep_blank_values=True)]
+    query = [
+        (k, MASK if v and _SECRET_KEYS.search(k) else v)
+        for k, v in parse_qsl(parts.query, keep_blank_values=True)
+    ]
     return urlunsplit(parts._replace(query=urlencode(query, safe="*/:+")))
 
 
@@ -120,14 +146,19 @@ def resolve_url(channel: str, url: str) -> str:
         if source == "env":
             found = os.environ.get(ref)
             if found is None:
-                _problem(channel, f"expected environment variable {ref} to be set for the "
-                                  f"secret in its url; found it unset")
+                _problem(
+                    channel,
+                    f"expected environment variable {ref} to be set for the "
+                    f"secret in its url; found it unset",
+                )
         else:
             try:
                 found = Path(ref).read_text(encoding="utf-8").strip()
             except OSError as exc:
-                _problem(channel, f"expected a readable secret file {ref} for its url; "
-                                  f"found {exc.strerror}")
+                _problem(
+                    channel,
+                    f"expected a readable secret file {ref} for its url; found {exc.strerror}",
+                )
         remember_secret(found)
         return found if m.group(0) == url.strip() else quote(found, safe="")
 
@@ -136,8 +167,6 @@ def resolve_url(channel: str, url: str) -> str:
 
 def _problem(channel: str, message: str) -> NoReturn:
     raise ConfigError([Problem("<channels>", 0, channel, "url", message)])
-
-
 
 
 def with_timeouts(url: str, timeout_s: float) -> str:
@@ -161,13 +190,19 @@ class ChannelMetrics:
 
     def __init__(self, registry: CollectorRegistry, channels: set[str] | None = None):
         self.registry = r = registry
-        self.attempts = Counter("hazard_notification_attempts_total",
-                                "Delivery attempts on a channel, by outcome (ok, failed, "
-                                "timeout).", ["channel", "outcome"], registry=r)
-        self.latency = Histogram("hazard_notification_attempt_seconds",
-                                 "Wall time of one delivery attempt on a channel.", ["channel"],
-                                 buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
-                                 registry=r)
+        self.attempts = Counter(
+            "hazard_notification_attempts_total",
+            "Delivery attempts on a channel, by outcome (ok, failed, timeout).",
+            ["channel", "outcome"],
+            registry=r,
+        )
+        self.latency = Histogram(
+            "hazard_notification_attempt_seconds",
+            "Wall time of one delivery attempt on a channel.",
+            ["channel"],
+            buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
+            registry=r,
+        )
         self.init_channels(channels or set())
 
     def init_channels(self, channels: set[str]) -> None:
@@ -187,8 +222,12 @@ class DeliveryOutcome:
     channel: str | None = None  # the channel that delivered it
 
 
-_NOTIFY_TYPE = {Level.BLUE: apprise.NotifyType.WARNING, Level.YELLOW: apprise.NotifyType.WARNING,
-                Level.ORANGE: apprise.NotifyType.FAILURE, Level.RED: apprise.NotifyType.FAILURE}
+_NOTIFY_TYPE = {
+    Level.BLUE: apprise.NotifyType.WARNING,
+    Level.YELLOW: apprise.NotifyType.WARNING,
+    Level.ORANGE: apprise.NotifyType.FAILURE,
+    Level.RED: apprise.NotifyType.FAILURE,
+}
 
 
 class Dispatcher:
@@ -198,10 +237,16 @@ class Dispatcher:
     ``Delivery.at`` and the monotonic clock measures latency.
     """
 
-    def __init__(self, tz: tzinfo, metrics: ChannelMetrics | None = None, *,
-                 sleep: Callable[[float], None] = time.sleep,
-                 clock: Callable[[], float] = time.time, sms_segments: int = 2,
-                 max_backoff_s: float = 60.0):
+    def __init__(
+        self,
+        tz: tzinfo,
+        metrics: ChannelMetrics | None = None,
+        *,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.time,
+        sms_segments: int = 2,
+        max_backoff_s: float = 60.0,
+    ):
         self.tz, self.metrics = tz, metrics
         self.sleep, self.clock = sleep, clock
         self.sms_segments, self.max_backoff_s = sms_segments, max_backoff_s
@@ -218,16 +263,21 @@ class Dispatcher:
                 remember_secret(spec.url)
                 self._seen.add(spec.url)
             if n.kind == "resolved" and not spec.send_resolved:
-                log.debug("notification %s: channel %s does not take resolved messages",
-                          n.notification_id, spec.name)
+                log.debug(
+                    "notification %s: channel %s does not take resolved messages",
+                    n.notification_id,
+                    spec.name,
+                )
                 continue
             try:
-                message = render(n, spec.style, spec.language, self.tz,
-                                 sms_segments=self.sms_segments, **context)
+                message = render(
+                    n, spec.style, spec.language, self.tz, sms_segments=self.sms_segments, **context
+                )
             except ValueError as exc:  # this channel's style cannot take it; the next may
                 at, start = self.clock(), time.monotonic()
-                deliveries.append(self._record(n, spec, 1, at, start, "failed",
-                                               f"cannot render: {exc}"))
+                deliveries.append(
+                    self._record(n, spec, 1, at, start, "failed", f"cannot render: {exc}")
+                )
                 continue
             for attempt in range(1, max(1, spec.retries) + 1):
                 if attempt > 1:
@@ -239,12 +289,17 @@ class Dispatcher:
                 if final:
                     break
         if deliveries:  # none at all: no channel wants this kind (a resolve), not a failure
-            log.error("notification %s for %s: not delivered on any of %d channels",
-                      n.notification_id, n.receiver, len(n.channels))
+            log.error(
+                "notification %s for %s: not delivered on any of %d channels",
+                n.notification_id,
+                n.receiver,
+                len(n.channels),
+            )
         return DeliveryOutcome(False, tuple(deliveries))
 
-    def _attempt(self, n: Notification, spec: ChannelSpec, message: Rendered,
-                 attempt: int) -> tuple[Delivery, bool]:
+    def _attempt(
+        self, n: Notification, spec: ChannelSpec, message: Rendered, attempt: int
+    ) -> tuple[Delivery, bool]:
         """Make one attempt; the flag says retrying the channel is pointless (a bad URL)."""
         at, start = self.clock(), time.monotonic()
         sender = apprise.Apprise()
@@ -252,15 +307,23 @@ class Dispatcher:
             error = f"expected a URL apprise can load; found {redact(spec.url)}"
             return self._record(n, spec, attempt, at, start, "failed", error), True
         level = level_of(max(n.events, key=lambda e: int(level_of(e) or 0)))
-        kind = apprise.NotifyType.SUCCESS if n.kind == "resolved" else _NOTIFY_TYPE.get(
-            level, apprise.NotifyType.INFO)  # type: ignore[arg-type]
+        if n.kind == "resolved" or level is None:
+            kind = apprise.NotifyType.SUCCESS if n.kind == "resolved" else apprise.NotifyType.INFO
+        else:
+            kind = _NOTIFY_TYPE.get(level, apprise.NotifyType.INFO)
         try:
-            result = sender.notify(message.body, title=message.title, notify_type=kind,
-                                   body_format=apprise.NotifyFormat.TEXT,
-                                   timeout=spec.timeout_s, log_level=logging.DEBUG)
+            result = sender.notify(
+                message.body,
+                title=message.title,
+                notify_type=kind,
+                body_format=apprise.NotifyFormat.TEXT,
+                timeout=spec.timeout_s,
+                log_level=logging.DEBUG,
+            )
         except Exception as exc:  # noqa: BLE001 - a plugin bug must not stop failover
-            return self._record(n, spec, attempt, at, start, "failed",
-                                f"apprise raised {type(exc).__name__}: {exc}"), False
+            return self._record(
+                n, spec, attempt, at, start, "failed", f"apprise raised {type(exc).__name__}: {exc}"
+            ), False
         if result:
             return self._record(n, spec, attempt, at, start, "ok", ""), False
         error = _reasons(result) or f"apprise status {result.status.name}"
@@ -275,22 +338,41 @@ class Dispatcher:
             return self._record(n, spec, attempt, at, start, "timeout", error), False
         return self._record(n, spec, attempt, at, start, "failed", error), False
 
-    def _record(self, n: Notification, spec: ChannelSpec, attempt: int, at: float,
-                start: float, outcome: str, error: str) -> Delivery:
+    def _record(
+        self,
+        n: Notification,
+        spec: ChannelSpec,
+        attempt: int,
+        at: float,
+        start: float,
+        outcome: str,
+        error: str,
+    ) -> Delivery:
         latency = time.monotonic() - start
         error = scrub(error)[:500]
         if self.metrics is not None:
             self.metrics.attempts.labels(spec.name, outcome).inc()
             self.metrics.latency.labels(spec.name).observe(latency)
         if outcome == "ok":
-            log.info("notification %s delivered to %s via %s (attempt %d, %.3f s)",
-                     n.notification_id, n.person or n.receiver, spec.name, attempt, latency)
+            log.info(
+                "notification %s delivered to %s via %s (attempt %d, %.3f s)",
+                n.notification_id,
+                n.person or n.receiver,
+                spec.name,
+                attempt,
+                latency,
+            )
         else:
-            log.warning("notification %s via %s (%s), attempt %d of %d: %s",
-                        n.notification_id, spec.name, redact(spec.url), attempt,
-                        spec.retries, error)
-        return Delivery(n.notification_id, spec.name, outcome == "ok", attempt, at, latency,
-                        error)
+            log.warning(
+                "notification %s via %s (%s), attempt %d of %d: %s",
+                n.notification_id,
+                spec.name,
+                redact(spec.url),
+                attempt,
+                spec.retries,
+                error,
+            )
+        return Delivery(n.notification_id, spec.name, outcome == "ok", attempt, at, latency, error)
 
 
 def _reasons(result: apprise.AppriseResult) -> str:

@@ -29,8 +29,7 @@ def person_by_phone(people: Mapping[str, Any], phone: str) -> str | None:
     wanted = digits(phone)
     if not wanted:
         return None
-    return next((name for name, p in people.items() if p.phone and digits(p.phone) == wanted),
-                None)
+    return next((name for name, p in people.items() if p.phone and digits(p.phone) == wanted), None)
 
 
 def reply_number(text: str) -> str | None:
@@ -69,8 +68,11 @@ def parse(body: bytes, content_type: str) -> tuple[str, str]:
 
 def authorised(token: str, header: str, query: Mapping[str, str]) -> bool:
     """Tell whether the request carries the gateway's token (bearer header or ``token``)."""
-    given = header.removeprefix("Bearer ").strip() if header.startswith("Bearer ") \
+    given = (
+        header.removeprefix("Bearer ").strip()
+        if header.startswith("Bearer ")
         else query.get("token", "")
+    )
     return bool(given) and hmac.compare_digest(given.encode(), token.encode())
 
 
@@ -78,12 +80,14 @@ def answer(service: Any, environ: dict, start_response: Callable) -> list[bytes]
     """Take an SMS reply from the gateway's inbound webhook for a ``NotifyService``."""
     q = {k: v[0] for k, v in parse_qs(environ.get("QUERY_STRING", "")).items()}
     if not service.inbound_token or not authorised(
-            service.inbound_token, environ.get("HTTP_AUTHORIZATION", ""), q):
+        service.inbound_token, environ.get("HTTP_AUTHORIZATION", ""), q
+    ):
         return _plain(start_response, "401 Unauthorized", "expected the gateway's token")
     try:
         size = int(environ.get("CONTENT_LENGTH") or 0)
-        sender, text = parse(environ["wsgi.input"].read(min(size, 65536)),
-                             environ.get("CONTENT_TYPE", ""))
+        sender, text = parse(
+            environ["wsgi.input"].read(min(size, 65536)), environ.get("CONTENT_TYPE", "")
+        )
     except ValueError as exc:
         service.metrics.rejected.inc()
         return _plain(start_response, "400 Bad Request", f"inbound SMS refused: {exc}")
@@ -92,13 +96,15 @@ def answer(service: Any, environ: dict, start_response: Callable) -> list[bytes]
     code = service.store.reply(person, number) if person and number else None
     found = service.store.code(code) if code else None
     if found is None:
-        return _plain(start_response, "404 Not Found",
-                      "no acknowledgement waits for this reply")
+        return _plain(start_response, "404 Not Found", "no acknowledgement waits for this reply")
     nid, who, exp = found
     problem = signing.check_short(service.key, code or "", nid, who, exp, service.clock())
     if problem:
-        return _plain(start_response, "410 Gone" if problem == "link expired"
-                      else "403 Forbidden", f"acknowledgement refused: {problem}")
+        return _plain(
+            start_response,
+            "410 Gone" if problem == "link expired" else "403 Forbidden",
+            f"acknowledgement refused: {problem}",
+        )
     service.store.put("ack", {"notification_id": nid, "by": who, "via": "sms"})
     return _plain(start_response, "200 OK", "acknowledged")
 

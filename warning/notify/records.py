@@ -17,8 +17,16 @@ STYLES = ("sms", "push", "email", "webhook")
 LANGUAGES = _LANGUAGES
 
 #: Actions in the audit log.
-AUDIT_ACTIONS = ("received", "issued", "delivered", "failed", "acknowledged", "escalated",
-                 "resolved", "suppressed")
+AUDIT_ACTIONS = (
+    "received",
+    "issued",
+    "delivered",
+    "failed",
+    "acknowledged",
+    "escalated",
+    "resolved",
+    "suppressed",
+)
 
 
 @dataclass(frozen=True, slots=True)

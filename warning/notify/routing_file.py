@@ -169,13 +169,41 @@ class Routing:
         return zone(self.timezone)
 
 
-_TOP = ("timezone", "channels", "people", "schedules", "receivers", "route", "silences",
-        "maintenance", "inhibit", "ack_level")
+_TOP = (
+    "timezone",
+    "channels",
+    "people",
+    "schedules",
+    "receivers",
+    "route",
+    "silences",
+    "maintenance",
+    "inhibit",
+    "ack_level",
+)
 #: ``url`` may hold ``{env:NAME}`` / ``{file:PATH}`` placeholders for the secret parts.
-_CHANNEL = ("url", "url_env", "url_file", "style", "language", "retries", "backoff", "timeout",
-            "send_resolved")
-_ROUTE = ("match", "min_level", "receiver", "group_by", "group_wait", "group_interval",
-          "repeat_interval", "routes", "continue")
+_CHANNEL = (
+    "url",
+    "url_env",
+    "url_file",
+    "style",
+    "language",
+    "retries",
+    "backoff",
+    "timeout",
+    "send_resolved",
+)
+_ROUTE = (
+    "match",
+    "min_level",
+    "receiver",
+    "group_by",
+    "group_wait",
+    "group_interval",
+    "repeat_interval",
+    "routes",
+    "continue",
+)
 _DEFAULT_TIMES = {"group_wait": "30s", "group_interval": "5m", "repeat_interval": "4h"}
 
 
@@ -197,8 +225,12 @@ class _Loader:
 
     def number(self, node: LineDict, key: str, where: str, default: float, kind: type) -> Any:
         value = node.get(key, default)
-        if isinstance(value, bool) or not isinstance(value, int | float) or value < 0 or (
-                kind is int and not isinstance(value, int)):
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, int | float)
+            or value < 0
+            or (kind is int and not isinstance(value, int))
+        ):
             self.c.expect(node, key, where, f"a non-negative {kind.__name__}", value)
             return default
         return kind(value)
@@ -213,8 +245,9 @@ class _Loader:
             self.c.add(node.line_of(key), where, key, f"expected {exc}")
             return parse_duration_ms(default)
 
-    def names(self, node: LineDict, key: str, where: str, known: dict | None = None,
-              what: str = "") -> tuple[str, ...]:
+    def names(
+        self, node: LineDict, key: str, where: str, known: dict | None = None, what: str = ""
+    ) -> tuple[str, ...]:
         value = node.get(key, [])
         if isinstance(value, str):
             value = [value]
@@ -269,9 +302,12 @@ class _Loader:
         for name, value in self.mapping(node, key, "").items():
             where = f"{key} '{name}'"
             if not isinstance(name, str) or not _NAME.match(name):
-                self.c.add(node[key].line_of(str(name)), where, "",
-                           f"expected a name of letters, digits, '_', '.', '-', found "
-                           f"{describe(name)}")
+                self.c.add(
+                    node[key].line_of(str(name)),
+                    where,
+                    "",
+                    f"expected a name of letters, digits, '_', '.', '-', found {describe(name)}",
+                )
                 continue
             sub = self.c.mapping(value, where, "", node[key].line_of(name))
             if sub is not None:
@@ -285,26 +321,36 @@ class _Loader:
         match = self.mapping(node, "match", where)
         for key, value in match.items():
             if key not in LABELS and not (isinstance(key, str) and key.startswith("sensor.")):
-                self.c.add(match.line_of(str(key)), where, f"match.{key}",
-                           f"expected one of {', '.join(LABELS)} or sensor.KEY, found unknown "
-                           f"label {key!r}")
+                self.c.add(
+                    match.line_of(str(key)),
+                    where,
+                    f"match.{key}",
+                    f"expected one of {', '.join(LABELS)} or sensor.KEY, found unknown "
+                    f"label {key!r}",
+                )
                 continue
             values = value if isinstance(value, list) else [value]
-            if not values or not all(isinstance(v, str | int | float) and not isinstance(v, bool)
-                                     for v in values):
+            if not values or not all(
+                isinstance(v, str | int | float) and not isinstance(v, bool) for v in values
+            ):
                 self.c.expect(match, key, where, "a value or a list of values", value)
                 continue
             labels.append((key, frozenset(str(v) for v in values)))
-        return Matcher(tuple(sorted(labels)), self.level(node, "min_level", where)
-                       if with_level else None)
+        return Matcher(
+            tuple(sorted(labels)), self.level(node, "min_level", where) if with_level else None
+        )
 
     def channel(self, name: str, node: LineDict) -> ChannelSpec | None:
         where = f"channel '{name}'"
         self.c.known_keys(node, _CHANNEL, where)
         given = [k for k in ("url", "url_env", "url_file") if k in node]
         if len(given) != 1:
-            self.c.add(node.line, where, "url", f"expected exactly one of url, url_env, url_file, "
-                                                f"found {len(given)}")
+            self.c.add(
+                node.line,
+                where,
+                "url",
+                f"expected exactly one of url, url_env, url_file, found {len(given)}",
+            )
             return None
         style = self.text(node, "style", where, "push")
         if style not in STYLES:
@@ -324,42 +370,69 @@ class _Loader:
                 self.c.add(node.line, where, "url", p.message)
             return None
         if apprise.Apprise.instantiate(url, suppress_exceptions=True) is None:
-            self.c.add(node.line, where, "url", f"expected a URL apprise can load, found "
-                                                f"{redact(url)}")
+            self.c.add(
+                node.line, where, "url", f"expected a URL apprise can load, found {redact(url)}"
+            )
         send_resolved = node.get("send_resolved", True)
         if not isinstance(send_resolved, bool):
             self.c.expect(node, "send_resolved", where, "true or false", send_resolved)
-        return ChannelSpec(name=name, url=url or "", style=style or "push",
-                           language=language,
-                           retries=self.number(node, "retries", where, 3, int),
-                           backoff_s=self.duration(node, "backoff", where, "2s") / 1000,
-                           timeout_s=self.duration(node, "timeout", where, "10s") / 1000,
-                           send_resolved=bool(send_resolved))
+        return ChannelSpec(
+            name=name,
+            url=url or "",
+            style=style or "push",
+            language=language,
+            retries=self.number(node, "retries", where, 3, int),
+            backoff_s=self.duration(node, "backoff", where, "2s") / 1000,
+            timeout_s=self.duration(node, "timeout", where, "10s") / 1000,
+            send_resolved=bool(send_resolved),
+        )
 
-    def route(self, node: LineDict, where: str, parent: Route | None,
-              receivers: dict) -> Route:
+    def route(self, node: LineDict, where: str, parent: Route | None, receivers: dict) -> Route:
         self.c.known_keys(node, _ROUTE, where, required=() if parent else ("receiver",))
         if parent is None and "match" in node:
-            self.c.add(node.line_of("match"), where, "match",
-                       "expected no matcher on the root route (it takes every warning)")
+            self.c.add(
+                node.line_of("match"),
+                where,
+                "match",
+                "expected no matcher on the root route (it takes every warning)",
+            )
         receiver = self.text(node, "receiver", where) or (parent.receiver if parent else "")
         if receiver and receiver not in receivers:
-            self.c.expect(node, "receiver", where, f"one of the receivers "
-                                                   f"({', '.join(receivers)})", receiver)
-        group_by = self.names(node, "group_by", where) if "group_by" in node else (
-            parent.group_by if parent else ("hazard", "region"))
+            self.c.expect(
+                node, "receiver", where, f"one of the receivers ({', '.join(receivers)})", receiver
+            )
+        group_by = (
+            self.names(node, "group_by", where)
+            if "group_by" in node
+            else (parent.group_by if parent else ("hazard", "region"))
+        )
         for label in group_by:
             if label not in LABELS and not label.startswith("sensor."):
-                self.c.expect(node, "group_by", where, f"labels among {', '.join(LABELS)} or "
-                                                       f"sensor.KEY", label)
-        times = {k: self.duration(node, k, where, v) if k in node or parent is None
-                 else getattr(parent, f"{k}_ms") for k, v in _DEFAULT_TIMES.items()}
+                self.c.expect(
+                    node,
+                    "group_by",
+                    where,
+                    f"labels among {', '.join(LABELS)} or sensor.KEY",
+                    label,
+                )
+        times = {
+            k: self.duration(node, k, where, v)
+            if k in node or parent is None
+            else getattr(parent, f"{k}_ms")
+            for k, v in _DEFAULT_TIMES.items()
+        }
         cont = node.get("continue", False)
         if not isinstance(cont, bool):
             self.c.expect(node, "continue", where, "true or false", cont)
-        this = Route(self.matcher(node, where), receiver, tuple(group_by),
-                     times["group_wait"], times["group_interval"], times["repeat_interval"],
-                     continue_=bool(cont))
+        this = Route(
+            self.matcher(node, where),
+            receiver,
+            tuple(group_by),
+            times["group_wait"],
+            times["group_interval"],
+            times["repeat_interval"],
+            continue_=bool(cont),
+        )
         children = node.get("routes", [])
         if not isinstance(children, list):
             self.c.expect(node, "routes", where, "a list of routes", children)
@@ -369,24 +442,44 @@ class _Loader:
             sub = self.c.mapping(child, where, f"routes[{i}]", node.line_of("routes"))
             if sub is not None:
                 kids.append(self.route(sub, f"{where}.routes[{i}]", this, receivers))
-        return Route(this.matcher, this.receiver, this.group_by, this.group_wait_ms,
-                     this.group_interval_ms, this.repeat_interval_ms, tuple(kids), this.continue_)
+        return Route(
+            this.matcher,
+            this.receiver,
+            this.group_by,
+            this.group_wait_ms,
+            this.group_interval_ms,
+            this.repeat_interval_ms,
+            tuple(kids),
+            this.continue_,
+        )
 
-    def receiver(self, name: str, node: LineDict, channels: dict, people: dict,
-                 schedules: dict, receivers: LineDict) -> Receiver:
+    def receiver(
+        self,
+        name: str,
+        node: LineDict,
+        channels: dict,
+        people: dict,
+        schedules: dict,
+        receivers: LineDict,
+    ) -> Receiver:
         where = f"receiver '{name}'"
-        self.c.known_keys(node, ("channels", "people", "schedule", "escalate_from",
-                                 "escalation"), where)
+        self.c.known_keys(
+            node, ("channels", "people", "schedule", "escalate_from", "escalation"), where
+        )
         schedule = self.text(node, "schedule", where)
         if schedule is not None and schedule not in schedules:
-            self.c.expect(node, "schedule", where, f"one of the schedules "
-                                                   f"({', '.join(schedules)})", schedule)
-        out = Receiver(name, self.names(node, "channels", where, channels, "channels"),
-                       self.names(node, "people", where, people, "people"), schedule,
-                       self.level(node, "escalate_from", where))
+            self.c.expect(
+                node, "schedule", where, f"one of the schedules ({', '.join(schedules)})", schedule
+            )
+        out = Receiver(
+            name,
+            self.names(node, "channels", where, channels, "channels"),
+            self.names(node, "people", where, people, "people"),
+            schedule,
+            self.level(node, "escalate_from", where),
+        )
         if not (out.channels or out.people or out.schedule):
-            self.c.add(node.line, where, "", "expected channels, people or a schedule, "
-                                             "found none")
+            self.c.add(node.line, where, "", "expected channels, people or a schedule, found none")
         steps = node.get("escalation", [])
         if not isinstance(steps, list):
             self.c.expect(node, "escalation", where, "a list of {after, to} steps", steps)
@@ -409,55 +502,84 @@ class _Loader:
     def load(self) -> Routing:
         doc = load_yaml(self.path)
         if not isinstance(doc, LineDict):
-            self.c.add(1, "", "", f"expected a mapping with route and receivers, found "
-                                  f"{describe(doc)}")
+            self.c.add(
+                1, "", "", f"expected a mapping with route and receivers, found {describe(doc)}"
+            )
             self.c.raise_if_any()
         self.c.known_keys(doc, _TOP, "", required=("route", "receivers"))
         timezone = self.text(doc, "timezone", "", "Asia/Shanghai") or "Asia/Shanghai"
         try:
             zone(timezone)
         except (ValueError, KeyError):
-            self.c.expect(doc, "timezone", "", "an IANA time zone such as Asia/Shanghai",
-                          timezone)
-        channels = {n: ch for n, sub in self.entries(doc, "channels")
-                    if (ch := self.channel(n, sub)) is not None}
+            self.c.expect(doc, "timezone", "", "an IANA time zone such as Asia/Shanghai", timezone)
+        channels = {
+            n: ch
+            for n, sub in self.entries(doc, "channels")
+            if (ch := self.channel(n, sub)) is not None
+        }
         channels_known = {n: None for n in self.mapping(doc, "channels", "")}
-        people = {name: self.person(name, sub, channels_known)
-                  for name, sub in self.entries(doc, "people")}
-        schedules = {name: sched for name, sub in self.entries(doc, "schedules")
-                     if (sched := self.schedule(name, sub, people)) is not None}
+        people = {
+            name: self.person(name, sub, channels_known)
+            for name, sub in self.entries(doc, "people")
+        }
+        schedules = {
+            name: sched
+            for name, sub in self.entries(doc, "schedules")
+            if (sched := self.schedule(name, sub, people)) is not None
+        }
         receiver_nodes = self.mapping(doc, "receivers", "")
-        receivers = {name: self.receiver(name, sub, channels_known, people, schedules,
-                                         receiver_nodes)
-                     for name, sub in self.entries(doc, "receivers")}
+        receivers = {
+            name: self.receiver(name, sub, channels_known, people, schedules, receiver_nodes)
+            for name, sub in self.entries(doc, "receivers")
+        }
         route = self.route(self.mapping(doc, "route", "route"), "route", None, receivers)
         mutes: list[Silence | Maintenance] = [
-            *(self.silence(node, f"silences[{i}]")
-              for i, node in enumerate(self.items(doc, "silences"))),
-            *(self.maintenance(node, f"maintenance[{i}]")
-              for i, node in enumerate(self.items(doc, "maintenance")))]
-        inhibits = [self.inhibit(node, f"inhibit[{i}]")
-                    for i, node in enumerate(self.items(doc, "inhibit"))]
+            *(
+                self.silence(node, f"silences[{i}]")
+                for i, node in enumerate(self.items(doc, "silences"))
+            ),
+            *(
+                self.maintenance(node, f"maintenance[{i}]")
+                for i, node in enumerate(self.items(doc, "maintenance"))
+            ),
+        ]
+        inhibits = [
+            self.inhibit(node, f"inhibit[{i}]") for i, node in enumerate(self.items(doc, "inhibit"))
+        ]
         ack_level = self.level(doc, "ack_level", "") or Level.BLUE
         self.c.raise_if_any()
-        return Routing(route, receivers, channels, people, schedules, tuple(mutes),
-                       tuple(inhibits), timezone, ack_level)
+        return Routing(
+            route,
+            receivers,
+            channels,
+            people,
+            schedules,
+            tuple(mutes),
+            tuple(inhibits),
+            timezone,
+            ack_level,
+        )
 
     def person(self, name: str, sub: LineDict, channels_known: dict[str, Any]) -> Person:
         where = f"person '{name}'"
         self.c.known_keys(sub, ("display", "channels", "phone"), where, required=("channels",))
         phone = str(sub.get("phone", ""))
         if phone and not re.fullmatch(r"\+?\d{5,20}", phone):
-            self.c.expect(sub, "phone", where, "a mobile number such as +8613800000000",
-                          sub.get("phone"))
-        return Person(name, self.text(sub, "display", where, name) or name,
-                      self.names(sub, "channels", where, channels_known, "channels"), phone)
+            self.c.expect(
+                sub, "phone", where, "a mobile number such as +8613800000000", sub.get("phone")
+            )
+        return Person(
+            name,
+            self.text(sub, "display", where, name) or name,
+            self.names(sub, "channels", where, channels_known, "channels"),
+            phone,
+        )
 
-    def schedule(self, name: str, sub: LineDict, people: dict[str, Person]
-                 ) -> Schedule | None:
+    def schedule(self, name: str, sub: LineDict, people: dict[str, Person]) -> Schedule | None:
         where = f"schedule '{name}'"
-        self.c.known_keys(sub, ("rotation", "handover", "period", "start"), where,
-                          required=("rotation", "start"))
+        self.c.known_keys(
+            sub, ("rotation", "handover", "period", "start"), where, required=("rotation", "start")
+        )
         rotation = self.names(sub, "rotation", where, people, "people")
         period = self.duration(sub, "period", where, "1d")
         if period % 86_400_000 or period == 0:
@@ -473,23 +595,38 @@ class _Loader:
             start = date(2000, 1, 1)
         if not rotation:
             return None
-        return Schedule(rotation, self.local_time(sub, "handover", where)
-                        if "handover" in sub else time(8, 0), max(1, period // 86_400_000),
-                        start)
+        return Schedule(
+            rotation,
+            self.local_time(sub, "handover", where) if "handover" in sub else time(8, 0),
+            max(1, period // 86_400_000),
+            start,
+        )
 
     def silence(self, node: LineDict, where: str) -> Silence:
-        self.c.known_keys(node, ("match", "min_level", "starts", "ends", "comment",
-                                 "created_by"), where, required=("match", "starts", "ends"))
-        s = Silence(self.matcher(node, where), self.instant(node, "starts", where),
-                    self.instant(node, "ends", where), self.text(node, "comment", where, "")
-                    or "", self.text(node, "created_by", where, "") or "")
+        self.c.known_keys(
+            node,
+            ("match", "min_level", "starts", "ends", "comment", "created_by"),
+            where,
+            required=("match", "starts", "ends"),
+        )
+        s = Silence(
+            self.matcher(node, where),
+            self.instant(node, "starts", where),
+            self.instant(node, "ends", where),
+            self.text(node, "comment", where, "") or "",
+            self.text(node, "created_by", where, "") or "",
+        )
         if s.ends_s <= s.starts_s and "ends" in node:
             self.c.expect(node, "ends", where, "a time after starts", node["ends"])
         return s
 
     def maintenance(self, node: LineDict, where: str) -> Maintenance:
-        self.c.known_keys(node, ("match", "min_level", "days", "from", "to", "comment"),
-                          where, required=("match", "from", "to"))
+        self.c.known_keys(
+            node,
+            ("match", "min_level", "days", "from", "to", "comment"),
+            where,
+            required=("match", "from", "to"),
+        )
         days = self.names(node, "days", where) if "days" in node else DAYS
         for d in days:
             if d not in DAYS:
@@ -498,11 +635,19 @@ class _Loader:
         if end <= start and "to" in node:
             self.c.expect(node, "to", where, "a time after from (same day)", node["to"])
         if not node.get("match"):
-            self.c.add(node.line, where, "match", "expected at least one label: a window "
-                                                  "that mutes everything is a silence")
-        return Maintenance(self.matcher(node, where),
-                           frozenset(DAYS.index(d) for d in days if d in DAYS),
-                           start, end, self.text(node, "comment", where, "") or "")
+            self.c.add(
+                node.line,
+                where,
+                "match",
+                "expected at least one label: a window that mutes everything is a silence",
+            )
+        return Maintenance(
+            self.matcher(node, where),
+            frozenset(DAYS.index(d) for d in days if d in DAYS),
+            start,
+            end,
+            self.text(node, "comment", where, "") or "",
+        )
 
     def inhibit(self, node: LineDict, where: str) -> Inhibit:
         self.c.known_keys(node, ("source", "target", "equal"), where, required=("source",))
@@ -511,16 +656,22 @@ class _Loader:
         self.c.known_keys(src, ("match", "min_level"), f"{where}.source")
         self.c.known_keys(tgt, ("match",), f"{where}.target")
         equal = self.names(node, "equal", where) if "equal" in node else ("hazard", "region")
-        return Inhibit(self.matcher(src, f"{where}.source"),
-                       self.matcher(tgt, f"{where}.target", with_level=False), tuple(equal))
+        return Inhibit(
+            self.matcher(src, f"{where}.source"),
+            self.matcher(tgt, f"{where}.target", with_level=False),
+            tuple(equal),
+        )
 
     def items(self, doc: LineDict, key: str) -> list[LineDict]:
         value = doc.get(key, [])
         if not isinstance(value, list):
             self.c.expect(doc, key, "", "a list", value)
             return []
-        return [m for i, v in enumerate(value)
-                if (m := self.c.mapping(v, f"{key}[{i}]", "", doc.line_of(key))) is not None]
+        return [
+            m
+            for i, v in enumerate(value)
+            if (m := self.c.mapping(v, f"{key}[{i}]", "", doc.line_of(key))) is not None
+        ]
 
 
 def _empty(line: int) -> LineDict:
@@ -538,6 +689,9 @@ def routing_languages(path: str | Path) -> tuple[str, ...]:
     """Return the languages a routing file's channels send, without resolving any secret."""
     doc = load_yaml(path)
     channels = doc.get("channels") if isinstance(doc, Mapping) else None
-    found = {normalize(str(spec.get("language", "zh-CN")))
-             for spec in (channels or {}).values() if isinstance(spec, Mapping)}
+    found = {
+        normalize(str(spec.get("language", "zh-CN")))
+        for spec in (channels or {}).values()
+        if isinstance(spec, Mapping)
+    }
     return tuple(lang for lang in LANGUAGES if lang in found)

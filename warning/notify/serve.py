@@ -26,10 +26,13 @@ from warning.sinks.writers import make_writer
 log = logging.getLogger(__name__)
 
 
-def build_service(cfg: Notify, routing: Routing, topic_prefix: str = "hazard",
-                  registry: CollectorRegistry | None = None,
-                  sensors: Callable[[str], dict[str, Any]] = lambda _: {},
-                  ) -> tuple[NotifyService, Callable]:
+def build_service(
+    cfg: Notify,
+    routing: Routing,
+    topic_prefix: str = "hazard",
+    registry: CollectorRegistry | None = None,
+    sensors: Callable[[str], dict[str, Any]] = lambda _: {},
+) -> tuple[NotifyService, Callable]:
     """Return the service (not started) and the WSGI app for ack links and the CAP feed."""
     state_dir = Path(cfg.state_dir)
     dispatcher = Dispatcher(routing.tz)
@@ -38,16 +41,21 @@ def build_service(cfg: Notify, routing: Routing, topic_prefix: str = "hazard",
 
     def deliver(note: Notification) -> tuple[bool, list[Delivery]]:
         if not note.channels:  # its channels left the routing file: keep it, say so
-            log.error("notify: notification %s for %s has no channel left in the routing "
-                      "file; kept in the outbox", note.notification_id, note.receiver)
+            log.error(
+                "notify: notification %s for %s has no channel left in the routing "
+                "file; kept in the outbox",
+                note.notification_id,
+                note.receiver,
+            )
             return False, []
         outcome = dispatcher.deliver(note)
         # Every channel declined a resolve message (send_resolved: false): nothing to retry.
         declined = note.kind == "resolved" and not outcome.deliveries
         return outcome.ok or declined, list(outcome.deliveries)
 
-    service = NotifyService(cfg, routing, deliver, audit_log.record_all, registry, sensors,
-                            feed=feed)
+    service = NotifyService(
+        cfg, routing, deliver, audit_log.record_all, registry, sensors, feed=feed
+    )
     service.audit_log = audit_log  # type: ignore[attr-defined]
     cap = feed_app(feed, service.base_url)
 
@@ -68,12 +76,16 @@ class InfluxAudit:
     def __init__(self, config: Config, metrics: Metrics, stop: threading.Event):
         assert config.influx is not None and config.notify is not None
         influx = config.influx
-        sink = InfluxSink(lambda: make_writer(influx), Path(config.notify.state_dir) / "spool",
-                          influx.spool_max_bytes, metrics, influx.batch_size)
+        sink = InfluxSink(
+            lambda: make_writer(influx),
+            Path(config.notify.state_dir) / "spool",
+            influx.spool_max_bytes,
+            metrics,
+            influx.batch_size,
+        )
         self.partition = sink.build("notify_audit", 0, 1)
         self.queue: queue.Queue[AuditRecord] = queue.Queue(maxsize=100_000)
-        threading.Thread(target=self._run, args=(stop,), name="notify-influx",
-                         daemon=True).start()
+        threading.Thread(target=self._run, args=(stop,), name="notify-influx", daemon=True).start()
 
     def put(self, records: list[AuditRecord]) -> None:
         """Queue records; when InfluxDB lags 100,000 records behind, newer ones skip it."""
@@ -81,8 +93,10 @@ class InfluxAudit:
             try:
                 self.queue.put_nowait(r)
             except queue.Full:
-                log.error("notify: audit copy to InfluxDB is 100,000 records behind; the "
-                          "SQLite audit log keeps them")
+                log.error(
+                    "notify: audit copy to InfluxDB is 100,000 records behind; the "
+                    "SQLite audit log keeps them"
+                )
                 return
 
     def _run(self, stop: threading.Event) -> None:
@@ -97,14 +111,17 @@ class InfluxAudit:
         self.partition.close()
 
 
-def start(config: Config, stop: threading.Event, metrics: Metrics,
-          sensors: Callable[[str], dict[str, Any]] = lambda _: {}) -> NotifyService:
+def start(
+    config: Config,
+    stop: threading.Event,
+    metrics: Metrics,
+    sensors: Callable[[str], dict[str, Any]] = lambda _: {},
+) -> NotifyService:
     """Start the router beside the pipeline (or alone): MQTT intake, loops and HTTP endpoint."""
     assert config.notify is not None
     cfg = config.notify
     routing = load_routing(cfg.routing)
-    service, app = build_service(cfg, routing, config.mqtt.topic_prefix, metrics.registry,
-                                 sensors)
+    service, app = build_service(cfg, routing, config.mqtt.topic_prefix, metrics.registry, sensors)
     if config.influx is not None:
         to_influx = InfluxAudit(config, metrics, stop)
         record_all = service.audit
@@ -115,12 +132,16 @@ def start(config: Config, stop: threading.Event, metrics: Metrics,
 
         service.audit = audit
     server = serve_wsgi(cfg.host, cfg.port, app, "notify-http")
+
     def shut_down() -> None:
         stop.wait()
         server.shutdown()
 
     threading.Thread(target=shut_down, daemon=True).start()
     service.start(stop, config.mqtt)
-    log.info("notify: routing %s; ack links and CAP feed on %s (feed: /cap/feed.atom)",
-             cfg.routing, service.base_url)
+    log.info(
+        "notify: routing %s; ack links and CAP feed on %s (feed: /cap/feed.atom)",
+        cfg.routing,
+        service.base_url,
+    )
     return service

@@ -50,16 +50,23 @@ def event_from_wire(data: dict[str, Any]) -> WarningEvent:
     try:
         level, prev = data.get("level"), data.get("previous_level")
         return WarningEvent(
-            warning_id=str(data["warning_id"]), event=str(data["event"]),
-            rule_id=str(data["rule_id"]), hazard=str(data["hazard"]),
+            warning_id=str(data["warning_id"]),
+            event=str(data["event"]),
+            rule_id=str(data["rule_id"]),
+            hazard=str(data["hazard"]),
             level=Level.parse(level) if level else None,
             previous_level=Level.parse(prev) if prev else None,
-            subject=str(data["subject"]), region=str(data["region"]), ts=parse_ts(data["ts"]),
-            values=dict(data.get("values") or {}), message=str(data.get("message", "")),
+            subject=str(data["subject"]),
+            region=str(data["region"]),
+            ts=parse_ts(data["ts"]),
+            values=dict(data.get("values") or {}),
+            message=str(data.get("message", "")),
             instruction=str(data.get("instruction", "")),
             certainty=str(data.get("certainty", "Observed")),
             texts={str(k): dict(v) for k, v in (data.get("texts") or {}).items()},
-            measure=dict(data.get("measure") or {}), area=str(data.get("area", "")))
+            measure=dict(data.get("measure") or {}),
+            area=str(data.get("area", "")),
+        )
     except (KeyError, TypeError, AttributeError) as exc:
         msg = f"expected a warning event with {exc}"
         raise ValueError(msg) from None
@@ -73,34 +80,50 @@ class NotifyMetrics:
 
     def __init__(self, registry: CollectorRegistry):
         r = registry
-        self.inbox = Gauge("hazard_notify_inbox_depth", "Events and acks waiting to be routed.",
-                           registry=r)
-        self.outbox = Gauge("hazard_notify_outbox_depth", "Notifications waiting for delivery.",
-                            registry=r)
-        self.pending = Gauge("hazard_notify_groups_pending",
-                             "Groups holding news not yet told (waiting for group_wait or "
-                             "group_interval).", registry=r)
-        self.received = Counter("hazard_notify_events_received_total",
-                                "Warning events taken into the router (repeats not counted).",
-                                registry=r)
-        self.notifications = Counter("hazard_notifications_total", "Notifications issued.",
-                                     ["kind"], registry=r)
-        self.delivered = Counter("hazard_notifications_delivered_total",
-                                 "Notifications a channel took.", registry=r)
-        self.undelivered = Counter("hazard_notification_rounds_failed_total",
-                                   "Delivery rounds in which no channel took a notification "
-                                   "(it is retried).", registry=r)
-        self.latency = Histogram("hazard_notification_latency_seconds",
-                                 "Wall time from issuing a notification to its delivery.",
-                                 buckets=(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300),
-                                 registry=r)
-        self.acks = Counter("hazard_acknowledgements_total", "Acknowledgements taken.",
-                            ["via"], registry=r)
-        self.escalations = Counter("hazard_escalations_total", "Escalation steps taken.",
-                                   registry=r)
-        self.rejected = Counter("hazard_notify_rejected_total",
-                                "Messages on the warnings or acks topics that were malformed.",
-                                registry=r)
+        self.inbox = Gauge(
+            "hazard_notify_inbox_depth", "Events and acks waiting to be routed.", registry=r
+        )
+        self.outbox = Gauge(
+            "hazard_notify_outbox_depth", "Notifications waiting for delivery.", registry=r
+        )
+        self.pending = Gauge(
+            "hazard_notify_groups_pending",
+            "Groups holding news not yet told (waiting for group_wait or group_interval).",
+            registry=r,
+        )
+        self.received = Counter(
+            "hazard_notify_events_received_total",
+            "Warning events taken into the router (repeats not counted).",
+            registry=r,
+        )
+        self.notifications = Counter(
+            "hazard_notifications_total", "Notifications issued.", ["kind"], registry=r
+        )
+        self.delivered = Counter(
+            "hazard_notifications_delivered_total", "Notifications a channel took.", registry=r
+        )
+        self.undelivered = Counter(
+            "hazard_notification_rounds_failed_total",
+            "Delivery rounds in which no channel took a notification (it is retried).",
+            registry=r,
+        )
+        self.latency = Histogram(
+            "hazard_notification_latency_seconds",
+            "Wall time from issuing a notification to its delivery.",
+            buckets=(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300),
+            registry=r,
+        )
+        self.acks = Counter(
+            "hazard_acknowledgements_total", "Acknowledgements taken.", ["via"], registry=r
+        )
+        self.escalations = Counter(
+            "hazard_escalations_total", "Escalation steps taken.", registry=r
+        )
+        self.rejected = Counter(
+            "hazard_notify_rejected_total",
+            "Messages on the warnings or acks topics that were malformed.",
+            registry=r,
+        )
         for kind in ("firing", "resolved", "escalation", "reminder"):
             self.notifications.labels(kind)
         for via in ("http", "sms", "mqtt", "cli"):
@@ -110,10 +133,17 @@ class NotifyMetrics:
 class NotifyService:
     """Routing and delivery threads around a Router, its store and an injected clock."""
 
-    def __init__(self, cfg: Notify, routing: Routing, deliver: Deliver, audit: Audit,
-                 registry: CollectorRegistry | None = None,
-                 attrs: Callable[[str], dict[str, Any]] = lambda _: {},
-                 clock: Callable[[], float] = time.time, feed: CapFeed | None = None):
+    def __init__(
+        self,
+        cfg: Notify,
+        routing: Routing,
+        deliver: Deliver,
+        audit: Audit,
+        registry: CollectorRegistry | None = None,
+        attrs: Callable[[str], dict[str, Any]] = lambda _: {},
+        clock: Callable[[], float] = time.time,
+        feed: CapFeed | None = None,
+    ):
         self.cfg = cfg
         self.routing = routing
         self.deliver = deliver
@@ -126,8 +156,9 @@ class NotifyService:
         self.key = signing.load_key(cfg.ack_key_env, cfg.ack_key_file, state_dir)
         self.base_url = cfg.base_url or f"http://{cfg.host}:{cfg.port}"
         self.link_ttl_s = parse_duration_ms(cfg.ack_link_ttl) / 1000
-        self.inbound_token = secret(cfg.sms_inbound_token_env, cfg.sms_inbound_token_file,
-                                    "notify.sms_inbound_token")
+        self.inbound_token = secret(
+            cfg.sms_inbound_token_env, cfg.sms_inbound_token_file, "notify.sms_inbound_token"
+        )
         self.metrics = NotifyMetrics(registry or CollectorRegistry())
         self.router = Router(routing)
         self._committed: dict[str, Any] | None = None
@@ -149,11 +180,13 @@ class NotifyService:
         with self.lock:
             self.routing = routing
             self.router.routing = routing
-            gone = [k for k, g in self.router.groups.items() if g.receiver not in
-                    routing.receivers]
+            gone = [k for k, g in self.router.groups.items() if g.receiver not in routing.receivers]
             for key in gone:
-                log.warning("notify: group %s: its receiver left the routing file; its "
-                            "warnings are routed again", key)
+                log.warning(
+                    "notify: group %s: its receiver left the routing file; its "
+                    "warnings are routed again",
+                    key,
+                )
                 del self.router.groups[key]
             self.router.regroup(self.clock())
 
@@ -172,14 +205,21 @@ class NotifyService:
             codes: list[tuple[str, str, str, int]] = []
             replies: list[tuple[str, str, str, int]] = []
             notes = [self._with_ack_link(n, now, codes, replies) for n in notes]
-            state = {"router": self.router.to_state(),
-                     "feed": self.feed.to_state() if self.feed is not None else None}
+            state = {
+                "router": self.router.to_state(),
+                "feed": self.feed.to_state() if self.feed is not None else None,
+            }
             try:
                 # An idle tick that changed nothing writes nothing (no fsync every second).
                 if rows or notes or state != self._committed:
-                    self.store.commit(state, rows[-1][0] if rows else 0,
-                                      [notification_to_state(n) for n in notes], now, codes,
-                                      replies)
+                    self.store.commit(
+                        state,
+                        rows[-1][0] if rows else 0,
+                        [notification_to_state(n) for n in notes],
+                        now,
+                        codes,
+                        replies,
+                    )
                     self._committed = state
             except Exception:
                 # Back to the last committed state: the same rows and tick are taken again
@@ -200,9 +240,12 @@ class NotifyService:
 
     def _take(self, kind: str, body: dict[str, Any], now: float) -> list[AuditRecord]:
         if kind == "ack":
-            records = self.router.acknowledge(str(body.get("notification_id", "")),
-                                              str(body.get("by", "?")),
-                                              str(body.get("via", "cli")), now)
+            records = self.router.acknowledge(
+                str(body.get("notification_id", "")),
+                str(body.get("by", "?")),
+                str(body.get("via", "cli")),
+                now,
+            )
             if records:
                 self.metrics.acks.labels(body.get("via", "cli")).inc()
             return records
@@ -220,9 +263,13 @@ class NotifyService:
             self.metrics.received.inc()
         return records
 
-    def _with_ack_link(self, n: Notification, now: float,
-                       codes: list[tuple[str, str, str, int]],
-                       replies: list[tuple[str, str, str, int]]) -> Notification:
+    def _with_ack_link(
+        self,
+        n: Notification,
+        now: float,
+        codes: list[tuple[str, str, str, int]],
+        replies: list[tuple[str, str, str, int]],
+    ) -> Notification:
         """Give a notification a short signed link, ``BASE/a/CODE``, and a reply number.
 
         A reply number is given when the SMS gateway's inbound webhook is configured and the
@@ -238,12 +285,14 @@ class NotifyService:
         who = self.routing.people.get(n.person or "")
         if self.inbound_token and who is not None and who.phone:
             taken = self.store.replies_in_use(person, now) | {
-                r[1] for r in replies if r[0] == person}
+                r[1] for r in replies if r[0] == person
+            }
             number = inbound.next_number(taken)
             if number is not None:
                 replies.append((person, number, code, expires))
-        return dataclasses.replace(n, ack_url=signing.short_link(self.base_url, code),
-                                   ack_reply=number)
+        return dataclasses.replace(
+            n, ack_url=signing.short_link(self.base_url, code), ack_reply=number
+        )
 
     # -- the delivery loop -----------------------------------------------------------------
 
@@ -254,10 +303,22 @@ class NotifyService:
             note = notification_from_state(body, self.routing)
             ok, deliveries = self.deliver(note)
             now = self.clock()
-            self.audit([AuditRecord(d.at, "delivered" if d.ok else "failed",
-                                    e.warning_id, note.notification_id, note.receiver,
-                                    note.person, d.channel, d.error or f"attempt {d.attempt}")
-                        for d in deliveries for e in note.events])
+            self.audit(
+                [
+                    AuditRecord(
+                        d.at,
+                        "delivered" if d.ok else "failed",
+                        e.warning_id,
+                        note.notification_id,
+                        note.receiver,
+                        note.person,
+                        d.channel,
+                        d.error or f"attempt {d.attempt}",
+                    )
+                    for d in deliveries
+                    for e in note.events
+                ]
+            )
             if ok:
                 self.store.delivered(note.notification_id)
                 self.metrics.delivered.inc()
@@ -265,11 +326,15 @@ class NotifyService:
                 taken += 1
             else:
                 self.metrics.undelivered.inc()
-                wait = min(RETRY_MAX_S, RETRY_FIRST_S * 2 ** attempts)
+                wait = min(RETRY_MAX_S, RETRY_FIRST_S * 2**attempts)
                 self.store.retry_later(note.notification_id, now + wait)
-                log.warning("notify: no channel took notification %s for %s (round %d); "
-                            "retrying in %.0f s", note.notification_id, note.receiver,
-                            attempts + 1, wait)
+                log.warning(
+                    "notify: no channel took notification %s for %s (round %d); retrying in %.0f s",
+                    note.notification_id,
+                    note.receiver,
+                    attempts + 1,
+                    wait,
+                )
         self.metrics.outbox.set(self.store.outbox_size())
         return taken
 
@@ -283,8 +348,10 @@ class NotifyService:
             return [b"ok\n"]
         if path == "/sms/inbound" and environ.get("REQUEST_METHOD") == "POST":
             return inbound.answer(self, environ, start_response)
-        if not path.startswith(("/ack/", "/a/")) or \
-                environ.get("REQUEST_METHOD") not in ("GET", "POST"):
+        if not path.startswith(("/ack/", "/a/")) or environ.get("REQUEST_METHOD") not in (
+            "GET",
+            "POST",
+        ):
             start_response("404 Not Found", [("Content-Type", "text/plain")])
             return [b"not found\n"]
         if path.startswith("/a/"):  # a short link: its code stands for the long link's fields
@@ -292,40 +359,52 @@ class NotifyService:
             found = self.store.code(code) if len(code) == signing.SHORT_CODE_CHARS else None
             nid, person, exp = found or ("", "", 0)
             q = {"by": person}
-            problem = signing.check_short(self.key, code, nid, person, exp, self.clock()) \
-                if found else "unknown code"
+            problem = (
+                signing.check_short(self.key, code, nid, person, exp, self.clock())
+                if found
+                else "unknown code"
+            )
         else:
             nid = path.removeprefix("/ack/")
             q = {k: v[0] for k, v in parse_qs(environ.get("QUERY_STRING", "")).items()}
-            problem = signing.check(self.key, nid, q.get("by", ""), q.get("exp", ""),
-                                    q.get("sig", ""), self.clock())
+            problem = signing.check(
+                self.key, nid, q.get("by", ""), q.get("exp", ""), q.get("sig", ""), self.clock()
+            )
         if problem:
             status = "410 Gone" if problem == "link expired" else "403 Forbidden"
             start_response(status, [("Content-Type", "text/plain; charset=utf-8")])
             return [f"acknowledgement refused: {problem}\n".encode()]
         who = escape(q["by"])
-        start_response("200 OK", [("Content-Type", "text/html; charset=utf-8"),
-                                  ("Cache-Control", "no-store")])
+        start_response(
+            "200 OK", [("Content-Type", "text/html; charset=utf-8"), ("Cache-Control", "no-store")]
+        )
         if environ.get("REQUEST_METHOD") == "GET":
             # Link previews and mail scanners fetch links: only a person's POST acknowledges.
             action = escape(f"{path}?{environ.get('QUERY_STRING', '')}", quote=True)
-            return [f"<!doctype html><meta charset=utf-8><title>确认 Acknowledge</title>"
-                    f"<form method=post action=\"{action}\"><p>{who}:</p>"
-                    f"<button type=submit>确认收到 Acknowledge</button></form>".encode()]
+            return [
+                f"<!doctype html><meta charset=utf-8><title>确认 Acknowledge</title>"
+                f'<form method=post action="{action}"><p>{who}:</p>'
+                f"<button type=submit>确认收到 Acknowledge</button></form>".encode()
+            ]
         self.store.put("ack", {"notification_id": nid, "by": q["by"], "via": "http"})
-        return [f"<!doctype html><meta charset=utf-8><title>已确认 Acknowledged</title>"
-                f"<h1>已确认 Acknowledged</h1><p>{who}, 收到 — thank you. Escalation for "
-                f"this warning stops.</p>".encode()]
+        return [
+            f"<!doctype html><meta charset=utf-8><title>已确认 Acknowledged</title>"
+            f"<h1>已确认 Acknowledged</h1><p>{who}, 收到 — thank you. Escalation for "
+            f"this warning stops.</p>".encode()
+        ]
 
     # -- threads ---------------------------------------------------------------------------
 
     def start(self, stop: threading.Event, mqtt: MQTT | None = None) -> None:
         """Start the routing and delivery loops (and the MQTT intake when ``mqtt`` is given)."""
         tick = parse_duration_ms(self.cfg.tick) / 1000
-        for name, step in (("notify-route", self.route_once), ("notify-deliver",
-                                                               self.deliver_once)):
-            t = threading.Thread(target=_loop, args=(step, tick, stop, name), name=name,
-                                 daemon=True)
+        for name, step in (
+            ("notify-route", self.route_once),
+            ("notify-deliver", self.deliver_once),
+        ):
+            t = threading.Thread(
+                target=_loop, args=(step, tick, stop, name), name=name, daemon=True
+            )
             t.start()
             self.threads.append(t)
         if mqtt is not None:
@@ -377,8 +456,9 @@ class MQTTIntake:
         self.client.disconnect()
         self.client.loop_stop()
 
-    def _on_connect(self, client: paho.Client, userdata: Any, flags: Any, rc: Any,
-                    props: Any = None) -> None:
+    def _on_connect(
+        self, client: paho.Client, userdata: Any, flags: Any, rc: Any, props: Any = None
+    ) -> None:
         if not rc.is_failure:
             prefix = self.cfg.topic_prefix
             client.subscribe([(f"{prefix}/warnings/#", 1), (f"{prefix}/acks/#", 1)])
@@ -389,8 +469,11 @@ class MQTTIntake:
             if not isinstance(body, dict):
                 raise ValueError("expected a JSON object")
             if msg.topic.startswith(f"{self.cfg.topic_prefix}/acks/"):
-                body = {"notification_id": msg.topic.rsplit("/", 1)[-1],
-                        "by": str(body.get("by", "?")), "via": "mqtt"}
+                body = {
+                    "notification_id": msg.topic.rsplit("/", 1)[-1],
+                    "by": str(body.get("by", "?")),
+                    "via": "mqtt",
+                }
                 self.store.put("ack", body)
             else:
                 self.store.put("event", body)

@@ -49,27 +49,27 @@ def signature(key: bytes, notification_id: str, person: str, expires: int) -> st
     return base64.urlsafe_b64encode(mac.digest()[:12]).decode()
 
 
-def ack_link(base_url: str, key: bytes, notification_id: str, person: str,
-             expires: int) -> str:
+def ack_link(base_url: str, key: bytes, notification_id: str, person: str, expires: int) -> str:
     """Return the acknowledgement link for ``person``, valid until ``expires`` (epoch seconds).
 
     >>> ack_link("http://h:9110", b"k", "n1", "zhang", 100)
     'http://h:9110/ack/n1?by=zhang&exp=100&sig=x9WSZVuWLaXDioPT'
     """
-    query = urlencode({"by": person, "exp": expires,
-                       "sig": signature(key, notification_id, person, expires)})
+    query = urlencode(
+        {"by": person, "exp": expires, "sig": signature(key, notification_id, person, expires)}
+    )
     return f"{base_url.rstrip('/')}/ack/{quote(notification_id)}?{query}"
 
 
-def check(key: bytes, notification_id: str, person: str, expires: str, sig: str,
-          now: float) -> str:
+def check(key: bytes, notification_id: str, person: str, expires: str, sig: str, now: float) -> str:
     """Return "" when the link is genuine and unexpired, else what is wrong with it."""
     try:
         exp = int(expires)
     except ValueError:
         return "expected an integer exp"
-    if not hmac.compare_digest(signature(key, notification_id, person, exp).encode(),
-                               sig.encode("utf-8", "replace")):
+    if not hmac.compare_digest(
+        signature(key, notification_id, person, exp).encode(), sig.encode("utf-8", "replace")
+    ):
         return "signature does not match"
     if now > exp:
         return "link expired"
@@ -102,11 +102,13 @@ def short_link(base_url: str, code: str) -> str:
     return f"{base_url.rstrip('/')}/a/{code}"
 
 
-def check_short(key: bytes, code: str, notification_id: str, person: str, expires: int,
-                now: float) -> str:
+def check_short(
+    key: bytes, code: str, notification_id: str, person: str, expires: int, now: float
+) -> str:
     """Return "" when a stored short code is genuine and unexpired, else what is wrong."""
-    if not hmac.compare_digest(short_code(key, notification_id, person, expires).encode(),
-                               code.encode("utf-8", "replace")):
+    if not hmac.compare_digest(
+        short_code(key, notification_id, person, expires).encode(), code.encode("utf-8", "replace")
+    ):
         return "signature does not match"
     if now > expires:
         return "link expired"

@@ -43,14 +43,17 @@ class RouterStore:
     def put(self, kind: str, body: dict[str, Any]) -> None:
         """Append one event (``kind="event"``) or acknowledgement (``"ack"``) to the inbox."""
         with self.lock:
-            self.db.execute("INSERT INTO inbox (kind, body) VALUES (?, ?)",
-                            (kind, json.dumps(body, ensure_ascii=False)))
+            self.db.execute(
+                "INSERT INTO inbox (kind, body) VALUES (?, ?)",
+                (kind, json.dumps(body, ensure_ascii=False)),
+            )
 
     def inbox(self, limit: int = 1000) -> list[tuple[int, str, dict[str, Any]]]:
         """Return the oldest inbox rows, without removing them."""
         with self.lock:
-            rows = self.db.execute("SELECT id, kind, body FROM inbox ORDER BY id LIMIT ?",
-                                   (limit,)).fetchall()
+            rows = self.db.execute(
+                "SELECT id, kind, body FROM inbox ORDER BY id LIMIT ?", (limit,)
+            ).fetchall()
         return [(i, k, json.loads(b)) for i, k, b in rows]
 
     def inbox_size(self) -> int:
@@ -58,10 +61,15 @@ class RouterStore:
         with self.lock:
             return self.db.execute("SELECT COUNT(*) FROM inbox").fetchone()[0]
 
-    def commit(self, state: dict[str, Any], consumed_up_to: int,
-               notifications: list[dict[str, Any]], now: float,
-               codes: list[tuple[str, str, str, int]] | None = None,
-               replies: list[tuple[str, str, str, int]] | None = None) -> None:
+    def commit(
+        self,
+        state: dict[str, Any],
+        consumed_up_to: int,
+        notifications: list[dict[str, Any]],
+        now: float,
+        codes: list[tuple[str, str, str, int]] | None = None,
+        replies: list[tuple[str, str, str, int]] | None = None,
+    ) -> None:
         """Save the router state, drop consumed inbox rows, queue notifications, atomically.
 
         ``codes`` are short acknowledgement codes (code, notification id, person, expiry),
@@ -70,18 +78,25 @@ class RouterStore:
         with self.lock:
             self.db.execute("BEGIN IMMEDIATE")  # if this fails, nothing was begun
             try:
-                self.db.execute("INSERT OR REPLACE INTO state VALUES ('router', ?)",
-                                (json.dumps(state, ensure_ascii=False),))
+                self.db.execute(
+                    "INSERT OR REPLACE INTO state VALUES ('router', ?)",
+                    (json.dumps(state, ensure_ascii=False),),
+                )
                 self.db.execute("DELETE FROM inbox WHERE id <= ?", (consumed_up_to,))
                 self.db.executemany(
                     "INSERT OR IGNORE INTO outbox (notification_id, body, next_try, created) "
                     "VALUES (?, ?, ?, ?)",
-                    [(n["notification_id"], json.dumps(n, ensure_ascii=False), now, now)
-                     for n in notifications])
-                self.db.executemany("INSERT OR REPLACE INTO ack_codes VALUES (?, ?, ?, ?)",
-                                    codes or [])
-                self.db.executemany("INSERT OR REPLACE INTO reply_codes VALUES (?, ?, ?, ?)",
-                                    replies or [])
+                    [
+                        (n["notification_id"], json.dumps(n, ensure_ascii=False), now, now)
+                        for n in notifications
+                    ],
+                )
+                self.db.executemany(
+                    "INSERT OR REPLACE INTO ack_codes VALUES (?, ?, ?, ?)", codes or []
+                )
+                self.db.executemany(
+                    "INSERT OR REPLACE INTO reply_codes VALUES (?, ?, ?, ?)", replies or []
+                )
                 if codes:
                     self.db.execute("DELETE FROM ack_codes WHERE expires < ?", (now,))
                     self.db.execute("DELETE FROM reply_codes WHERE expires < ?", (now,))
@@ -99,9 +114,11 @@ class RouterStore:
     def due(self, now: float, limit: int = 100) -> list[tuple[dict[str, Any], int]]:
         """Return queued notifications whose next attempt is due, oldest first, with attempts."""
         with self.lock:
-            rows = self.db.execute("SELECT body, attempts FROM outbox WHERE next_try <= ? "
-                                   "ORDER BY created, notification_id LIMIT ?",
-                                   (now, limit)).fetchall()
+            rows = self.db.execute(
+                "SELECT body, attempts FROM outbox WHERE next_try <= ? "
+                "ORDER BY created, notification_id LIMIT ?",
+                (now, limit),
+            ).fetchall()
         return [(json.loads(b), a) for b, a in rows]
 
     def delivered(self, notification_id: str) -> None:
@@ -112,8 +129,10 @@ class RouterStore:
     def retry_later(self, notification_id: str, next_try: float) -> None:
         """Count a failed round and set the next attempt."""
         with self.lock:
-            self.db.execute("UPDATE outbox SET attempts = attempts + 1, next_try = ? "
-                            "WHERE notification_id = ?", (next_try, notification_id))
+            self.db.execute(
+                "UPDATE outbox SET attempts = attempts + 1, next_try = ? WHERE notification_id = ?",
+                (next_try, notification_id),
+            )
 
     def outbox_size(self) -> int:
         """Return how many notifications wait for delivery."""
@@ -123,22 +142,25 @@ class RouterStore:
     def code(self, code: str) -> tuple[str, str, int] | None:
         """Return the notification id, person and expiry a short code stands for, or None."""
         with self.lock:
-            row = self.db.execute("SELECT notification_id, person, expires FROM ack_codes "
-                                  "WHERE code = ?", (code,)).fetchone()
+            row = self.db.execute(
+                "SELECT notification_id, person, expires FROM ack_codes WHERE code = ?", (code,)
+            ).fetchone()
         return (row[0], row[1], int(row[2])) if row else None
 
     def replies_in_use(self, person: str, now: float) -> set[str]:
         """Return the reply numbers a person holds that have not expired."""
         with self.lock:
-            rows = self.db.execute("SELECT number FROM reply_codes WHERE person = ? AND "
-                                   "expires >= ?", (person, now)).fetchall()
+            rows = self.db.execute(
+                "SELECT number FROM reply_codes WHERE person = ? AND expires >= ?", (person, now)
+            ).fetchall()
         return {r[0] for r in rows}
 
     def reply(self, person: str, number: str) -> str | None:
         """Return the short code a person's reply number stands for, or None."""
         with self.lock:
-            row = self.db.execute("SELECT code FROM reply_codes WHERE person = ? AND "
-                                  "number = ?", (person, number)).fetchone()
+            row = self.db.execute(
+                "SELECT code FROM reply_codes WHERE person = ? AND number = ?", (person, number)
+            ).fetchone()
         return row[0] if row else None
 
     def close(self) -> None:

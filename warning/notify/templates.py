@@ -30,8 +30,16 @@ class Rendered:
     body: str
 
 
-def render(n: Notification, style: str, language: str, tz: tzinfo, *, sms_segments: int = 2,
-           unacked_by: str | None = None, ack_wait_s: float | None = None) -> Rendered:
+def render(
+    n: Notification,
+    style: str,
+    language: str,
+    tz: tzinfo,
+    *,
+    sms_segments: int = 2,
+    unacked_by: str | None = None,
+    ack_wait_s: float | None = None,
+) -> Rendered:
     """Render a notification as a message for one channel style and language.
 
     ``unacked_by`` and ``ack_wait_s`` say who did not acknowledge, and after how long, on an
@@ -44,8 +52,7 @@ def render(n: Notification, style: str, language: str, tz: tzinfo, *, sms_segmen
         msg = f"language must be one of {', '.join(LANGUAGES)}; found {language!r}"
         raise ValueError(msg)
     if n.kind not in NOTIFICATION_KINDS:
-        msg = f"notification kind must be one of {', '.join(NOTIFICATION_KINDS)}; " \
-              f"found {n.kind!r}"
+        msg = f"notification kind must be one of {', '.join(NOTIFICATION_KINDS)}; found {n.kind!r}"
         raise ValueError(msg)
     if not n.events:
         msg = f"a notification with at least one event; {n.notification_id} has none"
@@ -88,8 +95,10 @@ def sms_fits(text: str, segments: int) -> bool:
     return sms_units(text)[0] <= sms_capacity(text, segments)
 
 
-_GSM = set("@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?¡"
-           "ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà")
+_GSM = set(
+    "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?¡"
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
+)
 _GSM_EXT = set("^{}\\[~]|€\f")
 
 
@@ -113,8 +122,14 @@ def number(x: float | None) -> str:
 class _View:
     """What every style needs, computed once from the notification."""
 
-    def __init__(self, n: Notification, language: str, tz: tzinfo, unacked_by: str | None,
-                 ack_wait_s: float | None):
+    def __init__(
+        self,
+        n: Notification,
+        language: str,
+        tz: tzinfo,
+        unacked_by: str | None,
+        ack_wait_s: float | None,
+    ):
         self.n, self.lang, self.tz = n, language, tz
         self.t = TEXTS[language]
         self.unacked_by, self.ack_wait_s = unacked_by, ack_wait_s
@@ -129,8 +144,9 @@ class _View:
         """Colour and response level, e.g. ``红色预警(I级)`` or ``RED (I)``."""
         if self.worst is None:
             return self.t["no_level"]
-        return self.t["level"].format(colour=self.t["colours"][self.worst],
-                                      response=_RESPONSE[self.worst])
+        return self.t["level"].format(
+            colour=self.t["colours"][self.worst], response=_RESPONSE[self.worst]
+        )
 
     def hazard(self) -> str:
         names = [HAZARDS[self.lang].get(h, h) for h in self.hazards]
@@ -138,8 +154,14 @@ class _View:
 
     def region_of(self, region: str) -> str:
         """A region's name: from the registry (the events' texts), else the built-in names."""
-        named = next((self.text(e, "region") for e in self.events
-                      if e.region == region and self.text(e, "region")), "")
+        named = next(
+            (
+                self.text(e, "region")
+                for e in self.events
+                if e.region == region and self.text(e, "region")
+            ),
+            "",
+        )
         return named or REGIONS[self.lang].get(region, region)
 
     def region(self) -> str:
@@ -198,9 +220,11 @@ class _View:
         level = Level.parse(m["level"]) if m.get("level") else None
         if not shown or level is None:
             return shown
-        return shown + self.t["against"].format(colour=self.t["colours_short"][level],
-                                                op=OPS[self.lang].get(m.get("op", ">="), ""),
-                                                threshold=number(m.get("threshold")))
+        return shown + self.t["against"].format(
+            colour=self.t["colours_short"][level],
+            op=OPS[self.lang].get(m.get("op", ">="), ""),
+            threshold=number(m.get("threshold")),
+        )
 
     def values(self, e: WarningEvent, limit: int) -> list[str]:
         """The decisive measurement first, then other labelled values, at most ``limit``."""
@@ -244,8 +268,9 @@ class _View:
     def instruction(self) -> str:
         if self.n.kind == "resolved":
             return ""
-        return next((self.text(e, "instruction") for e in self.events
-                     if self.text(e, "instruction")), "")
+        return next(
+            (self.text(e, "instruction") for e in self.events if self.text(e, "instruction")), ""
+        )
 
     def escalation(self) -> str:
         if self.n.step <= 0:
@@ -253,8 +278,9 @@ class _View:
         who = self.unacked_by or self.t["previous"]
         if self.ack_wait_s is None:
             return self.t["escalated"].format(step=self.n.step, who=who)
-        return self.t["escalated_after"].format(step=self.n.step, who=who,
-                                                minutes=round(self.ack_wait_s / 60))
+        return self.t["escalated_after"].format(
+            step=self.n.step, who=who, minutes=round(self.ack_wait_s / 60)
+        )
 
     def suspect(self) -> str:
         doubtful = sorted({e.certainty for e in self.events if e.certainty != "Observed"})
@@ -293,8 +319,9 @@ def _sms(v: _View, segments: int) -> str:
     richer: list[str] = []  # a group: more places named, if the action still fits
     if group:
         lines = [v.subject_line(e, 1) for e in v.events[:SMS_TOP]]
-        listed = [t["sep"].join(lines[:k]) + v.more(len(v.subjects) - k)
-                  for k in range(len(lines), 0, -1)]
+        listed = [
+            t["sep"].join(lines[:k]) + v.more(len(v.subjects) - k) for k in range(len(lines), 0, -1)
+        ]
         optional.append((4, listed[-1:]))  # the worst place first
         richer = listed[:-1]
     elif v.n.kind != "resolved":
@@ -340,8 +367,7 @@ def _sms(v: _View, segments: int) -> str:
     return compose(chosen)
 
 
-def _cut(text: str, make: Callable[[str], str], fits: Callable[[str], bool],
-         keep: int = 1) -> str:
+def _cut(text: str, make: Callable[[str], str], fits: Callable[[str], bool], keep: int = 1) -> str:
     """Return the longest prefix of ``text`` (with an ellipsis) whose message fits, or ""."""
     for end in range(len(text) - 1, keep - 1, -1):
         ell = "..." if (make("") + text[:end]).isascii() else ELLIPSIS
@@ -375,11 +401,13 @@ def _email_lines(v: _View) -> list[str]:
     lines = []
     if v.escalation():
         lines += [v.escalation(), ""]
-    lines += [f"{t['f_level']}: {v.level()}",
-              f"{t['f_hazard']}: {v.hazard()}",
-              f"{t['f_region']}: {v.region()}",
-              f"{t['f_count']}: {len(v.subjects)}",
-              f"{t['time']}: {v.when()}"]
+    lines += [
+        f"{t['f_level']}: {v.level()}",
+        f"{t['f_hazard']}: {v.hazard()}",
+        f"{t['f_region']}: {v.region()}",
+        f"{t['f_count']}: {len(v.subjects)}",
+        f"{t['time']}: {v.when()}",
+    ]
     if v.suspect():
         lines.append(v.suspect())
     if v.instruction():
@@ -390,23 +418,33 @@ def _email_lines(v: _View) -> list[str]:
         colour = t["colours"][lvl] if lvl else t["no_level"]
         when = datetime.fromtimestamp(e.ts / 1000, v.tz).strftime("%m-%d %H:%M")
         values = t["list_sep"].join(v.values(e, len(e.values) + 1))
-        lines.append(f"- {v.name(e)} ({v.region_of(e.region)}) {colour} "
-                     f"{t['events'].get(e.event, e.event)} {when}: {values}".rstrip(": "))
+        lines.append(
+            f"- {v.name(e)} ({v.region_of(e.region)}) {colour} "
+            f"{t['events'].get(e.event, e.event)} {when}: {values}".rstrip(": ")
+        )
         if v.text(e, "message"):
             lines.append(f"  {v.text(e, 'message')}")
     if v.ack():
         lines += ["", v.ack()]
-    lines += ["", t["footer"].format(id=n.notification_id, receiver=n.receiver,
-                                     group=n.group_key)]
+    lines += ["", t["footer"].format(id=n.notification_id, receiver=n.receiver, group=n.group_key)]
     return lines
 
 
 def _webhook(v: _View) -> str:
     n = v.n
-    doc = {"notification_id": n.notification_id, "kind": n.kind, "receiver": n.receiver,
-           "person": n.person, "group_key": n.group_key, "step": n.step,
-           "level": v.worst.colour if v.worst else None, "language": v.lang,
-           "title": v.title(), "text": "\n".join(_push_lines(v)),
-           "ack_url": n.ack_url, "created_at": n.created_at,
-           "events": [e.to_dict(v.tz) for e in v.events]}
+    doc = {
+        "notification_id": n.notification_id,
+        "kind": n.kind,
+        "receiver": n.receiver,
+        "person": n.person,
+        "group_key": n.group_key,
+        "step": n.step,
+        "level": v.worst.colour if v.worst else None,
+        "language": v.lang,
+        "title": v.title(),
+        "text": "\n".join(_push_lines(v)),
+        "ack_url": n.ack_url,
+        "created_at": n.created_at,
+        "events": [e.to_dict(v.tz) for e in v.events],
+    }
     return json.dumps(doc, ensure_ascii=False, separators=(",", ":"))

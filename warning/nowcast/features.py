@@ -58,8 +58,9 @@ def stations(registry: Mapping[str, Mapping[str, Any]]) -> dict[str, Station]:
     out = {}
     for sid, attrs in registry.items():
         if attrs.get("kind") in LEVEL_KINDS:
-            out[sid] = Station(sid, tuple(attrs.get("upstream") or ()),
-                               tuple(attrs.get("rain_gauges") or ()))
+            out[sid] = Station(
+                sid, tuple(attrs.get("upstream") or ()), tuple(attrs.get("rain_gauges") or ())
+            )
     return out
 
 
@@ -106,8 +107,11 @@ class History:
 
 def features_at(h: History, st: Station, t: int) -> list[float] | None:
     """The station's feature row at ``t``, or None when one is missing."""
-    level, l1, l3 = (h.asof(st.sensor_id, t), h.asof(st.sensor_id, t - H),
-                     h.asof(st.sensor_id, t - 3 * H))
+    level, l1, l3 = (
+        h.asof(st.sensor_id, t),
+        h.asof(st.sensor_id, t - H),
+        h.asof(st.sensor_id, t - 3 * H),
+    )
     low = h.low(st.sensor_id, t - 24 * H, t)
     if level is None or l1 is None or l3 is None or low is None:
         return None

@@ -46,8 +46,9 @@ class NowcastError(ValueError):
     """A model folder that cannot be used; the message says expected/found."""
 
 
-def dataset(readings: Sequence[Mapping[str, Any]], st: Station, h: History | None = None
-            ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def dataset(
+    readings: Sequence[Mapping[str, Any]], st: Station, h: History | None = None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Feature rows, their times, and the level 1..6 h later (NaN where unknown)."""
     h = h or history_of(readings)
     times = h.ts.get(st.sensor_id, [])
@@ -57,8 +58,9 @@ def dataset(readings: Sequence[Mapping[str, Any]], st: Station, h: History | Non
         if row is not None:
             rows.append(row)
             kept.append(t)
-    future = np.array([[h.asof(st.sensor_id, t + k * H, 10 * 60_000) or np.nan
-                        for k in HORIZONS_H] for t in kept]).reshape(len(kept), len(HORIZONS_H))
+    future = np.array(
+        [[h.asof(st.sensor_id, t + k * H, 10 * 60_000) or np.nan for k in HORIZONS_H] for t in kept]
+    ).reshape(len(kept), len(HORIZONS_H))
     return np.asarray(rows, dtype=float).reshape(len(kept), -1), np.asarray(kept), future
 
 
@@ -70,13 +72,16 @@ def skill(obs: np.ndarray, sim: np.ndarray) -> dict[str, float]:
     """
     err = sim - obs
     var = float(np.sum((obs - obs.mean()) ** 2))
-    nse = 1 - float(np.sum(err ** 2)) / var if var else float("nan")
+    nse = 1 - float(np.sum(err**2)) / var if var else float("nan")
     r = float(np.corrcoef(obs, sim)[0, 1]) if obs.std() and sim.std() else 0.0
     alpha = float(sim.std() / obs.std()) if obs.std() else float("nan")
     beta = float(sim.mean() / obs.mean()) if obs.mean() else float("nan")
     kge = 1 - math.sqrt((r - 1) ** 2 + (alpha - 1) ** 2 + (beta - 1) ** 2)
-    return {"nse": round(nse, 4), "kge": round(kge, 4),
-            "rmse": round(float(np.sqrt(np.mean(err ** 2))), 4)}
+    return {
+        "nse": round(nse, 4),
+        "kge": round(kge, 4),
+        "rmse": round(float(np.sqrt(np.mean(err**2))), 4),
+    }
 
 
 def _regressor() -> Any:
@@ -85,8 +90,9 @@ def _regressor() -> Any:
     return HistGradientBoostingRegressor(max_iter=200, learning_rate=0.05, random_state=0)
 
 
-def evaluate(models: Mapping[int, Any], x: np.ndarray, future: np.ndarray,
-             names: Sequence[str]) -> dict[str, dict[str, Any]]:
+def evaluate(
+    models: Mapping[int, Any], x: np.ndarray, future: np.ndarray, names: Sequence[str]
+) -> dict[str, dict[str, Any]]:
     """Skill per horizon of the models, persistence and the 1 h linear trend, on rows x."""
     level, rise = x[:, names.index("level")], x[:, names.index("rise_1h")]
     out = {}
@@ -98,8 +104,13 @@ def evaluate(models: Mapping[int, Any], x: np.ndarray, future: np.ndarray,
         model = skill(obs, level[ok] + models[k].predict(x[ok, 1:]))
         persistence = skill(obs, level[ok])
         trend = skill(obs, level[ok] + rise[ok] * k)
-        out[f"{k}h"] = {"rows": int(ok.sum()), "model": model, "persistence": persistence,
-                        "trend": trend, "beats_persistence": model["rmse"] < persistence["rmse"]}
+        out[f"{k}h"] = {
+            "rows": int(ok.sum()),
+            "model": model,
+            "persistence": persistence,
+            "trend": trend,
+            "beats_persistence": model["rmse"] < persistence["rmse"],
+        }
     return out
 
 
@@ -122,8 +133,9 @@ class Trained:
     meta: dict[str, Any]
 
 
-def train(readings: Sequence[Mapping[str, Any]], registry: Mapping[str, Mapping[str, Any]],
-          folder: Path) -> Trained:
+def train(
+    readings: Sequence[Mapping[str, Any]], registry: Mapping[str, Mapping[str, Any]], folder: Path
+) -> Trained:
     """Fit, score (held-out last quarter) and refit every station's models; write a version."""
     from sklearn import __version__ as sklearn_version
 
@@ -139,31 +151,46 @@ def train(readings: Sequence[Mapping[str, Any]], registry: Mapping[str, Mapping[
         cut = t[0] + (t[-1] - t[0]) * 3 // 4
         train_rows = t <= cut
         names = st.feature_names
-        held_out = evaluate(fit(x[train_rows], future[train_rows], 0), x[~train_rows],
-                            future[~train_rows], names)
+        held_out = evaluate(
+            fit(x[train_rows], future[train_rows], 0), x[~train_rows], future[~train_rows], names
+        )
         use = []
         for k in HORIZONS_H:
             if not held_out.get(f"{k}h", {}).get("beats_persistence"):
                 break
             use.append(k)
         models[sid] = fit(x, future, 0)
-        per_station[sid] = {"features": names, "upstream": list(st.upstream),
-                            "rain_gauges": list(st.rain_gauges), "rows": int(len(x)),
-                            "held_out_from": _iso(int(cut)), "skill": held_out,
-                            "horizons_used_h": use}
+        per_station[sid] = {
+            "features": names,
+            "upstream": list(st.upstream),
+            "rain_gauges": list(st.rain_gauges),
+            "rows": int(len(x)),
+            "held_out_from": _iso(int(cut)),
+            "skill": held_out,
+            "horizons_used_h": use,
+        }
     if not models:
-        msg = (f"expected at least {2 * MIN_ROWS} complete feature rows for one water-level "
-               "station (reservoir or river with its links in the registry), found fewer")
+        msg = (
+            f"expected at least {2 * MIN_ROWS} complete feature rows for one water-level "
+            "station (reservoir or river with its links in the registry), found fewer"
+        )
         raise NowcastError(msg)
     folder.mkdir(parents=True, exist_ok=True)
-    number = 1 + max((int(p.name[1:]) for p in folder.glob("v*") if p.name[1:].isdigit()),
-                     default=0)
+    number = 1 + max(
+        (int(p.name[1:]) for p in folder.glob("v*") if p.name[1:].isdigit()), default=0
+    )
     path = folder / f"v{number}"
     path.mkdir()
     stamps = [r["ts"] for r in readings]
-    meta = {"version": number, "feature_version": FEATURE_VERSION, "start": _iso(min(stamps)),
-            "end": _iso(max(stamps)), "sklearn": sklearn_version,
-            "horizons_h": list(HORIZONS_H), "stations": per_station}
+    meta = {
+        "version": number,
+        "feature_version": FEATURE_VERSION,
+        "start": _iso(min(stamps)),
+        "end": _iso(max(stamps)),
+        "sklearn": sklearn_version,
+        "horizons_h": list(HORIZONS_H),
+        "stations": per_station,
+    }
     with (path / "models.pkl").open("wb") as f:
         pickle.dump(models, f)
     (path / "meta.json").write_text(json.dumps(meta, indent=2), encoding="utf-8")
@@ -190,21 +217,27 @@ def load(folder: Path, registry: Mapping[str, Mapping[str, Any]]) -> Loaded:
     """Load LATEST; refuse a model whose features differ from what the registry gives now."""
     latest = folder / "LATEST"
     if not latest.exists():
-        msg = (f"{folder}: expected a model folder with LATEST (made by 'forecast train'), "
-               f"found {sorted(p.name for p in folder.iterdir()) if folder.is_dir() else 'none'}")
+        msg = (
+            f"{folder}: expected a model folder with LATEST (made by 'forecast train'), "
+            f"found {sorted(p.name for p in folder.iterdir()) if folder.is_dir() else 'none'}"
+        )
         raise NowcastError(msg)
     path = folder / latest.read_text(encoding="utf-8").strip()
     meta = json.loads((path / "meta.json").read_text(encoding="utf-8"))
     if meta.get("feature_version") != FEATURE_VERSION:
-        msg = (f"{path}: expected feature version {FEATURE_VERSION}, found "
-               f"{meta.get('feature_version')!r}: retrain with this code")
+        msg = (
+            f"{path}: expected feature version {FEATURE_VERSION}, found "
+            f"{meta.get('feature_version')!r}: retrain with this code"
+        )
         raise NowcastError(msg)
     now = stations(registry)
     for sid, spec in meta["stations"].items():
         expected = now[sid].feature_names if sid in now else None
         if expected != spec["features"]:
-            msg = (f"{path}: station {sid!r}: expected features {expected} (from the "
-                   f"registry's links), found {spec['features']}: retrain")
+            msg = (
+                f"{path}: station {sid!r}: expected features {expected} (from the "
+                f"registry's links), found {spec['features']}: retrain"
+            )
             raise NowcastError(msg)
     with (path / "models.pkl").open("rb") as f:
         models = pickle.load(f)  # noqa: S301 - our own files, written by train()
@@ -214,8 +247,13 @@ def load(folder: Path, registry: Mapping[str, Mapping[str, Any]]) -> Loaded:
 class Nowcaster:
     """The flow's nowcast steps: recent readings and feature rows, then predictions per batch."""
 
-    def __init__(self, folder: Path, registry: Mapping[str, Mapping[str, Any]],
-                 check_every_s: float = 30.0, clock: Callable[[], float] = time.monotonic):
+    def __init__(
+        self,
+        folder: Path,
+        registry: Mapping[str, Mapping[str, Any]],
+        check_every_s: float = 30.0,
+        clock: Callable[[], float] = time.monotonic,
+    ):
         self.folder = folder
         self.registry = registry
         self.check_every_s = check_every_s
@@ -240,8 +278,9 @@ class Nowcaster:
         self.watched = {s for sid in self.model.models for s in self.stations[sid].sensors}
         return True
 
-    def features(self, state: History | None, item: Any
-                 ) -> tuple[History, tuple[Any, list[float] | None]]:
+    def features(
+        self, state: History | None, item: Any
+    ) -> tuple[History, tuple[Any, list[float] | None]]:
         """The ``nowcast_features`` step (one key): note a reading; a station's gets its row."""
         state = state or History()
         if not isinstance(item, Reading) or item.sensor_id not in self.watched:
@@ -280,9 +319,17 @@ class Nowcaster:
             for n, i in enumerate(idx):
                 r = batch[i][0]
                 levels = tuple(round(float(x[n, 0] + d), 3) for d in ahead[n])
-                made[i] = Forecast(sid, r.kind, r.region, f"nowcast-v{self.model.version}",
-                                   r.ts, r.ts + EXPIRES_MS, tuple(r.ts + k * H for k in use),
-                                   {"level_m": levels}, r.received_at)
+                made[i] = Forecast(
+                    sid,
+                    r.kind,
+                    r.region,
+                    f"nowcast-v{self.model.version}",
+                    r.ts,
+                    r.ts + EXPIRES_MS,
+                    tuple(r.ts + k * H for k in use),
+                    {"level_m": levels},
+                    r.received_at,
+                )
         out: list[Any] = []
         for i, (item, _) in enumerate(batch):
             if i in made:

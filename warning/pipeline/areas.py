@@ -109,11 +109,13 @@ class AreaSampler:
         found = self._areas_of.get(key)
         if found is None:
             found = self._areas_of[key] = tuple(
-                a for a in self.registry.areas_of(sensor_id, region) if a in self.watched)
+                a for a in self.registry.areas_of(sensor_id, region) if a in self.watched
+            )
         return found
 
-    def inputs(self, sensor_id: str, kind: str, region: str
-               ) -> tuple[tuple[str, tuple[AreaInput, ...]], ...]:
+    def inputs(
+        self, sensor_id: str, kind: str, region: str
+    ) -> tuple[tuple[str, tuple[AreaInput, ...]], ...]:
         """Return, per watched area of a sensor, the per-sensor expressions for its kind."""
         key = (sensor_id, kind, region)
         found = self._inputs.get(key)
@@ -136,8 +138,10 @@ class AreaSampler:
     def progress(self, t: AreaTick) -> tuple[AreaProgress, ...]:
         """Return the progress of a member sensor for each watched area it belongs to."""
         attrs = self.registry.get(t.sensor_id) or {}
-        return tuple(AreaProgress(a, t.sensor_id, t.ticks, t.source, t.received_at)
-                     for a in self.areas_of(t.sensor_id, str(attrs.get("region", ""))))
+        return tuple(
+            AreaProgress(a, t.sensor_id, t.ticks, t.source, t.received_at)
+            for a in self.areas_of(t.sensor_id, str(attrs.get("region", "")))
+        )
 
     def ticks(self, items: list[Any]) -> list[AreaTick]:
         """A batch's watermark ticks, one item per member sensor of a watched area and source."""
@@ -149,11 +153,15 @@ class AreaSampler:
             elif isinstance(i, Reading) and i.received_at > received:
                 received = i.received_at
         shift = self.shift_ms
-        return [AreaTick(m, tuple(t + shift for t in ts), src, received)
-                for src, ts in by_source.items() for m in self.members]
+        return [
+            AreaTick(m, tuple(t + shift for t in ts), src, received)
+            for src, ts in by_source.items()
+            for m in self.members
+        ]
 
-    def items(self, state: Any, r: Reading, accepted: bool, events: Iterable[WarningEvent]
-              ) -> tuple[AreaSample | AreaMark, ...]:
+    def items(
+        self, state: Any, r: Reading, accepted: bool, events: Iterable[WarningEvent]
+    ) -> tuple[AreaSample | AreaMark, ...]:
         """Return the samples of an accepted reading and the marks of its warning events."""
         if not self.rules:
             return ()
@@ -163,22 +171,31 @@ class AreaSampler:
             if per_area:
                 now = state.watermark
                 attrs = self.registry.attrs_for(r.sensor_id, r.kind, r.region)
-                ctx = Context(state.series, attrs, now,
-                              state.fwi.latest if state.fwi else None, state.health)
+                ctx = Context(
+                    state.series, attrs, now, state.fwi.latest if state.fwi else None, state.health
+                )
                 values: dict[str, Any] = {}
                 for area, inputs in per_area:
                     for i in inputs:
                         if i.key not in values:
                             values[i.key] = i.test(ctx)
-                    out.append(AreaSample(area, r.sensor_id, r.kind, now,
-                                          {i.key: values[i.key] for i in inputs},
-                                          r.received_at))
+                    out.append(
+                        AreaSample(
+                            area,
+                            r.sensor_id,
+                            r.kind,
+                            now,
+                            {i.key: values[i.key] for i in inputs},
+                            r.received_at,
+                        )
+                    )
         for e in events:
             if e.hazard == FAULT_HAZARD:  # data quality is no hazard of the area
                 continue
             for area in self.areas_of(e.subject, e.region):
-                out.append(AreaMark(area, e.rule_id, e.hazard, e.subject, e.level, e.ts,
-                                    e.received_at))
+                out.append(
+                    AreaMark(area, e.rule_id, e.hazard, e.subject, e.level, e.ts, e.received_at)
+                )
         return tuple(out)
 
 
@@ -224,21 +241,23 @@ class AreaWatch:
             for area in rule.areas:
                 self.by_area.setdefault(area, []).append(rule)
         self.members = {a: registry.members(a) for a in self.by_area}
-        self.keep_ms = max((max(r.fresh_ms, r.no_data.after_ms if r.no_data else 0)
-                            for r in rules.areas), default=0)
+        self.keep_ms = max(
+            (max(r.fresh_ms, r.no_data.after_ms if r.no_data else 0) for r in rules.areas),
+            default=0,
+        )
         #: The view of each (area, rule) at its latest evaluation, for ``rules explain``.
         self.last_view: dict[tuple[str, str], tuple[int, AreaView]] = {}
 
-    def observe(self, state: AreaState, area: str, item: AreaSample | AreaMark | AreaProgress
-                ) -> list[WarningEvent]:
+    def observe(
+        self, state: AreaState, area: str, item: AreaSample | AreaMark | AreaProgress
+    ) -> list[WarningEvent]:
         """Take one item; return the warning events of the times it allows to be evaluated."""
         if item.received_at > state.received_at:
             state.received_at = item.received_at
         if isinstance(item, AreaProgress):
             key = (item.sensor_id, item.source)
             state.progress[key] = max(item.ts, state.progress.get(key, item.ts))
-            state.points.update(t for t in item.ticks
-                                if state.horizon is None or t > state.horizon)
+            state.points.update(t for t in item.ticks if state.horizon is None or t > state.horizon)
             members = self.members.get(area, ())
             if not members:
                 return []
@@ -299,8 +318,11 @@ class AreaWatch:
 
     def view(self, state: AreaState, rule: AreaRule, now: int) -> AreaView:
         """Return what a rule sees at ``now``: fresh sensors of its kinds, active warnings."""
-        fresh = {sid: (kind, vals) for sid, (kind, ts, vals) in state.sensors.items()
-                 if kind in rule.kinds and now - ts <= rule.fresh_ms}
+        fresh = {
+            sid: (kind, vals)
+            for sid, (kind, ts, vals) in state.sensors.items()
+            if kind in rule.kinds and now - ts <= rule.fresh_ms
+        }
         warned: dict[tuple[str, str], Level] = {}
         for (_, subject), (hazard, level) in state.warnings.items():
             key = (hazard, subject)
@@ -329,21 +351,32 @@ class AreaWatch:
                         target = level
                         break
             ep = state.episodes.get(rule.id, lifecycle.QUIET)
-            clear_ok = silent or rule.clear is None or ep.level is None or \
-                evaluate(rule.clear.node, view) is True
-            new, t = lifecycle.step(ep, target, now, rule_id=rule.id, subject=area,
-                                    for_ms=rule.for_ms, hold_ms=0 if silent else rule.hold_ms,
-                                    clear_ok=clear_ok)
+            clear_ok = (
+                silent
+                or rule.clear is None
+                or ep.level is None
+                or evaluate(rule.clear.node, view) is True
+            )
+            new, t = lifecycle.step(
+                ep,
+                target,
+                now,
+                rule_id=rule.id,
+                subject=area,
+                for_ms=rule.for_ms,
+                hold_ms=0 if silent else rule.hold_ms,
+                clear_ok=clear_ok,
+            )
             _keep(state.episodes, rule.id, new)
             if t is not None:
-                events.append(replace(self._event(rule, t, area, now, view, silent),
-                                      received_at=received))
+                events.append(
+                    replace(self._event(rule, t, area, now, view, silent), received_at=received)
+                )
             if rule.no_data is not None:
                 events.extend(self._silence(state, rule, area, now))
         return events
 
-    def _silence(self, state: AreaState, rule: AreaRule, area: str, now: int
-                 ) -> list[WarningEvent]:
+    def _silence(self, state: AreaState, rule: AreaRule, area: str, now: int) -> list[WarningEvent]:
         nd = rule.no_data
         last = max((ts for kind, ts in state.heard.items() if kind in rule.kinds), default=None)
         since = max(last, state.started or now) if last is not None else (state.started or now)
@@ -355,57 +388,117 @@ class AreaWatch:
         if t is None:
             return []
         attrs = self.registry.area_attrs(area)
-        fields = {"level": (t.level or t.previous or Level.YELLOW).colour, "hazard": nd.hazard,
-                  "subject": area, "region": attrs["region"], "rule_id": sid, "event": t.event}
+        fields = {
+            "level": (t.level or t.previous or Level.YELLOW).colour,
+            "hazard": nd.hazard,
+            "subject": area,
+            "region": attrs["region"],
+            "rule_id": sid,
+            "event": t.event,
+        }
         texts = {}
         for lang in LANGUAGES:
             message = pick(nd.message, lang).render(Context({}, attrs, now), {}, fields)
             if t.event == "cleared":
                 message = CLEARED[lang] + message
-            texts[lang] = _texts(attrs, lang, message,
-                                 pick(nd.instruction, lang) if t.level else "")
-        return [WarningEvent(t.warning_id, t.event, sid, nd.hazard, t.level, t.previous, area,
-                             attrs["region"], now, {}, texts[DEFAULT]["message"],
-                             texts[DEFAULT]["instruction"], "Observed", state.received_at,
-                             texts=texts, area=area)]
+            texts[lang] = _texts(
+                attrs, lang, message, pick(nd.instruction, lang) if t.level else ""
+            )
+        return [
+            WarningEvent(
+                t.warning_id,
+                t.event,
+                sid,
+                nd.hazard,
+                t.level,
+                t.previous,
+                area,
+                attrs["region"],
+                now,
+                {},
+                texts[DEFAULT]["message"],
+                texts[DEFAULT]["instruction"],
+                "Observed",
+                state.received_at,
+                texts=texts,
+                area=area,
+            )
+        ]
 
-    def _event(self, rule: AreaRule, t: lifecycle.Transition, area: str, now: int,
-               view: AreaView, silent: bool) -> WarningEvent:
+    def _event(
+        self,
+        rule: AreaRule,
+        t: lifecycle.Transition,
+        area: str,
+        now: int,
+        view: AreaView,
+        silent: bool,
+    ) -> WarningEvent:
         attrs = self.registry.area_attrs(area)
-        values = {} if silent else {name: _number(evaluate(node, view))
-                                    for name, node in rule.values}
+        values = (
+            {} if silent else {name: _number(evaluate(node, view)) for name, node in rule.values}
+        )
         shown = t.level or t.previous
-        fields = {"level": shown.colour if shown else "", "hazard": rule.hazard,
-                  "subject": area, "region": attrs["region"], "rule_id": rule.id,
-                  "event": t.event}
+        fields = {
+            "level": shown.colour if shown else "",
+            "hazard": rule.hazard,
+            "subject": area,
+            "region": attrs["region"],
+            "rule_id": rule.id,
+            "event": t.event,
+        }
         templates = rule.message.get(shown, {}) if shown else {}
         texts = {}
         for lang in LANGUAGES:
             template = pick(templates, lang) if templates else None
-            message = template.render(Context({}, attrs, now), values,
-                                      {**fields, "language": lang}) if template \
+            message = (
+                template.render(Context({}, attrs, now), values, {**fields, "language": lang})
+                if template
                 else f"{attrs['name']}: {rule.hazard} {fields['level']}"
+            )
             if t.event == "cleared":
                 message = CLEARED[lang] + message + (NOBODY[lang] if silent else "")
             instruction = pick(rule.instruction.get(t.level, {}), lang) if t.level else ""
             texts[lang] = _texts(attrs, lang, message, instruction)
-        return WarningEvent(t.warning_id, t.event, rule.id, rule.hazard, t.level, t.previous,
-                            area, attrs["region"], now, values, texts[DEFAULT]["message"],
-                            texts[DEFAULT]["instruction"], "Observed", texts=texts, area=area)
+        return WarningEvent(
+            t.warning_id,
+            t.event,
+            rule.id,
+            rule.hazard,
+            t.level,
+            t.previous,
+            area,
+            attrs["region"],
+            now,
+            values,
+            texts[DEFAULT]["message"],
+            texts[DEFAULT]["instruction"],
+            "Observed",
+            texts=texts,
+            area=area,
+        )
 
 
 #: How the all-clear of an area whose sensors all went silent ends, per language.
 NOBODY = {"zh-CN": "（区域内无监测点报送）", "en": " (no sensor of the area reporting)"}
 
 
-def _texts(attrs: Mapping[str, Any], lang: str, message: str, instruction: str
-           ) -> dict[str, Any]:
+def _texts(attrs: Mapping[str, Any], lang: str, message: str, instruction: str) -> dict[str, Any]:
     """An area warning's officer-facing texts in one language."""
     # A region's warning names the region (its county) already: no place beside it.
-    place = "" if attrs.get("id") == attrs.get("region") else \
-        place_name(attrs, str(attrs.get("id", "")), lang)
-    return {"message": message, "instruction": instruction, "place": place,
-            "region": region_name(attrs, lang), "labels": {}, "units": {}}
+    place = (
+        ""
+        if attrs.get("id") == attrs.get("region")
+        else place_name(attrs, str(attrs.get("id", "")), lang)
+    )
+    return {
+        "message": message,
+        "instruction": instruction,
+        "place": place,
+        "region": region_name(attrs, lang),
+        "labels": {},
+        "units": {},
+    }
 
 
 def _number(v: Any) -> float | None:
@@ -430,14 +523,23 @@ def area_hold_ms(hold: str | None, lateness: str) -> int | None:
         return None
     hold_ms, lateness_ms = parse_duration_ms(hold), parse_duration_ms(lateness)
     if not 0 <= hold_ms <= lateness_ms:
-        raise ConfigError([Problem("config", 1, "", "pipeline.area_hold",
-                                   f"expected a duration of at most the lateness ({lateness}), "
-                                   f"found {hold!r}")])
+        raise ConfigError(
+            [
+                Problem(
+                    "config",
+                    1,
+                    "",
+                    "pipeline.area_hold",
+                    f"expected a duration of at most the lateness ({lateness}), found {hold!r}",
+                )
+            ]
+        )
     return hold_ms
 
 
-def area_key(item: AreaSample | AreaMark | AreaProgress
-             ) -> tuple[str, tuple[str, AreaSample | AreaMark | AreaProgress]]:
+def area_key(
+    item: AreaSample | AreaMark | AreaProgress,
+) -> tuple[str, tuple[str, AreaSample | AreaMark | AreaProgress]]:
     """Key an area item by its area, carrying the area in the value too."""
     return item.area, (item.area, item)
 
@@ -454,8 +556,9 @@ class AreaLogic(StatefulLogic):
         self.steps = steps  # warning.pipeline.steps.Steps: its watch changes on reload
         self.state = resume if resume is not None else AreaState()
 
-    def on_item(self, value: tuple[str, AreaSample | AreaMark | AreaProgress]
-                ) -> tuple[list[WarningEvent], bool]:
+    def on_item(
+        self, value: tuple[str, AreaSample | AreaMark | AreaProgress]
+    ) -> tuple[list[WarningEvent], bool]:
         """Take one item of the area."""
         area, item = value
         self.state.area = area
@@ -467,8 +570,7 @@ class AreaLogic(StatefulLogic):
 
     def on_eof(self) -> tuple[list[WarningEvent], bool]:
         """Evaluate what is still held back: the input has ended."""
-        return self.steps.area_watch_now().flush(self.state, self.state.area), \
-            StatefulLogic.RETAIN
+        return self.steps.area_watch_now().flush(self.state, self.state.area), StatefulLogic.RETAIN
 
     def snapshot(self) -> AreaState:
         """Return a copy of the state for recovery."""

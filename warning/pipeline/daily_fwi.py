@@ -32,8 +32,9 @@ class DailyFWI:
     latest: dict[str, float] | None = None
 
 
-def fwi_step(st: DailyFWI, r: Reading, rain: Series | None, attrs: Mapping[str, Any],
-             tz: tzinfo) -> IndicatorRecord | None:
+def fwi_step(
+    st: DailyFWI, r: Reading, rain: Series | None, attrs: Mapping[str, Any], tz: tzinfo
+) -> IndicatorRecord | None:
     """Advance a station's FWI with one reading; return the day's record once computed."""
     temp, rh, wind = r.values.get("temp_c"), r.values.get("rh_pct"), r.values.get("wind_kmh")
     lat = attrs.get("lat")
@@ -49,18 +50,27 @@ def fwi_step(st: DailyFWI, r: Reading, rain: Series | None, attrs: Mapping[str, 
         st.pre_noon = (day, r.ts, temp, rh, wind)
         return None
     obs = (r.ts, temp, rh, wind)
-    if st.pre_noon is not None and st.pre_noon[0] == day \
-            and noon_ms - st.pre_noon[1] < r.ts - noon_ms:
+    if (
+        st.pre_noon is not None
+        and st.pre_noon[0] == day
+        and noon_ms - st.pre_noon[1] < r.ts - noon_ms
+    ):
         obs = st.pre_noon[1:]
     st.day = day
     if abs(obs[0] - noon_ms) > NOON_TOLERANCE_MS:
         return None  # no reading near noon today: the codes wait for tomorrow
     rain24 = rain.aggregate("sum", DAY_MS, obs[0]) if rain is not None else 0.0
-    codes, res = daily(st.codes, obs[1], obs[2], obs[3], rain24 or 0.0, float(lat),
-                       local.month)
+    codes, res = daily(st.codes, obs[1], obs[2], obs[3], rain24 or 0.0, float(lat), local.month)
     st.codes = codes
-    st.latest = {"ffmc": res.ffmc, "dmc": res.dmc, "dc": res.dc, "isi": res.isi,
-                 "bui": res.bui, "fwi": res.fwi, "dsr": res.dsr}
+    st.latest = {
+        "ffmc": res.ffmc,
+        "dmc": res.dmc,
+        "dc": res.dc,
+        "isi": res.isi,
+        "bui": res.bui,
+        "fwi": res.fwi,
+        "dsr": res.dsr,
+    }
     values: dict[str, float | None] = {k: round(v, 4) for k, v in st.latest.items()}
     values["danger_class"] = float(danger_index(res.fwi))
     values["rain_24h_mm"] = rain24

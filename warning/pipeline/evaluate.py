@@ -73,9 +73,15 @@ class Outcome:
 class Evaluator:
     """Applies a rule set to one sensor's readings; holds no per-sensor state itself."""
 
-    def __init__(self, rules: RuleSet, registry: Registry, lateness_ms: int,
-                 kinds: Mapping[str, Kind] = BUILTIN_KINDS, timezone: str = "Asia/Shanghai",
-                 monitor: Monitor | None = None):
+    def __init__(
+        self,
+        rules: RuleSet,
+        registry: Registry,
+        lateness_ms: int,
+        kinds: Mapping[str, Kind] = BUILTIN_KINDS,
+        timezone: str = "Asia/Shanghai",
+        monitor: Monitor | None = None,
+    ):
         self.rules = rules
         self.monitor = monitor
         self.registry = registry
@@ -92,8 +98,11 @@ class Evaluator:
         key = (sensor_id, kind, region)
         found = self._applicable.get(key)
         if found is None:
-            found = tuple(r for r in self.rules.for_kind(kind)
-                          if r.levels and r.applies_to(sensor_id, kind, region))
+            found = tuple(
+                r
+                for r in self.rules.for_kind(kind)
+                if r.levels and r.applies_to(sensor_id, kind, region)
+            )
             self._applicable[key] = found
         return found
 
@@ -103,7 +112,8 @@ class Evaluator:
         found = self._specs.get(key)
         if found is None:
             found = self._specs[key] = tuple(
-                s for s in self.rules.indicators if s.applies_to(sensor_id, kind, region))
+                s for s in self.rules.indicators if s.applies_to(sensor_id, kind, region)
+            )
         return found
 
     def horizons(self, sensor_id: str, kind: str, region: str) -> dict[str, int]:
@@ -120,8 +130,14 @@ class Evaluator:
             watchers: list[Any] = [
                 *(r for r in self.rules.for_kind(kind) if r.applies_to(sensor_id, kind, region)),
                 *self.specs(sensor_id, kind, region),
-                *(i for a in self.rules.areas if areas & set(a.areas) for i in a.inputs
-                  if kind in i.kinds)]
+                *(
+                    i
+                    for a in self.rules.areas
+                    if areas & set(a.areas)
+                    for i in a.inputs
+                    if kind in i.kinds
+                ),
+            ]
             for w in watchers:
                 for name, ms in w.horizons.items():
                     found[name] = max(found.get(name, 0), ms)
@@ -152,9 +168,11 @@ class Evaluator:
         reason = forecasts.take(held, f, state.watermark)
         if reason is None:
             return Outcome(None, None, (), forecast=f)
-        detail = (f"issued {f.issued} ms is older than the issue already held"
-                  if reason == "superseded_forecast" else
-                  f"expired at {f.expires} ms, before the sensor's latest reading")
+        detail = (
+            f"issued {f.issued} ms is older than the issue already held"
+            if reason == "superseded_forecast"
+            else f"expired at {f.expires} ms, before the sensor's latest reading"
+        )
         return Outcome(None, Rejected("", forecast_payload(f), reason, detail, f.sensor_id), ())
 
     def observe(self, state: SensorState, r: Reading) -> Outcome:
@@ -166,16 +184,25 @@ class Evaluator:
                 # A message this sensor sent before, delivered again (at-least-once after a
                 # restart or reconnect): a duplicate, not a clock fault.
                 return Outcome(None, None, (), duplicate=True)
-            return Outcome(None, Rejected("", _reading_payload(r), "late",
-                                          f"ts is {(wm - r.ts) / 1000:.0f} s behind the "
-                                          f"sensor's latest, over the {lateness // 1000} s "
-                                          f"allowance", r.sensor_id),
-                           self._diagnose(state, r, wm).events)
+            return Outcome(
+                None,
+                Rejected(
+                    "",
+                    _reading_payload(r),
+                    "late",
+                    f"ts is {(wm - r.ts) / 1000:.0f} s behind the "
+                    f"sensor's latest, over the {lateness // 1000} s "
+                    f"allowance",
+                    r.sensor_id,
+                ),
+                self._diagnose(state, r, wm).events,
+            )
         if r.ts in state.recent_set:
             return Outcome(None, None, (), duplicate=True)
         gap = _count_gap(state, r.seq)
-        interval = min(max(r.ts - wm, 60_000), 3_600_000) if wm is not None and r.ts > wm \
-            else 300_000  # one report interval, for holding a warning ("wait")
+        interval = (
+            min(max(r.ts - wm, 60_000), 3_600_000) if wm is not None and r.ts > wm else 300_000
+        )  # one report interval, for holding a warning ("wait")
         now = r.ts if wm is None or r.ts > wm else wm
         state.watermark = now
         state.recent_ts.append(r.ts)
@@ -205,17 +232,31 @@ class Evaluator:
         rules = self.applicable(r.sensor_id, r.kind, r.region)
         specs = self.specs(r.sensor_id, r.kind, r.region)
         if not rules and not specs:
-            return Outcome(r, None, (*verdict.events, *released), gap,
-                           indicators=tuple(records))
+            return Outcome(r, None, (*verdict.events, *released), gap, indicators=tuple(records))
         if state.forecasts:
             forecasts.expire(state.forecasts, now)
         if state.nowcasts:
             forecasts.expire(state.nowcasts, now)
-        ctx = Context(state.series, attrs, now, state.fwi.latest if state.fwi else None,
-                      state.health, state.forecasts, state.nowcasts)
+        ctx = Context(
+            state.series,
+            attrs,
+            now,
+            state.fwi.latest if state.fwi else None,
+            state.health,
+            state.forecasts,
+            state.nowcasts,
+        )
         for spec in specs:
-            records.append(IndicatorRecord(r.sensor_id, r.kind, r.region, now, spec.id,
-                                           {name: f(ctx) for name, f in spec.values}))
+            records.append(
+                IndicatorRecord(
+                    r.sensor_id,
+                    r.kind,
+                    r.region,
+                    now,
+                    spec.id,
+                    {name: f(ctx) for name, f in spec.values},
+                )
+            )
         events = [*verdict.events, *released]
         for rule in rules:
             event = self._evaluate(rule, state, ctx, r, attrs)
@@ -223,19 +264,30 @@ class Evaluator:
                 events.extend(self._certainty(state, r, event, verdict, attrs, interval))
         return Outcome(r, None, tuple(events), gap, indicators=tuple(records))
 
-    def _certainty(self, state: SensorState, r: Reading, event: WarningEvent, verdict: Verdict,
-                   attrs: Mapping[str, Any], interval: int) -> list[WarningEvent]:
+    def _certainty(
+        self,
+        state: SensorState,
+        r: Reading,
+        event: WarningEvent,
+        verdict: Verdict,
+        attrs: Mapping[str, Any],
+        interval: int,
+    ) -> list[WarningEvent]:
         """Return the event as it goes out: Observed, Possible with its spike fault, or held."""
         if verdict.suspect is None:
             return [event]
         if verdict.spike is None or self.monitor is None or state.health is None:
             return [possible(event, verdict.suspect)]
-        grave = event.event in ("raised", "escalated") and event.level is not None \
+        grave = (
+            event.event in ("raised", "escalated")
+            and event.level is not None
             and event.level >= Level.ORANGE
+        )
         if grave and self.monitor.settings.confirm == "wait":
             name, x, median = verdict.spike
-            state.held.append(Held(event, verdict.suspect, name, x, median, r.ts,
-                                   r.ts + interval, r.kind))
+            state.held.append(
+                Held(event, verdict.suspect, name, x, median, r.ts, r.ts + interval, r.kind)
+            )
             return []
         if not grave:
             return [possible(event, verdict.suspect)]
@@ -246,8 +298,12 @@ class Evaluator:
         """Release held warnings on the sensor's next reading: a spike named now, or confirmed."""
         spike = state.health.active.get("spike") if state.health else None
         named = spike is not None and spike.last == r.ts
-        out = [possible(h.event, f"{h.why}; the next reading fell back (spike)") if named
-               else _confirmed(h, "the next reading") for h in state.held]
+        out = [
+            possible(h.event, f"{h.why}; the next reading fell back (spike)")
+            if named
+            else _confirmed(h, "the next reading")
+            for h in state.held
+        ]
         state.held = []
         return out
 
@@ -267,17 +323,28 @@ class Evaluator:
             elif p.reading.ts > h.deadline:  # the sensor's next reading is overdue
                 at = Reading(h.event.subject, h.kind, h.event.region, h.ts, {h.field: h.value})
                 attrs = self.registry.attrs_for(h.event.subject, h.kind, h.event.region)
-                out.extend(self.monitor.name_spike(state.health, at, (h.field, h.value, h.median),
-                                                   h.why, attrs))
-                out.append(possible(h.event, f"{h.why}; no confirmation within one report "
-                                             f"interval ({seen})"))
+                out.extend(
+                    self.monitor.name_spike(
+                        state.health, at, (h.field, h.value, h.median), h.why, attrs
+                    )
+                )
+                out.append(
+                    possible(
+                        h.event, f"{h.why}; no confirmation within one report interval ({seen})"
+                    )
+                )
             else:
                 keep.append(h)
         state.held = keep
         return Outcome(None, None, tuple(out))
 
-    def _diagnose(self, state: SensorState, r: Reading, late_watermark: int | None,
-                  attrs: Mapping[str, Any] | None = None) -> Verdict:
+    def _diagnose(
+        self,
+        state: SensorState,
+        r: Reading,
+        late_watermark: int | None,
+        attrs: Mapping[str, Any] | None = None,
+    ) -> Verdict:
         """Run the anomaly monitor on an accepted reading, or on a late one (``late_watermark``)."""
         if self.monitor is None:
             return _NO_VERDICT
@@ -289,22 +356,33 @@ class Evaluator:
             return self.monitor.late(state.health, r, late_watermark, attrs)
         s, peers = self.monitor.settings, state.peers
         return self.monitor.observe(
-            state.health, r, attrs,
-            lambda name, x, median: support(peers, r.kind, name, x, median, r.ts, s))
+            state.health,
+            r,
+            attrs,
+            lambda name, x, median: support(peers, r.kind, name, x, median, r.ts, s),
+        )
 
-    def _evaluate(self, rule: Rule, state: SensorState, ctx: Context, r: Reading,
-                  attrs: Mapping[str, Any]) -> WarningEvent | None:
+    def _evaluate(
+        self, rule: Rule, state: SensorState, ctx: Context, r: Reading, attrs: Mapping[str, Any]
+    ) -> WarningEvent | None:
         target = _highest(rule, ctx)
         ep = state.episodes.get(rule.id, lifecycle.QUIET)
         if target is None and ep is lifecycle.QUIET:
             return None  # nothing holds and nothing is pending: step() would change nothing
         clear_ok = rule.clear is None or ep.level is None or rule.clear.test(ctx) is True
-        new, t = lifecycle.step(ep, target, ctx.now, rule_id=rule.id, subject=r.sensor_id,
-                                for_ms=rule.for_ms, hold_ms=rule.hold_ms, clear_ok=clear_ok)
+        new, t = lifecycle.step(
+            ep,
+            target,
+            ctx.now,
+            rule_id=rule.id,
+            subject=r.sensor_id,
+            for_ms=rule.for_ms,
+            hold_ms=rule.hold_ms,
+            clear_ok=clear_ok,
+        )
         if rule.looks_ahead and new.level is not None:
             # What observations alone give: below the warning's level, it is expected only.
-            seen = _highest(rule, Context(ctx.series, ctx.sensor, ctx.now, ctx.daily,
-                                          ctx.health))
+            seen = _highest(rule, Context(ctx.series, ctx.sensor, ctx.now, ctx.daily, ctx.health))
             new, t = lifecycle.confirm(new, t, seen)
         if new is not ep:
             if new == lifecycle.QUIET:
@@ -313,8 +391,16 @@ class Evaluator:
                 state.episodes[rule.id] = new
         if t is None:
             return None
-        return build_event(rule, t, r.sensor_id, r.region, ctx, attrs, r.received_at,
-                           new.expected and t.event != "cleared")
+        return build_event(
+            rule,
+            t,
+            r.sensor_id,
+            r.region,
+            ctx,
+            attrs,
+            r.received_at,
+            new.expected and t.event != "cleared",
+        )
 
 
 #: Nowcasts are forecasts whose issuer starts with this (the learned models' own).
@@ -332,14 +418,24 @@ def _highest(rule: Rule, ctx: Context) -> lifecycle.Level | None:
 def _ahead_hours(rule: Rule, level: lifecycle.Level) -> float:
     """How far ahead the level's condition looks, in hours (its longest forecast window)."""
     cond = dict(rule.levels).get(level)
-    spans = [sub.duration_ms for sub in walk(cond.node) if isinstance(sub, Ahead)] \
-        if cond is not None else []
+    spans = (
+        [sub.duration_ms for sub in walk(cond.node) if isinstance(sub, Ahead)]
+        if cond is not None
+        else []
+    )
     return max(spans, default=0) / 3_600_000
 
 
-def build_event(rule: Rule, t: lifecycle.Transition, subject: str, region: str, ctx: Context,
-                attrs: Mapping[str, Any], received_at: float, expected: bool = False
-                ) -> WarningEvent:
+def build_event(
+    rule: Rule,
+    t: lifecycle.Transition,
+    subject: str,
+    region: str,
+    ctx: Context,
+    attrs: Mapping[str, Any],
+    received_at: float,
+    expected: bool = False,
+) -> WarningEvent:
     """Render a lifecycle transition of a threshold rule into a warning event.
 
     An ``expected`` level (reached in a forecast or nowcast, not yet in observations) says so
@@ -347,61 +443,104 @@ def build_event(rule: Rule, t: lifecycle.Transition, subject: str, region: str, 
     """
     values = {name: f(ctx) for name, f in rule.values}
     shown = t.level or t.previous
-    fields = {"level": shown.colour if shown else "", "hazard": rule.hazard, "subject": subject,
-              "region": region, "rule_id": rule.id, "event": t.event}
+    fields = {
+        "level": shown.colour if shown else "",
+        "hazard": rule.hazard,
+        "subject": subject,
+        "region": region,
+        "rule_id": rule.id,
+        "event": t.event,
+    }
     templates = rule.message.get(shown, {}) if shown else {}
     texts: dict[str, dict[str, Any]] = {}
     for lang in LANGUAGES:
         template = pick(templates, lang) if templates else None
         place = place_name(attrs, subject, lang)
-        message = template.render(ctx, values, {**fields, "language": lang}) if template \
+        message = (
+            template.render(ctx, values, {**fields, "language": lang})
+            if template
             else f"{place}: {rule.hazard} {fields['level']}"
+        )
         if t.event == "cleared":
             message = CLEARED[lang] + message
         elif expected and t.level is not None:
-            message = EXPECTED[lang].format(level=LEVEL_WORDS[lang][t.level.colour],
-                                            hours=_ahead_hours(rule, t.level)) + message
+            message = (
+                EXPECTED[lang].format(
+                    level=LEVEL_WORDS[lang][t.level.colour], hours=_ahead_hours(rule, t.level)
+                )
+                + message
+            )
         elif t.event == "confirmed":
             message = CONFIRMED[lang] + message
         instruction = pick(rule.instruction.get(t.level, {}), lang) if t.level else ""
-        texts[lang] = {"message": message, "instruction": instruction, "place": place,
-                       "region": region_name(attrs, lang),
-                       "labels": {k: pick(rule.labels[k], lang) for k in values
-                                  if rule.labels.get(k)},
-                       "units": {k: unit_word(pick(rule.units[k], lang), lang) for k in values
-                                 if rule.units.get(k)}}
+        texts[lang] = {
+            "message": message,
+            "instruction": instruction,
+            "place": place,
+            "region": region_name(attrs, lang),
+            "labels": {k: pick(rule.labels[k], lang) for k in values if rule.labels.get(k)},
+            "units": {
+                k: unit_word(pick(rule.units[k], lang), lang) for k in values if rule.units.get(k)
+            },
+        }
     default = texts[DEFAULT]
-    return WarningEvent(t.warning_id, t.event, rule.id, rule.hazard, t.level, t.previous,
-                        subject, region, ctx.now, values, default["message"],
-                        default["instruction"], "Likely" if expected else "Observed",
-                        received_at, texts, decisive_measure(rule, t.level, ctx, values))
+    return WarningEvent(
+        t.warning_id,
+        t.event,
+        rule.id,
+        rule.hazard,
+        t.level,
+        t.previous,
+        subject,
+        region,
+        ctx.now,
+        values,
+        default["message"],
+        default["instruction"],
+        "Likely" if expected else "Observed",
+        received_at,
+        texts,
+        decisive_measure(rule, t.level, ctx, values),
+    )
 
 
 #: How a cleared warning's message begins, per language.
 CLEARED = {"zh-CN": "已解除：", "en": "Cleared: "}
 #: How a forecast-driven warning's message begins (CMA: "expected to reach ... within N h").
-EXPECTED = {"zh-CN": "预计{hours:g}小时内达到{level}预警标准：",
-            "en": "Expected to reach {level} within {hours:g} h: "}
+EXPECTED = {
+    "zh-CN": "预计{hours:g}小时内达到{level}预警标准：",
+    "en": "Expected to reach {level} within {hours:g} h: ",
+}
 #: How a warning confirmed by observations begins, per language.
 CONFIRMED = {"zh-CN": "已被实测证实：", "en": "Confirmed by observations: "}
 
 
-def decisive_measure(rule: Rule, level: Level | None, ctx: Context,
-                     values: Mapping[str, Any]) -> dict[str, Any]:
+def decisive_measure(
+    rule: Rule, level: Level | None, ctx: Context, values: Mapping[str, Any]
+) -> dict[str, Any]:
     """Return the value that decided ``level`` against its threshold, or {} if none did."""
     if level is None:
         return {}
     candidates = rule.decisive.get(level, ())
-    chosen = next((d for d in candidates if d.test(ctx) is True), None) or \
-        (candidates[0] if candidates else None)
+    chosen = next((d for d in candidates if d.test(ctx) is True), None) or (
+        candidates[0] if candidates else None
+    )
     if chosen is None:
         return {}
     value, threshold = values.get(chosen.name), chosen.threshold(ctx)
-    if not isinstance(value, int | float) or not isinstance(threshold, int | float) \
-            or threshold != threshold:
+    if (
+        not isinstance(value, int | float)
+        or not isinstance(threshold, int | float)
+        or threshold != threshold
+    ):
         return {}
-    return {"name": chosen.name, "value": value, "op": chosen.op, "threshold": threshold,
-            "level": level.colour}
+    return {
+        "name": chosen.name,
+        "value": value,
+        "op": chosen.op,
+        "threshold": threshold,
+        "level": level.colour,
+    }
 
 
 def may_expire(state: SensorState, e: Expire) -> bool:
@@ -410,22 +549,35 @@ def may_expire(state: SensorState, e: Expire) -> bool:
     A warning raised or pending (any lifecycle episode) keeps the state, so it can still step
     down and clear when the sensor reports again.
     """
-    return (state.watermark is None or state.watermark <= e.cutoff) and not state.episodes \
-        and not (state.health is not None and state.health.active)  # a fault warning is active
+    return (
+        (state.watermark is None or state.watermark <= e.cutoff)
+        and not state.episodes
+        and not (state.health is not None and state.health.active)
+    )  # a fault warning is active
 
 
 def longest_memory_ms(rules: RuleSet) -> int:
     """Return the longest event time the rules look back or wait: windows, for, hold, no_data."""
     longest = max(FWI_FIELDS.values()) + NOON_TOLERANCE_MS  # the daily FWI's day of data
     for rule in rules.rules:
-        longest = max(longest, rule.for_ms, rule.hold_ms, *rule.horizons.values(),
-                      rule.no_data.after_ms if rule.no_data else 0)
+        longest = max(
+            longest,
+            rule.for_ms,
+            rule.hold_ms,
+            *rule.horizons.values(),
+            rule.no_data.after_ms if rule.no_data else 0,
+        )
     for spec in rules.indicators:
         longest = max([longest, *spec.horizons.values()])
     for area_rule in rules.areas:  # area rules' per-sensor windows, for, hold and no_data
-        longest = max(longest, area_rule.for_ms, area_rule.hold_ms, area_rule.fresh_ms,
-                      area_rule.no_data.after_ms if area_rule.no_data else 0,
-                      *(ms for i in area_rule.inputs for ms in i.horizons.values()))
+        longest = max(
+            longest,
+            area_rule.for_ms,
+            area_rule.hold_ms,
+            area_rule.fresh_ms,
+            area_rule.no_data.after_ms if area_rule.no_data else 0,
+            *(ms for i in area_rule.inputs for ms in i.horizons.values()),
+        )
     return longest
 
 
@@ -434,10 +586,19 @@ def state_ttl_ms(ttl: str, lateness: str, rules: RuleSet) -> int:
     ttl_ms = parse_duration_ms(ttl)
     longest = longest_memory_ms(rules) + parse_duration_ms(lateness)
     if ttl_ms <= longest:
-        raise ConfigError([Problem("config", 1, "", "pipeline.state_ttl",
-                                   f"expected a duration over {format_duration_ms(longest)} "
-                                   f"(the rules' longest window, for, hold or no_data plus "
-                                   f"lateness), found {ttl!r}")])
+        raise ConfigError(
+            [
+                Problem(
+                    "config",
+                    1,
+                    "",
+                    "pipeline.state_ttl",
+                    f"expected a duration over {format_duration_ms(longest)} "
+                    f"(the rules' longest window, for, hold or no_data plus "
+                    f"lateness), found {ttl!r}",
+                )
+            ]
+        )
     return ttl_ms
 
 
@@ -447,8 +608,10 @@ _NO_VERDICT = Verdict(None)
 def _confirmed(h: Held, by: str) -> WarningEvent:
     """Return a held event as it goes out once confirmed: Observed, saying by what."""
     minutes = (h.deadline - h.ts) // 60_000
-    return replace(h.event, message=f"{h.event.message} [held up to {minutes} min for "
-                                    f"confirmation; confirmed by {by}]")
+    return replace(
+        h.event,
+        message=f"{h.event.message} [held up to {minutes} min for confirmation; confirmed by {by}]",
+    )
 
 
 def possible(event: WarningEvent, why: str) -> WarningEvent:
@@ -457,12 +620,16 @@ def possible(event: WarningEvent, why: str) -> WarningEvent:
     The reason goes to the log message and, per language, to ``texts[lang]["suspect"]`` (CAP
     says it); notifications say "data suspect" from the certainty alone.
     """
-    suspect = {"en": f"suspect reading, {why}",
-               "zh-CN": "读数存疑，未获邻近站点印证，待核实"}
-    texts = {lang: {**t, "suspect": suspect.get(lang, suspect["en"])}
-             for lang, t in event.texts.items()}
-    return replace(event, certainty="Possible", texts=texts,
-                   message=f"{event.message} [certainty Possible: {suspect['en']}]")
+    suspect = {"en": f"suspect reading, {why}", "zh-CN": "读数存疑，未获邻近站点印证，待核实"}
+    texts = {
+        lang: {**t, "suspect": suspect.get(lang, suspect["en"])} for lang, t in event.texts.items()
+    }
+    return replace(
+        event,
+        certainty="Possible",
+        texts=texts,
+        message=f"{event.message} [certainty Possible: {suspect['en']}]",
+    )
 
 
 def _seen_seq(state: SensorState, seq: int | None) -> bool:
@@ -488,13 +655,24 @@ def _count_gap(state: SensorState, seq: int | None) -> int:
 
 def forecast_payload(f: Forecast) -> dict[str, Any]:
     """The wire object of a forecast (times in epoch seconds), for dead letters."""
-    return {"sensor_id": f.sensor_id, "kind": f.kind, "issuer": f.issuer,
-            "issued": f.issued / 1000, "expires": f.expires / 1000,
-            "series": [{"valid": t / 1000, "values": {k: v[i] for k, v in f.values.items()}}
-                       for i, t in enumerate(f.valid)]}
+    return {
+        "sensor_id": f.sensor_id,
+        "kind": f.kind,
+        "issuer": f.issuer,
+        "issued": f.issued / 1000,
+        "expires": f.expires / 1000,
+        "series": [
+            {"valid": t / 1000, "values": {k: v[i] for k, v in f.values.items()}}
+            for i, t in enumerate(f.valid)
+        ],
+    }
 
 
 def _reading_payload(r: Reading) -> dict[str, Any]:
-    return {"sensor_id": r.sensor_id, "kind": r.kind, "ts": r.ts / 1000, "seq": r.seq,
-            "values": r.values}
-
+    return {
+        "sensor_id": r.sensor_id,
+        "kind": r.kind,
+        "ts": r.ts / 1000,
+        "seq": r.seq,
+        "values": r.values,
+    }

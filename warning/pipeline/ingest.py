@@ -54,22 +54,31 @@ class Watermark:
 class Ingest:
     """Parses a partition's messages and interleaves watermark ticks, in arrival order."""
 
-    def __init__(self, settings: ParseSettings, lateness_ms: int, tick_ms: int,
-                 received: Counter | None = None):
+    def __init__(
+        self,
+        settings: ParseSettings,
+        lateness_ms: int,
+        tick_ms: int,
+        received: Counter | None = None,
+    ):
         self.settings = settings
         self.watermark = Watermark(lateness_ms, tick_ms)
         self.received = received
 
-    def take(self, msgs: list[RawMessage], forecasts: bool = False
-             ) -> list[Reading | Forecast | Rejected | Tick]:
+    def take(
+        self, msgs: list[RawMessage], forecasts: bool = False
+    ) -> list[Reading | Forecast | Rejected | Tick]:
         """Parse a batch of messages (all forecasts with ``forecasts``, else by topic)."""
         out: list[Reading | Forecast | Rejected | Tick] = []
         s = self.settings
         if self.received is not None:
             self.received.inc(len(msgs))
         for msg in msgs:
-            item = parse_forecast(msg, s) if forecasts or is_forecast_topic(msg.topic, s) \
+            item = (
+                parse_forecast(msg, s)
+                if forecasts or is_forecast_topic(msg.topic, s)
                 else parse_message(msg, s)
+            )
             out.append(item)
             if isinstance(item, Reading):
                 tick = self.watermark.advance(item.ts)

@@ -47,9 +47,17 @@ def warning_id(rule_id: str, subject: str, ts: int) -> str:
     return f"{rule_id}/{subject}/{stamp}"
 
 
-def step(ep: Episode, target: Level | None, ts: int, *, rule_id: str, subject: str,
-         for_ms: int = 0, hold_ms: int = 0, clear_ok: bool = True
-         ) -> tuple[Episode, Transition | None]:
+def step(
+    ep: Episode,
+    target: Level | None,
+    ts: int,
+    *,
+    rule_id: str,
+    subject: str,
+    for_ms: int = 0,
+    hold_ms: int = 0,
+    clear_ok: bool = True,
+) -> tuple[Episode, Transition | None]:
     """Advance one episode to event time ``ts`` given the highest level whose condition holds.
 
     Upward moves wait until the level has held for ``for_ms``; downward moves wait until the
@@ -64,8 +72,9 @@ def step(ep: Episode, target: Level | None, ts: int, *, rule_id: str, subject: s
     """
     held = target.value if target is not None else 0
     # Each level at or below the target holds since its first moment; those above are reset.
-    s0, s1, s2, s3 = ((s if s is not None else ts) if i < held else None
-                      for i, s in enumerate(ep.since))
+    s0, s1, s2, s3 = (
+        (s if s is not None else ts) if i < held else None for i, s in enumerate(ep.since)
+    )
     since = (s0, s1, s2, s3)
     effective = None
     for i in range(held - 1, -1, -1):
@@ -82,20 +91,21 @@ def step(ep: Episode, target: Level | None, ts: int, *, rule_id: str, subject: s
     assert ep.warning_id is not None
     wid = ep.warning_id
     if effective is not None and effective > current:
-        return Episode(wid, effective, ts, since), Transition("escalated", effective, current,
-                                                              wid)
+        return Episode(wid, effective, ts, since), Transition("escalated", effective, current, wid)
     if (effective is None or effective < current) and ts - ep.level_since >= hold_ms:
         if effective is None:
             if clear_ok:
                 return Episode(since=since), Transition("cleared", None, current, wid)
         else:
-            return Episode(wid, effective, ts, since), Transition("deescalated", effective,
-                                                                  current, wid)
+            return Episode(wid, effective, ts, since), Transition(
+                "deescalated", effective, current, wid
+            )
     return Episode(wid, current, ep.level_since, since, ep.expected), None
 
 
-def confirm(ep: Episode, t: Transition | None, observed: Level | None
-            ) -> tuple[Episode, Transition | None]:
+def confirm(
+    ep: Episode, t: Transition | None, observed: Level | None
+) -> tuple[Episode, Transition | None]:
     """Mark an active episode expected or observed, given the level observations alone reach.
 
     A transition to a level above ``observed`` makes the episode expected; an expected episode
@@ -114,6 +124,7 @@ def confirm(ep: Episode, t: Transition | None, observed: Level | None
         return replace(ep, expected=not reached), t
     if ep.expected and reached:
         assert ep.warning_id is not None
-        return replace(ep, expected=False), Transition("confirmed", ep.level, ep.level,
-                                                       ep.warning_id)
+        return replace(ep, expected=False), Transition(
+            "confirmed", ep.level, ep.level, ep.warning_id
+        )
     return ep, None

@@ -74,8 +74,13 @@ AGAIN = {"zh-CN": "已恢复报送：", "en": "Reporting again: "}
 class NoDataWatch:
     """Applies the ``no_data`` parts of a rule set."""
 
-    def __init__(self, rules: RuleSet, registry: Registry, shards: int = SHARDS,
-                 state_ttl_ms: int | None = None):
+    def __init__(
+        self,
+        rules: RuleSet,
+        registry: Registry,
+        shards: int = SHARDS,
+        state_ttl_ms: int | None = None,
+    ):
         self.rules = rules
         self.registry = registry
         self.shards = shards
@@ -88,8 +93,10 @@ class NoDataWatch:
         found = self._rules.get(key)
         if found is None:
             found = self._rules[key] = tuple(
-                r for r in self.rules.for_kind(kind)
-                if r.no_data is not None and r.applies_to(sensor_id, kind, region))
+                r
+                for r in self.rules.for_kind(kind)
+                if r.no_data is not None and r.applies_to(sensor_id, kind, region)
+            )
         return found
 
     def new_state(self, shard: str) -> ShardState:
@@ -97,8 +104,9 @@ class NoDataWatch:
         state = ShardState()
         for sid, attrs in self.registry.sensors.items():
             if shard_of(sid, self.shards) == shard:
-                state.sensors[sid] = Heard(str(attrs.get("kind")),
-                                           str(attrs.get("region", "unknown")), None)
+                state.sensors[sid] = Heard(
+                    str(attrs.get("kind")), str(attrs.get("region", "unknown")), None
+                )
         return state
 
     def observe(self, state: ShardState, item: Seen | Tick) -> list[WarningEvent | Expire]:
@@ -118,8 +126,7 @@ class NoDataWatch:
             for rule in self.silence_rules(item.sensor_id, heard.kind, heard.region):
                 wid = heard.active.pop(rule.silence_id, None)
                 if wid is not None:
-                    out.append(self._event(rule, "cleared", wid, item.sensor_id, heard,
-                                           item.ts))
+                    out.append(self._event(rule, "cleared", wid, item.sensor_id, heard, item.ts))
             return out
         # Each input partition ticks on its own; time has passed only where all have passed.
         last = state.sources.get(item.source)
@@ -147,8 +154,12 @@ class NoDataWatch:
                 heard.active[rule.silence_id] = wid
                 out.append(self._event(rule, "raised", wid, sid, heard, at))
             # After the silence rules: a silence warning raised now keeps the sensor known.
-            if ttl is not None and heard.last_ts is not None and not heard.expired \
-                    and item.ts - heard.last_ts >= ttl:
+            if (
+                ttl is not None
+                and heard.last_ts is not None
+                and not heard.expired
+                and item.ts - heard.last_ts >= ttl
+            ):
                 heard.expired = True
                 out.append(Expire(sid, heard.kind, heard.region, item.ts - ttl))
                 if sid not in self.registry.sensors and not heard.active:
@@ -158,24 +169,48 @@ class NoDataWatch:
             self._rules.pop((sid, heard.kind, heard.region), None)
         return out
 
-    def _event(self, rule: Rule, event: str, wid: str, sid: str, heard: Heard,
-               ts: int) -> WarningEvent:
+    def _event(
+        self, rule: Rule, event: str, wid: str, sid: str, heard: Heard, ts: int
+    ) -> WarningEvent:
         nd = rule.no_data
         assert nd is not None
         attrs = self.registry.attrs_for(sid, heard.kind, heard.region)
-        fields = {"level": nd.level.colour, "hazard": nd.hazard, "subject": sid,
-                  "region": heard.region, "rule_id": rule.silence_id, "event": event}
+        fields = {
+            "level": nd.level.colour,
+            "hazard": nd.hazard,
+            "subject": sid,
+            "region": heard.region,
+            "rule_id": rule.silence_id,
+            "event": event,
+        }
         raised = event == "raised"
         texts = {}
         for lang in LANGUAGES:
-            message = pick(nd.message, lang).render(Context({}, attrs, ts), {},
-                                                    {**fields, "language": lang})
-            texts[lang] = {"message": message if raised else AGAIN[lang] + message,
-                           "instruction": pick(nd.instruction, lang) if raised else "",
-                           "place": place_name(attrs, sid, lang),
-                           "region": region_name(attrs, lang), "labels": {}, "units": {}}
+            message = pick(nd.message, lang).render(
+                Context({}, attrs, ts), {}, {**fields, "language": lang}
+            )
+            texts[lang] = {
+                "message": message if raised else AGAIN[lang] + message,
+                "instruction": pick(nd.instruction, lang) if raised else "",
+                "place": place_name(attrs, sid, lang),
+                "region": region_name(attrs, lang),
+                "labels": {},
+                "units": {},
+            }
         return WarningEvent(
-            wid, event, rule.silence_id, nd.hazard, nd.level if raised else None,
-            None if raised else nd.level, sid, heard.region, ts,
+            wid,
+            event,
+            rule.silence_id,
+            nd.hazard,
+            nd.level if raised else None,
+            None if raised else nd.level,
+            sid,
+            heard.region,
+            ts,
             {"silent_minutes": nd.after_ms / 60_000} if raised else {},
-            texts[DEFAULT]["message"], texts[DEFAULT]["instruction"], "Observed", 0.0, texts)
+            texts[DEFAULT]["message"],
+            texts[DEFAULT]["instruction"],
+            "Observed",
+            0.0,
+            texts,
+        )

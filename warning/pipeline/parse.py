@@ -15,10 +15,27 @@ from warning.registry import ID_CHARS, ID_RULE, Registry
 
 #: Every reason a message can be rejected for; metrics initialise a series for each.
 REASONS = (
-    "too_large", "not_utf8", "bad_json", "too_deep", "not_object", "missing_field",
-    "bad_type", "bad_id", "bad_timestamp", "future_timestamp", "unknown_kind",
-    "kind_mismatch", "unknown_sensor", "unknown_field", "topic_mismatch", "not_finite",
-    "out_of_range", "no_values", "late", "bad_series", "superseded_forecast",
+    "too_large",
+    "not_utf8",
+    "bad_json",
+    "too_deep",
+    "not_object",
+    "missing_field",
+    "bad_type",
+    "bad_id",
+    "bad_timestamp",
+    "future_timestamp",
+    "unknown_kind",
+    "kind_mismatch",
+    "unknown_sensor",
+    "unknown_field",
+    "topic_mismatch",
+    "not_finite",
+    "out_of_range",
+    "no_values",
+    "late",
+    "bad_series",
+    "superseded_forecast",
     "stale_forecast",
 )
 _ID_OK = ID_CHARS
@@ -101,8 +118,10 @@ def parse_ts(value: Any, min_ms: int = REPLAY_MIN_TS_MS) -> int:
             raise _Reject("bad_timestamp", f"ts {value!r} has no UTC offset")
         ms = round(dt.timestamp() * 1000)
     else:
-        raise _Reject("bad_timestamp",
-                      f"ts must be RFC 3339 text or epoch seconds, found {type(value).__name__}")
+        raise _Reject(
+            "bad_timestamp",
+            f"ts must be RFC 3339 text or epoch seconds, found {type(value).__name__}",
+        )
     if ms < min_ms or ms > _MAX_TS_MS:
         first = datetime.fromtimestamp(min_ms / 1000, UTC).year
         raise _Reject("bad_timestamp", f"ts {value!r} is outside {first}..3000")
@@ -113,13 +132,13 @@ def _decode(payload: bytes | Mapping[str, Any], s: ParseSettings) -> Mapping[str
     if isinstance(payload, Mapping):
         return payload
     if len(payload) > s.max_payload_bytes:
-        raise _Reject("too_large", f"payload of {len(payload)} bytes exceeds "
-                                   f"{s.max_payload_bytes}")
+        raise _Reject("too_large", f"payload of {len(payload)} bytes exceeds {s.max_payload_bytes}")
     try:
         text = payload.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise _Reject("not_utf8", f"payload is not UTF-8 ({exc.reason} at byte {exc.start})") \
-            from None
+        raise _Reject(
+            "not_utf8", f"payload is not UTF-8 ({exc.reason} at byte {exc.start})"
+        ) from None
     try:
         obj = _DECODER.decode(text)
     except RecursionError:
@@ -151,22 +170,28 @@ def is_forecast_topic(topic: str, s: ParseSettings) -> bool:
     return topic.startswith(f"{s.topic_prefix}/forecasts/")
 
 
-def _topic_parts(topic: str, s: ParseSettings, what: str = "readings"
-                 ) -> tuple[str, str, str] | None:
+def _topic_parts(
+    topic: str, s: ParseSettings, what: str = "readings"
+) -> tuple[str, str, str] | None:
     if not topic:
         return None
     parts = topic.split("/")
     prefix = s.topic_prefix.split("/")
-    if parts[:len(prefix)] != prefix or parts[len(prefix):len(prefix) + 1] != [what] \
-            or len(parts) != len(prefix) + 4:
-        raise _Reject("topic_mismatch",
-                      f"topic {topic[:120]!r} is not {s.topic_prefix}/{what}/REGION/KIND/ID")
+    if (
+        parts[: len(prefix)] != prefix
+        or parts[len(prefix) : len(prefix) + 1] != [what]
+        or len(parts) != len(prefix) + 4
+    ):
+        raise _Reject(
+            "topic_mismatch", f"topic {topic[:120]!r} is not {s.topic_prefix}/{what}/REGION/KIND/ID"
+        )
     region, kind, sensor_id = parts[-3:]
     return region, kind, sensor_id
 
 
-def _head(msg: RawMessage, s: ParseSettings, what: str, required: tuple[str, ...],
-          allowed: frozenset[str]) -> tuple[Mapping[str, Any], str, Kind, str]:
+def _head(
+    msg: RawMessage, s: ParseSettings, what: str, required: tuple[str, ...], allowed: frozenset[str]
+) -> tuple[Mapping[str, Any], str, Kind, str]:
     """Check topic, keys, sensor, kind and registry; return object, sensor id, kind, region."""
     topic = _topic_parts(msg.topic, s, what)
     obj = _decode(msg.payload, s)
@@ -185,15 +210,18 @@ def _head(msg: RawMessage, s: ParseSettings, what: str, required: tuple[str, ...
     return obj, sensor_id, kind, region
 
 
-def _kind_region(obj: Mapping[str, Any], sensor_id: str, topic: tuple[str, str, str] | None,
-                 s: ParseSettings) -> tuple[Kind, str]:
+def _kind_region(
+    obj: Mapping[str, Any], sensor_id: str, topic: tuple[str, str, str] | None, s: ParseSettings
+) -> tuple[Kind, str]:
     kind_name = _check_id(obj["kind"], "kind")
     kind = s.kinds.get(kind_name)
     if kind is None:
         raise _Reject("unknown_kind", f"kind {kind_name!r} is not declared")
     if topic is not None and (topic[1], topic[2]) != (kind_name, sensor_id):
-        raise _Reject("topic_mismatch", f"topic says {topic[1]}/{topic[2]}, payload says "
-                                        f"{kind_name}/{sensor_id}")
+        raise _Reject(
+            "topic_mismatch",
+            f"topic says {topic[1]}/{topic[2]}, payload says {kind_name}/{sensor_id}",
+        )
     attrs = s.registry.get(sensor_id)
     if attrs is None:
         if not s.registry.accept_unknown:
@@ -202,8 +230,10 @@ def _kind_region(obj: Mapping[str, Any], sensor_id: str, topic: tuple[str, str, 
         region = _check_id(topic[0], "region") if topic else "unknown"
     else:
         if attrs.get("kind") != kind_name:
-            raise _Reject("kind_mismatch", f"registry says kind {attrs.get('kind')!r}, "
-                                           f"payload says {kind_name!r}")
+            raise _Reject(
+                "kind_mismatch",
+                f"registry says kind {attrs.get('kind')!r}, payload says {kind_name!r}",
+            )
         region = str(attrs.get("region", "unknown"))
     return kind, region
 
@@ -212,22 +242,24 @@ def parse_message(msg: RawMessage, s: ParseSettings) -> Reading | Rejected:
     """Validate one message against the wire format, the registry and physical ranges."""
     sensor_id = None
     try:
-        obj, sensor_id, kind, region = _head(msg, s, "readings",
-                                             ("sensor_id", "kind", "ts", "values"),
-                                             _ALLOWED_KEYS)
+        obj, sensor_id, kind, region = _head(
+            msg, s, "readings", ("sensor_id", "kind", "ts", "values"), _ALLOWED_KEYS
+        )
         kind_name = kind.name
         ts = parse_ts(obj["ts"], s.min_ts_ms)
         if s.max_future_ms is not None and ts > msg.received_at * 1000 + s.max_future_ms:
-            raise _Reject("future_timestamp", f"ts {obj['ts']!r} is more than "
-                                              f"{s.max_future_ms // 1000} s in the future")
+            raise _Reject(
+                "future_timestamp",
+                f"ts {obj['ts']!r} is more than {s.max_future_ms // 1000} s in the future",
+            )
         seq = obj.get("seq")
-        if seq is not None and (not isinstance(seq, int) or isinstance(seq, bool)
-                                or not 0 <= seq < 2**63):
+        if seq is not None and (
+            not isinstance(seq, int) or isinstance(seq, bool) or not 0 <= seq < 2**63
+        ):
             raise _Reject("bad_type", f"seq must be a non-negative integer, found {seq!r}")
         values = _values(obj["values"], kind)
     except _Reject as rej:
-        return Rejected(msg.topic, msg.payload, rej.reason, rej.detail,
-                        sensor_id or rej.sensor_id)
+        return Rejected(msg.topic, msg.payload, rej.reason, rej.detail, sensor_id or rej.sensor_id)
     return Reading(sensor_id, kind_name, region, ts, values, seq, msg.received_at)
 
 
@@ -235,14 +267,16 @@ def parse_forecast(msg: RawMessage, s: ParseSettings) -> Forecast | Rejected:
     """Validate one forecast (``<prefix>/forecasts/REGION/KIND/ID``, docs/FORECASTS.md)."""
     sensor_id = None
     try:
-        obj, sensor_id, kind, region = _head(msg, s, "forecasts",
-                                             ("sensor_id", "kind", "issuer", "issued", "series"),
-                                             _FORECAST_KEYS)
+        obj, sensor_id, kind, region = _head(
+            msg, s, "forecasts", ("sensor_id", "kind", "issuer", "issued", "series"), _FORECAST_KEYS
+        )
         issuer = _check_id(obj["issuer"], "issuer")
         issued = parse_ts(obj["issued"], s.min_ts_ms)
         if s.max_future_ms is not None and issued > msg.received_at * 1000 + s.max_future_ms:
-            raise _Reject("future_timestamp", f"issued {obj['issued']!r} is more than "
-                                              f"{s.max_future_ms // 1000} s in the future")
+            raise _Reject(
+                "future_timestamp",
+                f"issued {obj['issued']!r} is more than {s.max_future_ms // 1000} s in the future",
+            )
         expires = issued + s.forecast_max_age_ms
         if obj.get("expires") is not None:
             stated = parse_ts(obj["expires"], s.min_ts_ms)
@@ -251,14 +285,15 @@ def parse_forecast(msg: RawMessage, s: ParseSettings) -> Forecast | Rejected:
             expires = min(expires, stated)
         valid, values = _series(obj["series"], kind, issued)
     except _Reject as rej:
-        return Rejected(msg.topic, msg.payload, rej.reason, rej.detail,
-                        sensor_id or rej.sensor_id)
-    return Forecast(sensor_id, kind.name, region, issuer, issued, expires, valid, values,
-                    msg.received_at)
+        return Rejected(msg.topic, msg.payload, rej.reason, rej.detail, sensor_id or rej.sensor_id)
+    return Forecast(
+        sensor_id, kind.name, region, issuer, issued, expires, valid, values, msg.received_at
+    )
 
 
-def _series(raw: Any, kind: Kind, issued: int
-            ) -> tuple[tuple[int, ...], dict[str, tuple[float, ...]]]:
+def _series(
+    raw: Any, kind: Kind, issued: int
+) -> tuple[tuple[int, ...], dict[str, tuple[float, ...]]]:
     """Check a forecast's ``series``: increasing valid times after the issue, same fields."""
     if not isinstance(raw, list) or not raw:
         raise _Reject("bad_series", "series must be a non-empty list of {valid, values}")
@@ -268,22 +303,31 @@ def _series(raw: Any, kind: Kind, issued: int
     columns: dict[str, list[float]] = {}
     for i, step in enumerate(raw):
         if not isinstance(step, dict) or set(step) != {"valid", "values"}:
-            raise _Reject("bad_series", f"series[{i}] must be an object with exactly the keys "
-                                        "valid and values")
+            raise _Reject(
+                "bad_series",
+                f"series[{i}] must be an object with exactly the keys valid and values",
+            )
         try:
             t = parse_ts(step["valid"])
             row = _values(step["values"], kind)
         except _Reject as rej:
             raise _Reject(rej.reason, f"series[{i}]: {rej.detail}") from None
         if t <= (valid[-1] if valid else issued):
-            raise _Reject("bad_series", f"series[{i}]: valid time {step['valid']!r} is not after "
-                                        f"the {'previous valid time' if valid else 'issue'}")
+            raise _Reject(
+                "bad_series",
+                f"series[{i}]: valid time {step['valid']!r} is not after "
+                f"the {'previous valid time' if valid else 'issue'}",
+            )
         if t - issued > MAX_FORECAST_SPAN_MS:
-            raise _Reject("bad_series", f"series[{i}]: valid time {step['valid']!r} is more "
-                                        "than 10 days after the issue")
+            raise _Reject(
+                "bad_series",
+                f"series[{i}]: valid time {step['valid']!r} is more than 10 days after the issue",
+            )
         if valid and set(row) != set(columns):
-            raise _Reject("bad_series", f"series[{i}]: fields {sorted(row)} differ from the "
-                                        f"first step's {sorted(columns)}")
+            raise _Reject(
+                "bad_series",
+                f"series[{i}]: fields {sorted(row)} differ from the first step's {sorted(columns)}",
+            )
         valid.append(t)
         for name, v in row.items():
             columns.setdefault(name, []).append(v)
@@ -299,16 +343,21 @@ def _values(raw: Any, kind: Kind) -> dict[str, float]:
     for name, value in raw.items():
         spec = kind.fields.get(name)
         if spec is None:
-            raise _Reject("unknown_field", f"field {str(name)[:40]!r} is not a field of kind "
-                                      f"{kind.name!r} ({', '.join(kind.fields)})")
+            raise _Reject(
+                "unknown_field",
+                f"field {str(name)[:40]!r} is not a field of kind "
+                f"{kind.name!r} ({', '.join(kind.fields)})",
+            )
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise _Reject("bad_type", f"{name} must be a number, found {type(value).__name__}")
         value = float(value)
         if not math.isfinite(value):
             raise _Reject("not_finite", f"{name} is {value}")
         if not spec.low <= value <= spec.high:
-            raise _Reject("out_of_range", f"{name}={value:g} is outside {spec.low:g}.."
-                                          f"{spec.high:g} {spec.unit}".rstrip())
+            raise _Reject(
+                "out_of_range",
+                f"{name}={value:g} is outside {spec.low:g}..{spec.high:g} {spec.unit}".rstrip(),
+            )
         out[name] = value
     return out
 

@@ -54,19 +54,22 @@ class Steps:
 
     def __post_init__(self) -> None:
         self.monitor = Monitor(self.faults) if self.faults is not None else None
-        self.evaluator = Evaluator(self.rules, self.registry, self.lateness_ms, self.kinds,
-                                   self.timezone, self.monitor)
+        self.evaluator = Evaluator(
+            self.rules, self.registry, self.lateness_ms, self.kinds, self.timezone, self.monitor
+        )
         self._accepted: dict[str, Any] = {}  # labelled counter per kind: labels() is slow
         self._pending: tuple[RuleSet, Registry] | None = None
         self.no_data = NoDataWatch(self.rules, self.registry, state_ttl_ms=self.state_ttl_ms)
         self.peers = peer_map(self.registry.sensors) if self.faults is not None else {}
         self._areas()
         self.metrics.rules_loaded.set(len(self.rules.rules))
-        self.metrics.init_hazards({r.hazard for r in self.rules.rules}
-                                  | {r.no_data.hazard for r in self.rules.rules if r.no_data}
-                                  | {r.hazard for r in self.rules.areas}
-                                  | {r.no_data.hazard for r in self.rules.areas if r.no_data}
-                                  | ({FAULT_HAZARD} if self.faults is not None else set()))
+        self.metrics.init_hazards(
+            {r.hazard for r in self.rules.rules}
+            | {r.no_data.hazard for r in self.rules.rules if r.no_data}
+            | {r.hazard for r in self.rules.areas}
+            | {r.no_data.hazard for r in self.rules.areas if r.no_data}
+            | ({FAULT_HAZARD} if self.faults is not None else set())
+        )
 
     def replace(self, rules: RuleSet, registry: Registry) -> None:
         """Take new rules and registry; they apply from the next reading (any thread)."""
@@ -77,8 +80,9 @@ class Steps:
         if pending is None:
             return
         self.rules, self.registry = pending
-        self.evaluator = Evaluator(self.rules, self.registry, self.lateness_ms, self.kinds,
-                                   self.timezone, self.monitor)
+        self.evaluator = Evaluator(
+            self.rules, self.registry, self.lateness_ms, self.kinds, self.timezone, self.monitor
+        )
         self.no_data = NoDataWatch(self.rules, self.registry, state_ttl_ms=self.state_ttl_ms)
         self.peers = peer_map(self.registry.sensors) if self.faults is not None else {}
         self._areas()
@@ -106,8 +110,9 @@ class Steps:
             out.extend((sid, Peer(sid, item)) for sid in self.peers.get(item.sensor_id, ()))
         return out
 
-    def evaluate(self, state: SensorState | None, reading: Keyed | Peer
-                 ) -> tuple[SensorState | None, Outcome]:
+    def evaluate(
+        self, state: SensorState | None, reading: Keyed | Peer
+    ) -> tuple[SensorState | None, Outcome]:
         """The ``evaluate_rules`` step: one reading (or forecast) into one sensor's state.
 
         An ``Expire`` drops the state (bytewax forgets a key whose state is None) when
@@ -136,8 +141,9 @@ class Steps:
             return state, outcome
         outcome = self.evaluator.observe(state, reading)
         if self.area_sampler.rules and (outcome.reading is not None or outcome.events):
-            items = self.area_sampler.items(state, reading, outcome.reading is not None,
-                                            outcome.events)
+            items = self.area_sampler.items(
+                state, reading, outcome.reading is not None, outcome.events
+            )
             if items:
                 outcome = replace(outcome, areas=items)
         m = self.metrics
@@ -150,12 +156,14 @@ class Steps:
             if accepted is None:
                 accepted = self._accepted[reading.kind] = m.accepted.labels(reading.kind)
             accepted.inc()
-            m.evaluations.inc(len(self.evaluator.applicable(reading.sensor_id, reading.kind,
-                                                            reading.region)))
+            m.evaluations.inc(
+                len(self.evaluator.applicable(reading.sensor_id, reading.kind, reading.region))
+            )
         return state, outcome
 
-    def watch_no_data(self, state: ShardState | None, value: tuple[str, list[Seen | Tick]]
-                      ) -> tuple[ShardState, list[WarningEvent | Expire]]:
+    def watch_no_data(
+        self, state: ShardState | None, value: tuple[str, list[Seen | Tick]]
+    ) -> tuple[ShardState, list[WarningEvent | Expire]]:
         """The ``watch_silence`` step (id kept for snapshots): sightings and ticks into a shard."""
         if self._pending is not None:
             self._apply_pending()
@@ -168,8 +176,9 @@ class Steps:
             events.extend(observe(state, item))
         return state, events
 
-    def compare_neighbours(self, state: RegionState | None, readings: list[Reading]
-                           ) -> tuple[RegionState, list[WarningEvent]]:
+    def compare_neighbours(
+        self, state: RegionState | None, readings: list[Reading]
+    ) -> tuple[RegionState, list[WarningEvent]]:
         """The ``compare_neighbours`` step: drift against sensors of the same region and kind."""
         assert self.faults is not None
         state = state or RegionState()
@@ -202,8 +211,9 @@ def expire_only(x: WarningEvent | Expire) -> Expire | None:
     return x if isinstance(x, Expire) else None
 
 
-def to_no_data_shards(items: list[Reading | Forecast | Tick]
-                      ) -> list[tuple[str, tuple[str, list[Seen | Tick]]]]:
+def to_no_data_shards(
+    items: list[Reading | Forecast | Tick],
+) -> list[tuple[str, tuple[str, list[Seen | Tick]]]]:
     """Sightings and ticks grouped by no-data shard, one item per shard and batch."""
     # Sightings and ticks travel one path, so each shard sees them in source order. One item
     # per shard and batch, not one per reading: each bytewax step costs ~1-2 us per item.
@@ -214,14 +224,18 @@ def to_no_data_shards(items: list[Reading | Forecast | Tick]
                 groups.setdefault(key, []).append(item)
         elif isinstance(item, Reading):
             groups.setdefault(shard_of(item.sensor_id), []).append(
-                Seen(item.sensor_id, item.kind, item.region, item.ts))
+                Seen(item.sensor_id, item.kind, item.region, item.ts)
+            )
     return [(key, (key, group)) for key, group in groups.items()]
 
 
 def to_regions(items: list[Reading | Tick]) -> list[tuple[str, list[Reading]]]:
     """The readings the drift comparison needs, as one item for the whole network."""
-    batch = [item for item in items
-             if isinstance(item, Reading) and (has_drift_field(item) or is_wet(item))]
+    batch = [
+        item
+        for item in items
+        if isinstance(item, Reading) and (has_drift_field(item) or is_wet(item))
+    ]
     return [("network", batch)] if batch else []
 
 
@@ -237,7 +251,8 @@ def split_outcome(outcome: Outcome) -> list[Any]:
     return out
 
 
-def model_row(row: tuple[str, list[float], Reading] | None
-               ) -> tuple[str, list[float], Reading] | None:
+def model_row(
+    row: tuple[str, list[float], Reading] | None,
+) -> tuple[str, list[float], Reading] | None:
     """A reading's feature row, or None while its sensor's history is too short."""
     return row

@@ -16,9 +16,23 @@ from warning.rules.template import Template
 from warning.rules.texts import Texts
 from warning.yamlfile import Checker, LineDict, Problem
 
-AREA_RULE_KEYS = ("id", "hazard", "area", "for_kind", "fresh", "description", "source",
-                  "levels", "for", "hold", "clear", "no_data", "values", "message",
-                  "instruction")
+AREA_RULE_KEYS = (
+    "id",
+    "hazard",
+    "area",
+    "for_kind",
+    "fresh",
+    "description",
+    "source",
+    "levels",
+    "for",
+    "hold",
+    "clear",
+    "no_data",
+    "values",
+    "message",
+    "instruction",
+)
 DEFAULT_FRESH = "1h"
 
 
@@ -98,8 +112,12 @@ def area_rule(node: LineDict, c: Checker, kinds: Mapping[str, Kind], index: int)
     kind_names = _names(node, "for_kind", where, c) or tuple(sorted(kinds))
     for k in kind_names:
         if k not in kinds:
-            c.add(node.line_of("for_kind"), where, "for_kind",
-                  f"expected a kind among {', '.join(sorted(kinds))}, found {k!r}")
+            c.add(
+                node.line_of("for_kind"),
+                where,
+                "for_kind",
+                f"expected a kind among {', '.join(sorted(kinds))}, found {k!r}",
+            )
     known = {k: kinds[k] for k in kind_names if k in kinds}
     inputs: dict[str, AreaInput] = {}
 
@@ -123,8 +141,12 @@ def area_rule(node: LineDict, c: Checker, kinds: Mapping[str, Kind], index: int)
     else:
         for name, text in raw.items():
             if name not in LEVEL_NAMES:
-                c.add(raw.line_of(str(name)), where, f"levels.{name}",
-                      f"expected a level among {', '.join(LEVEL_NAMES)}, found {name!r}")
+                c.add(
+                    raw.line_of(str(name)),
+                    where,
+                    f"levels.{name}",
+                    f"expected a level among {', '.join(LEVEL_NAMES)}, found {name!r}",
+                )
                 continue
             cond = condition(text, f"levels.{name}", raw.line_of(str(name)))
             if cond is not None:
@@ -157,51 +179,78 @@ def area_rule(node: LineDict, c: Checker, kinds: Mapping[str, Kind], index: int)
             except ExprError as exc:
                 c.add(node.line_of("message"), where, "message", str(exc))
                 continue
-            for lv in ([level] if level else list(Level)):
+            for lv in [level] if level else list(Level):
                 messages.setdefault(lv, {})[lang] = template
     instructions: dict[Level, Texts] = {}
     for level, texts in per_level(node, "instruction", where, c).items():
-        for lv in ([level] if level else list(Level)):
+        for lv in [level] if level else list(Level):
             instructions.setdefault(lv, {}).update(texts)
     from warning.rules.areas import Reporting, area_walk
-    trees = [cond.node for _, cond in levels] + [n for _, n in values] + \
-        ([clear.node] if clear else [])
-    counts = bool(inputs) or "no_data" in node or any(
-        isinstance(sub, Reporting) for t in trees for sub in area_walk(t))
+
+    trees = (
+        [cond.node for _, cond in levels] + [n for _, n in values] + ([clear.node] if clear else [])
+    )
+    counts = (
+        bool(inputs)
+        or "no_data" in node
+        or any(isinstance(sub, Reporting) for t in trees for sub in area_walk(t))
+    )
     fresh_ms = _duration(node, "fresh", where, c, default=3_600_000)
     no_data = _no_data(node, where, c, hazard)
     if len(c.problems) > before:
         return None
-    return AreaRule(str(rid), str(hazard), tuple(areas), frozenset(known), fresh_ms, tuple(levels),
-                    tuple(inputs.values()), _duration(node, "for", where, c),
-                    _duration(node, "hold", where, c), clear, no_data, tuple(values),
-                    messages, instructions, c.file, node.line, node.line_of("area"), counts)
+    return AreaRule(
+        str(rid),
+        str(hazard),
+        tuple(areas),
+        frozenset(known),
+        fresh_ms,
+        tuple(levels),
+        tuple(inputs.values()),
+        _duration(node, "for", where, c),
+        _duration(node, "hold", where, c),
+        clear,
+        no_data,
+        tuple(values),
+        messages,
+        instructions,
+        c.file,
+        node.line,
+        node.line_of("area"),
+        counts,
+    )
 
 
 def _aggregates_of(tree: Any) -> list[Aggregate]:
     from warning.rules.areas import area_walk
+
     return [s for s in area_walk(tree) if isinstance(s, Aggregate)]
 
 
-def _input(agg: Aggregate, kinds: Mapping[str, Kind], out: dict[str, AreaInput],
-           line: int) -> None:
+def _input(agg: Aggregate, kinds: Mapping[str, Kind], out: dict[str, AreaInput], line: int) -> None:
     """Record the per-sensor expression of an aggregate with the kinds that have its fields."""
     from warning.rules.load import horizons_of
 
-    used = frozenset(s.name if isinstance(s, Field) else str(s.field) for s in walk(agg.item)
-                     if isinstance(s, Field | Window | Indicator) and
-                     (isinstance(s, Field) or s.field is not None))
+    used = frozenset(
+        s.name if isinstance(s, Field) else str(s.field)
+        for s in walk(agg.item)
+        if isinstance(s, Field | Window | Indicator)
+        and (isinstance(s, Field) or s.field is not None)
+    )
     fit = frozenset(k for k, spec in kinds.items() if used <= spec.field_names)
     if not fit:
         fields = sorted({f for spec in kinds.values() for f in spec.field_names})
-        msg = (f"expected fields of the rule's kinds ({', '.join(sorted(kinds))}: "
-               f"{', '.join(fields)}) in {agg.func}(), found {', '.join(sorted(used))}")
+        msg = (
+            f"expected fields of the rule's kinds ({', '.join(sorted(kinds))}: "
+            f"{', '.join(fields)}) in {agg.func}(), found {', '.join(sorted(used))}"
+        )
         raise ExprError(msg)
     union = frozenset(f for k in fit for f in kinds[k].field_names)
     check(agg.item, union, boolean=agg.func in ("count", "fraction"))
     if agg.key not in out:
-        out[agg.key] = AreaInput(agg.key, fit, used, compile_node(agg.item),
-                                 horizons_of(agg.item), line)
+        out[agg.key] = AreaInput(
+            agg.key, fit, used, compile_node(agg.item), horizons_of(agg.item), line
+        )
 
 
 def check_areas(rules: Sequence[AreaRule], registry: Registry) -> list[Problem]:
@@ -213,15 +262,28 @@ def check_areas(rules: Sequence[AreaRule], registry: Registry) -> list[Problem]:
         where = f"rule {rule.id!r}"
         for area in rule.areas:
             if area not in registry.groups and area not in regions:
-                problems.append(Problem(rule.file, rule.area_line, where, "area",
-                                        f"expected an area among {', '.join(known)} (regions "
-                                        f"and registry areas), found unknown area {area!r}"))
+                problems.append(
+                    Problem(
+                        rule.file,
+                        rule.area_line,
+                        where,
+                        "area",
+                        f"expected an area among {', '.join(known)} (regions "
+                        f"and registry areas), found unknown area {area!r}",
+                    )
+                )
                 continue
             has = {str((registry.get(m) or {}).get("kind")) for m in registry.members(area)}
             for i in rule.inputs:
                 if not i.kinds & has:
-                    problems.append(Problem(
-                        rule.file, i.line, where, "area",
-                        f"expected sensors of {', '.join(sorted(i.kinds))} in area {area!r} "
-                        f"for {i.key!r}, found only {', '.join(sorted(has)) or 'none'}"))
+                    problems.append(
+                        Problem(
+                            rule.file,
+                            i.line,
+                            where,
+                            "area",
+                            f"expected sensors of {', '.join(sorted(i.kinds))} in area {area!r} "
+                            f"for {i.key!r}, found only {', '.join(sorted(has)) or 'none'}",
+                        )
+                    )
     return problems

@@ -47,8 +47,14 @@ from warning.rules.expr import (
 )
 
 #: Aggregates over the area's sensors: name -> whether the argument is a condition.
-AGGREGATES = {"count": True, "fraction": True, "max": False, "min": False, "mean": False,
-              "quantile": False}
+AGGREGATES = {
+    "count": True,
+    "fraction": True,
+    "max": False,
+    "min": False,
+    "mean": False,
+    "quantile": False,
+}
 #: References to the warnings active in the area.
 WARNING_REFS = {"level": ("hazard",), "warned": ("hazard", "level"), "hazards": ("level",)}
 
@@ -123,8 +129,7 @@ def _warning_ref(name: str, args: list) -> WarningRef:
         elif w == "level" and isinstance(arg, Num) and arg.value in (1, 2, 3, 4):
             level = int(arg.value)
         else:
-            msg = f"expected {usage} with LEVEL among {', '.join(LEVEL_NAMES)}, found " \
-                  f"{_show(arg)}"
+            msg = f"expected {usage} with LEVEL among {', '.join(LEVEL_NAMES)}, found {_show(arg)}"
             raise ExprError(msg)
     return WarningRef(name, hazard, level)
 
@@ -169,8 +174,10 @@ def parse_area(text: str) -> AreaNode:
             raise ExprError(str(exc.orig_exc)) from None
         raise
     except UnexpectedInput as exc:
-        msg = f"expected a valid expression at column {getattr(exc, 'column', '?')}, found " \
-              f"{text[getattr(exc, 'pos_in_stream', 0) or 0:][:10]!r}"
+        msg = (
+            f"expected a valid expression at column {getattr(exc, 'column', '?')}, found "
+            f"{text[getattr(exc, 'pos_in_stream', 0) or 0 :][:10]!r}"
+        )
         raise ExprError(msg) from None
 
 
@@ -197,10 +204,12 @@ def check_area(node: AreaNode, boolean: bool) -> list[Aggregate]:
         if isinstance(sub, Aggregate):
             aggregates.append(sub)
         elif isinstance(sub, Str | DurationLit) or not isinstance(
-                sub, Num | Arith | Compare | BoolOp | MathCall | Neg | Not | Reporting
-                | WarningRef):
-            msg = f"expected per-sensor values inside an aggregate such as count(...) or " \
-                  f"max(...), found {_show(sub)} on its own"
+            sub, Num | Arith | Compare | BoolOp | MathCall | Neg | Not | Reporting | WarningRef
+        ):
+            msg = (
+                f"expected per-sensor values inside an aggregate such as count(...) or "
+                f"max(...), found {_show(sub)} on its own"
+            )
             raise ExprError(msg)
     if boolean != is_boolean(node):  # type: ignore[arg-type]
         what = "a condition (a comparison)" if boolean else "a number expression"
@@ -217,16 +226,18 @@ def area_unparse(node: Any) -> str:
     if isinstance(node, Reporting):
         return "reporting()"
     if isinstance(node, WarningRef):
-        args = ([f'"{node.hazard}"'] if node.hazard else []) + \
-            ([Level(node.level).colour] if node.level else [])
+        args = ([f'"{node.hazard}"'] if node.hazard else []) + (
+            [Level(node.level).colour] if node.level else []
+        )
         return f"{node.func}({', '.join(args)})"
     if isinstance(node, Arith):
         return f"({area_unparse(node.left)} {node.op} {area_unparse(node.right)})"
     if isinstance(node, Compare):
         return f"{area_unparse(node.left)} {node.op} {area_unparse(node.right)}"
     if isinstance(node, BoolOp):
-        return f" {node.op} ".join(f"({area_unparse(i)})" if isinstance(i, BoolOp)
-                                   else area_unparse(i) for i in node.items)
+        return f" {node.op} ".join(
+            f"({area_unparse(i)})" if isinstance(i, BoolOp) else area_unparse(i) for i in node.items
+        )
     if isinstance(node, Not):
         return f"not ({area_unparse(node.item)})"
     if isinstance(node, Neg):
@@ -256,8 +267,11 @@ class AreaView:
     def values(self, key: str) -> list[tuple[str, Any]]:
         """Return (sensor, value) for each fresh sensor the expression is computed for."""
         kinds = self.kinds.get(key, frozenset())
-        return [(sid, vals.get(key)) for sid, (kind, vals) in sorted(self.sensors.items())
-                if kind in kinds]
+        return [
+            (sid, vals.get(key))
+            for sid, (kind, vals) in sorted(self.sensors.items())
+            if kind in kinds
+        ]
 
 
 def quantile(values: Sequence[float], q: float) -> float:
@@ -296,17 +310,25 @@ def aggregate(node: Aggregate, view: AreaView) -> float | None:
 def warning_ref(node: WarningRef, view: AreaView) -> float:
     """Return a warning reference's value (0 when nothing is active)."""
     if node.func == "level":
-        return float(max((lv.value for (h, _), lv in view.warnings.items()
-                          if h == node.hazard), default=0))
+        return float(
+            max((lv.value for (h, _), lv in view.warnings.items() if h == node.hazard), default=0)
+        )
     floor = node.level or 0
     if node.func == "warned":
-        return float(sum(1 for (h, _), lv in view.warnings.items()
-                         if h == node.hazard and lv.value >= floor))
+        return float(
+            sum(1 for (h, _), lv in view.warnings.items() if h == node.hazard and lv.value >= floor)
+        )
     return float(len({h for (h, _), lv in view.warnings.items() if lv.value >= floor}))
 
 
-_COMPARE = {">=": lambda a, b: a >= b, "<=": lambda a, b: a <= b, ">": lambda a, b: a > b,
-            "<": lambda a, b: a < b, "==": lambda a, b: a == b, "!=": lambda a, b: a != b}
+_COMPARE = {
+    ">=": lambda a, b: a >= b,
+    "<=": lambda a, b: a <= b,
+    ">": lambda a, b: a > b,
+    "<": lambda a, b: a < b,
+    "==": lambda a, b: a == b,
+    "!=": lambda a, b: a != b,
+}
 
 
 def evaluate(node: Any, view: AreaView) -> Any:

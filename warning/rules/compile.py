@@ -34,10 +34,16 @@ class Context:
 
     __slots__ = ("series", "sensor", "now", "cache", "daily", "health", "forecasts", "nowcasts")
 
-    def __init__(self, series: Mapping[str, Series], sensor: Mapping[str, Any], now: int,
-                 daily: Mapping[str, float] | None = None, health: Any = None,
-                 forecasts: Mapping[str, Track] | None = None,
-                 nowcasts: Mapping[str, Track] | None = None):
+    def __init__(
+        self,
+        series: Mapping[str, Series],
+        sensor: Mapping[str, Any],
+        now: int,
+        daily: Mapping[str, float] | None = None,
+        health: Any = None,
+        forecasts: Mapping[str, Track] | None = None,
+        nowcasts: Mapping[str, Track] | None = None,
+    ):
         self.forecasts = forecasts  # received forecasts in force, per field
         self.nowcasts = nowcasts  # the learned nowcast's latest prediction, per field
         self.series = series
@@ -59,7 +65,6 @@ class Context:
             value = 0.0
         self.cache[node] = value
         return value
-
 
     def indicator(self, node: Indicator, args: tuple[float, ...]) -> float | None:
         """Return an indicator function's value, computed once per evaluation."""
@@ -91,8 +96,14 @@ class Context:
 
 Compiled = Callable[[Context], Any]
 
-_COMPARE = {">=": operator.ge, "<=": operator.le, ">": operator.gt, "<": operator.lt,
-            "==": operator.eq, "!=": operator.ne}
+_COMPARE = {
+    ">=": operator.ge,
+    "<=": operator.le,
+    ">": operator.gt,
+    "<": operator.lt,
+    "==": operator.eq,
+    "!=": operator.ne,
+}
 _ARITH = {"+": operator.add, "-": operator.sub, "*": operator.mul}
 
 
@@ -114,14 +125,15 @@ def compile_node(node: Node) -> Compiled:
         def field(ctx: Context) -> float | None:
             s = ctx.series.get(name)
             return s.aggregate("last", None, ctx.now) if s is not None else None
+
         return field
     if isinstance(node, SensorAttr):
         key = node.name
 
         def attr(ctx: Context) -> float | None:
             value = ctx.sensor.get(key)
-            return value if isinstance(value, int | float) and not isinstance(value, bool) \
-                else None
+            return value if isinstance(value, int | float) and not isinstance(value, bool) else None
+
         return attr
     if isinstance(node, Window):
         return lambda ctx: ctx.window(node)
@@ -135,6 +147,7 @@ def compile_node(node: Node) -> Compiled:
             if any(a is None for a in args):
                 return None
             return ctx.indicator(node, args)
+
         return indicator
     if isinstance(node, Diagnosis):
         return _diagnosis(node)
@@ -155,8 +168,9 @@ def compile_node(node: Node) -> Compiled:
         args = [compile_node(a) for a in node.args]
         if node.func == "abs":
             return lambda ctx: None if (v := args[0](ctx)) is None else abs(v)
-        return lambda ctx: None if (v := args[0](ctx)) is None or (n := args[1](ctx)) is None \
-            else round(v, int(n))
+        return lambda ctx: (
+            None if (v := args[0](ctx)) is None or (n := args[1](ctx)) is None else round(v, int(n))
+        )
     if isinstance(node, DurationLit):
         msg = "a duration is only valid inside a window function"
         raise TypeError(msg)
@@ -204,6 +218,7 @@ def _binary(op: Callable[[Any, Any], Any], left: Compiled, right: Compiled) -> C
             return None
         b = right(ctx)
         return None if b is None else op(a, b)
+
     return binary
 
 
@@ -220,4 +235,5 @@ def _bool(op: str, items: list[Compiled]) -> Compiled:
             elif bool(v) is decisive:
                 return decisive
         return None if unknown else not decisive
+
     return boolean

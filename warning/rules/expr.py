@@ -63,8 +63,16 @@ NAME: /(?!(and|or|not)\b)[A-Za-z_][A-Za-z0-9_]*/
 """
 
 #: Window functions: name -> whether the duration argument is required.
-WINDOW_FUNCTIONS = {"sum": True, "mean": True, "min": True, "max": True, "count": True,
-                    "delta": True, "rate": True, "last": False}
+WINDOW_FUNCTIONS = {
+    "sum": True,
+    "mean": True,
+    "min": True,
+    "max": True,
+    "count": True,
+    "delta": True,
+    "rate": True,
+    "last": False,
+}
 #: Data-quality functions: ``anomaly(FIELD)`` (score in [0, 1]) and ``fault([NAME])``.
 DIAGNOSIS_FUNCTIONS = ("anomaly", "fault")
 #: Plain math functions: name -> number of arguments.
@@ -191,8 +199,23 @@ class DurationLit:
     ms: int
 
 
-Node = Union[Num, Field, SensorAttr, Window, Indicator, MathCall, Arith, Neg, Compare,  # noqa: UP007
-             BoolOp, Not, DurationLit, Diagnosis, Str, Ahead]
+Node = Union[  # noqa: UP007 (a runtime alias: the dataclasses' forward references need it)
+    Num,
+    Field,
+    SensorAttr,
+    Window,
+    Indicator,
+    MathCall,
+    Arith,
+    Neg,
+    Compare,
+    BoolOp,
+    Not,
+    DurationLit,
+    Diagnosis,
+    Str,
+    Ahead,
+]
 
 
 class ExprError(ValueError):
@@ -251,12 +274,23 @@ class _Build(Transformer):
             return _diagnosis(name, args)
         if name in MATH_FUNCTIONS:
             if len(args) != MATH_FUNCTIONS[name]:
-                msg = (f"expected {name}() with {MATH_FUNCTIONS[name]} argument(s), "
-                       f"found {len(args)}")
+                msg = (
+                    f"expected {name}() with {MATH_FUNCTIONS[name]} argument(s), found {len(args)}"
+                )
                 raise ExprError(msg)
             return MathCall(name, tuple(args))
-        known = ", ".join(sorted([*WINDOW_FUNCTIONS, *MATH_FUNCTIONS, *SERIES_FUNCTIONS,
-                                  *FWI_FUNCTIONS, *DIAGNOSIS_FUNCTIONS, *FORECAST_FUNCTIONS]))
+        known = ", ".join(
+            sorted(
+                [
+                    *WINDOW_FUNCTIONS,
+                    *MATH_FUNCTIONS,
+                    *SERIES_FUNCTIONS,
+                    *FWI_FUNCTIONS,
+                    *DIAGNOSIS_FUNCTIONS,
+                    *FORECAST_FUNCTIONS,
+                ]
+            )
+        )
         msg = f"expected a function among {known}, found unknown function {name!r}"
         raise ExprError(msg)
 
@@ -280,8 +314,9 @@ def _indicator(f: Function, args: list[Node]) -> Indicator:
             field = arg.name
         elif kind == "duration":
             if not isinstance(arg, DurationLit) or arg.ms <= 0:
-                msg = f"expected {f.usage()} with a positive duration such as 3h, found " \
-                      f"{_show(arg)}"
+                msg = (
+                    f"expected {f.usage()} with a positive duration such as 3h, found {_show(arg)}"
+                )
                 raise ExprError(msg)
             duration = arg.ms
         else:
@@ -367,14 +402,17 @@ def parse(text: str) -> Node:
         raise ExprError(msg) from None
     except UnexpectedCharacters as exc:
         at = exc.pos_in_stream or 0
-        found = text[at:at + 10]
+        found = text[at : at + 10]
         msg = f"expected a valid expression at column {exc.column}, found {found!r}"
         raise ExprError(msg) from None
     except UnexpectedInput as exc:
         token = getattr(exc, "token", None)
         column = getattr(exc, "column", "?")
-        found = "the end of the expression" if token is None or token.type == "$END" \
+        found = (
+            "the end of the expression"
+            if token is None or token.type == "$END"
             else repr(str(token))
+        )
         msg = f"expected a valid expression at column {column}, found {found}"
         raise ExprError(msg) from None
     except RecursionError:
@@ -389,19 +427,31 @@ def parse(text: str) -> Node:
 def check(node: Node, fields: frozenset[str] | None, boolean: bool) -> None:
     """Check names against the kind's ``fields`` and the result type; raise ExprError."""
     for sub in walk(node):
-        name = sub.name if isinstance(sub, Field) else sub.field \
-            if isinstance(sub, Window | Indicator | Diagnosis | Ahead) else None
+        name = (
+            sub.name
+            if isinstance(sub, Field)
+            else sub.field
+            if isinstance(sub, Window | Indicator | Diagnosis | Ahead)
+            else None
+        )
         if isinstance(sub, Str):
             msg = f"expected a number, found the string {_show(sub)} outside fault()"
             raise ExprError(msg)
-        if isinstance(sub, Indicator) and sub.func in FWI_FUNCTIONS and fields is not None \
-                and not set(FWI_FIELDS) <= fields:
-            msg = (f"expected {sub.func}() on a kind with {', '.join(FWI_FIELDS)}, found one "
-                   f"with {', '.join(sorted(fields))}")
+        if (
+            isinstance(sub, Indicator)
+            and sub.func in FWI_FUNCTIONS
+            and fields is not None
+            and not set(FWI_FIELDS) <= fields
+        ):
+            msg = (
+                f"expected {sub.func}() on a kind with {', '.join(FWI_FIELDS)}, found one "
+                f"with {', '.join(sorted(fields))}"
+            )
             raise ExprError(msg)
         if name is not None and fields is not None and name not in fields:
-            msg = (f"expected a field among {', '.join(sorted(fields))}, "
-                   f"found unknown field {name!r}")
+            msg = (
+                f"expected a field among {', '.join(sorted(fields))}, found unknown field {name!r}"
+            )
             raise ExprError(msg)
         if isinstance(sub, DurationLit):
             msg = f"expected a number, found the duration {_show(sub)} outside a window function"
@@ -425,8 +475,11 @@ def looks_ahead(node: Node) -> bool:
 
 def is_boolean(node: Node) -> bool:
     """Return True when the node yields a condition rather than a number."""
-    return isinstance(node, Compare | BoolOp | Not) or \
-        isinstance(node, Diagnosis) and node.func == "fault"
+    return (
+        isinstance(node, Compare | BoolOp | Not)
+        or isinstance(node, Diagnosis)
+        and node.func == "fault"
+    )
 
 
 def walk(node: Node):
@@ -485,7 +538,8 @@ def unparse(node: Node) -> str:
         return f"{unparse(node.left)} {node.op} {unparse(node.right)}"
     if isinstance(node, BoolOp):
         return f" {node.op} ".join(
-            f"({unparse(i)})" if isinstance(i, BoolOp) else unparse(i) for i in node.items)
+            f"({unparse(i)})" if isinstance(i, BoolOp) else unparse(i) for i in node.items
+        )
     if isinstance(node, Not):
         return f"not ({unparse(node.item)})"
     raise TypeError(node)

@@ -120,12 +120,16 @@ def forecast_at(t: Track, now: int, window_ms: int) -> float | None:
     return None if v is None else round(v, 6)
 
 
-FORECAST_VALUES = {"forecast_sum": forecast_sum, "forecast_max": forecast_max,
-                   "forecast_at": forecast_at}
+FORECAST_VALUES = {
+    "forecast_sum": forecast_sum,
+    "forecast_max": forecast_max,
+    "forecast_at": forecast_at,
+}
 
 
-def value(func: str, held: Mapping[str, Track] | None, field: str, now: int,
-          window_ms: int) -> float | None:
+def value(
+    func: str, held: Mapping[str, Track] | None, field: str, now: int, window_ms: int
+) -> float | None:
     """One forecast function's value at ``now``; None without a forecast in force."""
     t = held.get(field) if held else None
     return None if t is None else FORECAST_VALUES[func](t, now, window_ms)

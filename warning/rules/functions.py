@@ -49,13 +49,14 @@ class Function:
     def usage(self) -> str:
         """Return the call as documented, e.g. ``time_to(FIELD, NUMBER[, DURATION])``."""
         shown = [p.upper() for p in self.params]
-        head = ", ".join(shown[:self.required])
-        tail = "".join(f"[, {p}" for p in shown[self.required:]) + "]" * len(self.defaults)
+        head = ", ".join(shown[: self.required])
+        tail = "".join(f"[, {p}" for p in shown[self.required :]) + "]" * len(self.defaults)
         return f"{self.name}({head}{tail})"
 
 
-def time_weighted_mean(ts: Sequence[int], vals: Sequence[float], start: int,
-                       end: int) -> float | None:
+def time_weighted_mean(
+    ts: Sequence[int], vals: Sequence[float], start: int, end: int
+) -> float | None:
     """Vectorised ``exposure.time_weighted_mean`` for sorted input (tested equal to it).
 
     >>> time_weighted_mean([0, 600_000], [10.0, 40.0], 0, 900_000)
@@ -70,7 +71,7 @@ def time_weighted_mean(ts: Sequence[int], vals: Sequence[float], start: int,
     if j <= i:
         return None
     seg_start = np.maximum(t[i:j], start)
-    seg_end = np.minimum(np.append(t[i + 1:j], end), end)
+    seg_end = np.minimum(np.append(t[i + 1 : j], end), end)
     width = np.clip(seg_end - seg_start, 0, None)
     covered = int(width.sum())
     return float(np.dot(v[i:j], width) / covered) if covered else None
@@ -107,9 +108,15 @@ def _tangent(ts, vals, now, v_uniform, window_ms) -> float | None:
     return slope.tangent_angle(list(zip(ts, vals, strict=True)), v_uniform, now, window_ms / H)
 
 
-def id_exceedance(ts: Sequence[int], vals: Sequence[float], now: int, a: float, b: float,
-                  dry_gap_ms: int = ID_DRY_GAP_MS, min_duration_h: float = 1.0
-                  ) -> float | None:
+def id_exceedance(
+    ts: Sequence[int],
+    vals: Sequence[float],
+    now: int,
+    a: float,
+    b: float,
+    dry_gap_ms: int = ID_DRY_GAP_MS,
+    min_duration_h: float = 1.0,
+) -> float | None:
     """Return ``rainfall.id_exceedance`` for sorted input (tested equal to it).
 
     >>> h = H  # 30 mm in 3 hourly reports: 10 mm/h against Caine's 9.655 mm/h at 3 h
@@ -154,26 +161,71 @@ def _id(event: RainEvent | None, now, a, b, window_ms) -> float | None:
     return None if event is None else event.ratio(now, a, b)
 
 
-SERIES_FUNCTIONS: dict[str, Function] = {f.name: f for f in (
-    Function("stel", ("field",), (), 15 * 60_000,
-             "15 min time-weighted mean (short-term exposure level)", _stel),
-    Function("twa", ("field",), (), 8 * H, "8 h time-weighted average", _twa),
-    Function("time_to", ("field", "number", "duration"), (H,), 0,
-             "hours until the trend over the duration (default 1h) reaches the number", _time_to),
-    Function("failure_in", ("field", "duration"), (24 * H,), 0,
-             "hours to failure by Fukuzono inverse velocity over the duration (default 24h)",
-             _failure_in, _forecast),
-    Function("failure_fit", ("field", "duration"), (24 * H,), 0,
-             "R² of that inverse-velocity fit", _failure_fit, _forecast),
-    Function("tangent_angle", ("field", "number", "duration"), (24 * H,), 0,
-             "improved tangent angle (degrees) against the uniform velocity (mm/h)", _tangent),
-    Function("api", ("field", "number", "duration"), (10 * DAY_MS,), 0,
-             "antecedent precipitation index: sum of k^i x rain of the i-th day back (mm)",
-             _api),
-    Function("id_exceedance", ("field", "number", "number", "duration"), (72 * H,), 0,
-             "rain intensity over the I = a D^b threshold for the latest event (>= 1: reached)",
-             _id, _id_event),
-)}
+SERIES_FUNCTIONS: dict[str, Function] = {
+    f.name: f
+    for f in (
+        Function(
+            "stel",
+            ("field",),
+            (),
+            15 * 60_000,
+            "15 min time-weighted mean (short-term exposure level)",
+            _stel,
+        ),
+        Function("twa", ("field",), (), 8 * H, "8 h time-weighted average", _twa),
+        Function(
+            "time_to",
+            ("field", "number", "duration"),
+            (H,),
+            0,
+            "hours until the trend over the duration (default 1h) reaches the number",
+            _time_to,
+        ),
+        Function(
+            "failure_in",
+            ("field", "duration"),
+            (24 * H,),
+            0,
+            "hours to failure by Fukuzono inverse velocity over the duration (default 24h)",
+            _failure_in,
+            _forecast,
+        ),
+        Function(
+            "failure_fit",
+            ("field", "duration"),
+            (24 * H,),
+            0,
+            "R² of that inverse-velocity fit",
+            _failure_fit,
+            _forecast,
+        ),
+        Function(
+            "tangent_angle",
+            ("field", "number", "duration"),
+            (24 * H,),
+            0,
+            "improved tangent angle (degrees) against the uniform velocity (mm/h)",
+            _tangent,
+        ),
+        Function(
+            "api",
+            ("field", "number", "duration"),
+            (10 * DAY_MS,),
+            0,
+            "antecedent precipitation index: sum of k^i x rain of the i-th day back (mm)",
+            _api,
+        ),
+        Function(
+            "id_exceedance",
+            ("field", "number", "number", "duration"),
+            (72 * H,),
+            0,
+            "rain intensity over the I = a D^b threshold for the latest event (>= 1: reached)",
+            _id,
+            _id_event,
+        ),
+    )
+}
 
 #: Functions over what is expected rather than observed (warning/rules/forecasts.py): a received
 #: forecast's sum, maximum or value ahead, and a learned nowcast's value ahead.

@@ -39,8 +39,23 @@ from warning.yamlfile import (
     load_yaml,
 )
 
-RULE_KEYS = ("id", "hazard", "for_kind", "description", "source", "regions", "sensors",
-             "levels", "for", "hold", "clear", "no_data", "values", "message", "instruction")
+RULE_KEYS = (
+    "id",
+    "hazard",
+    "for_kind",
+    "description",
+    "source",
+    "regions",
+    "sensors",
+    "levels",
+    "for",
+    "hold",
+    "clear",
+    "no_data",
+    "values",
+    "message",
+    "instruction",
+)
 NO_DATA_KEYS = ("after", "level", "hazard", "message", "instruction")
 
 
@@ -90,9 +105,11 @@ class Rule:
 
     def applies_to(self, sensor_id: str, kind: str, region: str) -> bool:
         """Return True if this rule watches the given sensor."""
-        return (kind in self.kinds
-                and (self.regions is None or region in self.regions)
-                and (self.sensors is None or sensor_id in self.sensors))
+        return (
+            kind in self.kinds
+            and (self.regions is None or region in self.regions)
+            and (self.sensors is None or sensor_id in self.sensors)
+        )
 
     @property
     def looks_ahead(self) -> bool:
@@ -118,9 +135,11 @@ class IndicatorSpec:
 
     def applies_to(self, sensor_id: str, kind: str, region: str) -> bool:
         """Return True if this spec watches the given sensor."""
-        return (kind in self.kinds
-                and (self.regions is None or region in self.regions)
-                and (self.sensors is None or sensor_id in self.sensors))
+        return (
+            kind in self.kinds
+            and (self.regions is None or region in self.regions)
+            and (self.sensors is None or sensor_id in self.sensors)
+        )
 
 
 @dataclass(frozen=True)
@@ -138,9 +157,11 @@ class RuleSet:
     def horizons(self, kind: str) -> dict[str, int]:
         """Return, per field of ``kind``, the longest look-back of any rule or indicator."""
         out: dict[str, int] = {}
-        watchers: list[Any] = [*self.for_kind(kind),
-                               *(s for s in self.indicators if kind in s.kinds),
-                               *(i for a in self.areas for i in a.inputs if kind in i.kinds)]
+        watchers: list[Any] = [
+            *self.for_kind(kind),
+            *(s for s in self.indicators if kind in s.kinds),
+            *(i for a in self.areas for i in a.inputs if kind in i.kinds),
+        ]
         for w in watchers:
             for name, ms in w.horizons.items():
                 out[name] = max(out.get(name, 0), ms)
@@ -172,8 +193,11 @@ def rule_files(paths: Iterable[str | Path]) -> list[Path]:
     out: list[Path] = []
     for p in map(Path, paths):
         if p.is_dir():
-            out.extend(f for f in sorted(p.glob("*.y*ml"))
-                       if not f.name.endswith((".test.yaml", ".test.yml")))
+            out.extend(
+                f
+                for f in sorted(p.glob("*.y*ml"))
+                if not f.name.endswith((".test.yaml", ".test.yml"))
+            )
         else:
             out.append(p)
     return out
@@ -188,8 +212,9 @@ def load_rules(paths: Iterable[str | Path], kinds: Mapping[str, Kind] = BUILTIN_
     seen: dict[str, str] = {}
     files = rule_files(paths)
     if not files:
-        raise ConfigError([_problem(str(p), "expected rule files (*.yaml), found none")
-                           for p in paths])
+        raise ConfigError(
+            [_problem(str(p), "expected rule files (*.yaml), found none") for p in paths]
+        )
     for path in files:
         checker = Checker(str(path))
         try:
@@ -199,8 +224,12 @@ def load_rules(paths: Iterable[str | Path], kinds: Mapping[str, Kind] = BUILTIN_
             continue
         for rule in _rules_of(doc, checker, kinds):
             if rule.id in seen:
-                checker.add(rule.line, f"rule {rule.id!r}", "id",
-                            f"expected a unique id, found one already used in {seen[rule.id]}")
+                checker.add(
+                    rule.line,
+                    f"rule {rule.id!r}",
+                    "id",
+                    f"expected a unique id, found one already used in {seen[rule.id]}",
+                )
             seen.setdefault(rule.id, f"{path}:{rule.line}")
             if isinstance(rule, AreaRule):
                 areas.append(rule)
@@ -217,22 +246,28 @@ def _problem(file: str, message: str) -> Problem:
     return Problem(file, 1, "", "", message)
 
 
-def _kind_fields(node: LineDict, where: str, c: Checker, kinds: Mapping[str, Kind]
-                 ) -> tuple[tuple[str, ...], frozenset[str] | None]:
+def _kind_fields(
+    node: LineDict, where: str, c: Checker, kinds: Mapping[str, Kind]
+) -> tuple[tuple[str, ...], frozenset[str] | None]:
     """Return the kinds named by ``for_kind`` and the union of their fields."""
     kind_names = _names(node, "for_kind", where, c) or ()
     fields: set[str] = set()
     for k in kind_names:
         if k not in kinds:
-            c.add(node.line_of("for_kind"), where, "for_kind",
-                  f"expected a kind among {', '.join(sorted(kinds))}, found {k!r}")
+            c.add(
+                node.line_of("for_kind"),
+                where,
+                "for_kind",
+                f"expected a kind among {', '.join(sorted(kinds))}, found {k!r}",
+            )
         else:
             fields |= kinds[k].field_names
     return kind_names, frozenset(fields) if fields else None
 
 
-def _named_values(node: LineDict, where: str, c: Checker, fields: frozenset[str] | None
-                  ) -> list[tuple[str, Node, Texts, Texts]] | None:
+def _named_values(
+    node: LineDict, where: str, c: Checker, fields: frozenset[str] | None
+) -> list[tuple[str, Node, Texts, Texts]] | None:
     """Parse ``values:``: name to expression, or to {expr, label, unit} (None when absent)."""
     raw = node.get("values")
     if raw is None:
@@ -276,8 +311,12 @@ def _indicators_of(doc: Any, c: Checker, kinds: Mapping[str, Kind]) -> list[Indi
         iid = node.get("id")
         where = f"indicator {iid!r}" if isinstance(iid, str) else f"indicator #{i + 1}"
         before = len(c.problems)
-        c.known_keys(node, ("id", "for_kind", "regions", "sensors", "values", "description"),
-                     where, required=("id", "for_kind", "values"))
+        c.known_keys(
+            node,
+            ("id", "for_kind", "regions", "sensors", "values", "description"),
+            where,
+            required=("id", "for_kind", "values"),
+        )
         kind_names, fields = _kind_fields(node, where, c, kinds)
         values: list[tuple[str, Compiled]] = []
         horizons: dict[str, int] = {}
@@ -288,16 +327,27 @@ def _indicators_of(doc: Any, c: Checker, kinds: Mapping[str, Kind]) -> list[Indi
         regions = _names(node, "regions", where, c)
         sensors = _names(node, "sensors", where, c)
         if len(c.problems) == before:
-            out.append(IndicatorSpec(str(iid), kind_names, tuple(values),
-                                     frozenset(regions) if regions else None,
-                                     frozenset(sensors) if sensors else None, horizons))
+            out.append(
+                IndicatorSpec(
+                    str(iid),
+                    kind_names,
+                    tuple(values),
+                    frozenset(regions) if regions else None,
+                    frozenset(sensors) if sensors else None,
+                    horizons,
+                )
+            )
     return out
 
 
 def _rules_of(doc: Any, c: Checker, kinds: Mapping[str, Kind]) -> list[Rule | AreaRule]:
     if not isinstance(doc, LineDict) or ("rules" not in doc and "indicators" not in doc):
-        c.add(getattr(doc, "line", 1), "", "rules",
-              f"expected a mapping with a 'rules' list, found {describe(doc)}")
+        c.add(
+            getattr(doc, "line", 1),
+            "",
+            "rules",
+            f"expected a mapping with a 'rules' list, found {describe(doc)}",
+        )
         return []
     c.known_keys(doc, ["rules", "indicators"], "")
     if "rules" not in doc:
@@ -341,8 +391,15 @@ def _names(node: LineDict, key: str, where: str, c: Checker) -> tuple[str, ...] 
     return None
 
 
-def _condition(text: Any, fields: frozenset[str] | None, node: LineDict, key: str, where: str,
-               c: Checker, line: int | None = None) -> Condition | None:
+def _condition(
+    text: Any,
+    fields: frozenset[str] | None,
+    node: LineDict,
+    key: str,
+    where: str,
+    c: Checker,
+    line: int | None = None,
+) -> Condition | None:
     try:
         tree = _expression(text, fields, boolean=True)
     except ExprError as exc:
@@ -356,8 +413,9 @@ def _rule(node: LineDict, c: Checker, kinds: Mapping[str, Kind], index: int) -> 
     where = f"rule {rid!r}" if isinstance(rid, str) else f"rule #{index + 1}"
     before = len(c.problems)
     c.known_keys(node, RULE_KEYS, where, required=("id", "hazard", "for_kind"))
-    if "id" in node and (not isinstance(rid, str) or not rid.replace("_", "").replace(
-            "-", "").isalnum()):
+    if "id" in node and (
+        not isinstance(rid, str) or not rid.replace("_", "").replace("-", "").isalnum()
+    ):
         c.expect(node, "id", where, "an id of letters, digits, - and _", rid)
     hazard = node.get("hazard")
     if "hazard" in node and not is_id(hazard):  # a level of the warnings topic
@@ -373,11 +431,16 @@ def _rule(node: LineDict, c: Checker, kinds: Mapping[str, Kind], index: int) -> 
             for name, text in raw_levels.items():
                 key = f"levels.{name}"
                 if name not in LEVEL_NAMES:
-                    c.add(raw_levels.line_of(str(name)), where, key,
-                          f"expected a level among {', '.join(LEVEL_NAMES)}, found {name!r}")
+                    c.add(
+                        raw_levels.line_of(str(name)),
+                        where,
+                        key,
+                        f"expected a level among {', '.join(LEVEL_NAMES)}, found {name!r}",
+                    )
                     continue
-                cond = _condition(text, field_set, raw_levels, key, where, c,
-                                  raw_levels.line_of(str(name)))
+                cond = _condition(
+                    text, field_set, raw_levels, key, where, c, raw_levels.line_of(str(name))
+                )
                 if cond is not None:
                     levels.append((Level.parse(name), cond))
             levels.sort(key=lambda lc: lc[0], reverse=True)
@@ -385,9 +448,13 @@ def _rule(node: LineDict, c: Checker, kinds: Mapping[str, Kind], index: int) -> 
                 higher = {h.colour: hc.node for h, hc in levels[:i]}
                 reason = unreachable_reason(cond.node, higher)
                 if reason:
-                    c.add(raw_levels.line_of(level.colour), where, f"levels.{level.colour}",
-                          f"expected a condition that can be the highest to hold, found one "
-                          f"that never is: {reason}")
+                    c.add(
+                        raw_levels.line_of(level.colour),
+                        where,
+                        f"levels.{level.colour}",
+                        f"expected a condition that can be the highest to hold, found one "
+                        f"that never is: {reason}",
+                    )
 
     clear = None
     if "clear" in node:
@@ -428,12 +495,12 @@ def _rule(node: LineDict, c: Checker, kinds: Mapping[str, Kind], index: int) -> 
             except ExprError as exc:
                 c.add(node.line_of("message"), where, "message", str(exc))
                 continue
-            for lv in ([only] if only is not None else list(Level)):
+            for lv in [only] if only is not None else list(Level):
                 messages.setdefault(lv, {})[lang] = template
             looked_at.extend(template.nodes)
     instructions: dict[Level, Texts] = {}
     for only, texts in per_level(node, "instruction", where, c).items():
-        for lv in ([only] if only is not None else list(Level)):
+        for lv in [only] if only is not None else list(Level):
             instructions.setdefault(lv, {}).update(texts)
 
     horizons: dict[str, int] = {}
@@ -447,13 +514,26 @@ def _rule(node: LineDict, c: Checker, kinds: Mapping[str, Kind], index: int) -> 
     if len(c.problems) > before:
         return None
     return Rule(
-        id=str(rid), hazard=str(hazard), kinds=kind_names, levels=tuple(levels),
-        for_ms=for_ms, hold_ms=hold_ms,
-        clear=clear, no_data=no_data, values=tuple(values), message=messages,
-        instruction=instructions, labels=labels, units=units, decisive=decisive,
+        id=str(rid),
+        hazard=str(hazard),
+        kinds=kind_names,
+        levels=tuple(levels),
+        for_ms=for_ms,
+        hold_ms=hold_ms,
+        clear=clear,
+        no_data=no_data,
+        values=tuple(values),
+        message=messages,
+        instruction=instructions,
+        labels=labels,
+        units=units,
+        decisive=decisive,
         regions=frozenset(regions) if regions else None,
-        sensors=frozenset(sensors) if sensors else None, file=c.file, line=node.line,
-        horizons=horizons)
+        sensors=frozenset(sensors) if sensors else None,
+        file=c.file,
+        line=node.line,
+        horizons=horizons,
+    )
 
 
 def _no_data(node: LineDict, where: str, c: Checker, hazard: Any) -> NoData | None:
@@ -481,11 +561,18 @@ def _no_data(node: LineDict, where: str, c: Checker, hazard: Any) -> NoData | No
     after_text = str(raw.get("after"))
     default_message = {
         "zh-CN": "{sensor.name}已" + _duration_zh(after) + "未发送数据",
-        "en": "{sensor.name} has sent nothing for " + after_text}
-    texts = per_language(raw["message"], where, "no_data.message", raw, c) \
-        if "message" in raw else default_message
-    instruction = per_language(raw["instruction"], where, "no_data.instruction", raw, c) \
-        if "instruction" in raw else dict(SILENCE_INSTRUCTION)
+        "en": "{sensor.name} has sent nothing for " + after_text,
+    }
+    texts = (
+        per_language(raw["message"], where, "no_data.message", raw, c)
+        if "message" in raw
+        else default_message
+    )
+    instruction = (
+        per_language(raw["instruction"], where, "no_data.instruction", raw, c)
+        if "instruction" in raw
+        else dict(SILENCE_INSTRUCTION)
+    )
     if texts is None or instruction is None:
         return None
     message = {}
@@ -495,15 +582,21 @@ def _no_data(node: LineDict, where: str, c: Checker, hazard: Any) -> NoData | No
         except ExprError as exc:
             c.add(raw.line_of("message"), where, "no_data.message", str(exc))
             return None
-    return NoData(after, Level.parse(level_name), str(raw.get("hazard", "sensor_silence")),
-                  message, instruction)
+    return NoData(
+        after,
+        Level.parse(level_name),
+        str(raw.get("hazard", "sensor_silence")),
+        message,
+        instruction,
+    )
 
 
 #: What an officer does about a silent sensor, unless the rule says otherwise.
 SILENCE_INSTRUCTION = {
     "zh-CN": "检查传感器电源和通信链路；恢复前请以人工巡查等方式监视该区域。",
     "en": "Check the sensor, its power and its link; until it reports again, watch the area "
-          "by other means."}
+    "by other means.",
+}
 
 
 def _duration_zh(ms: int) -> str:

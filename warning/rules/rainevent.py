@@ -42,8 +42,20 @@ class RainEvent:
     (True, 1.036)
     """
 
-    __slots__ = ("window_ms", "dry_gap_ms", "first", "last", "count", "gaps", "npos", "step",
-                 "starts", "ends", "mm", "_rt")
+    __slots__ = (
+        "window_ms",
+        "dry_gap_ms",
+        "first",
+        "last",
+        "count",
+        "gaps",
+        "npos",
+        "step",
+        "starts",
+        "ends",
+        "mm",
+        "_rt",
+    )
 
     def __init__(self, window_ms: int, dry_gap_ms: int):
         self.window_ms = window_ms
@@ -68,16 +80,20 @@ class RainEvent:
         if self.count:
             olo = bisect_left(ts, self.first, head)
             ohi = olo + self.count
-            if (olo < len(ts) and ts[olo] == self.first and ohi <= hi
-                    and ts[ohi - 1] == self.last and olo <= lo < ohi
-                    and bisect_right(ts, self.last, olo) == ohi):
+            if (
+                olo < len(ts)
+                and ts[olo] == self.first
+                and ohi <= hi
+                and ts[ohi - 1] == self.last
+                and olo <= lo < ohi
+                and bisect_right(ts, self.last, olo) == ohi
+            ):
                 self._slide(ts, s.vals, olo, ohi, lo, hi)
                 return bool(self.ends)
         self._rebuild(ts, s.vals, lo, hi)
         return bool(self.ends)
 
-    def _slide(self, ts: array, vals: array, olo: int, ohi: int, lo: int,
-               hi: int) -> None:
+    def _slide(self, ts: array, vals: array, olo: int, ohi: int, lo: int, hi: int) -> None:
         gaps = self.gaps
         for j in range(ohi, hi):  # readings added at the end
             g = ts[j] - ts[j - 1]
@@ -184,10 +200,10 @@ class RainEvent:
                 d = (now - start) / H
                 if d < min_duration_h:
                     d = float(min_duration_h)
-                x = (rain / d) / (a * d ** b)
+                x = (rain / d) / (a * d**b)
                 if x > best:
                     best = x
             return float(best)
         starts, rain_to_now = rt
         duration_h = np.maximum((now - starts) / H, min_duration_h)
-        return float(((rain_to_now / duration_h) / (a * duration_h ** b)).max())
+        return float(((rain_to_now / duration_h) / (a * duration_h**b)).max())

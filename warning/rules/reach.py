@@ -51,9 +51,13 @@ def _atom(node: Node) -> tuple[str, Interval] | None:
     if not isinstance(right, Num) or isinstance(left, Num):
         return None
     c = right.value
-    interval = {">=": Interval(c, True), ">": Interval(c, False),
-                "<=": Interval(hi=c, hi_closed=True), "<": Interval(hi=c, hi_closed=False),
-                "==": Interval(c, True, c, True)}[op]
+    interval = {
+        ">=": Interval(c, True),
+        ">": Interval(c, False),
+        "<=": Interval(hi=c, hi_closed=True),
+        "<": Interval(hi=c, hi_closed=False),
+        "==": Interval(c, True, c, True),
+    }[op]
     return unparse(left), interval
 
 

@@ -26,7 +26,7 @@ def _split_spec(text: str) -> tuple[str, str]:
         elif ch == "(":
             depth -= 1
         elif ch == ":" and depth == 0:
-            return text[:i].strip(), text[i + 1:]
+            return text[:i].strip(), text[i + 1 :]
     return text.strip(), ""
 
 
@@ -45,14 +45,15 @@ class Template:
     nodes: tuple[Node, ...] = ()
 
     @classmethod
-    def parse(cls, text: str, fields: frozenset[str] | set[str] | None,
-              value_names: set[str]) -> Template:
+    def parse(
+        cls, text: str, fields: frozenset[str] | set[str] | None, value_names: set[str]
+    ) -> Template:
         """Compile a template, raising ExprError for a bad placeholder."""
         parts: list[str | tuple[str, str, Callable[..., Any]]] = []
         nodes: list[Node] = []
         pos = 0
         for m in _PLACEHOLDER.finditer(text):
-            parts.append(text[pos:m.start()])
+            parts.append(text[pos : m.start()])
             key, spec = _split_spec(m.group(1))
             try:
                 if spec != "eta":
@@ -66,8 +67,9 @@ class Template:
         return cls(tuple(p for p in parts if p != ""), tuple(nodes))
 
     @staticmethod
-    def _getter(key: str, fields: Any, value_names: set[str],
-                nodes: list[Node]) -> Callable[..., Any]:
+    def _getter(
+        key: str, fields: Any, value_names: set[str], nodes: list[Node]
+    ) -> Callable[..., Any]:
         if key.startswith("sensor."):
             attr = key[7:]
             return lambda ctx, values, event: _sensor_attr(ctx.sensor, attr, event)
@@ -95,11 +97,16 @@ class Template:
             name, spec, get = part
             value = get(ctx, values, event)
             if name == "level" and isinstance(value, str):  # the colour, in the text's words
-                value = LEVEL_WORDS.get(normalize(str(event.get("language") or DEFAULT)),
-                                        {}).get(value, value)
+                value = LEVEL_WORDS.get(normalize(str(event.get("language") or DEFAULT)), {}).get(
+                    value, value
+                )
             if spec == "eta":  # hours until a threshold, said as a duty officer would
-                out.append(format_eta(value if isinstance(value, int | float) else None,
-                                      str(event.get("language") or DEFAULT)))
+                out.append(
+                    format_eta(
+                        value if isinstance(value, int | float) else None,
+                        str(event.get("language") or DEFAULT),
+                    )
+                )
             elif value is None:  # said in the text's language
                 out.append("—" if str(event.get("language", "")).startswith("zh") else "n/a")
             else:

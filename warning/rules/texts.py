@@ -42,13 +42,21 @@ def is_language(key: object) -> bool:
     >>> is_language("zh-CN"), is_language("en"), is_language("red")
     (True, True, False)
     """
-    return isinstance(key, str) and (normalize(key) in LANGUAGES or (
-        len(key) in (2, 5) and key[:2].isalpha() and key[:2].islower() and key not in
-        LEVEL_NAMES and (len(key) == 2 or key[2] == "-")))
+    return isinstance(key, str) and (
+        normalize(key) in LANGUAGES
+        or (
+            len(key) in (2, 5)
+            and key[:2].isalpha()
+            and key[:2].islower()
+            and key not in LEVEL_NAMES
+            and (len(key) == 2 or key[2] == "-")
+        )
+    )
 
 
-def per_language(value: Any, where: str, key: str, node: LineDict, c: Checker,
-                 line: int | None = None) -> Texts | None:
+def per_language(
+    value: Any, where: str, key: str, node: LineDict, c: Checker, line: int | None = None
+) -> Texts | None:
     """Read a text, or a mapping of language to text; report anything else."""
     if isinstance(value, str):
         return {ANY: value}
@@ -56,14 +64,21 @@ def per_language(value: Any, where: str, key: str, node: LineDict, c: Checker,
         out: Texts = {}
         for lang, text in value.items():
             if not isinstance(text, str):
-                c.add(value.line_of(str(lang)), where, f"{key}.{lang}",
-                      f"expected a text, found {describe(text)}")
+                c.add(
+                    value.line_of(str(lang)),
+                    where,
+                    f"{key}.{lang}",
+                    f"expected a text, found {describe(text)}",
+                )
                 continue
             out[normalize(str(lang))] = text
         return out
-    c.add(line or node.line_of(key), where, key,
-          f"expected a text or texts per language ({', '.join(LANGUAGES)}), "
-          f"found {describe(value)}")
+    c.add(
+        line or node.line_of(key),
+        where,
+        key,
+        f"expected a text or texts per language ({', '.join(LANGUAGES)}), found {describe(value)}",
+    )
     return None
 
 
@@ -75,21 +90,29 @@ def per_level(node: LineDict, key: str, where: str, c: Checker) -> dict[Level | 
     if isinstance(value, LineDict) and value and all(k in LEVEL_NAMES for k in value):
         out: dict[Level | None, Texts] = {}
         for name, text in value.items():
-            texts = per_language(text, where, f"{key}.{name}", value, c,
-                                 value.line_of(str(name)))
+            texts = per_language(text, where, f"{key}.{name}", value, c, value.line_of(str(name)))
             if texts is not None:
                 out[Level.parse(name)] = texts
         return out
     if isinstance(value, LineDict) and not all(is_language(k) for k in value):
         for name, text in value.items():
             if name not in LEVEL_NAMES and not is_language(name):
-                c.add(value.line_of(str(name)), where, f"{key}.{name}",
-                      f"expected a level ({', '.join(LEVEL_NAMES)}) or a language "
-                      f"({', '.join(LANGUAGES)}) with a text, found {describe(name)}: "
-                      f"{describe(text)}")
+                c.add(
+                    value.line_of(str(name)),
+                    where,
+                    f"{key}.{name}",
+                    f"expected a level ({', '.join(LEVEL_NAMES)}) or a language "
+                    f"({', '.join(LANGUAGES)}) with a text, found {describe(name)}: "
+                    f"{describe(text)}",
+                )
         if any(k in LEVEL_NAMES for k in value) and any(is_language(k) for k in value):
-            c.add(node.line_of(key), where, key, "expected levels or languages as keys, "
-                  "found both (give each level its texts per language)")
+            c.add(
+                node.line_of(key),
+                where,
+                key,
+                "expected levels or languages as keys, "
+                "found both (give each level its texts per language)",
+            )
         return {}
     texts = per_language(value, where, key, node, c)
     return {None: texts} if texts is not None else {}
@@ -134,8 +157,10 @@ def decisive_of(condition: Node, values: Mapping[str, Node]) -> tuple[Decisive, 
     for sub in walk(condition):
         if not isinstance(sub, Compare) or sub.op not in _FLIP:
             continue
-        for side, other, op in ((sub.left, sub.right, sub.op),
-                                (sub.right, sub.left, _FLIP[sub.op])):
+        for side, other, op in (
+            (sub.left, sub.right, sub.op),
+            (sub.right, sub.left, _FLIP[sub.op]),
+        ):
             name = _named(side, values)
             if name and not any(isinstance(n, Field | Window | Indicator) for n in walk(other)):
                 out.append(Decisive(name, op, compile_node(other), compile_node(sub)))
@@ -162,25 +187,52 @@ def language_problems(rules: Any, languages: tuple[str, ...]) -> list[Problem]:
     for rule in rules:
         where = f"rule {rule.id!r}"
         for key, per_level in (("message", rule.message), ("instruction", rule.instruction)):
-            missing = sorted({lang for texts in per_level.values()
-                              for lang in missing_languages(texts, languages)},
-                             key=languages.index)
+            missing = sorted(
+                {
+                    lang
+                    for texts in per_level.values()
+                    for lang in missing_languages(texts, languages)
+                },
+                key=languages.index,
+            )
             if missing:
-                out.append(Problem(rule.file, rule.line, where, key,
-                                   f"expected a text in {', '.join(missing)} (the routing file "
-                                   f"sends them), found none"))
+                out.append(
+                    Problem(
+                        rule.file,
+                        rule.line,
+                        where,
+                        key,
+                        f"expected a text in {', '.join(missing)} (the routing file "
+                        f"sends them), found none",
+                    )
+                )
         nd = rule.no_data
-        if nd is not None and (missing_languages(nd.message, languages)
-                               or missing_languages(nd.instruction, languages)):
-            out.append(Problem(rule.file, rule.line, where, "no_data.message",
-                               f"expected texts in {', '.join(languages)}, found "
-                               f"{', '.join(sorted(nd.message)) or 'none'}"))
+        if nd is not None and (
+            missing_languages(nd.message, languages) or missing_languages(nd.instruction, languages)
+        ):
+            out.append(
+                Problem(
+                    rule.file,
+                    rule.line,
+                    where,
+                    "no_data.message",
+                    f"expected texts in {', '.join(languages)}, found "
+                    f"{', '.join(sorted(nd.message)) or 'none'}",
+                )
+            )
         if not rule.levels:
             continue
         for name, _ in rule.values:
             missing = missing_languages(rule.labels.get(name) or {}, languages)
             if missing:
-                out.append(Problem(rule.file, rule.line, where, f"values.{name}",
-                                   f"expected a label in {', '.join(missing)} (messages show "
-                                   f"it to officers), found none"))
+                out.append(
+                    Problem(
+                        rule.file,
+                        rule.line,
+                        where,
+                        f"values.{name}",
+                        f"expected a label in {', '.join(missing)} (messages show "
+                        f"it to officers), found none",
+                    )
+                )
     return out

@@ -37,8 +37,12 @@ class Series:
     def __deepcopy__(self, memo: dict) -> Series:
         # bytewax deep-copies state at every snapshot: copying the arrays is a memcpy.
         out = Series()
-        out.ts, out.vals, out.cum, out.head = (self.ts[self.head:], self.vals[self.head:],
-                                               self.cum[self.head:], 0)
+        out.ts, out.vals, out.cum, out.head = (
+            self.ts[self.head :],
+            self.vals[self.head :],
+            self.cum[self.head :],
+            0,
+        )
         return out
 
     def has(self, ts: int) -> bool:
@@ -117,4 +121,3 @@ class Series:
             return round(change / span_h, 9) if span_h > 0 else None
         msg = f"unknown window function {func!r}"
         raise ValueError(msg)
-

@@ -22,8 +22,14 @@ Stored = Reading | WarningEvent | IndicatorRecord | AuditRecord | Forecast
 
 
 class _InfluxPartition(StatelessSinkPartition[Stored]):
-    def __init__(self, writer: Writer, spool: Spool, metrics: Metrics, batch_size: int,
-                 clock: Callable[[], float]):
+    def __init__(
+        self,
+        writer: Writer,
+        spool: Spool,
+        metrics: Metrics,
+        batch_size: int,
+        clock: Callable[[], float],
+    ):
         self.writer = writer
         self.spool = spool
         self.metrics = metrics
@@ -46,8 +52,12 @@ class _InfluxPartition(StatelessSinkPartition[Stored]):
             self.metrics.sink_failures.labels(f"influx_{kind}").inc()
             if not exc.retry:
                 # The database refused the data itself: keep it aside, do not retry forever.
-                log.error("InfluxDB refused a batch of %s (kept in %s/refused): %s", kind,
-                          self.spool.dir, exc)
+                log.error(
+                    "InfluxDB refused a batch of %s (kept in %s/refused): %s",
+                    kind,
+                    self.spool.dir,
+                    exc,
+                )
                 refused = self.spool.dir / "refused"
                 refused.mkdir(exist_ok=True)
                 (refused / f"{time.time_ns()}.{kind}.lp").write_bytes(body)
@@ -76,17 +86,20 @@ class _InfluxPartition(StatelessSinkPartition[Stored]):
 
     def write_batch(self, items: list[Stored]) -> None:
         readings = [reading_line(i) for i in items if isinstance(i, Reading)]
-        readings += [line for i in items if isinstance(i, Forecast)
-                     for line in forecast_lines(i)]
-        readings += [line for i in items if isinstance(i, IndicatorRecord)
-                     if (line := indicator_line(i)) is not None]
+        readings += [line for i in items if isinstance(i, Forecast) for line in forecast_lines(i)]
+        readings += [
+            line
+            for i in items
+            if isinstance(i, IndicatorRecord)
+            if (line := indicator_line(i)) is not None
+        ]
         warnings = [warning_line(i) for i in items if isinstance(i, WarningEvent)]
         # The notification audit trail is kept like warnings: never dropped from the spool.
         warnings += audit_lines(i for i in items if isinstance(i, AuditRecord))
         drained = self._drain()
         for kind, lines in (("warnings", warnings), ("readings", readings)):
             for start in range(0, len(lines), self.batch_size):
-                body = "\n".join(lines[start:start + self.batch_size]).encode()
+                body = "\n".join(lines[start : start + self.batch_size]).encode()
                 # Keep order: while older batches wait in the spool, new ones queue behind.
                 if not (drained and self._send(kind, body)):
                     drained = False
@@ -97,17 +110,24 @@ class _InfluxPartition(StatelessSinkPartition[Stored]):
         self.retry_at = 0.0
         self._drain()
         if self.spool:
-            log.warning("%d bytes stay spooled in %s for the next start", self.spool.size,
-                        self.spool.dir)
+            log.warning(
+                "%d bytes stay spooled in %s for the next start", self.spool.size, self.spool.dir
+            )
         self.writer.close()
 
 
 class InfluxSink(DynamicSink[Stored]):
     """Store readings and warning events; each worker spools in its own directory."""
 
-    def __init__(self, make_writer: Callable[[], Writer], spool_dir: str | Path,
-                 spool_max_bytes: int, metrics: Metrics, batch_size: int = 5000,
-                 clock: Callable[[], float] = time.monotonic):
+    def __init__(
+        self,
+        make_writer: Callable[[], Writer],
+        spool_dir: str | Path,
+        spool_max_bytes: int,
+        metrics: Metrics,
+        batch_size: int = 5000,
+        clock: Callable[[], float] = time.monotonic,
+    ):
         self.make_writer = make_writer
         self.spool_dir = Path(spool_dir)
         self.spool_max_bytes = spool_max_bytes
@@ -117,5 +137,6 @@ class InfluxSink(DynamicSink[Stored]):
 
     def build(self, step_id: str, worker_index: int, worker_count: int) -> _InfluxPartition:
         spool = Spool(self.spool_dir / f"worker-{worker_index}", self.spool_max_bytes)
-        return _InfluxPartition(self.make_writer(), spool, self.metrics, self.batch_size,
-                                self.clock)
+        return _InfluxPartition(
+            self.make_writer(), spool, self.metrics, self.batch_size, self.clock
+        )

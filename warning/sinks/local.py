@@ -15,8 +15,12 @@ from rich.markup import escape
 
 from warning.records import IndicatorRecord, Rejected, WarningEvent, format_ts
 
-_STYLE = {"blue": "bold white on blue", "yellow": "bold black on yellow",
-          "orange": "bold black on dark_orange", "red": "bold white on red"}
+_STYLE = {
+    "blue": "bold white on blue",
+    "yellow": "bold black on yellow",
+    "orange": "bold black on dark_orange",
+    "red": "bold white on red",
+}
 
 
 def console_line(event: WarningEvent, tz: tzinfo) -> str:
@@ -40,8 +44,7 @@ class _ConsolePartition(StatelessSinkPartition[WarningEvent]):
     def write_batch(self, items: list[WarningEvent]) -> None:
         with self.lock:
             for event in items:
-                self.console.print(console_line(event, self.tz), highlight=False,
-                                   soft_wrap=True)
+                self.console.print(console_line(event, self.tz), highlight=False, soft_wrap=True)
 
 
 class ConsoleSink(DynamicSink[WarningEvent]):

@@ -118,10 +118,13 @@ class Publisher:
             while self._inflight() and time.monotonic() < deadline:
                 time.sleep(0.01)
             if self._inflight():
-                log.error("stopping with %d MQTT messages unsent (broker away?): %s",
-                          len(getattr(self.client, "_out_messages", ())),
-                          "warnings stay in the outbox for the next start" if self.outbox
-                          else "they are lost")
+                log.error(
+                    "stopping with %d MQTT messages unsent (broker away?): %s",
+                    len(getattr(self.client, "_out_messages", ())),
+                    "warnings stay in the outbox for the next start"
+                    if self.outbox
+                    else "they are lost",
+                )
             self.client.disconnect()
             self.client.loop_stop()
             self.client = None
@@ -138,8 +141,13 @@ class Publisher:
 
 
 class _PublishPartition(StatelessSinkPartition[Any]):
-    def __init__(self, publisher: Publisher, render: Callable[[Any], tuple[str, bytes]],
-                 on_sent: Callable[[Any], None] | None, durable: bool = False):
+    def __init__(
+        self,
+        publisher: Publisher,
+        render: Callable[[Any], tuple[str, bytes]],
+        on_sent: Callable[[Any], None] | None,
+        durable: bool = False,
+    ):
         self.publisher = publisher
         self.render = render
         self.on_sent = on_sent
@@ -167,8 +175,10 @@ class MQTTWarningSink(DynamicSink[WarningEvent]):
         self.tz = tz
 
     def _render(self, event: WarningEvent) -> tuple[str, bytes]:
-        topic = f"{self.publisher.cfg.topic_prefix}/warnings/{topic_part(event.region)}/" \
-                f"{topic_part(event.hazard)}"
+        topic = (
+            f"{self.publisher.cfg.topic_prefix}/warnings/{topic_part(event.region)}/"
+            f"{topic_part(event.hazard)}"
+        )
         return topic, json.dumps(event.to_dict(self.tz), ensure_ascii=False).encode()
 
     def build(self, step_id: str, worker_index: int, worker_count: int) -> _PublishPartition:

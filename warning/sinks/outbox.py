@@ -35,8 +35,11 @@ class Outbox:
         self.next = max(self.pending, default=-1) + 1
         self._rewrite()
         if self.pending:
-            log.warning("%d warning messages from the last run wait in %s; sending them",
-                        len(self.pending), self.path)
+            log.warning(
+                "%d warning messages from the last run wait in %s; sending them",
+                len(self.pending),
+                self.path,
+            )
 
     def _read(self) -> None:
         for line in self.path.read_bytes().splitlines():
@@ -61,8 +64,12 @@ class Outbox:
 
     @staticmethod
     def _line(n: int, topic: str, payload: bytes) -> bytes:
-        return json.dumps({"n": n, "topic": topic,
-                           "payload": base64.b64encode(payload).decode()}).encode() + b"\n"
+        return (
+            json.dumps(
+                {"n": n, "topic": topic, "payload": base64.b64encode(payload).decode()}
+            ).encode()
+            + b"\n"
+        )
 
     def add(self, topic: str, payload: bytes) -> int:
         """Append a message (durable after ``sync``); return its number."""

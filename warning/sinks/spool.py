@@ -56,8 +56,12 @@ class Spool:
                 f.unlink()
                 self.size -= len(data)
                 self.dropped_lines += data.count(b"\n") + 1
-                log.error("spool over %d bytes: dropped %s (%d readings)", self.max_bytes,
-                          f.name, data.count(b"\n") + 1)
+                log.error(
+                    "spool over %d bytes: dropped %s (%d readings)",
+                    self.max_bytes,
+                    f.name,
+                    data.count(b"\n") + 1,
+                )
 
     def peek(self) -> tuple[Path, bytes] | None:
         """Return the oldest batch without removing it."""

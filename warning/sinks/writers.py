@@ -7,7 +7,7 @@ import ssl
 import urllib.error
 import urllib.parse
 import urllib.request
-from typing import Protocol
+from typing import Any, Protocol
 
 from warning.config import Influx, secret
 from warning.records import parse_duration_ms
@@ -62,8 +62,9 @@ class V1Writer:
                 resp.read()
         except urllib.error.HTTPError as exc:
             detail = exc.read()[:300].decode("utf-8", "replace")
-            raise WriteError(f"InfluxDB answered {exc.code}: {detail}",
-                             retry=exc.code not in REFUSED_STATUSES) from None
+            raise WriteError(
+                f"InfluxDB answered {exc.code}: {detail}", retry=exc.code not in REFUSED_STATUSES
+            ) from None
         except (urllib.error.URLError, OSError, TimeoutError) as exc:
             reason = getattr(exc, "reason", exc)
             raise WriteError(f"InfluxDB unreachable: {reason}", retry=True) from None
@@ -82,12 +83,18 @@ class V2Writer:
         token = secret(cfg.token_env, cfg.token_file, "influx.token")
         if token is None and cfg.username:
             token = f"{cfg.username}:{secret(cfg.password_env, cfg.password_file, 'p') or ''}"
-        self.bucket = cfg.bucket or (f"{cfg.database}/{cfg.retention_policy}"
-                                     if cfg.retention_policy else cfg.database)
+        self.bucket = cfg.bucket or (
+            f"{cfg.database}/{cfg.retention_policy}" if cfg.retention_policy else cfg.database
+        )
         self.org = cfg.org or "-"
-        self.client = InfluxDBClient(url=cfg.url, token=token or "", org=self.org,
-                                     timeout=parse_duration_ms(cfg.timeout),
-                                     verify_ssl=cfg.verify_tls, ssl_ca_cert=cfg.ca_file)
+        self.client = InfluxDBClient(
+            url=cfg.url,
+            token=token or "",
+            org=self.org,
+            timeout=parse_duration_ms(cfg.timeout),
+            verify_ssl=cfg.verify_tls,
+            ssl_ca_cert=cfg.ca_file,
+        )
         self.api = self.client.write_api(write_options=SYNCHRONOUS)
 
     def write(self, body: bytes) -> None:
@@ -96,12 +103,14 @@ class V2Writer:
         from influxdb_client.rest import ApiException
 
         try:
-            self.api.write(bucket=self.bucket, org=self.org, record=body,
-                           write_precision=WritePrecision.MS)  # type: ignore[arg-type]
+            precision: Any = WritePrecision.MS  # a str constant; the stubs say an enum
+            self.api.write(bucket=self.bucket, org=self.org, record=body, write_precision=precision)
         except ApiException as exc:
             status = exc.status or 0
-            raise WriteError(f"InfluxDB answered {status}: {(exc.body or '')[:300]}",
-                             retry=status not in REFUSED_STATUSES) from None
+            raise WriteError(
+                f"InfluxDB answered {status}: {(exc.body or '')[:300]}",
+                retry=status not in REFUSED_STATUSES,
+            ) from None
         except Exception as exc:  # urllib3 raises a family of connection errors
             raise WriteError(f"InfluxDB unreachable: {exc}", retry=True) from None
 

@@ -62,10 +62,15 @@ def read_forecasts(path: Path, ingest: Ingest) -> list[Forecast | Rejected]:
 
 
 class _FilePartition(StatefulSourcePartition[Item, tuple[Any, ...]]):
-    def __init__(self, path: Path, ingest: Ingest, batch: int,
-                 resume: tuple[Any, ...] | None,
-                 progress: Callable[[int], None] | None,
-                 forecasts: list[Forecast | Rejected] | None = None):
+    def __init__(
+        self,
+        path: Path,
+        ingest: Ingest,
+        batch: int,
+        resume: tuple[Any, ...] | None,
+        progress: Callable[[int], None] | None,
+        forecasts: list[Forecast | Rejected] | None = None,
+    ):
         self.forecasts = forecasts or []
         self.next_forecast = 0
         self.path = path
@@ -89,7 +94,7 @@ class _FilePartition(StatefulSourcePartition[Item, tuple[Any, ...]]):
         lines = self.file.readlines(self.batch * 120)
         if not lines:
             if self.next_forecast < len(self.forecasts):
-                rest: list[Item] = list(self.forecasts[self.next_forecast:])
+                rest: list[Item] = list(self.forecasts[self.next_forecast :])
                 self.next_forecast = len(self.forecasts)
                 return rest
             raise StopIteration
@@ -98,8 +103,10 @@ class _FilePartition(StatefulSourcePartition[Item, tuple[Any, ...]]):
         if self.is_csv:
             assert self.header is not None
             text = io.StringIO(b"".join(lines).decode("utf-8", "replace"))
-            msgs = [RawMessage(topic, csv_row_to_object(row), now)
-                    for row in csv.DictReader(text, fieldnames=self.header)]
+            msgs = [
+                RawMessage(topic, csv_row_to_object(row), now)
+                for row in csv.DictReader(text, fieldnames=self.header)
+            ]
         else:
             msgs = [RawMessage(topic, raw.rstrip(b"\r\n"), now) for raw in lines if raw.strip()]
         if self.progress is not None:
@@ -133,9 +140,14 @@ class _FilePartition(StatefulSourcePartition[Item, tuple[Any, ...]]):
 class ReadingsFileSource(FixedPartitionedSource[Item, tuple[Any, ...]]):
     """Readings from one JSON Lines or CSV file, parsed, with event-time ticks interleaved."""
 
-    def __init__(self, path: str | Path, make_ingest: Callable[[], Ingest], batch: int = 2000,
-                 progress: Callable[[int], None] | None = None,
-                 forecasts: str | Path | None = None):
+    def __init__(
+        self,
+        path: str | Path,
+        make_ingest: Callable[[], Ingest],
+        batch: int = 2000,
+        progress: Callable[[int], None] | None = None,
+        forecasts: str | Path | None = None,
+    ):
         self.forecasts = Path(forecasts) if forecasts is not None else None
         self.path = Path(path)
         self.make_ingest = make_ingest
@@ -145,9 +157,9 @@ class ReadingsFileSource(FixedPartitionedSource[Item, tuple[Any, ...]]):
     def list_parts(self) -> list[str]:
         return [str(self.path)]
 
-    def build_part(self, step_id: str, for_part: str,
-                   resume_state: tuple[Any, ...] | None) -> _FilePartition:
+    def build_part(
+        self, step_id: str, for_part: str, resume_state: tuple[Any, ...] | None
+    ) -> _FilePartition:
         ingest = self.make_ingest()
         forecasts = read_forecasts(self.forecasts, ingest) if self.forecasts else None
-        return _FilePartition(self.path, ingest, self.batch, resume_state, self.progress,
-                              forecasts)
+        return _FilePartition(self.path, ingest, self.batch, resume_state, self.progress, forecasts)

@@ -24,19 +24,25 @@ class ReadError(Exception):
     """InfluxDB could not be read; the message says why."""
 
 
-def query_readings(cfg: Influx, start: str, end: str, chunk: int = 10_000
-                   ) -> Iterator[dict[str, Any]]:
+def query_readings(
+    cfg: Influx, start: str, end: str, chunk: int = 10_000
+) -> Iterator[dict[str, Any]]:
     """Yield the stored readings in ``[start, end)`` as wire-format objects, in time order."""
-    q = (f"SELECT * FROM reading WHERE time >= '{_rfc3339(start)}' "
-         f"AND time < '{_rfc3339(end)}'")
-    params = {"db": cfg.database, "q": q, "epoch": "ms", "chunked": "true",
-              "chunk_size": str(chunk)}
+    q = f"SELECT * FROM reading WHERE time >= '{_rfc3339(start)}' AND time < '{_rfc3339(end)}'"
+    params = {
+        "db": cfg.database,
+        "q": q,
+        "epoch": "ms",
+        "chunked": "true",
+        "chunk_size": str(chunk),
+    }
     if cfg.retention_policy:
         params["rp"] = cfg.retention_policy
     auth = V1Writer(cfg)  # the same credentials, headers and TLS as the writes
     url = f"{cfg.url.rstrip('/')}/query?{urllib.parse.urlencode(params)}"
-    req = urllib.request.Request(url, headers={k: v for k, v in auth.headers.items()
-                                               if k == "Authorization"})
+    req = urllib.request.Request(
+        url, headers={k: v for k, v in auth.headers.items() if k == "Authorization"}
+    )
     try:
         with urllib.request.urlopen(req, timeout=auth.timeout, context=auth.context) as resp:
             for line in resp:
@@ -57,13 +63,18 @@ def _rows(body: dict[str, Any]) -> Iterator[dict[str, Any]]:
             columns = series["columns"]
             for row in series["values"]:
                 record = dict(zip(columns, row, strict=True))
-                out: dict[str, Any] = {"sensor_id": record.get("sensor_id"),
-                                       "kind": record.get("kind"),
-                                       "ts": record["time"] / 1000}
+                out: dict[str, Any] = {
+                    "sensor_id": record.get("sensor_id"),
+                    "kind": record.get("kind"),
+                    "ts": record["time"] / 1000,
+                }
                 if record.get("seq") is not None:
                     out["seq"] = int(record["seq"])
-                out["values"] = {k: v for k, v in record.items()
-                                 if k not in (*_TAGS, "time", "seq") and v is not None}
+                out["values"] = {
+                    k: v
+                    for k, v in record.items()
+                    if k not in (*_TAGS, "time", "seq") and v is not None
+                }
                 yield out
 
 

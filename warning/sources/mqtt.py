@@ -35,9 +35,18 @@ Item = Reading | Forecast | Rejected | Tick
 
 
 class _MQTTPartition(StatefulSourcePartition[Item, Watermark]):
-    def __init__(self, cfg: MQTT, client_id: str, ingest: Ingest,
-                 metrics: Metrics, stop: threading.Event, idle_after_ms: int, batch: int,
-                 clock: Callable[[], float], ack_on_snapshot: bool):
+    def __init__(
+        self,
+        cfg: MQTT,
+        client_id: str,
+        ingest: Ingest,
+        metrics: Metrics,
+        stop: threading.Event,
+        idle_after_ms: int,
+        batch: int,
+        clock: Callable[[], float],
+        ack_on_snapshot: bool,
+    ):
         self.cfg = cfg
         self.ack_on_snapshot = ack_on_snapshot
         self.read_this_epoch: list[tuple[int, int]] = []
@@ -57,8 +66,7 @@ class _MQTTPartition(StatefulSourcePartition[Item, Watermark]):
         self.topics = [f"{cfg.topic_prefix}/readings/#", f"{cfg.topic_prefix}/forecasts/#"]
         if cfg.share_group:
             self.topics = [f"$share/{cfg.share_group}/{t}" for t in self.topics]
-        self.client = make_client(cfg, client_id, persistent=not cfg.clean_start,
-                                  manual_ack=True)
+        self.client = make_client(cfg, client_id, persistent=not cfg.clean_start, manual_ack=True)
         self.client.on_connect = self._on_connect
         self.client.on_disconnect = self._on_disconnect
         self.client.on_subscribe = self._on_subscribe
@@ -68,8 +76,7 @@ class _MQTTPartition(StatefulSourcePartition[Item, Watermark]):
 
     def _on_connect(self, client: paho.Client, _u, _flags, reason, _props) -> None:
         if reason.is_failure:
-            log.error("MQTT %s:%s refused the connection: %s", self.cfg.host, self.cfg.port,
-                      reason)
+            log.error("MQTT %s:%s refused the connection: %s", self.cfg.host, self.cfg.port, reason)
             return
         log.info("connected to MQTT %s:%s", self.cfg.host, self.cfg.port)
         self.metrics.mqtt_reconnects.inc()
@@ -160,9 +167,17 @@ class MQTTSource(FixedPartitionedSource[Item, Watermark]):
     different client ids split the topic between them.
     """
 
-    def __init__(self, cfg: MQTT, make_ingest: Callable[[], Ingest], metrics: Metrics,
-                 stop: threading.Event, idle_after_ms: int, batch: int = 5000,
-                 clock: Callable[[], float] = time.time, ack_on_snapshot: bool = False):
+    def __init__(
+        self,
+        cfg: MQTT,
+        make_ingest: Callable[[], Ingest],
+        metrics: Metrics,
+        stop: threading.Event,
+        idle_after_ms: int,
+        batch: int = 5000,
+        clock: Callable[[], float] = time.time,
+        ack_on_snapshot: bool = False,
+    ):
         self.cfg = cfg
         self.make_ingest = make_ingest
         self.metrics = metrics
@@ -175,12 +190,21 @@ class MQTTSource(FixedPartitionedSource[Item, Watermark]):
     def list_parts(self) -> list[str]:
         return [self.cfg.client_id]
 
-    def build_part(self, step_id: str, for_part: str,
-                   resume_state: Watermark | None) -> _MQTTPartition:
+    def build_part(
+        self, step_id: str, for_part: str, resume_state: Watermark | None
+    ) -> _MQTTPartition:
         ingest = self.make_ingest()
         if resume_state is not None:
             ingest.watermark = resume_state
         ingest.watermark.source = for_part
-        return _MQTTPartition(self.cfg, for_part, ingest, self.metrics, self.stop,
-                              self.idle_after_ms, self.batch, self.clock,
-                              self.ack_on_snapshot)
+        return _MQTTPartition(
+            self.cfg,
+            for_part,
+            ingest,
+            self.metrics,
+            self.stop,
+            self.idle_after_ms,
+            self.batch,
+            self.clock,
+            self.ack_on_snapshot,
+        )

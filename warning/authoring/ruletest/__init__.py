@@ -12,6 +12,18 @@ from warning.authoring.ruletest.run import (
     summary,
 )
 
-__all__ = ["Case", "CaseResult", "Expected", "Got", "RuleTestFile", "format_offset",
-           "load_test_files", "parse_duration", "parse_series", "result_lines", "run_case",
-           "run_tests", "summary"]
+__all__ = [
+    "Case",
+    "CaseResult",
+    "Expected",
+    "Got",
+    "RuleTestFile",
+    "format_offset",
+    "load_test_files",
+    "parse_duration",
+    "parse_series",
+    "result_lines",
+    "run_case",
+    "run_tests",
+    "summary",
+]

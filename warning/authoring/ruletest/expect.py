@@ -28,9 +28,16 @@ class Expected:
     values: Mapping[str, float] = field(default_factory=dict)
 
 
-def expected_events(node: LineDict, where: str, c: Checker,
-                    event_ids: Mapping[str, tuple[str, ...]], registry: Mapping[str, Any],
-                    sole: str | None, start: int, within: int) -> list[Expected]:
+def expected_events(
+    node: LineDict,
+    where: str,
+    c: Checker,
+    event_ids: Mapping[str, tuple[str, ...]],
+    registry: Mapping[str, Any],
+    sole: str | None,
+    start: int,
+    within: int,
+) -> list[Expected]:
     """The case's ``expect`` list; problems are reported and their events left out."""
     raw = node.get("expect")
     if raw is None:
@@ -43,8 +50,7 @@ def expected_events(node: LineDict, where: str, c: Checker,
         key = f"expect.{i + 1}"
         item = c.mapping(item, where, key, raw.item_lines[i])
         if item is not None:
-            found = _expected(item, key, _Where(where, c), event_ids, registry, sole, start,
-                              within)
+            found = _expected(item, key, _Where(where, c), event_ids, registry, sole, start, within)
             if found is not None:
                 out.append(found)
     return out
@@ -58,21 +64,36 @@ class _Where:
     c: Checker
 
 
-def _expected(item: LineDict, key: str, w: _Where, event_ids: Mapping[str, tuple[str, ...]],
-              registry: Mapping[str, Any], sole: str | None, start: int,
-              within: int) -> Expected | None:
+def _expected(
+    item: LineDict,
+    key: str,
+    w: _Where,
+    event_ids: Mapping[str, tuple[str, ...]],
+    registry: Mapping[str, Any],
+    sole: str | None,
+    start: int,
+    within: int,
+) -> Expected | None:
     """One expected event, checked key by key; None (problems reported) if any is wrong."""
     where, c = w.case, w.c
     before = len(c.problems)
 
     def bad(k: str, expected: str) -> None:
-        c.add(item.line_of(k), where, f"{key}.{k}",
-              f"expected {expected}, found {describe(item.get(k))}")
+        c.add(
+            item.line_of(k),
+            where,
+            f"{key}.{k}",
+            f"expected {expected}, found {describe(item.get(k))}",
+        )
 
     for k in item:
         if k not in EXPECT_KEYS:
-            c.add(item.line_of(str(k)), where, f"{key}.{k}", f"expected one of "
-                  f"{', '.join(EXPECT_KEYS)}, found unknown key {k!r}")
+            c.add(
+                item.line_of(str(k)),
+                where,
+                f"{key}.{k}",
+                f"expected one of {', '.join(EXPECT_KEYS)}, found unknown key {k!r}",
+            )
     for k in ("at", "rule", "event"):
         if k not in item:
             c.add(item.line, where, f"{key}.{k}", "expected this key, found it missing")
@@ -89,18 +110,31 @@ def _expected(item: LineDict, key: str, w: _Where, event_ids: Mapping[str, tuple
         if "subject" in item:
             bad("subject", f"a sensor or area of the case ({', '.join(registry)})")
         else:
-            c.add(item.line, where, f"{key}.subject",
-                  "expected this key when the case has several sensors, found it missing")
+            c.add(
+                item.line,
+                where,
+                f"{key}.subject",
+                "expected this key when the case has several sensors, found it missing",
+            )
     tolerance = checked_duration(item, "within", where, c, within, f"{key}.within")
     values = _expected_values(item, key, w, event_ids, bad)
     if len(c.problems) > before:
         return None
-    return Expected(at, str(rule), str(event), item.get("level"), item.get("previous"),
-                    str(subject), tolerance or 0, values)
+    return Expected(
+        at,
+        str(rule),
+        str(event),
+        item.get("level"),
+        item.get("previous"),
+        str(subject),
+        tolerance or 0,
+        values,
+    )
 
 
-def _check_event(item: LineDict, bad: Callable[[str, str], None],
-                 event_ids: Mapping[str, tuple[str, ...]]) -> None:
+def _check_event(
+    item: LineDict, bad: Callable[[str, str], None], event_ids: Mapping[str, tuple[str, ...]]
+) -> None:
     """The rule, the event and its levels: known names, and a level only where one belongs."""
     rule, event = item.get("rule"), item.get("event")
     if "rule" in item and rule not in event_ids:
@@ -115,13 +149,18 @@ def _check_event(item: LineDict, bad: Callable[[str, str], None],
         bad("previous", f"a level among {', '.join(LEVEL_NAMES)}")
 
 
-def _expected_values(item: LineDict, key: str, w: _Where,
-                     event_ids: Mapping[str, tuple[str, ...]],
-                     bad: Callable[[str, str], None]) -> dict[str, float]:
+def _expected_values(
+    item: LineDict,
+    key: str,
+    w: _Where,
+    event_ids: Mapping[str, tuple[str, ...]],
+    bad: Callable[[str, str], None],
+) -> dict[str, float]:
     """The event's values to compare: numbers, each a value the rule computes."""
     values = item.get("values", {})
     if not isinstance(values, dict) or not all(
-            isinstance(v, int | float) and not isinstance(v, bool) for v in values.values()):
+        isinstance(v, int | float) and not isinstance(v, bool) for v in values.values()
+    ):
         bad("values", "a mapping of value name to number")
         return {}
     rule = item.get("rule")
@@ -129,6 +168,10 @@ def _expected_values(item: LineDict, key: str, w: _Where,
     for name in values if rule in event_ids else ():
         if name not in names:
             line = values.line_of(str(name)) if isinstance(values, LineDict) else item.line
-            w.c.add(line, w.case, f"{key}.values.{name}",
-                    f"expected a value of rule {rule!r} ({', '.join(names)}), found {name!r}")
+            w.c.add(
+                line,
+                w.case,
+                f"{key}.values.{name}",
+                f"expected a value of rule {rule!r} ({', '.join(names)}), found {name!r}",
+            )
     return {str(k): float(v) for k, v in values.items()}

@@ -106,8 +106,9 @@ def found_text(value: Any) -> str:
     return describe(value.isoformat() if isinstance(value, date) else value)
 
 
-def checked_duration(node: LineDict, key: str, where: str, c: Checker, default: int | None,
-                     shown: str = "") -> int | None:
+def checked_duration(
+    node: LineDict, key: str, where: str, c: Checker, default: int | None, shown: str = ""
+) -> int | None:
     """Return ``node[key]`` as milliseconds, ``default`` if absent; report a bad one."""
     if key not in node:
         return default
@@ -117,7 +118,11 @@ def checked_duration(node: LineDict, key: str, where: str, c: Checker, default: 
         c.add(node.line_of(key), where, shown or key, f"expected {exc}")
         return default
     if key == "interval" and ms <= 0:
-        c.add(node.line_of(key), where, shown or key,
-              f"expected a positive duration, found {describe(node[key])}")
+        c.add(
+            node.line_of(key),
+            where,
+            shown or key,
+            f"expected a positive duration, found {describe(node[key])}",
+        )
         return default
     return ms

@@ -56,28 +56,45 @@ def run_case(tf: RuleTestFile, case: Case, config: Config | None = None) -> Case
         d = Path(tmp)
         registry: dict[str, Any] = {"sensors": list(case.sensors)}
         ids = {s["id"] for s in case.sensors}
-        areas = [{**a, "sensors": [m for m in a.get("sensors", []) if m in ids]}
-                 for a in tf.areas]  # a case may use fewer sensors than the file
+        areas = [
+            {**a, "sensors": [m for m in a.get("sensors", []) if m in ids]} for a in tf.areas
+        ]  # a case may use fewer sensors than the file
         if any(a["sensors"] for a in areas):
             registry["areas"] = [a for a in areas if a["sensors"]]
-        (d / "sensors.yaml").write_text(yaml.safe_dump(registry, allow_unicode=True),
-                                        encoding="utf-8")
-        (d / "readings.jsonl").write_text("".join(json.dumps(r) + "\n" for r in case.readings),
-                                          encoding="utf-8")
-        cfg = dataclasses.replace(config or Config(), rules=[str(p) for p in tf.rule_files],
-                                  sensors=str(d / "sensors.yaml"))
+        (d / "sensors.yaml").write_text(
+            yaml.safe_dump(registry, allow_unicode=True), encoding="utf-8"
+        )
+        (d / "readings.jsonl").write_text(
+            "".join(json.dumps(r) + "\n" for r in case.readings), encoding="utf-8"
+        )
+        cfg = dataclasses.replace(
+            config or Config(),
+            rules=[str(p) for p in tf.rule_files],
+            sensors=str(d / "sensors.yaml"),
+        )
         s = setup(cfg, Metrics(), replay=True)  # test data may lie in any year
         run_backtest(s, d / "readings.jsonl", d / "events.jsonl", d / "rejected.jsonl")
         events = [json.loads(x) for x in (d / "events.jsonl").read_text().splitlines()]
-        rejected = [json.loads(x) for x in (d / "rejected.jsonl").read_text().splitlines()] \
-            if (d / "rejected.jsonl").exists() else []
-    got = [Got(round(datetime.fromisoformat(e["ts"]).timestamp() * 1000), e["rule_id"],
-               e["event"], e.get("level"), e.get("previous_level"), e["subject"], e["values"])
-           for e in events]
+        rejected = (
+            [json.loads(x) for x in (d / "rejected.jsonl").read_text().splitlines()]
+            if (d / "rejected.jsonl").exists()
+            else []
+        )
+    got = [
+        Got(
+            round(datetime.fromisoformat(e["ts"]).timestamp() * 1000),
+            e["rule_id"],
+            e["event"],
+            e.get("level"),
+            e.get("previous_level"),
+            e["subject"],
+            e["values"],
+        )
+        for e in events
+    ]
     passed, diff = compare(case, got)
     shown_rejects = tuple(f"{r['reason']}: {r['detail']} ({r.get('payload')})" for r in rejected)
-    return CaseResult(str(tf.path), case.name, passed and not rejected, tuple(diff),
-                      shown_rejects)
+    return CaseResult(str(tf.path), case.name, passed and not rejected, tuple(diff), shown_rejects)
 
 
 def compare(case: Case, got: list[Got]) -> tuple[bool, list[tuple[str, str]]]:
@@ -102,16 +119,31 @@ def compare(case: Case, got: list[Got]) -> tuple[bool, list[tuple[str, str]]]:
 
 
 def _fits(e: Expected, g: Got) -> bool:
-    return (g.rule == e.rule and g.event == e.event and g.subject == e.subject
-            and (e.level is None or g.level == e.level)
-            and (e.previous is None or g.previous == e.previous)
-            and abs(g.ts_ms - e.at_ms) <= e.within_ms
-            and all(isinstance(g.values.get(k), int | float)
-                    and abs(g.values[k] - v) <= 1e-6 for k, v in e.values.items()))
+    return (
+        g.rule == e.rule
+        and g.event == e.event
+        and g.subject == e.subject
+        and (e.level is None or g.level == e.level)
+        and (e.previous is None or g.previous == e.previous)
+        and abs(g.ts_ms - e.at_ms) <= e.within_ms
+        and all(
+            isinstance(g.values.get(k), int | float) and abs(g.values[k] - v) <= 1e-6
+            for k, v in e.values.items()
+        )
+    )
 
 
-def _line(case: Case, ts: int, rule: str, event: str, level: str | None,
-          previous: str | None, subject: str, values: str, within: int = 0) -> str:
+def _line(
+    case: Case,
+    ts: int,
+    rule: str,
+    event: str,
+    level: str | None,
+    previous: str | None,
+    subject: str,
+    values: str,
+    within: int = 0,
+) -> str:
     stamp = datetime.fromtimestamp(ts / 1000, case.tz).isoformat()
     when = f"{format_offset(ts - case.start_ms):>9} {stamp}"
     if within:
@@ -122,8 +154,9 @@ def _line(case: Case, ts: int, rule: str, event: str, level: str | None,
 
 def _show_expected(case: Case, e: Expected) -> str:
     values = "".join(f" {k}={v:g}" for k, v in e.values.items())
-    return _line(case, e.at_ms, e.rule, e.event, e.level, e.previous, e.subject, values,
-                 e.within_ms)
+    return _line(
+        case, e.at_ms, e.rule, e.event, e.level, e.previous, e.subject, values, e.within_ms
+    )
 
 
 def _show_got(case: Case, g: Got) -> str:
@@ -136,8 +169,9 @@ def _number(value: Any) -> str:
     return f"{value:g}" if isinstance(value, int | float) else str(value)
 
 
-def run_tests(files: list[RuleTestFile], config: Config | None = None,
-              on_result: Any = None) -> list[CaseResult]:
+def run_tests(
+    files: list[RuleTestFile], config: Config | None = None, on_result: Any = None
+) -> list[CaseResult]:
     """Run every case of every file, calling ``on_result`` after each; return the results."""
     results = []
     for tf in files:
@@ -145,8 +179,9 @@ def run_tests(files: list[RuleTestFile], config: Config | None = None,
             try:
                 result = run_case(tf, case, config)
             except Exception as exc:  # noqa: BLE001 - one broken case must not hide the rest
-                result = CaseResult(str(tf.path), case.name, False,
-                                    (("!", f"error: {type(exc).__name__}: {exc}"),))
+                result = CaseResult(
+                    str(tf.path), case.name, False, (("!", f"error: {type(exc).__name__}: {exc}"),)
+                )
             if on_result is not None:
                 on_result(result)
             results.append(result)

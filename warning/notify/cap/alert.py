@@ -34,8 +34,13 @@ from warning.registry import place_name
 
 CAP_NS = "urn:oasis:names:tc:emergency:cap:1.2"
 SCHEMA = Path(__file__).parent / "schemas" / "CAP-v1.2.xsd"
-MSG_TYPES = {"raised": "Alert", "escalated": "Update", "deescalated": "Update",
-             "confirmed": "Update", "cleared": "Cancel"}
+MSG_TYPES = {
+    "raised": "Alert",
+    "escalated": "Update",
+    "deescalated": "Update",
+    "confirmed": "Update",
+    "cleared": "Cancel",
+}
 STATUSES = ("Actual", "Exercise", "Test")
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]")
 _FORBIDDEN_SENDER = re.compile(r"[\s,<&]")
@@ -77,8 +82,10 @@ class CapSettings:
             msg = f"CAP status must be one of {', '.join(STATUSES)}; found {self.status!r}"
             raise ValueError(msg)
         if not self.sender or _FORBIDDEN_SENDER.search(self.sender):
-            msg = f"CAP sender must be non-empty without spaces, commas, < or &; " \
-                  f"found {self.sender!r}"
+            msg = (
+                f"CAP sender must be non-empty without spaces, commas, < or &; "
+                f"found {self.sender!r}"
+            )
             raise ValueError(msg)
         for duration in (self.default_validity, self.cancel_validity, *self.validity.values()):
             parse_duration_ms(duration)
@@ -157,8 +164,11 @@ def urgency(event: WarningEvent, settings: CapSettings) -> str:
     """Return Past for a cancel, Expected for a forecast rule or level, else Immediate."""
     if event.event == "cleared":
         return "Past"
-    return "Expected" if event.rule_id in settings.forecast_rules \
-        or event.certainty == "Likely" else "Immediate"
+    return (
+        "Expected"
+        if event.rule_id in settings.forecast_rules or event.certainty == "Likely"
+        else "Immediate"
+    )
 
 
 def certainty(event: WarningEvent, settings: CapSettings) -> str:
@@ -182,25 +192,32 @@ class _Place(NamedTuple):
     lon: float | None
 
 
-def _place(event: WarningEvent, sensor: Mapping[str, Any] | None,
-           settings: CapSettings) -> _Place:
+def _place(event: WarningEvent, sensor: Mapping[str, Any] | None, settings: CapSettings) -> _Place:
     sensor = sensor or {}
     rid = str(event.region or sensor.get("region") or "unknown")
     zh, en = REGION_NAMES.get(rid, (rid, rid))
     region = settings.regions.get(rid) or Region(rid)
     polygon = sensor.get("polygon")  # an area's own outline (a registry group) comes first
-    region = Region(rid, region.name_zh or zh, region.name_en or en, region.code,
-                    tuple(polygon) if polygon else region.polygon)
+    region = Region(
+        rid,
+        region.name_zh or zh,
+        region.name_en or en,
+        region.code,
+        tuple(polygon) if polygon else region.polygon,
+    )
     lat, lon = _coordinate(sensor.get("lat")), _coordinate(sensor.get("lon"))
     ok = lat is not None and lon is not None
-    names = {lang: str((event.texts.get(lang) or {}).get("place")
-                       or place_name(sensor, event.subject, lang)) for lang in ("zh-CN", "en")}
+    names = {
+        lang: str(
+            (event.texts.get(lang) or {}).get("place") or place_name(sensor, event.subject, lang)
+        )
+        for lang in ("zh-CN", "en")
+    }
     return _Place(names, region, lat if ok else None, lon if ok else None)
 
 
 def _coordinate(value: Any) -> float | None:
-    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) \
-        else None
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
 
 
 def _measured(event: WarningEvent, lang: str) -> str:
@@ -213,8 +230,10 @@ def _measured(event: WarningEvent, lang: str) -> str:
     for k, v in event.values.items():
         if k in labels:
             shown = "n/a" if v is None else format(v, ".4g")
-            parts.append(f"{labels[k]}{'' if lang == 'zh-CN' else ' '}{shown}"
-                         f"{'' if lang == 'zh-CN' else ' '}{units.get(k, '')}".rstrip())
+            parts.append(
+                f"{labels[k]}{'' if lang == 'zh-CN' else ' '}{shown}"
+                f"{'' if lang == 'zh-CN' else ' '}{units.get(k, '')}".rstrip()
+            )
     return ("，" if lang == "zh-CN" else ", ").join(parts) or "n/a"
 
 
@@ -241,15 +260,17 @@ def _texts(event: WarningEvent, place: _Place, tz: Any) -> dict[str, dict[str, s
     else:
         resp = RESPONSE[lv]
         was = LEVEL_ZH[prev] if prev is not None else ""
-        state = {"raised": f"发布{hz.zh}{LEVEL_ZH[lv]}预警",
-                 "escalated": f"{hz.zh}预警由{was}升级为{LEVEL_ZH[lv]}",
-                 "deescalated": f"{hz.zh}预警由{was}降级为{LEVEL_ZH[lv]}",
-                 "confirmed": f"{hz.zh}{LEVEL_ZH[lv]}预警经实测确认",
-                 }.get(event.event, f"{hz.zh}{LEVEL_ZH[lv]}预警")
+        state = {
+            "raised": f"发布{hz.zh}{LEVEL_ZH[lv]}预警",
+            "escalated": f"{hz.zh}预警由{was}升级为{LEVEL_ZH[lv]}",
+            "deescalated": f"{hz.zh}预警由{was}降级为{LEVEL_ZH[lv]}",
+            "confirmed": f"{hz.zh}{LEVEL_ZH[lv]}预警经实测确认",
+        }.get(event.event, f"{hz.zh}{LEVEL_ZH[lv]}预警")
         desc_zh = f"{when}，{where_zh}{state}，对应{resp}级应急响应。"
         instr_zh = _own(event, "zh-CN", "instruction") or f"请按{resp}级应急响应预案处置。"
-        desc_en = (f"{lv.colour.capitalize()} {hz.en.lower()} warning at {name_en}, "
-                   f"level {resp} response.")
+        desc_en = (
+            f"{lv.colour.capitalize()} {hz.en.lower()} warning at {name_en}, level {resp} response."
+        )
         instr_en = _own(event, "en", "instruction") or f"Follow the level {resp} response plan."
     message_zh, message_en = _own(event, "zh-CN", "message"), _own(event, "en", "message")
     if message_zh:
@@ -259,24 +280,39 @@ def _texts(event: WarningEvent, place: _Place, tz: Any) -> dict[str, dict[str, s
         desc_en += f" {message_en}" + ("" if message_en.endswith((".", "!", "?")) else ".")
     desc_en += f" Measured at {when}: {_measured(event, 'en')}."
     if event.certainty == "Possible":
-        why = {lang: str((event.texts.get(lang) or {}).get("suspect") or "")
-               for lang in ("zh-CN", "en")}
+        why = {
+            lang: str((event.texts.get(lang) or {}).get("suspect") or "")
+            for lang in ("zh-CN", "en")
+        }
         desc_zh += f"可能性：{why['zh-CN'] or '读数存疑'}。"
         desc_en += f" Certainty Possible: {why['en'] or 'suspect reading'}."
     return {
-        "zh-CN": {"headline": headline_zh(event.event, hz, lv, prev, place.region.name_zh),
-                  "description": desc_zh, "instruction": instr_zh,
-                  "event": f"{hz.zh}预警",
-                  "areaDesc": f"{place.region.name_zh} {name_zh}"},
-        "en": {"headline": headline_en(event.event, hz, lv, prev, place.region.name_en),
-               "description": desc_en, "instruction": instr_en,
-               "event": f"{hz.en} warning",
-               "areaDesc": f"{name_en}, {place.region.name_en}"},
+        "zh-CN": {
+            "headline": headline_zh(event.event, hz, lv, prev, place.region.name_zh),
+            "description": desc_zh,
+            "instruction": instr_zh,
+            "event": f"{hz.zh}预警",
+            "areaDesc": f"{place.region.name_zh} {name_zh}",
+        },
+        "en": {
+            "headline": headline_en(event.event, hz, lv, prev, place.region.name_en),
+            "description": desc_en,
+            "instruction": instr_en,
+            "event": f"{hz.en} warning",
+            "areaDesc": f"{name_en}, {place.region.name_en}",
+        },
     }
 
 
-def _info(alert: ET.Element, lang: str, texts: Mapping[str, str], event: WarningEvent,
-          place: _Place, settings: CapSettings, ident: str) -> None:
+def _info(
+    alert: ET.Element,
+    lang: str,
+    texts: Mapping[str, str],
+    event: WarningEvent,
+    place: _Place,
+    settings: CapSettings,
+    ident: str,
+) -> None:
     tz = zone(settings.tz)
     hz = hazard(event.hazard)
     info = _sub(alert, "info")
@@ -294,20 +330,26 @@ def _info(alert: ET.Element, lang: str, texts: Mapping[str, str], event: Warning
     _sub(info, "certainty", certainty(event, settings))
     _sub(info, "onset", cap_time(event.ts, tz))
     _sub(info, "expires", cap_time(expires_ms(event, settings), tz))
-    _sub(info, "senderName", settings.sender_name_zh if lang == "zh-CN"
-         else settings.sender_name_en)
+    _sub(
+        info, "senderName", settings.sender_name_zh if lang == "zh-CN" else settings.sender_name_en
+    )
     for key in ("headline", "description", "instruction"):
         _sub(info, key, texts[key])
     if settings.web:
         _sub(info, "web", settings.web.format(identifier=ident))
-    params = [("warning_id", event.warning_id), ("rule_id", event.rule_id),
-              ("lifecycle_event", event.event), ("subject", event.subject)]
+    params = [
+        ("warning_id", event.warning_id),
+        ("rule_id", event.rule_id),
+        ("lifecycle_event", event.event),
+        ("subject", event.subject),
+    ]
     if event.level is not None:
         params += [("level", event.level.colour), ("response_level", RESPONSE[event.level])]
     if event.previous_level is not None:
         params.append(("previous_level", event.previous_level.colour))
-    params += [(f"value:{k}", "n/a" if v is None else format(v, "g"))
-               for k, v in event.values.items()]
+    params += [
+        (f"value:{k}", "n/a" if v is None else format(v, "g")) for k, v in event.values.items()
+    ]
     for name, value in params:
         _pair(info, "parameter", name, value)
     area = _sub(info, "area")
@@ -322,8 +364,12 @@ def _info(alert: ET.Element, lang: str, texts: Mapping[str, str], event: Warning
         _pair(area, "geocode", "GB/T 2260", place.region.code)
 
 
-def render(event: WarningEvent, sensor: Mapping[str, Any] | None,
-           earlier: Sequence[MessageRef], settings: CapSettings) -> bytes:
+def render(
+    event: WarningEvent,
+    sensor: Mapping[str, Any] | None,
+    earlier: Sequence[MessageRef],
+    settings: CapSettings,
+) -> bytes:
     """Return the CAP 1.2 XML (UTF-8) for one event, referencing the episode's earlier messages.
 
     ``sensor`` holds the registry attributes of the event's subject (name, region, lat, lon);
@@ -353,8 +399,9 @@ def render(event: WarningEvent, sensor: Mapping[str, Any] | None,
     return f"<?xml version='1.0' encoding='UTF-8'?>\n{text}\n".encode()
 
 
-def render_episode(events: Iterable[WarningEvent], sensors: Mapping[str, Mapping[str, Any]],
-                   settings: CapSettings) -> list[bytes]:
+def render_episode(
+    events: Iterable[WarningEvent], sensors: Mapping[str, Mapping[str, Any]], settings: CapSettings
+) -> list[bytes]:
     """Render events in order, each Update and Cancel referencing its episode's earlier ones."""
     refs: dict[str, list[MessageRef]] = {}
     out = []

@@ -53,8 +53,10 @@ def _texts(xml: bytes, language: str) -> tuple[str, str]:
     """Return the headline and description of the info block in ``language`` (or the first)."""
     ns = {"cap": CAP_NS}
     infos = ET.fromstring(xml).findall("cap:info", ns)
-    chosen = next((i for i in infos if i.findtext("cap:language", "", ns) == language),
-                  infos[0] if infos else None)
+    chosen = next(
+        (i for i in infos if i.findtext("cap:language", "", ns) == language),
+        infos[0] if infos else None,
+    )
     if chosen is None:
         return "", ""
     return chosen.findtext("cap:headline", "", ns), chosen.findtext("cap:description", "", ns)
@@ -63,14 +65,21 @@ def _texts(xml: bytes, language: str) -> tuple[str, str]:
 class CapFeed:
     """The active episodes and their CAP messages; thread-safe (the HTTP server reads it)."""
 
-    def __init__(self, settings: CapSettings | None = None, base_url: str = "",
-                 language: str = "zh-CN", title: str = "",
-                 cancel_keep: str | None = None):
+    def __init__(
+        self,
+        settings: CapSettings | None = None,
+        base_url: str = "",
+        language: str = "zh-CN",
+        title: str = "",
+        cancel_keep: str | None = None,
+    ):
         self.settings = settings or CapSettings()
         self.base_url = base_url.rstrip("/")
         self.language = language
-        self.title = title or f"{self.settings.sender_name_zh} 预警 / " \
-                              f"{self.settings.sender_name_en} warnings"
+        self.title = (
+            title
+            or f"{self.settings.sender_name_zh} 预警 / {self.settings.sender_name_en} warnings"
+        )
         self.cancel_keep_ms = parse_duration_ms(cancel_keep) if cancel_keep else None
         self._episodes: dict[str, list[FeedEntry]] = {}
         self._changed_ms: int | None = None
@@ -88,9 +97,17 @@ class CapFeed:
             xml = render(event, sensor, earlier, self.settings)
             title, summary = _texts(xml, self.language)
             ref = message_ref(event, self.settings)
-            message = FeedEntry(ident, ref.sender, ref.sent, event.ts,
-                              expires_ms(event, self.settings), MSG_TYPES[event.event],
-                              title, summary, xml.decode())
+            message = FeedEntry(
+                ident,
+                ref.sender,
+                ref.sent,
+                event.ts,
+                expires_ms(event, self.settings),
+                MSG_TYPES[event.event],
+                title,
+                summary,
+                xml.decode(),
+            )
             self._episodes[event.warning_id] = [*messages, message]
             self._changed_ms = max(self._changed_ms or event.ts, event.ts)
         return xml
@@ -139,38 +156,45 @@ class CapFeed:
         if self._changed_ms is not None:
             stamps.append(min(self._changed_ms, now_ms))
         updated = cap_time(max(stamps) if stamps else now_ms, tz)
-        author = f"<author><name>{escape(self.settings.sender_name_zh)} " \
-                 f"{escape(self.settings.sender_name_en)}</name></author>"
-        lines = ['<?xml version="1.0" encoding="UTF-8"?>',
-                 f'<feed xmlns="{ATOM_NS}" xml:lang={quoteattr(self.language)}>',
-                 f"  <id>{escape(base)}/cap/feed.atom</id>",
-                 f"  <title>{escape(self.title)}</title>",
-                 f"  <updated>{updated}</updated>",
-                 f"  {author}",
-                 f'  <link rel="self" type="application/atom+xml" '
-                 f'href={quoteattr(base + "/cap/feed.atom")}/>']
+        author = (
+            f"<author><name>{escape(self.settings.sender_name_zh)} "
+            f"{escape(self.settings.sender_name_en)}</name></author>"
+        )
+        lines = [
+            '<?xml version="1.0" encoding="UTF-8"?>',
+            f'<feed xmlns="{ATOM_NS}" xml:lang={quoteattr(self.language)}>',
+            f"  <id>{escape(base)}/cap/feed.atom</id>",
+            f"  <title>{escape(self.title)}</title>",
+            f"  <updated>{updated}</updated>",
+            f"  {author}",
+            f'  <link rel="self" type="application/atom+xml" '
+            f"href={quoteattr(base + '/cap/feed.atom')}/>",
+        ]
         for m in entries:
             url = self.alert_url(m.identifier, base)
             body = m.xml.split("?>", 1)[1].strip() if m.xml.startswith("<?xml") else m.xml
-            lines += ["  <entry>",
-                      f"    <id>{escape(url)}</id>",
-                      f"    <title>{escape(m.title)}</title>",
-                      f"    <updated>{m.sent}</updated>",
-                      f"    {author}",
-                      f"    <summary>{escape(m.summary)}</summary>",
-                      f'    <link rel="alternate" type="application/cap+xml" '
-                      f'href={quoteattr(url)}/>',
-                      f'    <content type="text/xml">{body}</content>',
-                      "  </entry>"]
+            lines += [
+                "  <entry>",
+                f"    <id>{escape(url)}</id>",
+                f"    <title>{escape(m.title)}</title>",
+                f"    <updated>{m.sent}</updated>",
+                f"    {author}",
+                f"    <summary>{escape(m.summary)}</summary>",
+                f'    <link rel="alternate" type="application/cap+xml" href={quoteattr(url)}/>',
+                f'    <content type="text/xml">{body}</content>',
+                "  </entry>",
+            ]
         lines.append("</feed>")
         return ("\n".join(lines) + "\n").encode("utf-8")
 
     def to_state(self) -> dict[str, Any]:
         """Return the feed's episodes as JSON-able data, for persistence across restarts."""
         with self._lock:
-            return {"version": STATE_VERSION, "changed_ms": self._changed_ms,
-                    "episodes": {wid: [asdict(m) for m in ms]
-                                 for wid, ms in self._episodes.items()}}
+            return {
+                "version": STATE_VERSION,
+                "changed_ms": self._changed_ms,
+                "episodes": {wid: [asdict(m) for m in ms] for wid, ms in self._episodes.items()},
+            }
 
     def load_state(self, state: Mapping[str, Any]) -> None:
         """Replace the episodes with those of ``to_state()``; raise ValueError if malformed."""
@@ -179,8 +203,9 @@ class CapFeed:
             msg = f"CAP feed state must be a mapping with version {STATE_VERSION}; found {found!r}"
             raise ValueError(msg)
         try:
-            episodes = {str(wid): [FeedEntry(**m) for m in ms]
-                        for wid, ms in state["episodes"].items()}
+            episodes = {
+                str(wid): [FeedEntry(**m) for m in ms] for wid, ms in state["episodes"].items()
+            }
         except (KeyError, TypeError, AttributeError) as exc:
             msg = f"CAP feed state episodes must map ids to lists of messages; found {exc}"
             raise ValueError(msg) from None
@@ -196,8 +221,9 @@ class CapFeed:
         return feed
 
 
-def feed_app(feed: CapFeed, base_url: str, clock: Callable[[], float] = time.time
-             ) -> Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]:
+def feed_app(
+    feed: CapFeed, base_url: str, clock: Callable[[], float] = time.time
+) -> Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]:
     """Return a WSGI app serving ``/cap/feed.atom`` and ``/cap/alerts/<identifier>.xml``.
 
     ``clock`` gives the wall-clock time in seconds; it is read once per request, here at the
@@ -216,12 +242,15 @@ def feed_app(feed: CapFeed, base_url: str, clock: Callable[[], float] = time.tim
             if path == "/cap/feed.atom":
                 body, ctype = feed.atom(now_ms, base_url), "application/atom+xml; charset=utf-8"
             elif path.startswith(prefix) and path.endswith(suffix):
-                body = feed.alert(path[len(prefix):-len(suffix)])
+                body = feed.alert(path[len(prefix) : -len(suffix)])
                 ctype = "application/cap+xml; charset=utf-8"
         if body is None:
             known = path == "/cap/feed.atom" or path.startswith(prefix)
-            status = "405 Method Not Allowed" if method not in ("GET", "HEAD") and known \
+            status = (
+                "405 Method Not Allowed"
+                if method not in ("GET", "HEAD") and known
                 else "404 Not Found"
+            )
             body, ctype = f"{status}: {path}\n".encode(), "text/plain; charset=utf-8"
         else:
             status = "200 OK"

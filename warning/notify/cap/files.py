@@ -27,15 +27,21 @@ def read_events(path: str | Path) -> list[WarningEvent]:
                 msg = f"{path}:{n}: {exc}"
                 raise ValueError(msg) from None
             if event.event not in EVENTS:
-                msg = f"{path}:{n}: expected event one of {', '.join(EVENTS)}; " \
-                      f"found {event.event!r}"
+                msg = (
+                    f"{path}:{n}: expected event one of {', '.join(EVENTS)}; found {event.event!r}"
+                )
                 raise ValueError(msg)
             events.append(event)
     return events
 
 
-def render_backtest(warnings_jsonl: str | Path, registry: Registry, out_dir: str | Path,
-                    settings: CapSettings | None = None, base_url: str = "") -> list[Path]:
+def render_backtest(
+    warnings_jsonl: str | Path,
+    registry: Registry,
+    out_dir: str | Path,
+    settings: CapSettings | None = None,
+    base_url: str = "",
+) -> list[Path]:
     """Write one CAP file per event and ``feed.atom`` as at the last event; return the paths."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)

@@ -37,8 +37,9 @@ def contains(polygon: tuple[tuple[float, float], ...], lat: float, lon: float) -
 
 
 def _number(value: object, bound: float) -> bool:
-    return (isinstance(value, int | float) and not isinstance(value, bool)
-            and -bound <= value <= bound)
+    return (
+        isinstance(value, int | float) and not isinstance(value, bool) and -bound <= value <= bound
+    )
 
 
 def _polygon(c: Checker, node: LineDict, where: str) -> tuple[tuple[float, float], ...]:
@@ -48,16 +49,29 @@ def _polygon(c: Checker, node: LineDict, where: str) -> tuple[tuple[float, float
         return ()
     points = []
     for i, point in enumerate(ring):
-        if (not isinstance(point, list) or len(point) != 2 or not _number(point[0], 90)
-                or not _number(point[1], 180)):
+        if (
+            not isinstance(point, list)
+            or len(point) != 2
+            or not _number(point[0], 90)
+            or not _number(point[1], 180)
+        ):
             found = repr(list(point)) if isinstance(point, list) else describe(point)
-            c.add(ring.item_lines[i], where, "polygon",
-                  f"expected point #{i + 1} as [lat, lon] in degrees, found {found}")
+            c.add(
+                ring.item_lines[i],
+                where,
+                "polygon",
+                f"expected point #{i + 1} as [lat, lon] in degrees, found {found}",
+            )
             return ()
         points.append((float(point[0]), float(point[1])))
     if points[0] != points[-1]:
-        c.expect(node, "polygon", where, "a closed ring (last point equal to the first)",
-                 f"{list(points[0])} ... {list(points[-1])}")
+        c.expect(
+            node,
+            "polygon",
+            where,
+            "a closed ring (last point equal to the first)",
+            f"{list(points[0])} ... {list(points[-1])}",
+        )
         return ()
     return tuple(points)
 
@@ -69,8 +83,12 @@ def load_regions(path: str | Path | None) -> dict[str, Region]:
     c = Checker(str(path))
     doc = load_yaml(path)
     if not isinstance(doc, LineDict) or not isinstance(doc.get("regions"), LineDict):
-        c.add(getattr(doc, "line", 1), "", "regions",
-              f"expected a mapping with a 'regions' mapping, found {describe(doc)}")
+        c.add(
+            getattr(doc, "line", 1),
+            "",
+            "regions",
+            f"expected a mapping with a 'regions' mapping, found {describe(doc)}",
+        )
         c.raise_if_any()
     regions: dict[str, Region] = {}
     for rid, item in doc["regions"].items():

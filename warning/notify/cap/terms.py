@@ -38,8 +38,9 @@ HAZARDS: dict[str, Hazard] = {
     # Area rules (rules/compound.yaml): the subject is an area, not a sensor.
     "flash_flood": Hazard("山洪", "Flash flood", ("Met", "Geo")),
     "integrated_risk": Hazard("综合风险", "Integrated risk", ("Met", "Geo", "Safety")),
-    "gas_leak_unit": Hazard("装置气体泄漏（多探头确认）", "Gas leak confirmed in a plant unit",
-                            ("Safety", "Env")),
+    "gas_leak_unit": Hazard(
+        "装置气体泄漏（多探头确认）", "Gas leak confirmed in a plant unit", ("Safety", "Env")
+    ),
     "area_silence": Hazard("区域监测中断", "Area monitoring silent", ("Infra",)),
 }
 
@@ -50,8 +51,12 @@ RESPONSE = {Level.BLUE: "IV", Level.YELLOW: "III", Level.ORANGE: "II", Level.RED
 
 #: CAP responseType per level while a warning is active; "Execute" means "carry out the
 #: response plan named in the instruction" (预案数字化).
-RESPONSE_TYPE = {Level.BLUE: "Monitor", Level.YELLOW: "Prepare", Level.ORANGE: "Execute",
-                 Level.RED: "Execute"}
+RESPONSE_TYPE = {
+    Level.BLUE: "Monitor",
+    Level.YELLOW: "Prepare",
+    Level.ORANGE: "Execute",
+    Level.RED: "Execute",
+}
 
 CERTAINTIES = ("Observed", "Likely", "Possible", "Unlikely", "Unknown")
 
@@ -78,8 +83,9 @@ def hazard(name: str) -> Hazard:
     return Hazard(words, words[0].upper() + words[1:], ("Other",))
 
 
-def headline_zh(event: str, hz: Hazard, level: Level | None, previous: Level | None,
-                place: str) -> str:
+def headline_zh(
+    event: str, hz: Hazard, level: Level | None, previous: Level | None, place: str
+) -> str:
     """Return the Chinese headline of a lifecycle event.
 
     >>> headline_zh("escalated", hazard("rainstorm"), Level.RED, Level.ORANGE, "吴兴区")
@@ -97,8 +103,9 @@ def headline_zh(event: str, hz: Hazard, level: Level | None, previous: Level | N
     return f"{place}发布{hz.zh}{LEVEL_ZH[level]}预警"
 
 
-def headline_en(event: str, hz: Hazard, level: Level | None, previous: Level | None,
-                place: str) -> str:
+def headline_en(
+    event: str, hz: Hazard, level: Level | None, previous: Level | None, place: str
+) -> str:
     """Return the English headline of a lifecycle event.
 
     >>> headline_en("raised", hazard("rainstorm"), Level.YELLOW, None, "Wuxing District")
