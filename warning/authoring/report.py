@@ -20,10 +20,10 @@ from typing import Any
 from warning.authoring.score import (
     INF,
     TABLE_HEADER,
-    Episode,
     Label,
     LabelOutcome,
     Score,
+    WarnedEpisode,
     episodes,
     table_rows,
 )
@@ -41,7 +41,7 @@ class Panel:
     subject: str
     start_ms: float
     end_ms: float
-    episodes: tuple[Episode, ...]
+    episodes: tuple[WarnedEpisode, ...]
     labels: tuple[Label, ...]
     verdict: str
     data_end_ms: float = INF  # an active episode's band stops here
@@ -118,7 +118,7 @@ def panels(
     return out
 
 
-def _verdict(ep: Episode, o: Any, tolerance_ms: int) -> str:
+def _verdict(ep: WarnedEpisode, o: Any, tolerance_ms: int) -> str:
     """What this episode did for a label it overlaps."""
     from warning.authoring.score import _first_cover
 

@@ -66,7 +66,7 @@ class Label:
 
 
 @dataclass(frozen=True)
-class Episode:
+class WarnedEpisode:
     """One warning episode: its level steps ``(ts_ms, level)`` and when it cleared."""
 
     warning_id: str
@@ -174,7 +174,7 @@ class Score:
     tolerance_ms: int
     rows: dict[str, dict[str, Row]]  # hazard -> row name ("all", "blue" ..) -> row
     outcomes: list[LabelOutcome]
-    false_alarms: list[Episode]
+    false_alarms: list[WarnedEpisode]
     unlabelled: dict[str, int]  # hazards with episodes but no labels -> episode count
 
     def to_dict(self) -> dict[str, Any]:
@@ -311,7 +311,7 @@ def read_events(path: Path) -> list[dict[str, Any]]:
     return [json.loads(x) for x in path.read_text(encoding="utf-8").splitlines() if x.strip()]
 
 
-def episodes(events: Iterable[Mapping[str, Any]]) -> list[Episode]:
+def episodes(events: Iterable[Mapping[str, Any]]) -> list[WarnedEpisode]:
     """Group warning events into episodes by ``warning_id``, in order of raising."""
     steps: dict[str, list[tuple[int, int]]] = {}
     meta: dict[str, Mapping[str, Any]] = {}
@@ -325,7 +325,7 @@ def episodes(events: Iterable[Mapping[str, Any]]) -> list[Episode]:
         meta.setdefault(wid, e)
         steps.setdefault(wid, []).append((ts, parse_level(e["level"])))
     out = [
-        Episode(
+        WarnedEpisode(
             wid,
             str(m["rule_id"]),
             str(m["hazard"]),
@@ -338,13 +338,13 @@ def episodes(events: Iterable[Mapping[str, Any]]) -> list[Episode]:
     return sorted(out, key=lambda ep: (ep.start, ep.warning_id))
 
 
-def _first_cover(eps: Iterable[Episode], level: int, lo: int, hi: int) -> int | None:
+def _first_cover(eps: Iterable[WarnedEpisode], level: int, lo: int, hi: int) -> int | None:
     """When the earliest stretch at >= level that overlaps [lo, hi] began; None if none."""
     starts = [a for ep in eps for a, b in ep.stretches(level) if a <= hi and b >= lo]
     return min(starts) if starts else None
 
 
-def _overlaps(ep: Episode, lo: int, hi: int) -> bool:
+def _overlaps(ep: WarnedEpisode, lo: int, hi: int) -> bool:
     return ep.start <= hi and ep.cleared >= lo
 
 
@@ -355,7 +355,7 @@ def score(
     eps = episodes(events)
     hazards = sorted({lb.hazard for lb in labels})
     rows: dict[str, dict[str, Row]] = {h: {name: Row() for name in ROWS} for h in hazards}
-    by_key: dict[tuple[str, str], list[Episode]] = {}
+    by_key: dict[tuple[str, str], list[WarnedEpisode]] = {}
     for ep in eps:
         by_key.setdefault((ep.hazard, ep.subject), []).append(ep)
     outcomes = []
