@@ -12,18 +12,16 @@ from __future__ import annotations
 import csv
 import json
 import math
-import os
-import pickle
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from warning.models import iso, read_latest, read_models, write_version
 from warning.records import IndicatorRecord, Reading
 
 #: Bump when ``feature_names`` or ``Featurizer.row`` change: older models are then refused.
@@ -184,34 +182,21 @@ def train(
     if not models:
         msg = f"expected at least {MIN_ROWS} complete readings of one {per}, found fewer"
         raise ValueError(msg)
-    folder.mkdir(parents=True, exist_ok=True)
-    number = 1 + max(
-        (int(p.name[1:]) for p in folder.glob("v*") if p.name[1:].isdigit()), default=0
-    )
-    path = folder / f"v{number}"
-    path.mkdir()
     stamps = [r["ts"] for r in readings]
-    meta = {
-        "version": number,
-        "feature_version": FEATURE_VERSION,
-        "per": per,
-        "start": _iso(min(stamps)),
-        "end": _iso(max(stamps)),
-        "rows": len(readings),
-        "sklearn": sklearn_version,
-        "groups": groups,
-    }
-    with (path / "models.pkl").open("wb") as f:
-        pickle.dump(models, f)
-    (path / "meta.json").write_text(json.dumps(meta, indent=2), encoding="utf-8")
-    tmp = folder / "LATEST.tmp"
-    tmp.write_text(path.name, encoding="utf-8")
-    os.replace(tmp, folder / "LATEST")  # readers never see a half-written name
+    number, path, meta = write_version(
+        folder,
+        {
+            "feature_version": FEATURE_VERSION,
+            "per": per,
+            "start": iso(min(stamps)),
+            "end": iso(max(stamps)),
+            "rows": len(readings),
+            "sklearn": sklearn_version,
+            "groups": groups,
+        },
+        models,
+    )
     return Version(path, number, groups, meta["start"], meta["end"], len(readings), per)
-
-
-def _iso(ms: int) -> str:
-    return datetime.fromtimestamp(ms / 1000, UTC).isoformat(timespec="seconds")
 
 
 @dataclass(frozen=True)
@@ -226,21 +211,7 @@ class Loaded:
 
 def load(folder: Path, kinds: Mapping[str, Iterable[str]]) -> Loaded:
     """Load the folder's LATEST version; refuse one built on other features than this code's."""
-    latest = folder / "LATEST"
-    if not latest.exists():
-        msg = (
-            f"{folder}: expected a model folder with LATEST (made by 'anomaly train'), "
-            f"found {sorted(p.name for p in folder.iterdir()) if folder.is_dir() else 'none'}"
-        )
-        raise ModelError(msg)
-    path = folder / latest.read_text(encoding="utf-8").strip()
-    meta = json.loads((path / "meta.json").read_text(encoding="utf-8"))
-    if meta.get("feature_version") != FEATURE_VERSION:
-        msg = (
-            f"{path}: expected feature version {FEATURE_VERSION}, found "
-            f"{meta.get('feature_version')!r}: retrain with this code"
-        )
-        raise ModelError(msg)
+    path, meta = read_latest(folder, "anomaly train", FEATURE_VERSION, ModelError)
     for group, g in meta["groups"].items():
         spec = kinds.get(g["kind"])
         if spec is None or not set(g["fields"]) <= set(spec):
@@ -257,9 +228,7 @@ def load(folder: Path, kinds: Mapping[str, Iterable[str]]) -> Loaded:
                 f"{g['features']}: retrain with this code"
             )
             raise ModelError(msg)
-    with (path / "models.pkl").open("rb") as f:
-        models = pickle.load(f)  # noqa: S301 - our own files, written by train()
-    return Loaded(meta["version"], meta["per"], meta["groups"], models)
+    return Loaded(meta["version"], meta["per"], meta["groups"], read_models(path))
 
 
 class ModelScorer:

@@ -11,19 +11,16 @@ does not beat persistence is flagged and not used (nor any longer horizon of tha
 
 from __future__ import annotations
 
-import json
 import math
-import os
-import pickle
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from warning.models import iso, read_latest, read_models, write_version
 from warning.nowcast.features import (
     FEATURE_VERSION,
     KEEP_MS,
@@ -165,7 +162,7 @@ def train(
             "upstream": list(st.upstream),
             "rain_gauges": list(st.rain_gauges),
             "rows": int(len(x)),
-            "held_out_from": _iso(int(cut)),
+            "held_out_from": iso(int(cut)),
             "skill": held_out,
             "horizons_used_h": use,
         }
@@ -175,33 +172,20 @@ def train(
             "station (reservoir or river with its links in the registry), found fewer"
         )
         raise NowcastError(msg)
-    folder.mkdir(parents=True, exist_ok=True)
-    number = 1 + max(
-        (int(p.name[1:]) for p in folder.glob("v*") if p.name[1:].isdigit()), default=0
-    )
-    path = folder / f"v{number}"
-    path.mkdir()
     stamps = [r["ts"] for r in readings]
-    meta = {
-        "version": number,
-        "feature_version": FEATURE_VERSION,
-        "start": _iso(min(stamps)),
-        "end": _iso(max(stamps)),
-        "sklearn": sklearn_version,
-        "horizons_h": list(HORIZONS_H),
-        "stations": per_station,
-    }
-    with (path / "models.pkl").open("wb") as f:
-        pickle.dump(models, f)
-    (path / "meta.json").write_text(json.dumps(meta, indent=2), encoding="utf-8")
-    tmp = folder / "LATEST.tmp"
-    tmp.write_text(path.name, encoding="utf-8")
-    os.replace(tmp, folder / "LATEST")
+    number, path, meta = write_version(
+        folder,
+        {
+            "feature_version": FEATURE_VERSION,
+            "start": iso(min(stamps)),
+            "end": iso(max(stamps)),
+            "sklearn": sklearn_version,
+            "horizons_h": list(HORIZONS_H),
+            "stations": per_station,
+        },
+        models,
+    )
     return Trained(number, path, meta)
-
-
-def _iso(ms: int) -> str:
-    return datetime.fromtimestamp(ms / 1000, UTC).isoformat(timespec="seconds")
 
 
 @dataclass(frozen=True)
@@ -215,21 +199,7 @@ class Loaded:
 
 def load(folder: Path, registry: Mapping[str, Mapping[str, Any]]) -> Loaded:
     """Load LATEST; refuse a model whose features differ from what the registry gives now."""
-    latest = folder / "LATEST"
-    if not latest.exists():
-        msg = (
-            f"{folder}: expected a model folder with LATEST (made by 'forecast train'), "
-            f"found {sorted(p.name for p in folder.iterdir()) if folder.is_dir() else 'none'}"
-        )
-        raise NowcastError(msg)
-    path = folder / latest.read_text(encoding="utf-8").strip()
-    meta = json.loads((path / "meta.json").read_text(encoding="utf-8"))
-    if meta.get("feature_version") != FEATURE_VERSION:
-        msg = (
-            f"{path}: expected feature version {FEATURE_VERSION}, found "
-            f"{meta.get('feature_version')!r}: retrain with this code"
-        )
-        raise NowcastError(msg)
+    path, meta = read_latest(folder, "forecast train", FEATURE_VERSION, NowcastError)
     now = stations(registry)
     for sid, spec in meta["stations"].items():
         expected = now[sid].feature_names if sid in now else None
@@ -239,9 +209,7 @@ def load(folder: Path, registry: Mapping[str, Mapping[str, Any]]) -> Loaded:
                 f"registry's links), found {spec['features']}: retrain"
             )
             raise NowcastError(msg)
-    with (path / "models.pkl").open("rb") as f:
-        models = pickle.load(f)  # noqa: S301 - our own files, written by train()
-    return Loaded(meta["version"], meta, models)
+    return Loaded(meta["version"], meta, read_models(path))
 
 
 class Nowcaster:
