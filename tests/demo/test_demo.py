@@ -28,7 +28,7 @@ def test_demo_shows_the_storm(broker, tmp_path):
         if "RED" in line and "ESCALATED" in line and "rainstorm" in line
     ]
     assert len(red) == 1 and "rg-aj-01" in red[0], text
-    assert "1008 readings received, 0 rejected" in text
+    assert "1080 readings received, 0 rejected" in text
     # Officers' phones: the gateway prints each message; anji's red warnings go to county duty.
     # (At this speed the storm passes within a few group intervals: fewer messages than at 900x.)
     sms = [line for line in text.splitlines() if "SMS → li_na" in line]

@@ -61,7 +61,7 @@ def test_reload_changes_a_threshold_and_keeps_state(tmp_path, broker):
         # Orange at 30 mm in 3 h instead of 50: the next reading (37 mm) escalates.
         rule_file.write_text(
             rule_file.read_text().replace(
-                'orange: "sum(rain_mm, 3h) >= 50"', 'orange: "sum(rain_mm, 3h) >= 30"'
+                'orange: "sum(rain_mm, 3h) >= 50 or', 'orange: "sum(rain_mm, 3h) >= 30 or'
             )
         )
         assert _post(port) == 200
