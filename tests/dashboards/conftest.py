@@ -3,32 +3,22 @@ a live pipeline scraped by a real Prometheus that evaluates the alert rules."""
 
 from __future__ import annotations
 
-import sys
 import time
 import uuid
 from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
 import yaml
 
-HERE = Path(__file__).parent
-# This folder's helpers (unique names), and the repository for ``import dashboards``: a
-# package there wins over this folder of the same name, which has no __init__.py.
-for folder in (HERE, HERE.parents[1]):
-    if str(folder) not in sys.path:
-        sys.path.append(str(folder))
-
-from dashboard_data import UNIFORM_VELOCITY, fill  # noqa: E402
-from dashboard_files import ROOT, load_boards  # noqa: E402
-
-from sensors_sim.generate import generate  # noqa: E402
-from sensors_sim.network import registry  # noqa: E402
-from sensors_sim.publish import publish  # noqa: E402
-from sensors_sim.scenario import load_scenario  # noqa: E402
-from tests.support.live_helpers import metric, start_pipeline, stop_pipeline, wait  # noqa: E402
-from tests.support.servers import Prometheus  # noqa: E402
-from warning.demo.broker import Broker, free_port, mosquitto_path  # noqa: E402
+from sensors_sim.generate import generate
+from sensors_sim.network import registry
+from sensors_sim.publish import publish
+from sensors_sim.scenario import load_scenario
+from tests.dashboards.dashboard_data import UNIFORM_VELOCITY, fill
+from tests.dashboards.dashboard_files import ROOT, load_boards
+from tests.support.live_helpers import metric, start_pipeline, stop_pipeline, wait
+from tests.support.servers import Prometheus
+from warning.demo.broker import Broker, free_port, mosquitto_path
 
 
 @pytest.fixture(scope="session")

@@ -8,8 +8,8 @@ import subprocess
 
 import pytest
 import yaml
-from dashboard_files import ROOT
 
+from tests.dashboards.dashboard_files import ROOT
 from warning.config import load_config
 
 PROMETHEUS_DIR = ROOT / "dashboards" / "prometheus"

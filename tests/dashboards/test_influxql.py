@@ -12,11 +12,11 @@ import os
 import shutil
 
 import pytest
-from dashboard_files import ROOT, load_boards
 
 from dashboards.interpolate import interpolate
 from dashboards.preview import Overview, render
 from dashboards.runner import InfluxQL, queries, resolve_variables, tag_values
+from tests.dashboards.dashboard_files import ROOT, load_boards
 
 BOARDS = load_boards()
 CASES = [

@@ -10,11 +10,11 @@ import itertools
 
 import pytest
 import yaml
-from dashboard_files import ROOT, load_boards
 
 from dashboards import generate
 from dashboards.interpolate import BUILTINS, references
 from dashboards.schema import validator
+from tests.dashboards.dashboard_files import ROOT, load_boards
 
 BOARDS = load_boards()
 #: The dashboard schemaVersion of the targeted Grafana (the published schema's default).

@@ -12,10 +12,10 @@ import math
 import re
 
 import pytest
-from dashboard_files import load_boards
 
 from dashboards.interpolate import interpolate
 from dashboards.runner import queries
+from tests.dashboards.dashboard_files import load_boards
 
 BOARD = load_boards()["pipeline-health"]
 CASES = [q for q in queries(BOARD) if q.datasource == "prometheus" and q.panel is not None]

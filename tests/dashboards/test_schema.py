@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 import yaml
-from dashboard_files import ROOT, load_boards
 
 from dashboards import schema
+from tests.dashboards.dashboard_files import ROOT, load_boards
 
 BOARDS = load_boards()
 
