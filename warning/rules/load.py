@@ -422,39 +422,8 @@ def _rule(node: LineDict, c: Checker, kinds: Mapping[str, Kind], index: int) -> 
         c.expect(node, "hazard", where, f"a hazard name of {ID_RULE}", hazard)
     kind_names, field_set = _kind_fields(node, where, c, kinds)
 
-    levels: list[tuple[Level, Condition]] = []
     raw_levels = node.get("levels")
-    if raw_levels is not None:
-        if not isinstance(raw_levels, LineDict) or not raw_levels:
-            c.expect(node, "levels", where, "a mapping of level to condition", raw_levels)
-        else:
-            for name, text in raw_levels.items():
-                key = f"levels.{name}"
-                if name not in LEVEL_NAMES:
-                    c.add(
-                        raw_levels.line_of(str(name)),
-                        where,
-                        key,
-                        f"expected a level among {', '.join(LEVEL_NAMES)}, found {name!r}",
-                    )
-                    continue
-                cond = _condition(
-                    text, field_set, raw_levels, key, where, c, raw_levels.line_of(str(name))
-                )
-                if cond is not None:
-                    levels.append((Level.parse(name), cond))
-            levels.sort(key=lambda lc: lc[0], reverse=True)
-            for i, (level, cond) in enumerate(levels):
-                higher = {h.colour: hc.node for h, hc in levels[:i]}
-                reason = unreachable_reason(cond.node, higher)
-                if reason:
-                    c.add(
-                        raw_levels.line_of(level.colour),
-                        where,
-                        f"levels.{level.colour}",
-                        f"expected a condition that can be the highest to hold, found one "
-                        f"that never is: {reason}",
-                    )
+    levels = _levels(raw_levels, node, where, c, field_set)
 
     clear = None
     if "clear" in node:
@@ -464,44 +433,12 @@ def _rule(node: LineDict, c: Checker, kinds: Mapping[str, Kind], index: int) -> 
     if raw_levels is None and "no_data" not in node:
         c.add(node.line, where, "levels", "expected levels, no_data or both, found neither")
 
-    values: list[tuple[str, Compiled]] = []
-    trees: dict[str, Node] = {}
-    labels: dict[str, Texts] = {}
-    units: dict[str, Texts] = {}
     looked_at: list[Node] = [cond.node for _, cond in levels] + ([clear.node] if clear else [])
-    named = _named_values(node, where, c, field_set)
-    if named is not None:
-        for name, tree, label, unit in named:
-            values.append((name, compile_node(tree)))
-            trees[name] = tree
-            labels[name], units[name] = label, unit
-            looked_at.append(tree)
-    else:
-        for _, cond in levels:
-            for sub in walk(cond.node):
-                if isinstance(sub, Window | Field | Indicator | Ahead):
-                    name = value_name(sub)
-                    if name not in trees:
-                        trees[name] = sub
-                        values.append((name, compile_node(sub)))
-    names = set(trees)
+    values, trees, labels, units = _values(node, where, c, field_set, levels)
+    looked_at.extend(trees[name] for name in labels)  # the named values' own expressions
     decisive = {level: decisive_of(cond.node, trees) for level, cond in levels}
-
-    messages: dict[Level, dict[str, Template]] = {}
-    for only, texts in per_level(node, "message", where, c).items():
-        for lang, text in texts.items():
-            try:
-                template = Template.parse(text, field_set, names)
-            except ExprError as exc:
-                c.add(node.line_of("message"), where, "message", str(exc))
-                continue
-            for lv in [only] if only is not None else list(Level):
-                messages.setdefault(lv, {})[lang] = template
-            looked_at.extend(template.nodes)
-    instructions: dict[Level, Texts] = {}
-    for only, texts in per_level(node, "instruction", where, c).items():
-        for lv in [only] if only is not None else list(Level):
-            instructions.setdefault(lv, {}).update(texts)
+    messages, instructions = _texts(node, where, c, field_set, set(trees))
+    looked_at.extend(n for by_lang in messages.values() for t in by_lang.values() for n in t.nodes)
 
     horizons: dict[str, int] = {}
     for tree in looked_at:
@@ -534,6 +471,94 @@ def _rule(node: LineDict, c: Checker, kinds: Mapping[str, Kind], index: int) -> 
         line=node.line,
         horizons=horizons,
     )
+
+
+def _levels(
+    raw_levels: Any, node: LineDict, where: str, c: Checker, field_set: frozenset[str] | None
+) -> list[tuple[Level, Condition]]:
+    """The level conditions, highest first; each must be able to be the highest to hold."""
+    levels: list[tuple[Level, Condition]] = []
+    if raw_levels is None:
+        return levels
+    if not isinstance(raw_levels, LineDict) or not raw_levels:
+        c.expect(node, "levels", where, "a mapping of level to condition", raw_levels)
+        return levels
+    for name, text in raw_levels.items():
+        key = f"levels.{name}"
+        if name not in LEVEL_NAMES:
+            c.add(
+                raw_levels.line_of(str(name)),
+                where,
+                key,
+                f"expected a level among {', '.join(LEVEL_NAMES)}, found {name!r}",
+            )
+            continue
+        cond = _condition(text, field_set, raw_levels, key, where, c, raw_levels.line_of(str(name)))
+        if cond is not None:
+            levels.append((Level.parse(name), cond))
+    levels.sort(key=lambda lc: lc[0], reverse=True)
+    for i, (level, cond) in enumerate(levels):
+        higher = {h.colour: hc.node for h, hc in levels[:i]}
+        reason = unreachable_reason(cond.node, higher)
+        if reason:
+            c.add(
+                raw_levels.line_of(level.colour),
+                where,
+                f"levels.{level.colour}",
+                f"expected a condition that can be the highest to hold, found one "
+                f"that never is: {reason}",
+            )
+    return levels
+
+
+def _values(
+    node: LineDict,
+    where: str,
+    c: Checker,
+    field_set: frozenset[str] | None,
+    levels: list[tuple[Level, Condition]],
+) -> tuple[list[tuple[str, Compiled]], dict[str, Node], dict[str, Texts], dict[str, Texts]]:
+    """The values an event carries: the named ones (labels, units), else the conditions' terms."""
+    values: list[tuple[str, Compiled]] = []
+    trees: dict[str, Node] = {}
+    labels: dict[str, Texts] = {}
+    units: dict[str, Texts] = {}
+    named = _named_values(node, where, c, field_set)
+    if named is not None:
+        for name, tree, label, unit in named:
+            values.append((name, compile_node(tree)))
+            trees[name] = tree
+            labels[name], units[name] = label, unit
+        return values, trees, labels, units
+    for _, cond in levels:
+        for sub in walk(cond.node):
+            if isinstance(sub, Window | Field | Indicator | Ahead):
+                name = value_name(sub)
+                if name not in trees:
+                    trees[name] = sub
+                    values.append((name, compile_node(sub)))
+    return values, trees, labels, units
+
+
+def _texts(
+    node: LineDict, where: str, c: Checker, field_set: frozenset[str] | None, names: set[str]
+) -> tuple[dict[Level, dict[str, Template]], dict[Level, Texts]]:
+    """Messages (templates) and instructions, per level and language."""
+    messages: dict[Level, dict[str, Template]] = {}
+    for only, texts in per_level(node, "message", where, c).items():
+        for lang, text in texts.items():
+            try:
+                template = Template.parse(text, field_set, names)
+            except ExprError as exc:
+                c.add(node.line_of("message"), where, "message", str(exc))
+                continue
+            for lv in [only] if only is not None else list(Level):
+                messages.setdefault(lv, {})[lang] = template
+    instructions: dict[Level, Texts] = {}
+    for only, texts in per_level(node, "instruction", where, c).items():
+        for lv in [only] if only is not None else list(Level):
+            instructions.setdefault(lv, {}).update(texts)
+    return messages, instructions
 
 
 def _no_data(node: LineDict, where: str, c: Checker, hazard: Any) -> NoData | None:
