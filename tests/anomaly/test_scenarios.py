@@ -15,6 +15,9 @@ from sensors_sim.labels import labels
 from sensors_sim.scenario import Scenario, load_scenario, parse_scenario
 from tests.sensors_sim.pipeline import backtest
 
+# Whole scenarios through the whole dataflow (and model training): the slow end of the suite.
+pytestmark = pytest.mark.integration
+
 #: The longest delay after a labelled onset at which each fault must be named.
 #: spike: confirmed when the next reading is back near the median (one report, 5 min);
 #: dropout: at once when every field reads zero; clock_skew: on the first skewed reading,

@@ -18,6 +18,9 @@ from warning.cli import app
 from warning.nowcast.features import History, Station, features_at
 from warning.nowcast.model import NowcastError, load, train
 
+# Whole scenarios through the whole dataflow (and model training): the slow end of the suite.
+pytestmark = pytest.mark.integration
+
 H = 3_600_000
 T0 = 1_783_180_800_000  # 2026-07-05T00:00+08:00
 

@@ -12,6 +12,9 @@ from sensors_sim.labels import LEVELS, labels
 from sensors_sim.scenario import load_scenario
 from tests.sensors_sim.pipeline import backtest
 
+# Whole scenarios through the whole dataflow (and model training): the slow end of the suite.
+pytestmark = pytest.mark.integration
+
 #: Which shipped rules answer each labelled criterion (a label's "what").
 RULES_FOR = {
     "rainstorm": {"rainstorm"},
