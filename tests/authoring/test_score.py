@@ -7,7 +7,6 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
-import yaml
 from typer.testing import CliRunner
 
 from tests.support import storm
@@ -368,27 +367,8 @@ STORM_LABELS = [
 
 
 def test_backtest_with_labels_writes_summary_and_table(tmp_path):
-    (tmp_path / "sensors.yaml").write_text(yaml.safe_dump(storm.REGISTRY))
-    storm.write_jsonl(tmp_path / "in.jsonl", storm.readings())
-    storm.write_jsonl(tmp_path / "labels.jsonl", STORM_LABELS)
-    result = CliRunner().invoke(
-        app,
-        [
-            "backtest",
-            "--rules",
-            str(ROOT / "rules"),
-            "--sensors",
-            str(tmp_path / "sensors.yaml"),
-            "--input",
-            str(tmp_path / "in.jsonl"),
-            "--output",
-            str(tmp_path / "out.jsonl"),
-            "--no-progress",
-            "--labels",
-            str(tmp_path / "labels.jsonl"),
-            "--summary",
-            str(tmp_path / "summary.json"),
-        ],
+    result = storm.labelled_backtest(
+        tmp_path, STORM_LABELS, "--summary", str(tmp_path / "summary.json")
     )
     assert result.exit_code == 0, result.output
     summary = json.loads((tmp_path / "summary.json").read_text())
@@ -455,28 +435,7 @@ def test_backtest_report_is_one_html_file_with_a_plot_per_episode(tmp_path):
     import base64
     import re
 
-    (tmp_path / "sensors.yaml").write_text(yaml.safe_dump(storm.REGISTRY))
-    storm.write_jsonl(tmp_path / "in.jsonl", storm.readings())
-    storm.write_jsonl(tmp_path / "labels.jsonl", STORM_LABELS)
-    result = CliRunner().invoke(
-        app,
-        [
-            "backtest",
-            "--rules",
-            str(ROOT / "rules"),
-            "--sensors",
-            str(tmp_path / "sensors.yaml"),
-            "--input",
-            str(tmp_path / "in.jsonl"),
-            "--output",
-            str(tmp_path / "out.jsonl"),
-            "--no-progress",
-            "--labels",
-            str(tmp_path / "labels.jsonl"),
-            "--report",
-            str(tmp_path / "r.html"),
-        ],
-    )
+    result = storm.labelled_backtest(tmp_path, STORM_LABELS, "--report", str(tmp_path / "r.html"))
     assert result.exit_code == 0, result.output
     page = (tmp_path / "r.html").read_text()
     images = re.findall(r"src='data:image/png;base64,([A-Za-z0-9+/=]+)'", page)
@@ -507,33 +466,17 @@ def test_report_panels_say_what_each_episode_did(tmp_path):
 
 
 def test_backtest_shows_the_lead_gained_over_a_baseline_rule_set(tmp_path):
-    (tmp_path / "sensors.yaml").write_text(yaml.safe_dump(storm.REGISTRY))
-    storm.write_jsonl(tmp_path / "in.jsonl", storm.readings())
-    storm.write_jsonl(tmp_path / "labels.jsonl", STORM_LABELS)
     # the baseline warns on 3 h sums only, from orange up
     (tmp_path / "late.yaml").write_text(
         "rules:\n  - id: rainstorm\n    hazard: rainstorm\n    for_kind: rainfall\n"
         '    levels:\n      red: "sum(rain_mm, 3h) >= 100"\n'
         '      orange: "sum(rain_mm, 3h) >= 50"\n'
     )
-    result = CliRunner().invoke(
-        app,
-        [
-            "backtest",
-            "--rules",
-            str(ROOT / "rules"),
-            "--sensors",
-            str(tmp_path / "sensors.yaml"),
-            "--input",
-            str(tmp_path / "in.jsonl"),
-            "--output",
-            str(tmp_path / "out.jsonl"),
-            "--no-progress",
-            "--labels",
-            str(tmp_path / "labels.jsonl"),
-            "--baseline-rules",
-            str(tmp_path / "late.yaml"),
-        ],
+    result = storm.labelled_backtest(
+        tmp_path,
+        STORM_LABELS,
+        "--baseline-rules",
+        str(tmp_path / "late.yaml"),
         env={"COLUMNS": "200"},
     )
     assert result.exit_code == 0, result.output

@@ -6,13 +6,10 @@ import json
 from pathlib import Path
 
 import pytest
-import yaml
-from typer.testing import CliRunner
 
 from tests.support import storm
 from warning.authoring.score import Label, score
 from warning.authoring.score_rates import YEAR_MS, false_alarm_rates, sensor_spans, sensor_years
-from warning.cli import app
 from warning.kinds import kinds_from_config
 from warning.records import Reading
 from warning.rules.load import load_rules
@@ -83,40 +80,15 @@ def test_rates_divide_each_rows_false_alarms_by_the_hazards_sensor_years():
 
 
 def test_backtest_summary_and_table_have_false_alarms_per_sensor_year(tmp_path):
-    (tmp_path / "sensors.yaml").write_text(yaml.safe_dump(storm.REGISTRY))
-    storm.write_jsonl(tmp_path / "in.jsonl", storm.readings())
     # A rainstorm label on rg-3 that nothing warns: its quiet day is no false alarm either.
-    storm.write_jsonl(
-        tmp_path / "labels.jsonl",
-        [
-            {
-                "subject": "rg-3",
-                "hazard": "rainstorm",
-                "onset": "2026-07-05T07:00:00+08:00",
-                "end": "2026-07-05T10:00:00+08:00",
-                "level": "yellow",
-            }
-        ],
-    )
-    result = CliRunner().invoke(
-        app,
-        [
-            "backtest",
-            "--rules",
-            str(ROOT / "rules"),
-            "--sensors",
-            str(tmp_path / "sensors.yaml"),
-            "--input",
-            str(tmp_path / "in.jsonl"),
-            "--output",
-            str(tmp_path / "out.jsonl"),
-            "--no-progress",
-            "--labels",
-            str(tmp_path / "labels.jsonl"),
-            "--summary",
-            str(tmp_path / "summary.json"),
-        ],
-    )
+    label = {
+        "subject": "rg-3",
+        "hazard": "rainstorm",
+        "onset": "2026-07-05T07:00:00+08:00",
+        "end": "2026-07-05T10:00:00+08:00",
+        "level": "yellow",
+    }
+    result = storm.labelled_backtest(tmp_path, [label], "--summary", str(tmp_path / "summary.json"))
     assert result.exit_code == 0, result.output
     rates = json.loads((tmp_path / "summary.json").read_text())["false_alarms_per_sensor_year"]
     # rg-1 and rg-3 report from 00:00 to 15:55 (rg-2 never): 2 x 955 min of rainstorm watch.

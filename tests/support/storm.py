@@ -126,3 +126,38 @@ def with_quiet_gauges(n: int, storm: list[dict]) -> tuple[dict, list[dict]]:
 
 def write_jsonl(path, rows) -> None:
     path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+
+
+def labelled_backtest(tmp_path, labels: list[dict], *extra: str, env: dict | None = None):
+    """Run ``hazard-warning backtest`` on the storm with these labels through the CLI.
+
+    The storm's registry, readings and labels are written to ``tmp_path``; the output goes to
+    ``tmp_path/out.jsonl``. ``extra`` adds options (``--summary F``, ``--report F`` ...).
+    """
+    from pathlib import Path
+
+    import yaml
+    from typer.testing import CliRunner
+
+    from warning.cli import app
+
+    (tmp_path / "sensors.yaml").write_text(yaml.safe_dump(REGISTRY))
+    write_jsonl(tmp_path / "in.jsonl", readings())
+    write_jsonl(tmp_path / "labels.jsonl", labels)
+    rules = Path(__file__).parents[2] / "rules"
+    args = [
+        "backtest",
+        "--rules",
+        str(rules),
+        "--sensors",
+        str(tmp_path / "sensors.yaml"),
+        "--input",
+        str(tmp_path / "in.jsonl"),
+        "--output",
+        str(tmp_path / "out.jsonl"),
+        "--no-progress",
+        "--labels",
+        str(tmp_path / "labels.jsonl"),
+        *extra,
+    ]
+    return CliRunner().invoke(app, args, env=env)
