@@ -117,16 +117,16 @@ def _style(color: Any, size: Any, opacity: float, **extra: Any) -> dict[str, Any
     }
 
 
-def geomap() -> geomap_panel.Panel:
-    """Sensors on a map: all in grey, those with warnings coloured by their worst level.
-
-    The view fits all layers: the schema types the view's lat/lon as integers, so the
-    registry's centre cannot be given.
-    """
-    markers = _style(
+def _level_markers(
+    icon: str, size: tuple[int, int, int], opacity: float, font: tuple[int, int]
+) -> dict[str, Any]:
+    """Markers coloured by ``level_code`` and labelled with the subject (sensors, areas)."""
+    fixed, low, high = size
+    font_size, offset = font
+    return _style(
         cb.ColorDimensionConfig().field("level_code").fixed("dark-green"),
-        cb.ScaleDimensionConfig().fixed(12).min(8).max(18),
-        0.9,
+        cb.ScaleDimensionConfig().fixed(fixed).min(low).max(high),
+        opacity,
         rotation=cb.ScalarDimensionConfig()
         .fixed(0)
         .min(-360)
@@ -134,15 +134,24 @@ def geomap() -> geomap_panel.Panel:
         .mode(cm.ScalarDimensionMode.MOD),
         symbol=cb.ResourceDimensionConfig()
         .mode(cm.ResourceDimensionMode.FIXED)
-        .fixed("img/icons/marker/circle.svg"),
+        .fixed(f"img/icons/marker/{icon}.svg"),
         text=cb.TextDimensionConfig().mode(cm.TextDimensionMode.FIELD).field("subject").fixed(""),
         textConfig={
-            "fontSize": 11,
-            "offsetY": -14,
+            "fontSize": font_size,
+            "offsetY": offset,
             "textAlign": "center",
             "textBaseline": "bottom",
         },
     )
+
+
+def geomap() -> geomap_panel.Panel:
+    """Sensors on a map: all in grey, those with warnings coloured by their worst level.
+
+    The view fits all layers: the schema types the view's lat/lon as integers, so the
+    registry's centre cannot be given.
+    """
+    markers = _level_markers("circle", size=(12, 8, 18), opacity=0.9, font=(11, -14))
     everything = _style(
         cb.ColorDimensionConfig().fixed("#8e8e8e"),
         cb.ScaleDimensionConfig().fixed(5).min(2).max(15),
@@ -153,26 +162,7 @@ def geomap() -> geomap_panel.Panel:
         cb.ScaleDimensionConfig().fixed(1).min(1).max(4),
         0.1,
     )
-    area_markers = _style(
-        cb.ColorDimensionConfig().field("level_code").fixed("dark-green"),
-        cb.ScaleDimensionConfig().fixed(16).min(10).max(24),
-        0.8,
-        rotation=cb.ScalarDimensionConfig()
-        .fixed(0)
-        .min(-360)
-        .max(360)
-        .mode(cm.ScalarDimensionMode.MOD),
-        symbol=cb.ResourceDimensionConfig()
-        .mode(cm.ResourceDimensionMode.FIXED)
-        .fixed("img/icons/marker/square.svg"),
-        text=cb.TextDimensionConfig().mode(cm.TextDimensionMode.FIELD).field("subject").fixed(""),
-        textConfig={
-            "fontSize": 12,
-            "offsetY": -16,
-            "textAlign": "center",
-            "textBaseline": "bottom",
-        },
-    )
+    area_markers = _level_markers("square", size=(16, 10, 24), opacity=0.8, font=(12, -16))
     p = (
         geomap_panel.Panel()
         .title("Sensors by worst active warning level")
