@@ -141,21 +141,27 @@ def backtest(checkout: Path, rows: list[dict], confirm: str | None, work: Path) 
 
 
 def genuine(events: Iterable[dict]) -> list[dict]:
-    """Return the warnings proper: every event with a level that is not a sensor fault."""
-    return [e for e in events if e["hazard"] != "sensor_fault" and e["event"] != "cleared"]
+    """Return the warnings proper: events with a level, not sensor faults, not confirmations."""
+    return [
+        e
+        for e in events
+        if e["hazard"] != "sensor_fault" and e["event"] not in ("cleared", "confirmed")
+    ]
 
 
 def storm_row(events: list[dict]) -> str:
-    """Return one table row: Possible / genuine warnings, and among orange and red."""
+    """Return one table row: Possible / genuine warnings, how many a confirmation took back."""
     warned = genuine(events)
     possible = [e for e in warned if e["certainty"] == "Possible"]
+    confirmed = {e["warning_id"] for e in events if e["event"] == "confirmed"}
+    later = sum(e["warning_id"] in confirmed for e in possible)
     grave = [e for e in warned if e.get("level") in GRAVE]
     faults = [e for e in events if e["hazard"] == "sensor_fault" and e["event"] == "raised"]
     by = Counter(f"{e['hazard']} {e['level']}" for e in possible)
     which = ", ".join(f"{n} {k}" for k, n in sorted(by.items())) or "-"
     return (
         f"{len(possible)} / {len(warned)} ({100 * len(possible) / max(len(warned), 1):.1f} %) "
-        f"| {sum(e['certainty'] == 'Possible' for e in grave)} / {len(grave)} "
+        f"| {later} | {sum(e['certainty'] == 'Possible' for e in grave)} / {len(grave)} "
         f"| {len(faults)} | {which}"
     )
 
@@ -197,10 +203,10 @@ def main(argv: list[str] | None = None) -> None:
                 rows = window(lines, start, end)
                 print(f"\n{name} ({start}..{end}), {len(rows)} readings of {len(GAUGES)} gauges")
                 print(
-                    "| checkout | confirm | rain | Possible / genuine | Possible / orange+red "
-                    "| sensor faults raised | Possible warnings |"
+                    "| checkout | confirm | rain | Possible / genuine | of which confirmed later "
+                    "| Possible / orange+red | sensor faults raised | Possible warnings |"
                 )
-                print("|---|---|---|---|---|---|---|")
+                print("|---|---|---|---|---|---|---|---|")
                 for label, c in runs:
                     for mode in modes(c):
                         for factor in (1.0, 4.0):

@@ -121,6 +121,10 @@ def test_a_lone_spike_on_a_dry_afternoon_goes_out_possible_with_its_fault(
     assert all(e["certainty"] == "Possible" for e in grave)
     assert all("not corroborated by neighbours (muk-mlp rain_mm 0" in e["message"] for e in grave)
     assert len(fault) == 1 and fault[0]["subject"] == "muk-mvd"
+    # The county's integrated risk stands on those two alone: Possible too, saying why.
+    county = [e for e in first if e["hazard"] == "integrated_risk"]
+    assert [(e["level"], e["certainty"]) for e in county] == [("red", "Possible")]
+    assert "rests on warnings marked Possible (muk-mvd landslide red" in county[0]["message"]
     # The fault goes out with its warnings: next to them in the output, stamped with the spike
     # (route) or with the next reading that showed it (wait: the warnings were held until then).
     at = [events.index(e) for e in grave]
