@@ -150,20 +150,28 @@ def genuine(events: Iterable[dict]) -> list[dict]:
 
 
 def storm_row(events: list[dict]) -> str:
-    """Return one table row: Possible / genuine warnings, how many a confirmation took back."""
+    """Return one table row: the gauges' warnings, then the area (county) warnings on them."""
     warned = genuine(events)
-    possible = [e for e in warned if e["certainty"] == "Possible"]
+    gauge = [e for e in warned if e["subject"] in GAUGES]
+    area = [e for e in warned if e["subject"] not in GAUGES]
+    possible = [e for e in gauge if e["certainty"] == "Possible"]
     confirmed = {e["warning_id"] for e in events if e["event"] == "confirmed"}
     later = sum(e["warning_id"] in confirmed for e in possible)
-    grave = [e for e in warned if e.get("level") in GRAVE]
+    grave = [e for e in gauge if e.get("level") in GRAVE]
     faults = [e for e in events if e["hazard"] == "sensor_fault" and e["event"] == "raised"]
     by = Counter(f"{e['hazard']} {e['level']}" for e in possible)
     which = ", ".join(f"{n} {k}" for k, n in sorted(by.items())) or "-"
     return (
-        f"{len(possible)} / {len(warned)} ({100 * len(possible) / max(len(warned), 1):.1f} %) "
-        f"| {later} | {sum(e['certainty'] == 'Possible' for e in grave)} / {len(grave)} "
+        f"{share(possible, gauge)} | {later} "
+        f"| {sum(e['certainty'] == 'Possible' for e in grave)} / {len(grave)} "
+        f"| {share([e for e in area if e['certainty'] == 'Possible'], area)} "
         f"| {len(faults)} | {which}"
     )
+
+
+def share(part: list, whole: list) -> str:
+    """Return "n / N (x %)"."""
+    return f"{len(part)} / {len(whole)} ({100 * len(part) / max(len(whole), 1):.1f} %)"
 
 
 def spike_lines(events: list[dict]) -> list[str]:
@@ -203,10 +211,12 @@ def main(argv: list[str] | None = None) -> None:
                 rows = window(lines, start, end)
                 print(f"\n{name} ({start}..{end}), {len(rows)} readings of {len(GAUGES)} gauges")
                 print(
-                    "| checkout | confirm | rain | Possible / genuine | of which confirmed later "
-                    "| Possible / orange+red | sensor faults raised | Possible warnings |"
+                    "| checkout | confirm | rain | gauge warnings Possible / all "
+                    "| of those confirmed later | Possible / orange+red "
+                    "| county warnings Possible / all | sensor faults raised "
+                    "| the gauges' Possible warnings |"
                 )
-                print("|---|---|---|---|---|---|---|---|")
+                print("|---|---|---|---|---|---|---|---|---|")
                 for label, c in runs:
                     for mode in modes(c):
                         for factor in (1.0, 4.0):

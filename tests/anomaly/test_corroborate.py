@@ -5,6 +5,7 @@ Run with ``-s`` to see the share of genuine warnings marked Possible.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -221,3 +222,37 @@ def test_route_confirms_a_warning_when_a_neighbour_reports_the_same_rain(tmp_pat
     assert _minutes(confirmed[0]["ts"]) == _minutes(first["ts"])
     fault = [(e["event"], e["ts"]) for e in mine if e["rule_id"] == "sensor_fault_spike"]
     assert fault == [("raised", first["ts"]), ("cleared", first["ts"])]  # taken back at once
+
+
+SHOWER = f"""
+name: shower
+description: one short shower over both Wuxing gauges, the same report at each.
+network: huzhou
+start: "2026-07-05T12:00:00+08:00"
+duration: 4h
+interval: 5m
+seed: 20260705
+events:
+  - {{type: rain, sensors: [rg-wx-01], profile: &shower [[0m, 0], [116m, 0], [117m, 180],
+     [120m, 180], [121m, 0], [240m, 0]]}}
+  - {{type: rain, sensors: [rg-wx-02], profile: *shower, scale: 0.9}}
+{QUIET}"""
+
+
+@pytest.mark.parametrize("confirm", ["route", "wait"])
+def test_a_neighbour_reading_just_after_forgives_a_spike_candidate(
+    tmp_path: Path, confirm: str
+) -> None:
+    """One report of rain at both gauges: the neighbour's arrives second; no spike is named."""
+    result = backtest(parse_scenario(SHOWER), tmp_path, Pipeline(confirm=confirm))
+    rows = [json.loads(x) for x in (tmp_path / "shower.jsonl").read_text().splitlines()]
+    wet = [
+        (r["ts"], r["sensor_id"], r["values"]["rain_mm"])
+        for r in rows
+        if r["values"].get("rain_mm")
+    ]
+    # 14:00: rg-wx-01 12.9 mm (a spike candidate) then rg-wx-02 6.1 mm; 14:05 both fall back.
+    (t1, first, mm), (t2, second, _) = wet[:2]
+    assert (first, second) == ("rg-wx-01", "rg-wx-02") and t1 == t2 and mm >= 10
+    assert len(wet) == 4 and all(v < 2 for _, _, v in wet[2:])
+    assert [e for e in result.events if e["hazard"] == "sensor_fault"] == []

@@ -357,10 +357,41 @@ class Evaluator:
         )
         return out
 
+    def _forgive_pending(self, state: SensorState, p: Peer) -> None:
+        """Drop a spike candidate not yet named that a neighbour's later reading corroborates.
+
+        A neighbour's reading of the same time often arrives just after the sensor's own: the
+        candidate is then a real event, and the next reading must not name it a spike.
+        """
+        assert self.monitor is not None and state.health is not None
+        if state.watermark is None:
+            return
+        attrs = self.registry.get(p.sensor_id) or {}
+        kind = str(attrs.get("kind", p.reading.kind))
+        for name, w in state.health.fields.items():
+            if w.pending_spike is None or any(h.field == name for h in state.held):
+                continue  # a held or routed warning's candidate is judged with its warning
+            st = w.robust.stats()
+            median = st[0] if st is not None else 0.0
+            who, _ = support(
+                state.peers,
+                kind,
+                name,
+                w.pending_spike,
+                median,
+                state.watermark,
+                self.monitor.settings,
+            )
+            if who is not None:
+                self.monitor.forgive_spike(state.health, name)
+
     def peer(self, state: SensorState, p: Peer) -> Outcome:
         """Take a neighbour's reading: it may confirm a held warning, or show it overdue."""
         remember(state.peers, p.reading)
-        if not state.held or self.monitor is None or state.health is None:
+        if self.monitor is None or state.health is None:
+            return Outcome(None, None, ())
+        self._forgive_pending(state, p)
+        if not state.held:
             return Outcome(None, None, ())
         out: list[WarningEvent] = []
         keep: list[Held] = []
