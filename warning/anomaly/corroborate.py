@@ -47,7 +47,7 @@ class PeerSeen:
 
 @dataclass
 class Held:
-    """A warning event held for one report interval until the reading is confirmed or not."""
+    """A warning event awaiting confirmation: held one report interval, or routed as Possible."""
 
     event: WarningEvent
     why: str
@@ -57,6 +57,9 @@ class Held:
     ts: int
     deadline: int
     kind: str
+    #: Sent at once as Possible ("route"), not held: a neighbour's or the next reading's
+    #: confirmation then goes out as a ``confirmed`` event.
+    routed: bool = False
 
 
 def peer_map(sensors: Mapping[str, Mapping[str, Any]]) -> dict[str, tuple[str, ...]]:

@@ -27,7 +27,7 @@ from bytewax.operators import StatefulLogic
 from warning.anomaly.faults import HAZARD as FAULT_HAZARD
 from warning.lang import DEFAULT, LANGUAGES, pick
 from warning.pipeline import lifecycle
-from warning.pipeline.evaluate import CLEARED
+from warning.pipeline.evaluate import CLEARED, possible
 from warning.records import Level, Reading, Tick, WarningEvent, parse_duration_ms
 from warning.registry import Registry, place_name, region_name
 from warning.rules.area_load import AreaInput, AreaRule
@@ -86,6 +86,7 @@ class AreaMark:
     level: Level | None
     ts: int
     received_at: float = 0.0
+    certainty: str = "Observed"
 
 
 class AreaSampler:
@@ -194,7 +195,16 @@ class AreaSampler:
                 continue
             for area in self.areas_of(e.subject, e.region):
                 out.append(
-                    AreaMark(area, e.rule_id, e.hazard, e.subject, e.level, e.ts, e.received_at)
+                    AreaMark(
+                        area,
+                        e.rule_id,
+                        e.hazard,
+                        e.subject,
+                        e.level,
+                        e.ts,
+                        e.received_at,
+                        e.certainty,
+                    )
                 )
         return tuple(out)
 
@@ -214,6 +224,8 @@ class AreaState:
     sensors: dict[str, tuple[str, int, dict[str, Any]]] = field(default_factory=dict)
     heard: dict[str, int] = field(default_factory=dict)  # kind -> newest reading time
     warnings: dict[tuple[str, str], tuple[str, Level]] = field(default_factory=dict)
+    #: The active warnings of ``warnings`` whose latest event was ``Possible`` (suspect data).
+    possible: set[tuple[str, str]] = field(default_factory=set)
     episodes: dict[str, lifecycle.Episode] = field(default_factory=dict)
     late: int = 0  # items that came after their time was evaluated
     received_at: float = 0.0  # newest arrival behind the items, for the delay metric only
@@ -313,18 +325,28 @@ class AreaWatch:
             state.heard[item.kind] = max(item.ts, state.heard.get(item.kind, item.ts))
         elif item.level is None:
             state.warnings.pop((item.rule_id, item.subject), None)
+            state.possible.discard((item.rule_id, item.subject))
         else:
             state.warnings[(item.rule_id, item.subject)] = (item.hazard, item.level)
+            if item.certainty == "Possible":
+                state.possible.add((item.rule_id, item.subject))
+            else:
+                state.possible.discard((item.rule_id, item.subject))
 
-    def view(self, state: AreaState, rule: AreaRule, now: int) -> AreaView:
-        """Return what a rule sees at ``now``: fresh sensors of its kinds, active warnings."""
+    def view(self, state: AreaState, rule: AreaRule, now: int, observed: bool = False) -> AreaView:
+        """Return what a rule sees at ``now``: fresh sensors of its kinds, active warnings.
+
+        ``observed`` leaves out the warnings marked Possible.
+        """
         fresh = {
             sid: (kind, vals)
             for sid, (kind, ts, vals) in state.sensors.items()
             if kind in rule.kinds and now - ts <= rule.fresh_ms
         }
         warned: dict[tuple[str, str], Level] = {}
-        for (_, subject), (hazard, level) in state.warnings.items():
+        for (rule_id, subject), (hazard, level) in state.warnings.items():
+            if observed and (rule_id, subject) in state.possible:
+                continue
             key = (hazard, subject)
             warned[key] = max(level, warned.get(key, level))
         return AreaView(fresh, warned, rule.kinds_of(), rule.kinds)
@@ -344,12 +366,7 @@ class AreaWatch:
             view = self.view(state, rule, now)
             self.last_view[(area, rule.id)] = (now, view)
             silent = bool(rule.inputs) and not view.sensors
-            target = None
-            if not silent:
-                for level, cond in rule.levels:
-                    if evaluate(cond.node, view) is True:
-                        target = level
-                        break
+            target = _target(rule, view) if not silent else None
             ep = state.episodes.get(rule.id, lifecycle.QUIET)
             clear_ok = (
                 silent
@@ -369,12 +386,29 @@ class AreaWatch:
             )
             _keep(state.episodes, rule.id, new)
             if t is not None:
-                events.append(
-                    replace(self._event(rule, t, area, now, view, silent), received_at=received)
-                )
+                event = replace(self._event(rule, t, area, now, view, silent), received_at=received)
+                events.append(self._certainty(state, rule, now, event))
             if rule.no_data is not None:
                 events.extend(self._silence(state, rule, area, now))
         return events
+
+    def _certainty(
+        self, state: AreaState, rule: AreaRule, now: int, event: WarningEvent
+    ) -> WarningEvent:
+        """Mark an area level that stands only on warnings marked Possible as Possible too."""
+        if event.level is None or not state.possible:
+            return event
+        seen = _target(rule, self.view(state, rule, now, observed=True))
+        if seen is not None and seen >= event.level:
+            return event
+        suspect = sorted(
+            f"{subject} {state.warnings[(rid, subject)][0]} {state.warnings[(rid, subject)][1].colour}"
+            for rid, subject in state.possible
+            if (rid, subject) in state.warnings
+        )
+        return possible(
+            event, f"the level rests on warnings marked Possible ({', '.join(suspect)})"
+        )
 
     def _silence(self, state: AreaState, rule: AreaRule, area: str, now: int) -> list[WarningEvent]:
         nd = rule.no_data
@@ -481,6 +515,14 @@ class AreaWatch:
 
 #: How the all-clear of an area whose sensors all went silent ends, per language.
 NOBODY = {"zh-CN": "（区域内无监测点报送）", "en": " (no sensor of the area reporting)"}
+
+
+def _target(rule: AreaRule, view: AreaView) -> Level | None:
+    """Return the highest level whose condition holds in ``view``."""
+    for level, cond in rule.levels:
+        if evaluate(cond.node, view) is True:
+            return level
+    return None
 
 
 def _texts(attrs: Mapping[str, Any], lang: str, message: str, instruction: str) -> dict[str, Any]:

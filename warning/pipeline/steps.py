@@ -124,7 +124,11 @@ class Steps:
             return state, Outcome(None, None, (), areas=self.area_sampler.progress(reading))
         if isinstance(reading, Peer):
             state = state or SensorState()
-            return state, self.evaluator.peer(state, reading)
+            outcome = self.evaluator.peer(state, reading)
+            if outcome.events and self.area_sampler.rules:  # released or confirmed warnings
+                items = self.area_sampler.items(state, reading.reading, False, outcome.events)
+                outcome = replace(outcome, areas=items)
+            return state, outcome
         if isinstance(reading, Expire):
             if state is not None and not may_expire(state, reading):
                 return state, _NOTHING
