@@ -66,6 +66,9 @@ _JSTATE = (
     "hold",
     "flast",
     "hmax",
+    "cur",
+    "dsign",
+    "drifted",
 )
 
 
@@ -108,7 +111,9 @@ class Judge(Surprise):
         self.nonpos = False
         self.last_ts = self.gap = 0
         self.fast = self.slow = self.dmax = 0.0
-        self.side = self.hold = 0
+        self.side = self.hold = self.dsign = 0
+        self.cur = 0.0
+        self.drifted = False  # this excursion was named a drift already
         self.flast = -(1 << 30)
         self._signs: tuple | None = None
 
@@ -124,8 +129,11 @@ class Judge(Surprise):
         self._signs = None
 
     def __deepcopy__(self, memo: dict) -> Judge:
-        out = Judge.__new__(Judge)
-        out.__setstate__(self.__getstate__())
+        out = super().__deepcopy__(memo)
+        assert isinstance(out, Judge)
+        for k in (*_JPARAMS, *_JSTATE):
+            setattr(out, k, getattr(self, k))
+        out._signs = None
         return out
 
     def checks(self, x: float, ts: int = 0) -> dict[str, float]:
@@ -161,7 +169,11 @@ class Judge(Surprise):
             self.held_k * self.step, self.held_rare * self.hmax
         ):
             return max(score, 0.55), "stuck"  # a held value let go with a jump
-        if n >= self.drift_warm and self.hold + 1 >= self.drift_hold and not check:
+        if (
+            n >= self.drift_warm
+            and self.hold + 1 >= self.drift_hold
+            and not (check or self.drifted)
+        ):
             side = self._side(self.fast + self.drift_fast * (x - self.fast) - self.slow)
             if side and side == self.side:
                 return 0.55, "drift"
@@ -175,8 +187,8 @@ class Judge(Surprise):
     def score_one(self, x: float, ts: int = 0) -> float:
         """Return ``surprise``'s score times ``band``, or the strongest fault sign if larger."""
         x = float(x)
-        fault = self._fault(x, ts)[0]
-        self._signs = (x, self.n, ts, fault)
+        fault, check = self._fault(x, ts)
+        self._signs = (x, self.n, ts, fault, check)
         if fault == 1.0:
             return 1.0
         step = self._step(x)
@@ -189,7 +201,9 @@ class Judge(Surprise):
         """Take ``x`` into ``surprise`` and the judge's history (no-data codes are skipped)."""
         x = float(x)
         c = self._signs
-        fault = c[3] if c and c[0] == x and c[1] == self.n and c[2] == ts else self._fault(x, ts)[0]
+        fault, check = (
+            c[3:] if c and c[0] == x and c[1] == self.n and c[2] == ts else self._fault(x, ts)
+        )
         self._signs = None
         if fault == 1.0:
             return
@@ -228,13 +242,17 @@ class Judge(Surprise):
         if ts:
             self.gap = max(self.gap, ts - self.last_ts)
             self.last_ts = ts
-        # drift: a fast EWMA against a slow one, beyond the largest gap seen while healthy
+        # drift: a fast EWMA against a slow one, beyond the largest excursion that came back
         self.fast += self.drift_fast * (x - self.fast)
         self.slow += self.drift_slow * (x - self.slow)
         d = self.fast - self.slow
+        if d * self.dsign <= 0:  # the last excursion ended: it was the world's
+            self.dmax, self.cur, self.dsign = max(self.dmax, self.cur), 0.0, 1 if d > 0 else -1
+            self.drifted = False
+        if check == "drift":
+            self.drifted = True
+        self.cur = max(self.cur, abs(d))
         side = self._side(d) if n >= self.drift_warm else 0
         self.hold = self.hold + 1 if side and side == self.side else (1 if side else 0)
         self.side = side
-        if not side:
-            self.dmax = max(self.dmax, abs(d))
         self.prev = x
