@@ -236,7 +236,8 @@ class Judge(Surprise):
             if stuck:
                 self.longest = max(self.longest, self.run)
         else:
-            self.longest = max(self.longest, self.run)
+            if check != "stuck":  # a hold let go with a jump is not a run of the healthy series
+                self.longest = max(self.longest, self.run)
             self.run = 0
         self.nonpos = self.nonpos or x <= 0
         if ts:
