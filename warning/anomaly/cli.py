@@ -126,7 +126,7 @@ def evaluate(
         _evaluate_nab(nab, detector, results)
         return
     if lro is not None:
-        _evaluate_lro(lro, detector or ["quality", "surprise"])
+        _evaluate_lro(lro, detector or ["default", "quality", "surprise"])
         return
     if data is not None:
         if labels is None:
