@@ -96,11 +96,11 @@ def test_state_stays_small(name: str) -> None:
 
 def _rate(name: str, data: list[tuple[int, float]]) -> float:
     d = make(name)
-    start = time.perf_counter()
+    start = time.process_time()  # CPU time: the machine's other jobs do not count
     for ts, x in data:
         d.score_one(x, ts)
         d.learn_one(x, ts)
-    return len(data) / (time.perf_counter() - start)
+    return len(data) / max(time.process_time() - start, 1e-9)
 
 
 @pytest.mark.parametrize("name", sorted(set(STREAMING) - {"surprise"}))
@@ -112,13 +112,13 @@ def test_cost_allows_every_reading(name: str) -> None:
 
 
 def test_the_default_costs_no_more_than_the_detectors_it_replaced() -> None:
-    """The default (``judge``) is at least as fast as ``combined`` was (best of 3, interleaved).
+    """The default (``judge``) is at least as fast as ``combined`` was (best of 5, interleaved).
 
     Measured ~180,000 values/s against ~147,000 for combined and ~270,000 for surprise.
     """
     data = _series(10_000)
     runs = [
-        (_rate("default", data), _rate("combined", data), _rate("surprise", data)) for _ in range(3)
+        (_rate("default", data), _rate("combined", data), _rate("surprise", data)) for _ in range(5)
     ]
     new, old, alone = (max(r[i] for r in runs) for i in range(3))
     print(f"default {new:,.0f} values/s, combined {old:,.0f}, surprise {alone:,.0f}")

@@ -1,25 +1,27 @@
 """The default detector: ``surprise``'s anomaly score and a data-quality judge in one pass.
 
-Two bands in one score. Below 0.5 the world is unusual (``surprise``'s score, halved: context
-surprise, its likelihood, range novelty); 0.5 and above the reading is a fault sign. Each fault
-check measures against the series' own history, so it stays silent on clean data:
+Two bands in one score. Below 0.5 the world is unusual: ``surprise``'s score (context
+surprise, its likelihood, range novelty) times ``band`` (0.49). From 0.5 the reading shows a
+fault sign. Each check measures against the series' own history, so it stays silent on clean
+data (NAB, docs/QUALITY.md):
 
 - **sentinel** (1.0): a non-finite value, or a logger's no-data code (-9999, ...) outside the
-  range seen (a count of 9999 inside it is a value);
+  range seen (a count of 9999 inside it is a value); never learned;
 - **range** (0.8): outside ``low .. high``, only when given;
-- **spike** (0.5 up to 0.75): a step of more than ``spike_k`` typical steps that comes back
-  within half of it on the next reading, named on that reading, while such spikes are rare in
-  this series (fewer than ``spike_rare`` in its recent memory of about 1,000 readings);
-- **stuck** (0.6): a run of equal values longer than ``stuck_margin`` times the longest run
-  seen before (and at least ``stuck_min``);
-- **dropout** (0.7): the first value at or below 0 of a series that never was, or a reading after
-  a gap longer than ``gap_margin`` times the longest gap seen (with event times);
-- **drift** (0.55): the gap between a fast and a slow EWMA of the value, beyond ``drift_margin``
-  times the largest gap seen before, one-sided for ``drift_hold`` readings: a slow departure of
-  the level that no step explains.
+- **dropout** (0.7): the first value at or below 0 of a series that never was; with event times
+  and ``gap_margin`` set, a reading after a gap ``gap_margin`` times the longest seen;
+- **stuck** (0.6): a run of equal values ``stuck_margin`` times longer than the longest run seen
+  (and at least ``stuck_min``); or (0.55) a value held for ``held`` repeats let go with a jump
+  of more than ``held_k`` typical steps and more than any such release before;
+- **spike** (0.5 up to 0.75): a step of more than ``spike_k`` typical steps (an EWMA of the
+  absolute step) that comes back within half of it on the next reading, named on that reading,
+  and ``spike_rare`` times larger than any spike the series showed before;
+- **drift** (0.55): a fast EWMA departing from a slow one by ``drift_margin`` times the largest
+  excursion that came back (crossed zero), on one side for ``drift_hold`` readings, after
+  ``drift_warm``; named once per excursion.
 
-A fault sign starts ``surprise``'s rest too (one event, one alarm); while it rests, only fault
-signs are given. No-data codes are never learned. State: ``surprise``'s and 15 floats.
+A fault sign starts ``surprise``'s rest and the judge's (``fault_rest``): one event, one
+alarm. State: ``surprise``'s and about 20 numbers, ~3.1 KiB pickled.
 """
 
 from __future__ import annotations
@@ -141,6 +143,10 @@ class Judge(Surprise):
         score, check = self._fault(float(x), ts)
         return {check: score} if check else {}
 
+    def _typical(self) -> float:
+        """Return the typical step, floored at ``min_scale`` (a field's resolution)."""
+        return max(self.step, self.min_scale)
+
     def _stuck(self, x: float) -> bool:
         return x == self.prev and self.run + 1 >= max(
             self.stuck_min, self.stuck_margin * self.longest
@@ -161,12 +167,12 @@ class Judge(Surprise):
         score, check = 0.0, ""
         pend = self.pend
         if pend and abs(x - self.before) < 0.5 * pend and pend > self.spike_rare * self.spikes:
-            score = 0.5 + 0.25 * min(pend / (self.step * self.spike_k) - 1.0, 1.0)
+            score = 0.5 + 0.25 * min(pend / (self._typical() * self.spike_k) - 1.0, 1.0)
             check = "spike"
         if self._stuck(x):
             return max(score, 0.6), "stuck"
         if self.run >= self.held and abs(x - self.prev) > max(
-            self.held_k * self.step, self.held_rare * self.hmax
+            self.held_k * self._typical(), self.held_rare * self.hmax
         ):
             return max(score, 0.55), "stuck"  # a held value let go with a jump
         if (
@@ -208,7 +214,7 @@ class Judge(Surprise):
         if fault == 1.0:
             return
         n = self.n
-        stuck = self._stuck(x)
+        stuck = x == self.prev and self._stuck(x)
         if fault and n - self.flast >= self.fault_rest:
             self.flast = n
             self.last = n  # surprise rests too: one event, one alarm
@@ -220,13 +226,13 @@ class Judge(Surprise):
             return
         # spikes: a big step is a candidate; the next reading tells if it came back
         dx = abs(x - self.prev)
-        if self.run >= self.held and dx > self.held_k * self.step:
+        if self.run >= self.held and dx > self.held_k * self._typical():
             self.hmax = max(self.hmax, dx)
         if self.pend:
             if abs(x - self.before) < 0.5 * self.pend:
                 self.spikes = max(self.spikes, self.pend)
             self.pend = 0.0
-        elif self.step > 0 and dx > self.spike_k * self.step and n >= 50:
+        elif n >= 50 and self.step > 0 and dx > self.spike_k * self._typical():
             self.pend, self.before = dx, self.prev
         if not self.pend:
             self.step += (0.02 if n >= 50 else 1.0 / n) * (dx - self.step)
