@@ -103,17 +103,43 @@ class Steps:
         """Watermark ticks, one for each registered member of an area an area rule watches."""
         return self.area_sampler.ticks(items)
 
-    def to_sensors(self, item: Keyed) -> list[tuple[str, Keyed | Peer]]:
-        """Key an item by its sensor; a reading also goes to each sensor it may corroborate."""
-        out: list[tuple[str, Keyed | Peer]] = [(item.sensor_id, item)]
-        if isinstance(item, Reading):
-            out.extend((sid, Peer(sid, item)) for sid in self.peers.get(item.sensor_id, ()))
-        return out
+    def to_sensors(self, items: list[Keyed]) -> list[tuple[str, list[Keyed | Peer]]]:
+        """Group a batch by sensor, in source order; a reading also goes to each sensor it may
+        corroborate.
+
+        One item per sensor and batch, not one per reading and neighbour: each bytewax step
+        costs a few us per item, and a reading has up to eight neighbours.
+        """
+        groups: dict[str, list[Keyed | Peer]] = {}
+        peers = self.peers
+        for item in items:
+            group = groups.get(item.sensor_id)
+            if group is None:
+                group = groups[item.sensor_id] = []
+            group.append(item)
+            if peers and isinstance(item, Reading):
+                for sid in peers.get(item.sensor_id, ()):
+                    group = groups.get(sid)
+                    if group is None:
+                        group = groups[sid] = []
+                    group.append(Peer(sid, item))
+        return list(groups.items())
+
+    def evaluate_batch(
+        self, state: SensorState | None, items: list[Keyed | Peer]
+    ) -> tuple[SensorState | None, list[Any]]:
+        """The ``evaluate_rules`` step: one sensor's items of a batch, in order, as results."""
+        out: list[Any] = []
+        for item in items:
+            state, outcome = self.evaluate(state, item)
+            if outcome is not _NOTHING:
+                out.extend(split_outcome(outcome))
+        return state, out
 
     def evaluate(
         self, state: SensorState | None, reading: Keyed | Peer
     ) -> tuple[SensorState | None, Outcome]:
-        """The ``evaluate_rules`` step: one reading (or forecast) into one sensor's state.
+        """One reading (or forecast) into one sensor's state.
 
         An ``Expire`` drops the state (bytewax forgets a key whose state is None) when
         ``may_expire`` allows; a ``Peer`` (a neighbour's reading) may confirm a held warning.

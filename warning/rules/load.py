@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -111,9 +112,9 @@ class Rule:
             and (self.sensors is None or sensor_id in self.sensors)
         )
 
-    @property
+    @cached_property
     def looks_ahead(self) -> bool:
-        """Return True if a level condition reads a forecast or nowcast."""
+        """Return True if a level condition reads a forecast or nowcast (asked per reading)."""
         return any(looks_ahead(cond.node) for _, cond in self.levels)
 
     @property
