@@ -104,8 +104,7 @@ class Steps:
         return self.area_sampler.ticks(items)
 
     def to_sensors(self, items: list[Keyed]) -> list[tuple[str, list[Keyed | Peer]]]:
-        """Group a batch by sensor, in source order; a reading also goes to each sensor it may
-        corroborate.
+        """Group a batch by sensor in source order, neighbours' readings included (corroboration).
 
         One item per sensor and batch, not one per reading and neighbour: each bytewax step
         costs a few us per item, and a reading has up to eight neighbours.
