@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from warning.anomaly.corroborate import Peer, peer_map
+from warning.anomaly.corroborate import Peer, peer_map, remember
 from warning.anomaly.faults import HAZARD as FAULT_HAZARD
 from warning.anomaly.faults import FaultSettings
 from warning.anomaly.health import Monitor
@@ -129,7 +129,12 @@ class Steps:
     ) -> tuple[SensorState | None, list[Any]]:
         """The ``evaluate_rules`` step: one sensor's items of a batch, in order, as results."""
         out: list[Any] = []
+        if self._pending is not None:
+            self._apply_pending()
         for item in items:
+            if isinstance(item, Peer) and state is not None and not state.held:
+                remember(state.peers, item.reading)  # what Evaluator.peer does, in short
+                continue
             state, outcome = self.evaluate(state, item)
             if outcome is not _NOTHING:
                 out.extend(split_outcome(outcome))
