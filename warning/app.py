@@ -9,6 +9,7 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
 from bytewax.recovery import RecoveryConfig
@@ -306,5 +307,11 @@ def run_backtest(
         outputs.indicators.append(JsonLinesSink(indicators, tz, in_order=True))
     source = ReadingsFileSource(input_path, s.make_ingest, progress=progress, forecasts=forecasts)
     started = time.monotonic()
-    cli_main(build_flow(source, s.steps, outputs), workers_per_process=workers)
+    # One long epoch: a backtest keeps no recovery, and at each epoch's end (10 s of wall time
+    # by default) bytewax deep-copies every touched sensor's state for a snapshot.
+    cli_main(
+        build_flow(source, s.steps, outputs),
+        workers_per_process=workers,
+        epoch_interval=timedelta(days=1),
+    )
     log.info("backtest took %.2f s", time.monotonic() - started)
