@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import operator
+import sys
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -55,16 +56,7 @@ class Context:
 
     def window(self, node: Window) -> float | None:
         """Return a window function's value, computed once per evaluation."""
-        try:
-            return self.cache[node]
-        except KeyError:
-            pass
-        s = self.series.get(node.field)
-        value = None if s is None else s.aggregate(node.func, node.duration_ms, self.now)
-        if value is None and node.func in ("sum", "count"):
-            value = 0.0
-        self.cache[node] = value
-        return value
+        return _window(node)(self)
 
     def indicator(self, node: Indicator, args: tuple[float, ...]) -> float | None:
         """Return an indicator function's value, computed once per evaluation."""
@@ -136,7 +128,7 @@ def compile_node(node: Node) -> Compiled:
 
         return attr
     if isinstance(node, Window):
-        return lambda ctx: ctx.window(node)
+        return _window(node)
     if isinstance(node, Ahead):
         return _ahead(node)
     if isinstance(node, Indicator):
@@ -175,6 +167,29 @@ def compile_node(node: Node) -> Compiled:
         msg = "a duration is only valid inside a window function"
         raise TypeError(msg)
     raise TypeError(node)
+
+
+def _window(node: Window) -> Compiled:
+    """Compile a window function, its value cached per evaluation under a string key.
+
+    Equal windows of different rules share the key; a string keeps its hash, a node does not.
+    """
+    func, name, ms = node.func, node.field, node.duration_ms
+    key = sys.intern(f"{func}({name}, {ms})")
+    empty = 0.0 if func in ("sum", "count") else None
+
+    def window(ctx: Context) -> float | None:
+        cache = ctx.cache
+        if key in cache:
+            return cache[key]
+        s = ctx.series.get(name)
+        value = None if s is None else s.aggregate(func, ms, ctx.now)
+        if value is None:
+            value = empty
+        cache[key] = value
+        return value
+
+    return window
 
 
 def _ahead(node: Ahead) -> Compiled:
