@@ -103,13 +103,14 @@ class Steps:
         """Watermark ticks, one for each registered member of an area an area rule watches."""
         return self.area_sampler.ticks(items)
 
-    def to_sensors(self, items: list[Keyed]) -> list[tuple[str, list[Keyed | Peer]]]:
+    def to_sensors(self, items: list[Keyed]) -> list[tuple[str, tuple[str, list[Keyed]]]]:
         """Group a batch by sensor in source order, neighbours' readings included (corroboration).
 
         One item per sensor and batch, not one per reading and neighbour: each bytewax step
-        costs a few us per item, and a reading has up to eight neighbours.
+        costs a few us per item, and a reading has up to eight neighbours. The sensor rides in
+        the value too: a reading of another sensor in its list is a neighbour's.
         """
-        groups: dict[str, list[Keyed | Peer]] = {}
+        groups: dict[str, list[Keyed]] = {}
         peers = self.peers
         for item in items:
             group = groups.get(item.sensor_id)
@@ -121,21 +122,25 @@ class Steps:
                     group = groups.get(sid)
                     if group is None:
                         group = groups[sid] = []
-                    group.append(Peer(sid, item))
-        return list(groups.items())
+                    group.append(item)
+        return [(sid, (sid, group)) for sid, group in groups.items()]
 
     def evaluate_batch(
-        self, state: SensorState | None, items: list[Keyed | Peer]
+        self, state: SensorState | None, value: tuple[str, list[Keyed]]
     ) -> tuple[SensorState | None, list[Any]]:
         """The ``evaluate_rules`` step: one sensor's items of a batch, in order, as results."""
+        sid, items = value
         out: list[Any] = []
         if self._pending is not None:
             self._apply_pending()
         for item in items:
-            if isinstance(item, Peer) and state is not None and not state.held:
-                remember(state.peers, item.reading)  # what Evaluator.peer does, in short
-                continue
-            state, outcome = self.evaluate(state, item)
+            one: Keyed | Peer = item
+            if item.sensor_id != sid and isinstance(item, Reading):  # a neighbour's reading
+                if state is not None and not state.held:
+                    remember(state.peers, item)  # what Evaluator.peer does, in short
+                    continue
+                one = Peer(sid, item)
+            state, outcome = self.evaluate(state, one)
             if outcome is not _NOTHING:
                 out.extend(split_outcome(outcome))
         return state, out
