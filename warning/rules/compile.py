@@ -58,9 +58,14 @@ class Context:
         """Return a window function's value, computed once per evaluation."""
         return _window(node)(self)
 
-    def indicator(self, node: Indicator, args: tuple[float, ...]) -> float | None:
-        """Return an indicator function's value, computed once per evaluation."""
-        key = (node, args)
+    def indicator(
+        self, node: Indicator, args: tuple[float, ...], name: str | None = None
+    ) -> float | None:
+        """Return an indicator function's value, computed once per evaluation.
+
+        ``name`` stands for the node in the cache key (a node hashes all its fields each time).
+        """
+        key = (name or repr(node), args)
         try:
             return self.cache[key]
         except KeyError:
@@ -133,12 +138,13 @@ def compile_node(node: Node) -> Compiled:
         return _ahead(node)
     if isinstance(node, Indicator):
         arg_fns = [compile_node(a) for a in node.args]
+        name = sys.intern(repr(node))
 
         def indicator(ctx: Context) -> float | None:
             args = tuple(f(ctx) for f in arg_fns)
             if any(a is None for a in args):
                 return None
-            return ctx.indicator(node, args)
+            return ctx.indicator(node, args, name)
 
         return indicator
     if isinstance(node, Diagnosis):
