@@ -470,7 +470,7 @@ class _NoOpEngine:
             groups.setdefault(item.sensor_id, []).append(item)
         return [(sid, (sid, group)) for sid, group in groups.items()]
 
-    def evaluate_batch(self, state, value):
+    def evaluate_batch(self, state, value, _kept=None):
         return (state or True), value[1]
 
     def watch_no_data(self, state, _value):

@@ -33,6 +33,7 @@ from bytewax.outputs import Sink
 
 from warning.pipeline.areas import AreaLogic, area_key, is_area_item
 from warning.pipeline.steps import (
+    Kept,
     Steps,
     expire_only,
     model_row,
@@ -95,7 +96,14 @@ def build_flow(
         op.merge("readings_and_expiries", readings, expiries, area_ticks),
         steps.to_sensors,
     )
-    outcomes = op.stateful_map("evaluate_rules", keyed, steps.evaluate_batch)
+    # Accepted readings and indicator records go on only if a sink (or the model) takes them.
+    kept = Kept(
+        readings=bool(outputs.store) or steps.model is not None,
+        indicators=bool(outputs.store or outputs.indicators),
+    )
+    outcomes = op.stateful_map(
+        "evaluate_rules", keyed, lambda state, value: steps.evaluate_batch(state, value, kept)
+    )
     results = op.flat_map("split_outcome", op.key_rm("unkey_outcome", outcomes), _each)
 
     rule_events = op.filter("events_only", results, lambda x: isinstance(x, WarningEvent))

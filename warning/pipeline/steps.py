@@ -126,9 +126,13 @@ class Steps:
         return [(sid, (sid, group)) for sid, group in groups.items()]
 
     def evaluate_batch(
-        self, state: SensorState | None, value: tuple[str, list[Keyed]]
+        self, state: SensorState | None, value: tuple[str, list[Keyed]], kept: Kept | None = None
     ) -> tuple[SensorState | None, list[Any]]:
-        """The ``evaluate_rules`` step: one sensor's items of a batch, in order, as results."""
+        """The ``evaluate_rules`` step: one sensor's items of a batch, in order, as results.
+
+        ``kept`` says which kinds of results go on (all by default; see ``Kept``).
+        """
+        kept = kept or _ALL
         sid, items = value
         out: list[Any] = []
         if self._pending is not None:
@@ -142,7 +146,7 @@ class Steps:
                 one = Peer(sid, item)
             state, outcome = self.evaluate(state, one)
             if outcome is not _NOTHING:
-                out.extend(split_outcome(outcome))
+                out.extend(split_outcome(outcome, kept))
         return state, out
 
     def evaluate(
@@ -274,13 +278,27 @@ def to_regions(items: list[Reading | Tick]) -> list[tuple[str, list[Reading]]]:
     return [("network", batch)] if batch else []
 
 
-def split_outcome(outcome: Outcome) -> list[Any]:
+@dataclass(frozen=True)
+class Kept:
+    """Which results of ``evaluate_rules`` go on: events, area items and rejections always."""
+
+    readings: bool = True  # accepted readings and forecasts (to the store, the model)
+    indicators: bool = True  # indicator records (to the store, the indicators sinks)
+
+
+_ALL = Kept()
+
+
+def split_outcome(outcome: Outcome, kept: Kept = _ALL) -> list[Any]:
     """An evaluation's events, indicators, accepted reading and rejection as items."""
-    out: list[Any] = [*outcome.events, *outcome.indicators, *outcome.areas]
-    if outcome.reading is not None:
-        out.append(outcome.reading)
-    if outcome.forecast is not None:
-        out.append(outcome.forecast)
+    out: list[Any] = [*outcome.events, *outcome.areas]
+    if kept.indicators:
+        out.extend(outcome.indicators)
+    if kept.readings:
+        if outcome.reading is not None:
+            out.append(outcome.reading)
+        if outcome.forecast is not None:
+            out.append(outcome.forecast)
     if outcome.rejected is not None:
         out.append(outcome.rejected)
     return out
