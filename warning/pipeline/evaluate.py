@@ -175,8 +175,11 @@ class Evaluator:
         )
         return Outcome(None, Rejected("", forecast_payload(f), reason, detail, f.sensor_id), ())
 
-    def observe(self, state: SensorState, r: Reading) -> Outcome:
-        """Take one reading into ``state`` and return what it produced."""
+    def observe(self, state: SensorState, r: Reading, indicators: bool = True) -> Outcome:
+        """Take one reading into ``state`` and return what it produced.
+
+        Without ``indicators`` (no sink takes them) the indicator specs' records are not made.
+        """
         lateness = self.lateness_ms
         wm = state.watermark
         if wm is not None and r.ts < wm - lateness:
@@ -247,16 +250,11 @@ class Evaluator:
             state.nowcasts,
         )
         for spec in specs:
-            records.append(
-                IndicatorRecord(
-                    r.sensor_id,
-                    r.kind,
-                    r.region,
-                    now,
-                    spec.id,
-                    {name: f(ctx) for name, f in spec.values},
-                )
-            )
+            if not indicators and not spec.keeps_memo:
+                continue
+            values = {name: f(ctx) for name, f in spec.values}
+            if indicators:
+                records.append(IndicatorRecord(r.sensor_id, r.kind, r.region, now, spec.id, values))
         events = [*verdict.events, *released]
         for rule in rules:
             event = self._evaluate(rule, state, ctx, r, attrs)

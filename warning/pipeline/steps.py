@@ -144,15 +144,15 @@ class Steps:
                     remember(state.peers, item)  # what Evaluator.peer does, in short
                     continue
                 one = Peer(sid, item)
-            state, outcome = self.evaluate(state, one)
+            state, outcome = self.evaluate(state, one, kept.indicators)
             if outcome is not _NOTHING:
                 out.extend(split_outcome(outcome, kept))
         return state, out
 
     def evaluate(
-        self, state: SensorState | None, reading: Keyed | Peer
+        self, state: SensorState | None, reading: Keyed | Peer, indicators: bool = True
     ) -> tuple[SensorState | None, Outcome]:
-        """One reading (or forecast) into one sensor's state.
+        """One reading (or forecast) into one sensor's state (indicator records if asked).
 
         An ``Expire`` drops the state (bytewax forgets a key whose state is None) when
         ``may_expire`` allows; a ``Peer`` (a neighbour's reading) may confirm a held warning.
@@ -178,7 +178,7 @@ class Steps:
             if outcome.forecast is not None:
                 self.metrics.forecasts.labels(reading.kind).inc()
             return state, outcome
-        outcome = self.evaluator.observe(state, reading)
+        outcome = self.evaluator.observe(state, reading, indicators)
         if self.area_sampler.rules and (outcome.reading is not None or outcome.events):
             items = self.area_sampler.items(
                 state, reading, outcome.reading is not None, outcome.events
