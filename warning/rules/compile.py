@@ -139,6 +139,17 @@ def compile_node(node: Node) -> Compiled:
     if isinstance(node, Indicator):
         arg_fns = [compile_node(a) for a in node.args]
         name = sys.intern(repr(node))
+        if all(isinstance(a, Num) for a in node.args):  # e.g. the I-D curve's a and b
+            const = tuple(a.value for a in node.args if isinstance(a, Num))
+            key = (name, const)
+
+            def constant(ctx: Context) -> float | None:
+                cache = ctx.cache
+                if key in cache:
+                    return cache[key]
+                return ctx.indicator(node, const, name)
+
+            return constant
 
         def indicator(ctx: Context) -> float | None:
             args = tuple(f(ctx) for f in arg_fns)
@@ -150,6 +161,8 @@ def compile_node(node: Node) -> Compiled:
     if isinstance(node, Diagnosis):
         return _diagnosis(node)
     if isinstance(node, Compare):
+        if isinstance(node.right, Num):  # the usual threshold: a constant on the right
+            return _against(_COMPARE[node.op], compile_node(node.left), node.right.value)
         return _binary(_COMPARE[node.op], compile_node(node.left), compile_node(node.right))
     if isinstance(node, Arith):
         op = _ARITH.get(node.op, _divide)
@@ -241,6 +254,14 @@ def _binary(op: Callable[[Any, Any], Any], left: Compiled, right: Compiled) -> C
         return None if b is None else op(a, b)
 
     return binary
+
+
+def _against(op: Callable[[Any, Any], Any], left: Compiled, threshold: float) -> Compiled:
+    def against(ctx: Context) -> Any:
+        a = left(ctx)
+        return None if a is None else op(a, threshold)
+
+    return against
 
 
 def _bool(op: str, items: list[Compiled]) -> Compiled:
