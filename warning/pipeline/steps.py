@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 from warning.anomaly.corroborate import Peer, peer_map, remember
@@ -184,7 +184,7 @@ class Steps:
                 state, reading, outcome.reading is not None, outcome.events
             )
             if items:
-                outcome = replace(outcome, areas=items)
+                outcome = outcome.with_areas(items)
         m = self.metrics
         if outcome.duplicate:
             m.duplicates.inc()
