@@ -141,12 +141,12 @@ def compile_node(node: Node) -> Compiled:
         name = sys.intern(repr(node))
         if all(isinstance(a, Num) for a in node.args):  # e.g. the I-D curve's a and b
             const = tuple(a.value for a in node.args if isinstance(a, Num))
-            key = (name, const)
+            cached = (name, const)
 
             def constant(ctx: Context) -> float | None:
                 cache = ctx.cache
-                if key in cache:
-                    return cache[key]
+                if cached in cache:
+                    return cache[cached]
                 return ctx.indicator(node, const, name)
 
             return constant
