@@ -231,6 +231,18 @@ class AreaState:
     received_at: float = 0.0  # newest arrival behind the items, for the delay metric only
 
 
+@dataclass
+class _Low:
+    """An area's slowest progress, as of ``progress`` (an ``AreaState.progress`` dict)."""
+
+    progress: dict[tuple[str, str], int]
+    sources: set[str]
+    members: frozenset[str]
+    missing: int = 0  # (member, source) pairs with no progress yet
+    time: int | None = None
+    at: set[tuple[str, str]] = field(default_factory=set)
+
+
 def _order(item: Any) -> tuple[Any, ...]:
     """Sort key: time, then marks before samples before ticks, then subject and rule."""
     if isinstance(item, int):
@@ -257,6 +269,7 @@ class AreaWatch:
             (max(r.fresh_ms, r.no_data.after_ms if r.no_data else 0) for r in rules.areas),
             default=0,
         )
+        self._low: dict[str, _Low] = {}  # per area: the slowest members (``_slowest``)
         #: The view of each (area, rule) at its latest evaluation, for ``rules explain``.
         self.last_view: dict[tuple[str, str], tuple[int, AreaView]] = {}
 
@@ -268,16 +281,15 @@ class AreaWatch:
             state.received_at = item.received_at
         if isinstance(item, AreaProgress):
             key = (item.sensor_id, item.source)
-            state.progress[key] = max(item.ts, state.progress.get(key, item.ts))
+            before = state.progress.get(key)
+            state.progress[key] = item.ts if before is None else max(item.ts, before)
             state.points.update(t for t in item.ticks if state.horizon is None or t > state.horizon)
             members = self.members.get(area, ())
             if not members:
                 return []
-            sources = {src for _, src in state.progress}
-            times = [state.progress.get((m, src)) for m in members for src in sources]
-            if any(t is None for t in times):
+            horizon = self._slowest(state, area, members, key, before)
+            if horizon is None:
                 return []
-            horizon = min(t for t in times if t is not None)
             if state.horizon is not None and horizon <= state.horizon:
                 return []
             state.horizon = horizon
@@ -293,6 +305,50 @@ class AreaWatch:
         if state.horizon is not None and item.ts <= state.horizon:
             return self._release(state, area, state.horizon)
         return []
+
+    def _slowest(
+        self,
+        state: AreaState,
+        area: str,
+        members: tuple[str, ...],
+        key: tuple[str, str],
+        before: int | None,
+    ) -> int | None:
+        """The slowest progress of any member from any source, None while one has none.
+
+        Kept per area as the lowest time and the keys at it, so one member's progress costs
+        O(1) and the members are scanned again only when the last of the slowest moved on.
+        """
+        low = self._low.get(area)
+        if low is None or low.progress is not state.progress or key[1] not in low.sources:
+            return self._rescan(state, area, members)
+        if key[0] not in low.members:
+            return low.time if low.missing == 0 else None
+        if low.missing:
+            if before is None:
+                low.missing -= 1
+                if low.missing == 0:
+                    return self._rescan(state, area, members)
+            return None
+        if key in low.at and before is not None and state.progress[key] > before:
+            low.at.discard(key)
+            if not low.at:
+                return self._rescan(state, area, members)
+        return low.time
+
+    def _rescan(self, state: AreaState, area: str, members: tuple[str, ...]) -> int | None:
+        progress = state.progress
+        low = self._low[area] = _Low(progress, {src for _, src in progress}, frozenset(members))
+        for src in low.sources:
+            for m in low.members:
+                t = progress.get((m, src))
+                if t is None:
+                    low.missing += 1
+                elif low.time is None or t < low.time:
+                    low.time, low.at = t, {(m, src)}
+                elif t == low.time:
+                    low.at.add((m, src))
+        return low.time if low.missing == 0 else None
 
     def flush(self, state: AreaState, area: str) -> list[WarningEvent]:
         """Evaluate everything held back (the input has ended)."""

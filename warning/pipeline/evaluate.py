@@ -70,6 +70,13 @@ class Outcome:
     forecast: Forecast | None = None  # a forecast taken into the state (to be stored)
     areas: tuple[Any, ...] = ()  # samples and marks for area rules (pipeline/areas.py)
 
+    def with_areas(self, areas: tuple[Any, ...]) -> Outcome:
+        """Return this outcome with ``areas`` (dataclasses.replace costs ~3 us a reading)."""
+        o = self
+        return Outcome(
+            o.reading, o.rejected, o.events, o.seq_gap, o.duplicate, o.indicators, o.forecast, areas
+        )
+
 
 class Evaluator:
     """Applies a rule set to one sensor's readings; holds no per-sensor state itself."""
@@ -93,6 +100,7 @@ class Evaluator:
         self._specs: dict[tuple[str, str, str], tuple[IndicatorSpec, ...]] = {}
         self._horizons: dict[tuple[str, str, str], dict[str, int]] = {}
         self._zones: dict[str, tzinfo] = {}
+        self._watches: dict[tuple[str, str, str], tuple[Any, Any, Any, Any]] = {}
 
     def applicable(self, sensor_id: str, kind: str, region: str) -> tuple[Rule, ...]:
         """Return the rules with level conditions that watch this sensor (cached)."""
@@ -157,8 +165,24 @@ class Evaluator:
             found = self._zones[name] = zone(name)
         return found
 
+    def _watch(
+        self, sensor_id: str, kind: str, region: str
+    ) -> tuple[dict[str, int], Mapping[str, Any], tuple[Rule, ...], tuple[IndicatorSpec, ...]]:
+        """A sensor's horizons, registry entry, rules and indicator specs, in one lookup."""
+        key = (sensor_id, kind, region)
+        found = self._watches.get(key)
+        if found is None:
+            found = self._watches[key] = (
+                self.horizons(sensor_id, kind, region),
+                self.registry.attrs_for(sensor_id, kind, region),
+                self.applicable(sensor_id, kind, region),
+                self.specs(sensor_id, kind, region),
+            )
+        return found
+
     def forget(self, e: Expire) -> None:
         """Drop what the caches hold for a sensor whose state expired."""
+        self._watches.pop((e.sensor_id, e.kind, e.region), None)
         self._applicable.pop((e.sensor_id, e.kind, e.region), None)
         self._specs.pop((e.sensor_id, e.kind, e.region), None)
         self._horizons.pop((e.sensor_id, e.kind, e.region), None)
@@ -176,8 +200,11 @@ class Evaluator:
         )
         return Outcome(None, Rejected("", forecast_payload(f), reason, detail, f.sensor_id), ())
 
-    def observe(self, state: SensorState, r: Reading) -> Outcome:
-        """Take one reading into ``state`` and return what it produced."""
+    def observe(self, state: SensorState, r: Reading, indicators: bool = True) -> Outcome:
+        """Take one reading into ``state`` and return what it produced.
+
+        Without ``indicators`` (no sink takes them) the indicator specs' records are not made.
+        """
         lateness = self.lateness_ms
         wm = state.watermark
         if wm is not None and r.ts < wm - lateness:
@@ -210,7 +237,7 @@ class Evaluator:
         state.recent_set.add(r.ts)
         while state.recent_ts[0] < now - lateness:
             state.recent_set.discard(state.recent_ts.popleft())
-        horizons = self.horizons(r.sensor_id, r.kind, r.region)
+        horizons, attrs, rules, specs = self._watch(r.sensor_id, r.kind, r.region)
         for name, value in r.values.items():
             keep = horizons.get(name)
             if keep is None:
@@ -220,7 +247,6 @@ class Evaluator:
                 s = state.series[name] = Series()
             s.add(r.ts, value)
             s.trim(now - keep - lateness)
-        attrs = self.registry.attrs_for(r.sensor_id, r.kind, r.region)
         records: list[IndicatorRecord] = []
         if "temp_c" in r.values:
             if state.fwi is None:
@@ -230,8 +256,6 @@ class Evaluator:
                 records.append(rec)
         verdict = self._diagnose(state, r, None, attrs)
         released = self._resolve_by_reading(state, r) if state.held else []
-        rules = self.applicable(r.sensor_id, r.kind, r.region)
-        specs = self.specs(r.sensor_id, r.kind, r.region)
         if not rules and not specs:
             return Outcome(r, None, (*verdict.events, *released), gap, indicators=tuple(records))
         if state.forecasts:
@@ -248,16 +272,11 @@ class Evaluator:
             state.nowcasts,
         )
         for spec in specs:
-            records.append(
-                IndicatorRecord(
-                    r.sensor_id,
-                    r.kind,
-                    r.region,
-                    now,
-                    spec.id,
-                    {name: f(ctx) for name, f in spec.values},
-                )
-            )
+            if not indicators and not spec.keeps_memo:
+                continue
+            values = {name: f(ctx) for name, f in spec.values}
+            if indicators:
+                records.append(IndicatorRecord(r.sensor_id, r.kind, r.region, now, spec.id, values))
         events = [*verdict.events, *released]
         for rule in rules:
             event = self._evaluate(rule, state, ctx, r, attrs)
