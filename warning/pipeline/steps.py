@@ -140,7 +140,7 @@ class Steps:
         for item in items:
             one: Keyed | Peer = item
             if item.sensor_id != sid and isinstance(item, Reading):  # a neighbour's reading
-                if state is not None and not state.held:
+                if state is not None and not state.held and not _pending_spike(state):
                     remember(state.peers, item)  # what Evaluator.peer does, in short
                     continue
                 one = Peer(sid, item)
@@ -166,7 +166,7 @@ class Steps:
             outcome = self.evaluator.peer(state, reading)
             if outcome.events and self.area_sampler.rules:  # released or confirmed warnings
                 items = self.area_sampler.items(state, reading.reading, False, outcome.events)
-                outcome = replace(outcome, areas=items)
+                outcome = outcome.with_areas(items)
             return state, outcome
         if isinstance(reading, Expire):
             if state is not None and not may_expire(state, reading):
@@ -313,3 +313,9 @@ def model_row(
 ) -> tuple[str, list[float], Reading] | None:
     """A reading's feature row, or None while its sensor's history is too short."""
     return row
+
+
+def _pending_spike(state: SensorState) -> bool:
+    """Return True if a spike candidate awaits judgement (a neighbour's reading may forgive it)."""
+    h = state.health
+    return h is not None and any(w.pending_spike is not None for w in h.fields.values())
