@@ -131,15 +131,28 @@ def test_faults_on_varying_sensors_are_named_in_time(tmp_path: Path) -> None:
 
 
 def test_warning_on_a_spike_reading_is_possible_not_observed(tmp_path: Path) -> None:
-    """The gas spike raises gas_combustible with certainty Possible, and says why."""
+    """The gas spike raises gas_combustible with certainty Possible, and says why.
+
+    The county's integrated risk, resting on that warning alone, is Possible too; every other
+    warning is Observed.
+    """
     sc = parse_scenario(VARYING_FAULTS)
     result = backtest(sc, tmp_path)
     gas = [e for e in result.events if e["rule_id"] == "gas_combustible"]
     assert gas and gas[0]["event"] == "raised"
     assert gas[0]["certainty"] == "Possible"
     assert "certainty Possible: suspect reading, lel_pct" in gas[0]["message"]
-    others = [e for e in result.events if e["hazard"] != "sensor_fault" and e not in gas]
-    assert all(e["certainty"] == "Observed" for e in others)
+    county = [e for e in result.events if e["certainty"] == "Possible" and e.get("area")]
+    assert [(e["area"], e["event"], e["ts"]) for e in county] == [
+        ("changxing", "raised", gas[0]["ts"])
+    ]
+    assert "rests on warnings marked Possible (gs-cx-01 gas_leak orange)" in county[0]["message"]
+    others = [
+        e
+        for e in result.events
+        if e["hazard"] != "sensor_fault" and e not in gas and e not in county
+    ]
+    assert others and all(e["certainty"] == "Observed" for e in others)
 
 
 def _quiet_days(days: int) -> Scenario:
