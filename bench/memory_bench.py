@@ -43,8 +43,18 @@ def rss() -> int:
         return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
 
 
-def child(n: int, hours: float, every_s: int, evaluate_hours: float) -> dict:
+def child(
+    n: int, hours: float, every_s: int, evaluate_hours: float, detectors: bool = True
+) -> dict:
     """Build the state of ``n`` gauges in this process and return what it measured."""
+    out, _ = build(n, hours, every_s, evaluate_hours, detectors)
+    return out
+
+
+def build(
+    n: int, hours: float, every_s: int, evaluate_hours: float, detectors: bool = True
+) -> tuple[dict, dict]:
+    """Build the state of ``n`` gauges; return what was measured and the states."""
     from warning.app import setup
     from warning.config import Config, MetricsConfig, Pipeline
     from warning.pipeline.nodata import SHARD_KEYS, shard_of
@@ -58,7 +68,7 @@ def child(n: int, hours: float, every_s: int, evaluate_hours: float) -> dict:
     s = setup(
         Config(
             rules=[str(ROOT / "rules")],
-            pipeline=Pipeline(unknown_sensors="accept"),
+            pipeline=Pipeline(unknown_sensors="accept", detectors=detectors),
             metrics=MetricsConfig(enabled=False),
         ),
         replay=True,
@@ -77,7 +87,7 @@ def child(n: int, hours: float, every_s: int, evaluate_hours: float) -> dict:
     gc.collect()
     before = rss()
     states: dict = {}
-    horizons = engine.evaluator.horizons("rainfall")
+    horizons = {sid: engine.evaluator.horizons(sid, "rainfall", regions[sid]) for sid in ids}
     lateness = engine.lateness_ms
     from warning.pipeline.evaluate import SensorState
 
@@ -91,7 +101,7 @@ def child(n: int, hours: float, every_s: int, evaluate_hours: float) -> dict:
             if series is None:
                 series = st.series["rain_mm"] = Series()
             series.add(ts, mm(sid, k))
-            series.trim(ts - horizons["rain_mm"] - lateness)
+            series.trim(ts - horizons[sid]["rain_mm"] - lateness)
             st.watermark = ts
     shards: dict = {}
     for k in range(steps - evaluated, steps):
@@ -108,13 +118,14 @@ def child(n: int, hours: float, every_s: int, evaluate_hours: float) -> dict:
     points = sum(len(x) for st in states.values() for x in st.series.values()) / n
     return {
         "sensors": n,
+        "detectors": detectors,
         "readings_per_sensor": steps,
         "evaluated_per_sensor": evaluated,
         "rss_before": before,
         "rss_after": after,
         "bytes_per_sensor": (after - before) / n,
         "points_per_sensor": points,
-    }
+    }, states
 
 
 def main(argv: list[str] | None = None) -> None:
