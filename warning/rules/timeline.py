@@ -5,6 +5,8 @@ from __future__ import annotations
 from array import array
 from bisect import bisect_left, bisect_right
 
+import numpy as np
+
 
 class Timeline:
     """Sorted epoch-ms timestamps held as runs ``t0 + k * step`` or, if irregular, explicitly.
@@ -64,6 +66,8 @@ class Timeline:
         """Return the timestamp at index ``i``."""
         if self.ts is not None:
             return self.ts[i]
+        if len(self.first) == 1:
+            return self.t0[0] + i * self.step[0]
         r = bisect_right(self.first, i) - 1
         return self.t0[r] + (i - self.first[r]) * self.step[r]
 
@@ -84,7 +88,14 @@ class Timeline:
         """Return the first index whose timestamp is >= ``t``."""
         if self.ts is not None:
             return bisect_left(self.ts, t)
-        if not self.n or t <= self.t0[0]:
+        t0 = self.t0
+        if len(t0) == 1:  # one run, the common case: arithmetic only
+            d = t - t0[0]
+            if d <= 0:
+                return 0
+            step = self.step[0]
+            return min(-(-d // step), self.n) if step else 1
+        if not self.n or t <= t0[0]:
             return 0
         first, length, d, step = self._locate(t)
         if d == 0:
@@ -95,7 +106,14 @@ class Timeline:
         """Return the first index whose timestamp is > ``t``."""
         if self.ts is not None:
             return bisect_right(self.ts, t)
-        if not self.n or t < self.t0[0]:
+        t0 = self.t0
+        if len(t0) == 1:
+            d = t - t0[0]
+            if d < 0:
+                return 0
+            step = self.step[0]
+            return min(d // step + 1, self.n) if step else 1
+        if not self.n or t < t0[0]:
             return 0
         first, length, d, step = self._locate(t)
         return first + (min(d // step + 1, length) if step else 1)
@@ -107,7 +125,12 @@ class Timeline:
             self.n += 1
             return
         n = self.n
-        if not n:
+        if n:
+            step = self.step[-1]
+            if step and t - self.t0[-1] == (n - self.first[-1]) * step:  # the run goes on
+                self.n = n + 1
+                return
+        else:
             self.first.append(0)
             self.t0.append(t)
             self.step.append(0)
@@ -171,7 +194,10 @@ class Timeline:
         while i < hi:
             first, t0, step = self.first[r], self.t0[r], self.step[r]
             end = min(self.first[r + 1] if r + 1 < len(self.first) else self.n, hi)
-            if step:
+            if step and end - i > 16:
+                a = t0 + (i - first) * step
+                out.frombytes(np.arange(a, a + (end - i) * step, step, dtype=np.int64).tobytes())
+            elif step:
                 out.extend(range(t0 + (i - first) * step, t0 + (end - first) * step, step))
             else:
                 out.append(t0)

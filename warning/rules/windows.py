@@ -14,6 +14,7 @@ from warning.rules.timeline import Timeline
 _MAX_DECIMALS = 6
 #: Integer codes, smallest first; each value must also convert to a float exactly.
 _CODES = (("b", 1 << 7), ("h", 1 << 15), ("i", 1 << 31))
+_BOUND = dict(_CODES)
 #: Codes per block of the block prefix sums: a sum adds at most 2 * _BLOCK codes itself.
 _BLOCK = 32
 
@@ -126,7 +127,7 @@ class Series:
             factor = scale // self.scale
             if not self._recode([c * factor for c in self.codes], scale):
                 return None
-        bound = next(b for t, b in _CODES if t == self.codes.typecode)
+        bound = _BOUND[self.codes.typecode]
         if -bound <= c < bound:
             return c
         return c if self._recode(list(self.codes) + [c], scale, keep=True) else None
@@ -164,7 +165,7 @@ class Series:
             return self.sums[hi] - self.sums[lo]
         codes = self.codes
         if hi - lo <= 2 * _BLOCK:
-            total = sum(codes[lo:hi])
+            total = sum(codes[lo:hi]) if hi - lo > 1 else (codes[lo] if hi > lo else 0)
         else:
             kl = -(-lo // _BLOCK)
             kh = hi // _BLOCK
@@ -185,9 +186,24 @@ class Series:
 
     def add(self, ts: int, value: float) -> None:
         """Insert a value; appending in time order is the cheap, common case."""
-        code = self._encode(value) if self.scale else None
-        if code is None and self.scale:
-            self._to_floats()
+        scale = self.scale
+        code = None
+        if scale:
+            try:
+                c = round(value * scale)
+            except (OverflowError, ValueError):  # inf, nan
+                c = None
+            if (
+                c is not None
+                and c / scale == value
+                and -_BOUND[self.codes.typecode] <= c < _BOUND[self.codes.typecode]
+                and (c or copysign(1.0, value) > 0)
+            ):
+                code = c
+            else:
+                code = self._encode(value)  # a finer scale or a wider type, if any fits
+                if code is None:
+                    self._to_floats()
         times, codes = self.times, self.codes
         n = len(codes)
         if not n or ts >= times.last():
@@ -260,10 +276,19 @@ class Series:
         ``delta`` and ``rate`` include a value at exactly ``now - duration`` as their baseline;
         ``rate`` is per hour. Empty windows give 0 for sum and count, None otherwise.
         """
+        times, head = self.times, self.head
+        hi = times.right(now)
+        if hi < head:
+            hi = head
         if duration is None:
-            lo, hi = self.span(now, now)
-            return self._value(hi - 1) if hi > self.head else None
-        lo, hi = self.span(now - duration, now, func in ("delta", "rate"))
+            return self._value(hi - 1) if hi > head else None
+        lo = (
+            times.left(now - duration) if func in ("delta", "rate") else times.right(now - duration)
+        )
+        if lo < head:
+            lo = head
+        elif lo > hi:
+            lo = hi
         n = hi - lo
         if func == "sum":
             return round(self._sum(lo, hi), 9) if n else 0.0
@@ -284,7 +309,7 @@ class Series:
         if func == "delta":
             return change
         if func == "rate":
-            span_h = (self.times.at(hi - 1) - self.times.at(lo)) / 3_600_000
+            span_h = (times.at(hi - 1) - times.at(lo)) / 3_600_000
             return round(change / span_h, 9) if span_h > 0 else None
         msg = f"unknown window function {func!r}"
         raise ValueError(msg)
