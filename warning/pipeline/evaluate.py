@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections import deque
+from array import array
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import tzinfo
@@ -12,6 +12,7 @@ from warning.anomaly.corroborate import Held, Peer, PeerSeen, remember, support
 from warning.anomaly.health import Health, Monitor, Verdict
 from warning.kinds import BUILTIN_KINDS, Kind
 from warning.lang import DEFAULT, LANGUAGES, LEVEL_WORDS, pick, unit_word
+from warning.legacy import restore_slots
 from warning.pipeline import lifecycle
 from warning.pipeline.daily_fwi import NOON_TOLERANCE_MS, DailyFWI, fwi_step
 from warning.pipeline.lifecycle import Episode
@@ -38,14 +39,14 @@ from warning.rules.windows import Series
 from warning.yamlfile import ConfigError, Problem
 
 
-@dataclass
+@dataclass(slots=True)
 class SensorState:
     """Everything remembered about one sensor; plain data so bytewax can snapshot it."""
 
     watermark: int | None = None
     max_seq: int | None = None
-    recent_ts: deque[int] = field(default_factory=deque)
-    recent_set: set[int] = field(default_factory=set)
+    #: Timestamps taken within ``lateness`` of the watermark, in arrival order (duplicates).
+    recent: array[int] = field(default_factory=lambda: array("q"))
     series: dict[str, Series] = field(default_factory=dict)
     episodes: dict[str, Episode] = field(default_factory=dict)
     fwi: DailyFWI | None = None
@@ -54,6 +55,12 @@ class SensorState:
     nowcasts: dict[str, Track] = field(default_factory=dict)  # the learned nowcast's
     peers: dict[str, PeerSeen] = field(default_factory=dict)  # neighbours' latest readings
     held: list[Held] = field(default_factory=list)  # warnings awaiting confirmation ("wait")
+
+    def __setstate__(self, state: object) -> None:
+        """Restore a snapshot, also one of 0.2 (``recent_ts`` deque and ``recent_set``)."""
+        old = restore_slots(self, state)
+        if "recent_ts" in old:
+            self.recent = array("q", old["recent_ts"])
 
 
 @dataclass(frozen=True)
@@ -197,7 +204,8 @@ class Evaluator:
                 ),
                 self._diagnose(state, r, wm).events,
             )
-        if r.ts in state.recent_set:
+        recent = state.recent
+        if r.ts in recent:
             return Outcome(None, None, (), duplicate=True)
         gap = _count_gap(state, r.seq)
         interval = (
@@ -205,10 +213,13 @@ class Evaluator:
         )  # one report interval, for holding a warning ("wait")
         now = r.ts if wm is None or r.ts > wm else wm
         state.watermark = now
-        state.recent_ts.append(r.ts)
-        state.recent_set.add(r.ts)
-        while state.recent_ts[0] < now - lateness:
-            state.recent_set.discard(state.recent_ts.popleft())
+        recent.append(r.ts)
+        cut = now - lateness
+        if recent[0] < cut:  # forget from the oldest arrival on (r.ts itself stays)
+            k = 1
+            while recent[k] < cut:
+                k += 1
+            del recent[:k]
         horizons = self.horizons(r.sensor_id, r.kind, r.region)
         for name, value in r.values.items():
             keep = horizons.get(name)
