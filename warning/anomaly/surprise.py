@@ -84,7 +84,7 @@ class Surprise(Detector):
         self.lo = self.hi = self.sm = self.smlo = self.smhi = 0.0
         self.hist: list[list[int]] = [[] for _ in self.bins]
         self.keys = [self._slot(j, []) for j in range(len(self.bins))]  # the contexts' cells
-        self.buf: list[float] = []
+        self.buf = array("d")  # the last ``short`` raw surprises
         self.m = self.v = 0.0
         self.n = 0
         self.last = -(1 << 30)
@@ -99,11 +99,13 @@ class Surprise(Detector):
     def __getstate__(self) -> dict:
         out = {k: getattr(self, k) for k in (*_PARAMS, *_STATE)}
         out["table"] = self.dense().tobytes()  # the form every release has pickled
+        out["buf"] = list(self.buf)
         return out
 
     def __setstate__(self, state: dict) -> None:
         for k in (*_PARAMS, *_STATE):
             setattr(self, k, state[k])
+        self.buf = array("d", state["buf"])
         dense = array("f")
         dense.frombytes(state["table"])
         self.table, self.cells = dense, None
