@@ -99,6 +99,9 @@ class Evaluator:
         self._specs: dict[tuple[str, str, str], tuple[IndicatorSpec, ...]] = {}
         self._horizons: dict[tuple[str, str, str], dict[str, int]] = {}
         self._zones: dict[str, tzinfo] = {}
+        #: One object for equal per-sensor answers (most sensors of a kind and region share
+        #: their rules and horizons): a city's sensors hold references, not copies.
+        self._shared: dict[Any, Any] = {}
 
     def applicable(self, sensor_id: str, kind: str, region: str) -> tuple[Rule, ...]:
         """Return the rules with level conditions that watch this sensor (cached)."""
@@ -110,16 +113,24 @@ class Evaluator:
                 for r in self.rules.for_kind(kind)
                 if r.levels and r.applies_to(sensor_id, kind, region)
             )
-            self._applicable[key] = found
+            found = self._applicable[key] = self._share(found)
         return found
+
+    def _share(self, found: Any) -> Any:
+        """Return the one held object equal to ``found`` (by rule identity and value)."""
+        if isinstance(found, dict):
+            key: Any = ("horizons", *sorted(found.items()))
+        else:
+            key = ("rules", *map(id, found))  # rules are held by the rule set meanwhile
+        return self._shared.setdefault(key, found)
 
     def specs(self, sensor_id: str, kind: str, region: str) -> tuple[IndicatorSpec, ...]:
         """Return the indicator specs that watch this sensor (cached)."""
         key = (sensor_id, kind, region)
         found = self._specs.get(key)
         if found is None:
-            found = self._specs[key] = tuple(
-                s for s in self.rules.indicators if s.applies_to(sensor_id, kind, region)
+            found = self._specs[key] = self._share(
+                tuple(s for s in self.rules.indicators if s.applies_to(sensor_id, kind, region))
             )
         return found
 
@@ -152,7 +163,7 @@ class Evaluator:
             if spec is not None and set(FWI_FIELDS) <= spec.field_names:
                 for name, ms in FWI_FIELDS.items():  # the daily FWI is always kept
                     found[name] = max(found.get(name, 0), ms + NOON_TOLERANCE_MS)
-            self._horizons[key] = found
+            found = self._horizons[key] = self._share(found)
         return found
 
     def zone_of(self, attrs: Mapping[str, Any]) -> tzinfo:
