@@ -26,7 +26,7 @@ is shared: the load average printed before and after says how far to trust a row
 
 Rates are messages over wall time from the moment the consumer starts (connect, or the call
 into bytewax) to the moment the last message is through, so start-up costs are included.
-Targets (issue): pipeline >= 0.8 x raw paho; backtest >= 50,000 readings/s on one core
+Goals (issue 19): pipeline >= 0.7 x raw paho; backtest >= 100,000 readings per CPU-second
 (``bench/backtest_bench.py`` compares backtest with a pandas pass; ``latency_bench``,
 ``memory_bench`` and ``scaling_bench`` cover the rest).
 """
@@ -79,8 +79,8 @@ STEP = timedelta(minutes=5)
 RAW_ID = "bench-raw"
 PIPE_ID = "bench-pipeline"
 SINK_ID = "bench-pipeline-sink"
-TARGET_LIVE_RATIO = 0.8
-TARGET_BACKTEST = 50_000
+TARGET_LIVE_RATIO = 0.7  # issue 19: drains >= 0.7 x raw paho, QoS 1
+TARGET_BACKTEST = 100_000  # issue 19: readings per CPU-second
 
 
 # --------------------------------------------------------------------------------- messages
@@ -456,16 +456,24 @@ class _NoOpEngine:
 
     faults = None  # no anomaly steps
     model = None
+    nowcast = None
 
     def __init__(self, metrics) -> None:
         self.metrics = metrics
 
-    def evaluate(self, state, reading):
-        from warning.pipeline.evaluate import Outcome
+    def area_ticks(self, _items):
+        return []
 
-        return (state or True), Outcome(reading, None, ())
+    def to_sensors(self, items):
+        groups: dict[str, list] = {}
+        for item in items:
+            groups.setdefault(item.sensor_id, []).append(item)
+        return [(sid, (sid, group)) for sid, group in groups.items()]
 
-    def watch_silence(self, state, _value):
+    def evaluate_batch(self, state, value, _kept=None):
+        return (state or True), value[1]
+
+    def watch_no_data(self, state, _value):
         return (state or True), []
 
     def count_event(self, _event) -> None:
@@ -572,7 +580,8 @@ def print_report(
             _live_check,
         ),
         (
-            f"backtest: JSON Lines, one worker (target >= {TARGET_BACKTEST:,} readings/s)",
+            f"backtest: JSON Lines, one worker (target >= {TARGET_BACKTEST:,} readings per "
+            "CPU-second)",
             back,
             "readings/s",
             _back_check,
@@ -631,7 +640,8 @@ def _live_check(r: Row, base: float) -> str:
 
 
 def _back_check(r: Row, _base: float) -> str:
-    return "PASS" if r.rate >= TARGET_BACKTEST else "MISS"
+    per_cpu_s = 1e6 / r.cpu_us if r.cpu_us else 0.0
+    return f"{'PASS' if per_cpu_s >= TARGET_BACKTEST else 'MISS'} {per_cpu_s:,.0f}/CPU-s"
 
 
 # ----------------------------------------------------------------------------------- main

@@ -9,6 +9,7 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
 from bytewax.recovery import RecoveryConfig
@@ -143,12 +144,16 @@ def _model(config: Config, kinds: dict) -> ModelScorer | None:
         raise ConfigError([Problem("config", 0, "pipeline", "anomaly_model", str(exc))]) from None
 
 
+#: The epoch of a flow without recovery: bytewax deep-copies every state touched in an epoch
+#: at its end, recovery or not, and without recovery nothing reads the copies (items are
+#: processed as they come, not held to the epoch's end).
+NO_RECOVERY_EPOCH = timedelta(days=1)
+
+
 def _recovery(config: Config) -> dict:
     p = config.pipeline
     if not p.recovery_dir:
-        return {}
-    from datetime import timedelta
-
+        return {"epoch_interval": NO_RECOVERY_EPOCH}
     from warning import legacy
 
     legacy.install()  # snapshots written by 0.1 name the modules as they were then
@@ -306,5 +311,9 @@ def run_backtest(
         outputs.indicators.append(JsonLinesSink(indicators, tz, in_order=True))
     source = ReadingsFileSource(input_path, s.make_ingest, progress=progress, forecasts=forecasts)
     started = time.monotonic()
-    cli_main(build_flow(source, s.steps, outputs), workers_per_process=workers)
+    cli_main(
+        build_flow(source, s.steps, outputs),
+        workers_per_process=workers,
+        epoch_interval=NO_RECOVERY_EPOCH,  # a backtest keeps no recovery
+    )
     log.info("backtest took %.2f s", time.monotonic() - started)

@@ -195,3 +195,32 @@ def test_evaluate_nab_names_what_is_wrong(tmp_path: Path) -> None:
     assert res.exit_code == 1 and "x_a.csv" in res.output
     res = runner.invoke(app, ["anomaly", "evaluate", "--nab", str(tmp_path), "--detector", "htm"])
     assert res.exit_code == 1 and "found htm" in res.output
+
+
+def test_score_default_is_the_judge_with_its_fault_band(tmp_path: Path) -> None:
+    """``--detector default``: a -9999 row scores 1, out of ``--high`` 0.8, a stuck run >= 0.5."""
+    src, out = tmp_path / "s.csv", tmp_path / "o.csv"
+    values = [10 + math.sin(i / 20) + 0.01 * (i % 7) for i in range(600)]
+    values[300] = -9999.0
+    values[400] = 50.0
+    values[500:540] = [10.5] * 40
+    with src.open("w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["timestamp", "value"])
+        for i, v in enumerate(values):
+            w.writerow([f"2014-04-{1 + i // 288:02d} {i % 288 // 12:02d}:{i % 12 * 5:02d}:00", v])
+    res = runner.invoke(
+        app, ["anomaly", "score", "--input", str(src), "--output", str(out), "--high", "20"]
+    )
+    assert res.exit_code == 0, res.output
+    assert "scored by default" in res.output
+    scores = [float(r["anomaly_score"]) for r in csv.DictReader(out.open())]
+    assert scores[300] == 1.0 and scores[400] == 0.8
+    assert max(scores[500:541]) >= 0.5
+    assert max(scores[:300] + scores[301:400]) < 0.5
+    res = runner.invoke(
+        app,
+        ["anomaly", "score", "--input", str(src), "--output", str(out), "--detector", "cusum"]
+        + ["--low", "0"],
+    )
+    assert res.exit_code == 1 and "expected detector default, judge or quality" in res.output

@@ -5,6 +5,7 @@ Run with ``-s`` to see the share of genuine warnings marked Possible.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -76,9 +77,15 @@ def test_a_storm_seen_by_neighbours_stays_observed(tmp_path: Path, confirm: str)
     possible = [e for e in warnings if e["certainty"] == "Possible"]
     print(f"burst_storm ({confirm}): {len(possible)} of {len(warnings)} warnings Possible")
     assert len(warnings) >= 15
-    # One yellow stays Possible: rg-dq-01's first burst, 5 min before rg-dq-02 saw rain.
-    assert [(e["subject"], e["level"]) for e in possible] == [("rg-dq-01", "yellow")]
-    assert "not corroborated by neighbours (rg-dq-02 rain_mm 0)" in possible[0]["message"]
+    # One yellow stays Possible: rg-dq-01's first burst, 5 min before rg-dq-02 saw rain; and
+    # Deqing's integrated risk, which rests on it alone at that moment.
+    assert sorted((e["subject"], e["level"]) for e in possible) == [
+        ("deqing", "yellow"),
+        ("rg-dq-01", "yellow"),
+    ]
+    gauge, county = sorted(possible, key=lambda e: e["subject"] != "rg-dq-01")
+    assert "not corroborated by neighbours (rg-dq-02 rain_mm 0)" in gauge["message"]
+    assert "rests on warnings marked Possible (rg-dq-01 landslide yellow)" in county["message"]
     grave = [e for e in warnings if e.get("level") in ("orange", "red")]
     assert grave and all(e["certainty"] == "Observed" for e in grave)
     assert not [e for e in result.events if e["hazard"] == "sensor_fault"]
@@ -195,3 +202,57 @@ def test_support_needs_a_fresh_neighbour_moving_the_same_way() -> None:
     for ts, v in ((t, 3.2), (t + 300_000, 3.3), (t + 300_000, 3.3), (t, 9.9)):
         remember(peers, Reading("w", "water_level", "r", ts, {"level_m": v}))
     assert peers["w"].values == {"level_m": 3.3} and peers["w"].before == {"level_m": 3.2}
+
+
+SAME_TIME = CELL.replace("name: lagging_cell", "name: same_time_cell").replace(
+    "scale: 0.9, lag: 5m", "scale: 0.9"
+)
+
+
+def test_route_confirms_a_warning_when_a_neighbour_reports_the_same_rain(tmp_path: Path) -> None:
+    """route: Possible at once; the neighbour's reading of the same time confirms it at once."""
+    result = backtest(parse_scenario(SAME_TIME), tmp_path, Pipeline(confirm="route"))
+    mine = [e for e in result.events if e["subject"] == "rg-wx-01"]
+    first = next(e for e in mine if e["hazard"] == "rainstorm")
+    assert first["certainty"] == "Possible" and "routed for confirmation" in first["message"]
+    confirmed = [e for e in mine if e["event"] == "confirmed"]
+    assert len(confirmed) == 1 and confirmed[0]["warning_id"] == first["warning_id"]
+    assert confirmed[0]["certainty"] == "Observed" and confirmed[0]["level"] == first["level"]
+    assert "confirmed by neighbour rg-wx-02 rain_mm" in confirmed[0]["message"]
+    assert _minutes(confirmed[0]["ts"]) == _minutes(first["ts"])
+    fault = [(e["event"], e["ts"]) for e in mine if e["rule_id"] == "sensor_fault_spike"]
+    assert fault == [("raised", first["ts"]), ("cleared", first["ts"])]  # taken back at once
+
+
+SHOWER = f"""
+name: shower
+description: one short shower over both Wuxing gauges, the same report at each.
+network: huzhou
+start: "2026-07-05T12:00:00+08:00"
+duration: 4h
+interval: 5m
+seed: 20260705
+events:
+  - {{type: rain, sensors: [rg-wx-01], profile: &shower [[0m, 0], [116m, 0], [117m, 180],
+     [120m, 180], [121m, 0], [240m, 0]]}}
+  - {{type: rain, sensors: [rg-wx-02], profile: *shower, scale: 0.9}}
+{QUIET}"""
+
+
+@pytest.mark.parametrize("confirm", ["route", "wait"])
+def test_a_neighbour_reading_just_after_forgives_a_spike_candidate(
+    tmp_path: Path, confirm: str
+) -> None:
+    """One report of rain at both gauges: the neighbour's arrives second; no spike is named."""
+    result = backtest(parse_scenario(SHOWER), tmp_path, Pipeline(confirm=confirm))
+    rows = [json.loads(x) for x in (tmp_path / "shower.jsonl").read_text().splitlines()]
+    wet = [
+        (r["ts"], r["sensor_id"], r["values"]["rain_mm"])
+        for r in rows
+        if r["values"].get("rain_mm")
+    ]
+    # 14:00: rg-wx-01 12.9 mm (a spike candidate) then rg-wx-02 6.1 mm; 14:05 both fall back.
+    (t1, first, mm), (t2, second, _) = wet[:2]
+    assert (first, second) == ("rg-wx-01", "rg-wx-02") and t1 == t2 and mm >= 10
+    assert len(wet) == 4 and all(v < 2 for _, _, v in wet[2:])
+    assert [e for e in result.events if e["hazard"] == "sensor_fault"] == []

@@ -91,16 +91,16 @@ def test_state_stays_small(name: str) -> None:
         if i + 1 in (2000, 20_000):
             sizes.append(len(pickle.dumps(d)))
     assert sizes[1] <= sizes[0] + 64
-    assert sizes[1] < (8192 if name in ("surprise", "default") else 2048), sizes
+    assert sizes[1] < (8192 if name in ("surprise", "judge", "default") else 2048), sizes
 
 
 def _rate(name: str, data: list[tuple[int, float]]) -> float:
     d = make(name)
-    start = time.perf_counter()
+    start = time.process_time()  # CPU time: the machine's other jobs do not count
     for ts, x in data:
         d.score_one(x, ts)
         d.learn_one(x, ts)
-    return len(data) / (time.perf_counter() - start)
+    return len(data) / max(time.process_time() - start, 1e-9)
 
 
 @pytest.mark.parametrize("name", sorted(set(STREAMING) - {"surprise"}))
@@ -112,14 +112,16 @@ def test_cost_allows_every_reading(name: str) -> None:
 
 
 def test_the_default_costs_no_more_than_the_detectors_it_replaced() -> None:
-    """``surprise`` (the default) is at least as fast as ``combined`` was (best of 3, interleaved).
+    """The default (``judge``) is at least as fast as ``combined`` was (best of 5, interleaved).
 
-    Measured 120,000-180,000 values/s against 55,000-84,000 for combined.
+    Measured ~180,000 values/s against ~147,000 for combined and ~270,000 for surprise.
     """
     data = _series(10_000)
-    runs = [(_rate("surprise", data), _rate("combined", data)) for _ in range(3)]
-    new, old = max(r[0] for r in runs), max(r[1] for r in runs)
-    print(f"surprise {new:,.0f} values/s, combined {old:,.0f} values/s")
+    runs = [
+        (_rate("default", data), _rate("combined", data), _rate("surprise", data)) for _ in range(5)
+    ]
+    new, old, alone = (max(r[i] for r in runs) for i in range(3))
+    print(f"default {new:,.0f} values/s, combined {old:,.0f}, surprise {alone:,.0f}")
     assert new >= old
 
 
@@ -145,7 +147,7 @@ def test_unknown_detector_names_the_known_ones() -> None:
     with pytest.raises(
         ValueError,
         match="expected a detector among combined, cusum, default, "
-        "quality, random, robust_z, seasonal_ewma, surprise, threshold, "
+        "judge, quality, random, robust_z, seasonal_ewma, surprise, threshold, "
         "found 'median'",
     ):
         make("median")

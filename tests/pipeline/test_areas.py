@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from warning.pipeline.areas import AreaMark, AreaProgress, AreaSample, AreaState, AreaWatch
 from warning.records import Level
@@ -373,3 +375,39 @@ def test_ticks_reach_every_member_once_per_batch_shifted_by_the_hold(watch):
     ticks = sampler.ticks(batch)
     assert sorted(t.sensor_id for t in ticks) == sorted(SENSORS)
     assert {t.ticks for t in ticks} == {(300_000, 360_000)} and ticks[0].received_at == 5.0
+
+
+# --- the slowest member's progress, kept incrementally (AreaWatch._slowest) -----------------
+
+
+def _slowest_by_scan(progress, members):
+    """What ``AreaWatch.observe`` computed before: every member from every source, or None."""
+    sources = {src for _, src in progress}
+    times = [progress.get((m, src)) for m in members for src in sources]
+    return None if any(t is None for t in times) else min(times)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(["a", "b", "c", "x"]), st.sampled_from(["", "p1"]), st.integers(0, 30)
+        ),
+        max_size=60,
+    ),
+    st.booleans(),
+)
+def test_slowest_kept_equals_a_full_scan(updates, restart):
+    """Random progress, out-of-order ticks, a non-member and a second source: the same horizon."""
+    watch = AreaWatch.__new__(AreaWatch)
+    watch._low = {}
+    members = ("a", "b", "c", "a")  # a member listed twice counts once
+    state = AreaState()
+    for i, (sid, src, ts) in enumerate(updates):
+        if restart and i == len(updates) // 2:  # a state restored from a snapshot: a new dict
+            state = AreaState(progress=dict(state.progress))
+        key = (sid, src)
+        before = state.progress.get(key)
+        state.progress[key] = ts if before is None else max(ts, before)
+        got = watch._slowest(state, "area", members, key, before)
+        assert got == _slowest_by_scan(state.progress, members)

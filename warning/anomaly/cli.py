@@ -62,14 +62,29 @@ def score(
     ],
     output: Annotated[Path, typer.Option("--output", help="CSV: timestamp,value,anomaly_score.")],
     detector: Annotated[
-        str, typer.Option(help="robust_z, seasonal_ewma, cusum, combined, random or threshold.")
-    ] = "combined",
+        str,
+        typer.Option(
+            help="default (= judge: anomaly score below 0.5, fault signs from 0.5), surprise, "
+            "quality, robust_z, seasonal_ewma, cusum, combined, random or threshold."
+        ),
+    ] = "default",
+    low: Annotated[
+        float | None, typer.Option(help="The sensor's physical minimum (judge, quality).")
+    ] = None,
+    high: Annotated[
+        float | None, typer.Option(help="The sensor's physical maximum (judge, quality).")
+    ] = None,
 ) -> None:
     """Score a series row by row in stream order (each score from rows up to it only)."""
     from warning.anomaly.detectors import make
 
+    bounds = {k: v for k, v in (("low", low), ("high", high)) if v is not None}
     try:
-        d = make(detector)
+        if bounds and detector not in ("default", "judge", "quality"):
+            raise ValueError(
+                f"--low/--high: expected detector default, judge or quality, found {detector}"
+            )
+        d = make(detector, **bounds)
         texts, ts, values = read_series(input)
     except ValueError as exc:
         typer.echo(str(exc), err=True)
@@ -126,7 +141,7 @@ def evaluate(
         _evaluate_nab(nab, detector, results)
         return
     if lro is not None:
-        _evaluate_lro(lro, detector or ["quality", "surprise"])
+        _evaluate_lro(lro, detector or ["default", "quality", "surprise"])
         return
     if data is not None:
         if labels is None:

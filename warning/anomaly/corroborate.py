@@ -47,7 +47,7 @@ class PeerSeen:
 
 @dataclass
 class Held:
-    """A warning event held for one report interval until the reading is confirmed or not."""
+    """A warning event awaiting confirmation: held one report interval, or routed as Possible."""
 
     event: WarningEvent
     why: str
@@ -57,6 +57,9 @@ class Held:
     ts: int
     deadline: int
     kind: str
+    #: Sent at once as Possible ("route"), not held: a neighbour's or the next reading's
+    #: confirmation then goes out as a ``confirmed`` event.
+    routed: bool = False
 
 
 def peer_map(sensors: Mapping[str, Mapping[str, Any]]) -> dict[str, tuple[str, ...]]:
@@ -95,15 +98,18 @@ def _distance(a: Mapping[str, Any], b: Mapping[str, Any]) -> float:
 
 
 def remember(peers: dict[str, PeerSeen], r: Reading) -> None:
-    """Keep a neighbour's latest reading (and the values before it) in the receiver's state."""
+    """Keep a neighbour's latest reading (and the values before it) in the receiver's state.
+
+    Values dicts are shared with the reading, never changed in place: one is replaced by the next.
+    """
     seen = peers.get(r.sensor_id)
-    if seen is not None and r.ts < seen.ts:
-        return  # an older reading arriving late says nothing newer
-    if seen is not None and r.ts == seen.ts:
-        before = seen.before  # the same reading again (redelivered): keep what came before
-    else:
-        before = dict(seen.values) if seen is not None else {}
-    peers[r.sensor_id] = PeerSeen(r.ts, r.kind, dict(r.values), before)
+    if seen is None:
+        peers[r.sensor_id] = PeerSeen(r.ts, r.kind, r.values, {})
+    elif r.ts > seen.ts:
+        seen.ts, seen.kind, seen.values, seen.before = r.ts, r.kind, r.values, seen.values
+    elif r.ts == seen.ts:  # the same reading again (redelivered): keep what came before
+        seen.kind, seen.values = r.kind, r.values
+    # an older reading arriving late says nothing newer
 
 
 def support(

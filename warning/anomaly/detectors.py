@@ -330,19 +330,21 @@ class Threshold(Detector):
         return squash(past / max(self.high - self.low, 1e-9), 1.0)
 
 
+from warning.anomaly.judge import Judge  # noqa: E402
 from warning.anomaly.quality import Quality  # noqa: E402  (it uses RobustZ)
 
 #: The streaming detectors run on every reading, by name.
 STREAMING: dict[str, type[Detector]] = {c.name: c for c in (RobustZ, SeasonalEWMA, Cusum, Surprise)}
 #: Every detector, baselines included (for ``anomaly score`` and the evaluation); ``default``
-#: is ``surprise``, what ``anomaly(field)`` gives; ``quality`` is the data-quality judge.
+#: is ``judge``: ``surprise``'s anomaly score below 0.5 and data-quality fault signs above.
 DETECTORS: dict[str, type[Detector]] = {
     **STREAMING,
     Combined.name: Combined,
     RandomScore.name: RandomScore,
     Threshold.name: Threshold,
     Quality.name: Quality,
-    "default": Surprise,
+    Judge.name: Judge,
+    "default": Judge,
 }
 
 

@@ -16,7 +16,7 @@ from typing import Any
 from warning.anomaly import faults
 from warning.anomaly.detectors import RobustZ
 from warning.anomaly.faults import ZERO_REST, ActiveFault, FaultSettings
-from warning.anomaly.surprise import Surprise
+from warning.anomaly.judge import Judge
 from warning.legacy import restore_slots
 from warning.records import Reading, WarningEvent
 
@@ -26,19 +26,19 @@ class FieldWatch:
     """Detectors and fault counters of one field of one sensor."""
 
     robust: RobustZ  # the spike and dropout evidence
-    surprise: Surprise  # the anomaly score
+    default: Judge  # the default detector (anomaly score and fault signs)
     prev_z: float = 0.0
     pending_spike: float | None = None  # value of a spike candidate awaiting the next one
     zeros: int = 0  # zeros in a row since the field dropped to zero from a non-zero baseline
 
     def score(self, x: float, ts: int) -> float:
         """Return the field's anomaly score (the default detector's)."""
-        return self.surprise.score_one(x, ts)
+        return self.default.score_one(x, ts)
 
     def learn(self, x: float, ts: int) -> None:
         """Take ``x`` into every detector."""
         self.robust.learn_one(x, ts)
-        self.surprise.learn_one(x, ts)
+        self.default.learn_one(x, ts)
 
     def __setstate__(self, state: object) -> None:
         """Restore a snapshot (0.2 pickled this class with a ``__dict__``)."""
@@ -50,7 +50,7 @@ class FieldWatch:
     def __deepcopy__(self, memo: dict) -> FieldWatch:
         return FieldWatch(
             self.robust.__deepcopy__(memo),
-            self.surprise.__deepcopy__(memo),
+            self.default.__deepcopy__(memo),
             self.prev_z,
             self.pending_spike,
             self.zeros,
@@ -124,9 +124,13 @@ class Monitor:
         self.settings = settings or FaultSettings()
 
     def new_watch(self, name: str) -> FieldWatch:
-        """Return fresh detectors for a field, floored at its scale."""
+        """Return fresh detectors for a field, floored at its scale.
+
+        The default detector with ``band`` 1: ``anomaly(field)`` keeps ``surprise``'s full scale
+        (rules compare it with 0.7 and the like), raised to a fault sign when one is larger.
+        """
         floor = faults.scale_of(name)
-        return FieldWatch(RobustZ(self.settings.window, floor), Surprise(min_scale=floor))
+        return FieldWatch(RobustZ(self.settings.window, floor), Judge(min_scale=floor, band=1.0))
 
     def observe(
         self, h: Health, r: Reading, attrs: Mapping[str, Any], support: Support | None = None

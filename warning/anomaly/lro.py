@@ -138,11 +138,11 @@ def score(
 def streaming(
     name: str, threshold: float = 0.5, **params: float
 ) -> Callable[[LroSeries], np.ndarray]:
-    """Return a detect function running a streaming detector (``quality`` gets the ranges)."""
+    """Return a detect function running a streaming detector (fault judges get the ranges)."""
     from warning.anomaly.detectors import make
 
     def detect(s: LroSeries) -> np.ndarray:
-        extra = {"low": s.low, "high": s.high} if name == "quality" else {}
+        extra = {"low": s.low, "high": s.high} if name in ("quality", "judge", "default") else {}
         d = make(name, **params, **extra)
         out = np.zeros(s.values.size, dtype=bool)
         for i, x in enumerate(s.values.tolist()):

@@ -12,8 +12,9 @@ Scores one value in [0, 1]; 0.5 and above is a fault sign:
 - **dropout**: an exact 0 (or a negative value) where the window was all positive: 0.7;
 - **range**: outside the physical range ``low .. high``, when given: 0.8.
 
-No-data codes are never learned. The judge is kept apart from the anomaly detector: their
-largest score fired on most of NAB's ordinary spikes (NAB standard 2.2 against 69.3).
+No-data codes are never learned. Fixed rules: on NAB they fired on most ordinary spikes (its
+largest with ``surprise`` scored 2.2); the default detector (``judge.py``) measures each check
+against the series' own history instead.
 """
 
 from __future__ import annotations

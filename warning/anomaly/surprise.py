@@ -115,7 +115,7 @@ class Surprise(Detector):
         self._cache = None
 
     def __deepcopy__(self, memo: dict) -> Surprise:
-        out = Surprise.__new__(Surprise)
+        out = type(self).__new__(type(self))
         for k in (*_PARAMS, *_STATE):
             setattr(out, k, getattr(self, k))
         out.hist = [h[:] for h in self.hist]

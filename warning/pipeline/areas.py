@@ -27,7 +27,7 @@ from bytewax.operators import StatefulLogic
 from warning.anomaly.faults import HAZARD as FAULT_HAZARD
 from warning.lang import DEFAULT, LANGUAGES, pick
 from warning.pipeline import lifecycle
-from warning.pipeline.evaluate import CLEARED
+from warning.pipeline.evaluate import CLEARED, possible
 from warning.records import Level, Reading, Tick, WarningEvent, parse_duration_ms
 from warning.registry import Registry, place_name, region_name
 from warning.rules.area_load import AreaInput, AreaRule
@@ -86,6 +86,7 @@ class AreaMark:
     level: Level | None
     ts: int
     received_at: float = 0.0
+    certainty: str = "Observed"
 
 
 class AreaSampler:
@@ -194,7 +195,16 @@ class AreaSampler:
                 continue
             for area in self.areas_of(e.subject, e.region):
                 out.append(
-                    AreaMark(area, e.rule_id, e.hazard, e.subject, e.level, e.ts, e.received_at)
+                    AreaMark(
+                        area,
+                        e.rule_id,
+                        e.hazard,
+                        e.subject,
+                        e.level,
+                        e.ts,
+                        e.received_at,
+                        e.certainty,
+                    )
                 )
         return tuple(out)
 
@@ -214,9 +224,23 @@ class AreaState:
     sensors: dict[str, tuple[str, int, dict[str, Any]]] = field(default_factory=dict)
     heard: dict[str, int] = field(default_factory=dict)  # kind -> newest reading time
     warnings: dict[tuple[str, str], tuple[str, Level]] = field(default_factory=dict)
+    #: The active warnings of ``warnings`` whose latest event was ``Possible`` (suspect data).
+    possible: set[tuple[str, str]] = field(default_factory=set)
     episodes: dict[str, lifecycle.Episode] = field(default_factory=dict)
     late: int = 0  # items that came after their time was evaluated
     received_at: float = 0.0  # newest arrival behind the items, for the delay metric only
+
+
+@dataclass
+class _Low:
+    """An area's slowest progress, as of ``progress`` (an ``AreaState.progress`` dict)."""
+
+    progress: dict[tuple[str, str], int]
+    sources: set[str]
+    members: frozenset[str]
+    missing: int = 0  # (member, source) pairs with no progress yet
+    time: int | None = None
+    at: set[tuple[str, str]] = field(default_factory=set)
 
 
 def _order(item: Any) -> tuple[Any, ...]:
@@ -245,6 +269,7 @@ class AreaWatch:
             (max(r.fresh_ms, r.no_data.after_ms if r.no_data else 0) for r in rules.areas),
             default=0,
         )
+        self._low: dict[str, _Low] = {}  # per area: the slowest members (``_slowest``)
         #: The view of each (area, rule) at its latest evaluation, for ``rules explain``.
         self.last_view: dict[tuple[str, str], tuple[int, AreaView]] = {}
 
@@ -256,16 +281,15 @@ class AreaWatch:
             state.received_at = item.received_at
         if isinstance(item, AreaProgress):
             key = (item.sensor_id, item.source)
-            state.progress[key] = max(item.ts, state.progress.get(key, item.ts))
+            before = state.progress.get(key)
+            state.progress[key] = item.ts if before is None else max(item.ts, before)
             state.points.update(t for t in item.ticks if state.horizon is None or t > state.horizon)
             members = self.members.get(area, ())
             if not members:
                 return []
-            sources = {src for _, src in state.progress}
-            times = [state.progress.get((m, src)) for m in members for src in sources]
-            if any(t is None for t in times):
+            horizon = self._slowest(state, area, members, key, before)
+            if horizon is None:
                 return []
-            horizon = min(t for t in times if t is not None)
             if state.horizon is not None and horizon <= state.horizon:
                 return []
             state.horizon = horizon
@@ -281,6 +305,50 @@ class AreaWatch:
         if state.horizon is not None and item.ts <= state.horizon:
             return self._release(state, area, state.horizon)
         return []
+
+    def _slowest(
+        self,
+        state: AreaState,
+        area: str,
+        members: tuple[str, ...],
+        key: tuple[str, str],
+        before: int | None,
+    ) -> int | None:
+        """The slowest progress of any member from any source, None while one has none.
+
+        Kept per area as the lowest time and the keys at it, so one member's progress costs
+        O(1) and the members are scanned again only when the last of the slowest moved on.
+        """
+        low = self._low.get(area)
+        if low is None or low.progress is not state.progress or key[1] not in low.sources:
+            return self._rescan(state, area, members)
+        if key[0] not in low.members:
+            return low.time if low.missing == 0 else None
+        if low.missing:
+            if before is None:
+                low.missing -= 1
+                if low.missing == 0:
+                    return self._rescan(state, area, members)
+            return None
+        if key in low.at and before is not None and state.progress[key] > before:
+            low.at.discard(key)
+            if not low.at:
+                return self._rescan(state, area, members)
+        return low.time
+
+    def _rescan(self, state: AreaState, area: str, members: tuple[str, ...]) -> int | None:
+        progress = state.progress
+        low = self._low[area] = _Low(progress, {src for _, src in progress}, frozenset(members))
+        for src in low.sources:
+            for m in low.members:
+                t = progress.get((m, src))
+                if t is None:
+                    low.missing += 1
+                elif low.time is None or t < low.time:
+                    low.time, low.at = t, {(m, src)}
+                elif t == low.time:
+                    low.at.add((m, src))
+        return low.time if low.missing == 0 else None
 
     def flush(self, state: AreaState, area: str) -> list[WarningEvent]:
         """Evaluate everything held back (the input has ended)."""
@@ -313,18 +381,28 @@ class AreaWatch:
             state.heard[item.kind] = max(item.ts, state.heard.get(item.kind, item.ts))
         elif item.level is None:
             state.warnings.pop((item.rule_id, item.subject), None)
+            state.possible.discard((item.rule_id, item.subject))
         else:
             state.warnings[(item.rule_id, item.subject)] = (item.hazard, item.level)
+            if item.certainty == "Possible":
+                state.possible.add((item.rule_id, item.subject))
+            else:
+                state.possible.discard((item.rule_id, item.subject))
 
-    def view(self, state: AreaState, rule: AreaRule, now: int) -> AreaView:
-        """Return what a rule sees at ``now``: fresh sensors of its kinds, active warnings."""
+    def view(self, state: AreaState, rule: AreaRule, now: int, observed: bool = False) -> AreaView:
+        """Return what a rule sees at ``now``: fresh sensors of its kinds, active warnings.
+
+        ``observed`` leaves out the warnings marked Possible.
+        """
         fresh = {
             sid: (kind, vals)
             for sid, (kind, ts, vals) in state.sensors.items()
             if kind in rule.kinds and now - ts <= rule.fresh_ms
         }
         warned: dict[tuple[str, str], Level] = {}
-        for (_, subject), (hazard, level) in state.warnings.items():
+        for (rule_id, subject), (hazard, level) in state.warnings.items():
+            if observed and (rule_id, subject) in state.possible:
+                continue
             key = (hazard, subject)
             warned[key] = max(level, warned.get(key, level))
         return AreaView(fresh, warned, rule.kinds_of(), rule.kinds)
@@ -344,12 +422,7 @@ class AreaWatch:
             view = self.view(state, rule, now)
             self.last_view[(area, rule.id)] = (now, view)
             silent = bool(rule.inputs) and not view.sensors
-            target = None
-            if not silent:
-                for level, cond in rule.levels:
-                    if evaluate(cond.node, view) is True:
-                        target = level
-                        break
+            target = _target(rule, view) if not silent else None
             ep = state.episodes.get(rule.id, lifecycle.QUIET)
             clear_ok = (
                 silent
@@ -369,12 +442,29 @@ class AreaWatch:
             )
             _keep(state.episodes, rule.id, new)
             if t is not None:
-                events.append(
-                    replace(self._event(rule, t, area, now, view, silent), received_at=received)
-                )
+                event = replace(self._event(rule, t, area, now, view, silent), received_at=received)
+                events.append(self._certainty(state, rule, now, event))
             if rule.no_data is not None:
                 events.extend(self._silence(state, rule, area, now))
         return events
+
+    def _certainty(
+        self, state: AreaState, rule: AreaRule, now: int, event: WarningEvent
+    ) -> WarningEvent:
+        """Mark an area level that stands only on warnings marked Possible as Possible too."""
+        if event.level is None or not state.possible:
+            return event
+        seen = _target(rule, self.view(state, rule, now, observed=True))
+        if seen is not None and seen >= event.level:
+            return event
+        suspect = sorted(
+            f"{subject} {state.warnings[(rid, subject)][0]} {state.warnings[(rid, subject)][1].colour}"
+            for rid, subject in state.possible
+            if (rid, subject) in state.warnings
+        )
+        return possible(
+            event, f"the level rests on warnings marked Possible ({', '.join(suspect)})"
+        )
 
     def _silence(self, state: AreaState, rule: AreaRule, area: str, now: int) -> list[WarningEvent]:
         nd = rule.no_data
@@ -481,6 +571,14 @@ class AreaWatch:
 
 #: How the all-clear of an area whose sensors all went silent ends, per language.
 NOBODY = {"zh-CN": "（区域内无监测点报送）", "en": " (no sensor of the area reporting)"}
+
+
+def _target(rule: AreaRule, view: AreaView) -> Level | None:
+    """Return the highest level whose condition holds in ``view``."""
+    for level, cond in rule.levels:
+        if evaluate(cond.node, view) is True:
+            return level
+    return None
 
 
 def _texts(attrs: Mapping[str, Any], lang: str, message: str, instruction: str) -> dict[str, Any]:

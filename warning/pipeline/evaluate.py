@@ -8,6 +8,7 @@ from dataclasses import dataclass, field, replace
 from datetime import tzinfo
 from typing import Any
 
+from warning.anomaly import faults
 from warning.anomaly.corroborate import Held, Peer, PeerSeen, remember, support
 from warning.anomaly.health import Health, Monitor, Verdict
 from warning.kinds import BUILTIN_KINDS, Kind
@@ -54,7 +55,7 @@ class SensorState:
     forecasts: dict[str, Track] = field(default_factory=dict)  # newest issue per field
     nowcasts: dict[str, Track] = field(default_factory=dict)  # the learned nowcast's
     peers: dict[str, PeerSeen] = field(default_factory=dict)  # neighbours' latest readings
-    held: list[Held] = field(default_factory=list)  # warnings awaiting confirmation ("wait")
+    held: list[Held] = field(default_factory=list)  # warnings awaiting confirmation
 
     def __setstate__(self, state: object) -> None:
         """Restore a snapshot, also one of 0.2 (``recent_ts`` deque and ``recent_set``)."""
@@ -75,6 +76,13 @@ class Outcome:
     indicators: tuple[IndicatorRecord, ...] = ()
     forecast: Forecast | None = None  # a forecast taken into the state (to be stored)
     areas: tuple[Any, ...] = ()  # samples and marks for area rules (pipeline/areas.py)
+
+    def with_areas(self, areas: tuple[Any, ...]) -> Outcome:
+        """Return this outcome with ``areas`` (dataclasses.replace costs ~3 us a reading)."""
+        o = self
+        return Outcome(
+            o.reading, o.rejected, o.events, o.seq_gap, o.duplicate, o.indicators, o.forecast, areas
+        )
 
 
 class Evaluator:
@@ -102,6 +110,7 @@ class Evaluator:
         #: One object for equal per-sensor answers (most sensors of a kind and region share
         #: their rules and horizons): a city's sensors hold references, not copies.
         self._shared: dict[Any, Any] = {}
+        self._watches: dict[tuple[str, str, str], tuple[Any, Any, Any, Any]] = {}
 
     def applicable(self, sensor_id: str, kind: str, region: str) -> tuple[Rule, ...]:
         """Return the rules with level conditions that watch this sensor (cached)."""
@@ -174,8 +183,24 @@ class Evaluator:
             found = self._zones[name] = zone(name)
         return found
 
+    def _watch(
+        self, sensor_id: str, kind: str, region: str
+    ) -> tuple[dict[str, int], Mapping[str, Any], tuple[Rule, ...], tuple[IndicatorSpec, ...]]:
+        """A sensor's horizons, registry entry, rules and indicator specs, in one lookup."""
+        key = (sensor_id, kind, region)
+        found = self._watches.get(key)
+        if found is None:
+            found = self._watches[key] = (
+                self.horizons(sensor_id, kind, region),
+                self.registry.attrs_for(sensor_id, kind, region),
+                self.applicable(sensor_id, kind, region),
+                self.specs(sensor_id, kind, region),
+            )
+        return found
+
     def forget(self, e: Expire) -> None:
         """Drop what the caches hold for a sensor whose state expired."""
+        self._watches.pop((e.sensor_id, e.kind, e.region), None)
         self._applicable.pop((e.sensor_id, e.kind, e.region), None)
         self._specs.pop((e.sensor_id, e.kind, e.region), None)
         self._horizons.pop((e.sensor_id, e.kind, e.region), None)
@@ -193,8 +218,11 @@ class Evaluator:
         )
         return Outcome(None, Rejected("", forecast_payload(f), reason, detail, f.sensor_id), ())
 
-    def observe(self, state: SensorState, r: Reading) -> Outcome:
-        """Take one reading into ``state`` and return what it produced."""
+    def observe(self, state: SensorState, r: Reading, indicators: bool = True) -> Outcome:
+        """Take one reading into ``state`` and return what it produced.
+
+        Without ``indicators`` (no sink takes them) the indicator specs' records are not made.
+        """
         lateness = self.lateness_ms
         wm = state.watermark
         if wm is not None and r.ts < wm - lateness:
@@ -231,7 +259,7 @@ class Evaluator:
             while recent[k] < cut:
                 k += 1
             del recent[:k]
-        horizons = self.horizons(r.sensor_id, r.kind, r.region)
+        horizons, attrs, rules, specs = self._watch(r.sensor_id, r.kind, r.region)
         for name, value in r.values.items():
             keep = horizons.get(name)
             if keep is None:
@@ -241,7 +269,6 @@ class Evaluator:
                 s = state.series[name] = Series()
             s.add(r.ts, value)
             s.trim(now - keep - lateness)
-        attrs = self.registry.attrs_for(r.sensor_id, r.kind, r.region)
         records: list[IndicatorRecord] = []
         if "temp_c" in r.values:
             if state.fwi is None:
@@ -251,8 +278,6 @@ class Evaluator:
                 records.append(rec)
         verdict = self._diagnose(state, r, None, attrs)
         released = self._resolve_by_reading(state, r) if state.held else []
-        rules = self.applicable(r.sensor_id, r.kind, r.region)
-        specs = self.specs(r.sensor_id, r.kind, r.region)
         if not rules and not specs:
             return Outcome(r, None, (*verdict.events, *released), gap, indicators=tuple(records))
         if state.forecasts:
@@ -269,16 +294,11 @@ class Evaluator:
             state.nowcasts,
         )
         for spec in specs:
-            records.append(
-                IndicatorRecord(
-                    r.sensor_id,
-                    r.kind,
-                    r.region,
-                    now,
-                    spec.id,
-                    {name: f(ctx) for name, f in spec.values},
-                )
-            )
+            if not indicators and not spec.keeps_memo:
+                continue
+            values = {name: f(ctx) for name, f in spec.values}
+            if indicators:
+                records.append(IndicatorRecord(r.sensor_id, r.kind, r.region, now, spec.id, values))
         events = [*verdict.events, *released]
         for rule in rules:
             event = self._evaluate(rule, state, ctx, r, attrs)
@@ -314,32 +334,118 @@ class Evaluator:
         if not grave:
             return [possible(event, verdict.suspect)]
         named = self.monitor.name_spike(state.health, r, verdict.spike, verdict.suspect, attrs)
+        name, x, median = verdict.spike
+        deadline = r.ts + self.monitor.settings.corroborate_ms
+        state.held.append(
+            Held(event, verdict.suspect, name, x, median, r.ts, deadline, r.kind, routed=True)
+        )
         return [*named, possible(event, f"{verdict.suspect}; routed for confirmation")]
 
     def _resolve_by_reading(self, state: SensorState, r: Reading) -> list[WarningEvent]:
-        """Release held warnings on the sensor's next reading: a spike named now, or confirmed."""
+        """Release held warnings on the sensor's next reading: a spike named now, or confirmed.
+
+        A routed warning whose early spike fault this reading took back (the value lasted) is
+        confirmed; one whose spike this reading showed stays as it went out, Possible.
+        """
         spike = state.health.active.get("spike") if state.health else None
         named = spike is not None and spike.last == r.ts
-        out = [
-            possible(h.event, f"{h.why}; the next reading fell back (spike)")
-            if named
-            else _confirmed(h, "the next reading")
-            for h in state.held
-        ]
+        out = []
+        for h in state.held:
+            if h.routed:
+                if spike is None or spike.field != h.field:
+                    out.extend(self._routed_confirmed(state, h, r.ts, "the next reading"))
+            elif named:
+                out.append(possible(h.event, f"{h.why}; the next reading fell back (spike)"))
+            else:
+                out.append(_confirmed(h, "the next reading"))
         state.held = []
         return out
+
+    def _routed_confirmed(
+        self, state: SensorState, h: Held, ts: int, by: str
+    ) -> list[WarningEvent]:
+        """Confirm a warning routed as Possible: its early spike fault cleared, then Observed.
+
+        Nothing goes out if the warning has moved on since (a later event says where it is).
+        """
+        ep = state.episodes.get(h.event.rule_id)
+        if ep is None or ep.warning_id != h.event.warning_id or ep.level != h.event.level:
+            return []
+        out = []
+        early = state.health.active.get("spike") if state.health else None
+        if state.health is not None and early is not None and early.early:
+            if early.field == h.field:
+                del state.health.active["spike"]
+                attrs = self.registry.attrs_for(h.event.subject, h.kind, h.event.region)
+                out.append(
+                    faults.cleared("spike", early, h.event.subject, h.event.region, ts, attrs)
+                )
+        e = h.event
+        texts = {
+            lang: {**t, "message": CONFIRMED.get(lang, CONFIRMED["en"]) + t["message"]}
+            for lang, t in e.texts.items()
+        }
+        out.append(
+            replace(
+                e,
+                event="confirmed",
+                previous_level=e.level,
+                ts=max(ts, e.ts),
+                texts=texts,
+                message=f"{CONFIRMED[DEFAULT]}{e.message} [routed for confirmation as Possible; "
+                f"confirmed by {by}]",
+            )
+        )
+        return out
+
+    def _forgive_pending(self, state: SensorState, p: Peer) -> None:
+        """Drop a spike candidate not yet named that a neighbour's later reading corroborates.
+
+        A neighbour's reading of the same time often arrives just after the sensor's own: the
+        candidate is then a real event, and the next reading must not name it a spike.
+        """
+        assert self.monitor is not None and state.health is not None
+        if state.watermark is None:
+            return
+        attrs = self.registry.get(p.sensor_id) or {}
+        kind = str(attrs.get("kind", p.reading.kind))
+        for name, w in state.health.fields.items():
+            if w.pending_spike is None or any(h.field == name for h in state.held):
+                continue  # a held or routed warning's candidate is judged with its warning
+            st = w.robust.stats()
+            median = st[0] if st is not None else 0.0
+            who, _ = support(
+                state.peers,
+                kind,
+                name,
+                w.pending_spike,
+                median,
+                state.watermark,
+                self.monitor.settings,
+            )
+            if who is not None:
+                self.monitor.forgive_spike(state.health, name)
 
     def peer(self, state: SensorState, p: Peer) -> Outcome:
         """Take a neighbour's reading: it may confirm a held warning, or show it overdue."""
         remember(state.peers, p.reading)
-        if not state.held or self.monitor is None or state.health is None:
+        if self.monitor is None or state.health is None:
+            return Outcome(None, None, ())
+        self._forgive_pending(state, p)
+        if not state.held:
             return Outcome(None, None, ())
         out: list[WarningEvent] = []
         keep: list[Held] = []
         s = self.monitor.settings
         for h in state.held:
             who, seen = support(state.peers, h.kind, h.field, h.value, h.median, h.ts, s)
-            if who is not None:
+            if h.routed:
+                if who is not None:
+                    self.monitor.forgive_spike(state.health, h.field)
+                    out.extend(self._routed_confirmed(state, h, p.reading.ts, f"neighbour {who}"))
+                elif p.reading.ts <= h.deadline:
+                    keep.append(h)
+            elif who is not None:
                 self.monitor.forgive_spike(state.health, h.field)
                 out.append(_confirmed(h, f"neighbour {who}"))
             elif p.reading.ts > h.deadline:  # the sensor's next reading is overdue

@@ -33,10 +33,10 @@ from bytewax.outputs import Sink
 
 from warning.pipeline.areas import AreaLogic, area_key, is_area_item
 from warning.pipeline.steps import (
+    Kept,
     Steps,
     expire_only,
     model_row,
-    split_outcome,
     to_no_data_shards,
     to_regions,
     warning_only,
@@ -90,13 +90,21 @@ def build_flow(
     # Ticks for area rules pass each member sensor's key, behind its items (pipeline/areas.py).
     area_ticks = op.flat_map_batch("to_area_members", good, steps.area_ticks)
     # Each reading also reaches the sensors it may corroborate (warning/anomaly/corroborate.py).
-    keyed = op.flat_map(
+    # One item per sensor and batch: the sensor's items, in source order.
+    keyed = op.flat_map_batch(
         "key_by_sensor",
         op.merge("readings_and_expiries", readings, expiries, area_ticks),
         steps.to_sensors,
     )
-    outcomes = op.stateful_map("evaluate_rules", keyed, steps.evaluate)
-    results = op.flat_map("split_outcome", op.key_rm("unkey_outcome", outcomes), split_outcome)
+    # Accepted readings and indicator records go on only if a sink (or the model) takes them.
+    kept = Kept(
+        readings=bool(outputs.store) or steps.model is not None,
+        indicators=bool(outputs.store or outputs.indicators),
+    )
+    outcomes = op.stateful_map(
+        "evaluate_rules", keyed, lambda state, value: steps.evaluate_batch(state, value, kept)
+    )
+    results = op.flat_map("split_outcome", op.key_rm("unkey_outcome", outcomes), _each)
 
     rule_events = op.filter("events_only", results, lambda x: isinstance(x, WarningEvent))
     events = op.merge("all_events", rule_events, silence_events)
@@ -148,3 +156,7 @@ def build_flow(
     for i, dead_letter_sink in enumerate(outputs.dead_letters):
         op.output(f"dead_letters_{i}", rejected, dead_letter_sink)
     return flow
+
+
+def _each(results: list[Any]) -> list[Any]:
+    return results

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
-from warning.anomaly.corroborate import Peer, peer_map
+from warning.anomaly.corroborate import Peer, peer_map, remember
 from warning.anomaly.faults import HAZARD as FAULT_HAZARD
 from warning.anomaly.faults import FaultSettings
 from warning.anomaly.health import Monitor
@@ -103,17 +103,56 @@ class Steps:
         """Watermark ticks, one for each registered member of an area an area rule watches."""
         return self.area_sampler.ticks(items)
 
-    def to_sensors(self, item: Keyed) -> list[tuple[str, Keyed | Peer]]:
-        """Key an item by its sensor; a reading also goes to each sensor it may corroborate."""
-        out: list[tuple[str, Keyed | Peer]] = [(item.sensor_id, item)]
-        if isinstance(item, Reading):
-            out.extend((sid, Peer(sid, item)) for sid in self.peers.get(item.sensor_id, ()))
-        return out
+    def to_sensors(self, items: list[Keyed]) -> list[tuple[str, tuple[str, list[Keyed]]]]:
+        """Group a batch by sensor in source order, neighbours' readings included (corroboration).
+
+        One item per sensor and batch, not one per reading and neighbour: each bytewax step
+        costs a few us per item, and a reading has up to eight neighbours. The sensor rides in
+        the value too: a reading of another sensor in its list is a neighbour's.
+        """
+        groups: dict[str, list[Keyed]] = {}
+        peers = self.peers
+        for item in items:
+            group = groups.get(item.sensor_id)
+            if group is None:
+                group = groups[item.sensor_id] = []
+            group.append(item)
+            if peers and isinstance(item, Reading):
+                for sid in peers.get(item.sensor_id, ()):
+                    group = groups.get(sid)
+                    if group is None:
+                        group = groups[sid] = []
+                    group.append(item)
+        return [(sid, (sid, group)) for sid, group in groups.items()]
+
+    def evaluate_batch(
+        self, state: SensorState | None, value: tuple[str, list[Keyed]], kept: Kept | None = None
+    ) -> tuple[SensorState | None, list[Any]]:
+        """The ``evaluate_rules`` step: one sensor's items of a batch, in order, as results.
+
+        ``kept`` says which kinds of results go on (all by default; see ``Kept``).
+        """
+        kept = kept or _ALL
+        sid, items = value
+        out: list[Any] = []
+        if self._pending is not None:
+            self._apply_pending()
+        for item in items:
+            one: Keyed | Peer = item
+            if item.sensor_id != sid and isinstance(item, Reading):  # a neighbour's reading
+                if state is not None and not state.held and not _pending_spike(state):
+                    remember(state.peers, item)  # what Evaluator.peer does, in short
+                    continue
+                one = Peer(sid, item)
+            state, outcome = self.evaluate(state, one, kept.indicators)
+            if outcome is not _NOTHING:
+                out.extend(split_outcome(outcome, kept))
+        return state, out
 
     def evaluate(
-        self, state: SensorState | None, reading: Keyed | Peer
+        self, state: SensorState | None, reading: Keyed | Peer, indicators: bool = True
     ) -> tuple[SensorState | None, Outcome]:
-        """The ``evaluate_rules`` step: one reading (or forecast) into one sensor's state.
+        """One reading (or forecast) into one sensor's state (indicator records if asked).
 
         An ``Expire`` drops the state (bytewax forgets a key whose state is None) when
         ``may_expire`` allows; a ``Peer`` (a neighbour's reading) may confirm a held warning.
@@ -124,7 +163,11 @@ class Steps:
             return state, Outcome(None, None, (), areas=self.area_sampler.progress(reading))
         if isinstance(reading, Peer):
             state = state or SensorState()
-            return state, self.evaluator.peer(state, reading)
+            outcome = self.evaluator.peer(state, reading)
+            if outcome.events and self.area_sampler.rules:  # released or confirmed warnings
+                items = self.area_sampler.items(state, reading.reading, False, outcome.events)
+                outcome = outcome.with_areas(items)
+            return state, outcome
         if isinstance(reading, Expire):
             if state is not None and not may_expire(state, reading):
                 return state, _NOTHING
@@ -139,13 +182,13 @@ class Steps:
             if outcome.forecast is not None:
                 self.metrics.forecasts.labels(reading.kind).inc()
             return state, outcome
-        outcome = self.evaluator.observe(state, reading)
+        outcome = self.evaluator.observe(state, reading, indicators)
         if self.area_sampler.rules and (outcome.reading is not None or outcome.events):
             items = self.area_sampler.items(
                 state, reading, outcome.reading is not None, outcome.events
             )
             if items:
-                outcome = replace(outcome, areas=items)
+                outcome = outcome.with_areas(items)
         m = self.metrics
         if outcome.duplicate:
             m.duplicates.inc()
@@ -239,13 +282,27 @@ def to_regions(items: list[Reading | Tick]) -> list[tuple[str, list[Reading]]]:
     return [("network", batch)] if batch else []
 
 
-def split_outcome(outcome: Outcome) -> list[Any]:
+@dataclass(frozen=True)
+class Kept:
+    """Which results of ``evaluate_rules`` go on: events, area items and rejections always."""
+
+    readings: bool = True  # accepted readings and forecasts (to the store, the model)
+    indicators: bool = True  # indicator records (to the store, the indicators sinks)
+
+
+_ALL = Kept()
+
+
+def split_outcome(outcome: Outcome, kept: Kept = _ALL) -> list[Any]:
     """An evaluation's events, indicators, accepted reading and rejection as items."""
-    out: list[Any] = [*outcome.events, *outcome.indicators, *outcome.areas]
-    if outcome.reading is not None:
-        out.append(outcome.reading)
-    if outcome.forecast is not None:
-        out.append(outcome.forecast)
+    out: list[Any] = [*outcome.events, *outcome.areas]
+    if kept.indicators:
+        out.extend(outcome.indicators)
+    if kept.readings:
+        if outcome.reading is not None:
+            out.append(outcome.reading)
+        if outcome.forecast is not None:
+            out.append(outcome.forecast)
     if outcome.rejected is not None:
         out.append(outcome.rejected)
     return out
@@ -256,3 +313,9 @@ def model_row(
 ) -> tuple[str, list[float], Reading] | None:
     """A reading's feature row, or None while its sensor's history is too short."""
     return row
+
+
+def _pending_spike(state: SensorState) -> bool:
+    """Return True if a spike candidate awaits judgement (a neighbour's reading may forgive it)."""
+    h = state.health
+    return h is not None and any(w.pending_spike is not None for w in h.fields.values())

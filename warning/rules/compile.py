@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import operator
+import sys
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -55,20 +56,16 @@ class Context:
 
     def window(self, node: Window) -> float | None:
         """Return a window function's value, computed once per evaluation."""
-        try:
-            return self.cache[node]
-        except KeyError:
-            pass
-        s = self.series.get(node.field)
-        value = None if s is None else s.aggregate(node.func, node.duration_ms, self.now)
-        if value is None and node.func in ("sum", "count"):
-            value = 0.0
-        self.cache[node] = value
-        return value
+        return _window(node)(self)
 
-    def indicator(self, node: Indicator, args: tuple[float, ...]) -> float | None:
-        """Return an indicator function's value, computed once per evaluation."""
-        key = (node, args)
+    def indicator(
+        self, node: Indicator, args: tuple[float, ...], name: str | None = None
+    ) -> float | None:
+        """Return an indicator function's value, computed once per evaluation.
+
+        ``name`` stands for the node in the cache key (a node hashes all its fields each time).
+        """
+        key = (name or repr(node), args)
         try:
             return self.cache[key]
         except KeyError:
@@ -136,22 +133,36 @@ def compile_node(node: Node) -> Compiled:
 
         return attr
     if isinstance(node, Window):
-        return lambda ctx: ctx.window(node)
+        return _window(node)
     if isinstance(node, Ahead):
         return _ahead(node)
     if isinstance(node, Indicator):
         arg_fns = [compile_node(a) for a in node.args]
+        name = sys.intern(repr(node))
+        if all(isinstance(a, Num) for a in node.args):  # e.g. the I-D curve's a and b
+            const = tuple(a.value for a in node.args if isinstance(a, Num))
+            cached = (name, const)
+
+            def constant(ctx: Context) -> float | None:
+                cache = ctx.cache
+                if cached in cache:
+                    return cache[cached]
+                return ctx.indicator(node, const, name)
+
+            return constant
 
         def indicator(ctx: Context) -> float | None:
             args = tuple(f(ctx) for f in arg_fns)
             if any(a is None for a in args):
                 return None
-            return ctx.indicator(node, args)
+            return ctx.indicator(node, args, name)
 
         return indicator
     if isinstance(node, Diagnosis):
         return _diagnosis(node)
     if isinstance(node, Compare):
+        if isinstance(node.right, Num):  # the usual threshold: a constant on the right
+            return _against(_COMPARE[node.op], compile_node(node.left), node.right.value)
         return _binary(_COMPARE[node.op], compile_node(node.left), compile_node(node.right))
     if isinstance(node, Arith):
         op = _ARITH.get(node.op, _divide)
@@ -175,6 +186,29 @@ def compile_node(node: Node) -> Compiled:
         msg = "a duration is only valid inside a window function"
         raise TypeError(msg)
     raise TypeError(node)
+
+
+def _window(node: Window) -> Compiled:
+    """Compile a window function, its value cached per evaluation under a string key.
+
+    Equal windows of different rules share the key; a string keeps its hash, a node does not.
+    """
+    func, name, ms = node.func, node.field, node.duration_ms
+    key = sys.intern(f"{func}({name}, {ms})")
+    empty = 0.0 if func in ("sum", "count") else None
+
+    def window(ctx: Context) -> float | None:
+        cache = ctx.cache
+        if key in cache:
+            return cache[key]
+        s = ctx.series.get(name)
+        value = None if s is None else s.aggregate(func, ms, ctx.now)
+        if value is None:
+            value = empty
+        cache[key] = value
+        return value
+
+    return window
 
 
 def _ahead(node: Ahead) -> Compiled:
@@ -220,6 +254,14 @@ def _binary(op: Callable[[Any, Any], Any], left: Compiled, right: Compiled) -> C
         return None if b is None else op(a, b)
 
     return binary
+
+
+def _against(op: Callable[[Any, Any], Any], left: Compiled, threshold: float) -> Compiled:
+    def against(ctx: Context) -> Any:
+        a = left(ctx)
+        return None if a is None else op(a, threshold)
+
+    return against
 
 
 def _bool(op: str, items: list[Compiled]) -> Compiled:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -111,9 +112,9 @@ class Rule:
             and (self.sensors is None or sensor_id in self.sensors)
         )
 
-    @property
+    @cached_property
     def looks_ahead(self) -> bool:
-        """Return True if a level condition reads a forecast or nowcast."""
+        """Return True if a level condition reads a forecast or nowcast (asked per reading)."""
         return any(looks_ahead(cond.node) for _, cond in self.levels)
 
     @property
@@ -132,6 +133,9 @@ class IndicatorSpec:
     regions: frozenset[str] | None = None
     sensors: frozenset[str] | None = None
     horizons: Mapping[str, int] = field(default_factory=dict)
+    #: A value keeps work in its series between readings (``Function.prepare``): computed on
+    #: every reading even when no sink takes the records, so later values stay the same.
+    keeps_memo: bool = False
 
     def applies_to(self, sensor_id: str, kind: str, region: str) -> bool:
         """Return True if this spec watches the given sensor."""
@@ -320,10 +324,16 @@ def _indicators_of(doc: Any, c: Checker, kinds: Mapping[str, Kind]) -> list[Indi
         kind_names, fields = _kind_fields(node, where, c, kinds)
         values: list[tuple[str, Compiled]] = []
         horizons: dict[str, int] = {}
+        keeps_memo = False
         for name, tree, _, _ in _named_values(node, where, c, fields) or ():
             values.append((name, compile_node(tree)))
             for f, ms in horizons_of(tree).items():
                 horizons[f] = max(horizons.get(f, 0), ms)
+            keeps_memo = keeps_memo or any(
+                isinstance(sub, Indicator)
+                and getattr(SERIES_FUNCTIONS.get(sub.func), "prepare", None) is not None
+                for sub in walk(tree)
+            )
         regions = _names(node, "regions", where, c)
         sensors = _names(node, "sensors", where, c)
         if len(c.problems) == before:
@@ -335,6 +345,7 @@ def _indicators_of(doc: Any, c: Checker, kinds: Mapping[str, Kind]) -> list[Indi
                     frozenset(regions) if regions else None,
                     frozenset(sensors) if sensors else None,
                     horizons,
+                    keeps_memo,
                 )
             )
     return out

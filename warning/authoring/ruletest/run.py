@@ -49,6 +49,28 @@ class CaseResult:
 
 def run_case(tf: RuleTestFile, case: Case, config: Config | None = None) -> CaseResult:
     """Run one case through the real flow and compare its warning events with the expected."""
+    events, rejected = replay_case(tf, case, config)
+    got = [
+        Got(
+            round(datetime.fromisoformat(e["ts"]).timestamp() * 1000),
+            e["rule_id"],
+            e["event"],
+            e.get("level"),
+            e.get("previous_level"),
+            e["subject"],
+            e["values"],
+        )
+        for e in events
+    ]
+    passed, diff = compare(case, got)
+    shown_rejects = tuple(f"{r['reason']}: {r['detail']} ({r.get('payload')})" for r in rejected)
+    return CaseResult(str(tf.path), case.name, passed and not rejected, tuple(diff), shown_rejects)
+
+
+def replay_case(
+    tf: RuleTestFile, case: Case, config: Config | None = None
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Run one case's readings through ``setup`` and ``run_backtest``; return events, rejections."""
     from warning.app import run_backtest, setup  # bytewax is imported only to run
     from warning.metrics import Metrics
 
@@ -80,21 +102,7 @@ def run_case(tf: RuleTestFile, case: Case, config: Config | None = None) -> Case
             if (d / "rejected.jsonl").exists()
             else []
         )
-    got = [
-        Got(
-            round(datetime.fromisoformat(e["ts"]).timestamp() * 1000),
-            e["rule_id"],
-            e["event"],
-            e.get("level"),
-            e.get("previous_level"),
-            e["subject"],
-            e["values"],
-        )
-        for e in events
-    ]
-    passed, diff = compare(case, got)
-    shown_rejects = tuple(f"{r['reason']}: {r['detail']} ({r.get('payload')})" for r in rejected)
-    return CaseResult(str(tf.path), case.name, passed and not rejected, tuple(diff), shown_rejects)
+    return events, rejected
 
 
 def compare(case: Case, got: list[Got]) -> tuple[bool, list[tuple[str, str]]]:
