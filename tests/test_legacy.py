@@ -53,3 +53,31 @@ def test_a_state_pickled_by_0_1_restores_with_its_warning_raised():
     _, got = s.steps.evaluate(restored, nxt)
     assert got.events == want.events
     assert [e.event for e in got.events] != ["raised"]  # the episode went on, not anew
+
+
+def test_a_state_pickled_by_0_2_restores_compact_and_evaluates_as_one_built_now():
+    # tests/data/state-0.2.pickle: a hill gauge (landslide I-D rule, detectors on) after 3 h of
+    # minute reports with a 2 mm/min hour, pickled by release 0.2 (float64 series arrays, the
+    # rain event's reports in the series memo, deques in the detectors and for duplicates).
+    # Made with the readings below: PYTHONPATH=<0.2 checkout> python - < (this loop + pickle).
+    s = setup(for_files(Config(), [ROOT / "rules"], None), replay=True)
+
+    def reading(m: int) -> Reading:
+        mm = 2.0 if 60 <= m < 120 else (0.1 if m % 3 == 0 else 0.0)
+        return Reading("rg-1", "rainfall", "anji", T0 + 60_000 * m, {"rain_mm": mm}, m + 1)
+
+    fresh = None
+    for m in range(180):
+        fresh, _ = s.steps.evaluate(fresh, reading(m))
+    restored = pickle.loads((ROOT / "tests" / "data" / "state-0.2.pickle").read_bytes())
+    rain = restored.series["rain_mm"]
+    assert rain.scale == 10 and rain.times.ts is None and len(rain) == len(fresh.series["rain_mm"])
+    assert list(restored.recent) == list(fresh.recent)
+    assert sorted(restored.episodes) == ["landslide_rain", "rainstorm"]
+    assert pickle.dumps(restored) == pickle.dumps(fresh)
+    for m in range(180, 240):
+        restored, got = s.steps.evaluate(restored, reading(m))
+        fresh, want = s.steps.evaluate(fresh, reading(m))
+        assert got.events == want.events
+    again = pickle.loads(pickle.dumps(restored))  # and the new form round-trips
+    assert pickle.dumps(again) == pickle.dumps(restored)

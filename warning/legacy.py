@@ -52,3 +52,28 @@ def install() -> None:
     """Answer the old module names from now on (idempotent)."""
     if not any(isinstance(f, _Alias) for f in sys.meta_path):
         sys.meta_path.insert(0, _Alias())  # before any finder that may know a stale copy
+
+
+def restore_slots(obj: object, state: object) -> dict:
+    """Set a ``__slots__`` dataclass from any pickled form of it; return the fields unknown now.
+
+    Snapshots of 0.2 pickled these classes with a ``__dict__`` (a plain dict); ``__slots__``
+    classes pickle ``(None, {slot: value})``. Fields missing from ``state`` keep their defaults.
+    """
+    if isinstance(state, tuple):
+        merged: dict = {}
+        for part in state:
+            merged.update(part or {})
+        state = merged
+    if not isinstance(state, dict):
+        msg = f"cannot restore {type(obj).__name__} from {type(state).__name__}"
+        raise TypeError(msg)
+    obj.__init__()  # type: ignore[misc]  # the defaults of fields the snapshot lacks
+    unknown = {}
+    slots = set(getattr(type(obj), "__slots__", ()))
+    for name, value in state.items():
+        if name in slots:
+            setattr(obj, name, value)
+        else:
+            unknown[name] = value
+    return unknown

@@ -101,10 +101,12 @@ def test_incremental_event_matches_a_pass_over_the_window(items, window_ms, snap
         if snapshot:  # a restored snapshot has no cached event: it is rebuilt
             s = copy.deepcopy(s)
         found = event.update(s, now)
+        rain = event.rain(s, now)
+        assert found == (rain is not None)
         wts, wvals = s.window(now - window_ms, now)
         for a, b in THRESHOLDS:
             want = window_ratio(wts, wvals, now, a, b)
-            got = event.ratio(now, a, b) if found else None
+            got = rain.ratio(now, a, b) if rain is not None else None
             assert same_ratio(got, want), (ts, a, b, got, want)
 
 
@@ -125,7 +127,8 @@ def test_a_dry_gap_starts_a_new_event_and_the_old_one_leaves_the_window():
     for i, mm in enumerate([5.0, 5.0] + [0.0] * 80 + [1.0]):  # 7 h dry, then 1 mm
         s.add(i * 5 * M, mm)
         event.update(s, i * 5 * M)
-    assert list(event.mm) == [1.0]
+    rain = event.rain(s, 82 * 5 * M)
+    assert rain is not None and list(rain.mm) == [1.0]
     for i in range(83, 83 + 300):  # a day without rain: the event leaves the window
         s.add(i * 5 * M, 0.0)
         found = event.update(s, i * 5 * M)

@@ -17,7 +17,7 @@ True
 from __future__ import annotations
 
 import math
-from collections import deque
+from array import array
 
 from warning.anomaly.base import Detector, squash
 from warning.anomaly.surprise import Surprise
@@ -41,7 +41,7 @@ class RobustZ(Detector):
         self.window = window
         self.min_scale = min_scale
         self.z_half = z_half
-        self.values: deque[float] = deque(maxlen=window)
+        self.values = array("d")  # the last ``window`` values, oldest first (8 bytes each)
         self._stats: tuple[float, float] | None = None  # cached (median, scale)
 
     def __getstate__(self) -> dict:
@@ -55,18 +55,21 @@ class RobustZ(Detector):
     def __setstate__(self, state: dict) -> None:
         self.window, self.min_scale = state["window"], state["min_scale"]
         self.z_half, self._stats = state["z_half"], None
-        self.values = deque(state["values"], maxlen=self.window)
+        self.values = array("d", list(state["values"])[-self.window :] if self.window else [])
 
     def __deepcopy__(self, memo: dict) -> RobustZ:
         # bytewax deep-copies state at every snapshot: floats are immutable, copy containers.
         out = RobustZ.__new__(RobustZ)
         out.window, out.min_scale, out.z_half = self.window, self.min_scale, self.z_half
-        out.values, out._stats = deque(self.values, maxlen=self.window), self._stats
+        out.values, out._stats = array("d", self.values), self._stats
         return out
 
     def learn_one(self, x: float, ts: int = 0) -> None:
         """Append ``x`` to the rolling window."""
-        self.values.append(float(x))
+        values = self.values
+        values.append(float(x))
+        if len(values) > self.window:
+            del values[0]
         self._stats = None
 
     def stats(self) -> tuple[float, float] | None:

@@ -17,10 +17,11 @@ from warning.anomaly import faults
 from warning.anomaly.detectors import RobustZ
 from warning.anomaly.faults import ZERO_REST, ActiveFault, FaultSettings
 from warning.anomaly.judge import Judge
+from warning.legacy import restore_slots
 from warning.records import Reading, WarningEvent
 
 
-@dataclass
+@dataclass(slots=True)
 class FieldWatch:
     """Detectors and fault counters of one field of one sensor."""
 
@@ -39,6 +40,13 @@ class FieldWatch:
         self.robust.learn_one(x, ts)
         self.default.learn_one(x, ts)
 
+    def __setstate__(self, state: object) -> None:
+        """Restore a snapshot (0.2 pickled this class with a ``__dict__``)."""
+        fields = state[1] if isinstance(state, tuple) else state
+        assert isinstance(fields, dict)
+        for name in self.__slots__:
+            setattr(self, name, fields[name])
+
     def __deepcopy__(self, memo: dict) -> FieldWatch:
         return FieldWatch(
             self.robust.__deepcopy__(memo),
@@ -49,7 +57,7 @@ class FieldWatch:
         )
 
 
-@dataclass
+@dataclass(slots=True)
 class Health:
     """What is known about one sensor's data quality; plain data for snapshots."""
 
@@ -63,6 +71,10 @@ class Health:
     weight: float = 0.0  # decayed count of readings compared
     active: dict[str, ActiveFault] = field(default_factory=dict)
     suspect: str | None = None  # why the latest reading is suspect, if it is
+
+    def __setstate__(self, state: object) -> None:
+        """Restore a snapshot (0.2 pickled this class with a ``__dict__``)."""
+        restore_slots(self, state)
 
     def __deepcopy__(self, memo: dict) -> Health:
         # bytewax deep-copies state at every snapshot; the generic deepcopy took ~260 us.

@@ -17,14 +17,16 @@ Written for this project from published ideas, tuned and scored on NAB (see docs
 - **Rest**: after a score of at least ``base``, the next ``rest`` scores are 0 (one alarm per
   event, as CAD OSE and KNN-CAD do).
 
-State: a few floats, short lists and the 2 KiB table, about 2.5 KiB pickled. The first
-``warm`` values only learn.
+State: a few floats, short lists and the table, about 2.5 KiB pickled. In memory the table
+is sparse (the cells a context has reached: a rain gauge reaches a few dozen of 512) until
+half of it is used. The first ``warm`` values only learn.
 """
 
 from __future__ import annotations
 
 import math
 from array import array
+from bisect import bisect_left
 
 from warning.anomaly.base import Detector
 
@@ -55,7 +57,7 @@ class Surprise(Detector):
     """Context surprise with an anomaly likelihood, range novelty and a rest after an alarm."""
 
     name = "surprise"
-    __slots__ = (*_PARAMS, *_STATE, "table", "_cache")
+    __slots__ = (*_PARAMS, *_STATE, "table", "cells", "_cache")
 
     def __init__(
         self,
@@ -82,23 +84,34 @@ class Surprise(Detector):
         self.lo = self.hi = self.sm = self.smlo = self.smhi = 0.0
         self.hist: list[list[int]] = [[] for _ in self.bins]
         self.keys = [self._slot(j, []) for j in range(len(self.bins))]  # the contexts' cells
-        self.buf: list[float] = []
+        self.buf = array("d")  # the last ``short`` raw surprises
         self.m = self.v = 0.0
         self.n = 0
         self.last = -(1 << 30)
-        self.table = array("f", [_NAN]) * slots
+        # The table's cells: ``table[slot]`` when dense (``cells`` None), else ``table[i]`` for
+        # ``cells[i] == slot`` with the slots in ``cells`` sorted; an absent cell is NaN.
+        self.table = array("f")
+        self.cells: array | None = array("H") if slots <= 1 << 16 else None
+        if self.cells is None:
+            self.table = array("f", [_NAN]) * slots
         self._cache: tuple | None = None
 
     def __getstate__(self) -> dict:
         out = {k: getattr(self, k) for k in (*_PARAMS, *_STATE)}
-        out["table"] = self.table.tobytes()
+        out["table"] = self.dense().tobytes()  # the form every release has pickled
+        out["buf"] = list(self.buf)
         return out
 
     def __setstate__(self, state: dict) -> None:
         for k in (*_PARAMS, *_STATE):
             setattr(self, k, state[k])
-        self.table = array("f")
-        self.table.frombytes(state["table"])
+        self.buf = array("d", state["buf"])
+        dense = array("f")
+        dense.frombytes(state["table"])
+        self.table, self.cells = dense, None
+        used = [i for i, p in enumerate(dense) if p == p]
+        if self.slots <= 1 << 16 and 2 * len(used) <= self.slots:
+            self.table, self.cells = array("f", [dense[i] for i in used]), array("H", used)
         self._cache = None
 
     def __deepcopy__(self, memo: dict) -> Surprise:
@@ -109,8 +122,32 @@ class Surprise(Detector):
         out.keys = self.keys[:]
         out.buf = self.buf[:]
         out.table = array("f", self.table)
+        out.cells = None if self.cells is None else array("H", self.cells)
         out._cache = None
         return out
+
+    def dense(self) -> array:
+        """Return the table with a cell per slot (NaN where no context has been)."""
+        if self.cells is None:
+            return self.table
+        out = array("f", [_NAN]) * self.slots
+        for slot, p in zip(self.cells, self.table, strict=True):
+            out[slot] = p
+        return out
+
+    def _put(self, slot: int, value: float) -> None:
+        cells = self.cells
+        if cells is None:
+            self.table[slot] = value
+            return
+        i = bisect_left(cells, slot)
+        if i < len(cells) and cells[i] == slot:
+            self.table[i] = value
+            return
+        cells.insert(i, slot)
+        self.table.insert(i, value)
+        if 2 * len(cells) > self.slots:  # half used: the dense table is smaller now
+            self.table, self.cells = self.dense(), None
 
     def _slot(self, j: int, hist: list[int]) -> int:
         h = j + 1
@@ -124,9 +161,13 @@ class Surprise(Detector):
             return (0.0, 0.0, 0.0, x, x, x)
         lo, hi = min(self.lo, x), max(self.hi, x)
         width = max(hi - lo, self.min_scale)
-        errs, table = 0.0, self.table
+        errs, cells, table = 0.0, self.cells, self.table
         for slot in self.keys:
-            p = table[slot]
+            if cells is None:
+                p = table[slot]
+            else:
+                i = bisect_left(cells, slot)
+                p = table[i] if i < len(cells) and cells[i] == slot else _NAN
             errs += 1.0 if p != p else min(abs(x - p) / width, 1.0)
         raw = errs / len(self.keys)
         recent = self.buf[-(self.short - 1) :] if self.short > 1 else []
@@ -169,8 +210,17 @@ class Surprise(Detector):
         width = max(hi - lo, self.min_scale)
         if self.n:
             for slot in self.keys:
-                p = self.table[slot]
-                self.table[slot] = x if p != p else p + self.rate * (x - p)
+                cells, table = self.cells, self.table
+                if cells is None:
+                    p = table[slot]
+                    table[slot] = x if p != p else p + self.rate * (x - p)
+                    continue
+                i = bisect_left(cells, slot)
+                if i < len(cells) and cells[i] == slot:
+                    p = table[i]
+                    table[i] = x if p != p else p + self.rate * (x - p)
+                else:
+                    self._put(slot, x)  # a context seen for the first time
         for j, (k, h) in enumerate(zip(self.bins, self.hist, strict=True)):
             h.append(min(int(k * (x - lo) / width), k - 1))
             if len(h) > self.order:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections import deque
+from array import array
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import tzinfo
@@ -13,6 +13,7 @@ from warning.anomaly.corroborate import Held, Peer, PeerSeen, remember, support
 from warning.anomaly.health import Health, Monitor, Verdict
 from warning.kinds import BUILTIN_KINDS, Kind
 from warning.lang import DEFAULT, LANGUAGES, LEVEL_WORDS, pick, unit_word
+from warning.legacy import restore_slots
 from warning.pipeline import lifecycle
 from warning.pipeline.daily_fwi import NOON_TOLERANCE_MS, DailyFWI, fwi_step
 from warning.pipeline.lifecycle import Episode
@@ -39,14 +40,14 @@ from warning.rules.windows import Series
 from warning.yamlfile import ConfigError, Problem
 
 
-@dataclass
+@dataclass(slots=True)
 class SensorState:
     """Everything remembered about one sensor; plain data so bytewax can snapshot it."""
 
     watermark: int | None = None
     max_seq: int | None = None
-    recent_ts: deque[int] = field(default_factory=deque)
-    recent_set: set[int] = field(default_factory=set)
+    #: Timestamps taken within ``lateness`` of the watermark, in arrival order (duplicates).
+    recent: array[int] = field(default_factory=lambda: array("q"))
     series: dict[str, Series] = field(default_factory=dict)
     episodes: dict[str, Episode] = field(default_factory=dict)
     fwi: DailyFWI | None = None
@@ -55,6 +56,12 @@ class SensorState:
     nowcasts: dict[str, Track] = field(default_factory=dict)  # the learned nowcast's
     peers: dict[str, PeerSeen] = field(default_factory=dict)  # neighbours' latest readings
     held: list[Held] = field(default_factory=list)  # warnings awaiting confirmation
+
+    def __setstate__(self, state: object) -> None:
+        """Restore a snapshot, also one of 0.2 (``recent_ts`` deque and ``recent_set``)."""
+        old = restore_slots(self, state)
+        if "recent_ts" in old:
+            self.recent = array("q", old["recent_ts"])
 
 
 @dataclass(frozen=True)
@@ -100,6 +107,9 @@ class Evaluator:
         self._specs: dict[tuple[str, str, str], tuple[IndicatorSpec, ...]] = {}
         self._horizons: dict[tuple[str, str, str], dict[str, int]] = {}
         self._zones: dict[str, tzinfo] = {}
+        #: One object for equal per-sensor answers (most sensors of a kind and region share
+        #: their rules and horizons): a city's sensors hold references, not copies.
+        self._shared: dict[Any, Any] = {}
         self._watches: dict[tuple[str, str, str], tuple[Any, Any, Any, Any]] = {}
 
     def applicable(self, sensor_id: str, kind: str, region: str) -> tuple[Rule, ...]:
@@ -112,16 +122,24 @@ class Evaluator:
                 for r in self.rules.for_kind(kind)
                 if r.levels and r.applies_to(sensor_id, kind, region)
             )
-            self._applicable[key] = found
+            found = self._applicable[key] = self._share(found)
         return found
+
+    def _share(self, found: Any) -> Any:
+        """Return the one held object equal to ``found`` (by rule identity and value)."""
+        if isinstance(found, dict):
+            key: Any = ("horizons", *sorted(found.items()))
+        else:
+            key = ("rules", *map(id, found))  # rules are held by the rule set meanwhile
+        return self._shared.setdefault(key, found)
 
     def specs(self, sensor_id: str, kind: str, region: str) -> tuple[IndicatorSpec, ...]:
         """Return the indicator specs that watch this sensor (cached)."""
         key = (sensor_id, kind, region)
         found = self._specs.get(key)
         if found is None:
-            found = self._specs[key] = tuple(
-                s for s in self.rules.indicators if s.applies_to(sensor_id, kind, region)
+            found = self._specs[key] = self._share(
+                tuple(s for s in self.rules.indicators if s.applies_to(sensor_id, kind, region))
             )
         return found
 
@@ -154,7 +172,7 @@ class Evaluator:
             if spec is not None and set(FWI_FIELDS) <= spec.field_names:
                 for name, ms in FWI_FIELDS.items():  # the daily FWI is always kept
                     found[name] = max(found.get(name, 0), ms + NOON_TOLERANCE_MS)
-            self._horizons[key] = found
+            found = self._horizons[key] = self._share(found)
         return found
 
     def zone_of(self, attrs: Mapping[str, Any]) -> tzinfo:
@@ -225,7 +243,8 @@ class Evaluator:
                 ),
                 self._diagnose(state, r, wm).events,
             )
-        if r.ts in state.recent_set:
+        recent = state.recent
+        if r.ts in recent:
             return Outcome(None, None, (), duplicate=True)
         gap = _count_gap(state, r.seq)
         interval = (
@@ -233,10 +252,13 @@ class Evaluator:
         )  # one report interval, for holding a warning ("wait")
         now = r.ts if wm is None or r.ts > wm else wm
         state.watermark = now
-        state.recent_ts.append(r.ts)
-        state.recent_set.add(r.ts)
-        while state.recent_ts[0] < now - lateness:
-            state.recent_set.discard(state.recent_ts.popleft())
+        recent.append(r.ts)
+        cut = now - lateness
+        if recent[0] < cut:  # forget from the oldest arrival on (r.ts itself stays)
+            k = 1
+            while recent[k] < cut:
+                k += 1
+            del recent[:k]
         horizons, attrs, rules, specs = self._watch(r.sensor_id, r.kind, r.region)
         for name, value in r.values.items():
             keep = horizons.get(name)

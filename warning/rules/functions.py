@@ -14,7 +14,7 @@ import numpy as np
 
 from warning.indicators import exposure, rainfall, slope, trend
 from warning.indicators.fwi import DANGER_CLASSES
-from warning.rules.rainevent import RainEvent
+from warning.rules.rainevent import Rain, RainEvent
 from warning.rules.windows import Series
 
 H = 3_600_000
@@ -129,7 +129,8 @@ def id_exceedance(
     for t, v in zip(ts, vals, strict=True):
         s.add(t, v)
     event = RainEvent(now - ts[0], dry_gap_ms)
-    return event.ratio(now, a, b, min_duration_h) if event.update(s, now) else None
+    rain = event.rain(s, now) if event.update(s, now) else None
+    return None if rain is None else rain.ratio(now, a, b, min_duration_h)
 
 
 def _api(ts, vals, now, k, window_ms) -> float | None:
@@ -143,7 +144,7 @@ def _api(ts, vals, now, k, window_ms) -> float | None:
     return rainfall.antecedent_precipitation_index(list(np.round(daily[::-1], 9)), k)
 
 
-def _id_event(s: Series | None, now: int, window_ms: int) -> RainEvent | None:
+def _id_event(s: Series | None, now: int, window_ms: int) -> Rain | None:
     # The event is kept on the series between readings and brought up to date here.
     if s is None:
         return None
@@ -154,10 +155,10 @@ def _id_event(s: Series | None, now: int, window_ms: int) -> RainEvent | None:
     event = memo.get(key)
     if event is None:
         event = memo[key] = RainEvent(window_ms, ID_DRY_GAP_MS)
-    return event if event.update(s, now) else None
+    return event.rain(s, now) if event.update(s, now) else None
 
 
-def _id(event: RainEvent | None, now, a, b, window_ms) -> float | None:
+def _id(event: Rain | None, now, a, b, window_ms) -> float | None:
     return None if event is None else event.ratio(now, a, b)
 
 

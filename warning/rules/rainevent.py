@@ -5,7 +5,11 @@ reports' interval starts and the rain from each of them to the event's end. Reco
 from the whole window on every reading cost ~150 us (24 h of 5-minute reports); a
 ``RainEvent`` kept beside the series takes the readings added and dropped since the previous
 call instead, and rebuilds from the window only when the series changed otherwise (a reading
-inserted out of order, a jump in time) or the reporting step changed. Results equal the
+inserted out of order, a jump in time) or the reporting step changed. It keeps a few numbers
+(the median step, where the event starts and ends), not the event's reports: those are in
+the series, and ``rain`` reads them once per evaluation into a ``Rain`` that the evaluation
+drops afterwards (a day of drizzle reported every minute is 1,440 wet reports per gauge,
+40 bytes each when they were kept between readings). Results equal the
 vectorised pass it replaces to a relative 1e-12 (tests compare them on random series): the
 rain sums are the same bit for bit, but an event of fewer than 24 wet reports takes ``D ** b``
 from Python's ``pow`` and a longer one from numpy's, which may differ in the last bit. The same
@@ -15,7 +19,6 @@ readings always give the same result, live or backtest.
 from __future__ import annotations
 
 from array import array
-from bisect import bisect_left, bisect_right
 
 import numpy as np
 
@@ -32,13 +35,13 @@ def _round9(x: float) -> float:
 
 
 class RainEvent:
-    """The latest rain event of one series' window, updated in place by ``update``.
+    """Where the latest rain event of one series' window lies, updated in place by ``update``.
 
     >>> s = Series()
     >>> for i, mm in enumerate([0, 10, 10, 10]):
     ...     s.add(i * H, float(mm))
     >>> e = RainEvent(24 * H, 6 * H)
-    >>> e.update(s, 3 * H), round(e.ratio(3 * H, 14.82, -0.39), 3)
+    >>> e.update(s, 3 * H), round(e.rain(s, 3 * H).ratio(3 * H, 14.82, -0.39), 3)
     (True, 1.036)
     """
 
@@ -51,10 +54,8 @@ class RainEvent:
         "gaps",
         "npos",
         "step",
-        "starts",
-        "ends",
-        "mm",
-        "_rt",
+        "ev_first",
+        "ev_last",
     )
 
     def __init__(self, window_ms: int, dry_gap_ms: int):
@@ -65,43 +66,55 @@ class RainEvent:
         self.gaps: dict[int, int] = {}  # positive gaps between consecutive readings -> count
         self.npos = 0
         self.step = 0
-        # The event's wet reports, oldest first: interval starts, report times and rain (typed
-        # arrays: a day of drizzle reported every minute is 1,440 of them per gauge).
-        self.starts = array("q")
-        self.ends = array("q")
-        self.mm = array("d")
-        self._rt: tuple[np.ndarray, np.ndarray] | list[tuple[int, float]] | None = None
+        # The event's first and latest wet report (None: no event). Reports that left the
+        # window are left out when the event is read, so ``ev_first`` may be older than it.
+        self.ev_first: int | None = None
+        self.ev_last: int | None = None
+
+    def __getstate__(self) -> tuple[int, int]:
+        return self.window_ms, self.dry_gap_ms
+
+    def __setstate__(self, state: object) -> None:
+        # Any older form (0.2 kept the event's reports) restores as "rebuild from the series".
+        if isinstance(state, tuple) and len(state) == 2 and isinstance(state[0], dict | None):
+            state = state[1]  # (None, {slot: value}) of __slots__ without __getstate__
+        if isinstance(state, dict):
+            state = (state["window_ms"], state["dry_gap_ms"])
+        self.__init__(*state)  # type: ignore[misc]
 
     def update(self, s: Series, now: int) -> bool:
         """Bring the event up to the window ending ``now``; return False if there is none."""
-        ts, head = s.ts, s.head
-        lo = bisect_left(ts, now - self.window_ms, head)
-        hi = bisect_right(ts, now, lo)
+        lo, hi = s.span(now - self.window_ms, now)
         if self.count:
-            olo = bisect_left(ts, self.first, head)
+            at = s.time_at
+            olo = max(s.times.left(self.first), s.head)
             ohi = olo + self.count
             if (
-                olo < len(ts)
-                and ts[olo] == self.first
+                olo < hi
+                and at(olo) == self.first
                 and ohi <= hi
-                and ts[ohi - 1] == self.last
+                and at(ohi - 1) == self.last
                 and olo <= lo < ohi
-                and bisect_right(ts, self.last, olo) == ohi
+                and max(s.times.right(self.last), olo) == ohi
             ):
-                self._slide(ts, s.vals, olo, ohi, lo, hi)
-                return bool(self.ends)
-        self._rebuild(ts, s.vals, lo, hi)
-        return bool(self.ends)
+                self._slide(s, olo, ohi, lo, hi)
+                return self._found(s, lo, hi)
+        self._rebuild(s, lo, hi)
+        return self._found(s, lo, hi)
 
-    def _slide(self, ts: array, vals: array, olo: int, ohi: int, lo: int, hi: int) -> None:
+    def _found(self, s: Series, lo: int, hi: int) -> bool:
+        return self.ev_last is not None and hi > lo and self.ev_last >= s.time_at(lo)
+
+    def _slide(self, s: Series, olo: int, ohi: int, lo: int, hi: int) -> None:
         gaps = self.gaps
+        ts = s.time_at
         for j in range(ohi, hi):  # readings added at the end
-            g = ts[j] - ts[j - 1]
+            g = ts(j) - ts(j - 1)
             if g > 0:
                 gaps[g] = gaps.get(g, 0) + 1
                 self.npos += 1
         for j in range(olo, lo):  # readings that left the window
-            g = ts[j + 1] - ts[j]
+            g = ts(j + 1) - ts(j)
             if g > 0:
                 left = gaps[g] - 1
                 if left:
@@ -110,30 +123,18 @@ class RainEvent:
                     del gaps[g]
                 self.npos -= 1
         if self._median() != self.step:
-            self._rebuild(ts, vals, lo, hi)
+            self._rebuild(s, lo, hi)
             return
-        step, starts, ends, mm = self.step, self.starts, self.ends, self.mm
+        step = self.step
         for j in range(ohi, hi):
-            v = vals[j]
-            if v > 0:
-                t = ts[j]
-                start = t - min(t - ts[j - 1], step)
-                if ends and start - ends[-1] >= self.dry_gap_ms:
-                    del starts[:], ends[:], mm[:]
-                starts.append(start)
-                ends.append(t)
-                mm.append(v)
-                self._rt = None
-        if lo > olo:
-            first = ts[lo]
-            drop = bisect_left(ends, first)
-            if drop:
-                del starts[:drop], ends[:drop], mm[:drop]
-            if ends and ends[0] == first:  # now the window's first report: a full step
-                starts[0] = first - step
-            if drop or (ends and ends[0] == first):
-                self._rt = None
-        self.first, self.last, self.count = ts[lo], ts[hi - 1], hi - lo
+            if s.value_at(j) > 0:
+                t = ts(j)
+                start = t - min(t - ts(j - 1), step)
+                last = self.ev_last
+                if last is None or last < self.first or start - last >= self.dry_gap_ms:
+                    self.ev_first = t  # a new event (the old one ended or left the window)
+                self.ev_last = t
+        self.first, self.last, self.count = ts(lo), ts(hi - 1), hi - lo
 
     def _median(self) -> int:
         # Lower median of the positive gaps, as ``np.partition`` at (n - 1) // 2 picks it.
@@ -147,33 +148,60 @@ class RainEvent:
                 return g
         return 0  # unreachable: the counts add up to npos
 
-    def _rebuild(self, ts: array, vals: array, lo: int, hi: int) -> None:
+    def _rebuild(self, s: Series, lo: int, hi: int) -> None:
+        ts, vals = s.times.slice(lo, hi), s.values(lo, hi)
+        n = hi - lo
         gaps: dict[int, int] = {}
-        for j in range(lo + 1, hi):
+        for j in range(1, n):
             g = ts[j] - ts[j - 1]
             if g > 0:
                 gaps[g] = gaps.get(g, 0) + 1
         self.gaps, self.npos = gaps, sum(gaps.values())
         self.step = step = self._median()
-        starts, ends, mm = array("q"), array("q"), array("d")
+        self.ev_first = self.ev_last = None
         later = None  # the interval start of the next (later) wet report
-        for j in range(hi - 1, lo - 1, -1):
-            v = vals[j]
-            if v > 0:
+        for j in range(n - 1, -1, -1):
+            if vals[j] > 0:
                 t = ts[j]
                 if later is not None and later - t >= self.dry_gap_ms:
                     break
-                later = t - (step if j == lo else min(t - ts[j - 1], step))
-                starts.append(later)
-                ends.append(t)
+                later = t - (step if j == 0 else min(t - ts[j - 1], step))
+                if self.ev_last is None:
+                    self.ev_last = t
+                self.ev_first = t
+        self.count = n
+        if n:
+            self.first, self.last = ts[0], ts[n - 1]
+
+    def rain(self, s: Series, now: int) -> Rain | None:
+        """Return the event's wet reports as of the last ``update`` (None if there is none)."""
+        lo, hi = s.span(now - self.window_ms, now)
+        if not self._found(s, lo, hi):
+            return None
+        assert self.ev_first is not None
+        e = max(s.times.left(self.ev_first), lo)
+        base = e - 1 if e > lo else e  # the report before the first, for its interval
+        ts, vals = s.times.slice(base, hi), s.values(e, hi)
+        off = e - base
+        step = self.step
+        starts, mm = array("q"), array("d")
+        for j, v in enumerate(vals):
+            if v > 0:
+                t = ts[j + off]
+                starts.append(t - (step if j + e == lo else min(t - ts[j + off - 1], step)))
                 mm.append(v)
-        starts.reverse()
-        ends.reverse()
-        mm.reverse()
-        self.starts, self.ends, self.mm, self._rt = starts, ends, mm, None
-        self.count = hi - lo
-        if self.count:
-            self.first, self.last = ts[lo], ts[hi - 1]
+        return Rain(starts, mm)
+
+
+class Rain:
+    """One evaluation's view of a rain event: each wet report's interval start and rain."""
+
+    __slots__ = ("starts", "mm", "_rt")
+
+    def __init__(self, starts: array, mm: array):
+        self.starts = starts
+        self.mm = mm
+        self._rt: tuple[np.ndarray, np.ndarray] | list[tuple[int, float]] | None = None
 
     def _rain_to_now(self) -> tuple[np.ndarray, np.ndarray] | list[tuple[int, float]]:
         # The rain from each wet report to the event's end, summed from the end backwards.
@@ -188,7 +216,7 @@ class RainEvent:
             else:
                 mm = np.frombuffer(self.mm, dtype=np.float64)
                 rt = np.round(np.cumsum(mm[::-1])[::-1], 9)
-                self._rt = (np.array(self.starts, dtype=np.int64), rt)  # a copy: starts change
+                self._rt = (np.frombuffer(self.starts, dtype=np.int64), rt)
         return self._rt
 
     def ratio(self, now: int, a: float, b: float, min_duration_h: float = 1.0) -> float:
