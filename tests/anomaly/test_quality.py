@@ -89,3 +89,17 @@ def test_loading_names_a_folder_without_the_data(tmp_path: Path) -> None:
     }
     with pytest.raises(OSError):
         lro.load(tmp_path)
+
+
+def test_lro_pipeline_flags_what_the_monitor_names() -> None:
+    """The live fault naming, driven over a series, flags a lone spike and a run of zeros."""
+    x = np.r_[10.0 + 0.1 * np.sin(np.arange(300)), np.nan, 40.0, 10.0, np.zeros(6), 10.0]
+    s = lro.LroSeries("Site.temp", x, np.zeros(x.size, dtype=bool), -5.0, 30.0, 8)
+    named = lro.pipeline(named_only=True)(s)
+    flagged = lro.pipeline()(s)
+    assert not flagged[:300].any()  # clean data, nothing flagged
+    assert not flagged[300]  # a missing value is never sent
+    assert flagged[301] and not named[301]  # the spike candidate is suspect at once
+    assert named[302]  # named a spike when the next reading comes back
+    assert named[303:309].any()  # the zeros are named a dropout
+    assert (flagged | ~named).all()

@@ -114,7 +114,8 @@ def evaluate(
             "--lro",
             help="A folder with LRO_data/ and pyhydroqc/parameters.py (github "
             "AmberSJones/pyhydroqc): event precision/recall/F1 of fault detection "
-            "against technician labels, with the range + persistence baseline.",
+            "against technician labels, with the range + persistence baseline; --detector "
+            "pipeline (or pipeline-named) scores the live fault naming.",
         ),
     ] = None,
     results: Annotated[
@@ -223,11 +224,11 @@ def _evaluate_lro(root: Path, names: list[str]) -> None:
     from warning.anomaly import lro
     from warning.anomaly.detectors import DETECTORS
 
-    unknown = [d for d in names if d not in DETECTORS]
+    known = [*DETECTORS, *lro.PIPELINE]
+    unknown = [d for d in names if d not in known]
     if unknown:
         typer.echo(
-            f"--detector: expected one of {', '.join(sorted(DETECTORS))}, found "
-            f"{', '.join(unknown)}",
+            f"--detector: expected one of {', '.join(sorted(known))}, found {', '.join(unknown)}",
             err=True,
         )
         raise typer.Exit(1)

@@ -153,9 +153,40 @@ def streaming(
     return detect
 
 
+PIPELINE = ("pipeline", "pipeline-named")
+
+
+def pipeline(named_only: bool = False) -> Callable[[LroSeries], np.ndarray]:
+    """Return a detect function running the live fault naming (``Monitor.observe``, no neighbours).
+
+    A row is flagged when a fault is raised on it, or (unless ``named_only``) when the reading is
+    judged suspect, which makes its warnings Possible. Missing values are not sent, as the
+    pipeline never receives them; readings are 15 minutes apart.
+    """
+    from warning.anomaly.health import Health, Monitor
+    from warning.records import Reading
+
+    def detect(s: LroSeries) -> np.ndarray:
+        monitor, h = Monitor(), Health()
+        field = s.name.split(".")[1]
+        out = np.zeros(s.values.size, dtype=bool)
+        for i, x in enumerate(s.values.tolist()):
+            if x != x:
+                continue
+            r = Reading(s.name, "water_quality", "lro", i * 900_000, {field: x})
+            v = monitor.observe(h, r, {})
+            raised = any(e.event == "raised" for e in v.events)
+            out[i] = raised or (not named_only and v.suspect is not None)
+        return out
+
+    return detect
+
+
 def rows(corpus: list[LroSeries], names: list[str]) -> Iterator[tuple[str, str, tuple]]:
     """Yield (detector, sentinel rows, (precision, recall, F1, TP, FP, FN))."""
-    detectors = [("range+persistence", baseline)] + [(n, streaming(n)) for n in names]
+    detectors = [("range+persistence", baseline)] + [
+        (n, pipeline(n == "pipeline-named") if n in PIPELINE else streaming(n)) for n in names
+    ]
     for label, detect in detectors:
         for drop in (True, False):
             tp, fp, fn = score(corpus, detect, drop)
