@@ -104,13 +104,13 @@ def test_no_genuine_warning_of_a_real_storm_is_possible(tmp_path: Path, confirm:
     assert [e for e in events if e["hazard"] == "sensor_fault"] == []
 
 
-@pytest.mark.parametrize("confirm", ["route", "wait"])
-def test_a_lone_spike_on_a_dry_afternoon_goes_out_possible_with_its_fault(
-    tmp_path: Path, confirm: str
+def test_a_lone_spike_routed_goes_out_possible_with_its_fault_then_is_withdrawn(
+    tmp_path: Path,
 ) -> None:
-    """60 mm at one gauge, 0 at its neighbours: Possible warnings, and the fault goes with them."""
+    """route: 60 mm at one gauge, 0 at its neighbours: Possible warnings with the fault, then
+    withdrawn on the next reading, which shows the spike (not left standing for hours)."""
     rows = readings("2015-10-10T00:00:00-07:00", (SPIKE_AT, "muk-mvd", 60.0))
-    events = backtest(tmp_path, rows, confirm)
+    events = backtest(tmp_path, rows, "route")
     first = [e for e in events if e["event"] == "raised"]
     grave = [e for e in first if e["hazard"] in ("landslide", "rainstorm")]
     fault = [e for e in first if e["rule_id"] == "sensor_fault_spike"]
@@ -125,12 +125,37 @@ def test_a_lone_spike_on_a_dry_afternoon_goes_out_possible_with_its_fault(
     county = [e for e in first if e["hazard"] == "integrated_risk"]
     assert [(e["level"], e["certainty"]) for e in county] == [("red", "Possible")]
     assert "rests on warnings marked Possible (muk-mvd landslide red" in county[0]["message"]
-    # The fault goes out with its warnings: next to them in the output, stamped with the spike
-    # (route) or with the next reading that showed it (wait: the warnings were held until then).
+    # The fault goes out with its warnings: next to them in the output, stamped with the spike.
     at = [events.index(e) for e in grave]
     assert events.index(fault[0]) in (min(at) - 1, max(at) + 1)
-    lag = _minutes(fault[0]["ts"]) - _minutes(grave[0]["ts"])
-    assert lag == (0 if confirm == "route" else 15)
+    assert fault[0]["ts"] == grave[0]["ts"]
+    # The next reading (15 min) falls back: all three are withdrawn then, saying why.
+    gone = [e for e in events if e["message"].startswith("Withdrawn: ")]
+    assert sorted(e["warning_id"] for e in gone) == sorted(
+        e["warning_id"] for e in [*grave, *county]
+    )
+    assert {e["event"] for e in gone} == {"cleared"}
+    assert {_minutes(e["ts"]) - _minutes(grave[0]["ts"]) for e in gone} == {15}
+    assert all(e["certainty"] == "Observed" for e in gone)
+    why = "sensor fault (spike: rain_mm 60 at 15:00, back near 0 on the next reading"
+    assert all(why in e["message"] for e in gone)
+    # Nothing else is said of them afterwards, and nothing else is raised.
+    ids = {e["warning_id"] for e in gone}
+    assert [e["event"] for e in events if e["warning_id"] in ids].count("cleared") == 3
+    assert len(first) == 4
+
+
+def test_a_lone_spike_waited_for_is_withheld_and_its_fault_says_so(tmp_path: Path) -> None:
+    """wait: the grave warnings are held one report; the next reading falls back, so they never
+    go out: the spike fault goes out alone, naming what it withheld."""
+    rows = readings("2015-10-10T00:00:00-07:00", (SPIKE_AT, "muk-mvd", 60.0))
+    events = backtest(tmp_path, rows, "wait")
+    assert [e for e in events if e["hazard"] != "sensor_fault"] == []
+    fault = [e for e in events if e["rule_id"] == "sensor_fault_spike" and e["event"] == "raised"]
+    assert len(fault) == 1 and fault[0]["subject"] == "muk-mvd"
+    assert _minutes(fault[0]["ts"]) - _minutes(SPIKE_AT) == 15  # the latency "wait" costs
+    note = fault[0]["message"]
+    assert "withheld the" in note and "landslide red" in note and "rainstorm orange" in note
 
 
 def _minutes(text: str) -> int:

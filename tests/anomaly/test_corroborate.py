@@ -94,12 +94,19 @@ def test_a_storm_seen_by_neighbours_stays_observed(tmp_path: Path, confirm: str)
 def test_a_lone_spike_routes_its_warning_as_possible_with_its_fault(tmp_path: Path) -> None:
     """route: the orange warning goes out at once as Possible, its spike fault with it."""
     result = backtest(parse_scenario(SPIKE), tmp_path, Pipeline(confirm="route"))
-    orange = [e for e in result.events if e["hazard"] == "rainstorm"]
+    orange = [e for e in result.events if e["hazard"] == "rainstorm" and e["event"] != "cleared"]
     fault = [
         e for e in result.events if e["rule_id"] == "sensor_fault_spike" and e["event"] == "raised"
     ]
     assert [e["level"] for e in orange] == ["orange"] and len(fault) == 1
     assert orange[0]["certainty"] == "Possible"
+    # The next reading shows the spike: the warning is withdrawn then, not left standing.
+    gone = [e for e in result.events if e["warning_id"] == orange[0]["warning_id"]][1:]
+    assert [(e["event"], _minutes(e["ts"]) - _minutes(orange[0]["ts"])) for e in gone] == [
+        ("cleared", 5)
+    ]
+    assert gone[0]["message"].startswith("Withdrawn: ")
+    assert "sensor fault (spike: rain_mm 60 at 14:00" in gone[0]["message"]
     assert fault[0]["ts"] == orange[0]["ts"]  # together, not one report later
     why = (
         "rain_mm 60 is a spike candidate (robust z 60), not corroborated by neighbours "
@@ -113,19 +120,17 @@ def test_a_lone_spike_routes_its_warning_as_possible_with_its_fault(tmp_path: Pa
     assert any(why in d.text for d in doc.findall(".//cap:description", ns))
 
 
-def test_a_lone_spike_waits_one_report_then_goes_out_with_its_fault(tmp_path: Path) -> None:
-    """wait: the orange warning is held until the next reading; it fell back, so both go out."""
+def test_a_lone_spike_waited_for_is_withheld(tmp_path: Path) -> None:
+    """wait: the orange warning is held until the next reading; it fell back, so it is
+    withheld (never sent) and the spike fault, sent then, names it."""
     result = backtest(parse_scenario(SPIKE), tmp_path, Pipeline(confirm="wait"))
-    orange = [e for e in result.events if e["hazard"] == "rainstorm"]
+    assert [e for e in result.events if e["hazard"] != "sensor_fault"] == []
     fault = [
         e for e in result.events if e["rule_id"] == "sensor_fault_spike" and e["event"] == "raised"
     ]
-    assert len(orange) == 1 and len(fault) == 1
-    assert orange[0]["certainty"] == "Possible"
-    assert "the next reading fell back (spike)" in orange[0]["message"]
-    # Released with the fault, on the next reading (5 min: the latency "wait" costs).
-    assert abs(result.events.index(fault[0]) - result.events.index(orange[0])) == 1
-    assert _minutes(fault[0]["ts"]) - _minutes(orange[0]["ts"]) == 5
+    assert len(fault) == 1
+    assert "withheld the rainstorm orange warning(s) that rested on it" in fault[0]["message"]
+    assert _minutes(fault[0]["ts"]) == _minutes("2026-07-05T14:05:00+08:00")  # one report late
 
 
 def _minutes(text: str) -> int:

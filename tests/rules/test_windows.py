@@ -33,6 +33,13 @@ class Plain:
     def trim(self, before: int) -> None:
         self.head = bisect_left(self.ts, before, self.head)
 
+    def replace(self, ts: int, v: float) -> float | None:
+        i = bisect_left(self.ts, ts, self.head)
+        if i == len(self.ts) or self.ts[i] != ts:
+            return None
+        old, self.vals[i] = self.vals[i], v
+        return old
+
     def has(self, ts: int) -> bool:
         i = bisect_left(self.ts, ts, self.head)
         return i < len(self.ts) and self.ts[i] == ts
@@ -154,6 +161,36 @@ def test_series_answers_as_the_plain_reference(arrival, snapshot, minutes):
         check(s, p, now - 7 * step, step, durations)
     if now is not None:
         assert s.last() == p.aggregate("last", None, now)
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    st.booleans().flatmap(arrivals),
+    st.lists(st.tuples(st.integers(0, 10**6), values), min_size=1, max_size=6),
+)
+def test_a_value_put_in_place_of_another_answers_as_the_plain_reference(arrival, swaps):
+    """A reading named a fault afterwards gets a stand-in: every window sees it exactly."""
+    items, step = arrival
+    s, p = Series(), Plain()
+    now = None
+    for k, (ts, v) in enumerate(items):
+        s.add(ts, v)
+        p.add(ts, v)
+        now = ts if now is None else max(now, ts)
+        if k % 3 == 0:
+            s.trim(now - 100 * step)
+            p.trim(now - 100 * step)
+    if now is None:
+        assert s.replace(0, 1.0) is None
+        return
+    held = p.ts[p.head :]
+    s.memo = {"kept": True}
+    for pick, v in swaps:
+        ts = held[pick % len(held)] if held else now
+        assert s.replace(ts, v) == p.replace(ts, v)
+        assert s.replace(ts + 1, v) == p.replace(ts + 1, v)  # no value at that time: None
+        check(s, p, now, step, [step, 10 * step, 100 * step])
+    assert s.memo is None  # incremental rule functions start again from the series
 
 
 def test_regular_tips_take_a_byte_a_point_and_no_timestamps():

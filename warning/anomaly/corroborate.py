@@ -60,6 +60,8 @@ class Held:
     #: Sent at once as Possible ("route"), not held: a neighbour's or the next reading's
     #: confirmation then goes out as a ``confirmed`` event.
     routed: bool = False
+    #: The warning's lifecycle episode before this event ("wait"): restored if it is withheld.
+    before: Any = None
 
 
 def peer_map(sensors: Mapping[str, Mapping[str, Any]]) -> dict[str, tuple[str, ...]]:

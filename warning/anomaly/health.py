@@ -101,12 +101,14 @@ class Verdict:
     """What one reading told about its sensor: suspect or not (and why), and fault events.
 
     ``spike`` is the uncorroborated spike candidate that made it suspect, if one did:
-    (field, value, median).
+    (field, value, median). ``fell_back`` is the candidate of the reading before that this
+    one showed to be a spike (it came back): (field, value, median).
     """
 
     suspect: str | None
     events: tuple[WarningEvent, ...] = ()
     spike: tuple[str, float, float] | None = None
+    fell_back: tuple[str, float, float] | None = None
 
 
 #: Given (field, value, median) of a spike candidate: who corroborates it (or None) and
@@ -145,6 +147,7 @@ class Monitor:
         suspect: str | None = None
         spike: tuple[str, float, float] | None = None
         unsaid: set[str] = set()  # early-named faults the next reading took back
+        fell_back: tuple[str, float, float] | None = None
         values = r.values
         all_zero = bool(values) and all(v == 0 for k, v in values.items() if k not in ZERO_REST)
         for name, x in values.items():
@@ -168,6 +171,7 @@ class Monitor:
                     )
                     if early is not None:
                         early.early = False  # confirmed
+                    fell_back = fell_back or (name, w.pending_spike, st[0] if st else 0.0)
                 elif early is not None and early.early and early.field == name:
                     unsaid.add("spike")  # named early, but the value lasted: not a spike
                 w.pending_spike = None
@@ -213,7 +217,7 @@ class Monitor:
         if suspect is None and h.active:
             suspect = "active fault " + ", ".join(sorted(h.active))
         h.suspect = suspect
-        return Verdict(suspect, tuple(events), spike if suspect and spike else None)
+        return Verdict(suspect, tuple(events), spike if suspect and spike else None, fell_back)
 
     def name_spike(
         self,

@@ -27,7 +27,7 @@ from bytewax.operators import StatefulLogic
 from warning.anomaly.faults import HAZARD as FAULT_HAZARD
 from warning.lang import DEFAULT, LANGUAGES, pick
 from warning.pipeline import lifecycle
-from warning.pipeline.evaluate import CLEARED, possible
+from warning.pipeline.evaluate import CLEARED, possible, withdrawn
 from warning.records import Level, Reading, Tick, WarningEvent, parse_duration_ms
 from warning.registry import Registry, place_name, region_name
 from warning.rules.area_load import AreaInput, AreaRule
@@ -87,6 +87,8 @@ class AreaMark:
     ts: int
     received_at: float = 0.0
     certainty: str = "Observed"
+    #: Why the warning was withdrawn (it rested on a reading named a fault), per language.
+    withdrawn: tuple[tuple[str, str], ...] = ()
 
 
 class AreaSampler:
@@ -204,6 +206,7 @@ class AreaSampler:
                         e.ts,
                         e.received_at,
                         e.certainty,
+                        _withdrawn(e),
                     )
                 )
         return tuple(out)
@@ -226,6 +229,10 @@ class AreaState:
     warnings: dict[tuple[str, str], tuple[str, Level]] = field(default_factory=dict)
     #: The active warnings of ``warnings`` whose latest event was ``Possible`` (suspect data).
     possible: set[tuple[str, str]] = field(default_factory=set)
+    #: Rules whose level went out Possible (it rested on warnings marked Possible).
+    doubtful: frozenset[str] = frozenset()
+    #: Why a Possible warning this area heard of was withdrawn, until the area is evaluated.
+    withdrawn: tuple[tuple[str, str], ...] = ()
     episodes: dict[str, lifecycle.Episode] = field(default_factory=dict)
     late: int = 0  # items that came after their time was evaluated
     received_at: float = 0.0  # newest arrival behind the items, for the delay metric only
@@ -380,6 +387,16 @@ class AreaWatch:
                 state.sensors[item.sensor_id] = (item.kind, item.ts, item.values)
             state.heard[item.kind] = max(item.ts, state.heard.get(item.kind, item.ts))
         elif item.level is None:
+            if item.withdrawn and (item.rule_id, item.subject) in state.possible:
+                why = dict(item.withdrawn)
+                state.withdrawn = (
+                    ("en", f"it rested on {item.subject} {item.hazard}, withdrawn: {why['en']}"),
+                    (
+                        "zh-CN",
+                        f"所依据的{item.subject} {item.hazard}预警已撤销："
+                        f"{why.get('zh-CN', why['en'])}",
+                    ),
+                )
             state.warnings.pop((item.rule_id, item.subject), None)
             state.possible.discard((item.rule_id, item.subject))
         else:
@@ -424,8 +441,11 @@ class AreaWatch:
             silent = bool(rule.inputs) and not view.sensors
             target = _target(rule, view) if not silent else None
             ep = state.episodes.get(rule.id, lifecycle.QUIET)
+            # A level that rested on a warning since withdrawn (a sensor fault) goes at once.
+            faulty = bool(state.withdrawn) and rule.id in state.doubtful
             clear_ok = (
                 silent
+                or faulty
                 or rule.clear is None
                 or ep.level is None
                 or evaluate(rule.clear.node, view) is True
@@ -437,15 +457,24 @@ class AreaWatch:
                 rule_id=rule.id,
                 subject=area,
                 for_ms=rule.for_ms,
-                hold_ms=0 if silent else rule.hold_ms,
+                hold_ms=0 if silent or faulty else rule.hold_ms,
                 clear_ok=clear_ok,
             )
             _keep(state.episodes, rule.id, new)
             if t is not None:
                 event = replace(self._event(rule, t, area, now, view, silent), received_at=received)
-                events.append(self._certainty(state, rule, now, event))
+                if faulty and t.event in ("cleared", "deescalated"):
+                    event = withdrawn(event, dict(state.withdrawn))
+                else:
+                    event = self._certainty(state, rule, now, event)
+                if event.certainty == "Possible" and event.level is not None:
+                    state.doubtful = state.doubtful | {rule.id}
+                else:
+                    state.doubtful = state.doubtful - {rule.id}
+                events.append(event)
             if rule.no_data is not None:
                 events.extend(self._silence(state, rule, area, now))
+        state.withdrawn = ()
         return events
 
     def _certainty(
@@ -673,3 +702,8 @@ class AreaLogic(StatefulLogic):
     def snapshot(self) -> AreaState:
         """Return a copy of the state for recovery."""
         return snapshot(self.state)
+
+
+def _withdrawn(e: WarningEvent) -> tuple[tuple[str, str], ...]:
+    """Return why a sensor warning was withdrawn, per language, or () if it was not."""
+    return tuple((lang, str(t["withdrawn"])) for lang, t in e.texts.items() if t.get("withdrawn"))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from array import array
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from datetime import tzinfo
+from datetime import datetime, tzinfo
 from typing import Any
 
 from warning.anomaly import faults
@@ -277,7 +277,8 @@ class Evaluator:
             if rec is not None:
                 records.append(rec)
         verdict = self._diagnose(state, r, None, attrs)
-        released = self._resolve_by_reading(state, r) if state.held else []
+        withdraw = self._quarantine(state, r, verdict.fell_back) if verdict.fell_back else None
+        released, withheld = self._resolve_by_reading(state, r) if state.held else ([], [])
         if not rules and not specs:
             return Outcome(r, None, (*verdict.events, *released), gap, indicators=tuple(records))
         if state.forecasts:
@@ -299,11 +300,17 @@ class Evaluator:
             values = {name: f(ctx) for name, f in spec.values}
             if indicators:
                 records.append(IndicatorRecord(r.sensor_id, r.kind, r.region, now, spec.id, values))
-        events = [*verdict.events, *released]
+        named = _noted(verdict.events, withheld) if withheld else verdict.events
+        events = [*named, *released]
         for rule in rules:
-            event = self._evaluate(rule, state, ctx, r, attrs)
-            if event is not None:
-                events.extend(self._certainty(state, r, event, verdict, attrs, interval))
+            before = state.episodes.get(rule.id)
+            event = self._evaluate(rule, state, ctx, r, attrs, withdraw)
+            if event is None:
+                continue
+            if withdraw is not None and "withdrawn" in event.texts.get(DEFAULT, {}):
+                events.append(event)  # it rests on the fault now named, not on a suspect reading
+                continue
+            events.extend(self._certainty(state, r, event, verdict, attrs, interval, before))
         return Outcome(r, None, tuple(events), gap, indicators=tuple(records))
 
     def _certainty(
@@ -314,6 +321,7 @@ class Evaluator:
         verdict: Verdict,
         attrs: Mapping[str, Any],
         interval: int,
+        before: Episode | None = None,
     ) -> list[WarningEvent]:
         """Return the event as it goes out: Observed, Possible with its spike fault, or held."""
         if verdict.suspect is None:
@@ -328,7 +336,17 @@ class Evaluator:
         if grave and self.monitor.settings.confirm == "wait":
             name, x, median = verdict.spike
             state.held.append(
-                Held(event, verdict.suspect, name, x, median, r.ts, r.ts + interval, r.kind)
+                Held(
+                    event,
+                    verdict.suspect,
+                    name,
+                    x,
+                    median,
+                    r.ts,
+                    r.ts + interval,
+                    r.kind,
+                    before=before,
+                )
             )
             return []
         if not grave:
@@ -341,25 +359,37 @@ class Evaluator:
         )
         return [*named, possible(event, f"{verdict.suspect}; routed for confirmation")]
 
-    def _resolve_by_reading(self, state: SensorState, r: Reading) -> list[WarningEvent]:
-        """Release held warnings on the sensor's next reading: a spike named now, or confirmed.
+    def _resolve_by_reading(
+        self, state: SensorState, r: Reading
+    ) -> tuple[list[WarningEvent], list[str]]:
+        """Release held warnings on the sensor's next reading: confirmed, or withheld.
 
         A routed warning whose early spike fault this reading took back (the value lasted) is
-        confirmed; one whose spike this reading showed stays as it went out, Possible.
+        confirmed; one whose spike this reading showed is withdrawn by its rule (the spike is
+        quarantined). A held warning whose reading fell back is withheld: its episode goes
+        back to where it was, and the spike fault says what it withheld (returned second).
         """
         spike = state.health.active.get("spike") if state.health else None
         named = spike is not None and spike.last == r.ts
         out = []
+        withheld = []
         for h in state.held:
             if h.routed:
                 if spike is None or spike.field != h.field:
                     out.extend(self._routed_confirmed(state, h, r.ts, "the next reading"))
             elif named:
-                out.append(possible(h.event, f"{h.why}; the next reading fell back (spike)"))
+                e = h.event
+                ep = state.episodes.get(e.rule_id)
+                if ep is not None and ep.warning_id == e.warning_id and ep.level == e.level:
+                    if h.before is None:
+                        del state.episodes[e.rule_id]
+                    else:
+                        state.episodes[e.rule_id] = h.before
+                withheld.append(f"{e.hazard} {e.level.colour if e.level else ''}".strip())
             else:
                 out.append(_confirmed(h, "the next reading"))
         state.held = []
-        return out
+        return out, withheld
 
     def _routed_confirmed(
         self, state: SensorState, h: Held, ts: int, by: str
@@ -490,14 +520,49 @@ class Evaluator:
             lambda name, x, median: support(peers, r.kind, name, x, median, r.ts, s),
         )
 
+    def _quarantine(
+        self, state: SensorState, r: Reading, fell_back: tuple[str, float, float]
+    ) -> tuple[int, dict[str, str]] | None:
+        """Put the median in place of the reading this one showed to be a spike.
+
+        Returns the spike's time and why, for withdrawing the warning levels reached on it;
+        None if the spike is not held in the windows (nothing rests on it).
+        """
+        name, value, median = fell_back
+        s = state.series.get(name)
+        if s is None:
+            return None
+        i = s.span(r.ts, r.ts)[0] - 1  # the point before this reading
+        if i < s.head or s.value_at(i) != value:
+            return None
+        ts = s.time_at(i)
+        s.replace(ts, median)
+        when = self.zone_of(self.registry.attrs_for(r.sensor_id, r.kind, r.region))
+        at = datetime.fromtimestamp(ts / 1000, when).strftime("%H:%M")
+        why = {
+            "en": f"the reading it rested on was a sensor fault (spike: {name} {value:g} at "
+            f"{at}, back near {median:g} on the next reading, not seen by neighbours)",
+            "zh-CN": f"所依据的读数为传感器故障（尖峰：{at} {name} {value:g}，"
+            f"下一读数回落至约{median:g}，邻近站点未见）",
+        }
+        return ts, why
+
     def _evaluate(
-        self, rule: Rule, state: SensorState, ctx: Context, r: Reading, attrs: Mapping[str, Any]
+        self,
+        rule: Rule,
+        state: SensorState,
+        ctx: Context,
+        r: Reading,
+        attrs: Mapping[str, Any],
+        withdraw: tuple[int, dict[str, str]] | None = None,
     ) -> WarningEvent | None:
         target = _highest(rule, ctx)
         ep = state.episodes.get(rule.id, lifecycle.QUIET)
         if target is None and ep is lifecycle.QUIET:
             return None  # nothing holds and nothing is pending: step() would change nothing
-        clear_ok = rule.clear is None or ep.level is None or rule.clear.test(ctx) is True
+        # A level reached on a reading since named a fault is withdrawn at once: no hold.
+        faulty = withdraw is not None and ep.level is not None and ep.level_since >= withdraw[0]
+        clear_ok = faulty or rule.clear is None or ep.level is None or rule.clear.test(ctx) is True
         new, t = lifecycle.step(
             ep,
             target,
@@ -505,7 +570,7 @@ class Evaluator:
             rule_id=rule.id,
             subject=r.sensor_id,
             for_ms=rule.for_ms,
-            hold_ms=rule.hold_ms,
+            hold_ms=0 if faulty else rule.hold_ms,
             clear_ok=clear_ok,
         )
         if rule.looks_ahead and new.level is not None:
@@ -519,7 +584,7 @@ class Evaluator:
                 state.episodes[rule.id] = new
         if t is None:
             return None
-        return build_event(
+        event = build_event(
             rule,
             t,
             r.sensor_id,
@@ -529,6 +594,9 @@ class Evaluator:
             r.received_at,
             new.expected and t.event != "cleared",
         )
+        if faulty and withdraw is not None and t.event in ("cleared", "deescalated"):
+            return withdrawn(event, withdraw[1])
+        return event
 
 
 #: Nowcasts are forecasts whose issuer starts with this (the learned models' own).
@@ -739,6 +807,51 @@ def _confirmed(h: Held, by: str) -> WarningEvent:
     return replace(
         h.event,
         message=f"{h.event.message} [held up to {minutes} min for confirmation; confirmed by {by}]",
+    )
+
+
+def _noted(events: tuple[WarningEvent, ...], withheld: list[str]) -> tuple[WarningEvent, ...]:
+    """Say in the spike fault raised now which held warnings it withheld."""
+    out = []
+    for e in events:
+        if e.rule_id == f"{faults.HAZARD}_spike" and e.event == "raised":
+            notes = {
+                "en": f" [withheld the {', '.join(withheld)} warning(s) that rested on it]",
+                "zh-CN": f"（已暂缓发布依据该读数的{len(withheld)}条预警）",
+            }
+            texts = {
+                lang: {**t, "message": f"{t.get('message', '')}{notes.get(lang, notes['en'])}"}
+                for lang, t in e.texts.items()
+            }
+            e = replace(e, texts=texts, message=e.message + notes["en"])
+        out.append(e)
+    return tuple(out)
+
+
+#: How a warning level withdrawn because it rested on a faulty reading begins, per language.
+WITHDRAWN = {"zh-CN": "撤销：", "en": "Withdrawn: "}
+
+
+def withdrawn(event: WarningEvent, why: Mapping[str, str]) -> WarningEvent:
+    """Mark a clear or step down made because the level rested on a reading named a fault."""
+    texts = {}
+    for lang, t in event.texts.items():
+        message = str(t.get("message", ""))
+        if message.startswith(CLEARED.get(lang, "\0")):
+            message = message[len(CLEARED[lang]) :]
+        texts[lang] = {
+            **t,
+            "message": f"{WITHDRAWN.get(lang, WITHDRAWN['en'])}{message} "
+            f"[{why.get(lang, why['en'])}]",
+            "withdrawn": why.get(lang, why["en"]),
+        }
+    message = event.message
+    if message.startswith(CLEARED[DEFAULT]):
+        message = message[len(CLEARED[DEFAULT]) :]
+    return replace(
+        event,
+        texts=texts,
+        message=f"{WITHDRAWN[DEFAULT]}{message} [{why[DEFAULT]}]",
     )
 
 

@@ -228,6 +228,28 @@ class Series:
         for j in range(i, len(codes)):
             sums[j + 1] = sums[j] + codes[j]
 
+    def replace(self, ts: int, value: float) -> float | None:
+        """Put ``value`` in place of the value held at exactly ``ts``; return the old one.
+
+        Returns None (and changes nothing) if no value at ``ts`` is held. For a reading
+        named a sensor fault after it was taken (a spike): windows then sum the stand-in.
+        """
+        i = max(self.times.left(ts), self.head)
+        if i >= len(self.codes) or self.times.at(i) != ts:
+            return None
+        old = self._value(i)
+        if self.scale:
+            code = self._encode(value)
+            if code is None:
+                self._to_floats()
+            else:
+                self.codes[i] = code
+        if not self.scale:
+            self.codes[i] = value
+        self.sums = self._prefix()
+        self.memo = None  # incremental rule functions start again from the series
+        return old
+
     def trim(self, before: int) -> None:
         """Forget values older than ``before``; compact storage now and then."""
         self.head = max(self.times.left(before), self.head)
