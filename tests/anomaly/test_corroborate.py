@@ -118,6 +118,11 @@ def test_a_lone_spike_routes_its_warning_as_possible_with_its_fault(tmp_path: Pa
     ns = {"cap": "urn:oasis:names:tc:emergency:cap:1.2"}
     assert doc.find(".//cap:certainty", ns).text == "Possible"
     assert any(why in d.text for d in doc.findall(".//cap:description", ns))
+    cancel = assert_valid(render(event_from_wire(gone[0]), {"name": "Huzhou city"}, [], settings()))
+    assert cancel.find(".//cap:msgType", ns).text == "Cancel"
+    desc = " ".join(d.text for d in cancel.findall(".//cap:description", ns))
+    assert "withdrawn at" in desc and "sensor fault (spike: rain_mm 60" in desc
+    assert "预警撤销" in desc
 
 
 def test_a_lone_spike_waited_for_is_withheld(tmp_path: Path) -> None:

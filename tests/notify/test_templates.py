@@ -219,6 +219,31 @@ def test_resolved_is_a_clear_message_without_ack_or_instruction(style, language,
     assert ACK not in m.body and INSTRUCTIONS[language] not in m.body
 
 
+def _withdrawn(i: int) -> WarningEvent:
+    e = event(i, None, event="cleared")
+    why = {"zh-CN": "所依据的读数为传感器故障", "en": "the reading it rested on was a sensor fault"}
+    return dataclasses.replace(
+        e, texts={lang: {**t, "withdrawn": why[lang]} for lang, t in e.texts.items()}
+    )
+
+
+@pytest.mark.parametrize("style", ["sms", "push", "email"])
+@pytest.mark.parametrize(
+    ("language", "tag"),
+    [
+        ("zh", "【撤销】水位橙色预警撤销（传感器故障所致）"),
+        ("en", "[WITHDRAWN] Water level ORANGE warning withdrawn (raised on a sensor fault)"),
+    ],
+)
+def test_a_warning_withdrawn_as_a_sensor_fault_says_so(style, language, tag):
+    """An officer told of a red or orange warning learns it was a fault, not that it ended."""
+    m = render(note([_withdrawn(i) for i in range(2)], "resolved"), style, language, TZ)
+    assert tag in m.title + m.body
+    # One plain clear among them: the notification is an ordinary clear.
+    mixed = render(note([_withdrawn(0), *CLEARED[1:]], "resolved"), style, language, TZ)
+    assert tag not in mixed.title + mixed.body
+
+
 @pytest.mark.parametrize(
     ("language", "tag"), [("zh", "【提醒·橙色预警(II级)】"), ("en", "[REMINDER ORANGE (II)]")]
 )

@@ -139,6 +139,10 @@ class _View:
         self.hazards = _unique(e.hazard for e in self.events)
         self.regions = _unique(e.region for e in self.events)
         self.subjects = _unique(e.subject for e in self.events)
+        #: A resolved notification whose every warning rested on a reading named a fault.
+        self.withdrawn = n.kind == "resolved" and all(
+            (e.texts.get("en") or {}).get("withdrawn") for e in self.events
+        )
 
     def level(self) -> str:
         """Colour and response level, e.g. ``红色预警(I级)`` or ``RED (I)``."""
@@ -237,7 +241,7 @@ class _View:
         """The kind tag with the level, e.g. ``【红色预警(I级)】``."""
         t = self.t
         if self.n.kind == "resolved":
-            return t["tag_resolved"]
+            return t["tag_withdrawn" if self.withdrawn else "tag_resolved"]
         tag = t["tag_" + self.n.kind].format(step=self.n.step)
         return t["bracket"].format(tag + t["dot"] + self.level() if tag else self.level())
 
@@ -249,7 +253,8 @@ class _View:
         if self.n.kind != "resolved":
             return self.hazard()
         colour = self.t["colours"][self.worst] if self.worst else ""
-        return self.t["title_resolved"].format(hazard=self.hazard(), colour=colour)
+        title = self.t["title_withdrawn" if self.withdrawn else "title_resolved"]
+        return title.format(hazard=self.hazard(), colour=colour)
 
     def when(self, short: bool = False) -> str:
         newest = max(e.ts for e in self.events)

@@ -257,6 +257,14 @@ def _texts(event: WarningEvent, place: _Place, tz: Any) -> dict[str, dict[str, s
         instr_zh = "预警解除，恢复常态监测。"
         desc_en = f"{hz.en} warning at {name_en} lifted at {when}."
         instr_en = "The warning is lifted; return to routine monitoring."
+        if _own(event, "en", "withdrawn"):  # it rested on a reading named a sensor fault
+            desc_zh = f"{when}，{where_zh}{hz.zh}预警撤销：{_own(event, 'zh-CN', 'withdrawn')}。"
+            desc_en = (
+                f"{hz.en} warning at {name_en} withdrawn at {when}: "
+                f"{_own(event, 'en', 'withdrawn')}."
+            )
+            instr_zh = "该预警系传感器故障所致，已撤销；请安排检修该传感器。"
+            instr_en = "The warning was raised on a sensor fault and is withdrawn; have the sensor inspected."
     else:
         resp = RESPONSE[lv]
         was = LEVEL_ZH[prev] if prev is not None else ""
