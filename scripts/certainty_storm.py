@@ -161,11 +161,12 @@ def storm_row(events: list[dict]) -> str:
     faults = [e for e in events if e["hazard"] == "sensor_fault" and e["event"] == "raised"]
     by = Counter(f"{e['hazard']} {e['level']}" for e in possible)
     which = ", ".join(f"{n} {k}" for k, n in sorted(by.items())) or "-"
+    withdrawn = [e for e in events if e["message"].startswith("Withdrawn: ")]
     return (
         f"{share(possible, gauge)} | {later} "
         f"| {sum(e['certainty'] == 'Possible' for e in grave)} / {len(grave)} "
         f"| {share([e for e in area if e['certainty'] == 'Possible'], area)} "
-        f"| {len(faults)} | {which}"
+        f"| {len(faults)} | {len(withdrawn)} | {which}"
     )
 
 
@@ -178,12 +179,16 @@ def spike_lines(events: list[dict]) -> list[str]:
     """Describe the spike run's events: local time (PDT), rule, event, level, certainty."""
     out = []
     for e in events:
-        if e["event"] == "cleared" and e["hazard"] != "sensor_fault":
+        if (
+            e["event"] == "cleared"
+            and e["hazard"] != "sensor_fault"
+            and not e["message"].startswith("Withdrawn: ")
+        ):
             continue
         t = datetime.fromisoformat(e["ts"]).astimezone(PDT).strftime("%m-%d %H:%M")
         out.append(
             f"{t} {e['subject']} {e['rule_id']} {e['event']} {e.get('level') or ''} "
-            f"{e['certainty']}"
+            f"{e['certainty']}{' (withdrawn)' if e['message'].startswith('Withdrawn: ') else ''}"
         )
     return out
 
@@ -214,9 +219,9 @@ def main(argv: list[str] | None = None) -> None:
                     "| checkout | confirm | rain | gauge warnings Possible / all "
                     "| of those confirmed later | Possible / orange+red "
                     "| county warnings Possible / all | sensor faults raised "
-                    "| the gauges' Possible warnings |"
+                    "| withdrawn (gauge and county) | the gauges' Possible warnings |"
                 )
-                print("|---|---|---|---|---|---|---|---|---|")
+                print("|---|---|---|---|---|---|---|---|---|---|")
                 for label, c in runs:
                     for mode in modes(c):
                         for factor in (1.0, 4.0):
