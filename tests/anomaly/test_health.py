@@ -153,3 +153,39 @@ def test_a_sensor_with_an_active_fault_keeps_its_state_past_the_ttl() -> None:
     assert h.active and not may_expire(state, later)
     h.active.clear()
     assert may_expire(state, later)
+
+
+def _lone_rain(values: list[float]) -> list[tuple[int, str | None, object, list[str]]]:
+    """Feed a rain gauge with no neighbour to ask; return (index, suspect, fell_back, faults)."""
+    from warning.anomaly.corroborate import support
+
+    m, h, s = Monitor(), Health(), FaultSettings()
+    out = []
+    for i, v in enumerate(values):
+        r = Reading("rg-1", "rainfall", "r", T0 + i * STEP, {"rain_mm": v})
+        verdict = m.observe(
+            h, r, {}, lambda name, x, median, t=r.ts: support({}, "rainfall", name, x, median, t, s)
+        )
+        out.append((i, verdict.suspect, verdict.fell_back, [e.rule_id for e in verdict.events]))
+    return out
+
+
+def test_a_lone_gauges_bursty_rain_is_no_spike() -> None:
+    """Daily rain at a station with no neighbour (12.2 or 40 mm between dry days) is rain: its
+    shape alone proves nothing, and the default detector sees such bursts as the series' own."""
+    rng = random.Random(3)
+    days = [rng.choice([0.0] * 6 + [3.2, 12.2, 16.4, 25.0, 40.0]) for _ in range(300)]
+    assert [x for x in _lone_rain(days) if x[1] or x[3]] == []
+
+
+def test_a_lone_gauges_glitch_is_named_by_the_default_detector_on_the_next_reading() -> None:
+    """60 mm between the small tips of a long record: not suspect when it comes (no neighbour to
+    disagree), named a spike on the next reading by the default detector's sign, and handed
+    back for quarantine (``fell_back``)."""
+    rng = random.Random(1)
+    tips = [rng.choice([0.0, 0.0, 0.0, 0.0, 0.2, 0.4, 1.0, 2.5]) for _ in range(300)]
+    seen = _lone_rain([*tips, 60.0, 0.0, 0.0])
+    assert [x for x in seen[:300] if x[1] or x[3]] == []
+    assert seen[300][1:] == (None, None, [])
+    i, suspect, fell_back, named = seen[301]
+    assert named == ["sensor_fault_spike"] and fell_back == ("rain_mm", 60.0, pytest.approx(0.2))

@@ -25,6 +25,8 @@ from warning.anomaly.faults import ZERO_REST, FaultSettings, scale_of
 from warning.records import Reading, WarningEvent
 
 MAX_PEERS = 8
+#: How ``support`` says that no neighbour could be asked (none read within the time).
+UNHEARD = "no neighbour reading within"
 
 
 @dataclass(frozen=True)
@@ -151,6 +153,4 @@ def support(
                 moved = v - (0.0 if f in ZERO_REST else p.before.get(f, v))
                 if moved * departure > 0 and abs(moved) >= s.spike_z / 2 * scale_of(f):
                     return f"{sid} {f} {v:g} (linked)", f"{sid} {f} {v:g}"
-    return None, ", ".join(
-        seen
-    ) if seen else f"no neighbour reading within {s.corroborate_ms // 60_000} min"
+    return None, ", ".join(seen) if seen else f"{UNHEARD} {s.corroborate_ms // 60_000} min"

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from warning.anomaly import faults
+from warning.anomaly.corroborate import UNHEARD
 from warning.anomaly.detectors import RobustZ
 from warning.anomaly.faults import ZERO_REST, ActiveFault, FaultSettings
 from warning.anomaly.judge import Judge
@@ -30,6 +31,9 @@ class FieldWatch:
     prev_z: float = 0.0
     pending_spike: float | None = None  # value of a spike candidate awaiting the next one
     zeros: int = 0  # zeros in a row since the field dropped to zero from a non-zero baseline
+    #: A rest-state field's burst that no neighbour could judge: the default detector's spike
+    #: sign on the next reading decides (rain is bursty; its shape alone proves nothing).
+    lone: float | None = None
 
     def score(self, x: float, ts: int) -> float:
         """Return the field's anomaly score (the default detector's)."""
@@ -45,7 +49,7 @@ class FieldWatch:
         fields = state[1] if isinstance(state, tuple) else state
         assert isinstance(fields, dict)
         for name in self.__slots__:
-            setattr(self, name, fields[name])
+            setattr(self, name, fields.get(name))
 
     def __deepcopy__(self, memo: dict) -> FieldWatch:
         return FieldWatch(
@@ -54,6 +58,7 @@ class FieldWatch:
             self.prev_z,
             self.pending_spike,
             self.zeros,
+            self.lone,
         )
 
 
@@ -175,10 +180,19 @@ class Monitor:
                 elif early is not None and early.early and early.field == name:
                     unsaid.add("spike")  # named early, but the value lasted: not a spike
                 w.pending_spike = None
+            if w.lone is not None:
+                if w.default.sign(x, r.ts) == "spike":  # the default detector's own verdict
+                    median = st[0] if st else 0.0
+                    detail = f"{w.lone:g} between readings near {median:g}, no neighbour to ask"
+                    evidence.append(("spike", name, detail, {"spike_value": w.lone}))
+                    fell_back = fell_back or (name, w.lone, median)
+                w.lone = None
             learn = True
             if abs(z) >= s.spike_z and abs(w.prev_z) < s.spike_z / 2 and st is not None:
                 who, seen = support(name, x, st[0]) if support is not None else (None, "")
-                if who is None:
+                if who is None and name in ZERO_REST and seen.startswith(UNHEARD):
+                    w.lone = x  # no neighbour to ask: learned, judged on the next reading
+                elif who is None:
                     w.pending_spike = x
                     learn = False  # a spike must not move the baselines
                     why = f"{name} {x:g} is a spike candidate (robust z {z:.0f})"

@@ -143,6 +143,13 @@ class Judge(Surprise):
         score, check = self._fault(float(x), ts)
         return {check: score} if check else {}
 
+    def sign(self, x: float, ts: int = 0) -> str:
+        """Return the fault sign the last ``score_one(x, ts)`` found ("" if none)."""
+        c = self._signs
+        if c and c[0] == float(x) and c[1] == self.n and c[2] == ts:
+            return str(c[4])
+        return self._fault(float(x), ts)[1]
+
     def _typical(self) -> float:
         """Return the typical step, floored at ``min_scale`` (a field's resolution)."""
         return max(self.step, self.min_scale)
