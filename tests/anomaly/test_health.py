@@ -186,6 +186,7 @@ def test_a_lone_gauges_glitch_is_named_by_the_default_detector_on_the_next_readi
     tips = [rng.choice([0.0, 0.0, 0.0, 0.0, 0.2, 0.4, 1.0, 2.5]) for _ in range(300)]
     seen = _lone_rain([*tips, 60.0, 0.0, 0.0])
     assert [x for x in seen[:300] if x[1] or x[3]] == []
-    assert seen[300][1:] == (None, None, [])
+    assert seen[300][1:] == (None, (), [])
     i, suspect, fell_back, named = seen[301]
-    assert named == ["sensor_fault_spike"] and fell_back == ("rain_mm", 60.0, pytest.approx(0.2))
+    assert named == ["sensor_fault_spike"]
+    assert fell_back == (("rain_mm", 60.0, pytest.approx(0.2), T0 + 300 * STEP),)

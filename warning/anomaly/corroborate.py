@@ -62,8 +62,13 @@ class Held:
     #: Sent at once as Possible ("route"), not held: a neighbour's or the next reading's
     #: confirmation then goes out as a ``confirmed`` event.
     routed: bool = False
-    #: The warning's lifecycle episode before this event ("wait"): restored if it is withheld.
-    before: Any = None
+    #: The warning's lifecycle episode before this event ("wait"): restored if it is withheld
+    #: (None: there was none; ``NOT_KEPT``: held by a release that did not keep it).
+    before: Any = "not kept"
+
+
+#: ``Held.before`` of a warning held before the episode was kept with it.
+NOT_KEPT = "not kept"
 
 
 def peer_map(sensors: Mapping[str, Mapping[str, Any]]) -> dict[str, tuple[str, ...]]:

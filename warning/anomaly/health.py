@@ -34,6 +34,7 @@ class FieldWatch:
     #: A rest-state field's burst that no neighbour could judge: the default detector's spike
     #: sign on the next reading decides (rain is bursty; its shape alone proves nothing).
     lone: float | None = None
+    spike_ts: int = 0  # event time of the candidate (pending_spike or lone)
 
     def score(self, x: float, ts: int) -> float:
         """Return the field's anomaly score (the default detector's)."""
@@ -49,7 +50,7 @@ class FieldWatch:
         fields = state[1] if isinstance(state, tuple) else state
         assert isinstance(fields, dict)
         for name in self.__slots__:
-            setattr(self, name, fields.get(name))
+            setattr(self, name, fields[name] if name in fields else _ADDED[name])
 
     def __deepcopy__(self, memo: dict) -> FieldWatch:
         return FieldWatch(
@@ -59,7 +60,12 @@ class FieldWatch:
             self.pending_spike,
             self.zeros,
             self.lone,
+            self.spike_ts,
         )
+
+
+#: Defaults of the FieldWatch slots that snapshots of 0.2 lack.
+_ADDED = {"lone": None, "spike_ts": 0}
 
 
 @dataclass(slots=True)
@@ -106,14 +112,16 @@ class Verdict:
     """What one reading told about its sensor: suspect or not (and why), and fault events.
 
     ``spike`` is the uncorroborated spike candidate that made it suspect, if one did:
-    (field, value, median). ``fell_back`` is the candidate of the reading before that this
-    one showed to be a spike (it came back): (field, value, median).
+    (field, value, median). ``fell_back`` holds the candidates of earlier readings that this
+    one showed to be spikes (they came back): (field, value, median, event time) each.
+    ``candidate`` says a spike candidate (suspect, or a lone rest-state burst) was made now.
     """
 
     suspect: str | None
     events: tuple[WarningEvent, ...] = ()
     spike: tuple[str, float, float] | None = None
-    fell_back: tuple[str, float, float] | None = None
+    fell_back: tuple[tuple[str, float, float, int], ...] = ()
+    candidate: bool = False
 
 
 #: Given (field, value, median) of a spike candidate: who corroborates it (or None) and
@@ -152,7 +160,8 @@ class Monitor:
         suspect: str | None = None
         spike: tuple[str, float, float] | None = None
         unsaid: set[str] = set()  # early-named faults the next reading took back
-        fell_back: tuple[str, float, float] | None = None
+        fell_back: list[tuple[str, float, float, int]] = []
+        candidate = False
         values = r.values
         all_zero = bool(values) and all(v == 0 for k, v in values.items() if k not in ZERO_REST)
         for name, x in values.items():
@@ -176,7 +185,7 @@ class Monitor:
                     )
                     if early is not None:
                         early.early = False  # confirmed
-                    fell_back = fell_back or (name, w.pending_spike, st[0] if st else 0.0)
+                    fell_back.append((name, w.pending_spike, st[0] if st else 0.0, w.spike_ts))
                 elif early is not None and early.early and early.field == name:
                     unsaid.add("spike")  # named early, but the value lasted: not a spike
                 w.pending_spike = None
@@ -185,15 +194,17 @@ class Monitor:
                     median = st[0] if st else 0.0
                     detail = f"{w.lone:g} between readings near {median:g}, no neighbour to ask"
                     evidence.append(("spike", name, detail, {"spike_value": w.lone}))
-                    fell_back = fell_back or (name, w.lone, median)
+                    fell_back.append((name, w.lone, median, w.spike_ts))
                 w.lone = None
             learn = True
             if abs(z) >= s.spike_z and abs(w.prev_z) < s.spike_z / 2 and st is not None:
                 who, seen = support(name, x, st[0]) if support is not None else (None, "")
                 if who is None and name in ZERO_REST and seen.startswith(UNHEARD):
-                    w.lone = x  # no neighbour to ask: learned, judged on the next reading
+                    w.lone, w.spike_ts = x, r.ts  # no neighbour to ask: judged on the next reading
+                    candidate = True
                 elif who is None:
-                    w.pending_spike = x
+                    w.pending_spike, w.spike_ts = x, r.ts
+                    candidate = True
                     learn = False  # a spike must not move the baselines
                     why = f"{name} {x:g} is a spike candidate (robust z {z:.0f})"
                     if support is not None:
@@ -231,7 +242,13 @@ class Monitor:
         if suspect is None and h.active:
             suspect = "active fault " + ", ".join(sorted(h.active))
         h.suspect = suspect
-        return Verdict(suspect, tuple(events), spike if suspect and spike else None, fell_back)
+        return Verdict(
+            suspect,
+            tuple(events),
+            spike if suspect and spike else None,
+            tuple(fell_back),
+            candidate,
+        )
 
     def name_spike(
         self,
@@ -257,10 +274,10 @@ class Monitor:
         return out
 
     def forgive_spike(self, h: Health, name: str) -> None:
-        """Drop a spike candidate that a neighbour has since corroborated."""
+        """Drop a spike candidate (or lone burst) that a neighbour has since corroborated."""
         w = h.fields.get(name)
         if w is not None:
-            w.pending_spike = None
+            w.pending_spike = w.lone = None
 
     def late(self, h: Health, r: Reading, watermark: int, attrs: Mapping[str, Any]) -> Verdict:
         """Diagnose a reading refused as late: hours behind its own sensor is clock skew."""

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
 from bytewax.operators import StatefulLogic
@@ -89,6 +89,16 @@ class AreaMark:
     certainty: str = "Observed"
     #: Why the warning was withdrawn (it rested on a reading named a fault), per language.
     withdrawn: tuple[tuple[str, str], ...] = ()
+
+    def __setstate__(self, state: object) -> None:
+        """Restore a mark, also one pickled before ``withdrawn`` (a shorter list of values)."""
+        names = [f.name for f in fields(self)]
+        if isinstance(state, dict):
+            state = [state[n] for n in names if n in state]
+        values = list(state) if isinstance(state, list | tuple) else []
+        defaults = {"received_at": 0.0, "certainty": "Observed", "withdrawn": ()}
+        for i, name in enumerate(names):
+            object.__setattr__(self, name, values[i] if i < len(values) else defaults[name])
 
 
 class AreaSampler:
@@ -229,9 +239,8 @@ class AreaState:
     warnings: dict[tuple[str, str], tuple[str, Level]] = field(default_factory=dict)
     #: The active warnings of ``warnings`` whose latest event was ``Possible`` (suspect data).
     possible: set[tuple[str, str]] = field(default_factory=set)
-    #: Rules whose level went out Possible (it rested on warnings marked Possible).
-    doubtful: frozenset[str] = frozenset()
-    #: Why a Possible warning this area heard of was withdrawn, until the area is evaluated.
+    #: Why a warning this area holds was withdrawn (it rested on a sensor fault), until the
+    #: area is next evaluated.
     withdrawn: tuple[tuple[str, str], ...] = ()
     episodes: dict[str, lifecycle.Episode] = field(default_factory=dict)
     late: int = 0  # items that came after their time was evaluated
@@ -386,17 +395,21 @@ class AreaWatch:
             if old is None or old[1] <= item.ts:
                 state.sensors[item.sensor_id] = (item.kind, item.ts, item.values)
             state.heard[item.kind] = max(item.ts, state.heard.get(item.kind, item.ts))
-        elif item.level is None:
-            if item.withdrawn and (item.rule_id, item.subject) in state.possible:
+        else:
+            if item.withdrawn and (item.rule_id, item.subject) in state.warnings:
                 why = dict(item.withdrawn)
                 state.withdrawn = (
-                    ("en", f"it rested on {item.subject} {item.hazard}, withdrawn: {why['en']}"),
+                    ("en", f"{item.subject} {item.hazard} withdrawn: {why['en']}"),
                     (
                         "zh-CN",
-                        f"所依据的{item.subject} {item.hazard}预警已撤销："
-                        f"{why.get('zh-CN', why['en'])}",
+                        f"{item.subject} {item.hazard}预警已撤销：{why.get('zh-CN', why['en'])}",
                     ),
                 )
+            self._mark(state, item)
+
+    def _mark(self, state: AreaState, item: AreaMark) -> None:
+        """Take a sensor warning's level (None: cleared) and certainty."""
+        if item.level is None:
             state.warnings.pop((item.rule_id, item.subject), None)
             state.possible.discard((item.rule_id, item.subject))
         else:
@@ -441,8 +454,8 @@ class AreaWatch:
             silent = bool(rule.inputs) and not view.sensors
             target = _target(rule, view) if not silent else None
             ep = state.episodes.get(rule.id, lifecycle.QUIET)
-            # A level that rested on a warning since withdrawn (a sensor fault) goes at once.
-            faulty = bool(state.withdrawn) and rule.id in state.doubtful
+            # A level that rested on a warning withdrawn now (a sensor fault) goes at once.
+            faulty = bool(state.withdrawn)
             clear_ok = (
                 silent
                 or faulty
@@ -467,10 +480,6 @@ class AreaWatch:
                     event = withdrawn(event, dict(state.withdrawn))
                 else:
                     event = self._certainty(state, rule, now, event)
-                if event.certainty == "Possible" and event.level is not None:
-                    state.doubtful = state.doubtful | {rule.id}
-                else:
-                    state.doubtful = state.doubtful - {rule.id}
                 events.append(event)
             if rule.no_data is not None:
                 events.extend(self._silence(state, rule, area, now))

@@ -9,7 +9,7 @@ from datetime import datetime, tzinfo
 from typing import Any
 
 from warning.anomaly import faults
-from warning.anomaly.corroborate import Held, Peer, PeerSeen, remember, support
+from warning.anomaly.corroborate import NOT_KEPT, Held, Peer, PeerSeen, remember, support
 from warning.anomaly.health import Health, Monitor, Verdict
 from warning.kinds import BUILTIN_KINDS, Kind
 from warning.lang import DEFAULT, LANGUAGES, LEVEL_WORDS, pick, unit_word
@@ -56,6 +56,9 @@ class SensorState:
     nowcasts: dict[str, Track] = field(default_factory=dict)  # the learned nowcast's
     peers: dict[str, PeerSeen] = field(default_factory=dict)  # neighbours' latest readings
     held: list[Held] = field(default_factory=list)  # warnings awaiting confirmation
+    #: While a spike candidate awaits the next reading: its time and the episodes of the rules
+    #: that read its field as they were before it, to go back to if it proves a spike.
+    prespike: tuple[int, dict[str, Episode]] | None = None
 
     def __setstate__(self, state: object) -> None:
         """Restore a snapshot, also one of 0.2 (``recent_ts`` deque and ``recent_set``)."""
@@ -269,6 +272,9 @@ class Evaluator:
                 s = state.series[name] = Series()
             s.add(r.ts, value)
             s.trim(now - keep - lateness)
+        verdict = self._diagnose(state, r, None, attrs)
+        # A spike the next reading showed leaves the windows before anything reads them.
+        withdraw = self._quarantine(state, r, verdict.fell_back) if verdict.fell_back else None
         records: list[IndicatorRecord] = []
         if "temp_c" in r.values:
             if state.fwi is None:
@@ -276,8 +282,6 @@ class Evaluator:
             rec = fwi_step(state.fwi, r, state.series.get("rain_mm"), attrs, self.zone_of(attrs))
             if rec is not None:
                 records.append(rec)
-        verdict = self._diagnose(state, r, None, attrs)
-        withdraw = self._quarantine(state, r, verdict.fell_back) if verdict.fell_back else None
         released, withheld = self._resolve_by_reading(state, r) if state.held else ([], [])
         if not rules and not specs:
             return Outcome(r, None, (*verdict.events, *released), gap, indicators=tuple(records))
@@ -302,15 +306,29 @@ class Evaluator:
                 records.append(IndicatorRecord(r.sensor_id, r.kind, r.region, now, spec.id, values))
         named = _noted(verdict.events, withheld) if withheld else verdict.events
         events = [*named, *released]
+        saved = state.prespike
+        state.prespike = None
+        kept: dict[str, Episode] | None = {} if verdict.candidate else None
         for rule in rules:
             before = state.episodes.get(rule.id)
-            event = self._evaluate(rule, state, ctx, r, attrs, withdraw)
-            if event is None:
-                continue
-            if withdraw is not None and "withdrawn" in event.texts.get(DEFAULT, {}):
-                events.append(event)  # it rests on the fault now named, not on a suspect reading
-                continue
-            events.extend(self._certainty(state, r, event, verdict, attrs, interval, before))
+            if kept is not None and any(f in r.values for f in rule.horizons):
+                kept[rule.id] = before or lifecycle.QUIET
+            if withdraw is not None and saved is not None and saved[0] == withdraw[0]:
+                if rule.id in saved[1] and any(f in withdraw[1] for f in rule.horizons):
+                    event = self._withdraw(rule, state, ctx, r, attrs, saved, withdraw)
+                    if event is not None and "withdrawn" in event.texts.get(DEFAULT, {}):
+                        events.append(event)  # it rests on the fault now named
+                        continue
+                    if event is not None:
+                        events.extend(
+                            self._certainty(state, r, event, verdict, attrs, interval, before)
+                        )
+                    continue
+            event = self._evaluate(rule, state, ctx, r, attrs)
+            if event is not None:
+                events.extend(self._certainty(state, r, event, verdict, attrs, interval, before))
+        if kept:
+            state.prespike = (r.ts, kept)
         return Outcome(r, None, tuple(events), gap, indicators=tuple(records))
 
     def _certainty(
@@ -377,6 +395,8 @@ class Evaluator:
             if h.routed:
                 if spike is None or spike.field != h.field:
                     out.extend(self._routed_confirmed(state, h, r.ts, "the next reading"))
+            elif named and h.before == NOT_KEPT:  # held before 0.2's withholding
+                out.append(possible(h.event, f"{h.why}; the next reading fell back (spike)"))
             elif named:
                 e = h.event
                 ep = state.episodes.get(e.rule_id)
@@ -440,7 +460,8 @@ class Evaluator:
         attrs = self.registry.get(p.sensor_id) or {}
         kind = str(attrs.get("kind", p.reading.kind))
         for name, w in state.health.fields.items():
-            if w.pending_spike is None or any(h.field == name for h in state.held):
+            pending = w.pending_spike if w.pending_spike is not None else w.lone
+            if pending is None or any(h.field == name for h in state.held):
                 continue  # a held or routed warning's candidate is judged with its warning
             st = w.robust.stats()
             median = st[0] if st is not None else 0.0
@@ -448,7 +469,7 @@ class Evaluator:
                 state.peers,
                 kind,
                 name,
-                w.pending_spike,
+                pending,
                 median,
                 state.watermark,
                 self.monitor.settings,
@@ -521,70 +542,119 @@ class Evaluator:
         )
 
     def _quarantine(
-        self, state: SensorState, r: Reading, fell_back: tuple[str, float, float]
-    ) -> tuple[int, dict[str, str]] | None:
-        """Put the median in place of the reading this one showed to be a spike.
+        self,
+        state: SensorState,
+        r: Reading,
+        fell_back: tuple[tuple[str, float, float, int], ...],
+    ) -> tuple[int, frozenset[str], dict[str, str]] | None:
+        """Put the median in place of each value this reading showed to be a spike.
 
-        Returns the spike's time and why, for withdrawing the warning levels reached on it;
-        None if the spike is not held in the windows (nothing rests on it).
+        Returns the spike's time, the fields quarantined and why, for withdrawing the warning
+        levels reached on them; None if no spike is held in the windows (nothing rests on it).
         """
-        name, value, median = fell_back
-        s = state.series.get(name)
-        if s is None:
+        done = []
+        for name, value, median, ts in fell_back:
+            s = state.series.get(name)
+            if s is not None and s.has(ts) and s.replace(ts, median) is not None:
+                done.append((name, value, median, ts))
+        if not done:
             return None
-        i = s.span(r.ts, r.ts)[0] - 1  # the point before this reading
-        if i < s.head or s.value_at(i) != value:
-            return None
-        ts = s.time_at(i)
-        s.replace(ts, median)
         when = self.zone_of(self.registry.attrs_for(r.sensor_id, r.kind, r.region))
+        ts = min(d[3] for d in done)
         at = datetime.fromtimestamp(ts / 1000, when).strftime("%H:%M")
+        en = ", ".join(f"{n} {v:g}" for n, v, _, _ in done)
+        back = ", ".join(f"{m:g}" for _, _, m, _ in done)
         why = {
-            "en": f"the reading it rested on was a sensor fault (spike: {name} {value:g} at "
-            f"{at}, back near {median:g} on the next reading, not seen by neighbours)",
-            "zh-CN": f"所依据的读数为传感器故障（尖峰：{at} {name} {value:g}，"
-            f"下一读数回落至约{median:g}，邻近站点未见）",
+            "en": f"the reading it rested on was a sensor fault (spike: {en} at {at}, back near "
+            f"{back} on the next reading, not seen by neighbours)",
+            "zh-CN": f"所依据的读数为传感器故障（尖峰：{at} {en}，下一读数回落至约{back}，"
+            "邻近站点未见）",
         }
-        return ts, why
+        return ts, frozenset(d[0] for d in done), why
 
-    def _evaluate(
+    def _withdraw(
         self,
         rule: Rule,
         state: SensorState,
         ctx: Context,
         r: Reading,
         attrs: Mapping[str, Any],
-        withdraw: tuple[int, dict[str, str]] | None = None,
+        saved: tuple[int, dict[str, Episode]],
+        withdraw: tuple[int, frozenset[str], dict[str, str]],
     ) -> WarningEvent | None:
+        """Step a rule as if the spike had never been; say what changes for officers.
+
+        From the rule's episode before the spike, steps at the spike's time and now, on the
+        cleaned windows. A level the cleaned history does not reach is withdrawn (``cleared`` or
+        ``deescalated`` of the warning that went out, marked by ``withdrawn``); one it
+        reaches anyway stands (the same warning); a higher one is an ordinary escalation.
+        """
+        announced = state.episodes.get(rule.id, lifecycle.QUIET)
+        then = Context(
+            ctx.series, ctx.sensor, saved[0], ctx.daily, ctx.health, ctx.forecasts, ctx.nowcasts
+        )
+        ep, _ = self._step(rule, saved[1][rule.id], then, r.sensor_id)
+        ep, t = self._step(rule, ep, ctx, r.sensor_id)
+        if announced.level is None:  # nothing went out on the spike: the cleaned step stands
+            _put(state, rule.id, ep)
+            return None if t is None else self._event(rule, t, r, ctx, attrs, ep)
+        wid = announced.warning_id
+        assert wid is not None
+        if ep.level is not None:
+            ep = replace(ep, warning_id=wid)
+        _put(state, rule.id, ep)
+        if ep.level == announced.level:
+            return None
+        if ep.level is not None and ep.level > announced.level:
+            t = lifecycle.Transition("escalated", ep.level, announced.level, wid)
+            return self._event(rule, t, r, ctx, attrs, ep)
+        kind = "cleared" if ep.level is None else "deescalated"
+        t = lifecycle.Transition(kind, ep.level, announced.level, wid)
+        return withdrawn(self._event(rule, t, r, ctx, attrs, ep), withdraw[2])
+
+    def _step(
+        self, rule: Rule, ep: Episode, ctx: Context, subject: str
+    ) -> tuple[Episode, lifecycle.Transition | None]:
+        """Advance one rule's episode to ``ctx.now``: the level its conditions give."""
         target = _highest(rule, ctx)
-        ep = state.episodes.get(rule.id, lifecycle.QUIET)
         if target is None and ep is lifecycle.QUIET:
-            return None  # nothing holds and nothing is pending: step() would change nothing
-        # A level reached on a reading since named a fault is withdrawn at once: no hold.
-        faulty = withdraw is not None and ep.level is not None and ep.level_since >= withdraw[0]
-        clear_ok = faulty or rule.clear is None or ep.level is None or rule.clear.test(ctx) is True
+            return ep, None  # nothing holds and nothing is pending: step() would change nothing
+        clear_ok = rule.clear is None or ep.level is None or rule.clear.test(ctx) is True
         new, t = lifecycle.step(
             ep,
             target,
             ctx.now,
             rule_id=rule.id,
-            subject=r.sensor_id,
+            subject=subject,
             for_ms=rule.for_ms,
-            hold_ms=0 if faulty else rule.hold_ms,
+            hold_ms=rule.hold_ms,
             clear_ok=clear_ok,
         )
         if rule.looks_ahead and new.level is not None:
             # What observations alone give: below the warning's level, it is expected only.
             seen = _highest(rule, Context(ctx.series, ctx.sensor, ctx.now, ctx.daily, ctx.health))
             new, t = lifecycle.confirm(new, t, seen)
+        return new, t
+
+    def _evaluate(
+        self, rule: Rule, state: SensorState, ctx: Context, r: Reading, attrs: Mapping[str, Any]
+    ) -> WarningEvent | None:
+        ep = state.episodes.get(rule.id, lifecycle.QUIET)
+        new, t = self._step(rule, ep, ctx, r.sensor_id)
         if new is not ep:
-            if new == lifecycle.QUIET:
-                state.episodes.pop(rule.id, None)
-            else:
-                state.episodes[rule.id] = new
-        if t is None:
-            return None
-        event = build_event(
+            _put(state, rule.id, new)
+        return None if t is None else self._event(rule, t, r, ctx, attrs, new)
+
+    def _event(
+        self,
+        rule: Rule,
+        t: lifecycle.Transition,
+        r: Reading,
+        ctx: Context,
+        attrs: Mapping[str, Any],
+        new: Episode,
+    ) -> WarningEvent:
+        return build_event(
             rule,
             t,
             r.sensor_id,
@@ -594,9 +664,14 @@ class Evaluator:
             r.received_at,
             new.expected and t.event != "cleared",
         )
-        if faulty and withdraw is not None and t.event in ("cleared", "deescalated"):
-            return withdrawn(event, withdraw[1])
-        return event
+
+
+def _put(state: SensorState, rule_id: str, ep: Episode) -> None:
+    """Keep a rule's episode in the state (a quiet one is not kept)."""
+    if ep == lifecycle.QUIET:
+        state.episodes.pop(rule_id, None)
+    else:
+        state.episodes[rule_id] = ep
 
 
 #: Nowcasts are forecasts whose issuer starts with this (the learned models' own).
@@ -817,7 +892,7 @@ def _noted(events: tuple[WarningEvent, ...], withheld: list[str]) -> tuple[Warni
         if e.rule_id == f"{faults.HAZARD}_spike" and e.event == "raised":
             notes = {
                 "en": f" [withheld the {', '.join(withheld)} warning(s) that rested on it]",
-                "zh-CN": f"（已暂缓发布依据该读数的{len(withheld)}条预警）",
+                "zh-CN": f"（依据该读数的{len(withheld)}条预警未予发布）",
             }
             texts = {
                 lang: {**t, "message": f"{t.get('message', '')}{notes.get(lang, notes['en'])}"}

@@ -251,20 +251,21 @@ def _texts(event: WarningEvent, place: _Place, tz: Any) -> dict[str, dict[str, s
     when = datetime.fromtimestamp(event.ts // 1000, tz).strftime("%Y-%m-%d %H:%M")
     name_zh, name_en = place.names["zh-CN"], place.names["en"]
     where_zh = f"{place.region.name_zh}{name_zh}"
+    withdrawn = event.event == "cleared" and bool((event.texts.get("en") or {}).get("withdrawn"))
     if event.event == "cleared" or lv is None:
         state = headline_zh("cleared", hz, None, prev, "")
         desc_zh = f"{when}，{where_zh}{state}，预警条件已不再满足。"
         instr_zh = "预警解除，恢复常态监测。"
         desc_en = f"{hz.en} warning at {name_en} lifted at {when}."
         instr_en = "The warning is lifted; return to routine monitoring."
-        if _own(event, "en", "withdrawn"):  # it rested on a reading named a sensor fault
+        if withdrawn:  # it rested on a reading named a sensor fault
             desc_zh = f"{when}，{where_zh}{hz.zh}预警撤销：{_own(event, 'zh-CN', 'withdrawn')}。"
             desc_en = (
                 f"{hz.en} warning at {name_en} withdrawn at {when}: "
                 f"{_own(event, 'en', 'withdrawn')}."
             )
-            instr_zh = "该预警系传感器故障所致，已撤销；请安排检修该传感器。"
-            instr_en = "The warning was raised on a sensor fault and is withdrawn; have the sensor inspected."
+            instr_zh = "该预警所依据的数据系传感器故障，已撤销，恢复常态监测。"
+            instr_en = "The warning rested on a sensor fault and is withdrawn; return to routine monitoring."
     else:
         resp = RESPONSE[lv]
         was = LEVEL_ZH[prev] if prev is not None else ""
@@ -281,6 +282,8 @@ def _texts(event: WarningEvent, place: _Place, tz: Any) -> dict[str, dict[str, s
         )
         instr_en = _own(event, "en", "instruction") or f"Follow the level {resp} response plan."
     message_zh, message_en = _own(event, "zh-CN", "message"), _own(event, "en", "message")
+    if withdrawn:  # the description says why; the message would say it again
+        message_zh = message_en = ""
     if message_zh:
         desc_zh += message_zh + ("" if message_zh.endswith(("。", "！", "？")) else "。")
     desc_zh += f"监测值（{when}）：{_measured(event, 'zh-CN')}。"
@@ -296,14 +299,18 @@ def _texts(event: WarningEvent, place: _Place, tz: Any) -> dict[str, dict[str, s
         desc_en += f" Certainty Possible: {why['en'] or 'suspect reading'}."
     return {
         "zh-CN": {
-            "headline": headline_zh(event.event, hz, lv, prev, place.region.name_zh),
+            "headline": headline_zh(
+                "withdrawn" if withdrawn else event.event, hz, lv, prev, place.region.name_zh
+            ),
             "description": desc_zh,
             "instruction": instr_zh,
             "event": f"{hz.zh}预警",
             "areaDesc": f"{place.region.name_zh} {name_zh}",
         },
         "en": {
-            "headline": headline_en(event.event, hz, lv, prev, place.region.name_en),
+            "headline": headline_en(
+                "withdrawn" if withdrawn else event.event, hz, lv, prev, place.region.name_en
+            ),
             "description": desc_en,
             "instruction": instr_en,
             "event": f"{hz.en} warning",

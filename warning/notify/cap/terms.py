@@ -91,6 +91,9 @@ def headline_zh(
     >>> headline_zh("escalated", hazard("rainstorm"), Level.RED, Level.ORANGE, "吴兴区")
     '吴兴区暴雨预警升级为红色'
     """
+    if event == "withdrawn":  # cleared: it rested on a sensor fault
+        colour = LEVEL_ZH[previous] if previous is not None else ""
+        return f"{place}{hz.zh}{colour}预警撤销"
     if event == "cleared" or level is None:
         colour = LEVEL_ZH[previous] if previous is not None else ""
         return f"{place}{hz.zh}{colour}预警解除"
@@ -112,6 +115,9 @@ def headline_en(
     'Yellow rainstorm warning for Wuxing District'
     """
     what = hz.en.lower()
+    if event == "withdrawn":  # cleared: it rested on a sensor fault
+        colour = f"{previous.colour} " if previous is not None else ""
+        return f"{hz.en} {colour}warning for {place} withdrawn"
     if event == "cleared" or level is None:
         colour = f"{previous.colour} " if previous is not None else ""
         return f"{hz.en} {colour}warning for {place} lifted"
