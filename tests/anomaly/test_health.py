@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import pickle
 import random
 from copy import deepcopy
@@ -134,9 +135,11 @@ def test_settings_change_the_verdict() -> None:
     """A stricter spike threshold lets a moderate spike pass (the setting is used)."""
     readings = _noisy_gas(100)
     readings[50] = _gas(50, 8.0, 0.2)  # robust z 14: 7 above the median, scale floor 0.5
-    assert any("spike" in e[2] for e in _feed(Monitor(), Health(), readings))
-    lax = Monitor(FaultSettings(spike_z=50.0))
-    assert not any("spike" in e[2] for e in _feed(lax, Health(), readings))
+    for monitor, candidate in ((Monitor(), True), (Monitor(FaultSettings(spike_z=50.0)), False)):
+        h = Health()
+        verdicts = [monitor.observe(h, r, {}) for r in readings]
+        assert (verdicts[50].spike is not None) is candidate
+        assert (verdicts[50].suspect is not None) is candidate
 
 
 def test_a_sensor_with_an_active_fault_keeps_its_state_past_the_ttl() -> None:
@@ -190,3 +193,102 @@ def test_a_lone_gauges_glitch_is_named_by_the_default_detector_on_the_next_readi
     i, suspect, fell_back, named = seen[301]
     assert named == ["sensor_fault_spike"]
     assert fell_back == (("rain_mm", 60.0, pytest.approx(0.2), T0 + 300 * STEP),)
+
+
+def _one(field: str, values: list[float], kind: str = "reservoir") -> list[Reading]:
+    return [Reading("s-1", kind, "wx", T0 + i * STEP, {field: v}) for i, v in enumerate(values)]
+
+
+def _wave(n: int, amp: float = 10.0, base: float = 20.0) -> list[float]:
+    """A smooth series that changes on every reading (steps of about 0.3 at amplitude 10)."""
+    return [round(base + amp * math.sin(2 * math.pi * i / 200), 3) for i in range(n)]
+
+
+def test_no_data_codes_are_a_dropout_cleared_by_the_next_reading_with_data() -> None:
+    """-9999 on a field not at rest: a lone one is a spike candidate (named a spike when the
+    next reading comes back, as before); a run of them is named a dropout on the second (the
+    default detector's sentinel sign, no_data in its values), and the field's next reading
+    with data clears it. No code is learned."""
+    m, h = Monitor(), Health()
+    values = _wave(160)
+    values[100] = -9999.0
+    values[130:134] = [-9999.0] * 4
+    got = []
+    for i, r in enumerate(_one("level_m", values)):
+        v = m.observe(h, r, {})
+        got += [(i, e.event, e.rule_id, e.values.get("no_data")) for e in v.events]
+        if i in (100, 130, 131):
+            assert v.suspect
+            assert -9999.0 not in h.fields["level_m"].robust.values
+    assert got[0] == (101, "raised", "sensor_fault_spike", None)
+    assert [e for e in got if e[2] == "sensor_fault_dropout"] == [
+        (131, "raised", "sensor_fault_dropout", -9999.0),
+        (134, "cleared", "sensor_fault_dropout", None),
+    ]
+
+
+def test_a_rest_state_fields_no_data_code_or_repeats_are_never_dropout_or_stuck() -> None:
+    """Rain is at rest: a -9999 there is judged (a spike) but never a dropout, nor are its
+    long runs of equal tips stuck."""
+    values = [0.0] * 100 + [0.5] * 100 + [-9999.0] + [0.5] * 40
+    named = {e[2] for e in _feed(Monitor(), Health(), _one("rain_mm", values, "rainfall"))}
+    assert not named & {"sensor_fault_dropout", "sensor_fault_stuck"}
+
+
+def test_a_first_exact_zero_is_a_dropout_at_once_and_a_first_frost_is_not() -> None:
+    """A level that never read 0 reads 0: named on that reading (the default detector's
+    dropout sign), not on the second zero. A temperature below 0 for the first time is weather."""
+    values = _wave(120)
+    values[100:103] = [0.0, 0.0, 0.0]
+    events = _feed(Monitor(), Health(), _one("level_m", values))
+    assert events[0] == (100, "raised", "sensor_fault_dropout")
+    frost = _wave(300, amp=3.0, base=2.0)  # dips below 0 for the first time near reading 130
+    assert _feed(Monitor(), Health(), _one("temp_c", frost, "weather")) == []
+
+
+def test_a_held_value_let_go_with_a_jump_is_stuck() -> None:
+    """Held 4 times (short of the robust run of 6) and let go with a jump of 20 typical
+    steps: the default detector's held-release sign names it stuck on the release."""
+    values = _wave(150)
+    values[120:124] = [values[120]] * 4
+    values[124] = values[120] + 6.0
+    values[125:] = [v + 6.0 for v in values[125:]]
+    events = _feed(Monitor(), Health(), _one("level_m", values))
+    assert events[0] == (124, "raised", "sensor_fault_stuck")
+
+
+def test_a_field_held_while_the_others_move_is_not_stuck() -> None:
+    """Humidity at 100 % for hours while the temperature moves: the default detector's stuck
+    sign on rh_pct is no fault of the sensor."""
+    m, h = Monitor(), Health()
+    temps = _wave(300, amp=3.0, base=24.0)
+    signs = []
+    for i, t in enumerate(temps):
+        rh = 100.0 if i >= 150 else round(80 + 15 * math.sin(i / 7), 1)
+        r = Reading("ws-1", "weather", "wx", T0 + i * STEP, {"temp_c": t, "rh_pct": rh})
+        assert m.observe(h, r, {}).events == ()
+        signs.append(h.fields["rh_pct"].default.sign(rh, r.ts))
+    assert "stuck" in signs  # the sign was there; it named nothing
+
+
+def test_a_spike_the_robust_check_cannot_see_is_named_by_the_default_detector() -> None:
+    """On a smooth swing the 24-reading window is wide (robust z of +8 is about 3), but +8 is
+    25 typical steps and comes back: named a spike on the next reading and handed back for
+    quarantine; the same spike that a neighbour bore out is real and not named."""
+    values = _wave(150)
+    values[120] += 8.0
+    for support, named in ((None, True), (lambda *a: ("s-2", "s-2 level_m 28"), False)):
+        m, h = Monitor(), Health()
+        got = []
+        for i, r in enumerate(_one("level_m", values)):
+            v = m.observe(h, r, {}, support)
+            if i == 120:
+                assert v.suspect is None and v.spike is None  # no robust candidate
+            if v.events or v.fell_back:
+                got.append((i, [e.rule_id for e in v.events], v.fell_back))
+        if named:
+            assert got[0][:2] == (121, ["sensor_fault_spike"])
+            assert got[0][2][0][:2] == ("level_m", values[120])  # the window's median follows
+            assert got[0][2][0][3] == T0 + 120 * STEP  # quarantined by the spike's own time
+        else:
+            assert got == []

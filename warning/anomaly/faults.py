@@ -114,6 +114,8 @@ class ActiveFault:
     field: str
     detail: str
     early: bool = False  # a spike named on its candidate reading, before the next one
+    #: A dropout named on a logger's no-data code: the field's next reading with data clears it.
+    nodata: bool = False
 
 
 #: The faults and the instruction in Chinese, for officers' messages.

@@ -8,9 +8,11 @@ for each reading refused as late (a clock running hours behind is a fault, not l
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping
 from copy import copy
-from dataclasses import dataclass, field
+from dataclasses import MISSING, dataclass, field
+from dataclasses import fields as dataclass_fields
 from typing import Any
 
 from warning.anomaly import faults
@@ -35,6 +37,8 @@ class FieldWatch:
     #: sign on the next reading decides (rain is bursty; its shape alone proves nothing).
     lone: float | None = None
     spike_ts: int = 0  # event time of the candidate (pending_spike or lone)
+    #: The reading before was an extreme a neighbour bore out: real, so no spike to name.
+    real: bool = False
 
     def score(self, x: float, ts: int) -> float:
         """Return the field's anomaly score (the default detector's)."""
@@ -49,8 +53,12 @@ class FieldWatch:
         """Restore a snapshot (0.2 pickled this class with a ``__dict__``)."""
         fields = state[1] if isinstance(state, tuple) else state
         assert isinstance(fields, dict)
-        for name in self.__slots__:
-            setattr(self, name, fields[name] if name in fields else _ADDED[name])
+        for f in dataclass_fields(self):  # a field newer than the snapshot takes its default
+            setattr(
+                self,
+                f.name,
+                fields[f.name] if f.default is MISSING else fields.get(f.name, f.default),
+            )
 
     def __deepcopy__(self, memo: dict) -> FieldWatch:
         return FieldWatch(
@@ -61,11 +69,8 @@ class FieldWatch:
             self.zeros,
             self.lone,
             self.spike_ts,
+            self.real,
         )
-
-
-#: Defaults of the FieldWatch slots that snapshots of 0.2 lack.
-_ADDED = {"lone": None, "spike_ts": 0}
 
 
 @dataclass(slots=True)
@@ -170,8 +175,8 @@ class Monitor:
                 w = h.fields[name] = self.new_watch(name)
             score = w.score(x, r.ts)
             h.scores[name] = score
-            z = w.robust.z(x)
             st = w.robust.stats()
+            z = 0.0 if st is None else (x - st[0]) / st[1]  # RobustZ.z, its stats in hand
             if w.pending_spike is not None:
                 early = h.active.get("spike")
                 if abs(z) < s.spike_z / 2:
@@ -189,16 +194,39 @@ class Monitor:
                 elif early is not None and early.early and early.field == name:
                     unsaid.add("spike")  # named early, but the value lasted: not a spike
                 w.pending_spike = None
+            sign = w.default.sign(x, r.ts)  # the default detector's fault sign ("" if none)
             if w.lone is not None:
-                if w.default.sign(x, r.ts) == "spike":  # the default detector's own verdict
+                if sign == "spike":  # the default detector's own verdict
                     median = st[0] if st else 0.0
                     detail = f"{w.lone:g} between readings near {median:g}, no neighbour to ask"
                     evidence.append(("spike", name, detail, {"spike_value": w.lone}))
                     fell_back.append((name, w.lone, median, w.spike_ts))
                 w.lone = None
-            learn = True
-            if abs(z) >= s.spike_z and abs(w.prev_z) < s.spike_z / 2 and st is not None:
+            learn, real = True, False
+            extreme = st is not None and abs(z) >= s.spike_z and abs(w.prev_z) < s.spike_z / 2
+            if sign and name not in ZERO_REST:  # a rest-state field's zeros and repeats are normal
+                # a lone no-data code is a spike candidate below (named, and quarantined, when
+                # the next reading comes back); a run of them, or one among wild values, is not
+                found = (
+                    None
+                    if extreme and sign == "sentinel"
+                    else self._judged(h, w, name, x, sign, values, st)
+                )
+                if found is not None:
+                    evidence.append(found)
+                    if found[0] == "spike":  # the reading before; the judge holds its time
+                        prev = (name, w.default.prev, st[0] if st else 0.0, w.default.last_ts)
+                        fell_back.append(prev)
+                    else:
+                        suspect = suspect or f"{name} {found[2]}"
+                learn = sign != "sentinel"  # a no-data code must not move the baselines
+            if learn and "dropout" in h.active:
+                lapse = h.active["dropout"]
+                if lapse.nodata and lapse.field == name:
+                    unsaid.add("dropout")  # the field carries data again
+            if extreme and st is not None:
                 who, seen = support(name, x, st[0]) if support is not None else (None, "")
+                real = who is not None
                 if who is None and name in ZERO_REST and seen.startswith(UNHEARD):
                     w.lone, w.spike_ts = x, r.ts  # no neighbour to ask: judged on the next reading
                     candidate = True
@@ -211,6 +239,11 @@ class Monitor:
                         why += f", not corroborated by neighbours ({seen})"
                     suspect = suspect or why
                     spike = spike or (name, x, st[0])
+            elif st and name not in ZERO_REST and w.default.jumps(x):
+                # the default detector's spike candidate, too small for the robust check:
+                # a neighbour that bears it out makes it real (not named a spike next reading)
+                real = support is not None and support(name, x, st[0])[0] is not None
+                candidate = candidate or not real
             fresh_zero = st is not None and min(w.robust.values) > 0 and st[0] > 0
             if x == 0 and name not in ZERO_REST and (w.zeros or fresh_zero):
                 w.zeros += 1
@@ -231,13 +264,16 @@ class Monitor:
                 w.zeros = 0
             if s.suspect_score is not None and score >= s.suspect_score:
                 suspect = suspect or f"{name} anomaly score {score:.2f}"
-            w.prev_z = z
+            w.prev_z, w.real = z, real
             if learn:
                 w.learn(x, r.ts)
         self._stuck(h, values, all_zero, evidence)
         events: list[WarningEvent] = []
         for name, fld, detail, extra in evidence:
-            events.extend(self._evidence(h, name, r, fld, detail, extra, attrs))
+            raised = self._evidence(h, name, r, fld, detail, extra, attrs)
+            if raised and "no_data" in extra:
+                h.active[name].nodata = True
+            events.extend(raised)
         events.extend(self._clear(h, r, attrs, {e[0] for e in evidence}, unsaid))
         if suspect is None and h.active:
             suspect = "active fault " + ", ".join(sorted(h.active))
@@ -249,6 +285,51 @@ class Monitor:
             tuple(fell_back),
             candidate,
         )
+
+    def _judged(
+        self,
+        h: Health,
+        w: FieldWatch,
+        name: str,
+        x: float,
+        sign: str,
+        values: Mapping[str, float],
+        st: tuple[float, float] | None,
+    ) -> tuple[str, str, str, dict[str, float | None]] | None:
+        """Return the fault the default detector's sign names on a field not at rest, if any.
+
+        ``sentinel`` (a logger's no-data code) is a dropout, and so is ``dropout`` on an exact
+        zero (a first value below zero, a frost, is not); ``stuck`` only for a sensor whose
+        readings change in ``stuck_min_change`` of reports, and a run only when every field
+        not at rest repeats (a humidity held at 100 % while the temperature moves is no
+        fault); ``spike`` (named on the reading after it, as the robust check's) unless a
+        neighbour bore that reading out. ``drift`` is left to the neighbours' comparison
+        (warning/anomaly/neighbours.py). A robust spike candidate is not learned, so the
+        default detector never sees it: the two spike checks never name one spike twice.
+        """
+        s = self.settings
+        if sign == "sentinel":
+            shown = x if math.isfinite(x) else None
+            return "dropout", name, f"reads {x:g}, a no-data code", {"no_data": shown}
+        if sign == "dropout":
+            if x != 0:
+                return None
+            return "dropout", name, "reads 0, never at or below 0 before", {}
+        if sign == "stuck":
+            if h.seen < s.stuck_min_seen or h.changes < s.stuck_min_change * h.weight:
+                return None
+            j = w.default
+            if x != j.prev:
+                return "stuck", name, f"let go of {j.prev:g} held {j.run + 1} times", {}
+            if h.previous != {k: v for k, v in values.items() if k not in ZERO_REST}:
+                return None
+            return "stuck", name, f"{x:g} repeated {j.run + 1} times", {"repeats": j.run + 1.0}
+        if sign == "spike" and not w.real:
+            median = st[0] if st else 0.0
+            prev = w.default.prev
+            detail = f"{prev:g} between readings near {median:g}"
+            return "spike", name, detail, {"spike_value": prev}
+        return None
 
     def name_spike(
         self,

@@ -150,6 +150,18 @@ class Judge(Surprise):
             return str(c[4])
         return self._fault(float(x), ts)[1]
 
+    def jumps(self, x: float) -> bool:
+        """Return True if learning ``x`` would make it a spike candidate.
+
+        A step of more than ``spike_k`` typical steps; a spike if the next reading comes back.
+        """
+        return (
+            self.n >= 50
+            and self.step > 0
+            and not self.pend
+            and abs(float(x) - self.prev) > self.spike_k * self._typical()
+        )
+
     def _typical(self) -> float:
         """Return the typical step, floored at ``min_scale`` (a field's resolution)."""
         return max(self.step, self.min_scale)
