@@ -37,8 +37,11 @@ class FieldWatch:
     #: sign on the next reading decides (rain is bursty; its shape alone proves nothing).
     lone: float | None = None
     spike_ts: int = 0  # event time of the candidate (pending_spike or lone)
-    #: The reading before was an extreme a neighbour bore out: real, so no spike to name.
+    #: The last reading learned was an extreme a neighbour bore out: real, no spike to name.
     real: bool = False
+    #: The last reading learned was a jump the default detector may name a spike next, and
+    #: no neighbour has borne it out yet (a neighbour's later reading still may).
+    jumped: bool = False
 
     def score(self, x: float, ts: int) -> float:
         """Return the field's anomaly score (the default detector's)."""
@@ -70,6 +73,7 @@ class FieldWatch:
             self.lone,
             self.spike_ts,
             self.real,
+            self.jumped,
         )
 
 
@@ -202,7 +206,7 @@ class Monitor:
                     evidence.append(("spike", name, detail, {"spike_value": w.lone}))
                     fell_back.append((name, w.lone, median, w.spike_ts))
                 w.lone = None
-            learn, real = True, False
+            learn, real, jumped = True, False, False
             extreme = st is not None and abs(z) >= s.spike_z and abs(w.prev_z) < s.spike_z / 2
             if sign and name not in ZERO_REST:  # a rest-state field's zeros and repeats are normal
                 # a lone no-data code is a spike candidate below (named, and quarantined, when
@@ -243,7 +247,8 @@ class Monitor:
                 # the default detector's spike candidate, too small for the robust check:
                 # a neighbour that bears it out makes it real (not named a spike next reading)
                 real = support is not None and support(name, x, st[0])[0] is not None
-                candidate = candidate or not real
+                jumped = not real
+                candidate = candidate or jumped
             fresh_zero = st is not None and min(w.robust.values) > 0 and st[0] > 0
             if x == 0 and name not in ZERO_REST and (w.zeros or fresh_zero):
                 w.zeros += 1
@@ -264,7 +269,9 @@ class Monitor:
                 w.zeros = 0
             if s.suspect_score is not None and score >= s.suspect_score:
                 suspect = suspect or f"{name} anomaly score {score:.2f}"
-            w.prev_z, w.real = z, real
+            w.prev_z = z
+            if learn:  # what the default detector will judge next is the reading it learned
+                w.real, w.jumped = real, jumped
             if learn:
                 w.learn(x, r.ts)
         self._stuck(h, values, all_zero, evidence)
@@ -298,11 +305,12 @@ class Monitor:
     ) -> tuple[str, str, str, dict[str, float | None]] | None:
         """Return the fault the default detector's sign names on a field not at rest, if any.
 
-        ``sentinel`` (a logger's no-data code) is a dropout, and so is ``dropout`` on an exact
-        zero (a first value below zero, a frost, is not); ``stuck`` only for a sensor whose
-        readings change in ``stuck_min_change`` of reports, and a run only when every field
-        not at rest repeats (a humidity held at 100 % while the temperature moves is no
-        fault); ``spike`` (named on the reading after it, as the robust check's) unless a
+        ``sentinel`` (a logger's no-data code) is a dropout; the sign ``dropout`` names nothing
+        (a first zero is clean air, a frost, a slope at rest: the Monitor's own zero check
+        judges zeros); ``stuck`` only for a run, of a sensor whose readings change in
+        ``stuck_min_change`` of reports, and only when every field not at rest repeats (a
+        humidity held at 100 % while the temperature moves is no fault; a held value let go
+        with a jump is a flood's onset as often as a fault); ``spike`` (named on the reading after it, as the robust check's) unless a
         neighbour bore that reading out. ``drift`` is left to the neighbours' comparison
         (warning/anomaly/neighbours.py). A robust spike candidate is not learned, so the
         default detector never sees it: the two spike checks never name one spike twice.
@@ -311,16 +319,12 @@ class Monitor:
         if sign == "sentinel":
             shown = x if math.isfinite(x) else None
             return "dropout", name, f"reads {x:g}, a no-data code", {"no_data": shown}
-        if sign == "dropout":
-            if x != 0:
-                return None
-            return "dropout", name, "reads 0, never at or below 0 before", {}
         if sign == "stuck":
             if h.seen < s.stuck_min_seen or h.changes < s.stuck_min_change * h.weight:
                 return None
             j = w.default
-            if x != j.prev:
-                return "stuck", name, f"let go of {j.prev:g} held {j.run + 1} times", {}
+            if x != j.prev:  # a held value let go with a jump: a flood's onset looks so too
+                return None
             if h.previous != {k: v for k, v in values.items() if k not in ZERO_REST}:
                 return None
             return "stuck", name, f"{x:g} repeated {j.run + 1} times", {"repeats": j.run + 1.0}
@@ -355,10 +359,12 @@ class Monitor:
         return out
 
     def forgive_spike(self, h: Health, name: str) -> None:
-        """Drop a spike candidate (or lone burst) that a neighbour has since corroborated."""
+        """Drop a spike candidate (lone burst, jump) that a neighbour has since corroborated."""
         w = h.fields.get(name)
         if w is not None:
             w.pending_spike = w.lone = None
+            if w.jumped:
+                w.real, w.jumped = True, False
 
     def late(self, h: Health, r: Reading, watermark: int, attrs: Mapping[str, Any]) -> Verdict:
         """Diagnose a reading refused as late: hours behind its own sensor is clock skew."""

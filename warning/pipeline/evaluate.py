@@ -461,6 +461,8 @@ class Evaluator:
         kind = str(attrs.get("kind", p.reading.kind))
         for name, w in state.health.fields.items():
             pending = w.pending_spike if w.pending_spike is not None else w.lone
+            if pending is None and w.jumped:
+                pending = w.default.prev  # the default detector's jump, judged next reading
             if pending is None or any(h.field == name for h in state.held):
                 continue  # a held or routed warning's candidate is judged with its warning
             st = w.robust.stats()

@@ -319,5 +319,5 @@ def _pending_spike(state: SensorState) -> bool:
     """Return True if a spike candidate awaits judgement (a neighbour's reading may forgive it)."""
     h = state.health
     return h is not None and any(
-        w.pending_spike is not None or w.lone is not None for w in h.fields.values()
+        w.pending_spike is not None or w.lone is not None or w.jumped for w in h.fields.values()
     )
