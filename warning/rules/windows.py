@@ -44,9 +44,9 @@ class Series:
             "b"
         )  # value * scale as integers, or the floats when scale is 0
         self.scale = 1  # 10 ** decimals; 0: codes are the float values themselves
-        #: Integer codes: sums[k] = sum of codes[:k * _BLOCK]. Floats: sums[i] = sum of
-        #: codes[:i] (float prefix sums, as before the integer codes).
-        self.sums: array[Any] = array("q", (0,))
+        #: Integer codes: sums[k] = sum of codes[:k * _BLOCK] (int32 while the totals fit,
+        #: else int64). Floats: sums[i] = sum of codes[:i] (float prefix sums, as before).
+        self.sums: array[Any] = array("i", (0,))
         self.head = 0  # index of the first live item; older ones await compaction
         #: Work kept between evaluations by incremental rule functions (e.g. the latest rain
         #: event); a cache only: snapshots leave it out and it is rebuilt when missing.
@@ -102,12 +102,13 @@ class Series:
                 total += v
                 out.append(total)
             return out
-        blocks = array("q", (0,))
+        totals = [0]
         count = 0
         for k in range(0, len(codes) - _BLOCK + 1, _BLOCK):
             count += sum(codes[k : k + _BLOCK])
-            blocks.append(count)
-        return blocks
+            totals.append(count)
+        # int32 while the running total fits (it does for a day of 0.1 mm codes), else int64
+        return array("i" if -(1 << 31) <= min(totals) and max(totals) < 1 << 31 else "q", totals)
 
     def _encode(self, value: float) -> int | None:
         """Return ``value``'s integer code, widening the scale or type if needed; None if none."""
@@ -211,7 +212,12 @@ class Series:
             if self.scale:
                 codes.append(code)
                 if (n + 1) % _BLOCK == 0:
-                    self.sums.append(self.sums[-1] + sum(codes[n + 1 - _BLOCK :]))
+                    total = self.sums[-1] + sum(codes[n + 1 - _BLOCK :])
+                    try:
+                        self.sums.append(total)
+                    except OverflowError:  # past int32: widen the block sums
+                        self.sums = array("q", self.sums)
+                        self.sums.append(total)
             else:
                 codes.append(value)
                 self.sums.append(self.sums[-1] + value)
