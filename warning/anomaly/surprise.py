@@ -170,8 +170,9 @@ class Surprise(Detector):
             },
         )
         self.lo = self.hi = self.sm = self.smlo = self.smhi = 0.0
-        self.hist: list[list[int]] = [[] for _ in self.p.bins]
-        self.keys = [self._slot(j, []) for j in range(len(self.p.bins))]  # the contexts' cells
+        # Tuples, not lists: ~100 bytes less a detector (pickled as lists, as before).
+        self.hist: tuple[tuple[int, ...], ...] = tuple(() for _ in self.p.bins)
+        self.keys = tuple(self._slot(j, ()) for j in range(len(self.p.bins)))  # contexts' cells
         self.buf = array("d")  # the last ``short`` raw surprises
         self.m = self.v = 0.0
         self.n = 0
@@ -188,6 +189,8 @@ class Surprise(Detector):
         out = {k: getattr(self, k) for k in (*_PARAMS, *_STATE)}
         out["table"] = self.dense().tobytes()  # the form every release has pickled
         out["buf"] = list(self.buf)
+        out["hist"] = [list(h) for h in self.hist]
+        out["keys"] = list(self.keys)
         return out
 
     def __setstate__(self, state: dict) -> None:
@@ -195,6 +198,8 @@ class Surprise(Detector):
         for k in _STATE:
             setattr(self, k, state[k])
         self.buf = array("d", state["buf"])
+        self.hist = tuple(tuple(h) for h in state["hist"])
+        self.keys = tuple(state["keys"])
         dense = array("f")
         dense.frombytes(state["table"])
         self.table, self.cells = dense, None
@@ -208,8 +213,6 @@ class Surprise(Detector):
         out.p = self.p
         for k in _STATE:
             setattr(out, k, getattr(self, k))
-        out.hist = [h[:] for h in self.hist]
-        out.keys = self.keys[:]
         out.buf = self.buf[:]
         out.table = array("f", self.table)
         out.cells = None if self.cells is None else array("H", self.cells)
@@ -239,7 +242,7 @@ class Surprise(Detector):
         if 2 * len(cells) > self.p.slots:  # half used: the dense table is smaller now
             self.table, self.cells = self.dense(), None
 
-    def _slot(self, j: int, hist: list[int]) -> int:
+    def _slot(self, j: int, hist: tuple[int, ...]) -> int:
         h = j + 1
         for b in hist:
             h = h * 97 + b + 1
@@ -313,15 +316,23 @@ class Surprise(Detector):
                     table[i] = x if p != p else p + cfg.rate * (x - p)
                 else:
                     self._put(slot, x)  # a context seen for the first time
-        for j, (k, h) in enumerate(zip(cfg.bins, self.hist, strict=True)):
-            h.append(min(int(k * (x - lo) / width), k - 1))
-            if len(h) > cfg.order:
-                del h[0]
-            self.keys[j] = self._slot(j, h)
+        hist = []
+        for k, h in zip(cfg.bins, self.hist, strict=True):
+            h = (*h, min(int(k * (x - lo) / width), k - 1))
+            hist.append(h[1:] if len(h) > cfg.order else h)
+        self.hist = tuple(hist)
+        self.keys = tuple(self._slot(j, h) for j, h in enumerate(hist))
         if self.n:
-            self.buf.append(raw)
-            if len(self.buf) > cfg.short:
-                del self.buf[0]
+            buf = self.buf
+            if 1 <= cfg.short <= len(buf):  # make room first: the array keeps its size
+                del buf[0]
+                buf.append(raw)
+            else:
+                buf.append(raw)
+                if len(buf) > cfg.short:
+                    del buf[0]
+                elif len(buf) == cfg.short:
+                    self.buf = buf[:]  # full: an exact copy (appends over-allocate)
             a = max(cfg.alpha, 1.0 / self.n)
             d = mean - self.m
             self.m += a * d
