@@ -29,7 +29,8 @@ SHARD_KEYS = tuple(f"silence-{i:02d}" for i in range(SHARDS))
 @lru_cache(maxsize=65_536)
 def shard_of(sensor_id: str, shards: int = SHARDS) -> str:
     """Return the silence shard key of a sensor (stable across processes)."""
-    return f"silence-{zlib.crc32(sensor_id.encode()) % shards:02d}"
+    i = zlib.crc32(sensor_id.encode()) % shards
+    return SHARD_KEYS[i] if shards == SHARDS else f"silence-{i:02d}"  # cached: one str per key
 
 
 @dataclass(frozen=True, slots=True)
