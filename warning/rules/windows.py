@@ -237,7 +237,7 @@ class Series:
     def trim(self, before: int) -> None:
         """Forget values older than ``before``; compact storage now and then."""
         self.head = max(self.times.left(before), self.head)
-        if self.head > 64 and self.head * 8 > len(self.codes):  # at most 1/8 dead
+        if self.head > 64 and self.head * 16 > len(self.codes):  # at most 1/16 dead
             self._compact()
 
     def span(self, start: int, now: int, left: bool = True) -> tuple[int, int]:
