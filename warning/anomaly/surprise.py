@@ -316,12 +316,21 @@ class Surprise(Detector):
                     table[i] = x if p != p else p + cfg.rate * (x - p)
                 else:
                     self._put(slot, x)  # a context seen for the first time
-        hist = []
-        for k, h in zip(cfg.bins, self.hist, strict=True):
-            h = (*h, min(int(k * (x - lo) / width), k - 1))
-            hist.append(h[1:] if len(h) > cfg.order else h)
-        self.hist = tuple(hist)
-        self.keys = tuple(self._slot(j, h) for j, h in enumerate(hist))
+        bins = cfg.bins
+        if len(bins) == 1:  # one resolution (the default): no loop
+            k = bins[0]
+            h = self.hist[0] + (min(int(k * (x - lo) / width), k - 1),)
+            if len(h) > cfg.order:
+                h = h[1:]
+            self.hist = (h,)
+            self.keys = (self._slot(0, h),)
+        else:
+            hist = []
+            for k, h in zip(bins, self.hist, strict=True):
+                h = (*h, min(int(k * (x - lo) / width), k - 1))
+                hist.append(h[1:] if len(h) > cfg.order else h)
+            self.hist = tuple(hist)
+            self.keys = tuple(self._slot(j, h) for j, h in enumerate(hist))
         if self.n:
             buf = self.buf
             if 1 <= cfg.short <= len(buf):  # make room first: the array keeps its size
