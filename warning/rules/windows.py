@@ -18,7 +18,7 @@ _BOUND = dict(_CODES)
 #: Types of the block prefix sums, smallest first.
 _SUMS = (("h", 1 << 15), ("i", 1 << 31), ("q", 1 << 63))
 #: Codes per block of the block prefix sums: a sum adds at most 2 * _BLOCK codes itself.
-_BLOCK = 32
+_BLOCK = 64
 
 
 def _narrowest(totals: list[int]) -> array[Any]:
