@@ -25,7 +25,7 @@ def test_a_day_of_minute_reports_keeps_a_byte_a_point_and_shares_the_caches():
         states[sid] = state
     rain = states["rg-1"].series["rain_mm"]
     assert rain.codes.typecode == "b" and rain.scale == 10  # 0.1 mm tips, one byte each
-    assert rain.times.ts is None and len(rain.times.t0) == 1  # one run of minute reports
+    assert rain.times.ts is None and len(rain.times.runs) == 3  # one run of minute reports
     assert len(rain.codes) <= len(rain) * 9 // 8 + 64  # compaction leaves little dead space
     assert len(list(states["rg-1"].recent)) <= s.steps.lateness_ms // 60_000 + 1
     ev = s.steps.evaluator

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import math
 from array import array
+from math import copysign, isfinite
 
 from warning.anomaly.base import Detector, squash
 from warning.anomaly.surprise import Surprise
@@ -25,6 +26,17 @@ from warning.anomaly.surprise import Surprise
 __all__ = ["Detector", "squash", "Surprise", "make"]
 
 H = 3_600_000
+#: Integer codes of ``RobustZ``'s window, smallest first.
+_CODES = (("b", 1 << 7), ("h", 1 << 15), ("i", 1 << 31))
+_BOUND = dict(_CODES)
+
+
+def _code(x: float, scale: int) -> int | None:
+    """Return ``x * scale`` as an integer if it converts back to the very float ``x``."""
+    if not isfinite(x) or (x == 0 and copysign(1.0, x) < 0):
+        return None
+    c = round(x * scale)
+    return c if c / scale == x else None
 
 
 class RobustZ(Detector):
@@ -35,14 +47,26 @@ class RobustZ(Detector):
     """
 
     name = "robust_z"
-    __slots__ = ("window", "min_scale", "z_half", "values", "_stats")
+    __slots__ = ("window", "min_scale", "z_half", "codes", "scale", "_stats")
 
     def __init__(self, window: int = 24, min_scale: float = 1e-3, z_half: float = 5.0):
         self.window = window
         self.min_scale = min_scale
         self.z_half = z_half
-        self.values = array("d")  # the last ``window`` values, oldest first (8 bytes each)
+        #: The last ``window`` values, oldest first: ``value * scale`` as small integers while
+        #: every value converts back to the very float it was (0.1 mm tips: a byte each), else
+        #: the float64 values themselves (``scale`` 0).
+        self.codes: array = array("b")
+        self.scale = 1
         self._stats: tuple[float, float] | None = None  # cached (median, scale)
+
+    @property
+    def values(self) -> array:
+        """Return the last ``window`` values, oldest first, as float64."""
+        if not self.scale:
+            return self.codes
+        scale = self.scale
+        return array("d", [c / scale for c in self.codes])
 
     def __getstate__(self) -> dict:
         return {
@@ -55,22 +79,53 @@ class RobustZ(Detector):
     def __setstate__(self, state: dict) -> None:
         self.window, self.min_scale = state["window"], state["min_scale"]
         self.z_half, self._stats = state["z_half"], None
-        self.values = array("d", list(state["values"])[-self.window :] if self.window else [])
+        self.codes, self.scale = array("b"), 1
+        for v in list(state["values"])[-self.window :] if self.window else []:
+            self._append(float(v))
 
     def __deepcopy__(self, memo: dict) -> RobustZ:
         # bytewax deep-copies state at every snapshot: floats are immutable, copy containers.
         out = RobustZ.__new__(RobustZ)
         out.window, out.min_scale, out.z_half = self.window, self.min_scale, self.z_half
-        out.values, out._stats = array("d", self.values), self._stats
+        out.codes, out.scale, out._stats = self.codes[:], self.scale, self._stats
         return out
+
+    def _append(self, x: float) -> None:
+        scale, codes = self.scale, self.codes
+        if scale:
+            c = _code(x, scale)
+            if c is None or not -_BOUND[codes.typecode] <= c < _BOUND[codes.typecode]:
+                self._recode(x)  # a finer scale, a wider type, or floats
+                return
+            codes.append(c)
+        else:
+            codes.append(x)
+
+    def _recode(self, x: float) -> None:
+        values = [*self.values, x]
+        for scale in (10**k for k in range(7)):
+            if scale < self.scale:
+                continue
+            found = [_code(v, scale) for v in values]
+            ints = [c for c in found if c is not None]
+            if len(ints) < len(found):
+                continue
+            top = max(max(ints), -min(ints) - 1)
+            for typecode, bound in _CODES:
+                if top < bound:
+                    self.codes, self.scale = array(typecode, ints), scale
+                    return
+            break
+        self.codes, self.scale = array("d", values), 0
 
     def learn_one(self, x: float, ts: int = 0) -> None:
         """Append ``x`` to the rolling window."""
-        values = self.values
-        values.append(float(x))
-        if len(values) > self.window:
-            del values[0]
         self._stats = None
+        if self.window < 1:
+            return
+        if len(self.codes) >= self.window:  # make room first: the array keeps its size
+            del self.codes[: len(self.codes) - self.window + 1]
+        self._append(float(x))
 
     def stats(self) -> tuple[float, float] | None:
         """Return the window's median and floored scale, or None before 3 values."""

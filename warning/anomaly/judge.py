@@ -29,7 +29,7 @@ from __future__ import annotations
 import math
 
 from warning.anomaly.quality import SENTINELS
-from warning.anomaly.surprise import Surprise
+from warning.anomaly.surprise import _PARAMS, Params, Surprise, params, shared
 
 _JPARAMS = (
     "spike_k",
@@ -74,11 +74,36 @@ _JSTATE = (
 )
 
 
+class JudgeParams(Params):
+    """``Judge``'s parameters: ``Surprise``'s and its own."""
+
+    __slots__ = (*_PARAMS, *_JPARAMS)
+
+
 class Judge(Surprise):
     """``surprise`` below 0.5, data-quality fault signs (range, stuck, spike, dropout, drift) above."""
 
     name = "judge"
-    __slots__ = (*_JPARAMS, *_JSTATE, "_signs")
+    __slots__ = (*_JSTATE, "_signs")
+    _params = JudgeParams
+    # The judge's parameters (properties reading the shared ``p``).
+    spike_k: float
+    spike_rare: float
+    stuck_min: int
+    stuck_margin: float
+    gap_margin: float
+    drift_fast: float
+    drift_slow: float
+    drift_margin: float
+    drift_hold: int
+    drift_warm: int
+    low: float
+    high: float
+    band: float
+    fault_rest: int
+    held: int
+    held_k: float
+    held_rare: float
 
     def __init__(
         self,
@@ -102,12 +127,30 @@ class Judge(Surprise):
         **surprise: float,
     ):
         super().__init__(**surprise)  # type: ignore[arg-type]
-        self.spike_k, self.spike_rare = spike_k, spike_rare
-        self.stuck_min, self.stuck_margin, self.gap_margin = stuck_min, stuck_margin, gap_margin
-        self.drift_fast, self.drift_slow, self.drift_margin = drift_fast, drift_slow, drift_margin
-        self.drift_hold, self.drift_warm = drift_hold, drift_warm
-        self.low, self.high, self.band, self.fault_rest = low, high, band, fault_rest
-        self.held, self.held_k, self.held_rare, self.hmax = held, held_k, held_rare, 0.0
+        self.p = shared(
+            JudgeParams,
+            {
+                **self.p.values(),
+                "spike_k": spike_k,
+                "spike_rare": spike_rare,
+                "stuck_min": stuck_min,
+                "stuck_margin": stuck_margin,
+                "gap_margin": gap_margin,
+                "drift_fast": drift_fast,
+                "drift_slow": drift_slow,
+                "drift_margin": drift_margin,
+                "drift_hold": drift_hold,
+                "drift_warm": drift_warm,
+                "low": low,
+                "high": high,
+                "band": band,
+                "fault_rest": fault_rest,
+                "held": held,
+                "held_k": held_k,
+                "held_rare": held_rare,
+            },
+        )
+        self.hmax = 0.0
         self.prev = self.step = self.pend = self.before = self.spikes = 0.0
         self.run = self.longest = 0
         self.nonpos = False
@@ -125,15 +168,15 @@ class Judge(Surprise):
         return out
 
     def __setstate__(self, state: dict) -> None:
-        super().__setstate__(state)
-        for k in (*_JPARAMS, *_JSTATE):
+        super().__setstate__(state)  # the parameters too (``_params``)
+        for k in _JSTATE:
             setattr(self, k, state[k])
         self._signs = None
 
     def __deepcopy__(self, memo: dict) -> Judge:
         out = super().__deepcopy__(memo)
         assert isinstance(out, Judge)
-        for k in (*_JPARAMS, *_JSTATE):
+        for k in _JSTATE:
             setattr(out, k, getattr(self, k))
         out._signs = None
         return out
@@ -164,48 +207,45 @@ class Judge(Surprise):
 
     def _typical(self) -> float:
         """Return the typical step, floored at ``min_scale`` (a field's resolution)."""
-        return max(self.step, self.min_scale)
+        return max(self.step, self.p.min_scale)
 
     def _stuck(self, x: float) -> bool:
         return x == self.prev and self.run + 1 >= max(
-            self.stuck_min, self.stuck_margin * self.longest
+            self.p.stuck_min, self.p.stuck_margin * self.longest
         )
 
     def _fault(self, x: float, ts: int) -> tuple[float, str]:
+        cfg = self.p
         if x != x or abs(x) == math.inf or (x in SENTINELS and not self.lo <= x <= self.hi):
             return 1.0, "sentinel"
-        if not self.low <= x <= self.high:
+        if not cfg.low <= x <= cfg.high:
             return 0.8, "range"
         n = self.n
         if n < 50:
             return 0.0, ""
         if (x <= 0 and not self.nonpos) or (
-            ts and self.gap and ts - self.last_ts > self.gap_margin * self.gap
+            ts and self.gap and ts - self.last_ts > cfg.gap_margin * self.gap
         ):
             return 0.7, "dropout"
         score, check = 0.0, ""
         pend = self.pend
-        if pend and abs(x - self.before) < 0.5 * pend and pend > self.spike_rare * self.spikes:
-            score = 0.5 + 0.25 * min(pend / (self._typical() * self.spike_k) - 1.0, 1.0)
+        if pend and abs(x - self.before) < 0.5 * pend and pend > cfg.spike_rare * self.spikes:
+            score = 0.5 + 0.25 * min(pend / (self._typical() * cfg.spike_k) - 1.0, 1.0)
             check = "spike"
         if self._stuck(x):
             return max(score, 0.6), "stuck"
-        if self.run >= self.held and abs(x - self.prev) > max(
-            self.held_k * self._typical(), self.held_rare * self.hmax
+        if self.run >= cfg.held and abs(x - self.prev) > max(
+            cfg.held_k * self._typical(), cfg.held_rare * self.hmax
         ):
             return max(score, 0.55), "stuck"  # a held value let go with a jump
-        if (
-            n >= self.drift_warm
-            and self.hold + 1 >= self.drift_hold
-            and not (check or self.drifted)
-        ):
-            side = self._side(self.fast + self.drift_fast * (x - self.fast) - self.slow)
+        if n >= cfg.drift_warm and self.hold + 1 >= cfg.drift_hold and not (check or self.drifted):
+            side = self._side(self.fast + cfg.drift_fast * (x - self.fast) - self.slow)
             if side and side == self.side:
                 return 0.55, "drift"
         return score, check
 
     def _side(self, d: float) -> int:
-        if self.dmax <= 0 or abs(d) <= self.drift_margin * self.dmax:
+        if self.dmax <= 0 or abs(d) <= self.p.drift_margin * self.dmax:
             return 0
         return 1 if d > 0 else -1
 
@@ -218,12 +258,13 @@ class Judge(Surprise):
             return 1.0
         step = self._step(x)
         self._cache = (x, self.n, step)
-        if self.n - self.flast < self.fault_rest:
+        if self.n - self.flast < self.p.fault_rest:
             fault = 0.0
-        return max(fault, self.band * step[0])
+        return max(fault, self.p.band * step[0])
 
     def learn_one(self, x: float, ts: int = 0) -> None:
         """Take ``x`` into ``surprise`` and the judge's history (no-data codes are skipped)."""
+        cfg = self.p
         x = float(x)
         c = self._signs
         fault, check = (
@@ -234,7 +275,7 @@ class Judge(Surprise):
             return
         n = self.n
         stuck = x == self.prev and self._stuck(x)
-        if fault and n - self.flast >= self.fault_rest:
+        if fault and n - self.flast >= cfg.fault_rest:
             self.flast = n
             self.last = n  # surprise rests too: one event, one alarm
         super().learn_one(x, ts)
@@ -245,13 +286,13 @@ class Judge(Surprise):
             return
         # spikes: a big step is a candidate; the next reading tells if it came back
         dx = abs(x - self.prev)
-        if self.run >= self.held and dx > self.held_k * self._typical():
+        if self.run >= cfg.held and dx > cfg.held_k * self._typical():
             self.hmax = max(self.hmax, dx)
         if self.pend:
             if abs(x - self.before) < 0.5 * self.pend:
                 self.spikes = max(self.spikes, self.pend)
             self.pend = 0.0
-        elif n >= 50 and self.step > 0 and dx > self.spike_k * self._typical():
+        elif n >= 50 and self.step > 0 and dx > cfg.spike_k * self._typical():
             self.pend, self.before = dx, self.prev
         if not self.pend:
             self.step += (0.02 if n >= 50 else 1.0 / n) * (dx - self.step)
@@ -269,8 +310,8 @@ class Judge(Surprise):
             self.gap = max(self.gap, ts - self.last_ts)
             self.last_ts = ts
         # drift: a fast EWMA against a slow one, beyond the largest excursion that came back
-        self.fast += self.drift_fast * (x - self.fast)
-        self.slow += self.drift_slow * (x - self.slow)
+        self.fast += cfg.drift_fast * (x - self.fast)
+        self.slow += cfg.drift_slow * (x - self.slow)
         d = self.fast - self.slow
         if d * self.dsign <= 0:  # the last excursion ended: it was the world's
             self.dmax, self.cur, self.dsign = max(self.dmax, self.cur), 0.0, 1 if d > 0 else -1
@@ -278,7 +319,10 @@ class Judge(Surprise):
         if check == "drift":
             self.drifted = True
         self.cur = max(self.cur, abs(d))
-        side = self._side(d) if n >= self.drift_warm else 0
+        side = self._side(d) if n >= cfg.drift_warm else 0
         self.hold = self.hold + 1 if side and side == self.side else (1 if side else 0)
         self.side = side
         self.prev = x
+
+
+params(Judge, _JPARAMS)

@@ -19,7 +19,7 @@ Written for this project from published ideas, tuned and scored on NAB (see docs
 
 State: a few floats, short lists and the table, about 2.5 KiB pickled. In memory the table
 is sparse (the cells a context has reached: a rain gauge reaches a few dozen of 512) until
-half of it is used. The first ``warm`` values only learn.
+two thirds of it are used (6 bytes a cell against 4 a slot). The first ``warm`` values only learn.
 """
 
 from __future__ import annotations
@@ -27,6 +27,8 @@ from __future__ import annotations
 import math
 from array import array
 from bisect import bisect_left
+from operator import attrgetter
+from typing import TYPE_CHECKING, Any
 
 from warning.anomaly.base import Detector
 
@@ -53,11 +55,81 @@ _PARAMS = (
 _STATE = ("lo", "hi", "sm", "smlo", "smhi", "hist", "keys", "buf", "m", "v", "n", "last")
 
 
+class Params:
+    """A detector's parameters, one object for every detector made with the same ones.
+
+    Each sensor's field has its own detector, and a slot per parameter cost 8 bytes each (~260
+    bytes a ``Judge``); the detectors read them through properties (``params``). A subclass
+    per detector class names them in its ``__slots__``.
+    """
+
+    __slots__: tuple[str, ...] = ()
+
+    def __init__(self, values: dict[str, Any]):
+        for k, v in values.items():
+            setattr(self, k, v)
+
+    def values(self) -> dict[str, Any]:
+        """Return the parameters by name."""
+        return {k: getattr(self, k) for k in self.__slots__}
+
+    if TYPE_CHECKING:
+
+        def __getattr__(self, name: str) -> Any: ...
+
+
+class SurpriseParams(Params):
+    """``Surprise``'s parameters."""
+
+    __slots__ = _PARAMS
+
+
+_SHARED: dict[tuple, Params] = {}
+
+
+def shared(kind: type[Params], values: dict[str, Any]) -> Params:
+    """Return the ``kind`` of ``values``, the same object for equal values."""
+    try:
+        key = (kind, *((k, type(v), v) for k, v in values.items()))  # 1 and 1.0 not shared
+        found = _SHARED.get(key)
+    except TypeError:  # an unhashable value: not shared
+        return kind(values)
+    if found is None:
+        if len(_SHARED) >= 4096:  # bounded (a few sets are in use: one per field scale)
+            _SHARED.clear()
+        found = _SHARED[key] = kind(values)
+    return found
+
+
+def params(cls: type, names: tuple[str, ...]) -> None:
+    """Give ``cls`` a read-only property per parameter name, reading its ``Params``."""
+    for name in names:
+        setattr(cls, name, property(attrgetter("p." + name)))
+
+
 class Surprise(Detector):
     """Context surprise with an anomaly likelihood, range novelty and a rest after an alarm."""
 
     name = "surprise"
-    __slots__ = (*_PARAMS, *_STATE, "table", "cells", "_cache")
+    __slots__ = (*_STATE, "table", "cells", "_cache", "p")
+    #: The parameters' class (its ``__slots__`` name them).
+    _params: type[Params] = SurpriseParams
+    # The parameters (properties reading ``p``, the shared ``Params``).
+    bins: tuple[int, ...]
+    order: int
+    slots: int
+    rate: float
+    short: int
+    alpha: float
+    warm: int
+    tol: float
+    smooth: float
+    smooth_tol: float
+    rest: int
+    base: float
+    min_scale: float
+    floor: float
+    half: float
 
     def __init__(
         self,
@@ -77,13 +149,30 @@ class Surprise(Detector):
         floor: float = 0.5,
         half: float = 0.05,
     ):
-        self.bins, self.order, self.slots, self.rate = tuple(bins), order, slots, rate
-        self.short, self.alpha, self.warm, self.tol = short, alpha, warm, tol
-        self.smooth, self.smooth_tol, self.rest, self.base = smooth, smooth_tol, rest, base
-        self.min_scale, self.floor, self.half = min_scale, floor, half
+        self.p = shared(
+            SurpriseParams,
+            {
+                "bins": tuple(bins),
+                "order": order,
+                "slots": slots,
+                "rate": rate,
+                "short": short,
+                "alpha": alpha,
+                "warm": warm,
+                "tol": tol,
+                "smooth": smooth,
+                "smooth_tol": smooth_tol,
+                "rest": rest,
+                "base": base,
+                "min_scale": min_scale,
+                "floor": floor,
+                "half": half,
+            },
+        )
         self.lo = self.hi = self.sm = self.smlo = self.smhi = 0.0
-        self.hist: list[list[int]] = [[] for _ in self.bins]
-        self.keys = [self._slot(j, []) for j in range(len(self.bins))]  # the contexts' cells
+        # Tuples, not lists: ~100 bytes less a detector (pickled as lists, as before).
+        self.hist: tuple[tuple[int, ...], ...] = tuple(() for _ in self.p.bins)
+        self.keys = tuple(self._slot(j, ()) for j in range(len(self.p.bins)))  # contexts' cells
         self.buf = array("d")  # the last ``short`` raw surprises
         self.m = self.v = 0.0
         self.n = 0
@@ -100,26 +189,30 @@ class Surprise(Detector):
         out = {k: getattr(self, k) for k in (*_PARAMS, *_STATE)}
         out["table"] = self.dense().tobytes()  # the form every release has pickled
         out["buf"] = list(self.buf)
+        out["hist"] = [list(h) for h in self.hist]
+        out["keys"] = list(self.keys)
         return out
 
     def __setstate__(self, state: dict) -> None:
-        for k in (*_PARAMS, *_STATE):
+        self.p = shared(self._params, {k: state[k] for k in self._params.__slots__})
+        for k in _STATE:
             setattr(self, k, state[k])
         self.buf = array("d", state["buf"])
+        self.hist = tuple(tuple(h) for h in state["hist"])
+        self.keys = tuple(state["keys"])
         dense = array("f")
         dense.frombytes(state["table"])
         self.table, self.cells = dense, None
         used = [i for i, p in enumerate(dense) if p == p]
-        if self.slots <= 1 << 16 and 2 * len(used) <= self.slots:
+        if self.p.slots <= 1 << 16 and 3 * len(used) <= 2 * self.p.slots:
             self.table, self.cells = array("f", [dense[i] for i in used]), array("H", used)
         self._cache = None
 
     def __deepcopy__(self, memo: dict) -> Surprise:
         out = type(self).__new__(type(self))
-        for k in (*_PARAMS, *_STATE):
+        out.p = self.p
+        for k in _STATE:
             setattr(out, k, getattr(self, k))
-        out.hist = [h[:] for h in self.hist]
-        out.keys = self.keys[:]
         out.buf = self.buf[:]
         out.table = array("f", self.table)
         out.cells = None if self.cells is None else array("H", self.cells)
@@ -130,7 +223,7 @@ class Surprise(Detector):
         """Return the table with a cell per slot (NaN where no context has been)."""
         if self.cells is None:
             return self.table
-        out = array("f", [_NAN]) * self.slots
+        out = array("f", [_NAN]) * self.p.slots
         for slot, p in zip(self.cells, self.table, strict=True):
             out[slot] = p
         return out
@@ -146,21 +239,22 @@ class Surprise(Detector):
             return
         cells.insert(i, slot)
         self.table.insert(i, value)
-        if 2 * len(cells) > self.slots:  # half used: the dense table is smaller now
+        if 3 * len(cells) > 2 * self.p.slots:  # 6 bytes a cell: the dense 4 a slot is smaller
             self.table, self.cells = self.dense(), None
 
-    def _slot(self, j: int, hist: list[int]) -> int:
+    def _slot(self, j: int, hist: tuple[int, ...]) -> int:
         h = j + 1
         for b in hist:
             h = h * 97 + b + 1
-        return (h * 2654435761) % self.slots
+        return (h * 2654435761) % self.p.slots
 
     def _step(self, x: float) -> tuple:
         """Return the score of ``x`` and what learning it needs, without changing the state."""
+        cfg = self.p
         if self.n == 0:
             return (0.0, 0.0, 0.0, x, x, x)
         lo, hi = min(self.lo, x), max(self.hi, x)
-        width = max(hi - lo, self.min_scale)
+        width = max(hi - lo, cfg.min_scale)
         errs, cells, table = 0.0, self.cells, self.table
         for slot in self.keys:
             if cells is None:
@@ -170,26 +264,26 @@ class Surprise(Detector):
                 p = table[i] if i < len(cells) and cells[i] == slot else _NAN
             errs += 1.0 if p != p else min(abs(x - p) / width, 1.0)
         raw = errs / len(self.keys)
-        recent = self.buf[-(self.short - 1) :] if self.short > 1 else []
+        recent = self.buf[-(cfg.short - 1) :] if cfg.short > 1 else []
         mean = (sum(recent) + raw) / (len(recent) + 1)
-        sm = self.sm + self.smooth * (x - self.sm)
-        if self.n - self.last < self.rest:
+        sm = self.sm + cfg.smooth * (x - self.sm)
+        if self.n - self.last < cfg.rest:
             return (0.0, raw, mean, lo, hi, sm)
         score = 0.0
-        if self.n >= self.warm:
+        if self.n >= cfg.warm:
             z = (mean - self.m) / (math.sqrt(self.v) + 1e-6)
             q = 0.5 * math.erfc(z / _SQRT2)
             score = math.log(max(q, 1e-10)) / _LOG_FLOOR
         if self.n >= 50:
             span, sspan = self.hi - self.lo, self.smhi - self.smlo
             if span > 0:
-                e = max(x - self.hi, self.lo - x) / span - self.tol
+                e = max(x - self.hi, self.lo - x) / span - cfg.tol
                 if e > 0:
-                    score = max(score, self.floor + (1 - self.floor) * e / (e + self.half))
+                    score = max(score, cfg.floor + (1 - cfg.floor) * e / (e + cfg.half))
             if sspan > 0:
-                e = max(sm - self.smhi, self.smlo - sm) / sspan - self.smooth_tol
+                e = max(sm - self.smhi, self.smlo - sm) / sspan - cfg.smooth_tol
                 if e > 0:
-                    score = max(score, self.floor + (1 - self.floor) * e / (e + self.half))
+                    score = max(score, cfg.floor + (1 - cfg.floor) * e / (e + cfg.half))
         return (score, raw, mean, lo, hi, sm)
 
     def score_one(self, x: float, ts: int = 0) -> float:
@@ -201,36 +295,54 @@ class Surprise(Detector):
 
     def learn_one(self, x: float, ts: int = 0) -> None:
         """Take ``x`` into the range, the context table, the likelihood and the rest."""
+        cfg = self.p
         x = float(x)
         c = self._cache
         score, raw, mean, lo, hi, sm = c[2] if c and c[0] == x and c[1] == self.n else self._step(x)
         self._cache = None
-        if score >= self.base:
+        if score >= cfg.base:
             self.last = self.n
-        width = max(hi - lo, self.min_scale)
+        width = max(hi - lo, cfg.min_scale)
         if self.n:
             for slot in self.keys:
                 cells, table = self.cells, self.table
                 if cells is None:
                     p = table[slot]
-                    table[slot] = x if p != p else p + self.rate * (x - p)
+                    table[slot] = x if p != p else p + cfg.rate * (x - p)
                     continue
                 i = bisect_left(cells, slot)
                 if i < len(cells) and cells[i] == slot:
                     p = table[i]
-                    table[i] = x if p != p else p + self.rate * (x - p)
+                    table[i] = x if p != p else p + cfg.rate * (x - p)
                 else:
                     self._put(slot, x)  # a context seen for the first time
-        for j, (k, h) in enumerate(zip(self.bins, self.hist, strict=True)):
-            h.append(min(int(k * (x - lo) / width), k - 1))
-            if len(h) > self.order:
-                del h[0]
-            self.keys[j] = self._slot(j, h)
+        bins = cfg.bins
+        if len(bins) == 1:  # one resolution (the default): no loop
+            k = bins[0]
+            h = self.hist[0] + (min(int(k * (x - lo) / width), k - 1),)
+            if len(h) > cfg.order:
+                h = h[1:]
+            self.hist = (h,)
+            self.keys = (self._slot(0, h),)
+        else:
+            hist = []
+            for k, h in zip(bins, self.hist, strict=True):
+                h = (*h, min(int(k * (x - lo) / width), k - 1))
+                hist.append(h[1:] if len(h) > cfg.order else h)
+            self.hist = tuple(hist)
+            self.keys = tuple(self._slot(j, h) for j, h in enumerate(hist))
         if self.n:
-            self.buf.append(raw)
-            if len(self.buf) > self.short:
-                del self.buf[0]
-            a = max(self.alpha, 1.0 / self.n)
+            buf = self.buf
+            if 1 <= cfg.short <= len(buf):  # make room first: the array keeps its size
+                del buf[0]
+                buf.append(raw)
+            else:
+                buf.append(raw)
+                if len(buf) > cfg.short:
+                    del buf[0]
+                elif len(buf) == cfg.short:
+                    self.buf = buf[:]  # full: an exact copy (appends over-allocate)
+            a = max(cfg.alpha, 1.0 / self.n)
             d = mean - self.m
             self.m += a * d
             self.v = (1 - a) * (self.v + a * d * d)
@@ -239,3 +351,6 @@ class Surprise(Detector):
             self.smlo = self.smhi = x
         self.lo, self.hi, self.sm = lo, hi, sm
         self.n += 1
+
+
+params(Surprise, _PARAMS)

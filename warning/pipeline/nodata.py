@@ -29,7 +29,8 @@ SHARD_KEYS = tuple(f"silence-{i:02d}" for i in range(SHARDS))
 @lru_cache(maxsize=65_536)
 def shard_of(sensor_id: str, shards: int = SHARDS) -> str:
     """Return the silence shard key of a sensor (stable across processes)."""
-    return f"silence-{zlib.crc32(sensor_id.encode()) % shards:02d}"
+    i = zlib.crc32(sensor_id.encode()) % shards
+    return SHARD_KEYS[i] if shards == SHARDS else f"silence-{i:02d}"  # cached: one str per key
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,15 +43,28 @@ class Expire:
     cutoff: int
 
 
-@dataclass
+@dataclass(slots=True)
 class Heard:
-    """What a shard knows of one sensor."""
+    """What a shard knows of one sensor (slots: ~40 bytes a sensor less than a ``__dict__``)."""
 
     kind: str
     region: str
     last_ts: int | None
     active: dict[str, str] = field(default_factory=dict)  # silence rule id -> warning id
     expired: bool = False  # an Expire went out since it was last heard
+
+    def __getstate__(self) -> dict:
+        # The form pickled before the slots (a ``__dict__``): older code restores it too.
+        return {name: getattr(self, name) for name in self.__slots__}
+
+    def __setstate__(self, state: object) -> None:
+        """Restore a snapshot: this form, or a ``__dict__`` one (before the slots)."""
+        if isinstance(state, tuple):  # (None, {slot: value}) of __slots__
+            state = {k: v for part in state for k, v in (part or {}).items()}
+        assert isinstance(state, dict)
+        self.kind, self.region, self.last_ts = state["kind"], state["region"], state["last_ts"]
+        self.active = state.get("active", {})
+        self.expired = state.get("expired", False)
 
 
 @dataclass

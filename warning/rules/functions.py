@@ -144,6 +144,9 @@ def _api(ts, vals, now, k, window_ms) -> float | None:
     return rainfall.antecedent_precipitation_index(list(np.round(daily[::-1], 9)), k)
 
 
+_EVENT_KEYS: dict[int, tuple[str, int]] = {}
+
+
 def _id_event(s: Series | None, now: int, window_ms: int) -> Rain | None:
     # The event is kept on the series between readings and brought up to date here.
     if s is None:
@@ -151,7 +154,9 @@ def _id_event(s: Series | None, now: int, window_ms: int) -> Rain | None:
     memo = getattr(s, "memo", None)
     if memo is None:  # also a series restored from an older snapshot
         memo = s.memo = {}
-    key = ("id_event", window_ms)
+    key = _EVENT_KEYS.get(window_ms)
+    if key is None:  # one key per window, not a tuple per series
+        key = _EVENT_KEYS[window_ms] = ("id_event", window_ms)
     event = memo.get(key)
     if event is None:
         event = memo[key] = RainEvent(window_ms, ID_DRY_GAP_MS)

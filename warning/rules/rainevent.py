@@ -63,7 +63,10 @@ class RainEvent:
         self.dry_gap_ms = dry_gap_ms
         self.count = 0  # readings in the window last seen; 0: nothing cached
         self.first = self.last = 0  # their first and last timestamps
-        self.gaps: dict[int, int] = {}  # positive gaps between consecutive readings -> count
+        #: The positive gaps between consecutive readings and how many there are of each, in
+        #: one array of (gap, count) pairs by gap (one pair, 80 bytes, for regular reports;
+        #: a dict was 224).
+        self.gaps = array("q")
         self.npos = 0
         self.step = 0
         # The event's first and latest wet report (None: no event). Reports that left the
@@ -105,22 +108,37 @@ class RainEvent:
     def _found(self, s: Series, lo: int, hi: int) -> bool:
         return self.ev_last is not None and hi > lo and self.ev_last >= s.time_at(lo)
 
-    def _slide(self, s: Series, olo: int, ohi: int, lo: int, hi: int) -> None:
+    def _count(self, g: int, d: int) -> None:
+        # Add d to the count of gap g; a gap counted 0 times is dropped.
         gaps = self.gaps
+        lo, hi = 0, len(gaps) // 2
+        while lo < hi:
+            mid = (lo + hi) // 2
+            if gaps[2 * mid] < g:
+                lo = mid + 1
+            else:
+                hi = mid
+        k = 2 * lo
+        if k < len(gaps) and gaps[k] == g:
+            c = gaps[k + 1] + d
+            if c:
+                gaps[k + 1] = c
+            else:
+                del gaps[k : k + 2]
+        else:
+            gaps[k:k] = array("q", (g, d))
+
+    def _slide(self, s: Series, olo: int, ohi: int, lo: int, hi: int) -> None:
         ts = s.time_at
         for j in range(ohi, hi):  # readings added at the end
             g = ts(j) - ts(j - 1)
             if g > 0:
-                gaps[g] = gaps.get(g, 0) + 1
+                self._count(g, 1)
                 self.npos += 1
         for j in range(olo, lo):  # readings that left the window
             g = ts(j + 1) - ts(j)
             if g > 0:
-                left = gaps[g] - 1
-                if left:
-                    gaps[g] = left
-                else:
-                    del gaps[g]
+                self._count(g, -1)
                 self.npos -= 1
         if self._median() != self.step:
             self._rebuild(s, lo, hi)
@@ -142,10 +160,11 @@ class RainEvent:
             return 0
         want = (self.npos - 1) // 2
         seen = 0
-        for g in sorted(self.gaps):
-            seen += self.gaps[g]
+        gaps = self.gaps
+        for k in range(0, len(gaps), 2):
+            seen += gaps[k + 1]
             if seen > want:
-                return g
+                return gaps[k]
         return 0  # unreachable: the counts add up to npos
 
     def _rebuild(self, s: Series, lo: int, hi: int) -> None:
@@ -156,7 +175,8 @@ class RainEvent:
             g = ts[j] - ts[j - 1]
             if g > 0:
                 gaps[g] = gaps.get(g, 0) + 1
-        self.gaps, self.npos = gaps, sum(gaps.values())
+        self.gaps = array("q", [v for g in sorted(gaps) for v in (g, gaps[g])])
+        self.npos = sum(gaps.values())
         self.step = step = self._median()
         self.ev_first = self.ev_last = None
         later = None  # the interval start of the next (later) wet report

@@ -19,16 +19,17 @@ class Timeline:
     >>> t = Timeline()
     >>> for ts in (0, 60, 120, 240, 300):
     ...     t.append(ts)
-    >>> len(t.first), t.left(200), t.right(240), t.at(4)
+    >>> len(t.runs) // 3, t.left(200), t.right(240), t.at(4)
     (2, 3, 4, 300)
     """
 
-    __slots__ = ("first", "t0", "step", "ts", "n")
+    __slots__ = ("runs", "ts", "n")
 
     def __init__(self) -> None:
-        self.first = array("q")  # index of each run's first point
-        self.t0 = array("q")  # its timestamp
-        self.step = array("q")  # ms between its points (0 while it has only one)
+        #: The runs, three numbers each in one array (one array, not three: ~200 bytes less
+        #: a series): the index of the run's first point, its timestamp, and the ms between
+        #: its points (0 while it has only one).
+        self.runs = array("q")
         self.ts: array | None = None  # the timestamps themselves once irregular
         self.n = 0
 
@@ -36,7 +37,11 @@ class Timeline:
         return self.n
 
     def __getstate__(self) -> tuple:
-        return (self.ts,) if self.ts is not None else (self.first, self.t0, self.step, self.n)
+        # The form every release has pickled: three arrays (first indices, t0s, steps).
+        if self.ts is not None:
+            return (self.ts,)
+        runs = self.runs
+        return (runs[0::3], runs[1::3], runs[2::3], self.n)
 
     def __setstate__(self, state: tuple) -> None:
         if len(state) == 1:
@@ -44,8 +49,9 @@ class Timeline:
             self.ts = state[0]
             self.n = len(state[0])
         else:
+            first, t0, step, self.n = state
             self.ts = None
-            self.first, self.t0, self.step, self.n = state
+            self.runs = array("q", [v for run in zip(first, t0, step, strict=True) for v in run])
 
     def tail(self, h: int) -> Timeline:
         """Return a new timeline of the points from index ``h`` on."""
@@ -54,48 +60,60 @@ class Timeline:
             out.ts, out.n = self.ts[h:], self.n - h
             out._regularise()
             return out
-        out.first, out.t0, out.step, out.n = self.first[:], self.t0[:], self.step[:], self.n
+        out.runs, out.n = self.runs[:], self.n
         if h:
             out.drop(h)
         return out
 
-    def _run_of(self, i: int) -> int:
-        return bisect_right(self.first, i) - 1
+    def _run(self, field: int, x: int) -> int:
+        """Return the last run whose ``field`` (0: first index, 1: timestamp) is <= ``x``."""
+        runs = self.runs
+        lo, hi = 0, len(runs) // 3
+        while lo < hi:
+            mid = (lo + hi) // 2
+            if x < runs[3 * mid + field]:
+                hi = mid
+            else:
+                lo = mid + 1
+        return lo - 1
 
     def at(self, i: int) -> int:
         """Return the timestamp at index ``i``."""
         if self.ts is not None:
             return self.ts[i]
-        if len(self.first) == 1:
-            return self.t0[0] + i * self.step[0]
-        r = bisect_right(self.first, i) - 1
-        return self.t0[r] + (i - self.first[r]) * self.step[r]
+        runs = self.runs
+        if len(runs) == 3:
+            return runs[1] + i * runs[2]
+        r = 3 * self._run(0, i)
+        return runs[r + 1] + (i - runs[r]) * runs[r + 2]
 
     def last(self) -> int:
         """Return the latest timestamp (the timeline must not be empty)."""
         if self.ts is not None:
             return self.ts[-1]
-        return self.t0[-1] + (self.n - 1 - self.first[-1]) * self.step[-1]
+        runs = self.runs
+        return runs[-2] + (self.n - 1 - runs[-3]) * runs[-1]
 
     def _locate(self, t: int) -> tuple[int, int, int, int]:
         # The run holding or preceding t: (its first index, its length, t - t0, step).
-        r = bisect_right(self.t0, t) - 1
-        first = self.first[r]
-        end = self.first[r + 1] if r + 1 < len(self.first) else self.n
-        return first, end - first, t - self.t0[r], self.step[r]
+        runs = self.runs
+        r = 3 * self._run(1, t)
+        first = runs[r]
+        end = runs[r + 3] if r + 3 < len(runs) else self.n
+        return first, end - first, t - runs[r + 1], runs[r + 2]
 
     def left(self, t: int) -> int:
         """Return the first index whose timestamp is >= ``t``."""
         if self.ts is not None:
             return bisect_left(self.ts, t)
-        t0 = self.t0
-        if len(t0) == 1:  # one run, the common case: arithmetic only
-            d = t - t0[0]
+        runs = self.runs
+        if len(runs) == 3:  # one run, the common case: arithmetic only
+            d = t - runs[1]
             if d <= 0:
                 return 0
-            step = self.step[0]
+            step = runs[2]
             return min(-(-d // step), self.n) if step else 1
-        if not self.n or t <= t0[0]:
+        if not self.n or t <= runs[1]:
             return 0
         first, length, d, step = self._locate(t)
         if d == 0:
@@ -106,14 +124,14 @@ class Timeline:
         """Return the first index whose timestamp is > ``t``."""
         if self.ts is not None:
             return bisect_right(self.ts, t)
-        t0 = self.t0
-        if len(t0) == 1:
-            d = t - t0[0]
+        runs = self.runs
+        if len(runs) == 3:
+            d = t - runs[1]
             if d < 0:
                 return 0
-            step = self.step[0]
+            step = runs[2]
             return min(d // step + 1, self.n) if step else 1
-        if not self.n or t < t0[0]:
+        if not self.n or t < runs[1]:
             return 0
         first, length, d, step = self._locate(t)
         return first + (min(d // step + 1, length) if step else 1)
@@ -125,15 +143,14 @@ class Timeline:
             self.n += 1
             return
         n = self.n
+        runs = self.runs
         if n:
-            step = self.step[-1]
-            if step and t - self.t0[-1] == (n - self.first[-1]) * step:  # the run goes on
+            step = runs[-1]
+            if step and t - runs[-2] == (n - runs[-3]) * step:  # the run goes on
                 self.n = n + 1
                 return
         else:
-            self.first.append(0)
-            self.t0.append(t)
-            self.step.append(0)
+            self.runs = array("q", (0, t, 0))
             self.n = 1
             return
         gap = t - self.last()
@@ -141,17 +158,15 @@ class Timeline:
             self._explicit()
             self.append(t)
             return
-        step = self.step[-1]
-        if step == 0 and n - self.first[-1] == 1:
-            self.step[-1] = gap
+        step = runs[-1]
+        if step == 0 and n - runs[-3] == 1:
+            runs[-1] = gap
         elif gap != step:
-            if 4 * (len(self.first) + 1) > n + 16:  # irregular: a run per few points
+            if 4 * (len(runs) // 3 + 1) > n + 16:  # irregular: a run per few points
                 self._explicit()
                 self.append(t)
                 return
-            self.first.append(n)
-            self.t0.append(t)
-            self.step.append(0)
+            runs.extend((n, t, 0))
         self.n = n + 1
 
     def insert(self, i: int, t: int) -> None:
@@ -171,16 +186,17 @@ class Timeline:
         if h >= self.n:
             self.__init__()  # type: ignore[misc]
             return
-        r = bisect_right(self.first, h) - 1
-        t = self.t0[r] + (h - self.first[r]) * self.step[r]
-        del self.first[:r], self.t0[:r], self.step[:r]
-        self.t0[0] = t
-        self.first[0] = h
-        for k in range(len(self.first)):
-            self.first[k] -= h
+        runs = self.runs
+        r = 3 * self._run(0, h)
+        t = runs[r + 1] + (h - runs[r]) * runs[r + 2]
+        del runs[:r]
+        runs[1] = t
+        runs[0] = h
+        for k in range(0, len(runs), 3):
+            runs[k] -= h
         self.n -= h
-        if len(self.first) == 1 and self.n == 1:
-            self.step[0] = 0  # a lone point: the next one sets the step
+        if len(runs) == 3 and self.n == 1:
+            runs[2] = 0  # a lone point: the next one sets the step
 
     def slice(self, lo: int, hi: int) -> array:
         """Return the timestamps at indices ``lo:hi``."""
@@ -189,11 +205,12 @@ class Timeline:
         out = array("q")
         if lo >= hi:
             return out
-        r = bisect_right(self.first, lo) - 1
+        runs = self.runs
+        r = 3 * self._run(0, lo)
         i = lo
         while i < hi:
-            first, t0, step = self.first[r], self.t0[r], self.step[r]
-            end = min(self.first[r + 1] if r + 1 < len(self.first) else self.n, hi)
+            first, t0, step = runs[r], runs[r + 1], runs[r + 2]
+            end = min(runs[r + 3] if r + 3 < len(runs) else self.n, hi)
             if step and end - i > 16:
                 a = t0 + (i - first) * step
                 out.frombytes(np.arange(a, a + (end - i) * step, step, dtype=np.int64).tobytes())
@@ -202,13 +219,13 @@ class Timeline:
             else:
                 out.append(t0)
             i = end
-            r += 1
+            r += 3
         return out
 
     def _explicit(self) -> None:
         if self.ts is None:
             self.ts = self.slice(0, self.n)
-            self.first, self.t0, self.step = array("q"), array("q"), array("q")
+            self.runs = array("q")
 
     def _regularise(self) -> None:
         # Back to runs if the explicit timestamps are strictly increasing and few runs hold them.
@@ -221,4 +238,4 @@ class Timeline:
             runs.append(t)
         if runs.ts is not None:
             return
-        self.first, self.t0, self.step, self.ts = runs.first, runs.t0, runs.step, None
+        self.runs, self.ts = runs.runs, None

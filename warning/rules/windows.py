@@ -15,8 +15,19 @@ _MAX_DECIMALS = 6
 #: Integer codes, smallest first; each value must also convert to a float exactly.
 _CODES = (("b", 1 << 7), ("h", 1 << 15), ("i", 1 << 31))
 _BOUND = dict(_CODES)
+#: Types of the block prefix sums, smallest first.
+_SUMS = (("h", 1 << 15), ("i", 1 << 31), ("q", 1 << 63))
 #: Codes per block of the block prefix sums: a sum adds at most 2 * _BLOCK codes itself.
-_BLOCK = 32
+_BLOCK = 64
+
+
+def _narrowest(totals: list[int]) -> array[Any]:
+    """Return block prefix sums in the narrowest of int16, int32 and int64 they fit.
+
+    A day of drizzle in 0.1 mm codes fits int16, a day of rain int32.
+    """
+    lo, hi = min(totals), max(totals)
+    return array(next(t for t, bound in _SUMS if -bound <= lo and hi < bound), totals)
 
 
 class Series:
@@ -44,9 +55,9 @@ class Series:
             "b"
         )  # value * scale as integers, or the floats when scale is 0
         self.scale = 1  # 10 ** decimals; 0: codes are the float values themselves
-        #: Integer codes: sums[k] = sum of codes[:k * _BLOCK]. Floats: sums[i] = sum of
-        #: codes[:i] (float prefix sums, as before the integer codes).
-        self.sums: array[Any] = array("q", (0,))
+        #: Integer codes: sums[k] = sum of codes[:k * _BLOCK] (int16 or int32 while the totals fit,
+        #: else int64). Floats: sums[i] = sum of codes[:i] (float prefix sums, as before).
+        self.sums: array[Any] = array("h", (0,))
         self.head = 0  # index of the first live item; older ones await compaction
         #: Work kept between evaluations by incremental rule functions (e.g. the latest rain
         #: event); a cache only: snapshots leave it out and it is rebuilt when missing.
@@ -102,12 +113,12 @@ class Series:
                 total += v
                 out.append(total)
             return out
-        blocks = array("q", (0,))
+        totals = [0]
         count = 0
         for k in range(0, len(codes) - _BLOCK + 1, _BLOCK):
             count += sum(codes[k : k + _BLOCK])
-            blocks.append(count)
-        return blocks
+            totals.append(count)
+        return _narrowest(totals)
 
     def _encode(self, value: float) -> int | None:
         """Return ``value``'s integer code, widening the scale or type if needed; None if none."""
@@ -211,7 +222,11 @@ class Series:
             if self.scale:
                 codes.append(code)
                 if (n + 1) % _BLOCK == 0:
-                    self.sums.append(self.sums[-1] + sum(codes[n + 1 - _BLOCK :]))
+                    total = self.sums[-1] + sum(codes[n + 1 - _BLOCK :])
+                    try:
+                        self.sums.append(total)
+                    except OverflowError:  # past the type's range: widen the block sums
+                        self.sums = _narrowest([*self.sums, total])
             else:
                 codes.append(value)
                 self.sums.append(self.sums[-1] + value)
@@ -253,7 +268,7 @@ class Series:
     def trim(self, before: int) -> None:
         """Forget values older than ``before``; compact storage now and then."""
         self.head = max(self.times.left(before), self.head)
-        if self.head > 64 and self.head * 8 > len(self.codes):  # at most 1/8 dead
+        if self.head > 64 and self.head * 16 > len(self.codes):  # at most 1/16 dead
             self._compact()
 
     def span(self, start: int, now: int, left: bool = True) -> tuple[int, int]:
