@@ -297,3 +297,14 @@ def test_a_spike_the_robust_check_cannot_see_is_named_by_the_default_detector() 
             assert got[0][2][0][3] == T0 + 120 * STEP  # quarantined by the spike's own time
         else:
             assert got == []
+
+
+def test_a_gas_cell_that_never_moved_is_not_stuck_when_another_gas_does() -> None:
+    """A six-gas detector in clean air: constant readings of every cell for 40 h, but for a CO
+    rise one afternoon. The CO rise makes the sensor one that changes; the LEL cell that never
+    moved (a constant offset) is still no stuck cell."""
+    m, h = Monitor(), Health()
+    for i in range(1, 577):
+        bump = math.exp(-((((i / 12) - 22) / 2) ** 2))
+        values = {"lel_pct": 0.5, "h2s_ppm": 0.1, "co_ppm": round(2 + 9 * bump, 2), "o2_pct": 20.9}
+        assert m.observe(h, Reading("gs-2", "gas", "cx", T0 + i * STEP, values), {}).events == ()

@@ -325,6 +325,8 @@ class Monitor:
             j = w.default
             if x != j.prev:  # a held value let go with a jump: a flood's onset looks so too
                 return None
+            if j.step == 0:  # a field that never changed (a gas cell's constant offset in
+                return None  # clean air) has no healthy variation to be stuck against
             if h.previous != {k: v for k, v in values.items() if k not in ZERO_REST}:
                 return None
             return "stuck", name, f"{x:g} repeated {j.run + 1} times", {"repeats": j.run + 1.0}
