@@ -306,26 +306,28 @@ class Evaluator:
                 records.append(IndicatorRecord(r.sensor_id, r.kind, r.region, now, spec.id, values))
         named = _noted(verdict.events, withheld) if withheld else verdict.events
         events = [*named, *released]
-        saved = state.prespike
-        state.prespike = None
+        saved, state.prespike = state.prespike, None
+        # The rules' episodes before the spike this reading showed, if they were kept.
+        redo = saved if withdraw is not None and saved and saved[0] == withdraw[0] else None
         kept: dict[str, Episode] | None = {} if verdict.candidate else None
         for rule in rules:
             before = state.episodes.get(rule.id)
             if kept is not None and any(f in r.values for f in rule.horizons):
                 kept[rule.id] = before or lifecycle.QUIET
-            if withdraw is not None and saved is not None and saved[0] == withdraw[0]:
-                if rule.id in saved[1] and any(f in withdraw[1] for f in rule.horizons):
-                    event = self._withdraw(rule, state, ctx, r, attrs, saved, withdraw)
-                    if event is not None and "withdrawn" in event.texts.get(DEFAULT, {}):
-                        events.append(event)  # it rests on the fault now named
-                        continue
-                    if event is not None:
-                        events.extend(
-                            self._certainty(state, r, event, verdict, attrs, interval, before)
-                        )
-                    continue
-            event = self._evaluate(rule, state, ctx, r, attrs)
-            if event is not None:
+            if (
+                redo is not None
+                and withdraw is not None
+                and rule.id in redo[1]
+                and any(f in withdraw[1] for f in rule.horizons)
+            ):
+                event = self._withdraw(rule, state, ctx, r, attrs, redo, withdraw)
+            else:
+                event = self._evaluate(rule, state, ctx, r, attrs)
+            if event is None:
+                continue
+            if "withdrawn" in event.texts.get(DEFAULT, {}):
+                events.append(event)  # it rests on the fault now named, not on a suspect reading
+            else:
                 events.extend(self._certainty(state, r, event, verdict, attrs, interval, before))
         if kept:
             state.prespike = (r.ts, kept)
@@ -557,7 +559,7 @@ class Evaluator:
         done = []
         for name, value, median, ts in fell_back:
             s = state.series.get(name)
-            if s is not None and s.has(ts) and s.replace(ts, median) is not None:
+            if s is not None and s.replace(ts, median) is not None:
                 done.append((name, value, median, ts))
         if not done:
             return None
