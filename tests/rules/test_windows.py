@@ -142,25 +142,36 @@ def check(s: Series, p: Plain, now: int, step: int, durations: list[int]) -> Non
 
 
 @settings(max_examples=150, deadline=None)
+def arrive(pair: list, items: list[tuple[int, float]], step: int):
+    """Add each item to both series of ``pair`` (trimming every third); yield index and now.
+
+    ``pair`` is ``[Series, Plain]``; the caller may put another Series in ``pair[0]``.
+    """
+    now = None
+    for k, (ts, v) in enumerate(items):
+        for series in pair:
+            series.add(ts, v)
+        now = ts if now is None else max(now, ts)
+        if k % 3 == 0:
+            for series in pair:
+                series.trim(now - 100 * step)
+        yield k, now
+
+
 @given(st.booleans().flatmap(arrivals), st.booleans(), st.lists(st.integers(1, 600), min_size=1))
 def test_series_answers_as_the_plain_reference(arrival, snapshot, minutes):
     items, step = arrival
-    s, p = Series(), Plain()
+    pair = [Series(), Plain()]
     durations = [m * step // 10 for m in minutes[:4]]
     now = None
-    for k, (ts, v) in enumerate(items):
-        s.add(ts, v)
-        p.add(ts, v)
-        now = ts if now is None else max(now, ts)
-        if k % 3 == 0:
-            s.trim(now - 100 * step)
-            p.trim(now - 100 * step)
+    for k, now in arrive(pair, items, step):
         if snapshot and k % 50 == 49:
-            s = copy.deepcopy(s) if k % 100 == 49 else pickle.loads(pickle.dumps(s))
-        check(s, p, now, step, durations)
-        check(s, p, now - 7 * step, step, durations)
+            s = pair[0]
+            pair[0] = copy.deepcopy(s) if k % 100 == 49 else pickle.loads(pickle.dumps(s))
+        check(*pair, now, step, durations)
+        check(*pair, now - 7 * step, step, durations)
     if now is not None:
-        assert s.last() == p.aggregate("last", None, now)
+        assert pair[0].last() == pair[1].aggregate("last", None, now)
 
 
 @settings(max_examples=100, deadline=None)
@@ -172,14 +183,7 @@ def test_a_value_put_in_place_of_another_answers_as_the_plain_reference(arrival,
     """A reading named a fault afterwards gets a stand-in: every window sees it exactly."""
     items, step = arrival
     s, p = Series(), Plain()
-    now = None
-    for k, (ts, v) in enumerate(items):
-        s.add(ts, v)
-        p.add(ts, v)
-        now = ts if now is None else max(now, ts)
-        if k % 3 == 0:
-            s.trim(now - 100 * step)
-            p.trim(now - 100 * step)
+    now = max((t for _, t in arrive([s, p], items, step)), default=None)
     if now is None:
         assert s.replace(0, 1.0) is None
         return
