@@ -84,7 +84,7 @@ def _run(
     finally:
         for proc, _ in running:  # all at once: a cluster ends when every process has
             proc.send_signal(signal.SIGTERM)
-        codes = [stop_pipeline(proc, log) for proc, log in running]
+        codes = [stop_pipeline(proc, log, signalled=True) for proc, log in running]
         collector.client.disconnect()
     for i in range(processes):
         output = (tmp_path / f"{name}-{i}.log").read_text()

@@ -74,9 +74,11 @@ def start_pipeline(tmp_path, config, name: str = "pipeline"):
     return proc, log
 
 
-def stop_pipeline(proc, log) -> int:
-    """Stop it as an operator would (SIGTERM) and return its exit code."""
-    proc.send_signal(signal.SIGTERM)
+def stop_pipeline(proc, log, signalled: bool = False) -> int:
+    """Stop it as an operator would (SIGTERM, unless ``signalled`` already) and return its
+    exit code. One signal only: a second one during shutdown meets the default handler."""
+    if not signalled:
+        proc.send_signal(signal.SIGTERM)
     code = proc.wait(30)
     log.close()
     return code
