@@ -129,8 +129,9 @@ class RobustZ(Detector):
 
     def stats(self) -> tuple[float, float] | None:
         """Return the window's median and floored scale, or None before 3 values."""
-        if self._stats is None and len(self.values) >= 3:
-            ordered = sorted(self.values)
+        if self._stats is None and len(self.codes) >= 3:
+            scale = self.scale  # the codes sort as their values do (scale > 0)
+            ordered = [c / scale for c in sorted(self.codes)] if scale else sorted(self.codes)
             med = _median(ordered)
             mad = _median(sorted([abs(v - med) for v in ordered]))
             self._stats = (med, max(1.4826 * mad, self.min_scale))

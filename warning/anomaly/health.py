@@ -249,8 +249,12 @@ class Monitor:
                 real = support is not None and support(name, x, st[0])[0] is not None
                 jumped = not real
                 candidate = candidate or jumped
-            fresh_zero = st is not None and min(w.robust.values) > 0 and st[0] > 0
-            if x == 0 and name not in ZERO_REST and (w.zeros or fresh_zero):
+            if (
+                x == 0
+                and name not in ZERO_REST
+                # a run of zeros goes on, or starts on a window of readings all above zero
+                and (w.zeros or (st is not None and st[0] > 0 and min(w.robust.codes) > 0))
+            ):
                 w.zeros += 1
                 learn = False  # keep the baseline of the healthy sensor
                 suspect = suspect or f"{name} dropped to zero"
