@@ -1,7 +1,7 @@
 """Publish-to-warning latency of the live pipeline at 25 %, 50 % and 90 % of its maximum rate.
 
     python bench/latency_bench.py [--gauges 1000] [--seconds 20] [--probes-per-s 5]
-                                  [--fractions 0.25 0.5 0.9]
+                                  [--fractions 0.25 0.5 0.9] [--linger-ms MS]
 
 One Mosquitto broker (``warning.demo.broker.Broker``); ``run_live`` in this process with the
 shipped rules and the MQTT warning sink (QoS 1 in, warnings out on ``hazard/warnings/...``).
@@ -168,6 +168,9 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--probes-per-s", type=float, default=5.0)
     ap.add_argument("--backlog", type=int, default=30_000, help="readings for the max rate")
     ap.add_argument("--fractions", type=float, nargs="+", default=[0.25, 0.5, 0.9])
+    ap.add_argument(
+        "--linger-ms", type=int, default=None, help="mqtt.linger_ms (default: the shipped one)"
+    )
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
 
@@ -193,7 +196,7 @@ def main(argv: list[str] | None = None) -> None:
     write_registry(sensors, tmp / "sensors.yaml")
 
     with Broker(prefer="mosquitto") as broker:
-        cfg = pipeline_config(broker.port, "latency-pipeline", tmp / "sensors.yaml")
+        cfg = pipeline_config(broker.port, "latency-pipeline", tmp / "sensors.yaml", args.linger_ms)
         s = setup(cfg)
         sink = MQTTWarningSink(Publisher(cfg.mqtt), zone(cfg.pipeline.timezone))
         stop = threading.Event()

@@ -2,6 +2,7 @@
 
     python bench/pipeline_bench.py [--messages N] [--sensors S] [--stations W] [--sink]
                                    [--rounds R] [--rules PATH] [--no-live] [--no-floor]
+                                   [--linger-ms MS ...]
 
 One Mosquitto broker (``warning.demo.broker.Broker``, queue limits lifted) serves every row.
 Before anything is measured, one persistent QoS 1 session per consumer is created and the whole
@@ -20,7 +21,9 @@ the publisher never shares the cores with a consumer under measurement. Then, on
               row: the same ``build_flow`` over pre-parsed items with steps that do nothing,
               i.e. what bytewax itself costs per reading.
 
-"CPU us/item" is this process's CPU time (all threads, broker excluded) per item. The machine
+"CPU us/item" is this process's CPU time (all threads, broker excluded) per item; "flow thread"
+is the part of it spent in the thread that runs the dataflow (live, paho receives in another
+one: the difference is paho's receive thread and the bench's own watcher). The machine
 is shared: the load average printed before and after says how far to trust a row, and
 ``--rounds R`` repeats every consumer and prints the median ratio.
 
@@ -285,6 +288,7 @@ class Row:
     note: str = ""
     cpu: float | None = None  # CPU seconds of this process (all threads) while measuring
     base: float | None = None  # the baseline rate this row is compared with (same round)
+    flow_cpu: float | None = None  # CPU seconds of the thread that runs the dataflow
 
     @property
     def rate(self) -> float:
@@ -295,6 +299,11 @@ class Row:
     def cpu_us(self) -> float | None:
         """CPU microseconds of this process per message (broker excluded)."""
         return None if self.cpu is None or not self.count else self.cpu / self.count * 1e6
+
+    @property
+    def flow_us(self) -> float | None:
+        """CPU microseconds per message of the dataflow's thread alone (paho's excluded)."""
+        return None if self.flow_cpu is None or not self.count else self.flow_cpu / self.count * 1e6
 
 
 def raw_receive(port: int, n: int, timeout: float, client_id: str = RAW_ID) -> Row:
@@ -347,12 +356,20 @@ def _total(counter) -> int:
 RULES = [ROOT / "rules"]
 
 
-def pipeline_config(port: int, client_id: str, registry: Path) -> Config:
-    """The run configuration of a bench pipeline: shipped rules, bench registry, no extras."""
+def pipeline_config(
+    port: int, client_id: str, registry: Path, linger_ms: int | None = None
+) -> Config:
+    """The run configuration of a bench pipeline: shipped rules, bench registry, no extras.
+
+    ``linger_ms`` overrides ``mqtt.linger_ms`` (None: the shipped default).
+    """
+    mqtt = MQTT(host="127.0.0.1", port=port, client_id=client_id, topic_prefix=PREFIX)
+    if linger_ms is not None:
+        mqtt.linger_ms = linger_ms
     return Config(
         rules=[str(r) for r in RULES],
         sensors=str(registry),
-        mqtt=MQTT(host="127.0.0.1", port=port, client_id=client_id, topic_prefix=PREFIX),
+        mqtt=mqtt,
         metrics=MetricsConfig(enabled=False),
         outputs=OutputsConfig(console=False),
         base_dir=str(ROOT),
@@ -364,6 +381,8 @@ def pipeline_receive(s: Setup, n: int, outputs: Outputs, name: str, timeout: flo
     stop = threading.Event()
     m = s.metrics
     marks: dict[str, float] = {}
+    # bytewax runs the dataflow in this thread; paho receives in its own
+    flow_clock = time.pthread_getcpuclockid(threading.get_ident())
 
     def processed() -> int:
         return _total(m.accepted) + int(m.duplicates._value.get()) + _total(m.rejected)
@@ -382,6 +401,7 @@ def pipeline_receive(s: Setup, n: int, outputs: Outputs, name: str, timeout: flo
                 if processed() >= n:
                     marks["done"] = now
                     marks["cpu"] = time.process_time()
+                    marks["flow_cpu"] = time.clock_gettime(flow_clock)
                     stop.set()
                     return
                 time.sleep(0.01)
@@ -396,6 +416,7 @@ def pipeline_receive(s: Setup, n: int, outputs: Outputs, name: str, timeout: flo
     started = time.perf_counter()
     marks["start"] = started
     cpu = time.process_time()
+    flow_cpu = time.clock_gettime(flow_clock)
     watcher.start()
     run_live(s, stop, outputs=outputs, workers=1, serve_metrics=False)
     returned = time.perf_counter()
@@ -411,6 +432,7 @@ def pipeline_receive(s: Setup, n: int, outputs: Outputs, name: str, timeout: flo
         _total(m.rejected),
         note,
         marks.get("cpu", time.process_time()) - cpu,
+        flow_cpu=marks.get("flow_cpu", time.clock_gettime(flow_clock)) - flow_cpu,
     )
 
 
@@ -434,11 +456,11 @@ def json_baseline(path: Path) -> Row:
 
 def backtest(s: Setup, path: Path, out: Path) -> Row:
     """Run ``run_backtest`` over the file with one worker."""
-    cpu = time.process_time()
+    cpu, flow_cpu = time.process_time(), time.thread_time()
     started = time.perf_counter()
     run_backtest(s, path, out, workers=1)
     took = time.perf_counter() - started
-    cpu = time.process_time() - cpu
+    cpu, flow_cpu = time.process_time() - cpu, time.thread_time() - flow_cpu
     m = s.metrics
     return Row(
         "run_backtest",
@@ -448,6 +470,7 @@ def backtest(s: Setup, path: Path, out: Path) -> Row:
         _total(m.warning_events),
         _total(m.rejected),
         cpu=cpu,
+        flow_cpu=flow_cpu,
     )
 
 
@@ -566,7 +589,7 @@ def print_report(
     from rich.console import Console
     from rich.table import Table
 
-    console = Console(width=120)
+    console = Console(width=140)
     t = Table(title="machine and workload", show_header=False, box=None, title_justify="left")
     for key, value in info + setup_rows:
         t.add_row(key, value)
@@ -597,6 +620,7 @@ def print_report(
             (unit, "right"),
             ("x base", "right"),
             ("CPU us/item", "right"),
+            ("flow thread", "right"),
             ("events", "right"),
             ("rejected", "right"),
             ("target", "left"),
@@ -618,6 +642,7 @@ def print_report(
                 f"{r.rate:,.0f}",
                 "base" if r.base is None else f"{r.rate / r.base:.2f}",
                 "" if r.cpu_us is None else f"{r.cpu_us:.1f}",
+                "" if r.flow_us is None else f"{r.flow_us:.1f}",
                 "" if r.events is None else f"{r.events:,}",
                 "" if r.rejected is None else f"{r.rejected:,}",
                 check(r, r.base) if r.base and not r.name.startswith("floor") else "",
@@ -674,8 +699,15 @@ def main(argv: list[str] | None = None) -> None:
         help="rule file or directory (default: the shipped rules/)",
     )
     ap.add_argument("--no-floor", action="store_true", help="skip the bytewax floor row")
+    ap.add_argument(
+        "--linger-ms",
+        type=int,
+        action="append",
+        help="a pipeline row per value of mqtt.linger_ms (default: the shipped one)",
+    )
     ap.add_argument("--seed", type=int, default=7)
     args = ap.parse_args(argv)
+    lingers: list[int | None] = list(args.linger_ms or [None])
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     if args.rules:
         RULES[:] = [r.resolve() for r in args.rules]
@@ -720,7 +752,8 @@ def main(argv: list[str] | None = None) -> None:
             if broker.kind != "mosquitto":
                 print("Mosquitto not found; amqtt figures are not comparable", file=sys.stderr)
             dropped = DroppedWatch(broker.port)
-            per_round = [RAW_ID, PIPE_ID] + ([SINK_ID] if args.sink else [])
+            per_round = [RAW_ID] + [f"{PIPE_ID}-l{i}" for i in range(len(lingers))]
+            per_round += [SINK_ID] if args.sink else []
             ids = [f"{cid}-{r}" for r in range(args.rounds) for cid in per_round]
             for cid in ids:
                 create_session(broker.port, cid)
@@ -739,11 +772,15 @@ def main(argv: list[str] | None = None) -> None:
                 raw = raw_receive(broker.port, n, args.timeout, f"{RAW_ID}-{r}")
                 raw.name += tag
                 live.append(raw)
-                s = setup(pipeline_config(broker.port, f"{PIPE_ID}-{r}", registry))
-                live.append(
-                    pipeline_receive(s, n, Outputs(), f"pipeline, no sinks{tag}", args.timeout)
-                )
-                live[-1].base = raw.rate
+                for i, linger in enumerate(lingers):
+                    cfg = pipeline_config(broker.port, f"{PIPE_ID}-l{i}-{r}", registry, linger)
+                    name = "pipeline, no sinks" + (
+                        "" if linger is None else f", linger {linger} ms"
+                    )
+                    live.append(
+                        pipeline_receive(setup(cfg), n, Outputs(), name + tag, args.timeout)
+                    )
+                    live[-1].base = raw.rate
                 if args.sink:
                     cfg = pipeline_config(broker.port, f"{SINK_ID}-{r}", registry)
                     s = setup(cfg)

@@ -34,7 +34,7 @@ def test_defaults(tmp_path):
                 "F:2: mqtt.bogus: expected one of host, port, client_id, "
                 "username, password_env, password_file, tls, topic_prefix, "
                 "share_group, qos, keepalive, clean_start, publish_warnings, "
-                "publish_dead_letters, inbox_limit, found unknown key 'bogus'"
+                "publish_dead_letters, inbox_limit, linger_ms, found unknown key 'bogus'"
             ],
         ),
         ("mqtt:\n  port: '1883'\n", ["F:2: mqtt.port: expected int, found '1883'"]),
@@ -59,7 +59,8 @@ def test_defaults(tmp_path):
             [
                 "F:2: mqtt.password: expected one of host, port, client_id, username, password_env, "
                 "password_file, tls, topic_prefix, share_group, qos, keepalive, clean_start, "
-                "publish_warnings, publish_dead_letters, inbox_limit, found unknown key 'password'"
+                "publish_warnings, publish_dead_letters, inbox_limit, linger_ms, found unknown key "
+                "'password'"
             ],
         ),
     ],

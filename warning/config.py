@@ -43,6 +43,7 @@ class MQTT:
     publish_warnings: bool = True
     publish_dead_letters: bool = True
     inbox_limit: int = 10_000  # messages read, not yet taken by the flow (~1.7 kB each)
+    linger_ms: int = 20  # a batch waits up to this long for more messages (bigger batches)
 
 
 @dataclass
