@@ -133,6 +133,8 @@ class Timeline:
             return min(d // step + 1, self.n) if step else 1
         if not self.n or t < runs[1]:
             return 0
+        if t >= runs[-2] + (self.n - 1 - runs[-3]) * runs[-1]:
+            return self.n  # at or after the last timestamp: a window ending at the newest reading
         first, length, d, step = self._locate(t)
         return first + (min(d // step + 1, length) if step else 1)
 
