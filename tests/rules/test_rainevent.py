@@ -133,3 +133,61 @@ def test_a_dry_gap_starts_a_new_event_and_the_old_one_leaves_the_window():
         s.add(i * 5 * M, 0.0)
         found = event.update(s, i * 5 * M)
     assert not found
+
+
+@settings(max_examples=150, deadline=None)
+@given(arrivals(), st.sampled_from([3 * H, 24 * H]))
+def test_long_events_are_picked_out_as_the_loop_does(items, window_ms):
+    # An event spanning _NUMPY_SPAN reports or more is read with numpy: the same interval
+    # starts and rain, bit for bit, as the loop gives for every span.
+    from warning.rules import rainevent
+
+    s = Series()
+    fast, slow = RainEvent(window_ms, ID_DRY_GAP_MS), RainEvent(window_ms, ID_DRY_GAP_MS)
+    now = None
+    span = rainevent._NUMPY_SPAN
+    try:
+        for ts, mm in items:
+            s.add(ts, mm)
+            now = ts if now is None else max(now, ts)
+            fast.update(s, now)
+            slow.update(s, now)
+            rainevent._NUMPY_SPAN = span
+            got = fast.rain(s, now)
+            rainevent._NUMPY_SPAN = 10**9  # the loop only
+            want = slow.rain(s, now)
+            assert (got is None) == (want is None)
+            if got is not None and want is not None:
+                assert got.starts.tobytes() == want.starts.tobytes()
+                assert got.mm.tobytes() == want.mm.tobytes()
+    finally:
+        rainevent._NUMPY_SPAN = span
+
+
+def test_an_event_longer_than_the_window_is_read_alike_both_ways():
+    # Drizzle every 5 min for 30 h, some reports late by a minute: the event starts before the
+    # 24 h window, so its first report in the window takes one step as its interval.
+    from warning.rules import rainevent
+
+    s = Series()
+    fast, slow = RainEvent(24 * H, ID_DRY_GAP_MS), RainEvent(24 * H, ID_DRY_GAP_MS)
+    span = rainevent._NUMPY_SPAN
+    compared = 0
+    try:
+        for k in range(360):
+            now = k * 5 * M + (M if k % 7 == 3 else 0)
+            s.add(now, 0.2 if k % 5 else 0.0)
+            fast.update(s, now)
+            slow.update(s, now)
+            got = fast.rain(s, now)
+            rainevent._NUMPY_SPAN = 10**9
+            want = slow.rain(s, now)
+            rainevent._NUMPY_SPAN = span
+            assert (got is None) == (want is None) == (k == 0)  # the first report is dry
+            if got is not None and want is not None:
+                assert got.starts.tobytes() == want.starts.tobytes()
+                assert got.mm.tobytes() == want.mm.tobytes()
+                compared += len(got.mm) >= span
+    finally:
+        rainevent._NUMPY_SPAN = span
+    assert compared > 300  # the numpy path was taken

@@ -27,6 +27,8 @@ from warning.rules.windows import Series
 H = 3_600_000
 #: Below this many wet reports a plain loop beats numpy's per-call overhead.
 _NUMPY_FROM = 24
+#: From this many reports in the event's span, its wet reports are picked out with numpy.
+_NUMPY_SPAN = 32
 
 
 def _round9(x: float) -> float:
@@ -205,6 +207,15 @@ class RainEvent:
         off = e - base
         step = self.step
         starts, mm = array("q"), array("d")
+        if hi - e >= _NUMPY_SPAN:  # the same integers and floats, in a few array operations
+            tn = np.frombuffer(ts, dtype=np.int64)
+            vn = np.frombuffer(vals, dtype=np.float64)
+            # each report's gap to the one before (the first of the window: one step), capped
+            gaps = np.minimum(np.diff(tn, prepend=tn[0] - step)[off:], step)
+            wet = vn > 0
+            starts.frombytes((tn[off:] - gaps)[wet].tobytes())
+            mm.frombytes(vn[wet].tobytes())
+            return Rain(starts, mm)
         for j, v in enumerate(vals):
             if v > 0:
                 t = ts[j + off]
