@@ -211,7 +211,11 @@ class RainEvent:
             tn = np.frombuffer(ts, dtype=np.int64)
             vn = np.frombuffer(vals, dtype=np.float64)
             # each report's gap to the one before (the first of the window: one step), capped
-            gaps = np.minimum(np.diff(tn, prepend=tn[0] - step)[off:], step)
+            gaps = np.empty(hi - e, dtype=np.int64)
+            np.subtract(tn[1:], tn[:-1], out=gaps[1 - off :])
+            if not off:
+                gaps[0] = step
+            np.minimum(gaps, step, out=gaps)
             wet = vn > 0
             starts.frombytes((tn[off:] - gaps)[wet].tobytes())
             mm.frombytes(vn[wet].tobytes())
@@ -246,7 +250,7 @@ class Rain:
                 self._rt = pairs
             else:
                 mm = np.frombuffer(self.mm, dtype=np.float64)
-                rt = np.round(np.cumsum(mm[::-1])[::-1], 9)
+                rt = np.cumsum(mm[::-1])[::-1].round(9)  # np.round(x, 9), without its wrapper
                 self._rt = (np.frombuffer(self.starts, dtype=np.int64), rt)
         return self._rt
 
