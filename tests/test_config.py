@@ -39,6 +39,8 @@ def test_defaults(tmp_path):
         ),
         ("mqtt:\n  port: '1883'\n", ["F:2: mqtt.port: expected int, found '1883'"]),
         ("mqtt:\n  qos: 2\n", ["F:2: mqtt.qos: expected one of 0, 1, found 2"]),
+        ("mqtt:\n  linger_ms: 5000\n", ["F:2: mqtt.linger_ms: expected 0 to 1000, found 5000"]),
+        ("mqtt:\n  linger_ms: -1\n", ["F:2: mqtt.linger_ms: expected 0 to 1000, found -1"]),
         ("mqtt: 3\n", ["F:1: mqtt: expected a mapping, found 3"]),
         ("influx:\n  api: v3\n", ["F:2: influx.api: expected one of v1, v2, found 'v3'"]),
         (

@@ -171,6 +171,8 @@ _CHOICES = {
     "qos": (0, 1),
     "confirm": ("route", "wait"),
 }
+#: Numeric settings with bounds (inclusive).
+_RANGES = {"linger_ms": (0, 1000)}
 
 
 def _build(cls: type, node: Any, c: Checker, where: str, line: int) -> Any:
@@ -208,6 +210,9 @@ def _build(cls: type, node: Any, c: Checker, where: str, line: int) -> Any:
                 key,
                 f"expected one of {', '.join(map(str, _CHOICES[name]))}, found {describe(value)}",
             )
+        bounds = _RANGES.get(name)
+        if bounds and isinstance(value, int) and not bounds[0] <= value <= bounds[1]:
+            c.add(kline, "", key, f"expected {bounds[0]} to {bounds[1]}, found {value}")
     return cls(**kwargs)
 
 

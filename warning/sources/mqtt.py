@@ -12,9 +12,11 @@ rest in our session's queue. A burst or a backlog slows intake instead of growin
 
 Batches are what the inbox holds when bytewax asks, so a flow that keeps up takes each reading
 within milliseconds. A flow that is behind (the last batch found ``BEHIND`` or more messages
-waiting: a backlog, or a rate near the flow's maximum) lets a batch gather for up to
-``mqtt.linger_ms`` more, unless a full batch or a full inbox is already waiting: fewer, bigger
-batches cost less per reading (``bench/pipeline_bench.py --linger-ms 0 --linger-ms 20``).
+waiting at its first look: a backlog, or a rate near the flow's maximum) lets a batch gather
+while the inbox grows, for up to ``mqtt.linger_ms``, unless a full batch or a full inbox is
+already waiting: fewer, bigger batches cost less per reading (``bench/pipeline_bench.py
+--linger-ms 0 --linger-ms 20``). A gathered batch is dated, and judged behind or not, by its
+first look, so waiting does not keep itself going.
 """
 
 from __future__ import annotations
@@ -44,6 +46,9 @@ Item = Reading | Forecast | Rejected | Tick
 #: per sensor, not per reading (neighbours' readings ride together), so a batch of 2,000
 #: readings costs ~20 % less CPU per reading than one of 130.
 BEHIND = 64
+#: While a batch gathers, the inbox is looked at this often; once it stops growing the batch
+#: goes (a broker that holds messages until earlier ones are acknowledged stops it early).
+LOOK_S = 0.002
 
 
 class _MQTTPartition(StatefulSourcePartition[Item, Watermark]):
@@ -58,6 +63,7 @@ class _MQTTPartition(StatefulSourcePartition[Item, Watermark]):
         batch: int,
         clock: Callable[[], float],
         ack_on_snapshot: bool,
+        timer: Callable[[], float] = time.monotonic,
     ):
         self.cfg = cfg
         self.ack_on_snapshot = ack_on_snapshot
@@ -73,8 +79,11 @@ class _MQTTPartition(StatefulSourcePartition[Item, Watermark]):
         self.inbox: queue.SimpleQueue[paho.MQTTMessage] = queue.SimpleQueue()
         self.inbox_limit = max(1, cfg.inbox_limit)
         self.linger_s = cfg.linger_ms / 1000
-        self.gathering: float | None = None  # when the batch being gathered began
-        self.behind = False  # the last batch found BEHIND messages or more waiting
+        self.timer = timer  # monotonic: a wall clock stepped back must not stall intake
+        self.gathering: float | None = None  # timer() when the batch being gathered began
+        self.arrived = 0.0  # clock() then: the gathered batch's arrival time
+        self.first_seen = self.last_seen = 0  # messages waiting then, and at the last look
+        self.behind = False  # the last batch found BEHIND messages or more at its first look
         self.enough = min(batch, self.inbox_limit)  # a full batch, or a full inbox: no wait
         self.closing = threading.Event()
         self.to_ack: list[tuple[int, int]] = []
@@ -140,15 +149,18 @@ class _MQTTPartition(StatefulSourcePartition[Item, Watermark]):
             raise StopIteration
         waiting = self.inbox.qsize()
         now = self.clock()  # one arrival time per batch: the queue keeps no earlier one
-        if self.behind and 0 < waiting < self.enough and self.linger_s:
-            # behind: a batch gathers for up to linger_s from its first message (next_awake
-            # says when), so the flow takes fewer, bigger batches while it catches up
-            if self.gathering is None:
-                self.gathering = now
-            if now - self.gathering < self.linger_s:
-                return []
-        self.gathering = None
-        self.behind = waiting >= BEHIND
+        if (
+            self.behind
+            and 0 < waiting < self.enough
+            and self.linger_s
+            and self._gather(waiting, now)
+        ):
+            return []
+        seen = waiting
+        if self.gathering is not None:  # the batch waited: judge it, and date it, by its start
+            now, seen = self.arrived, self.first_seen
+            self.gathering = None
+        self.behind = seen >= BEHIND
         msgs: list[RawMessage] = []
         self.metrics.inbox.set(waiting)  # what waited for this batch
         get = self.inbox.get_nowait
@@ -171,12 +183,27 @@ class _MQTTPartition(StatefulSourcePartition[Item, Watermark]):
         self.last_arrival = now
         return self.ingest.take(msgs)
 
+    def _gather(self, waiting: int, now: float) -> bool:
+        """Return True while a batch of a flow that is behind should gather.
+
+        It gathers while the inbox still grows (a broker's in-flight limit stops it) and
+        linger_s has not passed since its first look.
+        """
+        t = self.timer()
+        if self.gathering is None:
+            self.gathering, self.arrived, self.first_seen = t, now, waiting
+        elif not (0 <= t - self.gathering < self.linger_s and waiting > self.last_seen):
+            return False
+        self.last_seen = waiting
+        return True
+
     def next_awake(self) -> datetime | None:
         if self.inbox.empty():
             return datetime.now(UTC) + timedelta(milliseconds=5)
         if self.gathering is not None and self.inbox.qsize() < self.enough:
-            left = self.gathering + self.linger_s - self.clock()
-            return datetime.now(UTC) + timedelta(seconds=max(left, 0.0))
+            # look again in LOOK_S, or when linger_s is up (a time in the past means now)
+            left = self.gathering + self.linger_s - self.timer()
+            return datetime.now(UTC) + timedelta(seconds=min(max(left, 0.0), LOOK_S))
         return None
 
     def close(self) -> None:
@@ -206,6 +233,7 @@ class MQTTSource(FixedPartitionedSource[Item, Watermark]):
         batch: int = 5000,
         clock: Callable[[], float] = time.time,
         ack_on_snapshot: bool = False,
+        timer: Callable[[], float] = time.monotonic,
     ):
         self.cfg = cfg
         self.make_ingest = make_ingest
@@ -214,6 +242,7 @@ class MQTTSource(FixedPartitionedSource[Item, Watermark]):
         self.idle_after_ms = idle_after_ms
         self.batch = batch
         self.clock = clock
+        self.timer = timer
         self.ack_on_snapshot = ack_on_snapshot
 
     def list_parts(self) -> list[str]:
@@ -236,4 +265,5 @@ class MQTTSource(FixedPartitionedSource[Item, Watermark]):
             self.batch,
             self.clock,
             self.ack_on_snapshot,
+            self.timer,
         )
