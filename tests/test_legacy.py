@@ -81,3 +81,32 @@ def test_a_state_pickled_by_0_2_restores_compact_and_evaluates_as_one_built_now(
         assert got.events == want.events
     again = pickle.loads(pickle.dumps(restored))  # and the new form round-trips
     assert pickle.dumps(again) == pickle.dumps(restored)
+
+
+def test_a_snapshot_older_than_a_field_restores_with_its_default():
+    """Each pickled form of a slots dataclass restores; fields added since take their defaults."""
+    import pytest
+
+    from warning.anomaly.detectors import RobustZ
+    from warning.anomaly.health import FieldWatch
+    from warning.anomaly.judge import Judge
+    from warning.pipeline.areas import AreaMark
+    from warning.records import Level
+
+    # a frozen dataclass pickles the list of its values: one from before ``withdrawn``
+    mark = AreaMark.__new__(AreaMark)
+    mark.__setstate__(["anji", "rainstorm", "rainstorm", "rg-1", Level.RED, 5, 1.5, "Possible"])
+    assert mark == AreaMark("anji", "rainstorm", "rainstorm", "rg-1", Level.RED, 5, 1.5, "Possible")
+    assert mark.withdrawn == ()
+
+    # 0.2 pickled a field watch's __dict__, before the lone-burst and jump fields
+    robust, judge = RobustZ(), Judge()
+    watch = FieldWatch.__new__(FieldWatch)
+    old = {"robust": robust, "default": judge, "prev_z": 1.5, "pending_spike": 9.0, "zeros": 2}
+    watch.__setstate__(old)
+    assert watch == FieldWatch(robust, judge, 1.5, 9.0, 2)
+    assert (watch.lone, watch.spike_ts, watch.real, watch.jumped) == (None, 0, False, False)
+
+    # a field with no default must be in the snapshot
+    with pytest.raises(TypeError, match="lacks 'default'"):
+        FieldWatch.__new__(FieldWatch).__setstate__({"robust": robust})

@@ -16,6 +16,7 @@ True
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
 import importlib.abc
 import importlib.machinery
@@ -58,9 +59,14 @@ def restore_slots(obj: object, state: object) -> dict:
     """Set a ``__slots__`` dataclass from any pickled form of it; return the fields unknown now.
 
     Snapshots of 0.2 pickled these classes with a ``__dict__`` (a plain dict); ``__slots__``
-    classes pickle ``(None, {slot: value})``. Fields missing from ``state`` keep their defaults.
+    classes pickle ``(None, {slot: value})``, and dataclasses with slots a list of the field
+    values in order. Fields missing from ``state`` (newer than the snapshot) take their
+    defaults; a missing field without one is an error. Frozen classes are set too.
     """
-    if isinstance(state, tuple):
+    names = [f.name for f in dataclasses.fields(obj)]  # type: ignore[arg-type]
+    if isinstance(state, list):
+        state = dict(zip(names, state, strict=False))
+    elif isinstance(state, tuple):
         merged: dict = {}
         for part in state:
             merged.update(part or {})
@@ -68,12 +74,15 @@ def restore_slots(obj: object, state: object) -> dict:
     if not isinstance(state, dict):
         msg = f"cannot restore {type(obj).__name__} from {type(state).__name__}"
         raise TypeError(msg)
-    obj.__init__()  # type: ignore[misc]  # the defaults of fields the snapshot lacks
-    unknown = {}
-    slots = set(getattr(type(obj), "__slots__", ()))
-    for name, value in state.items():
-        if name in slots:
-            setattr(obj, name, value)
+    for f in dataclasses.fields(obj):  # type: ignore[arg-type]
+        if f.name in state:
+            value = state[f.name]
+        elif f.default is not dataclasses.MISSING:
+            value = f.default
+        elif f.default_factory is not dataclasses.MISSING:
+            value = f.default_factory()
         else:
-            unknown[name] = value
-    return unknown
+            msg = f"cannot restore {type(obj).__name__}: the snapshot lacks {f.name!r}"
+            raise TypeError(msg)
+        object.__setattr__(obj, f.name, value)
+    return {k: v for k, v in state.items() if k not in names}

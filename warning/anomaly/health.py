@@ -11,8 +11,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping
 from copy import copy
-from dataclasses import MISSING, dataclass, field
-from dataclasses import fields as dataclass_fields
+from dataclasses import dataclass, field
 from typing import Any
 
 from warning.anomaly import faults
@@ -54,14 +53,7 @@ class FieldWatch:
 
     def __setstate__(self, state: object) -> None:
         """Restore a snapshot (0.2 pickled this class with a ``__dict__``)."""
-        fields = state[1] if isinstance(state, tuple) else state
-        assert isinstance(fields, dict)
-        for f in dataclass_fields(self):  # a field newer than the snapshot takes its default
-            setattr(
-                self,
-                f.name,
-                fields[f.name] if f.default is MISSING else fields.get(f.name, f.default),
-            )
+        restore_slots(self, state)
 
     def __deepcopy__(self, memo: dict) -> FieldWatch:
         return FieldWatch(

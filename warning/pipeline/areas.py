@@ -19,13 +19,14 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from bytewax.operators import StatefulLogic
 
 from warning.anomaly.faults import HAZARD as FAULT_HAZARD
 from warning.lang import DEFAULT, LANGUAGES, pick
+from warning.legacy import restore_slots
 from warning.pipeline import lifecycle
 from warning.pipeline.evaluate import CLEARED, possible, withdrawn
 from warning.records import Level, Reading, Tick, WarningEvent, parse_duration_ms
@@ -92,13 +93,7 @@ class AreaMark:
 
     def __setstate__(self, state: object) -> None:
         """Restore a mark, also one pickled before ``withdrawn`` (a shorter list of values)."""
-        names = [f.name for f in fields(self)]
-        if isinstance(state, dict):
-            state = [state[n] for n in names if n in state]
-        values = list(state) if isinstance(state, list | tuple) else []
-        defaults = {"received_at": 0.0, "certainty": "Observed", "withdrawn": ()}
-        for i, name in enumerate(names):
-            object.__setattr__(self, name, values[i] if i < len(values) else defaults[name])
+        restore_slots(self, state)
 
 
 class AreaSampler:
