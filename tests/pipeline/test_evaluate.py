@@ -6,9 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.evaluators import evaluator_for
 from warning.pipeline.evaluate import Evaluator, SensorState
-from warning.registry import Registry
-from warning.rules.load import load_rules
 
 M = 60_000
 T0 = 1_783_231_200_000  # 2026-07-05T06:00:00+08:00
@@ -26,8 +25,7 @@ RULE = """rules:
 
 @pytest.fixture
 def evaluator(tmp_path: Path) -> Evaluator:
-    (tmp_path / "r.yaml").write_text(RULE)
-    return Evaluator(load_rules([tmp_path / "r.yaml"]), Registry({}, accept_unknown=True), LATENESS)
+    return evaluator_for(tmp_path, RULE, LATENESS)
 
 
 def reading(minute: float, mm: float = 0.0, seq: int | None = None):

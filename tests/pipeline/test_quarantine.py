@@ -11,11 +11,11 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.evaluators import evaluator_for
 from warning.anomaly.health import Monitor
 from warning.pipeline.evaluate import Evaluator, SensorState
 from warning.records import Reading
 from warning.registry import Registry
-from warning.rules.load import load_rules
 
 M = 60_000
 T0 = 1_783_231_200_000
@@ -39,13 +39,7 @@ RULES = """rules:
 
 @pytest.fixture
 def evaluator(tmp_path: Path) -> Evaluator:
-    (tmp_path / "r.yaml").write_text(RULES)
-    return Evaluator(
-        load_rules([tmp_path / "r.yaml"]),
-        Registry({}, accept_unknown=True),
-        30 * M,
-        monitor=Monitor(),
-    )
+    return evaluator_for(tmp_path, RULES, 30 * M, Monitor())
 
 
 def gas(minute: float, lel: float, h2s: float) -> Reading:
@@ -133,14 +127,13 @@ def test_a_lone_burst_a_neighbour_bears_out_later_is_no_spike(tmp_path, neighbou
     events in both orders (no spike named, nothing withdrawn)."""
     from warning.anomaly.corroborate import Peer
 
-    (tmp_path / "r.yaml").write_text(RAIN)
     reg = Registry(
         {
             "rg-a": {"kind": "rainfall", "region": "r"},
             "rg-b": {"kind": "rainfall", "region": "r"},
         }
     )
-    ev = Evaluator(load_rules([tmp_path / "r.yaml"]), reg, 30 * M, monitor=Monitor())
+    ev = evaluator_for(tmp_path, RAIN, 30 * M, Monitor(), reg)
     state, out = SensorState(), []
     rng = random.Random(5)
     hours = [round(rng.choice([0, 0, 0, 0.2, 0.5, 1.5]), 1) for _ in range(80)] + [60.0, 0.0, 0.0]
