@@ -25,6 +25,8 @@ from warning.anomaly.faults import ZERO_REST, FaultSettings, scale_of
 from warning.records import Reading, WarningEvent
 
 MAX_PEERS = 8
+#: ``Held.before`` of a warning held before the episode was kept with it.
+NOT_KEPT = "not kept"
 #: How ``support`` says that no neighbour could be asked (none read within the time).
 UNHEARD = "no neighbour reading within"
 
@@ -64,11 +66,7 @@ class Held:
     routed: bool = False
     #: The warning's lifecycle episode before this event ("wait"): restored if it is withheld
     #: (None: there was none; ``NOT_KEPT``: held by a release that did not keep it).
-    before: Any = "not kept"
-
-
-#: ``Held.before`` of a warning held before the episode was kept with it.
-NOT_KEPT = "not kept"
+    before: Any = NOT_KEPT
 
 
 def peer_map(sensors: Mapping[str, Mapping[str, Any]]) -> dict[str, tuple[str, ...]]:

@@ -22,6 +22,11 @@ from warning.anomaly.judge import Judge
 from warning.legacy import restore_slots
 from warning.records import Reading, WarningEvent
 
+#: A fault's evidence: (fault, field, detail, values for the event).
+Evidence = tuple[str, str, str, dict[str, float | None]]
+#: A spike's reading that fell back: (field, value, median, event time).
+FellBack = tuple[str, float, float, int]
+
 
 @dataclass(slots=True)
 class FieldWatch:
@@ -121,7 +126,7 @@ class Verdict:
     suspect: str | None
     events: tuple[WarningEvent, ...] = ()
     spike: tuple[str, float, float] | None = None
-    fell_back: tuple[tuple[str, float, float, int], ...] = ()
+    fell_back: tuple[FellBack, ...] = ()
     candidate: bool = False
 
 
@@ -157,11 +162,11 @@ class Monitor:
         learned, not suspect, never named a spike.
         """
         s = self.settings
-        evidence: list[tuple[str, str, str, dict[str, float | None]]] = []
+        evidence: list[Evidence] = []
         suspect: str | None = None
         spike: tuple[str, float, float] | None = None
         unsaid: set[str] = set()  # early-named faults the next reading took back
-        fell_back: list[tuple[str, float, float, int]] = []
+        fell_back: list[FellBack] = []
         candidate = False
         values = r.values
         all_zero = bool(values) and all(v == 0 for k, v in values.items() if k not in ZERO_REST)
@@ -176,27 +181,20 @@ class Monitor:
             if w.pending_spike is not None:
                 early = h.active.get("spike")
                 if abs(z) < s.spike_z / 2:
-                    evidence.append(
-                        (
-                            "spike",
-                            name,
-                            f"{w.pending_spike:g} between readings near {st[0]:g}" if st else "",
-                            {"spike_value": w.pending_spike},
-                        )
-                    )
+                    spiked, back = _spike(name, w.pending_spike, st, w.spike_ts)
+                    evidence.append(spiked)
+                    fell_back.append(back)
                     if early is not None:
                         early.early = False  # confirmed
-                    fell_back.append((name, w.pending_spike, st[0] if st else 0.0, w.spike_ts))
                 elif early is not None and early.early and early.field == name:
                     unsaid.add("spike")  # named early, but the value lasted: not a spike
                 w.pending_spike = None
             sign = w.default.sign(x, r.ts)  # the default detector's fault sign ("" if none)
             if w.lone is not None:
                 if sign == "spike":  # the default detector's own verdict
-                    median = st[0] if st else 0.0
-                    detail = f"{w.lone:g} between readings near {median:g}, no neighbour to ask"
-                    evidence.append(("spike", name, detail, {"spike_value": w.lone}))
-                    fell_back.append((name, w.lone, median, w.spike_ts))
+                    spiked, back = _spike(name, w.lone, st, w.spike_ts, ", no neighbour to ask")
+                    evidence.append(spiked)
+                    fell_back.append(back)
                 w.lone = None
             learn, real, jumped = True, False, False
             extreme = st is not None and abs(z) >= s.spike_z and abs(w.prev_z) < s.spike_z / 2
@@ -209,12 +207,11 @@ class Monitor:
                     else self._judged(h, w, name, x, sign, values, st)
                 )
                 if found is not None:
-                    evidence.append(found)
-                    if found[0] == "spike":  # the reading before; the judge holds its time
-                        prev = (name, w.default.prev, st[0] if st else 0.0, w.default.last_ts)
-                        fell_back.append(prev)
+                    evidence.append(found[0])
+                    if found[1] is not None:  # a spike: the reading before, back in place
+                        fell_back.append(found[1])
                     else:
-                        suspect = suspect or f"{name} {found[2]}"
+                        suspect = suspect or f"{name} {found[0][2]}"
                 learn = sign != "sentinel"  # a no-data code must not move the baselines
             if learn and "dropout" in h.active:
                 lapse = h.active["dropout"]
@@ -268,7 +265,6 @@ class Monitor:
             w.prev_z = z
             if learn:  # what the default detector will judge next is the reading it learned
                 w.real, w.jumped = real, jumped
-            if learn:
                 w.learn(x, r.ts)
         self._stuck(h, values, all_zero, evidence)
         events: list[WarningEvent] = []
@@ -298,23 +294,24 @@ class Monitor:
         sign: str,
         values: Mapping[str, float],
         st: tuple[float, float] | None,
-    ) -> tuple[str, str, str, dict[str, float | None]] | None:
+    ) -> tuple[Evidence, FellBack | None] | None:
         """Return the fault the default detector's sign names on a field not at rest, if any.
 
+        For a spike also what fell back: the reading before, whose time the judge holds.
         ``sentinel`` (a logger's no-data code) is a dropout; the sign ``dropout`` names nothing
         (a first zero is clean air, a frost, a slope at rest: the Monitor's own zero check
         judges zeros); ``stuck`` only for a run, of a sensor whose readings change in
         ``stuck_min_change`` of reports, and only when every field not at rest repeats (a
         humidity held at 100 % while the temperature moves is no fault; a held value let go
-        with a jump is a flood's onset as often as a fault); ``spike`` (named on the reading after it, as the robust check's) unless a
-        neighbour bore that reading out. ``drift`` is left to the neighbours' comparison
+        with a jump is a flood's onset as often as a fault); ``spike`` (named on the reading
+        after it, as the robust check's) unless a neighbour bore that reading out. ``drift`` is left to the neighbours' comparison
         (warning/anomaly/neighbours.py). A robust spike candidate is not learned, so the
         default detector never sees it: the two spike checks never name one spike twice.
         """
         s = self.settings
         if sign == "sentinel":
             shown = x if math.isfinite(x) else None
-            return "dropout", name, f"reads {x:g}, a no-data code", {"no_data": shown}
+            return ("dropout", name, f"reads {x:g}, a no-data code", {"no_data": shown}), None
         if sign == "stuck":
             if h.seen < s.stuck_min_seen or h.changes < s.stuck_min_change * h.weight:
                 return None
@@ -325,12 +322,14 @@ class Monitor:
                 return None  # clean air) has no healthy variation to be stuck against
             if h.previous != {k: v for k, v in values.items() if k not in ZERO_REST}:
                 return None
-            return "stuck", name, f"{x:g} repeated {j.run + 1} times", {"repeats": j.run + 1.0}
+            return (
+                "stuck",
+                name,
+                f"{x:g} repeated {j.run + 1} times",
+                {"repeats": j.run + 1.0},
+            ), None
         if sign == "spike" and not w.real:
-            median = st[0] if st else 0.0
-            prev = w.default.prev
-            detail = f"{prev:g} between readings near {median:g}"
-            return "spike", name, detail, {"spike_value": prev}
+            return _spike(name, w.default.prev, st, w.default.last_ts)
         return None
 
     def name_spike(
@@ -453,3 +452,12 @@ class Monitor:
                     faults.cleared(name, fault, r.sensor_id, r.region, r.ts, attrs, r.received_at)
                 )
         return out
+
+
+def _spike(
+    name: str, value: float, st: tuple[float, float] | None, ts: int, note: str = ""
+) -> tuple[Evidence, FellBack]:
+    """Return a spike's evidence and what fell back: ``value`` at ``ts``, the median ``st[0]``."""
+    median = st[0] if st else 0.0
+    detail = f"{value:g} between readings near {median:g}{note}"
+    return ("spike", name, detail, {"spike_value": value}), (name, value, median, ts)

@@ -10,7 +10,7 @@ from typing import Any
 
 from warning.anomaly import faults
 from warning.anomaly.corroborate import NOT_KEPT, Held, Peer, PeerSeen, remember, support
-from warning.anomaly.health import Health, Monitor, Verdict
+from warning.anomaly.health import FellBack, Health, Monitor, Verdict
 from warning.kinds import BUILTIN_KINDS, Kind
 from warning.lang import DEFAULT, LANGUAGES, LEVEL_WORDS, pick, unit_word
 from warning.legacy import restore_slots
@@ -549,7 +549,7 @@ class Evaluator:
         self,
         state: SensorState,
         r: Reading,
-        fell_back: tuple[tuple[str, float, float, int], ...],
+        fell_back: tuple[FellBack, ...],
     ) -> tuple[int, frozenset[str], dict[str, str]] | None:
         """Put the median in place of each value this reading showed to be a spike.
 
@@ -915,23 +915,15 @@ def withdrawn(event: WarningEvent, why: Mapping[str, str]) -> WarningEvent:
     """Mark a clear or step down made because the level rested on a reading named a fault."""
     texts = {}
     for lang, t in event.texts.items():
-        message = str(t.get("message", ""))
-        if message.startswith(CLEARED.get(lang, "\0")):
-            message = message[len(CLEARED[lang]) :]
+        message = str(t.get("message", "")).removeprefix(CLEARED.get(lang, ""))
         texts[lang] = {
             **t,
             "message": f"{WITHDRAWN.get(lang, WITHDRAWN['en'])}{message} "
             f"[{why.get(lang, why['en'])}]",
             "withdrawn": why.get(lang, why["en"]),
         }
-    message = event.message
-    if message.startswith(CLEARED[DEFAULT]):
-        message = message[len(CLEARED[DEFAULT]) :]
-    return replace(
-        event,
-        texts=texts,
-        message=f"{WITHDRAWN[DEFAULT]}{message} [{why[DEFAULT]}]",
-    )
+    message = event.message.removeprefix(CLEARED[DEFAULT])
+    return replace(event, texts=texts, message=f"{WITHDRAWN[DEFAULT]}{message} [{why[DEFAULT]}]")
 
 
 def possible(event: WarningEvent, why: str) -> WarningEvent:
