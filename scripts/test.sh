@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Run the whole test suite on a fresh machine: installs the servers the tests start
-# (Debian's mosquitto, influxdb, prometheus) and the Python packages, then ruff, mypy and pytest.
+# (Debian's mosquitto, influxdb, prometheus) and the Python packages, then ruff, mypy and pytest,
+# then the unit and frozen-event tests again on the compiled build.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -22,3 +23,16 @@ python3 -m ruff check .
 python3 -m ruff format --check .
 python3 -m mypy
 python3 -m pytest -q --durations=25 "$@"
+
+# The compiled build (setup.py, docs/PERFORMANCE.md) on a copy of this checkout: the unit tests,
+# the frozen events, and snapshots crossing between it and this pure checkout (tests/compiled).
+compiled=$(mktemp -d)
+trap 'rm -rf "$compiled"' EXIT
+bash scripts/compiled_tree.sh "$compiled"
+pure=$PWD
+(
+  cd "$compiled"
+  export HAZARD_WARNING_PURE_TREE="$pure" PYTHONPATH="$compiled"
+  python3 -m pytest -q -m "not integration"
+  python3 -m pytest -q tests/pipeline/test_frozen.py
+)

@@ -6,11 +6,11 @@ with the new modules, so a pipeline upgraded in the flood season resumes where i
 instead of forgetting every raised warning.
 
 >>> import pickle
->>> from warning.pipeline.lifecycle import Episode
+>>> from warning.pipeline.nodata import Heard
 >>> install()
->>> old = pickle.dumps(Episode(), protocol=0).replace(b"warning.pipeline.lifecycle",
-...                                                  b"warning.lifecycle")
->>> pickle.loads(old) == Episode()
+>>> heard = Heard("rain_gauge", "anji", 0)
+>>> old = pickle.dumps(heard, protocol=0).replace(b"warning.pipeline.nodata", b"warning.silence")
+>>> pickle.loads(old) == heard
 True
 """
 
@@ -53,6 +53,11 @@ def install() -> None:
     """Answer the old module names from now on (idempotent)."""
     if not any(isinstance(f, _Alias) for f in sys.meta_path):
         sys.meta_path.insert(0, _Alias())  # before any finder that may know a stale copy
+
+
+def slots_state(obj: object) -> dict:
+    """Return a ``__slots__`` dataclass's fields by name: its pickled form, compiled or not."""
+    return {f.name: getattr(obj, f.name) for f in dataclasses.fields(obj)}  # type: ignore[arg-type]
 
 
 def restore_slots(obj: object, state: object) -> dict:

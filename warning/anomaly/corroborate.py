@@ -21,6 +21,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from mypy_extensions import mypyc_attr
+
 from warning.anomaly.faults import ZERO_REST, FaultSettings, scale_of
 from warning.records import Reading, WarningEvent
 
@@ -31,6 +33,7 @@ NOT_KEPT = "not kept"
 UNHEARD = "no neighbour reading within"
 
 
+@mypyc_attr(allow_interpreted_subclasses=True)
 @dataclass(frozen=True)
 class Peer:
     """A neighbour's reading delivered to the keyed state of a sensor it may corroborate."""
@@ -39,6 +42,7 @@ class Peer:
     reading: Reading
 
 
+@mypyc_attr(allow_interpreted_subclasses=True)
 @dataclass
 class PeerSeen:
     """The latest reading of one neighbour, and its values before that."""
@@ -49,6 +53,7 @@ class PeerSeen:
     before: dict[str, float] = field(default_factory=dict)
 
 
+@mypyc_attr(allow_interpreted_subclasses=True)
 @dataclass
 class Held:
     """A warning event awaiting confirmation: held one report interval, or routed as Possible."""

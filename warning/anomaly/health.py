@@ -14,12 +14,14 @@ from copy import copy
 from dataclasses import dataclass, field
 from typing import Any
 
+from mypy_extensions import mypyc_attr
+
 from warning.anomaly import faults
 from warning.anomaly.corroborate import UNHEARD
 from warning.anomaly.detectors import RobustZ
 from warning.anomaly.faults import ZERO_REST, ActiveFault, FaultSettings
 from warning.anomaly.judge import Judge
-from warning.legacy import restore_slots
+from warning.legacy import restore_slots, slots_state
 from warning.records import Reading, WarningEvent
 
 #: A fault's evidence: (fault, field, detail, values for the event).
@@ -28,6 +30,7 @@ Evidence = tuple[str, str, str, dict[str, float | None]]
 FellBack = tuple[str, float, float, int]
 
 
+@mypyc_attr(allow_interpreted_subclasses=True)
 @dataclass(slots=True)
 class FieldWatch:
     """Detectors and fault counters of one field of one sensor."""
@@ -56,6 +59,9 @@ class FieldWatch:
         self.robust.learn_one(x, ts)
         self.default.learn_one(x, ts)
 
+    def __getstate__(self) -> dict:
+        return slots_state(self)
+
     def __setstate__(self, state: object) -> None:
         """Restore a snapshot (0.2 pickled this class with a ``__dict__``)."""
         restore_slots(self, state)
@@ -74,6 +80,7 @@ class FieldWatch:
         )
 
 
+@mypyc_attr(allow_interpreted_subclasses=True)
 @dataclass(slots=True)
 class Health:
     """What is known about one sensor's data quality; plain data for snapshots."""
@@ -88,6 +95,9 @@ class Health:
     weight: float = 0.0  # decayed count of readings compared
     active: dict[str, ActiveFault] = field(default_factory=dict)
     suspect: str | None = None  # why the latest reading is suspect, if it is
+
+    def __getstate__(self) -> dict:
+        return slots_state(self)
 
     def __setstate__(self, state: object) -> None:
         """Restore a snapshot (0.2 pickled this class with a ``__dict__``)."""

@@ -22,6 +22,8 @@ from dataclasses import dataclass, field
 from statistics import median
 from typing import Any
 
+from mypy_extensions import mypyc_attr
+
 from warning.anomaly import faults
 from warning.anomaly.faults import DRIFT_FIELDS, ActiveFault, FaultSettings
 from warning.records import Reading, WarningEvent
@@ -39,6 +41,7 @@ WET_MS = 24 * H
 WET_RECOUNT_MS = 300_000
 
 
+@mypyc_attr(allow_interpreted_subclasses=True)
 @dataclass
 class Peer:
     """One sensor as its region sees it: latest values, slow baselines, drift counters."""
@@ -52,6 +55,7 @@ class Peer:
     active: ActiveFault | None = None
 
 
+@mypyc_attr(allow_interpreted_subclasses=True)
 @dataclass
 class Gauge:
     """One rain gauge's wet reports of the last ``WET_MS``, with their running sum."""
@@ -69,6 +73,7 @@ class Gauge:
         return self.total
 
 
+@mypyc_attr(allow_interpreted_subclasses=True)
 @dataclass
 class RegionState:
     """The compared sensors of a network (grouped by region and kind), and its wet spells."""

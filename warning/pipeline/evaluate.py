@@ -8,12 +8,14 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, tzinfo
 from typing import Any
 
+from mypy_extensions import mypyc_attr
+
 from warning.anomaly import faults
 from warning.anomaly.corroborate import NOT_KEPT, Held, Peer, PeerSeen, remember, support
 from warning.anomaly.health import FellBack, Health, Monitor, Verdict
 from warning.kinds import BUILTIN_KINDS, Kind
 from warning.lang import DEFAULT, LANGUAGES, LEVEL_WORDS, pick, unit_word
-from warning.legacy import restore_slots
+from warning.legacy import restore_slots, slots_state
 from warning.pipeline import lifecycle
 from warning.pipeline.daily_fwi import NOON_TOLERANCE_MS, DailyFWI, fwi_step
 from warning.pipeline.lifecycle import Episode
@@ -40,6 +42,7 @@ from warning.rules.windows import Series
 from warning.yamlfile import ConfigError, Problem
 
 
+@mypyc_attr(allow_interpreted_subclasses=True)
 @dataclass(slots=True)
 class SensorState:
     """Everything remembered about one sensor; plain data so bytewax can snapshot it."""
@@ -59,6 +62,9 @@ class SensorState:
     #: While a spike candidate awaits the next reading: its time and the episodes of the rules
     #: that read its field as they were before it, to go back to if it proves a spike.
     prespike: tuple[int, dict[str, Episode]] | None = None
+
+    def __getstate__(self) -> dict:
+        return slots_state(self)
 
     def __setstate__(self, state: object) -> None:
         """Restore a snapshot, also one of 0.2 (``recent_ts`` deque and ``recent_set``)."""

@@ -5,9 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
+from mypy_extensions import mypyc_attr
+
+from warning.legacy import restore_slots, slots_state
 from warning.records import Level
 
 
+@mypyc_attr(allow_interpreted_subclasses=True)
 @dataclass(frozen=True, slots=True)
 class Episode:
     """Where one (rule, subject) stands.
@@ -23,7 +27,14 @@ class Episode:
     #: The level is reached in a forecast or nowcast but not (yet) in observations.
     expected: bool = False
 
+    def __getstate__(self) -> dict:
+        return slots_state(self)
 
+    def __setstate__(self, state: object) -> None:
+        restore_slots(self, state)  # also the list of values that 0.3's snapshots hold
+
+
+@mypyc_attr(allow_interpreted_subclasses=True)
 @dataclass(frozen=True, slots=True)
 class Transition:
     """A lifecycle event to emit."""
@@ -32,6 +43,12 @@ class Transition:
     level: Level | None
     previous: Level | None
     warning_id: str
+
+    def __getstate__(self) -> dict:
+        return slots_state(self)
+
+    def __setstate__(self, state: object) -> None:
+        restore_slots(self, state)
 
 
 QUIET = Episode()

@@ -51,7 +51,7 @@ class Context:
         self.sensor = sensor
         self.now = now
         self.daily = daily  # the station's latest daily indices (FWI), if any
-        self.cache: dict[Any, float | None] = {}
+        self.cache: dict[Any, Any] = {}
         self.health = health  # the sensor's anomaly.health.Health, None without detectors
 
     def window(self, node: Window) -> float | None:

@@ -21,6 +21,7 @@ from __future__ import annotations
 from array import array
 
 import numpy as np
+from mypy_extensions import mypyc_attr
 
 from warning.rules.windows import Series
 
@@ -36,6 +37,7 @@ def _round9(x: float) -> float:
     return round(x * 1e9) / 1e9
 
 
+@mypyc_attr(allow_interpreted_subclasses=True)
 class RainEvent:
     """Where the latest rain event of one series' window lies, updated in place by ``update``.
 

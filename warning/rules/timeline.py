@@ -6,8 +6,10 @@ from array import array
 from bisect import bisect_left, bisect_right
 
 import numpy as np
+from mypy_extensions import mypyc_attr
 
 
+@mypyc_attr(allow_interpreted_subclasses=True)
 class Timeline:
     """Sorted epoch-ms timestamps held as runs ``t0 + k * step`` or, if irregular, explicitly.
 

@@ -7,6 +7,7 @@ from math import copysign, isfinite
 from typing import Any
 
 import numpy as np
+from mypy_extensions import mypyc_attr
 
 from warning.rules.timeline import Timeline
 
@@ -30,6 +31,7 @@ def _narrowest(totals: list[int]) -> array[Any]:
     return array(next(t for t, bound in _SUMS if -bound <= lo and hi < bound), totals)
 
 
+@mypyc_attr(allow_interpreted_subclasses=True)
 class Series:
     """Timestamped values of one field, kept sorted by event time, trimmed to a horizon.
 
