@@ -1,7 +1,7 @@
 """Backtest throughput against a vectorised pandas pass over the same file, in the same run.
 
     python bench/backtest_bench.py [--messages N] [--sensors S] [--rounds R]
-                                   [--compare CHECKOUT ...] [--rules PATH]
+                                   [--compare CHECKOUT ...] [--compiled] [--rules PATH]
 
 The workload is ``pipeline_bench``'s (rain gauges with a storm, water-level stations, 5-minute
 reports), written once as JSON Lines with a fixed end time, so every row reads the same bytes.
@@ -12,7 +12,8 @@ reports), written once as JSON Lines with a fixed end time, so every row reads t
               lifecycle, deduplication or lateness.
 2. backtest:  ``python -m warning backtest`` semantics (``run_backtest``, one worker) in a
               child process per checkout (this one, then each ``--compare``), timed inside
-              the child; events must be byte-identical across checkouts.
+              the child; events must be byte-identical across checkouts. ``--compiled`` adds
+              a row for this checkout's compiled build (setup.py), built in a temporary copy.
 
 Each backtest row prints readings/s (wall), CPU us per reading, readings per CPU-second ("per
 core") and the ratio to the pandas pass, then a goals block. Goals (issue 19): >= 0.3 x pandas;
@@ -80,7 +81,19 @@ def child(readings: Path, registry: Path, out: Path, rules: list[str]) -> None:
     cpu, started = time.process_time(), time.perf_counter()
     run_backtest(s, readings, out, workers=1)
     wall, cpu = time.perf_counter() - started, time.process_time() - cpu
-    print(json.dumps({"wall": wall, "cpu": cpu, "received": s.metrics.received._value.get()}))
+    import warning.rules.windows
+
+    compiled = not warning.rules.windows.__file__.endswith(".py")
+    print(
+        json.dumps(
+            {
+                "wall": wall,
+                "cpu": cpu,
+                "received": s.metrics.received._value.get(),
+                "compiled": compiled,
+            }
+        )
+    )
 
 
 def run_child(checkout: Path, readings: Path, registry: Path, out: Path, rules: list[str]) -> dict:
@@ -119,6 +132,9 @@ def main(argv: list[str] | None = None) -> None:
         default=[],
         help="another checkout to run the backtest of (e.g. the main branch)",
     )
+    ap.add_argument(
+        "--compiled", action="store_true", help="also run this checkout's compiled build (mypyc)"
+    )
     ap.add_argument("--rules", action="append", default=[], help="rule files or folders")
     args = ap.parse_args(argv)
 
@@ -133,6 +149,10 @@ def main(argv: list[str] | None = None) -> None:
     n = len(work.messages)
     rules = [str(Path(r).resolve()) for r in args.rules]
     checkouts = [ROOT, *[c.resolve() for c in args.compare]]
+    if args.compiled:
+        built = tmp / "compiled"
+        subprocess.run(["bash", str(ROOT / "scripts" / "compiled_tree.sh"), str(built)], check=True)
+        checkouts.insert(1, built)
     print(
         f"workload: {n:,} readings, {args.sensors:,} gauges + {max(1, args.sensors // 20)} "
         f"stations, {work.steps} x 5-min reports; load average {os.getloadavg()[0]:.2f}"
@@ -143,7 +163,9 @@ def main(argv: list[str] | None = None) -> None:
         rows.setdefault("pandas rolling sums", []).append((wall, cpu, None))
         for i, checkout in enumerate(checkouts):
             f = run_child(checkout, readings, registry, tmp / f"events-{i}.jsonl", rules)
-            rows.setdefault(f"backtest {checkout}", []).append((f["wall"], f["cpu"], f))
+            build = "compiled" if f.get("compiled") else "pure"
+            where = "this checkout" if checkout in (ROOT, tmp / "compiled") else checkout
+            rows.setdefault(f"backtest {build} {where}", []).append((f["wall"], f["cpu"], f))
     print(f"pandas made {made:,} window sums ({len(WINDOWS_H)} windows x fields x readings)")
     base = statistics.median(n / w for w, _, _ in rows["pandas rolling sums"])
     print(

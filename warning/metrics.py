@@ -8,8 +8,9 @@ from collections.abc import Callable
 from socketserver import ThreadingMixIn
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, make_wsgi_app
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, Info, make_wsgi_app
 
+import warning
 from warning.pipeline.parse import REASONS
 from warning.records import LEVEL_NAMES
 
@@ -22,6 +23,14 @@ class Metrics:
 
     def __init__(self, registry: CollectorRegistry | None = None):
         self.registry = r = registry or CollectorRegistry()
+        self.build = Info(
+            "hazard_build",
+            "This process's release, and whether its engine runs compiled (setup.py) or pure.",
+            registry=r,
+        )
+        self.build.info(
+            {"version": warning.__version__, "compiled": str(warning.compiled()).lower()}
+        )
         self.received = Counter(
             "hazard_readings_received_total",
             "Messages taken from the input, valid or not.",
