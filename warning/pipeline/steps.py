@@ -272,7 +272,7 @@ def to_no_data_shards(
     return [(key, (key, group)) for key, group in groups.items()]
 
 
-def to_regions(items: list[Reading | Tick]) -> list[tuple[str, list[Reading]]]:
+def to_regions(items: list[Reading | Forecast | Tick]) -> list[tuple[str, list[Reading]]]:
     """The readings the drift comparison needs, as one item for the whole network."""
     batch = [
         item
