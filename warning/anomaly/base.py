@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
+from mypy_extensions import mypyc_attr
+
 
 def squash(z: float, z_half: float) -> float:
     """Map a deviation ``z >= 0`` to [0, 1): ``z / (z + z_half)``.
@@ -15,11 +19,12 @@ def squash(z: float, z_half: float) -> float:
     return z / (z + z_half) if z_half > 0 else 1.0
 
 
+@mypyc_attr(allow_interpreted_subclasses=True)
 class Detector:
     """The contract every detector follows; subclasses override the two methods."""
 
     #: Name used on the command line and in ``DETECTORS``.
-    name = "detector"
+    name: ClassVar[str] = "detector"
     #: No ``__dict__`` for the subclasses that declare their slots (~40 bytes a detector).
     __slots__ = ()
 

@@ -20,6 +20,8 @@ import math
 from array import array
 from math import copysign, isfinite
 
+from mypy_extensions import mypyc_attr
+
 from warning.anomaly.base import Detector, squash
 from warning.anomaly.surprise import Surprise
 
@@ -39,6 +41,7 @@ def _code(x: float, scale: int) -> int | None:
     return c if c / scale == x else None
 
 
+@mypyc_attr(allow_interpreted_subclasses=True)
 class RobustZ(Detector):
     """Robust z-score against the median and MAD of the last ``window`` values.
 
@@ -147,6 +150,10 @@ class RobustZ(Detector):
         return squash(self.z(x), self.z_half)
 
 
+_EWMA_FIELDS = ("alpha", "min_scale", "z_half", "warmup", "offset_ms", "mean", "var", "n")
+
+
+@mypyc_attr(allow_interpreted_subclasses=True)
 class SeasonalEWMA(Detector):
     """EWMA mean and variance per local hour of day (a diurnal baseline).
 
@@ -154,7 +161,7 @@ class SeasonalEWMA(Detector):
     """
 
     name = "seasonal_ewma"
-    __slots__ = ("alpha", "min_scale", "z_half", "warmup", "offset_ms", "mean", "var", "n")
+    __slots__ = _EWMA_FIELDS
 
     def __init__(
         self,
@@ -175,7 +182,7 @@ class SeasonalEWMA(Detector):
         self.n = [0] * 25
 
     def __getstate__(self) -> dict:
-        return {k: getattr(self, k) for k in self.__slots__}
+        return {k: getattr(self, k) for k in _EWMA_FIELDS}
 
     def __setstate__(self, state: dict) -> None:
         for k, v in state.items():
@@ -214,6 +221,10 @@ class SeasonalEWMA(Detector):
         return squash((x - self.mean[i]) / scale, self.z_half)
 
 
+_CUSUM_FIELDS = ("alpha", "min_scale", "k", "h", "mean", "var", "n", "pos", "neg")
+
+
+@mypyc_attr(allow_interpreted_subclasses=True)
 class Cusum(Detector):
     """Two-sided CUSUM change-point detector on values standardised by a slow EWMA.
 
@@ -223,7 +234,7 @@ class Cusum(Detector):
     """
 
     name = "cusum"
-    __slots__ = ("alpha", "min_scale", "k", "h", "mean", "var", "n", "pos", "neg")
+    __slots__ = _CUSUM_FIELDS
 
     def __init__(
         self, alpha: float = 0.02, min_scale: float = 1e-3, k: float = 0.5, h: float = 5.0
@@ -239,7 +250,7 @@ class Cusum(Detector):
         self.neg = 0.0
 
     def __getstate__(self) -> dict:
-        return {k: getattr(self, k) for k in self.__slots__}
+        return {k: getattr(self, k) for k in _CUSUM_FIELDS}
 
     def __setstate__(self, state: dict) -> None:
         for k, v in state.items():
@@ -286,6 +297,7 @@ class Cusum(Detector):
         return g / (g + self.h)
 
 
+@mypyc_attr(allow_interpreted_subclasses=True)
 class Combined(Detector):
     """The largest score of the three streaming detectors: what ``anomaly(FIELD)`` gives."""
 
@@ -315,6 +327,7 @@ class Combined(Detector):
         return max(d.score_one(x, ts) for d in self.parts)
 
 
+@mypyc_attr(allow_interpreted_subclasses=True)
 class RandomScore(Detector):
     """The NAB "random" baseline: a seeded uniform score, whatever the value.
 
@@ -349,6 +362,10 @@ _MASK = 2**64 - 1
 _GOLDEN = 0x9E3779B97F4A7C15
 
 
+_THRESHOLD_FIELDS = ("learn", "n", "low", "high")
+
+
+@mypyc_attr(allow_interpreted_subclasses=True)
 class Threshold(Detector):
     """A fixed-band baseline: the min..max of the first ``learn`` values is normal.
 
@@ -357,7 +374,7 @@ class Threshold(Detector):
     """
 
     name = "threshold"
-    __slots__ = ("learn", "n", "low", "high")
+    __slots__ = _THRESHOLD_FIELDS
 
     def __init__(self, learn: int = 200):
         self.learn = learn
@@ -366,7 +383,7 @@ class Threshold(Detector):
         self.high = -math.inf
 
     def __getstate__(self) -> dict:
-        return {k: getattr(self, k) for k in self.__slots__}
+        return {k: getattr(self, k) for k in _THRESHOLD_FIELDS}
 
     def __setstate__(self, state: dict) -> None:
         for k, v in state.items():

@@ -27,29 +27,14 @@ alarm. State: ``surprise``'s and about 20 numbers, ~3.1 KiB pickled.
 from __future__ import annotations
 
 import math
+from typing import ClassVar
 
+from mypy_extensions import mypyc_attr
+
+from warning.anomaly.params import JudgeParams, Params, shared
 from warning.anomaly.quality import SENTINELS
-from warning.anomaly.surprise import _PARAMS, Params, Surprise, params, shared
+from warning.anomaly.surprise import Surprise
 
-_JPARAMS = (
-    "spike_k",
-    "spike_rare",
-    "stuck_min",
-    "stuck_margin",
-    "gap_margin",
-    "drift_fast",
-    "drift_slow",
-    "drift_margin",
-    "drift_hold",
-    "drift_warm",
-    "low",
-    "high",
-    "band",
-    "fault_rest",
-    "held",
-    "held_k",
-    "held_rare",
-)
 _JSTATE = (
     "prev",
     "step",
@@ -74,36 +59,13 @@ _JSTATE = (
 )
 
 
-class JudgeParams(Params):
-    """``Judge``'s parameters: ``Surprise``'s and its own."""
-
-    __slots__ = (*_PARAMS, *_JPARAMS)
-
-
+@mypyc_attr(allow_interpreted_subclasses=True)
 class Judge(Surprise):
     """``surprise`` below 0.5, data-quality fault signs (range, stuck, spike, dropout, drift) above."""
 
-    name = "judge"
+    name: ClassVar[str] = "judge"
     __slots__ = (*_JSTATE, "_signs")
-    _params = JudgeParams
-    # The judge's parameters (properties reading the shared ``p``).
-    spike_k: float
-    spike_rare: float
-    stuck_min: int
-    stuck_margin: float
-    gap_margin: float
-    drift_fast: float
-    drift_slow: float
-    drift_margin: float
-    drift_hold: int
-    drift_warm: int
-    low: float
-    high: float
-    band: float
-    fault_rest: int
-    held: int
-    held_k: float
-    held_rare: float
+    _params: ClassVar[type[Params]] = JudgeParams
 
     def __init__(
         self,
@@ -126,7 +88,8 @@ class Judge(Surprise):
         held_rare: float = 1.0,
         **surprise: float,
     ):
-        super().__init__(**surprise)  # type: ignore[arg-type]
+        # Not super(): compiled, it would pass the dict as one argument (mypyc 2.4).
+        Surprise.__init__(self, **surprise)  # type: ignore[arg-type]
         self.p = shared(
             JudgeParams,
             {
@@ -164,7 +127,7 @@ class Judge(Surprise):
 
     def __getstate__(self) -> dict:
         out = super().__getstate__()
-        out.update({k: getattr(self, k) for k in (*_JPARAMS, *_JSTATE)})
+        out.update({k: getattr(self, k) for k in _JSTATE})
         return out
 
     def __setstate__(self, state: dict) -> None:
@@ -202,7 +165,7 @@ class Judge(Surprise):
             self.n >= 50
             and self.step > 0
             and not self.pend
-            and abs(float(x) - self.prev) > self.spike_k * self._typical()
+            and abs(float(x) - self.prev) > self.p.spike_k * self._typical()
         )
 
     def _typical(self) -> float:
@@ -323,6 +286,3 @@ class Judge(Surprise):
         self.hold = self.hold + 1 if side and side == self.side else (1 if side else 0)
         self.side = side
         self.prev = x
-
-
-params(Judge, _JPARAMS)

@@ -27,109 +27,27 @@ from __future__ import annotations
 import math
 from array import array
 from bisect import bisect_left
-from operator import attrgetter
-from typing import TYPE_CHECKING, Any
+from typing import ClassVar
+
+from mypy_extensions import mypyc_attr
 
 from warning.anomaly.base import Detector
+from warning.anomaly.params import Params, SurpriseParams, shared
 
 _LOG_FLOOR = math.log(1e-10)
 _NAN = float("nan")
 _SQRT2 = math.sqrt(2.0)
-_PARAMS = (
-    "bins",
-    "order",
-    "slots",
-    "rate",
-    "short",
-    "alpha",
-    "warm",
-    "tol",
-    "smooth",
-    "smooth_tol",
-    "rest",
-    "base",
-    "min_scale",
-    "floor",
-    "half",
-)
 _STATE = ("lo", "hi", "sm", "smlo", "smhi", "hist", "keys", "buf", "m", "v", "n", "last")
 
 
-class Params:
-    """A detector's parameters, one object for every detector made with the same ones.
-
-    Each sensor's field has its own detector, and a slot per parameter cost 8 bytes each (~260
-    bytes a ``Judge``); the detectors read them through properties (``params``). A subclass
-    per detector class names them in its ``__slots__``.
-    """
-
-    __slots__: tuple[str, ...] = ()
-
-    def __init__(self, values: dict[str, Any]):
-        for k, v in values.items():
-            setattr(self, k, v)
-
-    def values(self) -> dict[str, Any]:
-        """Return the parameters by name."""
-        return {k: getattr(self, k) for k in self.__slots__}
-
-    if TYPE_CHECKING:
-
-        def __getattr__(self, name: str) -> Any: ...
-
-
-class SurpriseParams(Params):
-    """``Surprise``'s parameters."""
-
-    __slots__ = _PARAMS
-
-
-_SHARED: dict[tuple, Params] = {}
-
-
-def shared(kind: type[Params], values: dict[str, Any]) -> Params:
-    """Return the ``kind`` of ``values``, the same object for equal values."""
-    try:
-        key = (kind, *((k, type(v), v) for k, v in values.items()))  # 1 and 1.0 not shared
-        found = _SHARED.get(key)
-    except TypeError:  # an unhashable value: not shared
-        return kind(values)
-    if found is None:
-        if len(_SHARED) >= 4096:  # bounded (a few sets are in use: one per field scale)
-            _SHARED.clear()
-        found = _SHARED[key] = kind(values)
-    return found
-
-
-def params(cls: type, names: tuple[str, ...]) -> None:
-    """Give ``cls`` a read-only property per parameter name, reading its ``Params``."""
-    for name in names:
-        setattr(cls, name, property(attrgetter("p." + name)))
-
-
+@mypyc_attr(allow_interpreted_subclasses=True)
 class Surprise(Detector):
     """Context surprise with an anomaly likelihood, range novelty and a rest after an alarm."""
 
-    name = "surprise"
+    name: ClassVar[str] = "surprise"
     __slots__ = (*_STATE, "table", "cells", "_cache", "p")
-    #: The parameters' class (its ``__slots__`` name them).
-    _params: type[Params] = SurpriseParams
-    # The parameters (properties reading ``p``, the shared ``Params``).
-    bins: tuple[int, ...]
-    order: int
-    slots: int
-    rate: float
-    short: int
-    alpha: float
-    warm: int
-    tol: float
-    smooth: float
-    smooth_tol: float
-    rest: int
-    base: float
-    min_scale: float
-    floor: float
-    half: float
+    #: The parameters' class (its ``__slots__`` name them), read through ``p``.
+    _params: ClassVar[type[Params]] = SurpriseParams
 
     def __init__(
         self,
@@ -186,7 +104,7 @@ class Surprise(Detector):
         self._cache: tuple | None = None
 
     def __getstate__(self) -> dict:
-        out = {k: getattr(self, k) for k in (*_PARAMS, *_STATE)}
+        out = {**self.p.values(), **{k: getattr(self, k) for k in _STATE}}
         out["table"] = self.dense().tobytes()  # the form every release has pickled
         out["buf"] = list(self.buf)
         out["hist"] = [list(h) for h in self.hist]
@@ -196,7 +114,8 @@ class Surprise(Detector):
     def __setstate__(self, state: dict) -> None:
         self.p = shared(self._params, {k: state[k] for k in self._params.__slots__})
         for k in _STATE:
-            setattr(self, k, state[k])
+            if k not in ("buf", "hist", "keys"):  # pickled as lists: converted below
+                setattr(self, k, state[k])
         self.buf = array("d", state["buf"])
         self.hist = tuple(tuple(h) for h in state["hist"])
         self.keys = tuple(state["keys"])
@@ -351,6 +270,3 @@ class Surprise(Detector):
             self.smlo = self.smhi = x
         self.lo, self.hi, self.sm = lo, hi, sm
         self.n += 1
-
-
-params(Surprise, _PARAMS)
