@@ -1,7 +1,7 @@
 """Build hook: ``HAZARD_WARNING_COMPILE=1`` compiles the engine's hot modules with mypyc.
 
 Everything else is in pyproject.toml, which lists the modules (``[tool.hazard-warning]``). The
-default build is pure Python. The compiled build runs the same code about 1.4 times faster
+default build is pure Python. The compiled build takes about 0.6 times the CPU per reading
 (docs/PERFORMANCE.md); it needs mypy and a C compiler at build time, so install it with
 ``HAZARD_WARNING_COMPILE=1 pip install --no-build-isolation .`` (not ``-e``: a compiled module
 would shadow its edited source).
