@@ -81,9 +81,9 @@ def child(readings: Path, registry: Path, out: Path, rules: list[str]) -> None:
     cpu, started = time.process_time(), time.perf_counter()
     run_backtest(s, readings, out, workers=1)
     wall, cpu = time.perf_counter() - started, time.process_time() - cpu
-    import warning.rules.windows
+    import warning
 
-    compiled = not warning.rules.windows.__file__.endswith(".py")
+    compiled = getattr(warning, "compiled", lambda: False)()  # older checkouts: pure
     print(
         json.dumps(
             {

@@ -6,10 +6,12 @@
 #     bash scripts/compiled_tree.sh DEST
 set -euo pipefail
 dest=${1:?usage: compiled_tree.sh DEST}
-cd "$(dirname "$0")/.."
 mkdir -p "$dest"
-git ls-files -co --exclude-standard | while IFS= read -r f; do [ -f "$f" ] && printf '%s\0' "$f"; done \
-  | tar -c --null -T - | tar -x -C "$dest"
+dest=$(cd "$dest" && pwd)
+cd "$(dirname "$0")/.."
+git ls-files -co --exclude-standard | while IFS= read -r f; do
+  if [ -f "$f" ]; then printf '%s\0' "$f"; fi  # a deleted file is still listed until committed
+done | tar -c --null -T - | tar -x -C "$dest"
 cd "$dest"
 HAZARD_WARNING_COMPILE=1 python3 setup.py -q build_ext --inplace -j 2 >build.log 2>&1 \
   || { cat build.log >&2; exit 1; }

@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 SUDO=""
 [ "$(id -u)" = 0 ] || SUDO="sudo"
 missing=()
-for pkg in mosquitto mosquitto-clients influxdb prometheus openssl; do
+for pkg in mosquitto mosquitto-clients influxdb prometheus openssl gcc; do
   dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
 done
 if [ "${#missing[@]}" -gt 0 ]; then
@@ -26,6 +26,7 @@ python3 -m pytest -q --durations=25 "$@"
 
 # The compiled build (setup.py, docs/PERFORMANCE.md) on a copy of this checkout: the unit tests,
 # the frozen events, and snapshots crossing between it and this pure checkout (tests/compiled).
+# The arguments given to this script go to the run above only.
 compiled=$(mktemp -d)
 trap 'rm -rf "$compiled"' EXIT
 bash scripts/compiled_tree.sh "$compiled"

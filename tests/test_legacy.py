@@ -110,3 +110,90 @@ def test_a_snapshot_older_than_a_field_restores_with_its_default():
     # a field with no default must be in the snapshot
     with pytest.raises(TypeError, match="lacks 'default'"):
         FieldWatch.__new__(FieldWatch).__setstate__({"robust": robust})
+
+
+def _pickled_as_before(obj: object, state: dict) -> bytes:
+    """Pickle ``obj`` with ``state``, as an older release whose class lacked some fields did."""
+    import copyreg
+    import io
+
+    class Older(pickle.Pickler):
+        def reducer_override(self, o):
+            return (copyreg.__newobj__, (type(o),), state) if o is obj else NotImplemented
+
+    out = io.BytesIO()
+    Older(out).dump(obj)
+    return out.getvalue()
+
+
+def _event():
+    from warning.records import Level, WarningEvent
+
+    return WarningEvent("w-1", "raised", "rainstorm", "flood", Level.BLUE, None, "rg-1", "anji", T0)
+
+
+def test_fields_newer_than_a_snapshot_take_their_defaults_in_either_build():
+    """A plain dataclass pickled before a field was added restores with the field's default."""
+    from warning.anomaly.corroborate import NOT_KEPT, Held, PeerSeen
+    from warning.anomaly.neighbours import Gauge, Peer, RegionState
+
+    cases = [
+        (
+            Held,
+            {
+                "event": _event(),
+                "why": "spike",
+                "field": "rain_mm",
+                "value": 9.0,
+                "median": 0.0,
+                "ts": T0,
+                "deadline": T0 + 1,
+                "kind": "rainfall",
+            },
+            {"routed": False, "before": NOT_KEPT},
+        ),
+        (PeerSeen, {"ts": T0, "kind": "rainfall", "values": {"rain_mm": 1.0}}, {"before": {}}),
+        (RegionState, {"peers": {}, "gauges": {}, "wet_until": 0}, {"counted_at": -(2**62)}),
+        (Peer, {"group": "anji/rainfall", "ts": T0}, {"n": 0, "active": None, "held": {}}),
+        (Gauge, {}, {"total": 0.0}),
+    ]
+    for cls, old, defaults in cases:
+        restored = pickle.loads(_pickled_as_before(cls(**old), old))
+        assert type(restored) is cls
+        for name, value in {**old, **defaults}.items():
+            assert getattr(restored, name) == value, (cls.__name__, name)
+
+
+def test_frozen_records_of_the_compiled_modules_pickle_and_copy():
+    import copy
+
+    from warning.anomaly.corroborate import Peer
+    from warning.anomaly.health import Verdict
+    from warning.pipeline.evaluate import Outcome
+    from warning.pipeline.ingest import Watermark
+    from warning.pipeline.lifecycle import Episode, Transition
+    from warning.pipeline.steps import Kept
+    from warning.records import Level
+
+    reading = Reading("rg-1", "rainfall", "anji", T0, {"rain_mm": 2.0}, 1)
+    objects = [
+        Peer("rg-2", reading),
+        Verdict("spike", (_event(),), ("rain_mm", 9.0, 0.0)),
+        Outcome(reading, None, (_event(),), seq_gap=2),
+        Kept(readings=False),
+        Watermark(lateness_ms=300_000, tick_ms=60_000, newest=T0),
+        Episode("w-1", Level.RED, T0, (T0, T0, None, None), expected=True),
+        Transition("raised", Level.RED, None, "w-1"),
+    ]
+    for obj in objects:
+        assert pickle.loads(pickle.dumps(obj)) == obj
+        assert copy.copy(obj) == obj and copy.deepcopy(obj) == obj
+
+
+def test_an_episode_pickles_the_list_of_its_values_as_earlier_releases_read():
+    """Rolling back to a release before the compiled build still reads a new snapshot."""
+    from warning.pipeline.lifecycle import Episode
+    from warning.records import Level
+
+    episode = Episode("w-1", Level.RED, T0, (T0, None, None, None))
+    assert episode.__reduce_ex__(4)[2] == ["w-1", Level.RED, T0, (T0, None, None, None), False]

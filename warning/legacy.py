@@ -56,8 +56,20 @@ def install() -> None:
 
 
 def slots_state(obj: object) -> dict:
-    """Return a ``__slots__`` dataclass's fields by name: its pickled form, compiled or not."""
+    """Return a dataclass's fields by name: its pickled form, compiled or not.
+
+    The classes of the compiled modules (setup.py) pickle through this and ``restore_slots``,
+    so that both builds read each other's snapshots and fields newer than a snapshot take their
+    defaults. They are marked ``mypyc_attr(allow_interpreted_subclasses=True)``, which lets
+    pickle make one without calling ``__init__``; ``serializable=True`` would too, but mypy 2.4
+    then leaves ``__init__`` uncalled when the class is called from interpreted code.
+    """
     return {f.name: getattr(obj, f.name) for f in dataclasses.fields(obj)}  # type: ignore[arg-type]
+
+
+def field_values(obj: object) -> list:
+    """Return a frozen slots dataclass's field values in order: the form Python pickles it in."""
+    return [getattr(obj, f.name) for f in dataclasses.fields(obj)]  # type: ignore[arg-type]
 
 
 def restore_slots(obj: object, state: object) -> dict:

@@ -24,6 +24,7 @@ from typing import Any
 from mypy_extensions import mypyc_attr
 
 from warning.anomaly.faults import ZERO_REST, FaultSettings, scale_of
+from warning.legacy import restore_slots, slots_state
 from warning.records import Reading, WarningEvent
 
 MAX_PEERS = 8
@@ -41,6 +42,12 @@ class Peer:
     sensor_id: str  # the receiving sensor (the key)
     reading: Reading
 
+    def __getstate__(self) -> dict:
+        return slots_state(self)
+
+    def __setstate__(self, state: object) -> None:
+        restore_slots(self, state)
+
 
 @mypyc_attr(allow_interpreted_subclasses=True)
 @dataclass
@@ -51,6 +58,12 @@ class PeerSeen:
     kind: str
     values: dict[str, float]
     before: dict[str, float] = field(default_factory=dict)
+
+    def __getstate__(self) -> dict:
+        return slots_state(self)
+
+    def __setstate__(self, state: object) -> None:
+        restore_slots(self, state)
 
 
 @mypyc_attr(allow_interpreted_subclasses=True)
@@ -72,6 +85,12 @@ class Held:
     #: The warning's lifecycle episode before this event ("wait"): restored if it is withheld
     #: (None: there was none; ``NOT_KEPT``: held by a release that did not keep it).
     before: Any = NOT_KEPT
+
+    def __getstate__(self) -> dict:
+        return slots_state(self)
+
+    def __setstate__(self, state: object) -> None:
+        restore_slots(self, state)
 
 
 def peer_map(sensors: Mapping[str, Mapping[str, Any]]) -> dict[str, tuple[str, ...]]:

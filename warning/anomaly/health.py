@@ -124,6 +124,7 @@ class Health:
 
 
 @dataclass(frozen=True)
+@mypyc_attr(allow_interpreted_subclasses=True)
 class Verdict:
     """What one reading told about its sensor: suspect or not (and why), and fault events.
 
@@ -138,6 +139,12 @@ class Verdict:
     spike: tuple[str, float, float] | None = None
     fell_back: tuple[FellBack, ...] = ()
     candidate: bool = False
+
+    def __getstate__(self) -> dict:
+        return slots_state(self)
+
+    def __setstate__(self, state: object) -> None:
+        restore_slots(self, state)
 
 
 #: Given (field, value, median) of a spike candidate: who corroborates it (or None) and

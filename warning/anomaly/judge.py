@@ -63,7 +63,7 @@ _JSTATE = (
 class Judge(Surprise):
     """``surprise`` below 0.5, data-quality fault signs (range, stuck, spike, dropout, drift) above."""
 
-    name: ClassVar[str] = "judge"
+    name = "judge"
     __slots__ = (*_JSTATE, "_signs")
     _params: ClassVar[type[Params]] = JudgeParams
 

@@ -26,6 +26,7 @@ from mypy_extensions import mypyc_attr
 
 from warning.anomaly import faults
 from warning.anomaly.faults import DRIFT_FIELDS, ActiveFault, FaultSettings
+from warning.legacy import restore_slots, slots_state
 from warning.records import Reading, WarningEvent
 
 H = 3_600_000
@@ -54,6 +55,12 @@ class Peer:
     held: dict[str, int] = field(default_factory=dict)  # readings in a row beyond the limit
     active: ActiveFault | None = None
 
+    def __getstate__(self) -> dict:
+        return slots_state(self)
+
+    def __setstate__(self, state: object) -> None:
+        restore_slots(self, state)
+
 
 @mypyc_attr(allow_interpreted_subclasses=True)
 @dataclass
@@ -62,6 +69,12 @@ class Gauge:
 
     rain: deque[tuple[int, float]] = field(default_factory=deque)
     total: float = 0.0
+
+    def __getstate__(self) -> dict:
+        return slots_state(self)
+
+    def __setstate__(self, state: object) -> None:
+        restore_slots(self, state)
 
     def add(self, ts: int, mm: float) -> float:
         """Add a report (0 to only move on) and return the rain of the ``WET_MS`` to ``ts``."""
@@ -82,6 +95,12 @@ class RegionState:
     gauges: dict[str, Gauge] = field(default_factory=dict)
     wet_until: int = 0
     counted_at: int = -(2**62)  # event time of the last count of wet gauges
+
+    def __getstate__(self) -> dict:
+        return slots_state(self)
+
+    def __setstate__(self, state: object) -> None:
+        restore_slots(self, state)
 
 
 def region_key(r: Reading) -> str:

@@ -44,7 +44,7 @@ _STATE = ("lo", "hi", "sm", "smlo", "smhi", "hist", "keys", "buf", "m", "v", "n"
 class Surprise(Detector):
     """Context surprise with an anomaly likelihood, range novelty and a rest after an alarm."""
 
-    name: ClassVar[str] = "surprise"
+    name = "surprise"
     __slots__ = (*_STATE, "table", "cells", "_cache", "p")
     #: The parameters' class (its ``__slots__`` name them), read through ``p``.
     _params: ClassVar[type[Params]] = SurpriseParams

@@ -74,6 +74,7 @@ class SensorState:
 
 
 @dataclass(frozen=True)
+@mypyc_attr(allow_interpreted_subclasses=True)
 class Outcome:
     """What one reading produced: the accepted reading (or a rejection) and warning events."""
 
@@ -85,6 +86,12 @@ class Outcome:
     indicators: tuple[IndicatorRecord, ...] = ()
     forecast: Forecast | None = None  # a forecast taken into the state (to be stored)
     areas: tuple[Any, ...] = ()  # samples and marks for area rules (pipeline/areas.py)
+
+    def __getstate__(self) -> dict:
+        return slots_state(self)
+
+    def __setstate__(self, state: object) -> None:
+        restore_slots(self, state)
 
     def with_areas(self, areas: tuple[Any, ...]) -> Outcome:
         """Return this outcome with ``areas`` (dataclasses.replace costs ~3 us a reading)."""

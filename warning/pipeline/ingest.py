@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from mypy_extensions import mypyc_attr
 from prometheus_client import Counter
 
+from warning.legacy import restore_slots, slots_state
 from warning.pipeline.parse import ParseSettings, is_forecast_topic, parse_forecast, parse_message
 from warning.records import Forecast, RawMessage, Reading, Rejected, Tick
 
 
 @dataclass
+@mypyc_attr(allow_interpreted_subclasses=True)
 class Watermark:
     """Event time reached by one source partition, emitted as ticks on ``tick_ms`` boundaries.
 
@@ -28,6 +31,12 @@ class Watermark:
     last_tick: int | None = None
     idle_extra: int = 0
     source: str = ""  # the partition whose watermark this is, stamped on its ticks
+
+    def __getstate__(self) -> dict:
+        return slots_state(self)
+
+    def __setstate__(self, state: object) -> None:
+        restore_slots(self, state)
 
     def advance(self, ts: int) -> Tick | None:
         """Note a reading's timestamp; return a tick if a boundary was crossed."""

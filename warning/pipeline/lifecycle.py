@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 from mypy_extensions import mypyc_attr
 
-from warning.legacy import restore_slots, slots_state
+from warning.legacy import field_values, restore_slots
 from warning.records import Level
 
 
@@ -27,11 +27,11 @@ class Episode:
     #: The level is reached in a forecast or nowcast but not (yet) in observations.
     expected: bool = False
 
-    def __getstate__(self) -> dict:
-        return slots_state(self)
+    def __getstate__(self) -> list:
+        return field_values(self)  # what earlier releases pickled and read back
 
     def __setstate__(self, state: object) -> None:
-        restore_slots(self, state)  # also the list of values that 0.3's snapshots hold
+        restore_slots(self, state)
 
 
 @mypyc_attr(allow_interpreted_subclasses=True)
@@ -44,8 +44,8 @@ class Transition:
     previous: Level | None
     warning_id: str
 
-    def __getstate__(self) -> dict:
-        return slots_state(self)
+    def __getstate__(self) -> list:
+        return field_values(self)
 
     def __setstate__(self, state: object) -> None:
         restore_slots(self, state)

@@ -11,6 +11,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from mypy_extensions import mypyc_attr
+
 from warning.anomaly.corroborate import Peer, peer_map, remember
 from warning.anomaly.faults import HAZARD as FAULT_HAZARD
 from warning.anomaly.faults import FaultSettings
@@ -18,6 +20,7 @@ from warning.anomaly.health import Monitor
 from warning.anomaly.neighbours import Neighbours, RegionState, has_drift_field, is_wet
 from warning.anomaly.trained import ModelScorer
 from warning.kinds import BUILTIN_KINDS, Kind
+from warning.legacy import restore_slots, slots_state
 from warning.metrics import Metrics
 from warning.nowcast.model import Nowcaster
 from warning.pipeline.areas import AreaSampler, AreaTick, AreaWatch
@@ -283,11 +286,18 @@ def to_regions(items: list[Reading | Forecast | Tick]) -> list[tuple[str, list[R
 
 
 @dataclass(frozen=True)
+@mypyc_attr(allow_interpreted_subclasses=True)
 class Kept:
     """Which results of ``evaluate_rules`` go on: events, area items and rejections always."""
 
     readings: bool = True  # accepted readings and forecasts (to the store, the model)
     indicators: bool = True  # indicator records (to the store, the indicators sinks)
+
+    def __getstate__(self) -> dict:
+        return slots_state(self)
+
+    def __setstate__(self, state: object) -> None:
+        restore_slots(self, state)
 
 
 _ALL = Kept()
