@@ -55,10 +55,10 @@ def install() -> None:
         sys.meta_path.insert(0, _Alias())  # before any finder that may know a stale copy
 
 
-def slots_state(obj: object) -> dict:
+def fields_state(obj: object) -> dict:
     """Return a dataclass's fields by name: its pickled form, compiled or not.
 
-    The classes of the compiled modules (setup.py) pickle through this and ``restore_slots``,
+    The classes of the compiled modules (setup.py) pickle through this and ``restore_fields``,
     so that both builds read each other's snapshots and fields newer than a snapshot take their
     defaults. They are marked ``mypyc_attr(allow_interpreted_subclasses=True)``, which lets
     pickle make one without calling ``__init__``; ``serializable=True`` would too, but mypy 2.4
@@ -72,8 +72,8 @@ def field_values(obj: object) -> list:
     return [getattr(obj, f.name) for f in dataclasses.fields(obj)]  # type: ignore[arg-type]
 
 
-def restore_slots(obj: object, state: object) -> dict:
-    """Set a ``__slots__`` dataclass from any pickled form of it; return the fields unknown now.
+def restore_fields(obj: object, state: object) -> dict:
+    """Set a dataclass from any pickled form of it; return the fields unknown now.
 
     Snapshots of 0.2 pickled these classes with a ``__dict__`` (a plain dict); ``__slots__``
     classes pickle ``(None, {slot: value})``, and dataclasses with slots a list of the field

@@ -24,7 +24,7 @@ from typing import Any
 from mypy_extensions import mypyc_attr
 
 from warning.anomaly.faults import ZERO_REST, FaultSettings, scale_of
-from warning.legacy import restore_slots, slots_state
+from warning.legacy import fields_state, restore_fields
 from warning.records import Reading, WarningEvent
 
 MAX_PEERS = 8
@@ -43,10 +43,10 @@ class Peer:
     reading: Reading
 
     def __getstate__(self) -> dict:
-        return slots_state(self)
+        return fields_state(self)
 
     def __setstate__(self, state: object) -> None:
-        restore_slots(self, state)
+        restore_fields(self, state)
 
 
 @mypyc_attr(allow_interpreted_subclasses=True)
@@ -60,10 +60,10 @@ class PeerSeen:
     before: dict[str, float] = field(default_factory=dict)
 
     def __getstate__(self) -> dict:
-        return slots_state(self)
+        return fields_state(self)
 
     def __setstate__(self, state: object) -> None:
-        restore_slots(self, state)
+        restore_fields(self, state)
 
 
 @mypyc_attr(allow_interpreted_subclasses=True)
@@ -87,10 +87,10 @@ class Held:
     before: Any = NOT_KEPT
 
     def __getstate__(self) -> dict:
-        return slots_state(self)
+        return fields_state(self)
 
     def __setstate__(self, state: object) -> None:
-        restore_slots(self, state)
+        restore_fields(self, state)
 
 
 def peer_map(sensors: Mapping[str, Mapping[str, Any]]) -> dict[str, tuple[str, ...]]:

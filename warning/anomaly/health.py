@@ -21,7 +21,7 @@ from warning.anomaly.corroborate import UNHEARD
 from warning.anomaly.detectors import RobustZ
 from warning.anomaly.faults import ZERO_REST, ActiveFault, FaultSettings
 from warning.anomaly.judge import Judge
-from warning.legacy import restore_slots, slots_state
+from warning.legacy import fields_state, restore_fields
 from warning.records import Reading, WarningEvent
 
 #: A fault's evidence: (fault, field, detail, values for the event).
@@ -60,11 +60,11 @@ class FieldWatch:
         self.default.learn_one(x, ts)
 
     def __getstate__(self) -> dict:
-        return slots_state(self)
+        return fields_state(self)
 
     def __setstate__(self, state: object) -> None:
         """Restore a snapshot (0.2 pickled this class with a ``__dict__``)."""
-        restore_slots(self, state)
+        restore_fields(self, state)
 
     def __deepcopy__(self, memo: dict) -> FieldWatch:
         return FieldWatch(
@@ -97,11 +97,11 @@ class Health:
     suspect: str | None = None  # why the latest reading is suspect, if it is
 
     def __getstate__(self) -> dict:
-        return slots_state(self)
+        return fields_state(self)
 
     def __setstate__(self, state: object) -> None:
         """Restore a snapshot (0.2 pickled this class with a ``__dict__``)."""
-        restore_slots(self, state)
+        restore_fields(self, state)
 
     def __deepcopy__(self, memo: dict) -> Health:
         # bytewax deep-copies state at every snapshot; the generic deepcopy took ~260 us.
@@ -123,8 +123,8 @@ class Health:
         return bool(self.active) if name is None else name in self.active
 
 
-@dataclass(frozen=True)
 @mypyc_attr(allow_interpreted_subclasses=True)
+@dataclass(frozen=True)
 class Verdict:
     """What one reading told about its sensor: suspect or not (and why), and fault events.
 
@@ -141,10 +141,10 @@ class Verdict:
     candidate: bool = False
 
     def __getstate__(self) -> dict:
-        return slots_state(self)
+        return fields_state(self)
 
     def __setstate__(self, state: object) -> None:
-        restore_slots(self, state)
+        restore_fields(self, state)
 
 
 #: Given (field, value, median) of a spike candidate: who corroborates it (or None) and
@@ -321,8 +321,8 @@ class Monitor:
         ``stuck_min_change`` of reports, and only when every field not at rest repeats (a
         humidity held at 100 % while the temperature moves is no fault; a held value let go
         with a jump is a flood's onset as often as a fault); ``spike`` (named on the reading
-        after it, as the robust check's) unless a neighbour bore that reading out. ``drift`` is left to the neighbours' comparison
-        (warning/anomaly/neighbours.py). A robust spike candidate is not learned, so the
+        after it, as the robust check's) unless a neighbour bore that reading out. ``drift`` is
+        left to the neighbours' comparison (warning/anomaly/neighbours.py). A robust spike candidate is not learned, so the
         default detector never sees it: the two spike checks never name one spike twice.
         """
         s = self.settings

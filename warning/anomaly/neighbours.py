@@ -26,7 +26,7 @@ from mypy_extensions import mypyc_attr
 
 from warning.anomaly import faults
 from warning.anomaly.faults import DRIFT_FIELDS, ActiveFault, FaultSettings
-from warning.legacy import restore_slots, slots_state
+from warning.legacy import fields_state, restore_fields
 from warning.records import Reading, WarningEvent
 
 H = 3_600_000
@@ -56,10 +56,10 @@ class Peer:
     active: ActiveFault | None = None
 
     def __getstate__(self) -> dict:
-        return slots_state(self)
+        return fields_state(self)
 
     def __setstate__(self, state: object) -> None:
-        restore_slots(self, state)
+        restore_fields(self, state)
 
 
 @mypyc_attr(allow_interpreted_subclasses=True)
@@ -71,10 +71,10 @@ class Gauge:
     total: float = 0.0
 
     def __getstate__(self) -> dict:
-        return slots_state(self)
+        return fields_state(self)
 
     def __setstate__(self, state: object) -> None:
-        restore_slots(self, state)
+        restore_fields(self, state)
 
     def add(self, ts: int, mm: float) -> float:
         """Add a report (0 to only move on) and return the rain of the ``WET_MS`` to ``ts``."""
@@ -97,10 +97,10 @@ class RegionState:
     counted_at: int = -(2**62)  # event time of the last count of wet gauges
 
     def __getstate__(self) -> dict:
-        return slots_state(self)
+        return fields_state(self)
 
     def __setstate__(self, state: object) -> None:
-        restore_slots(self, state)
+        restore_fields(self, state)
 
 
 def region_key(r: Reading) -> str:

@@ -26,7 +26,7 @@ from bytewax.operators import StatefulLogic
 
 from warning.anomaly.faults import HAZARD as FAULT_HAZARD
 from warning.lang import DEFAULT, LANGUAGES, pick
-from warning.legacy import restore_slots
+from warning.legacy import restore_fields
 from warning.pipeline import lifecycle
 from warning.pipeline.evaluate import CLEARED, possible, withdrawn
 from warning.records import Level, Reading, Tick, WarningEvent, parse_duration_ms
@@ -93,7 +93,7 @@ class AreaMark:
 
     def __setstate__(self, state: object) -> None:
         """Restore a mark, also one pickled before ``withdrawn`` (a shorter list of values)."""
-        restore_slots(self, state)
+        restore_fields(self, state)
 
 
 class AreaSampler:

@@ -15,7 +15,7 @@ from warning.anomaly.corroborate import NOT_KEPT, Held, Peer, PeerSeen, remember
 from warning.anomaly.health import FellBack, Health, Monitor, Verdict
 from warning.kinds import BUILTIN_KINDS, Kind
 from warning.lang import DEFAULT, LANGUAGES, LEVEL_WORDS, pick, unit_word
-from warning.legacy import restore_slots, slots_state
+from warning.legacy import fields_state, restore_fields
 from warning.pipeline import lifecycle
 from warning.pipeline.daily_fwi import NOON_TOLERANCE_MS, DailyFWI, fwi_step
 from warning.pipeline.lifecycle import Episode
@@ -64,17 +64,17 @@ class SensorState:
     prespike: tuple[int, dict[str, Episode]] | None = None
 
     def __getstate__(self) -> dict:
-        return slots_state(self)
+        return fields_state(self)
 
     def __setstate__(self, state: object) -> None:
         """Restore a snapshot, also one of 0.2 (``recent_ts`` deque and ``recent_set``)."""
-        old = restore_slots(self, state)
+        old = restore_fields(self, state)
         if "recent_ts" in old:
             self.recent = array("q", old["recent_ts"])
 
 
-@dataclass(frozen=True)
 @mypyc_attr(allow_interpreted_subclasses=True)
+@dataclass(frozen=True)
 class Outcome:
     """What one reading produced: the accepted reading (or a rejection) and warning events."""
 
@@ -88,10 +88,10 @@ class Outcome:
     areas: tuple[Any, ...] = ()  # samples and marks for area rules (pipeline/areas.py)
 
     def __getstate__(self) -> dict:
-        return slots_state(self)
+        return fields_state(self)
 
     def __setstate__(self, state: object) -> None:
-        restore_slots(self, state)
+        restore_fields(self, state)
 
     def with_areas(self, areas: tuple[Any, ...]) -> Outcome:
         """Return this outcome with ``areas`` (dataclasses.replace costs ~3 us a reading)."""

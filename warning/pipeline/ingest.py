@@ -7,13 +7,13 @@ from dataclasses import dataclass
 from mypy_extensions import mypyc_attr
 from prometheus_client import Counter
 
-from warning.legacy import restore_slots, slots_state
+from warning.legacy import fields_state, restore_fields
 from warning.pipeline.parse import ParseSettings, is_forecast_topic, parse_forecast, parse_message
 from warning.records import Forecast, RawMessage, Reading, Rejected, Tick
 
 
-@dataclass
 @mypyc_attr(allow_interpreted_subclasses=True)
+@dataclass
 class Watermark:
     """Event time reached by one source partition, emitted as ticks on ``tick_ms`` boundaries.
 
@@ -33,10 +33,10 @@ class Watermark:
     source: str = ""  # the partition whose watermark this is, stamped on its ticks
 
     def __getstate__(self) -> dict:
-        return slots_state(self)
+        return fields_state(self)
 
     def __setstate__(self, state: object) -> None:
-        restore_slots(self, state)
+        restore_fields(self, state)
 
     def advance(self, ts: int) -> Tick | None:
         """Note a reading's timestamp; return a tick if a boundary was crossed."""

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 from mypy_extensions import mypyc_attr
 
-from warning.legacy import field_values, restore_slots
+from warning.legacy import field_values, restore_fields
 from warning.records import Level
 
 
@@ -31,7 +31,7 @@ class Episode:
         return field_values(self)  # what earlier releases pickled and read back
 
     def __setstate__(self, state: object) -> None:
-        restore_slots(self, state)
+        restore_fields(self, state)
 
 
 @mypyc_attr(allow_interpreted_subclasses=True)
@@ -48,7 +48,7 @@ class Transition:
         return field_values(self)
 
     def __setstate__(self, state: object) -> None:
-        restore_slots(self, state)
+        restore_fields(self, state)
 
 
 QUIET = Episode()

@@ -20,7 +20,7 @@ from warning.anomaly.health import Monitor
 from warning.anomaly.neighbours import Neighbours, RegionState, has_drift_field, is_wet
 from warning.anomaly.trained import ModelScorer
 from warning.kinds import BUILTIN_KINDS, Kind
-from warning.legacy import restore_slots, slots_state
+from warning.legacy import fields_state, restore_fields
 from warning.metrics import Metrics
 from warning.nowcast.model import Nowcaster
 from warning.pipeline.areas import AreaSampler, AreaTick, AreaWatch
@@ -285,8 +285,8 @@ def to_regions(items: list[Reading | Forecast | Tick]) -> list[tuple[str, list[R
     return [("network", batch)] if batch else []
 
 
-@dataclass(frozen=True)
 @mypyc_attr(allow_interpreted_subclasses=True)
+@dataclass(frozen=True)
 class Kept:
     """Which results of ``evaluate_rules`` go on: events, area items and rejections always."""
 
@@ -294,10 +294,10 @@ class Kept:
     indicators: bool = True  # indicator records (to the store, the indicators sinks)
 
     def __getstate__(self) -> dict:
-        return slots_state(self)
+        return fields_state(self)
 
     def __setstate__(self, state: object) -> None:
-        restore_slots(self, state)
+        restore_fields(self, state)
 
 
 _ALL = Kept()
