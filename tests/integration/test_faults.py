@@ -38,6 +38,7 @@ from tests.support.mqtt_helpers import Collector, publish_all
 from tests.support.servers import InfluxDB
 from warning.demo.broker import free_port
 from warning.notify.audit import AuditLog
+from warning.notify.service import RETRY_MAX_S
 from warning.sinks.outbox import Outbox
 
 #: How long InfluxDB stays down: long enough for several retries with backoff (1, 2, 4 ... s)
@@ -125,11 +126,12 @@ def _audit(tmp_path, action: str) -> list:
         log.close()
 
 
-def _settled(tmp_path, rx, expected: set[tuple[str, str]]) -> bool:
-    """True once the router took every expected event and the gateway every notification."""
+def _unsettled(tmp_path, rx, expected: set[tuple[str, str]]) -> tuple[list, list]:
+    """Return the events the router has not taken and the notifications not yet delivered."""
     received = {(r.warning_id, r.detail.split(" ")[0]) for r in _audit(tmp_path, "received")}
     issued = {r.notification_id for r in _audit(tmp_path, "issued")}
-    return expected <= received and issued <= {d["notification_id"] for d in _delivered(rx)}
+    delivered = {d["notification_id"] for d in _delivered(rx)}
+    return sorted(expected - received), sorted(issued - delivered)
 
 
 def _notification_checks(
@@ -243,7 +245,18 @@ def test_faults_lose_nothing(tmp_path, broker):
             (e["warning_id"], f"{e['event']}:{e.get('level', '-')}:{_ms(e['ts'])}")
             for e in expected
         }
-        wait(lambda: _settled(tmp_path, rx, routed), 180, "every event routed and delivered")
+        # A notification refused through the outage is retried on the router's backoff
+        # schedule (up to RETRY_MAX_S between rounds): allow one full round after it.
+        try:
+            wait(
+                lambda: _unsettled(tmp_path, rx, routed) == ([], []),
+                RETRY_MAX_S + 60,
+                "every event routed and delivered",
+            )
+        except AssertionError as e:
+            missing, undelivered = _unsettled(tmp_path, rx, routed)
+            msg = f"{e}: events the router never took {missing}; undelivered {undelivered}"
+            raise AssertionError(msg) from None
         time.sleep(1.0)  # late repeats, if any, arrive before counting
         duplicates = metric(port, "hazard_readings_duplicate_total") or 0
         p.stop()
