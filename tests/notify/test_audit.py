@@ -226,3 +226,34 @@ def test_console_script_prints_the_audit(tmp_path):
     )
     assert done.returncode == 0, done.stderr
     assert len(done.stdout.splitlines()) == 7
+
+
+def test_a_record_written_again_under_its_id_is_kept_once(tmp_path):
+    record = AuditRecord(T, "received", "w-1", detail="raised:orange", record_id="r1")
+    with AuditLog(tmp_path / "audit.sqlite") as log:
+        log.record_all([record, AuditRecord(T, "received", "w-2")])
+        log.record_all([record, AuditRecord(T, "received", "w-2")])  # no id: a new record
+        assert [(r.warning_id, r.record_id) for r in log.query()] == [
+            ("w-1", "r1"),
+            ("w-2", None),
+            ("w-2", None),
+        ]
+
+
+def test_a_log_from_before_record_ids_gains_the_column_and_keeps_its_rows(tmp_path):
+    path = tmp_path / "audit.sqlite"
+    db = sqlite3.connect(path)
+    db.executescript(
+        "CREATE TABLE audit (id INTEGER PRIMARY KEY AUTOINCREMENT, at REAL NOT NULL, "
+        "action TEXT NOT NULL, warning_id TEXT NOT NULL, notification_id TEXT, receiver TEXT, "
+        "person TEXT, channel TEXT, detail TEXT NOT NULL DEFAULT '');"
+        f"INSERT INTO audit (at, action, warning_id) VALUES ({T}, 'issued', 'old');"
+    )
+    db.commit()
+    db.close()
+    with AuditLog(path) as log:
+        log.record_all([AuditRecord(T + 1, "issued", "new", record_id="r1")] * 2)
+        assert [(r.warning_id, r.record_id) for r in log.query()] == [
+            ("old", None),
+            ("new", "r1"),
+        ]

@@ -20,6 +20,7 @@ _COLUMNS = (
     "person",
     "channel",
     "detail",
+    "record_id",
 )
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS audit (
@@ -31,10 +32,15 @@ CREATE TABLE IF NOT EXISTS audit (
     receiver TEXT,
     person TEXT,
     channel TEXT,
-    detail TEXT NOT NULL DEFAULT ''
+    detail TEXT NOT NULL DEFAULT '',
+    record_id TEXT
 );
 CREATE INDEX IF NOT EXISTS audit_warning_id ON audit (warning_id);
 CREATE INDEX IF NOT EXISTS audit_at ON audit (at);
+"""
+#: A log written before records had ids gains the column; old rows keep NULL (never equal).
+_RECORD_ID = """
+CREATE UNIQUE INDEX IF NOT EXISTS audit_record_id ON audit (record_id);
 """
 
 
@@ -56,13 +62,17 @@ class AuditLog:
             raise OSError(msg)
         self._db.execute("PRAGMA synchronous=FULL")
         self._db.executescript(_SCHEMA)
+        columns = {row[1] for row in self._db.execute("PRAGMA table_info(audit)")}
+        if "record_id" not in columns:
+            self._db.execute("ALTER TABLE audit ADD COLUMN record_id TEXT")
+        self._db.executescript(_RECORD_ID)
 
     def record(self, r: AuditRecord) -> None:
         """Append one record; it is durable when this returns."""
         self.record_all([r])
 
     def record_all(self, records: Iterable[AuditRecord]) -> None:
-        """Append records in one transaction (all or none)."""
+        """Append records in one transaction (all or none); a record_id already logged is skipped."""
         rows = [_row(r) for r in records]
         if not rows:
             return
@@ -71,7 +81,7 @@ class AuditLog:
             self._db.execute("BEGIN IMMEDIATE")
             try:
                 self._db.executemany(
-                    f"INSERT INTO audit ({', '.join(_COLUMNS)}) VALUES ({marks})", rows
+                    f"INSERT OR IGNORE INTO audit ({', '.join(_COLUMNS)}) VALUES ({marks})", rows
                 )
             except BaseException:
                 self._db.execute("ROLLBACK")

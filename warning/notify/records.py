@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from warning.lang import LANGUAGES as _LANGUAGES
 from warning.records import WarningEvent
@@ -88,3 +88,7 @@ class AuditRecord:
     person: str | None = None
     channel: str | None = None
     detail: str = ""
+    #: Set on the records the router decides with its state: they are staged in the same
+    #: transaction and copied to the log afterwards, and the log keeps one record per id, so
+    #: a crash between the two neither loses a record nor writes it twice.
+    record_id: str | None = field(default=None, compare=False)

@@ -14,6 +14,7 @@ import json
 import logging
 import threading
 import time
+import uuid
 from collections.abc import Callable
 from html import escape
 from pathlib import Path
@@ -193,7 +194,11 @@ class NotifyService:
     # -- the routing loop ------------------------------------------------------------------
 
     def route_once(self) -> list[Notification]:
-        """Take the inbox, tick the router and queue its notifications, in one transaction."""
+        """Take the inbox, tick the router and queue its notifications, in one transaction.
+
+        The audit records of what was decided are staged in that transaction and then copied
+        to the audit log (``_flush_audit``), so a crash between the two loses none of them.
+        """
         rows = self.store.inbox()
         now = self.clock()
         audit: list[AuditRecord] = []
@@ -201,6 +206,7 @@ class NotifyService:
             for _, kind, body in rows:
                 audit += self._take(kind, body, now)
             notes, records = self.router.tick(now)
+            audit += records
             self.metrics.pending.set(self.router.news_pending(now))
             codes: list[tuple[str, str, str, int]] = []
             replies: list[tuple[str, str, str, int]] = []
@@ -211,7 +217,7 @@ class NotifyService:
             }
             try:
                 # An idle tick that changed nothing writes nothing (no fsync every second).
-                if rows or notes or state != self._committed:
+                if rows or notes or audit or state != self._committed:
                     self.store.commit(
                         state,
                         rows[-1][0] if rows else 0,
@@ -219,6 +225,7 @@ class NotifyService:
                         now,
                         codes,
                         replies,
+                        [_staged(r) for r in audit],
                     )
                     self._committed = state
             except Exception:
@@ -227,16 +234,25 @@ class NotifyService:
                 self.router = Router(self.routing)
                 self._load()
                 raise
-        audit += records
         for n in notes:
             self.metrics.notifications.labels(n.kind).inc()
             if n.kind == "escalation":
                 self.metrics.escalations.inc()
         self.metrics.inbox.set(self.store.inbox_size())
         self.metrics.outbox.set(self.store.outbox_size())
-        if audit:
-            self.audit(audit)
+        self._flush_audit()
         return notes
+
+    def _flush_audit(self) -> None:
+        """Copy the staged audit records to the audit log, then drop them from the stage.
+
+        A failure leaves them staged for the next round; a crash after the copy writes them
+        again, and the log skips a record whose id it holds.
+        """
+        staged = self.store.staged_audit()
+        if staged:
+            self.audit([AuditRecord(**body) for _, body in staged])
+            self.store.drop_audit(staged[-1][0])
 
     def _take(self, kind: str, body: dict[str, Any], now: float) -> list[AuditRecord]:
         if kind == "ack":
@@ -422,6 +438,11 @@ class NotifyService:
         """Wait for the loops to finish after ``stop`` was set."""
         for t in self.threads:
             t.join(timeout)
+
+
+def _staged(r: AuditRecord) -> dict[str, Any]:
+    """Return a record's stored form, with a new id that stays with it into the audit log."""
+    return {**dataclasses.asdict(r), "record_id": r.record_id or uuid.uuid4().hex}
 
 
 def _loop(step: Callable[[], Any], every: float, stop: threading.Event, name: str) -> None:

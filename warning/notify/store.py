@@ -1,8 +1,9 @@
 """The router's durable state in one SQLite file: inbox, router state and outbox.
 
 Warning events and acknowledgements enter the inbox as soon as they are received; the router
-consumes inbox rows, saves its new state and queues notifications in the outbox in one
-transaction, so a crash at any point neither loses an event nor applies it twice.
+consumes inbox rows, saves its new state, queues notifications in the outbox and stages the
+audit records of what it decided in one transaction, so a crash at any point neither loses an
+event nor applies it twice, and the audit log (a file of its own) gets every record.
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ CREATE TABLE IF NOT EXISTS state (name TEXT PRIMARY KEY, body TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS outbox (notification_id TEXT PRIMARY KEY, body TEXT NOT NULL,
                                    attempts INTEGER NOT NULL DEFAULT 0,
                                    next_try REAL NOT NULL, created REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS audit_queue (id INTEGER PRIMARY KEY AUTOINCREMENT,
+                                        body TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS ack_codes (code TEXT PRIMARY KEY, notification_id TEXT NOT NULL,
                                       person TEXT NOT NULL, expires INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS reply_codes (person TEXT NOT NULL, number TEXT NOT NULL,
@@ -69,11 +72,13 @@ class RouterStore:
         now: float,
         codes: list[tuple[str, str, str, int]] | None = None,
         replies: list[tuple[str, str, str, int]] | None = None,
+        audit: list[dict[str, Any]] | None = None,
     ) -> None:
         """Save the router state, drop consumed inbox rows, queue notifications, atomically.
 
         ``codes`` are short acknowledgement codes (code, notification id, person, expiry),
         ``replies`` SMS reply numbers (person, number, code, expiry); expired ones are dropped.
+        ``audit`` are audit records to stage until the audit log has them (``staged_audit``).
         """
         with self.lock:
             self.db.execute("BEGIN IMMEDIATE")  # if this fails, nothing was begun
@@ -97,6 +102,10 @@ class RouterStore:
                 self.db.executemany(
                     "INSERT OR REPLACE INTO reply_codes VALUES (?, ?, ?, ?)", replies or []
                 )
+                self.db.executemany(
+                    "INSERT INTO audit_queue (body) VALUES (?)",
+                    [(json.dumps(r, ensure_ascii=False),) for r in audit or []],
+                )
                 if codes:
                     self.db.execute("DELETE FROM ack_codes WHERE expires < ?", (now,))
                     self.db.execute("DELETE FROM reply_codes WHERE expires < ?", (now,))
@@ -104,6 +113,19 @@ class RouterStore:
             except BaseException:
                 self.db.execute("ROLLBACK")
                 raise
+
+    def staged_audit(self, limit: int = 5000) -> list[tuple[int, dict[str, Any]]]:
+        """Return the oldest staged audit records, without removing them."""
+        with self.lock:
+            rows = self.db.execute(
+                "SELECT id, body FROM audit_queue ORDER BY id LIMIT ?", (limit,)
+            ).fetchall()
+        return [(i, json.loads(b)) for i, b in rows]
+
+    def drop_audit(self, up_to: int) -> None:
+        """Remove staged audit records up to id ``up_to``, once the audit log holds them."""
+        with self.lock:
+            self.db.execute("DELETE FROM audit_queue WHERE id <= ?", (up_to,))
 
     def state(self) -> dict[str, Any] | None:
         """Return the saved router state, or None on a first start."""

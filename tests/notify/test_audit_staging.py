@@ -1,0 +1,92 @@
+"""The router's audit records survive a crash between its commit and the audit log's.
+
+The router's state (router.sqlite) and the audit log (audit.sqlite) are two files, so no one
+transaction covers both. The records of what a round decided are staged in the router's
+transaction and copied to the log after it; these tests stop the process's work at each point
+in between (an audit log that fails stands for a kill -9 there) and restart the service on the
+same files.
+"""
+
+from __future__ import annotations
+
+from tests.notify.helpers import TZ, event, routing_file
+from warning.config import Notify
+from warning.notify.audit import AuditLog
+from warning.notify.records import AuditRecord
+from warning.notify.routing_file import load_routing
+from warning.notify.serve import build_service
+from warning.notify.service import NotifyService
+
+
+def _service(tmp_path) -> NotifyService:
+    path = routing_file(tmp_path)
+    cfg = Notify(routing=str(path), state_dir=str(tmp_path / "notify"), port=9)
+    service, _ = build_service(cfg, load_routing(path))
+    return service
+
+
+def _close(service: NotifyService) -> None:
+    service.store.close()
+    service.audit_log.close()  # type: ignore[attr-defined]
+
+
+def _received(tmp_path) -> list[AuditRecord]:
+    with AuditLog(tmp_path / "notify" / "audit.sqlite") as log:
+        return log.query(action="received")
+
+
+class Crash(Exception):
+    """The process dies here."""
+
+
+def test_a_crash_after_the_routers_commit_loses_no_audit_record(tmp_path):
+    service = _service(tmp_path)
+    service.store.put("event", event("a", "raised", "orange").to_dict(TZ))
+
+    def dies(records: list[AuditRecord]) -> None:
+        raise Crash
+
+    service.audit = dies
+    try:
+        service.route_once()
+    except Crash:
+        pass
+    else:
+        raise AssertionError("the audit log was not written")
+    assert service.store.inbox_size() == 0, "the router took the event and committed"
+    assert _received(tmp_path) == []
+    assert len(service.store.staged_audit()) == 1
+    _close(service)
+
+    again = _service(tmp_path)  # the restart: the event is not taken twice, its record is kept
+    again.route_once()
+    assert [(r.warning_id, r.action) for r in _received(tmp_path)] == [("a", "received")]
+    assert again.store.staged_audit() == []
+    _close(again)
+
+
+def test_a_crash_after_the_audit_log_wrote_does_not_write_a_record_twice(tmp_path):
+    service = _service(tmp_path)
+    service.store.put("event", event("a", "raised", "orange").to_dict(TZ))
+    writes = service.audit
+
+    def writes_then_dies(records: list[AuditRecord]) -> None:
+        writes(records)
+        raise Crash
+
+    service.audit = writes_then_dies
+    try:
+        service.route_once()
+    except Crash:
+        pass
+    assert len(_received(tmp_path)) == 1
+    assert len(service.store.staged_audit()) == 1, "staged until the log is known to hold it"
+    _close(service)
+
+    again = _service(tmp_path)
+    again.route_once()
+    received = _received(tmp_path)
+    assert [(r.warning_id, r.action) for r in received] == [("a", "received")]
+    assert received[0].record_id
+    assert again.store.staged_audit() == []
+    _close(again)
