@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import gc
 import json
 from pathlib import Path
 
@@ -10,6 +11,7 @@ import pytest
 import yaml
 
 from tests.support import storm
+from warning import app
 from warning.app import run_backtest, setup
 from warning.config import Config
 from warning.metrics import Metrics
@@ -62,6 +64,40 @@ def test_storm_gives_the_hand_checked_events(tmp_path, registry_file):
     assert red["instruction"].startswith("Level-I response")
     assert red["warning_id"] == "rainstorm/rg-1/20260704T210500Z"
     assert {e["warning_id"] for e in events if e["rule_id"] == "rainstorm"} == {red["warning_id"]}
+
+
+def test_the_flow_runs_with_rare_collections_and_leaves_the_collector_as_it_was(
+    tmp_path, registry_file, monkeypatch
+):
+    seen = []
+    inside = []
+    # A lower young threshold than the lean one, so that the run must collect at least once.
+    monkeypatch.setattr(app, "GC_THRESHOLDS", (100, 10, 10))
+    run = app.cli_main
+
+    def cli_main(*args, **kwargs):
+        inside.append(True)
+        try:
+            return run(*args, **kwargs)
+        finally:
+            inside.pop()
+
+    monkeypatch.setattr(app, "cli_main", cli_main)
+    gc.set_threshold(700, 10, 10)
+
+    def look(phase, info):
+        if phase == "start" and inside:
+            seen.append((gc.get_threshold(), gc.get_freeze_count()))
+
+    gc.callbacks.append(look)
+    try:
+        events, _, _ = backtest(tmp_path, registry_file, storm.readings())
+    finally:
+        gc.callbacks.remove(look)
+    assert [e["event"] for e in events if e["rule_id"] == "rainstorm"][0] == "raised"
+    assert seen, "no collection ran during the flow"
+    assert all(t == (100, 10, 10) and frozen > 0 for t, frozen in seen)
+    assert gc.get_threshold() == (700, 10, 10) and gc.get_freeze_count() == 0
 
 
 def test_events_are_in_event_time_order(tmp_path, registry_file):
