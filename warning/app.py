@@ -43,28 +43,49 @@ from warning.yamlfile import ConfigError, Problem
 
 log = logging.getLogger(__name__)
 
-#: The cyclic garbage collector's thresholds while a flow runs. The engine keeps a large state
-#: for the whole run (every sensor's windows, episodes and detectors) and allocates short-lived
-#: containers per reading that reference counting frees. With CPython's defaults (700, 10, 10)
-#: a bench backtest of 100,000 readings made ~1,000 collections, walking that state ~0.8 s of
-#: ~12 s CPU; with these it makes 3 (docs/PERFORMANCE.md). Cycles are still collected.
+#: The cyclic garbage collector's thresholds while a backtest runs. The engine keeps a large
+#: state for the whole run (every sensor's windows, episodes and detectors) and allocates
+#: short-lived containers per reading that reference counting frees. With CPython's defaults
+#: (700, 10, 10) a bench backtest of 100,000 readings made ~1,000 collections, walking that
+#: state for ~0.8 s of ~12 s CPU; with these it makes 3-4 (docs/PERFORMANCE.md). A live run
+#: keeps the defaults: it has no end, and a cycle that reached an old generation would wait
+#: for ~5 M net allocations.
 GC_THRESHOLDS = (50_000, 10, 10)
+
+
+class _LeanGC:
+    """The entries inside ``lean_gc`` (threads, nesting) and what to restore after the last."""
+
+    lock = threading.Lock()
+    users = 0
+    saved = (700, 10, 10)
+    thaw = False
 
 
 @contextmanager
 def lean_gc() -> Iterator[None]:
     """Inside, what was built before is frozen (never walked again) and collections are rarer.
 
-    The collector is as it was after: a process that runs many flows (the tests) leaks nothing.
+    After the last of overlapping entries leaves (threads, nesting), the collector is as it was
+    before the first: a process that runs many backtests (the tests) keeps nothing frozen, and
+    a caller's own ``gc.freeze`` stays.
     """
-    saved = gc.get_threshold()
-    gc.freeze()  # rules, registry, models and modules
-    gc.set_threshold(*GC_THRESHOLDS)
+    with _LeanGC.lock:
+        if _LeanGC.users == 0:
+            _LeanGC.saved = gc.get_threshold()
+            _LeanGC.thaw = gc.get_freeze_count() == 0
+            gc.freeze()  # rules, registry, models and modules
+            gc.set_threshold(*GC_THRESHOLDS)
+        _LeanGC.users += 1
     try:
         yield
     finally:
-        gc.set_threshold(*saved)
-        gc.unfreeze()
+        with _LeanGC.lock:
+            _LeanGC.users -= 1
+            if _LeanGC.users == 0:
+                gc.set_threshold(*_LeanGC.saved)
+                if _LeanGC.thaw:
+                    gc.unfreeze()
 
 
 @dataclass
@@ -291,7 +312,7 @@ def run_live(
         ack_on_snapshot=bool(cfg.pipeline.recovery_dir),
     )
     flow = build_flow(source, s.steps, outputs or live_outputs(s))
-    with lean_gc(), StopOnSignals(stop):
+    with StopOnSignals(stop):
         cli_main(flow, workers_per_process=workers, **cluster, **_recovery(cfg))
 
 

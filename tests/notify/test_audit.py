@@ -231,8 +231,10 @@ def test_console_script_prints_the_audit(tmp_path):
 def test_a_record_written_again_under_its_id_is_kept_once(tmp_path):
     record = AuditRecord(T, "received", "w-1", detail="raised:orange", record_id="r1")
     with AuditLog(tmp_path / "audit.sqlite") as log:
-        log.record_all([record, AuditRecord(T, "received", "w-2")])
-        log.record_all([record, AuditRecord(T, "received", "w-2")])  # no id: a new record
+        first = log.record_all([record, AuditRecord(T, "received", "w-2")])
+        again = log.record_all([record, AuditRecord(T, "received", "w-2")])  # no id: new
+        assert [r.warning_id for r in first] == ["w-1", "w-2"]
+        assert [r.warning_id for r in again] == ["w-2"], "the appended records, for the copy"
         assert [(r.warning_id, r.record_id) for r in log.query()] == [
             ("w-1", "r1"),
             ("w-2", None),
@@ -257,3 +259,10 @@ def test_a_log_from_before_record_ids_gains_the_column_and_keeps_its_rows(tmp_pa
             ("old", None),
             ("new", "r1"),
         ]
+
+
+def test_a_record_with_a_missing_time_is_still_an_error(tmp_path):
+    with AuditLog(tmp_path / "audit.sqlite") as log:
+        with pytest.raises(sqlite3.IntegrityError, match="NOT NULL"):
+            log.record_all([AuditRecord(None, "issued", "w-1", record_id="r1")])  # type: ignore[arg-type]
+        assert log.count() == 0

@@ -90,3 +90,27 @@ def test_a_crash_after_the_audit_log_wrote_does_not_write_a_record_twice(tmp_pat
     assert received[0].record_id
     assert again.store.staged_audit() == []
     _close(again)
+
+
+def test_a_record_the_log_refuses_is_dropped_with_an_error_and_holds_back_no_other(
+    tmp_path, caplog
+):
+    service = _service(tmp_path)
+    state = {"router": service.router.to_state(), "feed": None}
+    good = {"at": 1.0, "action": "received", "warning_id": "a", "record_id": "r-good"}
+    bad = {"at": 1.0, "action": "sent-by-pigeon", "warning_id": "b", "record_id": "r-bad"}
+    service.store.commit(state, 0, [], 1.0, audit=[bad, good])
+    service.route_once()
+    assert [(r.warning_id, r.record_id) for r in _received(tmp_path)] == [("a", "r-good")]
+    assert service.store.staged_audit() == []
+    assert "audit record refused and dropped: audit action must be one of" in caplog.text
+    _close(service)
+
+
+def test_an_event_without_a_warning_id_is_refused_before_the_router_takes_it(tmp_path):
+    service = _service(tmp_path)
+    service.store.put("event", {**event("a", "raised", "orange").to_dict(TZ), "warning_id": ""})
+    service.route_once()
+    assert service.metrics.rejected._value.get() == 1
+    assert _received(tmp_path) == [] and service.store.staged_audit() == []
+    _close(service)

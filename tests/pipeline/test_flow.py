@@ -66,8 +66,17 @@ def test_storm_gives_the_hand_checked_events(tmp_path, registry_file):
     assert {e["warning_id"] for e in events if e["rule_id"] == "rainstorm"} == {red["warning_id"]}
 
 
-def test_the_flow_runs_with_rare_collections_and_leaves_the_collector_as_it_was(
-    tmp_path, registry_file, monkeypatch
+@pytest.fixture
+def collector():
+    """The collector's thresholds set to CPython's defaults for the test, restored after."""
+    saved = gc.get_threshold()
+    gc.set_threshold(700, 10, 10)
+    yield
+    gc.set_threshold(*saved)
+
+
+def test_a_backtest_runs_with_rare_collections_and_leaves_the_collector_as_it_was(
+    tmp_path, registry_file, monkeypatch, collector
 ):
     seen = []
     inside = []
@@ -83,7 +92,6 @@ def test_the_flow_runs_with_rare_collections_and_leaves_the_collector_as_it_was(
             inside.pop()
 
     monkeypatch.setattr(app, "cli_main", cli_main)
-    gc.set_threshold(700, 10, 10)
 
     def look(phase, info):
         if phase == "start" and inside:
@@ -98,6 +106,32 @@ def test_the_flow_runs_with_rare_collections_and_leaves_the_collector_as_it_was(
     assert seen, "no collection ran during the flow"
     assert all(t == (100, 10, 10) and frozen > 0 for t, frozen in seen)
     assert gc.get_threshold() == (700, 10, 10) and gc.get_freeze_count() == 0
+
+
+def test_the_collector_is_restored_after_a_failed_run_and_after_the_last_of_overlapping_runs(
+    collector,
+):
+    with pytest.raises(RuntimeError), app.lean_gc():
+        assert gc.get_threshold() == app.GC_THRESHOLDS
+        raise RuntimeError("the flow failed")
+    assert gc.get_threshold() == (700, 10, 10) and gc.get_freeze_count() == 0
+
+    first, second = app.lean_gc(), app.lean_gc()  # two runs in threads: the first ends first
+    first.__enter__()
+    second.__enter__()
+    first.__exit__(None, None, None)
+    assert gc.get_threshold() == app.GC_THRESHOLDS, "the second run is still going"
+    second.__exit__(None, None, None)
+    assert gc.get_threshold() == (700, 10, 10) and gc.get_freeze_count() == 0
+
+    gc.freeze()  # a caller's own freeze stays
+    try:
+        frozen = gc.get_freeze_count()
+        with app.lean_gc():
+            pass
+        assert gc.get_freeze_count() >= frozen > 0
+    finally:
+        gc.unfreeze()
 
 
 def test_events_are_in_event_time_order(tmp_path, registry_file):

@@ -64,29 +64,58 @@ class AuditLog:
         self._db.executescript(_SCHEMA)
         columns = {row[1] for row in self._db.execute("PRAGMA table_info(audit)")}
         if "record_id" not in columns:
-            self._db.execute("ALTER TABLE audit ADD COLUMN record_id TEXT")
+            try:
+                self._db.execute("ALTER TABLE audit ADD COLUMN record_id TEXT")
+            except sqlite3.OperationalError as exc:  # another process added it just now
+                if "duplicate column" not in str(exc):
+                    raise
         self._db.executescript(_RECORD_ID)
 
     def record(self, r: AuditRecord) -> None:
         """Append one record; it is durable when this returns."""
         self.record_all([r])
 
-    def record_all(self, records: Iterable[AuditRecord]) -> None:
-        """Append records in one transaction (all or none); a record_id already logged is skipped."""
+    def record_all(self, records: Iterable[AuditRecord]) -> list[AuditRecord]:
+        """Append records in one transaction (all or none); return those appended.
+
+        A record whose ``record_id`` the log already holds is skipped (written again after a
+        crash), and left out of the returned list.
+        """
+        records = list(records)
         rows = [_row(r) for r in records]
         if not rows:
-            return
+            return []
         marks = ", ".join("?" * len(_COLUMNS))
+        ids = [r.record_id for r in records if r.record_id]
         with self._lock:
             self._db.execute("BEGIN IMMEDIATE")
             try:
+                held = (
+                    {
+                        i
+                        for (i,) in self._db.execute(
+                            f"SELECT record_id FROM audit WHERE record_id IN ({', '.join('?' * len(ids))})",
+                            ids,
+                        )
+                    }
+                    if ids
+                    else set()
+                )
+                new = [
+                    (r, row)
+                    for r, row in zip(records, rows, strict=True)
+                    if not r.record_id or r.record_id not in held
+                ]
                 self._db.executemany(
-                    f"INSERT OR IGNORE INTO audit ({', '.join(_COLUMNS)}) VALUES ({marks})", rows
+                    f"INSERT INTO audit ({', '.join(_COLUMNS)}) VALUES ({marks}) "
+                    "ON CONFLICT (record_id) DO NOTHING",
+                    [row for _, row in new],
                 )
             except BaseException:
                 self._db.execute("ROLLBACK")
                 raise
             self._db.execute("COMMIT")
+        return [r for r, _ in new]
 
     def query(
         self,

@@ -126,9 +126,10 @@ def start(
         to_influx = InfluxAudit(config, metrics, stop)
         record_all = service.audit
 
-        def audit(records: list[AuditRecord]) -> None:
-            record_all(records)
-            to_influx.put(records)
+        def audit(records: list[AuditRecord]) -> list[AuditRecord]:
+            appended = record_all(records)
+            to_influx.put(appended)  # a record written again after a crash is not copied again
+            return appended
 
         service.audit = audit
     server = serve_wsgi(cfg.host, cfg.port, app, "notify-http")

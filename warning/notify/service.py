@@ -39,8 +39,9 @@ log = logging.getLogger(__name__)
 
 #: Deliver one notification: True when a channel took it, and every attempt made.
 Deliver = Callable[[Notification], tuple[bool, list[Delivery]]]
-#: Where audit records go (the SQLite audit log, InfluxDB).
-Audit = Callable[[list[AuditRecord]], None]
+#: Where audit records go (the SQLite audit log, InfluxDB); returns those appended (a record
+#: whose record_id the log holds is not appended again).
+Audit = Callable[[list[AuditRecord]], list[AuditRecord]]
 
 #: Seconds before retrying a notification no channel took: doubling, capped.
 RETRY_FIRST_S, RETRY_MAX_S = 5.0, 300.0
@@ -48,6 +49,9 @@ RETRY_FIRST_S, RETRY_MAX_S = 5.0, 300.0
 
 def event_from_wire(data: dict[str, Any]) -> WarningEvent:
     """Rebuild a warning event from its wire form (DESIGN.md); raise ValueError if malformed."""
+    if not data.get("warning_id"):
+        msg = f"expected a warning event with a warning_id; found {data.get('warning_id')!r}"
+        raise ValueError(msg)
     try:
         level, prev = data.get("level"), data.get("previous_level")
         return WarningEvent(
@@ -247,12 +251,22 @@ class NotifyService:
         """Copy the staged audit records to the audit log, then drop them from the stage.
 
         A failure leaves them staged for the next round; a crash after the copy writes them
-        again, and the log skips a record whose id it holds.
+        again, and the log skips a record whose id it holds. A record the log refuses (it
+        says why) is dropped with an error in the log, so it cannot hold back the others.
         """
         staged = self.store.staged_audit()
-        if staged:
-            self.audit([AuditRecord(**body) for _, body in staged])
-            self.store.drop_audit(staged[-1][0])
+        if not staged:
+            return
+        records = [AuditRecord(**body) for _, body in staged]
+        try:
+            self.audit(records)
+        except ValueError:
+            for r in records:
+                try:
+                    self.audit([r])
+                except ValueError as exc:
+                    log.error("notify: audit record refused and dropped: %s: %s", exc, r)
+        self.store.drop_audit(staged[-1][0])
 
     def _take(self, kind: str, body: dict[str, Any], now: float) -> list[AuditRecord]:
         if kind == "ack":

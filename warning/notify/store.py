@@ -3,7 +3,8 @@
 Warning events and acknowledgements enter the inbox as soon as they are received; the router
 consumes inbox rows, saves its new state, queues notifications in the outbox and stages the
 audit records of what it decided in one transaction, so a crash at any point neither loses an
-event nor applies it twice, and the audit log (a file of its own) gets every record.
+event nor applies it twice, and the audit log (a file of its own) gets every record of the
+router's decisions (the delivery loop writes its own records there directly).
 """
 
 from __future__ import annotations
