@@ -49,8 +49,8 @@ RETRY_FIRST_S, RETRY_MAX_S = 5.0, 300.0
 
 def event_from_wire(data: dict[str, Any]) -> WarningEvent:
     """Rebuild a warning event from its wire form (DESIGN.md); raise ValueError if malformed."""
-    if not data.get("warning_id"):
-        msg = f"expected a warning event with a warning_id; found {data.get('warning_id')!r}"
+    if "warning_id" in data and not data["warning_id"]:
+        msg = f"expected a warning event with a non-empty warning_id; found {data['warning_id']!r}"
         raise ValueError(msg)
     try:
         level, prev = data.get("level"), data.get("previous_level")
