@@ -9,10 +9,13 @@ same files.
 
 from __future__ import annotations
 
-from tests.notify.helpers import TZ, event, routing_file
+import contextlib
+import sqlite3
+
+from tests.notify.helpers import T0, TZ, event, routing_file
 from warning.config import Notify
 from warning.notify.audit import AuditLog
-from warning.notify.records import AuditRecord
+from warning.notify.records import AuditRecord, Delivery
 from warning.notify.routing_file import load_routing
 from warning.notify.serve import build_service
 from warning.notify.service import NotifyService
@@ -114,3 +117,47 @@ def test_an_event_without_a_warning_id_is_refused_before_the_router_takes_it(tmp
     assert service.metrics.rejected._value.get() == 1
     assert _received(tmp_path) == [] and service.store.staged_audit() == []
     _close(service)
+
+
+def test_a_dead_audit_log_delays_the_delivery_records_and_sends_nothing_twice(tmp_path):
+    path = routing_file(tmp_path)
+    cfg = Notify(routing=str(path), state_dir=str(tmp_path / "notify"), port=9)
+    now = [T0]
+    sent: list[str] = []
+
+    def deliver(note):
+        sent.append(note.notification_id)
+        return True, [Delivery(note.notification_id, "duty", True, 1, now[0], 0.01)]
+
+    log = AuditLog(tmp_path / "notify" / "audit.sqlite")
+    down = [True]
+
+    def audit(records):
+        if down[0]:
+            raise sqlite3.OperationalError("database or disk is full")
+        return log.record_all(records)
+
+    service = NotifyService(cfg, load_routing(path), deliver, audit, clock=lambda: now[0])
+    service.store.put("event", event("a", "raised", "orange").to_dict(TZ))
+    for _ in range(3):  # past the group's wait: one notification issued
+        with contextlib.suppress(sqlite3.OperationalError):
+            service.route_once()
+        now[0] += 20
+    for _ in range(3):  # the audit log is down through three delivery rounds
+        with contextlib.suppress(sqlite3.OperationalError):
+            service.deliver_once()
+    assert len(sent) == 1, "delivered once, not again each round while the audit log is down"
+    assert service.store.outbox_size() == 0
+    assert log.query(action="delivered") == []
+
+    down[0] = False  # the log is back: everything staged reaches it, once
+    service.deliver_once()
+    service.route_once()
+    assert [r.warning_id for r in log.query(action="received")] == ["a"]
+    assert [(r.warning_id, r.notification_id) for r in log.query(action="delivered")] == [
+        ("a", sent[0])
+    ]
+    assert len(log.query(action="issued")) == 1
+    assert service.store.staged_audit() == [] and len(sent) == 1
+    service.store.close()
+    log.close()

@@ -170,6 +170,7 @@ class NotifyService:
         self._load()
         self.router.regroup(self.clock())
         self.lock = threading.Lock()
+        self._flushing = threading.Lock()
         self.threads: list[threading.Thread] = []
 
     def _load(self) -> None:
@@ -254,19 +255,20 @@ class NotifyService:
         again, and the log skips a record whose id it holds. A record the log refuses (it
         says why) is dropped with an error in the log, so it cannot hold back the others.
         """
-        staged = self.store.staged_audit()
-        if not staged:
-            return
-        records = [AuditRecord(**body) for _, body in staged]
-        try:
-            self.audit(records)
-        except ValueError:
-            for r in records:
-                try:
-                    self.audit([r])
-                except ValueError as exc:
-                    log.error("notify: audit record refused and dropped: %s: %s", exc, r)
-        self.store.drop_audit(staged[-1][0])
+        with self._flushing:  # the routing and the delivery loops both flush
+            staged = self.store.staged_audit()
+            if not staged:
+                return
+            records = [AuditRecord(**body) for _, body in staged]
+            try:
+                self.audit(records)
+            except ValueError:
+                for r in records:
+                    try:
+                        self.audit([r])
+                    except ValueError as exc:
+                        log.error("notify: audit record refused and dropped: %s: %s", exc, r)
+            self.store.drop_audit(staged[-1][0])
 
     def _take(self, kind: str, body: dict[str, Any], now: float) -> list[AuditRecord]:
         if kind == "ack":
@@ -333,8 +335,10 @@ class NotifyService:
             note = notification_from_state(body, self.routing)
             ok, deliveries = self.deliver(note)
             now = self.clock()
-            self.audit(
-                [
+            # Staged with the outbox's change, so a dead audit log neither loses the record
+            # nor makes the notification go out again.
+            staged = [
+                _staged(
                     AuditRecord(
                         d.at,
                         "delivered" if d.ok else "failed",
@@ -345,19 +349,19 @@ class NotifyService:
                         d.channel,
                         d.error or f"attempt {d.attempt}",
                     )
-                    for d in deliveries
-                    for e in note.events
-                ]
-            )
+                )
+                for d in deliveries
+                for e in note.events
+            ]
             if ok:
-                self.store.delivered(note.notification_id)
+                self.store.delivered(note.notification_id, staged)
                 self.metrics.delivered.inc()
                 self.metrics.latency.observe(max(0.0, now - note.created_at))
                 taken += 1
             else:
                 self.metrics.undelivered.inc()
                 wait = min(RETRY_MAX_S, RETRY_FIRST_S * 2**attempts)
-                self.store.retry_later(note.notification_id, now + wait)
+                self.store.retry_later(note.notification_id, now + wait, staged)
                 log.warning(
                     "notify: no channel took notification %s for %s (round %d); retrying in %.0f s",
                     note.notification_id,
@@ -366,6 +370,7 @@ class NotifyService:
                     wait,
                 )
         self.metrics.outbox.set(self.store.outbox_size())
+        self._flush_audit()
         return taken
 
     # -- acknowledgements ------------------------------------------------------------------

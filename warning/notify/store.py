@@ -4,7 +4,8 @@ Warning events and acknowledgements enter the inbox as soon as they are received
 consumes inbox rows, saves its new state, queues notifications in the outbox and stages the
 audit records of what it decided in one transaction, so a crash at any point neither loses an
 event nor applies it twice, and the audit log (a file of its own) gets every record of the
-router's decisions (the delivery loop writes its own records there directly).
+router's decisions. The delivery loop stages each attempt's records in the transaction that
+takes the notification out of the outbox (or schedules its retry) in the same way.
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -81,39 +84,45 @@ class RouterStore:
         ``replies`` SMS reply numbers (person, number, code, expiry); expired ones are dropped.
         ``audit`` are audit records to stage until the audit log has them (``staged_audit``).
         """
-        with self.lock:
-            self.db.execute("BEGIN IMMEDIATE")  # if this fails, nothing was begun
-            try:
-                self.db.execute(
-                    "INSERT OR REPLACE INTO state VALUES ('router', ?)",
-                    (json.dumps(state, ensure_ascii=False),),
-                )
-                self.db.execute("DELETE FROM inbox WHERE id <= ?", (consumed_up_to,))
-                self.db.executemany(
-                    "INSERT OR IGNORE INTO outbox (notification_id, body, next_try, created) "
-                    "VALUES (?, ?, ?, ?)",
-                    [
-                        (n["notification_id"], json.dumps(n, ensure_ascii=False), now, now)
-                        for n in notifications
-                    ],
-                )
-                self.db.executemany(
-                    "INSERT OR REPLACE INTO ack_codes VALUES (?, ?, ?, ?)", codes or []
-                )
-                self.db.executemany(
-                    "INSERT OR REPLACE INTO reply_codes VALUES (?, ?, ?, ?)", replies or []
-                )
-                self.db.executemany(
-                    "INSERT INTO audit_queue (body) VALUES (?)",
-                    [(json.dumps(r, ensure_ascii=False),) for r in audit or []],
-                )
-                if codes:
-                    self.db.execute("DELETE FROM ack_codes WHERE expires < ?", (now,))
-                    self.db.execute("DELETE FROM reply_codes WHERE expires < ?", (now,))
-                self.db.execute("COMMIT")
-            except BaseException:
-                self.db.execute("ROLLBACK")
-                raise
+        with self.lock, self._transaction():
+            self.db.execute(
+                "INSERT OR REPLACE INTO state VALUES ('router', ?)",
+                (json.dumps(state, ensure_ascii=False),),
+            )
+            self.db.execute("DELETE FROM inbox WHERE id <= ?", (consumed_up_to,))
+            self.db.executemany(
+                "INSERT OR IGNORE INTO outbox (notification_id, body, next_try, created) "
+                "VALUES (?, ?, ?, ?)",
+                [
+                    (n["notification_id"], json.dumps(n, ensure_ascii=False), now, now)
+                    for n in notifications
+                ],
+            )
+            self.db.executemany("INSERT OR REPLACE INTO ack_codes VALUES (?, ?, ?, ?)", codes or [])
+            self.db.executemany(
+                "INSERT OR REPLACE INTO reply_codes VALUES (?, ?, ?, ?)", replies or []
+            )
+            self._stage(audit)
+            if codes:
+                self.db.execute("DELETE FROM ack_codes WHERE expires < ?", (now,))
+                self.db.execute("DELETE FROM reply_codes WHERE expires < ?", (now,))
+
+    @contextmanager
+    def _transaction(self) -> Iterator[None]:
+        # One transaction; the caller holds the lock.
+        self.db.execute("BEGIN IMMEDIATE")  # if this fails, nothing was begun
+        try:
+            yield
+            self.db.execute("COMMIT")
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+
+    def _stage(self, audit: list[dict[str, Any]] | None) -> None:
+        self.db.executemany(
+            "INSERT INTO audit_queue (body) VALUES (?)",
+            [(json.dumps(r, ensure_ascii=False),) for r in audit or []],
+        )
 
     def staged_audit(self, limit: int = 5000) -> list[tuple[int, dict[str, Any]]]:
         """Return the oldest staged audit records, without removing them."""
@@ -144,18 +153,22 @@ class RouterStore:
             ).fetchall()
         return [(json.loads(b), a) for b, a in rows]
 
-    def delivered(self, notification_id: str) -> None:
-        """Remove a delivered notification from the outbox."""
-        with self.lock:
+    def delivered(self, notification_id: str, audit: list[dict[str, Any]] | None = None) -> None:
+        """Remove a delivered notification from the outbox and stage its ``audit`` records."""
+        with self.lock, self._transaction():
             self.db.execute("DELETE FROM outbox WHERE notification_id = ?", (notification_id,))
+            self._stage(audit)
 
-    def retry_later(self, notification_id: str, next_try: float) -> None:
-        """Count a failed round and set the next attempt."""
-        with self.lock:
+    def retry_later(
+        self, notification_id: str, next_try: float, audit: list[dict[str, Any]] | None = None
+    ) -> None:
+        """Count a failed round, set the next attempt and stage the round's ``audit`` records."""
+        with self.lock, self._transaction():
             self.db.execute(
                 "UPDATE outbox SET attempts = attempts + 1, next_try = ? WHERE notification_id = ?",
                 (next_try, notification_id),
             )
+            self._stage(audit)
 
     def outbox_size(self) -> int:
         """Return how many notifications wait for delivery."""
