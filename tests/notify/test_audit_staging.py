@@ -123,11 +123,15 @@ def test_a_dead_audit_log_delays_the_delivery_records_and_sends_nothing_twice(tm
     path = routing_file(tmp_path)
     cfg = Notify(routing=str(path), state_dir=str(tmp_path / "notify"), port=9)
     now = [T0]
-    sent: list[str] = []
+    sent: list[tuple[str, str]] = []
 
     def deliver(note):
-        sent.append(note.notification_id)
-        return True, [Delivery(note.notification_id, "duty", True, 1, now[0], 0.01)]
+        # The first region's gateway takes its message; the second's refuses it.
+        ok = note.events[0].region == "wuxing"
+        sent.append((note.events[0].warning_id, note.notification_id))
+        return ok, [
+            Delivery(note.notification_id, "duty", ok, 1, now[0], 0.01, "" if ok else "HTTP 500")
+        ]
 
     log = AuditLog(tmp_path / "notify" / "audit.sqlite")
     down = [True]
@@ -137,27 +141,40 @@ def test_a_dead_audit_log_delays_the_delivery_records_and_sends_nothing_twice(tm
             raise sqlite3.OperationalError("database or disk is full")
         return log.record_all(records)
 
-    service = NotifyService(cfg, load_routing(path), deliver, audit, clock=lambda: now[0])
-    service.store.put("event", event("a", "raised", "orange").to_dict(TZ))
-    for _ in range(3):  # past the group's wait: one notification issued
+    def service() -> NotifyService:
+        return NotifyService(cfg, load_routing(path), deliver, audit, clock=lambda: now[0])
+
+    first = service()
+    first.store.put("event", event("a", "raised", "orange").to_dict(TZ))
+    first.store.put(
+        "event", event("b", "raised", "orange", region="anji", subject="rg-2").to_dict(TZ)
+    )
+    for _ in range(3):  # past the groups' wait: one notification per region
         with contextlib.suppress(sqlite3.OperationalError):
-            service.route_once()
+            first.route_once()
         now[0] += 20
     for _ in range(3):  # the audit log is down through three delivery rounds
         with contextlib.suppress(sqlite3.OperationalError):
-            service.deliver_once()
-    assert len(sent) == 1, "delivered once, not again each round while the audit log is down"
-    assert service.store.outbox_size() == 0
-    assert log.query(action="delivered") == []
+            first.deliver_once()
+    assert sorted(w for w, _ in sent) == ["a", "b"], "each tried once in the first round"
+    assert first.store.outbox_size() == 1, "b's notification waits for its retry"
+    assert log.query() == []
+    first.store.close()
 
-    down[0] = False  # the log is back: everything staged reaches it, once
-    service.deliver_once()
-    service.route_once()
-    assert [r.warning_id for r in log.query(action="received")] == ["a"]
-    assert [(r.warning_id, r.notification_id) for r in log.query(action="delivered")] == [
-        ("a", sent[0])
-    ]
-    assert len(log.query(action="issued")) == 1
-    assert service.store.staged_audit() == [] and len(sent) == 1
-    service.store.close()
+    down[0] = False  # a restart, then the log is back: everything staged reaches it, once
+    again = service()
+    again.deliver_once()  # the delivery loop flushes too; b's retry is not due yet
+    assert len(sent) == 2
+    delivered = [(r.warning_id, r.notification_id) for r in log.query(action="delivered")]
+    failed = [(r.warning_id, r.detail) for r in log.query(action="failed")]
+    assert delivered == [sent[[w for w, _ in sent].index("a")]]
+    assert failed == [("b", "HTTP 500")]
+    assert sorted(r.warning_id for r in log.query(action="received")) == ["a", "b"]
+    assert len(log.query(action="issued")) == 2
+    assert again.store.staged_audit() == []
+    now[0] += 10  # b's retry is due (5 s after its first round): it goes out once more
+    again.deliver_once()
+    assert [w for w, _ in sent].count("b") == 2 and [w for w, _ in sent].count("a") == 1
+    assert len(log.query(action="failed")) == 2
+    again.store.close()
     log.close()

@@ -88,7 +88,8 @@ class AuditRecord:
     person: str | None = None
     channel: str | None = None
     detail: str = ""
-    #: Set on the records the router decides with its state: they are staged in the same
-    #: transaction and copied to the log afterwards, and the log keeps one record per id, so
-    #: a crash between the two neither loses a record nor writes it twice.
+    #: Set on the records the router decides with its state and on the delivery loop's: they
+    #: are staged in the transaction that changes the router's store and copied to the log
+    #: afterwards, and the log keeps one record per id, so a crash between the two neither
+    #: loses a record nor writes it twice.
     record_id: str | None = field(default=None, compare=False)

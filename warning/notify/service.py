@@ -259,7 +259,12 @@ class NotifyService:
             staged = self.store.staged_audit()
             if not staged:
                 return
-            records = [AuditRecord(**body) for _, body in staged]
+            records: list[AuditRecord] = []
+            for _, body in staged:
+                try:
+                    records.append(AuditRecord(**body))
+                except TypeError as exc:
+                    log.error("notify: staged audit record unreadable, dropped: %s: %s", exc, body)
             try:
                 self.audit(records)
             except ValueError:

@@ -36,7 +36,7 @@ CREATE TABLE IF NOT EXISTS reply_codes (person TEXT NOT NULL, number TEXT NOT NU
 
 
 class RouterStore:
-    """Inbox, state and outbox tables behind one lock; safe to share between threads."""
+    """Inbox, state, outbox, staged audit and code tables behind one lock; thread-safe."""
 
     def __init__(self, path: str | Path):
         Path(path).parent.mkdir(parents=True, exist_ok=True)
@@ -115,7 +115,8 @@ class RouterStore:
             yield
             self.db.execute("COMMIT")
         except BaseException:
-            self.db.execute("ROLLBACK")
+            if self.db.in_transaction:  # SQLite may have rolled back itself (disk full, I/O)
+                self.db.execute("ROLLBACK")
             raise
 
     def _stage(self, audit: list[dict[str, Any]] | None) -> None:
