@@ -86,36 +86,22 @@ class AuditLog:
         if not rows:
             return []
         marks = ", ".join("?" * len(_COLUMNS))
-        ids = [r.record_id for r in records if r.record_id]
+        insert = (
+            f"INSERT INTO audit ({', '.join(_COLUMNS)}) VALUES ({marks}) "
+            "ON CONFLICT (record_id) DO NOTHING"
+        )
+        appended: list[AuditRecord] = []
         with self._lock:
             self._db.execute("BEGIN IMMEDIATE")
             try:
-                held = (
-                    {
-                        i
-                        for (i,) in self._db.execute(
-                            f"SELECT record_id FROM audit WHERE record_id IN ({', '.join('?' * len(ids))})",
-                            ids,
-                        )
-                    }
-                    if ids
-                    else set()
-                )
-                new = [
-                    (r, row)
-                    for r, row in zip(records, rows, strict=True)
-                    if not r.record_id or r.record_id not in held
-                ]
-                self._db.executemany(
-                    f"INSERT INTO audit ({', '.join(_COLUMNS)}) VALUES ({marks}) "
-                    "ON CONFLICT (record_id) DO NOTHING",
-                    [row for _, row in new],
-                )
+                for r, row in zip(records, rows, strict=True):
+                    if self._db.execute(insert, row).rowcount:  # 0: its record_id is held
+                        appended.append(r)
             except BaseException:
                 self._db.execute("ROLLBACK")
                 raise
             self._db.execute("COMMIT")
-        return [r for r, _ in new]
+        return appended
 
     def query(
         self,
