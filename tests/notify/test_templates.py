@@ -310,3 +310,76 @@ def test_sms_with_a_reply_number_asks_for_the_reply_instead_of_the_link():
     assert render(n, "sms", "zh", TZ).body.endswith(f"{INSTRUCTION_ZH} 回复3确认")
     assert render(n, "sms", "en", TZ).body.endswith("Reply 3 to ack")
     assert render(n, "push", "zh", TZ).body.endswith(ACK)  # push and email keep the link
+
+
+def _in_force_and_cleared() -> list[WarningEvent]:
+    """A station's blue level warning in force; its red rise warning cleared a minute later."""
+    rise = dataclasses.replace(
+        event(1, None, event="cleared"),
+        warning_id="w-1-rise",
+        previous_level=Level.RED,
+        ts=T0 + 2 * 60_000,
+        measure={"name": "rise_m_per_h", "value": 0.12, "op": ">=", "threshold": 0.2},
+    )
+    return [rise, event(1, Level.BLUE)]
+
+
+@pytest.mark.parametrize(
+    ("language", "head", "note_", "level_value"),
+    [
+        (
+            "zh",
+            "【蓝色预警(IV级)】水位 吴兴区杭长桥1",
+            "已解除：每小时涨幅0.12米/小时",
+            "水位4.51米",
+        ),
+        ("en", "[BLUE (IV)] Water level Hangchangqiao 1", "cleared: rise 0.12 m/h", "level 4.51 m"),
+    ],
+)
+def test_a_warning_cleared_among_ones_in_force_is_named_and_never_sets_the_level(
+    language, head, note_, level_value
+):
+    """The SMS an officer got in the demo read as a new blue warning with the cleared value.
+
+    It must keep the level in force (blue, not the cleared warning's red), give the value of
+    the warning in force, and say what cleared.
+    """
+    sms = render(note(_in_force_and_cleared()), "sms", language, TZ, sms_segments=2).body
+    assert sms.startswith(head), sms
+    assert note_ in sms and level_value in sms, sms
+    assert sms.index(level_value) < sms.index(note_), sms
+    push = render(note(_in_force_and_cleared()), "push", language, TZ)
+    assert push.title.startswith(head.split(" ")[0] if language == "en" else head[:9])
+    lines = [x for x in push.body.splitlines() if x.startswith("·")]
+    assert len(lines) == 2 and level_value in lines[0], push.body  # in force first, no colour
+    assert lines[0].split(" ")[1] != ("蓝色" if language == "zh" else "BLUE"), push.body
+    assert ("已解除" if language == "zh" else "cleared") in lines[1], push.body
+
+
+def test_a_place_cleared_in_a_group_in_force_is_named_by_place():
+    elsewhere = dataclasses.replace(CLEARED[2], subject="wl-09", ts=T0 + 9 * 60_000)
+    sms = render(note([elsewhere, event(1, Level.BLUE)]), "sms", "zh", TZ, sms_segments=2).body
+    assert sms.startswith("【蓝色预警(IV级)】水位 吴兴区杭长桥1"), sms
+    assert "已解除：杭长桥2" in sms, sms
+
+
+@pytest.mark.parametrize(
+    ("language", "change"),
+    [("zh", "降为蓝色：每小时涨幅0.12米/小时"), ("en", "down to blue: rise 0.12 m/h")],
+)
+def test_a_lesser_warning_that_changed_is_why_the_message_came(language, change):
+    """Orange level in force; the rise warning at the same station came down to blue."""
+    rise = dataclasses.replace(
+        event(1, Level.BLUE, event="deescalated"),
+        warning_id="w-1-rise",
+        previous_level=Level.YELLOW,
+        ts=T0 + 5 * 60_000,
+        measure={"name": "rise_m_per_h", "value": 0.12, "op": ">=", "threshold": 0.1},
+    )
+    level = event(1, Level.ORANGE)
+    told = dataclasses.replace(note([rise, level]), news=("w-1-rise",))
+    sms = render(told, "sms", language, TZ).body
+    assert sms.startswith(LEVEL[language][0].join(["【", "】"]) if language == "zh" else "[ORANGE")
+    assert change in sms, sms
+    # Not news (e.g. a reminder, or an outbox row from before): no change is claimed.
+    assert change not in render(note([rise, level]), "sms", language, TZ).body

@@ -61,6 +61,8 @@ class Notification:
     ack_url: str | None = None  # signed acknowledgement link
     ack_reply: str | None = None  # the number the person may reply by SMS to acknowledge
     created_at: float = 0.0  # wall clock, seconds
+    #: The warnings whose state the receiver had not been told yet (what made this message).
+    news: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -321,7 +321,8 @@ class Router:
             if firing and not changed:
                 kind = "reminder"
             events = tuple(self.alerts[w].event for w in visible)
-            notes.extend(self._notify(group.receiver, group.key, kind, events, 0, now))
+            news = tuple(w for w, lv in visible.items() if lv == 0 or group.sent.get(w) != lv)
+            notes.extend(self._notify(group.receiver, group.key, kind, events, 0, now, news))
             group.sent = {w: lv for w, lv in visible.items() if lv}
             group.last_notified = now
             top = max((self.alerts[w].level or 0 for w in firing), default=0)
@@ -387,6 +388,7 @@ class Router:
         events: tuple[WarningEvent, ...],
         step: int,
         now: float,
+        news: tuple[str, ...] = (),
     ) -> list[Notification]:
         receiver = self.routing.receivers[receiver_name]
         targets: list[tuple[str | None, tuple[str, ...]]] = []
@@ -416,6 +418,7 @@ class Router:
                     events=events,
                     step=step,
                     created_at=now,
+                    news=news,
                 )
             )
         return out
@@ -478,6 +481,7 @@ def notification_to_state(n: Notification) -> dict[str, Any]:
         "ack_url": n.ack_url,
         "ack_reply": n.ack_reply,
         "created_at": n.created_at,
+        "news": list(n.news),
     }
 
 
@@ -490,5 +494,6 @@ def notification_from_state(data: dict[str, Any], routing: Routing) -> Notificat
                 routing.channels[c] for c in data["channels"] if c in routing.channels
             ),
             "events": tuple(event_from_state(e) for e in data["events"]),
+            "news": tuple(data.get("news", ())),  # absent in an outbox written before it was
         }
     )

@@ -133,16 +133,52 @@ class _View:
         self.n, self.lang, self.tz = n, language, tz
         self.t = TEXTS[language]
         self.unacked_by, self.ack_wait_s = unacked_by, ack_wait_s
-        # Worst first; then by time (newest first) and subject, so the order is stable.
-        self.events = sorted(n.events, key=lambda e: (-int(level_of(e) or 0), -e.ts, e.subject))
+        # Warnings in force first (a firing group may also carry one that just cleared), worst
+        # first; then by time (newest first) and subject, so the order is stable.
+        self.events = sorted(
+            n.events,
+            key=lambda e: (self.cleared_here(e), -int(level_of(e) or 0), -e.ts, e.subject),
+        )
         self.worst = level_of(self.events[0])
-        self.hazards = _unique(e.hazard for e in self.events)
-        self.regions = _unique(e.region for e in self.events)
-        self.subjects = _unique(e.subject for e in self.events)
+        # The title names what is in force; a warning cleared among them has its own note.
+        told = [e for e in self.events if not self.cleared_here(e)] or self.events
+        self.hazards = _unique(e.hazard for e in told)
+        self.regions = _unique(e.region for e in told)
+        self.subjects = _unique(e.subject for e in told)
         #: A resolved notification whose every warning rested on a reading named a fault.
         self.withdrawn = n.kind == "resolved" and all(
             (e.texts.get("en") or {}).get("withdrawn") for e in self.events
         )
+
+    def cleared_here(self, e: WarningEvent) -> bool:
+        """Whether ``e`` is a warning that cleared, told among warnings still in force."""
+        return e.event == "cleared" and self.n.kind != "resolved"
+
+    def change(self, e: WarningEvent) -> str:
+        """How ``e`` changed, when it is news beside the warning the title is about, else "".
+
+        E.g. ``降为蓝色`` or ``已解除``: a message whose level stands (another warning's) must
+        say why it came, or an officer reads a repeat of the warning already told.
+        """
+        if self.n.kind == "resolved" or e is self.events[0]:
+            return ""
+        if not (self.cleared_here(e) or e.warning_id in self.n.news):
+            return ""
+        words = self.t["changes"].get(e.event, "")
+        level = level_of(e)
+        return words.format(colour=self.t["colours_short"][level] if level else "")
+
+    def changes(self) -> str:
+        """The news beside the title's warning, e.g. ``已解除：每小时涨幅0.09米/小时``."""
+        out = []
+        here = self.subjects if len(self.subjects) == 1 else []
+        for e in self.events:
+            change = self.change(e)
+            if change:
+                # At the one place in force: which value changed; elsewhere: which place.
+                what = (self.values(e, 1) if e.subject in here else [])[:1] or [self.name(e)]
+                out.append(self.t["change_note"].format(change=change, what=what[0]))
+        return self.t["sep"].join(out[:2]) + self.more(len(out) - 2)
 
     def level(self) -> str:
         """Colour and response level, e.g. ``红色预警(I级)`` or ``RED (I)``."""
@@ -265,7 +301,9 @@ class _View:
         parts = [self.name(e)]
         if len(self.regions) > 1:
             parts.append(self.region_of(e.region))
-        if len(self.events) > 1 and len({level_of(x) for x in self.events}) > 1:
+        if self.change(e):
+            parts.append(self.change(e))
+        elif len({level_of(x) for x in self.events if not self.cleared_here(x)}) > 1:
             parts.append(self.t["colours"].get(level_of(e), "") if level_of(e) else "")
         parts += self.values(e, values)
         return " ".join(p for p in parts if p)
@@ -331,10 +369,13 @@ def _sms(v: _View, segments: int) -> str:
         richer = listed[:-1]
     elif v.n.kind != "resolved":
         optional.append((4, v.values(v.events[0], 1)))
+    optional.append((4.2, [v.changes()]))  # why a message came while its level stands
     instruction = v.instruction()
     later: list[tuple[float, list[str]]] = [(2, [v.escalation()])] if v.escalation() else []
     later.append((3, [v.when(short=True), v.when(short=True)[6:]]))
-    if not group and v.n.kind != "resolved":
+    if not group and v.n.kind != "resolved" and not v.changes():
+        # (Not beside a change: these are as of the warning's own last change, and a rise of
+        # 0.25 m/h from then next to "cleared: rise 0.09 m/h" now reads as a contradiction.)
         later.append((4.5, v.values(v.events[0], 2)[1:]))
 
     def compose(parts: list[tuple[float, str]]) -> str:

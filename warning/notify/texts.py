@@ -31,6 +31,16 @@ TEXTS: dict[str, dict] = {
         "tag_escalation": "升级{step}",
         "tag_resolved": "【解除】",
         "title_resolved": "{hazard}{colour}预警解除",
+        # What changed in a warning other than the one the title is about, e.g.
+        # "降为蓝色：每小时涨幅0.29米/小时" in a message whose level is another warning's orange.
+        "changes": {
+            "raised": "新发{colour}",
+            "escalated": "升为{colour}",
+            "deescalated": "降为{colour}",
+            "confirmed": "{colour}已证实",
+            "cleared": "已解除",
+        },
+        "change_note": "{change}：{what}",
         "tag_withdrawn": "【撤销】",
         "title_withdrawn": "{hazard}{colour}预警撤销（传感器故障所致）",
         "sep": "、",
@@ -91,6 +101,14 @@ TEXTS: dict[str, dict] = {
         "tag_escalation": "ESCALATION {step}",
         "tag_resolved": "[CLEARED] ",
         "title_resolved": "{hazard} {colour} warning cleared",
+        "changes": {
+            "raised": "new {colour}",
+            "escalated": "up to {colour}",
+            "deescalated": "down to {colour}",
+            "confirmed": "{colour} confirmed",
+            "cleared": "cleared",
+        },
+        "change_note": "{change}: {what}",
         "tag_withdrawn": "[WITHDRAWN] ",
         "title_withdrawn": "{hazard} {colour} warning withdrawn (raised on a sensor fault)",
         "sep": ", ",
