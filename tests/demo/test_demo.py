@@ -37,3 +37,54 @@ def test_demo_shows_the_storm(broker, tmp_path):
     )
     assert "messages reached on-call officers' phones" in text
     assert "Traceback" not in out.stderr
+
+
+def test_the_amqtt_broker_runs_in_its_own_process_and_stops():
+    """Not in the pipeline's interpreter: its event loop would share the GIL with the engine."""
+    import os
+    import socket
+
+    from warning.demo.broker import Broker
+
+    with Broker(prefer="amqtt") as broker:
+        assert broker.kind == "amqtt" and broker._proc is not None
+        assert broker._proc.pid != os.getpid() and broker._proc.poll() is None
+        socket.create_connection(("127.0.0.1", broker.port), timeout=2).close()
+        proc = broker._proc
+    assert proc.poll() is not None  # stopped with the context
+    with pytest.raises(OSError), socket.create_connection(("127.0.0.1", broker.port), timeout=1):
+        pass
+
+
+def test_a_server_that_exits_before_listening_ends_the_wait_with_its_status():
+    from warning.demo.broker import free_port, wait_for_port
+
+    with pytest.raises(TimeoutError, match="exited with status 1 before listening"):
+        wait_for_port(free_port(), timeout=30, alive=lambda: 1)
+
+
+def test_a_broker_that_stops_taking_readings_ends_the_demo_with_the_reason():
+    """The simulator's failure must end the demo with a message; before, the demo hung."""
+    import io
+    import threading
+    from types import SimpleNamespace
+
+    from rich.console import Console
+
+    from sensors_sim.scenario import load_scenario
+    from warning.demo.broker import free_port
+    from warning.demo.run import _simulate
+    from warning.metrics import Metrics
+
+    metrics = Metrics()
+    metrics.mqtt_connected.set(1)
+    out, stop = io.StringIO(), threading.Event()
+    console = Console(file=out, width=200)
+    port = free_port()  # nothing listens
+    _simulate(
+        SimpleNamespace(metrics=metrics), load_scenario("storm"), port, 0, stop, None, console
+    )
+    assert stop.is_set()
+    assert f"the simulator stopped: could not connect to MQTT broker 127.0.0.1:{port}" in (
+        out.getvalue()
+    )

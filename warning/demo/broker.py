@@ -8,9 +8,10 @@ import os
 import shutil
 import socket
 import subprocess
+import sys
 import tempfile
-import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 log = logging.getLogger(__name__)
@@ -38,10 +39,21 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def wait_for_port(port: int, timeout: float = 10.0, host: str = "127.0.0.1") -> None:
-    """Wait until something listens on the port, or raise TimeoutError."""
+def wait_for_port(
+    port: int,
+    timeout: float = 10.0,
+    host: str = "127.0.0.1",
+    alive: Callable[[], int | None] | None = None,
+) -> None:
+    """Wait until something listens on the port, or raise TimeoutError.
+
+    ``alive`` is the server's ``Popen.poll``: a server that exited ends the wait at once.
+    """
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
+        if alive is not None and alive() is not None:
+            msg = f"the server exited with status {alive()} before listening on {host}:{port}"
+            raise TimeoutError(msg)
         try:
             with socket.create_connection((host, port), timeout=0.2):
                 return
@@ -66,8 +78,6 @@ class Broker:
         self.kind = "mosquitto" if prefer == "mosquitto" and mosquitto_path() else "amqtt"
         self._proc: subprocess.Popen[bytes] | None = None
         self._dir = tempfile.TemporaryDirectory(prefix="hazard-broker-")
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._thread: threading.Thread | None = None
         self.extra_conf = extra_conf
 
     def start(self) -> Broker:
@@ -91,37 +101,24 @@ class Broker:
                 )
         else:
             self._start_amqtt()
-        wait_for_port(self.port)
+        try:
+            wait_for_port(self.port, alive=self._proc.poll if self._proc else None)
+        except TimeoutError as exc:
+            log_tail = (Path(self._dir.name) / f"{self.kind}.log").read_text(errors="replace")
+            msg = f"{self.kind} broker did not start on port {self.port}: {exc}\n{log_tail[-2000:]}"
+            raise RuntimeError(msg) from exc
         log.info("%s broker on 127.0.0.1:%d", self.kind, self.port)
         return self
 
     def _start_amqtt(self) -> None:
-        from amqtt.broker import Broker as AmqttBroker
-
-        logging.getLogger("amqtt").setLevel(logging.CRITICAL)  # it logs every probe connect
-
-        config = {
-            "listeners": {"default": {"type": "tcp", "bind": f"127.0.0.1:{self.port}"}},
-            "plugins": {
-                "amqtt.plugins.authentication.AnonymousAuthPlugin": {"allow_anonymous": True}
-            },
-        }
-        ready = threading.Event()
-
-        def serve() -> None:
-            loop = asyncio.new_event_loop()
-            asyncio.set_event_loop(loop)
-            self._loop = loop
-            broker = AmqttBroker(config, loop=loop)
-            loop.run_until_complete(broker.start())
-            ready.set()
-            loop.run_forever()
-            loop.run_until_complete(broker.shutdown())
-            loop.close()
-
-        self._thread = threading.Thread(target=serve, name="amqtt", daemon=True)
-        self._thread.start()
-        ready.wait(10)
+        # In its own process, as Mosquitto is: in the pipeline's process its event loop would
+        # share the interpreter lock with the engine, the simulator and the router.
+        with (Path(self._dir.name) / "amqtt.log").open("wb") as log_file:
+            self._proc = subprocess.Popen(
+                [sys.executable, "-m", "warning.demo.broker", str(self.port)],
+                stdout=subprocess.DEVNULL,
+                stderr=log_file,
+            )
 
     def pause(self) -> None:
         """Stop the broker process but keep its persistence, so ``start()`` resumes sessions."""
@@ -131,11 +128,6 @@ class Broker:
     def stop(self) -> None:
         """Stop the broker."""
         self.pause()
-        if self._loop is not None:
-            self._loop.call_soon_threadsafe(self._loop.stop)
-            if self._thread is not None:
-                self._thread.join(5)
-            self._loop = None
         self._dir.cleanup()
 
     def __enter__(self) -> Broker:
@@ -143,3 +135,30 @@ class Broker:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+def serve_amqtt(port: int) -> None:
+    """Run an amqtt broker on loopback ``port`` until the process is terminated."""
+    import signal
+
+    from amqtt.broker import Broker as AmqttBroker
+
+    logging.getLogger("amqtt").setLevel(logging.CRITICAL)  # it logs every probe connect
+    config = {
+        "listeners": {"default": {"type": "tcp", "bind": f"127.0.0.1:{port}"}},
+        "plugins": {"amqtt.plugins.authentication.AnonymousAuthPlugin": {"allow_anonymous": True}},
+    }
+
+    async def main() -> None:
+        broker = AmqttBroker(config)
+        await broker.start()
+        stopped = asyncio.Event()
+        asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stopped.set)
+        await stopped.wait()
+        await broker.shutdown()
+
+    asyncio.run(main())
+
+
+if __name__ == "__main__":
+    serve_amqtt(int(sys.argv[1]))

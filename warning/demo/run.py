@@ -67,7 +67,7 @@ def run_demo(
         _introduce(console, s, mqtt, sim, speed, influx_url)
         threading.Thread(
             target=_simulate,
-            args=(s, sim, mqtt.port, speed, stop, duration),
+            args=(s, sim, mqtt.port, speed, stop, duration, console),
             name="simulator",
             daemon=True,
         ).start()
@@ -137,7 +137,13 @@ def _introduce(
 
 
 def _simulate(
-    s: Setup, sim: Scenario, port: int, speed: float, stop: threading.Event, duration: float | None
+    s: Setup,
+    sim: Scenario,
+    port: int,
+    speed: float,
+    stop: threading.Event,
+    duration: float | None,
+    console: Console,
 ) -> None:
     """Publish the scenario once the pipeline listens; end the demo once all is told."""
     from sensors_sim.generate import generate
@@ -146,14 +152,25 @@ def _simulate(
     deadline = time.monotonic() + 30
     while s.metrics.mqtt_connected._value.get() != 1 and time.monotonic() < deadline:
         time.sleep(0.05)
-    sent = publish(
-        generate(sim), "127.0.0.1", port, speed=speed, stop_event=stop, network=sim.network
-    )
+    try:
+        sent = publish(
+            generate(sim), "127.0.0.1", port, speed=speed, stop_event=stop, network=sim.network
+        )
+    except Exception as exc:  # the broker stopped taking readings: end, never hang
+        console.print(f"[bold red]the simulator stopped[/]: {exc}", highlight=False)
+        stop.set()
+        return
     # Let the pipeline drain what was just published, and the officers be told what the
     # storm started (group waits are wall time), then end the demo.
     deadline = time.monotonic() + 10
     while s.metrics.received._value.get() < sent and time.monotonic() < deadline:
         time.sleep(0.05)
+    if s.metrics.received._value.get() < sent:
+        console.print(
+            f"[bold red]the pipeline received {s.metrics.received._value.get():.0f} of the "
+            f"{sent} readings published[/] within 10 s of the last",
+            highlight=False,
+        )
     deadline = time.monotonic() + 20
     while not _officers_told(s) and time.monotonic() < deadline:
         time.sleep(0.1)
