@@ -156,7 +156,7 @@ def backtest(
         ),
     ] = None,
 ) -> None:
-    """Run rules over recorded readings with the same dataflow as ``run``."""
+    """Run rules over recorded readings with the same dataflow as `run`."""
     from warning.app import for_files, run_backtest, setup
 
     _logging(verbose)
@@ -236,7 +236,7 @@ def _gain(
     """Score the baseline rule set on the same input; print the lead gained per level."""
     from warning.authoring.diff import backtest_events
     from warning.authoring.leadgain import rich_gain_table
-    from warning.authoring.score import score
+    from warning.authoring.score import print_tables, score
 
     try:
         before = score(
@@ -245,7 +245,7 @@ def _gain(
     except ConfigError as exc:
         _fail(exc)
     names = ", ".join(str(p) for p in baseline)
-    Console().print(
+    print_tables(
         rich_gain_table(before, result, f"lead time against {names} (before) on the same readings")
     )
 
@@ -307,14 +307,13 @@ def _score(
 ) -> Score:
     import json
 
-    from warning.authoring.score import read_events, rich_table, score
+    from warning.authoring.score import print_tables, read_events, rich_table, score
     from warning.authoring.score_rates import rate_table
 
     events = read_events(output)
     result = score(truth, events, tolerance_ms)
     rates = _false_alarm_rates(result, s, input)
-    Console().print(rich_table(result))
-    Console().print(rate_table(rates))
+    print_tables(rich_table(result), rate_table(rates))
     if summary is not None:
         doc = {**result.to_dict(), "false_alarms_per_sensor_year": rates}
         summary.write_text(json.dumps(doc, indent=2) + "\n", encoding="utf-8")

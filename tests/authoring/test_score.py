@@ -387,6 +387,10 @@ def test_backtest_with_labels_writes_summary_and_table(tmp_path):
     # area rules (rules/compound.yaml) judge the gauges' counties too: wuxing's integrated risk
     assert summary["unlabelled_hazards"] == {"sensor_silence": 2, "integrated_risk": 1}
     assert "rainstorm" in result.output and "-1h15m" in result.output
+    # Printed whole, never cut to 80 columns ("0.…" for a FAR): every header and ratio shows.
+    table = result.output[result.output.index("backtest score") :]
+    assert "…" not in table, table
+    assert "lead min" in table and "0.50  0.00  0.50" in table, table
 
 
 def test_backtest_with_a_bad_labels_file_says_where_before_running(tmp_path):

@@ -284,9 +284,9 @@ def rules_diff(
     truth, tolerance_ms = _labels(labels, None, None, tolerance)
     if truth is not None:
         from warning.authoring.leadgain import rich_gain_table
-        from warning.authoring.score import score
+        from warning.authoring.score import print_tables, score
 
-        Console().print(
+        print_tables(
             rich_gain_table(
                 score(truth, before, tolerance_ms),
                 score(truth, after, tolerance_ms),
