@@ -76,15 +76,15 @@ def test_a_notification_names_the_warnings_that_changed_since_the_receiver_was_t
     router.ingest(event("a", "raised", "orange"), {}, T0)
     router.ingest(event("b", "raised", "yellow", subject="rg-2"), {}, T0 + 1)
     sent, _ = run(router, T0 + 30)
-    assert [sorted(n.news) for _, n in sent] == [["a", "b"]]
+    assert [sorted(n.news) for _, n in sent] == [[("a", 0), ("b", 0)]]  # never told before
     # b comes down to blue while a stays orange: the message is about b's change.
     router.ingest(event("b", "deescalated", "blue", previous="yellow", subject="rg-2"), {}, T0 + 60)
     sent, _ = run(router, T0 + 400, start=T0 + 40)
-    assert [(n.kind, n.news) for _, n in sent] == [("firing", ("b",))]
+    assert [(n.kind, n.news) for _, n in sent] == [("firing", (("b", 2),))]  # told yellow
     router.ingest(event("b", "cleared", None, subject="rg-2"), {}, T0 + 500)
     sent, _ = run(router, T0 + 1000, start=T0 + 410)
     told = [(n.kind, n.news, len(n.events)) for _, n in sent if n.kind != "escalation"]
-    assert told == [("firing", ("b",), 2)]
+    assert told == [("firing", (("b", 1),), 2)]  # told blue
 
 
 def test_news_pending_counts_groups_whose_receiver_was_not_told_yet(router):
@@ -217,7 +217,7 @@ def test_a_queued_notification_round_trips_without_its_secrets(tmp_path, router)
     ((_, note),) = run(router, T0 + 30)[0]
     data = json.loads(json.dumps(notification_to_state(note)))
     assert data["channels"] == ["duty", "backup"] and "json://" not in json.dumps(data)
-    assert notification_from_state(data, router.routing) == note and note.news == ("a",)
+    assert notification_from_state(data, router.routing) == note and note.news == (("a", 0),)
     # An outbox row written before notifications named their news still loads.
     del data["news"]
     assert notification_from_state(data, router.routing).news == ()
@@ -249,3 +249,55 @@ def test_warnings_are_routed_again_when_their_receiver_leaves_the_routing(tmp_pa
     assert router.regroup(T0 + 40) == 1
     sent, _ = run(router, T0 + 100, start=T0 + 40)
     assert [(n.receiver, n.events[0].warning_id) for _, n in sent] == [("maint", "a")]
+
+
+def _firing(sent):
+    return [n for _, n in sent if n.kind == "firing"]
+
+
+def _sms(n, language="en"):
+    from tests.notify.helpers import TZ
+    from warning.notify.templates import render
+
+    return render(n, "sms", language, TZ).body
+
+
+def test_a_change_is_told_against_the_level_the_receiver_last_heard(router):
+    """Not the warning's last event: blue told, then up to orange and down to yellow within
+    one group interval, is "up to yellow" (its last event was a de-escalation)."""
+    router.ingest(event("a", "raised", "orange"), {}, T0)
+    router.ingest(event("b", "raised", "blue", subject="rg-2"), {}, T0 + 1)
+    (first,) = _firing(run(router, T0 + 40)[0])
+    assert "new" not in _sms(first) and "up to" not in _sms(first)  # the first message: no notes
+    router.ingest(event("b", "escalated", "orange", previous="blue", subject="rg-2"), {}, T0 + 60)
+    router.ingest(
+        event("b", "deescalated", "yellow", previous="orange", subject="rg-2"), {}, T0 + 120
+    )
+    (n,) = _firing(run(router, T0 + 400, start=T0 + 50)[0])
+    assert n.news == (("b", 1),)
+    assert "up to yellow: rg-2" in _sms(n) and "升为黄色：rg-2" in _sms(n, "zh")
+
+
+def test_a_warning_raised_and_raised_again_before_it_was_told_is_new(router):
+    router.ingest(event("a", "raised", "orange"), {}, T0)
+    run(router, T0 + 40)
+    router.ingest(event("b", "raised", "blue", subject="rg-2"), {}, T0 + 60)
+    router.ingest(event("b", "escalated", "yellow", previous="blue", subject="rg-2"), {}, T0 + 90)
+    (n,) = _firing(run(router, T0 + 400, start=T0 + 50)[0])
+    assert n.news == (("b", 0),) and "new yellow: rg-2" in _sms(n)
+
+
+def test_warnings_shown_again_after_an_inhibition_are_not_new(router):
+    """A red warning inhibits the yellow and blue ones told before; when it comes down to
+    orange they show again: the message names the red one's change, not two "new" ones."""
+    router.ingest(event("a", "raised", "yellow"), {}, T0)
+    router.ingest(event("b", "raised", "blue", subject="rg-2"), {}, T0 + 1)
+    run(router, T0 + 40)
+    router.ingest(event("c", "raised", "red", subject="rg-3"), {}, T0 + 60)
+    run(router, T0 + 400, start=T0 + 50)
+    router.ingest(event("c", "deescalated", "orange", previous="red", subject="rg-3"), {}, T0 + 500)
+    (n,) = _firing(run(router, T0 + 800, start=T0 + 410)[0])
+    assert dict(n.news) == {"a": 2, "b": 1, "c": 4}
+    sms = _sms(n)
+    assert sms.startswith("[ORANGE (II)]") and "down to orange: rg-3" in sms, sms
+    assert "new" not in sms, sms

@@ -351,9 +351,9 @@ def test_a_warning_cleared_among_ones_in_force_is_named_and_never_sets_the_level
     push = render(note(_in_force_and_cleared()), "push", language, TZ)
     assert push.title.startswith(head.split(" ")[0] if language == "en" else head[:9])
     lines = [x for x in push.body.splitlines() if x.startswith("·")]
-    assert len(lines) == 2 and level_value in lines[0], push.body  # in force first, no colour
+    assert len(lines) == 1 and level_value in lines[0], push.body  # what is in force, no colour
     assert lines[0].split(" ")[1] != ("蓝色" if language == "zh" else "BLUE"), push.body
-    assert ("已解除" if language == "zh" else "cleared") in lines[1], push.body
+    assert note_ in push.body.splitlines(), push.body  # and what cleared, on its own line
 
 
 def test_a_place_cleared_in_a_group_in_force_is_named_by_place():
@@ -377,9 +377,56 @@ def test_a_lesser_warning_that_changed_is_why_the_message_came(language, change)
         measure={"name": "rise_m_per_h", "value": 0.12, "op": ">=", "threshold": 0.1},
     )
     level = event(1, Level.ORANGE)
-    told = dataclasses.replace(note([rise, level]), news=("w-1-rise",))
+    told = dataclasses.replace(note([rise, level]), news=(("w-1-rise", 2),))  # told yellow
     sms = render(told, "sms", language, TZ).body
     assert sms.startswith(LEVEL[language][0].join(["【", "】"]) if language == "zh" else "[ORANGE")
     assert change in sms, sms
     # Not news (e.g. a reminder, or an outbox row from before): no change is claimed.
     assert change not in render(note([rise, level]), "sms", language, TZ).body
+
+
+def _level_and_rise(rise_level: Level, told: int) -> Notification:
+    """A station's yellow level warning in force, told; its rise warning now ``rise_level``."""
+    rise = dataclasses.replace(
+        event(1, rise_level, event="deescalated"),
+        warning_id="w-1-rise",
+        ts=T0 + 5 * 60_000,
+        measure={"name": "rise_m_per_h", "value": 0.12, "op": ">=", "threshold": 0.1},
+    )
+    level = event(1, Level.YELLOW)
+    return dataclasses.replace(note([rise, level]), news=(("w-1-rise", told),))
+
+
+def test_at_one_level_the_standing_warning_leads_and_the_one_that_moved_has_the_note():
+    """Rise down from orange to yellow beside a standing yellow level warning."""
+    sms = render(_level_and_rise(Level.YELLOW, 3), "sms", "en", TZ).body
+    assert sms.startswith("[YELLOW (III)]") and "level 4.51 m (yellow at 4.5)" in sms, sms
+    assert "down to yellow: rise 0.12 m/h" in sms, sms
+
+
+@pytest.mark.parametrize("reply", [None, "3"])
+def test_a_one_segment_sms_keeps_at_least_the_words_of_the_change(reply):
+    n = dataclasses.replace(note(_in_force_and_cleared()), ack_reply=reply)
+    sms = render(n, "sms", "zh", TZ, sms_segments=1).body
+    assert sms_fits(sms, 1) and sms.startswith("【蓝色预警(IV级)】"), sms
+    assert "已解除" in sms, sms
+
+
+def test_push_lists_what_is_in_force_and_says_what_cleared_beyond_it():
+    """Five yellow in force and four red cleared: the clears are told, the count is of the
+    warnings in force left out (none here)."""
+    in_force = [event(i, Level.YELLOW) for i in range(5)]
+    gone = [
+        dataclasses.replace(e, previous_level=Level.RED, ts=T0 + 90 * 60_000)
+        for e in [event(i, None, event="cleared") for i in range(10, 14)]
+    ]
+    n = dataclasses.replace(note([*gone, *in_force]), news=tuple((e.warning_id, 4) for e in gone))
+    push = render(n, "push", "en", TZ)
+    assert push.title.startswith("[YELLOW (III)]") and "5 sites" in push.title, push.title
+    lines = push.body.splitlines()
+    assert sum(x.startswith("·") for x in lines) == 5 and not any("more" in x for x in lines[:6])
+    assert any(x.startswith("cleared: Hangchangqiao 10") for x in lines), push.body
+    assert json.loads(render(n, "webhook", "en", TZ).body)["news"][0] == {
+        "warning_id": "w-10",
+        "told": "red",
+    }

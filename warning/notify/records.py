@@ -61,8 +61,9 @@ class Notification:
     ack_url: str | None = None  # signed acknowledgement link
     ack_reply: str | None = None  # the number the person may reply by SMS to acknowledge
     created_at: float = 0.0  # wall clock, seconds
-    #: The warnings whose state the receiver had not been told yet (what made this message).
-    news: tuple[str, ...] = ()
+    #: What made this message: each warning whose state the receiver had not been told yet,
+    #: with the level it was last told (0: never), so the message can say which way it went.
+    news: tuple[tuple[str, int], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -115,6 +115,9 @@ class Group:
     next_flush: float = 0.0
     last_notified: float | None = None
     sent: dict[str, int] = field(default_factory=dict)  # warning id -> level notified (0: clear)
+    #: Warning id -> the level its receiver was last told, kept while the warning is muted (a
+    #: warning inhibited, then shown again, is not new), so a message says which way it went.
+    told: dict[str, int] = field(default_factory=dict)
     escalation_step: int = 0
     escalation_since: float | None = None
 
@@ -321,9 +324,14 @@ class Router:
             if firing and not changed:
                 kind = "reminder"
             events = tuple(self.alerts[w].event for w in visible)
-            news = tuple(w for w, lv in visible.items() if lv == 0 or group.sent.get(w) != lv)
+            news = tuple(
+                (w, group.told.get(w, 0))
+                for w, lv in visible.items()
+                if lv == 0 or group.sent.get(w) != lv
+            )
             notes.extend(self._notify(group.receiver, group.key, kind, events, 0, now, news))
             group.sent = {w: lv for w, lv in visible.items() if lv}
+            group.told.update(visible)
             group.last_notified = now
             top = max((self.alerts[w].level or 0 for w in firing), default=0)
             receiver = self.routing.receivers[group.receiver]
@@ -337,6 +345,7 @@ class Router:
         elif not visible:
             group.sent = {}
         group.members = [w for w in group.members if not self.alerts[w].resolved]
+        group.told = {w: lv for w, lv in group.told.items() if lv and w in group.members}
 
     def _escalate(
         self, group: Group, now: float, notes: list[Notification], audit: list[AuditRecord]
@@ -388,7 +397,7 @@ class Router:
         events: tuple[WarningEvent, ...],
         step: int,
         now: float,
-        news: tuple[str, ...] = (),
+        news: tuple[tuple[str, int], ...] = (),
     ) -> list[Notification]:
         receiver = self.routing.receivers[receiver_name]
         targets: list[tuple[str | None, tuple[str, ...]]] = []
@@ -481,7 +490,7 @@ def notification_to_state(n: Notification) -> dict[str, Any]:
         "ack_url": n.ack_url,
         "ack_reply": n.ack_reply,
         "created_at": n.created_at,
-        "news": list(n.news),
+        "news": [list(x) for x in n.news],
     }
 
 
@@ -494,6 +503,7 @@ def notification_from_state(data: dict[str, Any], routing: Routing) -> Notificat
                 routing.channels[c] for c in data["channels"] if c in routing.channels
             ),
             "events": tuple(event_from_state(e) for e in data["events"]),
-            "news": tuple(data.get("news", ())),  # absent in an outbox written before it was
+            # (absent in an outbox written before notifications named their news)
+            "news": tuple((str(w), int(lv)) for w, lv in data.get("news", ())),
         }
     )

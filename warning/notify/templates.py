@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from typing import Any
@@ -133,18 +133,29 @@ class _View:
         self.n, self.lang, self.tz = n, language, tz
         self.t = TEXTS[language]
         self.unacked_by, self.ack_wait_s = unacked_by, ack_wait_s
+        #: Warning id -> the level its receiver was last told (0: never), for the news.
+        self.told = dict(n.news)
         # Warnings in force first (a firing group may also carry one that just cleared), worst
-        # first; then by time (newest first) and subject, so the order is stable.
+        # first, at one level a standing warning before one that moved (which then gets its
+        # note); then by time (newest first) and subject, so the order is stable.
         self.events = sorted(
             n.events,
-            key=lambda e: (self.cleared_here(e), -int(level_of(e) or 0), -e.ts, e.subject),
+            key=lambda e: (
+                self.cleared_here(e),
+                -int(level_of(e) or 0),
+                self.moved(e),
+                -e.ts,
+                e.subject,
+            ),
         )
         self.worst = level_of(self.events[0])
+        #: The group's first message: every warning in it is new, and none needs a note.
+        self.first = all(self.told.get(e.warning_id, -1) == 0 for e in self.events)
         # The title names what is in force; a warning cleared among them has its own note.
-        told = [e for e in self.events if not self.cleared_here(e)] or self.events
-        self.hazards = _unique(e.hazard for e in told)
-        self.regions = _unique(e.region for e in told)
-        self.subjects = _unique(e.subject for e in told)
+        self.in_force = [e for e in self.events if not self.cleared_here(e)] or self.events
+        self.hazards = _unique(e.hazard for e in self.in_force)
+        self.regions = _unique(e.region for e in self.in_force)
+        self.subjects = _unique(e.subject for e in self.in_force)
         #: A resolved notification whose every warning rested on a reading named a fault.
         self.withdrawn = n.kind == "resolved" and all(
             (e.texts.get("en") or {}).get("withdrawn") for e in self.events
@@ -154,31 +165,53 @@ class _View:
         """Whether ``e`` is a warning that cleared, told among warnings still in force."""
         return e.event == "cleared" and self.n.kind != "resolved"
 
+    def moved(self, e: WarningEvent) -> bool:
+        """Whether the receiver was told ``e`` at another level before (it went up or down)."""
+        before = self.told.get(e.warning_id, 0)
+        return bool(before) and before != (0 if e.event == "cleared" else int(e.level or 0))
+
     def change(self, e: WarningEvent) -> str:
-        """How ``e`` changed, when it is news beside the warning the title is about, else "".
+        """How ``e`` changed since its receiver was told, beside the title's warning, else "".
 
         E.g. ``降为蓝色`` or ``已解除``: a message whose level stands (another warning's) must
-        say why it came, or an officer reads a repeat of the warning already told.
+        say why it came, or an officer reads a repeat of the warning already told. The word
+        compares the level told with the level now, so a warning that went up and came part
+        way down within one group interval is "up to", and one never told is "new".
         """
-        if self.n.kind == "resolved" or e is self.events[0]:
-            return ""
-        if not (self.cleared_here(e) or e.warning_id in self.n.news):
-            return ""
-        words = self.t["changes"].get(e.event, "")
-        level = level_of(e)
-        return words.format(colour=self.t["colours_short"][level] if level else "")
+        if self.n.kind == "resolved" or len(self.events) == 1 or self.first:
+            return ""  # the title says it
+        now = 0 if e.event == "cleared" else int(e.level or 0)
+        if e.warning_id not in self.told:
+            # Not news, or an outbox row from before notifications named it: only a clear,
+            # which is always news beside warnings in force, can be told.
+            return self.t["changes"]["cleared"] if now == 0 else ""
+        before = self.told[e.warning_id]
+        if now == before or (e is self.events[0] and not before):
+            return ""  # shown again after a mute; or new, and the title is about it
+        if now == 0:
+            return self.t["changes"]["cleared"]
+        key = "raised" if not before else "escalated" if now > before else "deescalated"
+        return self.t["changes"][key].format(colour=self.t["colours_short"][Level(now)])
 
-    def changes(self) -> str:
-        """The news beside the title's warning, e.g. ``已解除：每小时涨幅0.09米/小时``."""
-        out = []
-        here = self.subjects if len(self.subjects) == 1 else []
-        for e in self.events:
-            change = self.change(e)
-            if change:
-                # At the one place in force: which value changed; elsewhere: which place.
-                what = (self.values(e, 1) if e.subject in here else [])[:1] or [self.name(e)]
-                out.append(self.t["change_note"].format(change=change, what=what[0]))
-        return self.t["sep"].join(out[:2]) + self.more(len(out) - 2)
+    def what_changed(self, e: WarningEvent) -> str:
+        """The warning a change note is about: its decisive value, with its place if need be."""
+        value = self.values(e, 1)[:1]
+        if self.subjects == [e.subject] and value:
+            return value[0]  # the one place in force: which value changed
+        return " ".join([self.name(e), *value])
+
+    def changes(self, skip: Sequence[WarningEvent] = (), brief: int = 0) -> str:
+        """The news beside the title's warning, e.g. ``已解除：每小时涨幅0.09米/小时``.
+
+        ``skip``: warnings already shown with their change. ``brief``: 1, the first note and a
+        count; 2, the words alone (e.g. ``降为蓝色``), for a message short of room.
+        """
+        notes = [(c, e) for e in self.events if e not in skip and (c := self.change(e))]
+        if brief == 2:
+            return self.t["sep"].join(_unique(c for c, _ in notes))
+        shown = notes[:1] if brief else notes[:2]
+        out = [self.t["change_note"].format(change=c, what=self.what_changed(e)) for c, e in shown]
+        return self.t["sep"].join(out) + self.more(len(notes) - len(shown))
 
     def level(self) -> str:
         """Colour and response level, e.g. ``红色预警(I级)`` or ``RED (I)``."""
@@ -297,11 +330,12 @@ class _View:
         dt = datetime.fromtimestamp(newest / 1000, self.tz)
         return dt.strftime("%m-%d %H:%M" if short else "%Y-%m-%d %H:%M (UTC%z)")
 
-    def subject_line(self, e: WarningEvent, values: int) -> str:
+    def subject_line(self, e: WarningEvent, values: int, mark: bool = True) -> str:
+        """A place's line: name, region if several, its change (``mark``) or level, values."""
         parts = [self.name(e)]
         if len(self.regions) > 1:
             parts.append(self.region_of(e.region))
-        if self.change(e):
+        if mark and self.change(e):
             parts.append(self.change(e))
         elif len({level_of(x) for x in self.events if not self.cleared_here(x)}) > 1:
             parts.append(self.t["colours"].get(level_of(e), "") if level_of(e) else "")
@@ -361,15 +395,17 @@ def _sms(v: _View, segments: int) -> str:
     optional: list[tuple[float, list[str]]] = []
     richer: list[str] = []  # a group: more places named, if the action still fits
     if group:
-        lines = [v.subject_line(e, 1) for e in v.events[:SMS_TOP]]
+        lines = [v.subject_line(e, 1, mark=False) for e in v.in_force[:SMS_TOP]]
         listed = [
             t["sep"].join(lines[:k]) + v.more(len(v.subjects) - k) for k in range(len(lines), 0, -1)
         ]
         optional.append((4, listed[-1:]))  # the worst place first
         richer = listed[:-1]
-    elif v.n.kind != "resolved":
+    elif v.n.kind != "resolved" and not v.change(v.events[0]):  # else its note has it
         optional.append((4, v.values(v.events[0], 1)))
-    optional.append((4.2, [v.changes()]))  # why a message came while its level stands
+    # Why a message came while its level stands: first, so a short message keeps at least
+    # its words ("已解除"), else it reads as a repeat or a new warning.
+    optional.insert(0, (4.2, [v.changes(), v.changes(brief=1), v.changes(brief=2)]))
     instruction = v.instruction()
     later: list[tuple[float, list[str]]] = [(2, [v.escalation()])] if v.escalation() else []
     later.append((3, [v.when(short=True), v.when(short=True)[6:]]))
@@ -427,10 +463,13 @@ def _push_lines(v: _View) -> list[str]:
     lines = [f"{t['time']}: {v.when()}"]
     if v.escalation():
         lines.insert(0, v.escalation())
-    for e in v.events[:PUSH_TOP]:
+    listed = v.in_force[:PUSH_TOP] if v.n.kind != "resolved" else v.events[:PUSH_TOP]
+    for e in listed:
         lines.append("· " + v.subject_line(e, 2))
-    if len(v.events) > PUSH_TOP:
-        lines.append(t["more_line"].format(n=len(v.events) - PUSH_TOP))
+    if len(v.in_force) > len(listed):
+        lines.append(t["more_line"].format(n=len(v.in_force) - len(listed)))
+    if v.changes(skip=listed):  # what changed beyond the lines above (a clear, or the rest)
+        lines.append(v.changes(skip=listed))
     if len(v.events) == 1 and v.text(v.events[0], "message"):
         lines.append(v.text(v.events[0], "message"))
     if v.suspect():
@@ -491,6 +530,7 @@ def _webhook(v: _View) -> str:
         "text": "\n".join(_push_lines(v)),
         "ack_url": n.ack_url,
         "created_at": n.created_at,
+        "news": [{"warning_id": w, "told": Level(lv).colour if lv else None} for w, lv in n.news],
         "events": [e.to_dict(v.tz) for e in v.events],
     }
     return json.dumps(doc, ensure_ascii=False, separators=(",", ":"))
