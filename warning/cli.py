@@ -236,7 +236,8 @@ def _gain(
     """Score the baseline rule set on the same input; print the lead gained per level."""
     from warning.authoring.diff import backtest_events
     from warning.authoring.leadgain import rich_gain_table
-    from warning.authoring.score import print_tables, score
+    from warning.authoring.score import score
+    from warning.console import print_tables
 
     try:
         before = score(
@@ -307,8 +308,9 @@ def _score(
 ) -> Score:
     import json
 
-    from warning.authoring.score import print_tables, read_events, rich_table, score
+    from warning.authoring.score import read_events, rich_table, score
     from warning.authoring.score_rates import rate_table
+    from warning.console import print_tables
 
     events = read_events(output)
     result = score(truth, events, tolerance_ms)

@@ -284,7 +284,8 @@ def rules_diff(
     truth, tolerance_ms = _labels(labels, None, None, tolerance)
     if truth is not None:
         from warning.authoring.leadgain import rich_gain_table
-        from warning.authoring.score import print_tables, score
+        from warning.authoring.score import score
+        from warning.console import print_tables
 
         print_tables(
             rich_gain_table(

@@ -467,23 +467,6 @@ def table_rows(s: Score) -> list[tuple[str, ...]]:
     return out
 
 
-def print_tables(*tables: Any) -> None:
-    """Print rich tables whole: wider than the terminal if need be, never with cut numbers.
-
-    Rich fits a table to the console (80 columns when output is not a terminal) by cutting
-    cells, so a FAR of 0.83 printed as "0.…".
-    """
-    from rich.console import Console
-
-    console = Console()
-    unbounded = console.options.update_width(10_000)
-    need = max(console.measure(t, options=unbounded).maximum for t in tables)
-    if need > console.width:
-        console = Console(width=need)
-    for t in tables:
-        console.print(t)
-
-
 def rich_table(s: Score) -> Any:
     """The summary as a rich Table for the console."""
     from rich.table import Table

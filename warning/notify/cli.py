@@ -9,9 +9,9 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
+from warning.console import print_tables
 from warning.notify.records import AUDIT_ACTIONS
 from warning.records import zone
 
@@ -90,7 +90,7 @@ def audit(
             r.channel or "",
             r.detail,
         )
-    Console().print(table)
+    print_tables(table)
 
 
 @notify_app.command()

@@ -6,8 +6,9 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 from rich.table import Table
+
+from warning.console import print_tables
 
 forecast_app = typer.Typer(
     no_args_is_help=True, help="Learned nowcasts of water levels: train, skill."
@@ -139,7 +140,7 @@ def train(
         typer.echo(str(exc), err=True)
         raise typer.Exit(1) from None
     meta = done.meta
-    Console().print(
+    print_tables(
         skill_table(
             meta["stations"],
             f"nowcast skill on the held-out last quarter of {meta['start']} .. {meta['end']}",
@@ -192,4 +193,4 @@ def skill(
                 "skill": evaluate(loaded.models[sid], x, future, st.feature_names),
                 "horizons_used_h": used,
             }
-    Console().print(skill_table(out, f"nowcast v{loaded.version} skill on {input}"))
+    print_tables(skill_table(out, f"nowcast v{loaded.version} skill on {input}"))
