@@ -196,3 +196,27 @@ def test_template_eta_format():
     ctx = Context({"level_m": s}, {"warning_level_m": 4.5}, 60 * 60_000)
     assert t.render(ctx, {}, {}) == "about 4 h"  # 1.2 m to go at 0.3 m/h
     assert t.render(Context({"level_m": s}, {}, 60 * 60_000), {}, {}) == "not approaching"
+
+
+def test_a_template_clause_is_left_out_when_a_placeholder_in_it_is_unknown():
+    """A reservoir has a flood-limit level and no warning level: only its clause is said."""
+    from warning.rules.template import Template
+
+    text = (
+        "now {last(level_m):.2f} m[[; warning level {sensor.warning_level_m} m: "
+        "{time_to(level_m, sensor.warning_level_m):eta}]][[; flood-limit level "
+        "{sensor.flood_limit_m} m: {time_to(level_m, sensor.flood_limit_m):eta}]]"
+    )
+    t = Template.parse(text, {"level_m"}, set())
+    s = Series()
+    for minutes, level in ((0, 3.0), (20, 3.1), (40, 3.2), (60, 3.3)):  # 0.3 m/h
+        s.add(minutes * 60_000, level)
+    river = Context({"level_m": s}, {"warning_level_m": 4.5}, 60 * 60_000)
+    reservoir = Context({"level_m": s}, {"flood_limit_m": 3.0}, 60 * 60_000)
+    gauge = Context({"level_m": s}, {}, 60 * 60_000)
+    assert t.render(river, {}, {}) == "now 3.30 m; warning level 4.5 m: about 4 h"
+    assert t.render(reservoir, {}, {}) == "now 3.30 m; flood-limit level 3.0 m: now"
+    assert t.render(gauge, {}, {}) == "now 3.30 m"
+    # An unknown value outside a clause is said as before; an eta inside one keeps the clause.
+    flat = Context({"level_m": Series()}, {"warning_level_m": 4.5}, 0)
+    assert t.render(flat, {}, {}) == "now n/a m; warning level 4.5 m: not approaching"

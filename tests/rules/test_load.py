@@ -145,6 +145,18 @@ CASES = [
         ],
     ),
     (
+        GOOD + '    message: "{sensor.name}[[ at {sensor.limit} mm"\n',
+        ["F:8: rule 'r1': message: a clause opened by [[ at character 14 is not closed by ]]"],
+    ),
+    (
+        GOOD + '    message: "{sensor.name}[[ at [[{sensor.limit}]] mm]]"\n',
+        ["F:8: rule 'r1': message: a clause opened by [[ at character 14 is not closed by ]]"],
+    ),
+    (
+        GOOD + '    message: "{sensor.name}]] mm"\n',
+        ["F:8: rule 'r1': message: ]] at character 14 closes no clause"],
+    ),
+    (
         GOOD + '    message: "{bogus_value}"\n',
         [
             "F:8: rule 'r1': message: expected a field among rain_mm, found unknown field "

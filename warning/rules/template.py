@@ -41,15 +41,34 @@ class Template:
     'Gauge 1: 57 mm'
     """
 
-    parts: tuple[str | tuple[str, str, Callable[..., Any]], ...]
+    parts: tuple[str | Template | tuple[str, str, Callable[..., Any]], ...]
     nodes: tuple[Node, ...] = ()
 
     @classmethod
     def parse(
         cls, text: str, fields: frozenset[str] | set[str] | None, value_names: set[str]
     ) -> Template:
-        """Compile a template, raising ExprError for a bad placeholder."""
-        parts: list[str | tuple[str, str, Callable[..., Any]]] = []
+        """Compile a template, raising ExprError for a bad placeholder or clause.
+
+        A clause in double brackets is left out when a placeholder in it is unknown (other
+        than an ``eta``, which says "not approaching"): ``[[; warning level
+        {sensor.warning_level_m} m]]`` says nothing at a station without a warning level.
+        """
+        if "[[" not in text and "]]" not in text:
+            return cls._parse_plain(text, fields, value_names)
+        parts: list[str | Template | tuple[str, str, Callable[..., Any]]] = []
+        nodes: list[Node] = []
+        for i, piece in enumerate(_clauses(text)):
+            inner = cls._parse_plain(piece, fields, value_names)
+            parts.extend([inner] if i % 2 else inner.parts)
+            nodes.extend(inner.nodes)
+        return cls(tuple(parts), tuple(nodes))
+
+    @classmethod
+    def _parse_plain(
+        cls, text: str, fields: frozenset[str] | set[str] | None, value_names: set[str]
+    ) -> Template:
+        parts: list[str | Template | tuple[str, str, Callable[..., Any]]] = []
         nodes: list[Node] = []
         pos = 0
         for m in _PLACEHOLDER.finditer(text):
@@ -89,13 +108,24 @@ class Template:
         ``event["language"]`` picks the sensor's name (``sensor.names``) and the words of
         ``eta`` in that language.
         """
+        return self._render(ctx, values, event, clause=False) or ""
+
+    def _render(
+        self, ctx: Context, values: Mapping[str, Any], event: Mapping[str, Any], clause: bool
+    ) -> str | None:
+        """Render; ``None`` for a clause with an unknown placeholder (it is left out)."""
         out = []
         for part in self.parts:
             if isinstance(part, str):
                 out.append(part)
                 continue
+            if isinstance(part, Template):
+                out.append(part._render(ctx, values, event, clause=True) or "")
+                continue
             name, spec, get = part
             value = get(ctx, values, event)
+            if clause and value is None and spec != "eta":
+                return None
             if name == "level" and isinstance(value, str):  # the colour, in the text's words
                 value = LEVEL_WORDS.get(normalize(str(event.get("language") or DEFAULT)), {}).get(
                     value, value
@@ -115,6 +145,22 @@ class Template:
                 except (ValueError, TypeError):
                     out.append(str(value))
         return "".join(out)
+
+
+def _clauses(text: str) -> list[str]:
+    """Split ``text`` at its ``[[``/``]]`` pairs: plain, clause, plain, ... (never nested)."""
+    pieces, pos = [], 0
+    while (start := text.find("[[", pos)) >= 0:
+        end = text.find("]]", start + 2)
+        if end < 0 or "[[" in text[start + 2 : end]:
+            msg = f"a clause opened by [[ at character {start + 1} is not closed by ]]"
+            raise ExprError(msg)
+        pieces += [text[pos:start], text[start + 2 : end]]
+        pos = end + 2
+    if "]]" in text[pos:]:
+        msg = f"]] at character {text.index(']]', pos) + 1} closes no clause"
+        raise ExprError(msg)
+    return [*pieces, text[pos:]]
 
 
 def _sensor_attr(sensor: Mapping[str, Any], attr: str, event: Mapping[str, Any]) -> Any:
