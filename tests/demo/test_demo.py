@@ -88,3 +88,28 @@ def test_a_broker_that_stops_taking_readings_ends_the_demo_with_the_reason():
     assert f"the simulator stopped: could not connect to MQTT broker 127.0.0.1:{port}" in (
         out.getvalue()
     )
+
+
+def test_the_demo_replays_its_storm_ending_now_with_the_same_readings():
+    """So its CAP feed, whose alerts expire by the wall clock, shows the storm's warnings."""
+    import time
+
+    from sensors_sim.generate import generate
+    from sensors_sim.scenario import load_scenario
+    from warning.demo.run import _ending_now
+
+    sim = load_scenario("storm")
+    moved = _ending_now(sim)
+    end = (moved.start + moved.duration).timestamp()
+    assert end % sim.interval.total_seconds() == 0 and 0 <= time.time() - end < 300
+    before, after = list(generate(sim)), list(generate(moved))
+    assert len(before) == len(after) == 1080
+
+    # The same readings but for the weather stations' daily cycle of temperature and
+    # humidity, which follows the new time of day.
+    def same(readings):
+        return [
+            {k: v for k, v in r.items() if k != "ts"} for r in readings if r["kind"] != "weather"
+        ]
+
+    assert same(before) == same(after) and len(same(before)) > 800

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 import tempfile
 import threading
 import time
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -54,7 +56,7 @@ def run_demo(
     from sensors_sim.scenario import load_scenario
 
     console = console or Console()
-    sim = load_scenario(scenario)
+    sim = _ending_now(load_scenario(scenario))
     work = Path(tempfile.mkdtemp(prefix="hazard-demo-"))
     (work / "sensors.yaml").write_text(yaml.safe_dump(registry(sim.network), allow_unicode=True))
     stop = threading.Event()
@@ -83,6 +85,20 @@ def run_demo(
             f"...).",
             highlight=False,
         )
+
+
+def _ending_now(sim: Scenario) -> Scenario:
+    """The scenario moved in time to end now (on its report interval).
+
+    Its readings are unchanged but for the weather stations' daily cycle, which follows the
+    new time of day.
+
+    Warnings then carry today's times and the CAP feed shows them: its alerts expire by the
+    wall clock, so a storm replayed at its own date (months ago) left the feed empty.
+    """
+    step_s = sim.interval.total_seconds()
+    end = datetime.fromtimestamp(time.time() // step_s * step_s, sim.start.tzinfo)
+    return dataclasses.replace(sim, start=end - sim.duration)
 
 
 def _config(work: Path, mqtt_port: int, influx_url: str | None) -> Config:
@@ -116,7 +132,7 @@ def _introduce(
     console.print(
         f"[bold]hazard-warning demo[/]: {mqtt.kind} broker on "
         f"127.0.0.1:{mqtt.port}; scenario [bold]{sim.name}[/] "
-        f"({minutes:.0f} simulated minutes at {speed:g}x, about "
+        f"({minutes:.0f} simulated minutes ending now, at {speed:g}x, about "
         f"{minutes * 60 / speed:.0f} s); {len(s.steps.rules.rules)} rules; "
         f"metrics on http://127.0.0.1:{cfg.metrics.port}/metrics",
         highlight=False,
