@@ -157,6 +157,33 @@ CASES = [
         ["F:8: rule 'r1': message: ]] at character 14 closes no clause"],
     ),
     (
+        GOOD + '    message: "{sensor.name}: {sum(rain_mm, 6h):.1f mm in 6 h"\n',
+        [
+            "F:8: rule 'r1': message: expected } to close the { at character 16 (braces only "
+            "enclose placeholders)"
+        ],
+    ),
+    (
+        GOOD + '    message: "{sensor.name}} mm"\n',
+        [
+            "F:8: rule 'r1': message: } at character 14 closes no { (braces only enclose placeholders)"
+        ],
+    ),
+    (
+        GOOD + "    instruction: {red: {en: Go, zh-CN: 走}}\n",
+        [
+            "F:8: rule 'r1': instruction.orange: expected an instruction for orange (the other "
+            "levels have one), found none"
+        ],
+    ),
+    (
+        GOOD + "    instruction:\n      red: {en: Go, zh-CN: 走}\n      orange: {zh-CN: 走}\n",
+        [
+            "F:10: rule 'r1': instruction.orange: expected a text in en as the other levels "
+            "have, found zh-CN"
+        ],
+    ),
+    (
         GOOD + '    message: "{bogus_value}"\n',
         [
             "F:8: rule 'r1': message: expected a field among rain_mm, found unknown field "

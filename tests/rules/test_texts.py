@@ -81,8 +81,11 @@ def test_a_single_string_still_works_and_is_reported_only_for_a_routing_language
 
 
 def test_a_missing_language_and_an_unlabelled_value_are_reported(tmp_path):
-    text = RULE.replace("en: Level-I response", "fr: Réponse I").replace(
-        "rain_3h_mm: {expr", 'rain_6h_mm: "sum(rain_mm, 6h)"\n      rain_3h_mm: {expr'
+    # (Every level in the same languages: a level short of one is a load error of its own.)
+    text = (
+        RULE.replace("en: Level-I response", "fr: Réponse I")
+        .replace("en: Level-II response", "fr: Réponse II")
+        .replace("rain_3h_mm: {expr", 'rain_6h_mm: "sum(rain_mm, 6h)"\n      rain_3h_mm: {expr')
     )
     (rule,) = _load(tmp_path, text).rules
     found = {(p.key, p.message) for p in language_problems([rule], BOTH)}
@@ -131,7 +134,11 @@ def test_every_shipped_rule_speaks_both_languages():
 
 def test_rules_check_with_a_routing_file_reports_missing_languages(tmp_path):
     rules = tmp_path / "r.yaml"
-    rules.write_text(RULE.replace("en: Level-I response", "fr: Réponse I"))
+    rules.write_text(
+        RULE.replace("en: Level-I response", "fr: Réponse I").replace(
+            "en: Level-II response", "fr: Réponse II"
+        )
+    )
     routing = tmp_path / "routing.yaml"
     routing.write_text(
         "channels:\n  a: {url: 'json://x', style: sms, language: zh}\n"

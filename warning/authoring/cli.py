@@ -55,7 +55,7 @@ def rules_check(
     from warning.kinds import kinds_from_config
     from warning.notify.routing_file import routing_languages
     from warning.registry import load_registry
-    from warning.rules.area_load import check_areas
+    from warning.rules.area_load import check_areas, check_sensor_keys
     from warning.rules.load import load_rules
     from warning.rules.texts import language_problems
 
@@ -72,7 +72,8 @@ def rules_check(
             sensors = cfg.path(cfg.sensors)
         rs = load_rules(paths, kinds)
         if sensors:
-            problems = check_areas(rs.areas, load_registry(sensors, kinds))
+            registry = load_registry(sensors, kinds)
+            problems = check_sensor_keys(rs.rules, registry) + check_areas(rs.areas, registry)
             if problems:
                 raise ConfigError(problems)
         if routing is None and cfg.notify is not None and cfg.notify.routing:

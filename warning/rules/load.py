@@ -19,6 +19,7 @@ from warning.rules.expr import (
     Field,
     Indicator,
     Node,
+    SensorAttr,
     Window,
     check,
     looks_ahead,
@@ -103,6 +104,7 @@ class Rule:
     file: str = ""
     line: int = 0
     horizons: Mapping[str, int] = field(default_factory=dict)  # field -> longest window, ms
+    sensor_keys: frozenset[str] = frozenset()  # the registry keys it reads (``sensor.KEY``)
 
     def applies_to(self, sensor_id: str, kind: str, region: str) -> bool:
         """Return True if this rule watches the given sensor."""
@@ -449,6 +451,7 @@ def _rule(node: LineDict, c: Checker, kinds: Mapping[str, Kind], index: int) -> 
     looked_at.extend(trees[name] for name in labels)  # the named values' own expressions
     decisive = {level: decisive_of(cond.node, trees) for level, cond in levels}
     messages, instructions = _texts(node, where, c, field_set, set(trees))
+    _instructions_cover(node, where, c, [level for level, _ in levels], instructions)
     looked_at.extend(n for by_lang in messages.values() for t in by_lang.values() for n in t.nodes)
 
     horizons: dict[str, int] = {}
@@ -481,7 +484,20 @@ def _rule(node: LineDict, c: Checker, kinds: Mapping[str, Kind], index: int) -> 
         file=c.file,
         line=node.line,
         horizons=horizons,
+        sensor_keys=_sensor_keys(
+            [*(cond.node for _, cond in levels), *([clear.node] if clear else []), *trees.values()],
+            [
+                *(t for by_lang in messages.values() for t in by_lang.values()),
+                *(no_data.message.values() if no_data else ()),
+            ],
+        ),
     )
+
+
+def _sensor_keys(trees: list[Node], templates: list[Template]) -> frozenset[str]:
+    """The registry keys read by expressions and message templates."""
+    keys = {n.name for tree in trees for n in walk(tree) if isinstance(n, SensorAttr)}
+    return frozenset(keys.union(*(t.sensor_keys for t in templates)))
 
 
 def _levels(
@@ -570,6 +586,41 @@ def _texts(
         for lv in [only] if only is not None else list(Level):
             instructions.setdefault(lv, {}).update(texts)
     return messages, instructions
+
+
+def _instructions_cover(
+    node: LineDict, where: str, c: Checker, levels: list[Level], given: dict[Level, Texts]
+) -> None:
+    """Instructions given per level must cover every level, in the same languages.
+
+    Else an orange warning goes out with no action, or an English one with the Chinese text.
+    """
+    if not given or not levels:
+        return
+    raw = node.get("instruction")
+    per_level = raw if isinstance(raw, LineDict) and all(k in LEVEL_NAMES for k in raw) else None
+    languages = sorted({lang for texts in given.values() for lang in texts})
+    for level in levels:
+        texts = given.get(level)
+        if texts is None:
+            c.add(
+                node.line_of("instruction"),
+                where,
+                f"instruction.{level.colour}",
+                f"expected an instruction for {level.colour} (the other levels have one), "
+                "found none",
+            )
+        elif len(languages) > 1 and (missing := [x for x in languages if x not in texts]):
+            line = (
+                per_level.line_of(level.colour) if per_level and level.colour in per_level else None
+            )
+            c.add(
+                line or node.line_of("instruction"),
+                where,
+                f"instruction.{level.colour}",
+                f"expected a text in {', '.join(missing)} as the other levels have, found "
+                f"{', '.join(sorted(texts)) or 'none'}",
+            )
 
 
 def _no_data(node: LineDict, where: str, c: Checker, hazard: Any) -> NoData | None:

@@ -10,7 +10,7 @@ from typing import Any
 from warning.indicators.trend import format_eta
 from warning.lang import DEFAULT, LEVEL_WORDS, normalize, pick
 from warning.rules.compile import Context, compile_node
-from warning.rules.expr import ExprError, Node, check, parse
+from warning.rules.expr import ExprError, Node, SensorAttr, check, parse, walk
 
 _PLACEHOLDER = re.compile(r"\{([^{}]+)\}")
 #: Names a template may use besides values and expressions.
@@ -44,6 +44,17 @@ class Template:
     parts: tuple[str | Template | tuple[str, str, Callable[..., Any]], ...]
     nodes: tuple[Node, ...] = ()
 
+    @property
+    def sensor_keys(self) -> frozenset[str]:
+        """The registry keys it reads: ``{sensor.KEY}`` placeholders and those in expressions."""
+        keys = {n.name for node in self.nodes for n in walk(node) if isinstance(n, SensorAttr)}
+        for part in self.parts:
+            if isinstance(part, Template):
+                keys |= part.sensor_keys
+            elif isinstance(part, tuple) and part[0].startswith("sensor."):
+                keys.add(part[0][7:])
+        return frozenset(keys)
+
     @classmethod
     def parse(
         cls, text: str, fields: frozenset[str] | set[str] | None, value_names: set[str]
@@ -54,6 +65,7 @@ class Template:
         than an ``eta``, which says "not approaching"): ``[[; warning level
         {sensor.warning_level_m} m]]`` says nothing at a station without a warning level.
         """
+        _check_braces(text)
         if "[[" not in text and "]]" not in text:
             return cls._parse_plain(text, fields, value_names)
         parts: list[str | Template | tuple[str, str, Callable[..., Any]]] = []
@@ -145,6 +157,27 @@ class Template:
                 except (ValueError, TypeError):
                     out.append(str(value))
         return "".join(out)
+
+
+def _check_braces(text: str) -> None:
+    """Raise ExprError for a ``{`` or ``}`` outside a placeholder (it would reach officers)."""
+    pos = 0
+    for m in _PLACEHOLDER.finditer(text):
+        _stray(text, pos, m.start())
+        pos = m.end()
+    _stray(text, pos, len(text))
+
+
+def _stray(text: str, start: int, end: int) -> None:
+    piece = text[start:end]
+    if "{" in piece:
+        at = start + piece.index("{") + 1
+        msg = f"expected }} to close the {{ at character {at} (braces only enclose placeholders)"
+        raise ExprError(msg)
+    if "}" in piece:
+        at = start + piece.index("}") + 1
+        msg = f"}} at character {at} closes no {{ (braces only enclose placeholders)"
+        raise ExprError(msg)
 
 
 def _clauses(text: str) -> list[str]:
