@@ -186,8 +186,17 @@ CASES = [
     (
         GOOD + '    message: "{bogus_value}"\n',
         [
-            "F:8: rule 'r1': message: expected a field among rain_mm, found unknown field "
-            "'bogus_value'"
+            "F:8: rule 'r1': message: expected a value name (sum_rain_mm_3h, event, hazard, "
+            "level, region, rule_id, subject), a field (rain_mm) or sensor.KEY, found unknown "
+            "name 'bogus_value'"
+        ],
+    ),
+    (
+        GOOD + '    message:\n      zh-CN: "{sensor.name}"\n      en: "{rain_6hr_mm}"\n',
+        [
+            "F:10: rule 'r1': message.en: expected a value name (sum_rain_mm_3h, event, hazard, "
+            "level, region, rule_id, subject), a field (rain_mm) or sensor.KEY, found unknown "
+            "name 'rain_6hr_mm'"
         ],
     ),
     (

@@ -577,7 +577,8 @@ def _texts(
             try:
                 template = Template.parse(text, field_set, names)
             except ExprError as exc:
-                c.add(node.line_of("message"), where, "message", str(exc))
+                key, line = _text_at(node, "message", only, lang)
+                c.add(line, where, key, str(exc))
                 continue
             for lv in [only] if only is not None else list(Level):
                 messages.setdefault(lv, {})[lang] = template
@@ -586,6 +587,16 @@ def _texts(
         for lv in [only] if only is not None else list(Level):
             instructions.setdefault(lv, {}).update(texts)
     return messages, instructions
+
+
+def _text_at(node: LineDict, key: str, level: Level | None, lang: str) -> tuple[str, int]:
+    """The key and line of one text: ``message.en`` or ``message.red.en``, where written."""
+    value, line, path = node.get(key), node.line_of(key), [key]
+    for part in ([level.colour] if level is not None else []) + [lang]:
+        if isinstance(value, LineDict) and part in value:
+            line, value = value.line_of(part) or line, value[part]
+            path.append(part)
+    return ".".join(path), line
 
 
 def _instructions_cover(

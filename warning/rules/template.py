@@ -109,7 +109,17 @@ class Template:
         if key in value_names:
             return lambda ctx, values, event: values.get(key)
         node = parse(key)
-        check(node, frozenset(fields) if fields is not None else None, boolean=False)
+        try:
+            check(node, frozenset(fields) if fields is not None else None, boolean=False)
+        except ExprError:
+            if not key.isidentifier() or fields is None:
+                raise
+            named = sorted(value_names) + sorted(EVENT_NAMES)
+            msg = (
+                f"expected a value name ({', '.join(named)}), a field ({', '.join(sorted(fields))}) "
+                f"or sensor.KEY, found unknown name {key!r}"
+            )
+            raise ExprError(msg) from None
         nodes.append(node)
         compiled = compile_node(node)
         return lambda ctx, values, event: compiled(ctx)
