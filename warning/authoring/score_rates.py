@@ -87,7 +87,15 @@ def rate_table(rates: Mapping[str, Mapping[str, Any]]) -> Any:
     for hazard, r in rates.items():
         t.add_row(
             hazard,
-            f"{r['sensor_years']:.2f}",
+            f"{r['sensor_years']:.3g}",
             *("-" if v is None else f"{v:.1f}" for v in r["per_sensor_year"].values()),
+        )
+    short = [h for h, r in rates.items() if 0 < r["sensor_years"] < 1]
+    if short:
+        # One false alarm in a 6-hour storm at one gauge reads as 1,460 a year: say so.
+        days = min(rates[h]["sensor_years"] for h in short) * 365.25
+        t.caption = (
+            f"{', '.join(short)}: less than a sensor-year watched (from {days:.2g} sensor-days): "
+            "a rate extrapolated from so little says little; see the false alarms (FA) above"
         )
     return t
