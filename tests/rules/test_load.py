@@ -65,6 +65,13 @@ def _problems(tmp_path, text):
 CASES = [
     ("rules: [", ["F:1: invalid YAML: expected the node content, but found '<stream end>'"]),
     ("- a\n", ["F:1: rules: expected a mapping with a 'rules' list, found a list"]),
+    (
+        "sensors: []\ncases: []\n",
+        [
+            "F:1: rules: expected a mapping with a 'rules' list, found a mapping of sensors, "
+            "cases (a rule test file: run it with `hazard-warning rules test`)"
+        ],
+    ),
     ("rules: 3\n", ["F:1: rules: expected a list of rules, found 3"]),
     ("rules:\n  - 3\n", ["F:2: rule #1: expected a mapping, found 3"]),
     (

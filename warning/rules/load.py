@@ -355,11 +355,17 @@ def _indicators_of(doc: Any, c: Checker, kinds: Mapping[str, Kind]) -> list[Indi
 
 def _rules_of(doc: Any, c: Checker, kinds: Mapping[str, Kind]) -> list[Rule | AreaRule]:
     if not isinstance(doc, LineDict) or ("rules" not in doc and "indicators" not in doc):
+        found = describe(doc)
+        if isinstance(doc, LineDict):
+            keys = ", ".join(map(str, list(doc)[:5]))
+            found = f"a mapping of {keys}" if keys else "an empty mapping"
+            if "cases" in doc:
+                found += " (a rule test file: run it with `hazard-warning rules test`)"
         c.add(
             getattr(doc, "line", 1),
             "",
             "rules",
-            f"expected a mapping with a 'rules' list, found {describe(doc)}",
+            f"expected a mapping with a 'rules' list, found {found}",
         )
         return []
     c.known_keys(doc, ["rules", "indicators"], "")
