@@ -182,6 +182,10 @@ def test_explain_of_a_silence_rule(files):
             "for reservoir, river",
         ),
         (
+            ["rainstorm", "rg-01", "2026-07-05T04:00:00+08:00"],
+            "no sensor 'rg-01': neither in the registry nor in the readings up to then",
+        ),
+        (
             ["rainstorm", "rg-1", "2026-07-05T04:00:00"],
             "--at: expected an RFC 3339 time with an offset, found '2026-07-05T04:00:00'",
         ),

@@ -179,11 +179,12 @@ def rules_explain(
     if rule in areas:
         _explain_area(areas[rule], area, moment, input, s)
         return
-    if sensor is None:
-        typer.echo("--sensor: expected a sensor id for a sensor rule", err=True)
-        raise typer.Exit(1)
     if rule not in found:
-        typer.echo(f"{rule}: expected a rule id among {', '.join(sorted(found))}", err=True)
+        known = ", ".join(sorted([*found, *areas]))
+        typer.echo(f"{rule}: expected a rule id among {known}, found none of that id", err=True)
+        raise typer.Exit(1)
+    if sensor is None:
+        typer.echo(f"--sensor: expected a sensor id (rule {rule!r} is a sensor rule)", err=True)
         raise typer.Exit(1)
     at_ms = round(moment.timestamp() * 1000)
     try:

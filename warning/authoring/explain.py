@@ -92,6 +92,9 @@ def explain(
             count += 1
             kind, region = r.kind, r.region
     registered = evaluator.registry.get(sensor_id) or {}
+    if not count and not registered:
+        msg = f"no sensor {sensor_id!r}: neither in the registry nor in the readings up to then"
+        raise ValueError(msg)
     kind = kind or str(registered.get("kind", ""))
     region = region or str(registered.get("region", "unknown"))
     if not rule.applies_to(sensor_id, kind, region):
