@@ -108,6 +108,26 @@ CASES = [
         ],
     ),
     (
+        # A higher level with an alternative (the shipped rules' "or forecast_..."): one of its
+        # alternatives made of bounds alone holds whenever the lower level does.
+        GOOD.replace(
+            '"sum(rain_mm, 3h) >= 100"',
+            '"sum(rain_mm, 3h) >= 40 or forecast_sum(rain_mm, 3h) >= 40"',
+        ),
+        [
+            "F:7: rule 'r1': levels.orange: expected a condition that can be the highest to hold, "
+            "found one that never is: whenever it holds, the higher level red holds too"
+        ],
+    ),
+    (
+        # ... and a lower level with another term: it still holds only where its bound does.
+        GOOD.replace('"sum(rain_mm, 3h) >= 50"', '"sum(rain_mm, 3h) >= 150 and last(rain_mm) > 0"'),
+        [
+            "F:7: rule 'r1': levels.orange: expected a condition that can be the highest to hold, "
+            "found one that never is: whenever it holds, the higher level red holds too"
+        ],
+    ),
+    (
         GOOD.replace(
             '"sum(rain_mm, 3h) >= 50"', '"sum(rain_mm, 3h) >= 50 and sum(rain_mm, 3h) < 40"'
         ),
@@ -268,3 +288,29 @@ def test_test_files_beside_rules_are_not_rules(tmp_path):
     (tmp_path / "a.yaml").write_text(GOOD)
     (tmp_path / "a.test.yaml").write_text("not: rules\n")
     assert [r.id for r in load_rules([tmp_path]).rules] == ["r1"]
+
+
+@pytest.mark.parametrize(
+    "levels",
+    [
+        # the higher level's alternative needs more than bounds: the lower level can win
+        {"red": "sum(rain_mm, 3h) >= 100 or last(rain_mm) > 5", "orange": "sum(rain_mm, 3h) >= 50"},
+        # the lower level's own alternative without bounds may hold anywhere
+        {
+            "red": "sum(rain_mm, 3h) >= 100",
+            "orange": "sum(rain_mm, 3h) >= 150 or last(rain_mm) > 5",
+        },
+        # a higher alternative bounded on another expression
+        {
+            "red": "sum(rain_mm, 1h) >= 40 or sum(rain_mm, 6h) >= 120",
+            "orange": "sum(rain_mm, 3h) >= 50",
+        },
+    ],
+)
+def test_a_level_that_can_win_is_not_reported(tmp_path, levels):
+    body = "".join(f'      {k}: "{v}"\n' for k, v in levels.items())
+    f = tmp_path / "r.yaml"
+    f.write_text(
+        "rules:\n  - id: r1\n    hazard: rainstorm\n    for_kind: rainfall\n    levels:\n" + body
+    )
+    assert [r.id for r in load_rules([f]).rules] == ["r1"]

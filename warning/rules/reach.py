@@ -79,16 +79,49 @@ def constraints(node: Node) -> dict[str, Interval] | None:
     return out
 
 
+def _disjuncts(node: Node) -> tuple[Node, ...]:
+    return node.items if isinstance(node, BoolOp) and node.op == "or" else (node,)
+
+
+def _bounds(node: Node) -> dict[str, Interval] | None:
+    """The bounds among a conjunction's terms, the others left aside (None: there are none).
+
+    A condition implies the bounds it is made with: ``x >= 60 and anomaly(...)`` holds only
+    where ``x >= 60`` does.
+    """
+    atoms = node.items if isinstance(node, BoolOp) and node.op == "and" else (node,)
+    out: dict[str, Interval] = {}
+    for atom in atoms:
+        found = _atom(atom)
+        if found is not None:
+            key, interval = found
+            out[key] = out[key].meet(interval) if key in out else interval
+    return out or None
+
+
+def _implies(mine: dict[str, Interval], theirs: dict[str, Interval]) -> bool:
+    return all(k in mine and mine[k].within(v) for k, v in theirs.items())
+
+
 def unreachable_reason(lower: Node, higher: dict[str, Node]) -> str | None:
-    """Say why level condition ``lower`` can never win over the ``higher`` levels, if so."""
-    mine = constraints(lower)
-    if mine is None:
-        return None
-    for expr, interval in mine.items():
-        if interval.empty():
-            return f"the bounds on {expr} exclude every value"
+    """Say why level condition ``lower`` can never win over the ``higher`` levels, if so.
+
+    It cannot when each of its alternatives (``or``) is bounded so that one alternative of a
+    higher level, made of bounds alone, holds whenever it does: ``yellow: x >= 60`` under
+    ``orange: x >= 50 or forecast_sum(...) >= 50``.
+    """
+    mine = [_bounds(d) for d in _disjuncts(lower)]
+    if any(b is None for b in mine):
+        return None  # an alternative with no bound: it may hold anywhere
+    bounds = [b for b in mine if b is not None]
+    empty = [next((k for k, v in b.items() if v.empty()), None) for b in bounds]
+    if len(bounds) == 1 and empty[0] is not None:
+        return f"the bounds on {empty[0]} exclude every value"
     for name, node in higher.items():
-        theirs = constraints(node)
-        if theirs and all(k in mine and mine[k].within(v) for k, v in theirs.items()):
+        theirs = [c for d in _disjuncts(node) if (c := constraints(d)) is not None]
+        if theirs and all(
+            e is not None or any(_implies(b, t) for t in theirs)
+            for b, e in zip(bounds, empty, strict=True)
+        ):
             return f"whenever it holds, the higher level {name} holds too"
     return None
