@@ -220,3 +220,26 @@ def test_a_template_clause_is_left_out_when_a_placeholder_in_it_is_unknown():
     # An unknown value outside a clause is said as before; an eta inside one keeps the clause.
     flat = Context({"level_m": Series()}, {"warning_level_m": 4.5}, 0)
     assert t.render(flat, {}, {}) == "now n/a m; warning level 4.5 m: not approaching"
+
+
+@pytest.mark.parametrize(
+    ("text", "hint"),
+    [
+        ("sum(rain_mm, 6hr) >= 3", "a duration is one number and one unit (s, m, h, d)"),
+        ("sum(rain_mm, 1h30m) > 1", "a duration is one number and one unit (s, m, h, d)"),
+        ("sum(rain_mm, 3h) => 50", "comparisons are >=, <=, ==, !=, >, <"),
+        ("sum(rain_mm, 3h) = 50", "comparisons are >=, <=, ==, !=, >, <"),
+        ("last(rain_mm) > 1 AND last(rain_mm) < 9", "the logic words are and, or, not"),
+    ],
+)
+def test_a_parse_error_hints_at_what_the_author_meant(text, hint):
+    with pytest.raises(ExprError) as exc:
+        parse(text)
+    assert str(exc.value).startswith("expected a valid expression at column ")
+    assert hint in str(exc.value)
+
+
+def test_no_hint_where_none_fits():
+    with pytest.raises(ExprError) as exc:
+        parse("foo bar")
+    assert str(exc.value) == "expected a valid expression at column 5, found 'bar'"

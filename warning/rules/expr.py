@@ -11,6 +11,7 @@ Window(func='sum', field='rain_mm', duration_ms=10800000)
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Union
@@ -404,7 +405,7 @@ def parse(text: str) -> Node:
         at = exc.pos_in_stream or 0
         found = text[at : at + 10]
         msg = f"expected a valid expression at column {exc.column}, found {found!r}"
-        raise ExprError(msg) from None
+        raise ExprError(msg + _hint(text, at)) from None
     except UnexpectedInput as exc:
         token = getattr(exc, "token", None)
         column = getattr(exc, "column", "?")
@@ -414,7 +415,8 @@ def parse(text: str) -> Node:
             else repr(str(token))
         )
         msg = f"expected a valid expression at column {column}, found {found}"
-        raise ExprError(msg) from None
+        pos = getattr(token, "start_pos", None)
+        raise ExprError(msg + (_hint(text, pos) if isinstance(pos, int) else "")) from None
     except RecursionError:
         msg = "expected an expression nested less deeply, found too many parentheses"
         raise ExprError(msg) from None
@@ -422,6 +424,28 @@ def parse(text: str) -> Node:
         msg = f"expected a number or condition, found the bare duration {_show(node)}"
         raise ExprError(msg)
     return node
+
+
+#: What a rule author most likely meant by a token the grammar refuses.
+_HINTS = (
+    (
+        re.compile(r"\d+(\.\d+)?[smhd]?\s*[A-Za-z]"),
+        "; a duration is one number and one unit (s, m, h, d): 3h, 90m, 1d",
+    ),
+    (re.compile(r"=>|=<|(?<![<>=!])=(?!=)"), "; comparisons are >=, <=, ==, !=, >, <"),
+    (re.compile(r"&&|\|\||\b(AND|OR|NOT)\b"), "; the logic words are and, or, not (lower case)"),
+)
+
+
+def _hint(text: str, at: int) -> str:
+    """A hint for the mistake at (or just before) ``at``, or ""."""
+    start = at
+    while start > 0 and (text[start - 1].isalnum() or text[start - 1] in "._"):
+        start -= 1  # back to the start of the number or word the error cut into
+    for pattern, hint in _HINTS:
+        if pattern.match(text, start) or pattern.match(text, at):
+            return hint
+    return ""
 
 
 def check(node: Node, fields: frozenset[str] | None, boolean: bool) -> None:
