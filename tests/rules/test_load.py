@@ -314,3 +314,41 @@ def test_a_level_that_can_win_is_not_reported(tmp_path, levels):
         "rules:\n  - id: r1\n    hazard: rainstorm\n    for_kind: rainfall\n    levels:\n" + body
     )
     assert [r.id for r in load_rules([f]).rules] == ["r1"]
+
+
+def test_a_sensor_key_no_watched_sensor_has_is_a_misspelling(tmp_path):
+    """``sensor.warning_levl_m`` made yellow unreachable, and ``{sensor.nmae}`` said n/a, yet
+    ``rules check --sensors`` said OK. A key only some stations have stays allowed."""
+    from warning.registry import load_registry
+    from warning.rules.load import check_sensor_keys
+
+    reg = tmp_path / "sensors.yaml"
+    reg.write_text("""sensors:
+  - {id: wl1, kind: reservoir, region: wx, warning_level_m: 4.5}
+  - {id: rs1, kind: reservoir, region: aj, flood_limit_m: 128}
+  - {id: g1, kind: rainfall, region: aj}
+""")
+    rules = tmp_path / "r.yaml"
+    rules.write_text("""rules:
+  - id: level
+    hazard: flood
+    for_kind: reservoir
+    levels:
+      yellow: 'level_m >= sensor.warning_levl_m or level_m >= sensor.flood_limit_m'
+    message: '{sensor.nmae}: {level_m:.2f} m[[ of {sensor.warning_level_m}]]'
+  - id: rain
+    hazard: rainstorm
+    for_kind: rainfall
+    levels:
+      red: 'sum(rain_mm, 3h) >= sensor.flood_limit_m'
+""")
+    problems = check_sensor_keys(load_rules([rules]).rules, load_registry(reg))
+    assert [(p.line, p.where, p.key) for p in problems] == [
+        (2, "rule 'level'", "sensor.nmae"),
+        (2, "rule 'level'", "sensor.warning_levl_m"),
+        (8, "rule 'rain'", "sensor.flood_limit_m"),  # no rain gauge has one
+    ]
+    assert "expected a key of the 2 sensor(s) it watches" in problems[0].message
+    assert "warning_level_m" in problems[1].message and "found 'warning_levl_m' in none" in (
+        problems[1].message
+    )

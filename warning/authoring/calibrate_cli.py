@@ -22,6 +22,7 @@ from warning.authoring.calibrate import (
     triggering_conditions,
 )
 from warning.config import Config, load_config
+from warning.console import print_tables
 from warning.records import LEVEL_NAMES, parse_duration_ms, zone
 from warning.rules.functions import ID_DRY_GAP_MS
 from warning.yamlfile import ConfigError
@@ -374,8 +375,7 @@ def _show(
     window_h: int,
     cum: tuple[int, float, float],
 ) -> None:
-    c = Console(width=max(Console().width, 110))
-    c.print(
+    Console().print(
         f"E-D: {len(fit.conditions)} triggering conditions, residuals of log10 E: Gaussian "
         f"mean {fit.mu:.3f}, sd {fit.sigma:.3f}; id_exceedance window {window_h}h. "
         f"Cumulative: {cum[0]} landslides, P3 + B P15 mean {cum[1]:.1f} mm, sd "
@@ -434,7 +434,7 @@ def _show(
             "-" if r["pod"] is None else f"{r['pod']:.2f}",
             "-" if r["far"] is None else f"{r['far']:.2f}",
         )
-    c.print(t)
+    print_tables(t)
 
 
 def _summary(fit: Any, levels: dict[str, float], rows: list[dict], window_h: int) -> dict:

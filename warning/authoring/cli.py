@@ -55,8 +55,8 @@ def rules_check(
     from warning.kinds import kinds_from_config
     from warning.notify.routing_file import routing_languages
     from warning.registry import load_registry
-    from warning.rules.area_load import check_areas, check_sensor_keys
-    from warning.rules.load import load_rules
+    from warning.rules.area_load import check_areas
+    from warning.rules.load import check_sensor_keys, load_rules
     from warning.rules.texts import language_problems
 
     try:

@@ -168,7 +168,7 @@ class _View:
     def moved(self, e: WarningEvent) -> bool:
         """Whether the receiver was told ``e`` at another level before (it went up or down)."""
         before = self.told.get(e.warning_id, 0)
-        return bool(before) and before != (0 if e.event == "cleared" else int(e.level or 0))
+        return bool(before) and before != _level_now(e)
 
     def change(self, e: WarningEvent) -> str:
         """How ``e`` changed since its receiver was told, beside the title's warning, else "".
@@ -180,7 +180,7 @@ class _View:
         """
         if self.n.kind == "resolved" or len(self.events) == 1 or self.first:
             return ""  # the title says it
-        now = 0 if e.event == "cleared" else int(e.level or 0)
+        now = _level_now(e)
         if e.warning_id not in self.told:
             # Not news, or an outbox row from before notifications named it: only a clear,
             # which is always news beside warnings in force, can be told.
@@ -335,8 +335,8 @@ class _View:
         parts = [self.name(e)]
         if len(self.regions) > 1:
             parts.append(self.region_of(e.region))
-        if mark and self.change(e):
-            parts.append(self.change(e))
+        if mark and (change := self.change(e)):
+            parts.append(change)
         elif len({level_of(x) for x in self.events if not self.cleared_here(x)}) > 1:
             parts.append(self.t["colours"].get(level_of(e), "") if level_of(e) else "")
         parts += self.values(e, values)
@@ -374,6 +374,11 @@ class _View:
 
 
 _RESPONSE = {Level.BLUE: "IV", Level.YELLOW: "III", Level.ORANGE: "II", Level.RED: "I"}
+
+
+def _level_now(e: WarningEvent) -> int:
+    """The level a warning stands at after ``e``: 0 once cleared (the router's ``sent``)."""
+    return 0 if e.event == "cleared" else int(e.level or 0)
 
 
 def _unique(items: object) -> list[str]:
@@ -463,7 +468,7 @@ def _push_lines(v: _View) -> list[str]:
     lines = [f"{t['time']}: {v.when()}"]
     if v.escalation():
         lines.insert(0, v.escalation())
-    listed = v.in_force[:PUSH_TOP] if v.n.kind != "resolved" else v.events[:PUSH_TOP]
+    listed = v.in_force[:PUSH_TOP]  # (on a resolved notification: every warning)
     for e in listed:
         lines.append("· " + v.subject_line(e, 2))
     if len(v.in_force) > len(listed):

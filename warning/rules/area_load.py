@@ -253,37 +253,6 @@ def _input(agg: Aggregate, kinds: Mapping[str, Kind], out: dict[str, AreaInput],
         )
 
 
-def check_sensor_keys(rules: Sequence[Any], registry: Registry) -> list[Problem]:
-    """Return a problem for each ``sensor.KEY`` that no sensor a rule watches has.
-
-    A key a station lacks is unknown there and its condition does not hold, as meant; a key
-    no watched sensor has is a misspelling, and its level can never be raised.
-    """
-    problems = []
-    for rule in rules:
-        watched = [
-            attrs
-            for sid, attrs in registry.sensors.items()
-            if rule.applies_to(sid, str(attrs.get("kind")), str(attrs.get("region", "")))
-        ]
-        if not watched:
-            continue
-        have = set().union(*watched) | {"name"}
-        for key in sorted(rule.sensor_keys - have):
-            problems.append(
-                Problem(
-                    rule.file,
-                    rule.line,
-                    f"rule {rule.id!r}",
-                    f"sensor.{key}",
-                    f"expected a key of the {len(watched)} sensor(s) it watches in the "
-                    f"registry ({', '.join(sorted(have - {'kind', 'region'}))}), found "
-                    f"{key!r} in none",
-                )
-            )
-    return problems
-
-
 def check_areas(rules: Sequence[AreaRule], registry: Registry) -> list[Problem]:
     """Return the problems of area rules against a registry: unknown areas, absent kinds."""
     problems = []

@@ -12,6 +12,7 @@ Window(func='sum', field='rain_mm', duration_ms=10800000)
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Union
@@ -504,6 +505,11 @@ def is_boolean(node: Node) -> bool:
         or isinstance(node, Diagnosis)
         and node.func == "fault"
     )
+
+
+def sensor_keys(nodes: Iterable[Node]) -> set[str]:
+    """Return the registry keys (``sensor.KEY``) the expressions read."""
+    return {n.name for node in nodes for n in walk(node) if isinstance(n, SensorAttr)}
 
 
 def walk(node: Node):

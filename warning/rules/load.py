@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -10,7 +10,7 @@ from typing import Any
 
 from warning.kinds import BUILTIN_KINDS, Kind
 from warning.records import LEVEL_NAMES, Level, parse_duration_ms
-from warning.registry import ID_RULE, is_id
+from warning.registry import ID_RULE, Registry, is_id
 from warning.rules.area_load import AreaRule, area_rule
 from warning.rules.compile import Compiled, compile_node
 from warning.rules.expr import (
@@ -19,11 +19,11 @@ from warning.rules.expr import (
     Field,
     Indicator,
     Node,
-    SensorAttr,
     Window,
     check,
     looks_ahead,
     parse,
+    sensor_keys,
     value_name,
     walk,
 )
@@ -502,8 +502,38 @@ def _rule(node: LineDict, c: Checker, kinds: Mapping[str, Kind], index: int) -> 
 
 def _sensor_keys(trees: list[Node], templates: list[Template]) -> frozenset[str]:
     """The registry keys read by expressions and message templates."""
-    keys = {n.name for tree in trees for n in walk(tree) if isinstance(n, SensorAttr)}
-    return frozenset(keys.union(*(t.sensor_keys for t in templates)))
+    return frozenset(sensor_keys(trees).union(*(t.sensor_keys for t in templates)))
+
+
+def check_sensor_keys(rules: Sequence[Rule], registry: Registry) -> list[Problem]:
+    """Return a problem for each ``sensor.KEY`` that no sensor a rule watches has.
+
+    A key a station lacks is unknown there and its condition does not hold, as meant; a key
+    no watched sensor has is a misspelling, and its level can never be raised.
+    """
+    problems = []
+    for rule in rules:
+        watched = [
+            attrs
+            for sid, attrs in registry.sensors.items()
+            if rule.applies_to(sid, str(attrs.get("kind")), str(attrs.get("region", "")))
+        ]
+        if not watched:
+            continue
+        have = set().union(*watched) | {"name"}
+        for key in sorted(rule.sensor_keys - have):
+            problems.append(
+                Problem(
+                    rule.file,
+                    rule.line,
+                    f"rule {rule.id!r}",
+                    f"sensor.{key}",
+                    f"expected a key of the {len(watched)} sensor(s) it watches in the "
+                    f"registry ({', '.join(sorted(have - {'kind', 'region'}))}), found "
+                    f"{key!r} in none",
+                )
+            )
+    return problems
 
 
 def _levels(

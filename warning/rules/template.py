@@ -10,7 +10,7 @@ from typing import Any
 from warning.indicators.trend import format_eta
 from warning.lang import DEFAULT, LEVEL_WORDS, normalize, pick
 from warning.rules.compile import Context, compile_node
-from warning.rules.expr import ExprError, Node, SensorAttr, check, parse, walk
+from warning.rules.expr import ExprError, Node, check, parse, sensor_keys
 
 _PLACEHOLDER = re.compile(r"\{([^{}]+)\}")
 #: Names a template may use besides values and expressions.
@@ -47,7 +47,7 @@ class Template:
     @property
     def sensor_keys(self) -> frozenset[str]:
         """The registry keys it reads: ``{sensor.KEY}`` placeholders and those in expressions."""
-        keys = {n.name for node in self.nodes for n in walk(node) if isinstance(n, SensorAttr)}
+        keys = sensor_keys(self.nodes)
         for part in self.parts:
             if isinstance(part, Template):
                 keys |= part.sensor_keys
